@@ -1,0 +1,67 @@
+/**
+ * Prekey bundles (docs/protocol.md §4.1): what a device publishes so that others can start a
+ * session with it while it is offline (PQXDH spec §3.2).
+ */
+import { type DeviceId, deviceId } from './address.ts';
+import { Reader, Writer } from './codec.ts';
+import { MLKEM768_PUBLIC_KEY_BYTES } from './crypto/backend.ts';
+import type { ProtocolEnv } from './env.ts';
+import { type PublicIdentity, readIdentity, verifyIdentity, writeIdentity } from './identity.ts';
+import {
+  type KemPreKeyPublic,
+  type OneTimePreKeyPublic,
+  type SignedPreKeyPublic,
+  verifyKemPreKey,
+  verifySignedPreKey,
+} from './prekeys.ts';
+import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
+
+export interface PreKeyBundle {
+  readonly identity: PublicIdentity;
+  readonly deviceId: DeviceId;
+  readonly signedPreKey: SignedPreKeyPublic;
+  readonly oneTimePreKey: OneTimePreKeyPublic | null;
+  readonly kemPreKey: KemPreKeyPublic;
+}
+
+/**
+ * Verifies every signature in a bundle: the identity certificate, the signed prekey and the KEM
+ * prekey (PQXDH §3.3: "Alice verifies the signatures and aborts if verification fails").
+ */
+export function verifyBundle(env: ProtocolEnv, b: PreKeyBundle): void {
+  verifyIdentity(env, b.identity);
+  verifySignedPreKey(env, b.identity.signingKey, b.signedPreKey);
+  verifyKemPreKey(env, b.identity.signingKey, b.kemPreKey);
+}
+
+export function encodeBundle(b: PreKeyBundle): Uint8Array {
+  const w = new Writer(1560).u8(WIRE_VERSION).u8(WireType.bundle);
+  writeIdentity(w, b.identity);
+  w.u32(b.deviceId);
+  const s = b.signedPreKey;
+  w.u32(s.id).u53(s.createdAt).bytes(s.publicKey).bytes(s.signature);
+  if (b.oneTimePreKey) w.u8(1).u32(b.oneTimePreKey.id).bytes(b.oneTimePreKey.publicKey);
+  else w.u8(0);
+  const k = b.kemPreKey;
+  w.u32(k.id).bool(k.lastResort).u53(k.createdAt).bytes(k.publicKey).bytes(k.signature);
+  return w.finish();
+}
+
+/** Parses a bundle. Signatures are not checked here: call {@link verifyBundle}. */
+export function decodeBundle(bytes: Uint8Array): PreKeyBundle {
+  const r = new Reader(bytes, 'prekey bundle');
+  readFrame(r, WireType.bundle, 'prekey bundle');
+  const identity = readIdentity(r);
+  const dev = r.device();
+  const signedPreKey = { id: r.u32(), createdAt: r.u53(), publicKey: r.bytes(32), signature: r.bytes(64) };
+  const oneTimePreKey = r.bool() ? { id: r.u32(), publicKey: r.bytes(32) } : null;
+  const kemPreKey = {
+    id: r.u32(),
+    lastResort: r.bool(),
+    createdAt: r.u53(),
+    publicKey: r.bytes(MLKEM768_PUBLIC_KEY_BYTES),
+    signature: r.bytes(64),
+  };
+  r.end();
+  return { identity, deviceId: deviceId(dev), signedPreKey, oneTimePreKey, kemPreKey };
+}

@@ -1,0 +1,61 @@
+/**
+ * Browser (and reference) backend: the audited @noble libraries, pure JavaScript.
+ * Selected by the `browser` export condition; usable anywhere.
+ */
+import { gcm } from '@noble/ciphers/aes.js';
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256, sha512 } from '@noble/hashes/sha2.js';
+import { randomBytes } from '@noble/hashes/utils.js';
+import { ProtocolError } from '../errors.ts';
+import type { CryptoBackend } from './backend.ts';
+import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem.ts';
+
+function isZero(b: Uint8Array): boolean {
+  let acc = 0;
+  for (const x of b) acc |= x;
+  return acc === 0;
+}
+
+export const nobleBackend: CryptoBackend = {
+  name: 'noble',
+  randomBytes: (n) => randomBytes(n),
+  x25519PublicKey: (priv) => x25519.getPublicKey(priv),
+  x25519(priv, pub) {
+    let out: Uint8Array;
+    try {
+      out = x25519.getSharedSecret(priv, pub);
+    } catch (cause) {
+      throw new ProtocolError('decode', 'invalid X25519 public key', { cause });
+    }
+    if (isZero(out)) throw new ProtocolError('decode', 'invalid X25519 public key');
+    return out;
+  },
+  ed25519PublicKey: (priv) => ed25519.getPublicKey(priv),
+  ed25519Sign: (priv, msg) => ed25519.sign(msg, priv),
+  ed25519Verify(pub, msg, sig) {
+    try {
+      // zip215: false = strict RFC 8032 checks, the same acceptance set as OpenSSL.
+      return ed25519.verify(sig, msg, pub, { zip215: false });
+    } catch {
+      return false;
+    }
+  },
+  aesGcmSeal: (key, nonce, pt, aad) => gcm(key, nonce, aad).encrypt(pt),
+  aesGcmOpen(key, nonce, sealed, aad) {
+    try {
+      return gcm(key, nonce, aad).decrypt(sealed);
+    } catch {
+      return null;
+    }
+  },
+  hmacSha256: (key, data) => hmac(sha256, key, data),
+  hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
+  sha512: (data) => sha512(data),
+  mlKemKeygen,
+  mlKemEncapsulate,
+  mlKemDecapsulate,
+};
+
+export default nobleBackend;

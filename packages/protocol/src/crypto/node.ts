@@ -1,0 +1,131 @@
+/**
+ * Node backend: node:crypto (OpenSSL) for every classical primitive, @noble/post-quantum for
+ * ML-KEM-768 (Node 20 has none). Selected by the `node` export condition.
+ *
+ * Performance notes (measured on the 2-core CI machine, docs/benchmarks.md):
+ * - Importing a raw key into a KeyObject costs more than the DH it is used for, so parsed
+ *   KeyObjects are cached in WeakMaps keyed by the (immutable) Uint8Array that holds the key.
+ * - Raw keys are imported as JWK: OpenSSL 3's DER decoder path is ~10× slower here.
+ * - Keys are never generated with generateKeyPairSync: exporting a key produced by it can
+ *   deadlock Node 20 (a GC finalizer takes the key's mutex during export). Key generation
+ *   draws random bytes and imports them, which also keeps randomness injectable.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  hkdfSync,
+  type KeyObject,
+  randomFillSync,
+  sign,
+  verify,
+} from 'node:crypto';
+import { ProtocolError } from '../errors.ts';
+import { AES_GCM_TAG_BYTES, type CryptoBackend } from './backend.ts';
+import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem.ts';
+
+type Curve = 'X25519' | 'Ed25519';
+
+function b64url(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
+}
+
+/** A plain Uint8Array view of a Buffer (no copy), so callers never see Buffer semantics. */
+function view(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+}
+
+const privateKeys = { X25519: new WeakMap<Uint8Array, KeyObject>(), Ed25519: new WeakMap<Uint8Array, KeyObject>() };
+const publicKeys = { X25519: new WeakMap<Uint8Array, KeyObject>(), Ed25519: new WeakMap<Uint8Array, KeyObject>() };
+
+function privateKey(crv: Curve, raw: Uint8Array): KeyObject {
+  let ko = privateKeys[crv].get(raw);
+  if (ko === undefined) {
+    if (raw.length !== 32) throw new ProtocolError('usage', 'private key must be 32 bytes');
+    // OpenSSL derives the public half from `d`; `x` is required by Node's JWK parser but unused.
+    ko = createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(raw), x: '' }, format: 'jwk' });
+    privateKeys[crv].set(raw, ko);
+  }
+  return ko;
+}
+
+function publicKey(crv: Curve, raw: Uint8Array): KeyObject {
+  let ko = publicKeys[crv].get(raw);
+  if (ko === undefined) {
+    if (raw.length !== 32) throw new ProtocolError('decode', 'invalid public key');
+    try {
+      ko = createPublicKey({ key: { kty: 'OKP', crv, x: b64url(raw) }, format: 'jwk' });
+    } catch (cause) {
+      throw new ProtocolError('decode', 'invalid public key', { cause });
+    }
+    publicKeys[crv].set(raw, ko);
+  }
+  return ko;
+}
+
+function publicOf(crv: Curve, priv: Uint8Array): Uint8Array {
+  const jwk = createPublicKey(privateKey(crv, priv)).export({ format: 'jwk' });
+  return view(Buffer.from(jwk.x as string, 'base64url'));
+}
+
+export const nodeBackend: CryptoBackend = {
+  name: 'node',
+  randomBytes: (n) => view(randomFillSync(Buffer.allocUnsafeSlow(n))),
+  x25519PublicKey: (priv) => publicOf('X25519', priv),
+  x25519(priv, pub) {
+    try {
+      return view(diffieHellman({ privateKey: privateKey('X25519', priv), publicKey: publicKey('X25519', pub) }));
+    } catch (cause) {
+      // OpenSSL refuses an all-zero shared secret (low-order point), RFC 7748 §6.1.
+      if (ProtocolError.is(cause)) throw cause;
+      throw new ProtocolError('decode', 'invalid X25519 public key', { cause });
+    }
+  },
+  ed25519PublicKey: (priv) => publicOf('Ed25519', priv),
+  ed25519Sign: (priv, msg) => view(sign(null, msg, privateKey('Ed25519', priv))),
+  ed25519Verify(pub, msg, sig) {
+    if (sig.length !== 64 || pub.length !== 32) return false;
+    let ko: KeyObject;
+    try {
+      ko = publicKey('Ed25519', pub);
+    } catch {
+      return false;
+    }
+    return verify(null, msg, ko, sig);
+  },
+  aesGcmSeal(key, nonce, pt, aad) {
+    const c = createCipheriv('aes-256-gcm', key, nonce);
+    c.setAAD(aad);
+    const out = new Uint8Array(pt.length + AES_GCM_TAG_BYTES);
+    out.set(c.update(pt), 0);
+    c.final();
+    out.set(c.getAuthTag(), pt.length);
+    return out;
+  },
+  aesGcmOpen(key, nonce, sealed, aad) {
+    if (sealed.length < AES_GCM_TAG_BYTES) return null;
+    const n = sealed.length - AES_GCM_TAG_BYTES;
+    const d = createDecipheriv('aes-256-gcm', key, nonce);
+    d.setAAD(aad);
+    d.setAuthTag(sealed.subarray(n));
+    const out = d.update(sealed.subarray(0, n));
+    try {
+      d.final();
+    } catch {
+      return null;
+    }
+    return view(out);
+  },
+  hmacSha256: (key, data) => view(createHmac('sha256', key).update(data).digest()),
+  hkdfSha256: (ikm, salt, info, length) => new Uint8Array(hkdfSync('sha256', ikm, salt, info, length)),
+  sha512: (data) => view(createHash('sha512').update(data).digest()),
+  mlKemKeygen,
+  mlKemEncapsulate,
+  mlKemDecapsulate,
+};
+
+export default nodeBackend;

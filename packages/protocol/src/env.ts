@@ -1,0 +1,22 @@
+/**
+ * What the pure core needs from the outside world, passed in explicitly: a crypto backend,
+ * a source of randomness and a clock. Defaults use the platform backend, its CSPRNG and
+ * `Date.now`; tests inject a seeded generator and a fixed clock to get reproducible bytes.
+ */
+import type { CryptoBackend } from './crypto/backend.ts';
+import { defaultBackend } from './crypto/default.ts';
+
+export interface ProtocolEnv {
+  readonly crypto: CryptoBackend;
+  /** Returns `length` fresh random bytes. Must be a CSPRNG outside of tests. */
+  readonly random: (length: number) => Uint8Array;
+  /** Milliseconds since the Unix epoch. */
+  readonly now: () => number;
+}
+
+/** The environment for a given backend, with that backend's CSPRNG and the system clock. */
+export function envFor(crypto: CryptoBackend): ProtocolEnv {
+  return { crypto, random: (n) => crypto.randomBytes(n), now: () => Date.now() };
+}
+
+export const defaultEnv: ProtocolEnv = envFor(defaultBackend);

@@ -1,0 +1,29 @@
+/**
+ * @parley/protocol — Parley's pure protocol core. No I/O, no global mutable state; randomness,
+ * time and the crypto backend come in through a {@link ProtocolEnv}. See docs/protocol.md.
+ */
+export * from './address.ts';
+export * from './bundle.ts';
+export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.ts';
+export type { CryptoBackend, KemEncapsulation, KemKeyPair } from './crypto/backend.ts';
+export {
+  MAX_CHAIN_LENGTH,
+  MAX_SKIP,
+  MAX_SKIPPED_CHAINS,
+  MAX_SKIPPED_KEYS,
+  RATCHET_OVERHEAD,
+  type RatchetState,
+  type SkippedChain,
+} from './double-ratchet.ts';
+export * from './env.ts';
+export * from './errors.ts';
+export * from './identity.ts';
+export * from './initial-message.ts';
+export * from './keys.ts';
+export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
+export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';
+export * from './prekeys.ts';
+export * from './safety-number.ts';
+export * from './session.ts';
+export * from './session-codec.ts';
+export { WIRE_VERSION, WireType } from './wire.ts';

@@ -1,0 +1,58 @@
+/**
+ * The initial message (docs/protocol.md §6.1): the PQXDH fields Bob needs to derive the shared
+ * secret, followed by the first ratchet message. An initiator attaches the same PQXDH fields to
+ * every message until it receives a reply, so Bob can start the session from whichever arrives
+ * first (the same rule as Signal's PreKeySignalMessage).
+ *
+ *   u8 version ‖ u8 type (0x02) ‖ identity_A (128) ‖ u32 senderDevice ‖ EK_A (32)
+ *   ‖ u32 spkId ‖ u8 hasOpk [‖ u32 opkId] ‖ u32 kemId ‖ kemCiphertext (1088) ‖ ratchet message
+ */
+import { type DeviceId, deviceId } from './address.ts';
+import { Reader, Writer } from './codec.ts';
+import { MLKEM768_CIPHERTEXT_BYTES } from './crypto/backend.ts';
+import { readIdentity, writeIdentity } from './identity.ts';
+import type { PqxdhHeader } from './pqxdh.ts';
+import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
+
+export interface InitialMessage {
+  readonly header: PqxdhHeader;
+  readonly senderDevice: DeviceId;
+  /** The embedded ratchet message, with its own framing. */
+  readonly ratchetMessage: Uint8Array;
+}
+
+export function writePqxdhHeader(w: Writer, h: PqxdhHeader, senderDevice: DeviceId): void {
+  writeIdentity(w, h.initiator);
+  w.u32(senderDevice).bytes(h.baseKey).u32(h.signedPreKeyId);
+  if (h.oneTimePreKeyId === null) w.u8(0);
+  else w.u8(1).u32(h.oneTimePreKeyId);
+  w.u32(h.kemPreKeyId).bytes(h.kemCiphertext);
+}
+
+export function readPqxdhHeader(r: Reader): { header: PqxdhHeader; senderDevice: DeviceId } {
+  const initiator = readIdentity(r);
+  const device = r.device();
+  const baseKey = r.bytes(32);
+  const signedPreKeyId = r.u32();
+  const oneTimePreKeyId = r.bool() ? r.u32() : null;
+  const kemPreKeyId = r.u32();
+  const kemCiphertext = r.bytes(MLKEM768_CIPHERTEXT_BYTES);
+  return {
+    header: { initiator, baseKey, signedPreKeyId, oneTimePreKeyId, kemPreKeyId, kemCiphertext },
+    senderDevice: deviceId(device),
+  };
+}
+
+export function encodeInitialMessage(m: InitialMessage): Uint8Array {
+  const w = new Writer(1300 + m.ratchetMessage.length).u8(WIRE_VERSION).u8(WireType.initialMessage);
+  writePqxdhHeader(w, m.header, m.senderDevice);
+  return w.bytes(m.ratchetMessage).finish();
+}
+
+/** Parses an initial message; the embedded ratchet message is checked when it is decrypted. */
+export function decodeInitialMessage(bytes: Uint8Array): InitialMessage {
+  const r = new Reader(bytes, 'initial message');
+  readFrame(r, WireType.initialMessage, 'initial message');
+  const { header, senderDevice } = readPqxdhHeader(r);
+  return { header, senderDevice, ratchetMessage: r.rest() };
+}

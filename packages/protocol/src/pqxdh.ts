@@ -1,0 +1,146 @@
+/**
+ * PQXDH key agreement (Signal, "The PQXDH Key Agreement Protocol", revision 3), with ML-KEM-768
+ * as PQKEM (docs/protocol.md §5 explains the choice over Kyber-1024) and Parley's identity
+ * (an Ed25519 key certifying an X25519 key, identity.ts) in place of XEdDSA.
+ *
+ * Parameters (PQXDH §2.1): info "Parley_CURVE25519_SHA-256_ML-KEM-768", curve X25519,
+ * hash SHA-256, pqkem ML-KEM-768, EncodeEC = the 32-byte RFC 7748 encoding,
+ * EncodeKEM = the 1184-byte FIPS 203 encapsulation key.
+ */
+
+import type { PreKeyBundle } from './bundle.ts';
+import { concatBytes } from './bytes.ts';
+import type { ProtocolEnv } from './env.ts';
+import { ProtocolError } from './errors.ts';
+import { type IdentityKeyPair, type PublicIdentity, publicIdentity, sameIdentity, verifyIdentity } from './identity.ts';
+import { generateX25519, type X25519KeyPair } from './keys.ts';
+import { verifyKemPreKey, verifySignedPreKey } from './prekeys.ts';
+
+const INFO = new TextEncoder().encode('Parley_CURVE25519_SHA-256_ML-KEM-768');
+/** PQXDH §2.2: F is 32 0xFF bytes for X25519, prepended to the KDF input for domain separation. */
+const F = new Uint8Array(32).fill(0xff);
+const ZERO_SALT = new Uint8Array(32);
+
+/** What both sides share after PQXDH: the Double Ratchet's SK and initial header keys. */
+export interface SharedSecrets {
+  /** SK, the Double Ratchet's initial root key. */
+  readonly rootKey: Uint8Array;
+  /** shared_hka: the initiator's first sending header key (Double Ratchet §4.2). */
+  readonly headerKeyA: Uint8Array;
+  /** shared_nhkb: the responder's first next-sending header key. */
+  readonly nextHeaderKeyB: Uint8Array;
+  /** AD = Encode(IK_A) ‖ Encode(IK_B) (PQXDH §3.3), bound into every message's AEAD. */
+  readonly associatedData: Uint8Array;
+}
+
+/** The PQXDH fields of an initial message (PQXDH §3.3 "Alice then sends Bob an initial message"). */
+export interface PqxdhHeader {
+  readonly initiator: PublicIdentity;
+  readonly baseKey: Uint8Array;
+  readonly signedPreKeyId: number;
+  readonly oneTimePreKeyId: number | null;
+  readonly kemPreKeyId: number;
+  readonly kemCiphertext: Uint8Array;
+}
+
+/**
+ * PQXDH §2.2 KDF: HKDF-SHA256 with F ‖ KM as input, a zero salt and the info string. We take
+ * 96 bytes: SK (32) and the two shared header keys the header-encrypted ratchet needs (32 + 32).
+ */
+function kdf(env: ProtocolEnv, km: Uint8Array[], ad: Uint8Array): SharedSecrets {
+  const out = env.crypto.hkdfSha256(concatBytes(F, ...km), ZERO_SALT, INFO, 96);
+  return {
+    rootKey: out.slice(0, 32),
+    headerKeyA: out.slice(32, 64),
+    nextHeaderKeyB: out.slice(64, 96),
+    associatedData: ad,
+  };
+}
+
+function associatedData(a: PublicIdentity, b: PublicIdentity): Uint8Array {
+  return concatBytes(a.signingKey, a.agreementKey, b.signingKey, b.agreementKey);
+}
+
+export interface InitiatorResult {
+  readonly secrets: SharedSecrets;
+  readonly header: PqxdhHeader;
+}
+
+/**
+ * Alice's side (PQXDH §3.3). Verifies the bundle's prekey signatures; the identity certificate
+ * is verified too unless `knownIdentity` is given — an identity the caller pinned earlier (from
+ * an invitation, already verified). A bundle whose identity differs from it is refused.
+ */
+export function pqxdhInitiate(
+  env: ProtocolEnv,
+  ours: IdentityKeyPair,
+  bundle: PreKeyBundle,
+  knownIdentity?: PublicIdentity,
+): InitiatorResult {
+  if (knownIdentity) {
+    if (!sameIdentity(knownIdentity, bundle.identity)) {
+      throw new ProtocolError('identity-mismatch', 'bundle identity differs from the pinned identity');
+    }
+  } else {
+    verifyIdentity(env, bundle.identity);
+  }
+  verifySignedPreKey(env, bundle.identity.signingKey, bundle.signedPreKey);
+  verifyKemPreKey(env, bundle.identity.signingKey, bundle.kemPreKey);
+
+  const ek: X25519KeyPair = generateX25519(env);
+  const { ciphertext, sharedSecret } = env.crypto.mlKemEncapsulate(bundle.kemPreKey.publicKey, env.random(32));
+  const c = env.crypto;
+  const spk = bundle.signedPreKey.publicKey;
+  const km = [
+    c.x25519(ours.agreement.privateKey, spk), // DH1 = DH(IK_A, SPK_B)
+    c.x25519(ek.privateKey, bundle.identity.agreementKey), // DH2 = DH(EK_A, IK_B)
+    c.x25519(ek.privateKey, spk), // DH3 = DH(EK_A, SPK_B)
+  ];
+  if (bundle.oneTimePreKey) km.push(c.x25519(ek.privateKey, bundle.oneTimePreKey.publicKey)); // DH4
+  km.push(sharedSecret); // SS
+  const me = publicIdentity(ours);
+  return {
+    secrets: kdf(env, km, associatedData(me, bundle.identity)),
+    header: {
+      initiator: me,
+      baseKey: ek.publicKey,
+      signedPreKeyId: bundle.signedPreKey.id,
+      oneTimePreKeyId: bundle.oneTimePreKey ? bundle.oneTimePreKey.id : null,
+      kemPreKeyId: bundle.kemPreKey.id,
+      kemCiphertext: ciphertext,
+    },
+  };
+}
+
+/** The responder's private prekeys named by an initial message, looked up by the caller. */
+export interface ResponderPreKeys {
+  readonly signedPreKey: X25519KeyPair;
+  readonly oneTimePreKey: X25519KeyPair | null;
+  readonly kemSecretKey: Uint8Array;
+}
+
+/**
+ * Bob's side (PQXDH §3.4): recomputes the DH values and decapsulates. The initiator's identity
+ * certificate is verified unless it equals `knownIdentity`.
+ */
+export function pqxdhRespond(
+  env: ProtocolEnv,
+  ours: IdentityKeyPair,
+  keys: ResponderPreKeys,
+  header: PqxdhHeader,
+  knownIdentity?: PublicIdentity,
+): SharedSecrets {
+  if (!(knownIdentity && sameIdentity(knownIdentity, header.initiator))) verifyIdentity(env, header.initiator);
+  if ((header.oneTimePreKeyId === null) !== (keys.oneTimePreKey === null)) {
+    throw new ProtocolError('usage', 'one-time prekey presence does not match the message');
+  }
+  const c = env.crypto;
+  const km = [
+    c.x25519(keys.signedPreKey.privateKey, header.initiator.agreementKey), // DH1
+    c.x25519(ours.agreement.privateKey, header.baseKey), // DH2
+    c.x25519(keys.signedPreKey.privateKey, header.baseKey), // DH3
+  ];
+  if (keys.oneTimePreKey) km.push(c.x25519(keys.oneTimePreKey.privateKey, header.baseKey)); // DH4
+  km.push(c.mlKemDecapsulate(header.kemCiphertext, keys.kemSecretKey)); // SS
+  return kdf(env, km, associatedData(header.initiator, publicIdentity(ours)));
+}

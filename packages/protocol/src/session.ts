@@ -1,0 +1,214 @@
+/**
+ * A 1:1 session between two devices (docs/protocol.md §7): PQXDH to start, the header-encrypted
+ * Double Ratchet after. Pure functions: state in, state out; nothing is mutated, so a caller that
+ * persists the returned session only after a successful step can never be left half-updated.
+ *
+ * @example
+ * ```ts
+ * const alice = createInitiatorSession(env, aliceId, deviceId(1), bundleOfBob);
+ * const sent = encryptMessage(env, alice, utf8('hi'));        // sent.message → the network
+ * const got = acceptInitialMessage(env, bobId, decodeInitialMessage(sent.message), bobKeys);
+ * got.plaintext; // 'hi'; got.consumed tells Bob which prekeys to delete
+ * ```
+ */
+import type { DeviceId } from './address.ts';
+import type { PreKeyBundle } from './bundle.ts';
+import { equalBytes } from './bytes.ts';
+import {
+  canSend,
+  initInitiator,
+  initResponder,
+  type RatchetState,
+  ratchetDecrypt,
+  ratchetEncrypt,
+} from './double-ratchet.ts';
+import type { ProtocolEnv } from './env.ts';
+import { ProtocolError } from './errors.ts';
+import type { IdentityKeyPair, PublicIdentity } from './identity.ts';
+import { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
+import { pad, unpad } from './padding.ts';
+import { type PqxdhHeader, pqxdhInitiate, pqxdhRespond } from './pqxdh.ts';
+import type { KemPreKey, OneTimePreKey, SignedPreKey } from './prekeys.ts';
+import { WireType } from './wire.ts';
+
+export interface Session {
+  /** The peer's identity, as authenticated by PQXDH. */
+  readonly remoteIdentity: PublicIdentity;
+  readonly remoteDevice: DeviceId;
+  /** Our own device id (the initiator sends it in its initial messages). */
+  readonly localDevice: DeviceId;
+  /** AD = Encode(IK_A) ‖ Encode(IK_B), bound into every message. */
+  readonly associatedData: Uint8Array;
+  /** EK_A: names the PQXDH run this session came from, on both sides. */
+  readonly baseKey: Uint8Array;
+  /** Initiator only: PQXDH fields attached to every message until the first reply arrives. */
+  readonly pending: PqxdhHeader | null;
+  readonly ratchet: RatchetState;
+}
+
+/**
+ * Starts a session with the owner of `bundle` (PQXDH §3.3 + RatchetInitAliceHE). `knownIdentity`
+ * is the identity the caller pinned for this contact, if any (see {@link pqxdhInitiate}).
+ */
+export function createInitiatorSession(
+  env: ProtocolEnv,
+  ours: IdentityKeyPair,
+  ourDevice: DeviceId,
+  bundle: PreKeyBundle,
+  knownIdentity?: PublicIdentity,
+): Session {
+  const { secrets, header } = pqxdhInitiate(env, ours, bundle, knownIdentity);
+  return {
+    remoteIdentity: bundle.identity,
+    remoteDevice: bundle.deviceId,
+    localDevice: ourDevice,
+    associatedData: secrets.associatedData,
+    baseKey: header.baseKey,
+    pending: header,
+    ratchet: initInitiator(
+      env,
+      secrets.rootKey,
+      bundle.signedPreKey.publicKey,
+      secrets.headerKeyA,
+      secrets.nextHeaderKeyB,
+    ),
+  };
+}
+
+export interface SessionEncryptResult {
+  readonly session: Session;
+  /** An initial message while the session is pending, a ratchet message after. */
+  readonly message: Uint8Array;
+}
+
+/** Pads and encrypts one plaintext (Double Ratchet §4.3 RatchetEncryptHE). */
+export function encryptMessage(env: ProtocolEnv, session: Session, plaintext: Uint8Array): SessionEncryptResult {
+  const { state, message } = ratchetEncrypt(env, session.ratchet, pad(plaintext), session.associatedData);
+  const next = { ...session, ratchet: state };
+  if (session.pending === null) return { session: next, message };
+  const initial = { header: session.pending, senderDevice: session.localDevice, ratchetMessage: message };
+  return { session: next, message: encodeInitialMessage(initial) };
+}
+
+export interface SessionDecryptResult {
+  readonly session: Session;
+  readonly plaintext: Uint8Array;
+}
+
+/**
+ * Decrypts a message of an established session: a ratchet message, or an initial message that
+ * belongs to this session (same base key) — the initiator repeats its PQXDH fields until it hears
+ * back. Any failure throws and leaves `session` untouched.
+ */
+export function decryptMessage(env: ProtocolEnv, session: Session, message: Uint8Array): SessionDecryptResult {
+  let ratchetMessage = message;
+  if (message.length > 1 && message[1] === WireType.initialMessage) {
+    const initial = decodeInitialMessage(message);
+    if (!equalBytes(initial.header.baseKey, session.baseKey)) {
+      throw new ProtocolError('usage', 'initial message belongs to another session');
+    }
+    ratchetMessage = initial.ratchetMessage;
+  }
+  const { state, padded } = ratchetDecrypt(env, session.ratchet, ratchetMessage, session.associatedData);
+  const plaintext = unpad(padded);
+  // Any authentic message from the peer proves it has the session: stop attaching PQXDH fields.
+  return { session: { ...session, ratchet: state, pending: null }, plaintext };
+}
+
+/** The responder's private prekeys named by an initial message (ids must match it). */
+export interface ResponderKeys {
+  readonly signedPreKey: SignedPreKey;
+  readonly oneTimePreKey: OneTimePreKey | null;
+  readonly kemPreKey: KemPreKey;
+}
+
+export interface AcceptOptions {
+  /** The identity the caller pinned for this sender, if any: skips re-verifying its certificate. */
+  readonly knownIdentity?: PublicIdentity;
+  /**
+   * Required when the KEM prekey is a last-resort key: whether this (KEM prekey id, base key)
+   * pair was accepted before. PQXDH §4.3 ("replay attacks"): a last-resort key may be used many
+   * times, so the responder must refuse the same base key twice.
+   */
+  readonly isBaseKeyUsed?: (kemPreKeyId: number, baseKey: Uint8Array) => boolean;
+}
+
+/** What the caller must record atomically with the new session. */
+export interface ConsumedPreKeys {
+  /** Delete this one-time X25519 prekey. */
+  readonly oneTimePreKeyId: number | null;
+  /** Delete this one-time KEM prekey (null when a last-resort key was used). */
+  readonly kemPreKeyId: number | null;
+  /** Remember this base key for the last-resort KEM prekey, to refuse replays. */
+  readonly lastResortBaseKey: { readonly kemPreKeyId: number; readonly baseKey: Uint8Array } | null;
+}
+
+export interface AcceptResult {
+  readonly session: Session;
+  readonly plaintext: Uint8Array;
+  readonly consumed: ConsumedPreKeys;
+}
+
+/**
+ * Bob's side: runs PQXDH from an initial message, starts the ratchet and decrypts the embedded
+ * message. Nothing is returned unless the message decrypts, so the caller deletes prekeys only for
+ * an authentic message.
+ */
+export function acceptInitialMessage(
+  env: ProtocolEnv,
+  ours: IdentityKeyPair,
+  ourDevice: DeviceId,
+  message: InitialMessage,
+  keys: ResponderKeys,
+  options: AcceptOptions = {},
+): AcceptResult {
+  const h = message.header;
+  if (
+    keys.signedPreKey.id !== h.signedPreKeyId ||
+    keys.kemPreKey.id !== h.kemPreKeyId ||
+    (keys.oneTimePreKey?.id ?? null) !== h.oneTimePreKeyId
+  ) {
+    throw new ProtocolError('usage', 'prekeys do not match the initial message');
+  }
+  if (keys.kemPreKey.lastResort) {
+    if (options.isBaseKeyUsed === undefined) throw new ProtocolError('usage', 'isBaseKeyUsed is required');
+    if (options.isBaseKeyUsed(h.kemPreKeyId, h.baseKey)) {
+      throw new ProtocolError('replayed-initial-message', 'initial message was already accepted');
+    }
+  }
+  const secrets = pqxdhRespond(
+    env,
+    ours,
+    {
+      signedPreKey: keys.signedPreKey.keyPair,
+      oneTimePreKey: keys.oneTimePreKey?.keyPair ?? null,
+      kemSecretKey: keys.kemPreKey.keyPair.secretKey,
+    },
+    h,
+    options.knownIdentity,
+  );
+  const ratchet = initResponder(secrets.rootKey, keys.signedPreKey.keyPair, secrets.headerKeyA, secrets.nextHeaderKeyB);
+  const { state, padded } = ratchetDecrypt(env, ratchet, message.ratchetMessage, secrets.associatedData);
+  return {
+    session: {
+      remoteIdentity: h.initiator,
+      remoteDevice: message.senderDevice,
+      localDevice: ourDevice,
+      associatedData: secrets.associatedData,
+      baseKey: h.baseKey,
+      pending: null,
+      ratchet: state,
+    },
+    plaintext: unpad(padded),
+    consumed: {
+      oneTimePreKeyId: h.oneTimePreKeyId,
+      kemPreKeyId: keys.kemPreKey.lastResort ? null : h.kemPreKeyId,
+      lastResortBaseKey: keys.kemPreKey.lastResort ? { kemPreKeyId: h.kemPreKeyId, baseKey: h.baseKey } : null,
+    },
+  };
+}
+
+/** Whether this session can send now (a responder can only after it has received). */
+export function sessionCanSend(session: Session): boolean {
+  return canSend(session.ratchet);
+}

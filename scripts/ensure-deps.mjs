@@ -1,0 +1,25 @@
+// Installs the workspace's npm dependencies when they are missing or out of date, so that
+// `npm start` and `npm test` work on a fresh clone with no other step. It compares a hash of
+// package-lock.json with the one recorded by the last successful install.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const lock = join(root, 'package-lock.json');
+const marker = join(root, 'node_modules', '.parley-deps');
+const wanted = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : 'no-lock';
+const have = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '';
+
+if (have !== wanted) {
+  const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
+  process.stderr.write(`parley: installing dependencies (npm ${args[0]}) ...\n`);
+  const r = spawnSync('npm', args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) {
+    process.stderr.write('parley: dependency installation failed; see the npm output above.\n');
+    process.exit(r.status ?? 1);
+  }
+  writeFileSync(marker, `${wanted}\n`);
+}

@@ -1,0 +1,24 @@
+import { defineConfig } from 'vitest/config';
+
+// The protocol suite runs twice: once on the platform default (node:crypto) and once with the
+// `parley-noble` export condition, which makes `#default-crypto` resolve to the @noble backend.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'node', include: ['packages/*/test/**/*.test.ts'], env: { PARLEY_EXPECT_BACKEND: 'node' } },
+      },
+      {
+        extends: true,
+        resolve: { conditions: ['parley-noble'] },
+        ssr: { resolve: { conditions: ['parley-noble'] } },
+        test: {
+          name: 'noble',
+          include: ['packages/protocol/test/**/*.test.ts'],
+          env: { PARLEY_EXPECT_BACKEND: 'noble' },
+        },
+      },
+    ],
+  },
+});

@@ -67,6 +67,28 @@ function publicKey(crv: Curve, raw: Uint8Array): KeyObject {
   return ko;
 }
 
+/**
+ * randomFillSync costs ~3 µs per call whatever the size, and the ratchet asks for 12 or 32 bytes
+ * at a time; so small requests are served from a 4 KiB pool filled by one call (as Node itself
+ * does for randomUUID). Served bytes are zeroed in the pool, so they exist only in the result.
+ */
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let poolOffset = POOL_BYTES;
+
+function randomBytes(n: number): Uint8Array {
+  if (n > 256) return view(randomFillSync(Buffer.allocUnsafeSlow(n)));
+  if (poolOffset + n > POOL_BYTES) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = pool.subarray(poolOffset, poolOffset + n);
+  const copy = new Uint8Array(out);
+  out.fill(0);
+  poolOffset += n;
+  return copy;
+}
+
 function publicOf(crv: Curve, priv: Uint8Array): Uint8Array {
   const jwk = createPublicKey(privateKey(crv, priv)).export({ format: 'jwk' });
   return view(Buffer.from(jwk.x as string, 'base64url'));
@@ -74,7 +96,7 @@ function publicOf(crv: Curve, priv: Uint8Array): Uint8Array {
 
 export const nodeBackend: CryptoBackend = {
   name: 'node',
-  randomBytes: (n) => view(randomFillSync(Buffer.allocUnsafeSlow(n))),
+  randomBytes,
   x25519PublicKey: (priv) => publicOf('X25519', priv),
   x25519(priv, pub) {
     try {

@@ -1,0 +1,158 @@
+/**
+ * Parley's side of the protocol benchmark: the same four figures as libsignal-bench.ts, on the
+ * same terms (100-byte plaintexts, in-memory state, every plaintext checked).
+ *
+ * Setup = Bob generates a fresh signed prekey, one-time prekey and one-time ML-KEM prekey and
+ * encodes the bundle; Alice decodes it, verifies it and runs PQXDH, encrypts a first message;
+ * Bob runs PQXDH and decrypts it. Identities are generated once, outside the loop, as in the
+ * libsignal run. By default Alice and Bob pin each other's identity (as after an invitation) so
+ * the identity certificates were verified once, earlier; `setup_unpinned_per_s` also verifies both
+ * certificates on every setup (libsignal's identity keys carry no certificate to verify).
+ *
+ * Run: npx tsx packages/bench/src/parley-bench.ts [--setups N] [--oneway N] [--pingpong N]
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  acceptInitialMessage,
+  createInitiatorSession,
+  decodeBundle,
+  decodeInitialMessage,
+  decryptMessage,
+  defaultEnv,
+  deviceId,
+  encodeBundle,
+  encryptMessage,
+  equalBytes,
+  generateIdentity,
+  generateKemPreKey,
+  generateOneTimePreKeys,
+  generateSignedPreKey,
+  type IdentityKeyPair,
+  kemPreKeyPublic,
+  oneTimePreKeyPublic,
+  type ProtocolEnv,
+  publicIdentity,
+  type Session,
+  signedPreKeyPublic,
+} from '@parley/protocol';
+import type { BenchOptions, ProtocolFigures } from './libsignal-bench.ts';
+
+export interface ParleyFigures extends ProtocolFigures {
+  setup_unpinned_per_s: number;
+}
+
+const PLAINTEXT_BYTES = 100;
+const WARMUP_FRACTION = 0.05;
+/** Enough iterations for V8 to optimise the JavaScript paths (ML-KEM, codecs) before timing. */
+const MIN_WARMUP = 100;
+const A = deviceId(1);
+const B = deviceId(2);
+
+interface Party {
+  session: Session;
+}
+
+/** One full setup; returns both sessions. `pinned` skips re-verifying identity certificates. */
+function setup(env: ProtocolEnv, alice: IdentityKeyPair, bob: IdentityKeyPair, id: number, pinned: boolean) {
+  const spk = generateSignedPreKey(env, bob, id);
+  const [otk] = generateOneTimePreKeys(env, id, 1);
+  const kem = generateKemPreKey(env, bob, id, false);
+  if (otk === undefined) throw new Error('no one-time prekey');
+  const wire = encodeBundle({
+    identity: publicIdentity(bob),
+    deviceId: B,
+    signedPreKey: signedPreKeyPublic(spk),
+    oneTimePreKey: oneTimePreKeyPublic(otk),
+    kemPreKey: kemPreKeyPublic(kem),
+  });
+  const plaintext = env.random(PLAINTEXT_BYTES);
+  const bobPublic = pinned ? publicIdentity(bob) : undefined;
+  const a = createInitiatorSession(env, alice, A, decodeBundle(wire), bobPublic);
+  const first = encryptMessage(env, a, plaintext);
+  const accepted = acceptInitialMessage(
+    env,
+    bob,
+    B,
+    decodeInitialMessage(first.message),
+    { signedPreKey: spk, oneTimePreKey: otk, kemPreKey: kem },
+    pinned ? { knownIdentity: publicIdentity(alice) } : {},
+  );
+  if (!equalBytes(accepted.plaintext, plaintext)) throw new Error('setup: plaintext mismatch');
+  return { alice: { session: first.session }, bob: { session: accepted.session } };
+}
+
+function exchange(env: ProtocolEnv, from: Party, to: Party): number {
+  const plaintext = env.random(PLAINTEXT_BYTES);
+  const sent = encryptMessage(env, from.session, plaintext);
+  from.session = sent.session;
+  const got = decryptMessage(env, to.session, sent.message);
+  to.session = got.session;
+  if (!equalBytes(got.plaintext, plaintext)) throw new Error('plaintext mismatch');
+  return sent.message.length;
+}
+
+function rate(count: number, op: (i: number) => void): number {
+  if (!Number.isInteger(count) || count <= 0) throw new Error(`bad iteration count ${count}`);
+  const warmup = Math.max(MIN_WARMUP, Math.ceil(count * WARMUP_FRACTION));
+  let i = 0;
+  while (i < warmup) op(i++);
+  const start = process.hrtime.bigint();
+  while (i < warmup + count) op(i++);
+  return count / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+/** A session both sides have used, so neither side attaches PQXDH fields any more. */
+function connectedPair(env: ProtocolEnv, alice: IdentityKeyPair, bob: IdentityKeyPair) {
+  const pair = setup(env, alice, bob, 0, true);
+  exchange(env, pair.bob, pair.alice);
+  return pair;
+}
+
+const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+export function benchParley(opts: BenchOptions, env: ProtocolEnv = defaultEnv): ParleyFigures {
+  const alice = generateIdentity(env);
+  const bob = generateIdentity(env);
+  const setupRate = rate(opts.setups, (i) => setup(env, alice, bob, i + 1, true));
+  const unpinnedRate = rate(opts.setups, (i) => setup(env, alice, bob, i + 1, false));
+
+  const oneway = connectedPair(env, alice, bob);
+  let wire = 0;
+  const onewayRate = rate(opts.oneway, () => {
+    wire = exchange(env, oneway.alice, oneway.bob);
+  });
+
+  // connectedPair ends with Bob → Alice, so every message below is a DH ratchet step.
+  const pp = connectedPair(env, alice, bob);
+  const pingpongRate = rate(opts.pingpong, (i) => {
+    if (i % 2 === 0) exchange(env, pp.alice, pp.bob);
+    else exchange(env, pp.bob, pp.alice);
+  });
+
+  return {
+    setup_per_s: round1(setupRate),
+    oneway_msgs_per_s: round1(onewayRate),
+    pingpong_msgs_per_s: round1(pingpongRate),
+    wire_bytes_100: wire,
+    setup_unpinned_per_s: round1(unpinnedRate),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: { setups: { type: 'string' }, oneway: { type: 'string' }, pingpong: { type: 'string' } },
+  });
+  const n = (v: string | undefined, d: number) => (v === undefined ? d : Number.parseInt(v, 10));
+  console.log(
+    JSON.stringify(
+      benchParley({
+        setups: n(values.setups, 300),
+        oneway: n(values.oneway, 20000),
+        pingpong: n(values.pingpong, 5000),
+      }),
+      null,
+      2,
+    ),
+  );
+}

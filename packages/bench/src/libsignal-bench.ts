@@ -35,6 +35,7 @@ import {
   signalDecryptPreKey,
   signalEncrypt,
 } from '@signalapp/libsignal-client';
+import { rateAsync as rate, round1 } from './measure.ts';
 
 export interface ProtocolFigures {
   setup_per_s: number;
@@ -56,9 +57,6 @@ export interface BenchOptions {
 
 const PLAINTEXT_BYTES = 100;
 const DEVICE_ID = 1;
-const WARMUP_FRACTION = 0.05;
-/** Enough iterations for V8 to optimise the JavaScript paths (ML-KEM, codecs) before timing. */
-const MIN_WARMUP = 100;
 
 // ---------------------------------------------------------------------------
 // Minimal in-memory stores. Records are kept as objects (no serialization).
@@ -279,18 +277,6 @@ async function setupSession(alice: Party, bob: Party, keyId: number): Promise<vo
 // ---------------------------------------------------------------------------
 // Timing.
 
-/** Run `op` warm-up times then `count` timed times (with a running index); return ops/s. */
-async function rate(count: number, op: (i: number) => Promise<void>): Promise<number> {
-  if (!Number.isInteger(count) || count <= 0) throw new Error(`bad iteration count ${count}`);
-  const warmup = Math.max(MIN_WARMUP, Math.ceil(count * WARMUP_FRACTION));
-  let i = 0;
-  while (i < warmup) await op(i++);
-  const start = process.hrtime.bigint();
-  while (i < warmup + count) await op(i++);
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  return count / seconds;
-}
-
 interface Identities {
   alice: IdentityKeyPair;
   bob: IdentityKeyPair;
@@ -304,8 +290,6 @@ async function connectedPair(ids: Identities, tag: string): Promise<{ alice: Par
   await exchange(bob, alice);
   return { alice, bob };
 }
-
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 export async function benchLibsignal(opts: BenchOptions): Promise<ProtocolFigures> {
   const ids: Identities = { alice: IdentityKeyPair.generate(), bob: IdentityKeyPair.generate() };

@@ -37,15 +37,13 @@ import {
   signedPreKeyPublic,
 } from '@parley/protocol';
 import type { BenchOptions, ProtocolFigures } from './libsignal-bench.ts';
+import { rateSync as rate, round1 } from './measure.ts';
 
 export interface ParleyFigures extends ProtocolFigures {
   setup_unpinned_per_s: number;
 }
 
 const PLAINTEXT_BYTES = 100;
-const WARMUP_FRACTION = 0.05;
-/** Enough iterations for V8 to optimise the JavaScript paths (ML-KEM, codecs) before timing. */
-const MIN_WARMUP = 100;
 const A = deviceId(1);
 const B = deviceId(2);
 
@@ -92,24 +90,12 @@ function exchange(env: ProtocolEnv, from: Party, to: Party): number {
   return sent.message.length;
 }
 
-function rate(count: number, op: (i: number) => void): number {
-  if (!Number.isInteger(count) || count <= 0) throw new Error(`bad iteration count ${count}`);
-  const warmup = Math.max(MIN_WARMUP, Math.ceil(count * WARMUP_FRACTION));
-  let i = 0;
-  while (i < warmup) op(i++);
-  const start = process.hrtime.bigint();
-  while (i < warmup + count) op(i++);
-  return count / (Number(process.hrtime.bigint() - start) / 1e9);
-}
-
 /** A session both sides have used, so neither side attaches PQXDH fields any more. */
 function connectedPair(env: ProtocolEnv, alice: IdentityKeyPair, bob: IdentityKeyPair) {
   const pair = setup(env, alice, bob, 0, true);
   exchange(env, pair.bob, pair.alice);
   return pair;
 }
-
-const round1 = (x: number): number => Math.round(x * 10) / 10;
 
 export function benchParley(opts: BenchOptions, env: ProtocolEnv = defaultEnv): ParleyFigures {
   const alice = generateIdentity(env);

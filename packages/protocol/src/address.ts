@@ -21,7 +21,10 @@ export function accountIdFromKey(signingKey: Uint8Array): AccountId {
 }
 
 export function parseAccountId(s: string): AccountId {
-  if (!B64URL.test(s)) throw new ProtocolError('decode', 'malformed account id');
+  // 43 characters hold 258 bits: the last character's two low bits must be zero (canonical).
+  if (!B64URL.test(s) || ALPHABET.indexOf(s.charAt(42)) % 4 !== 0) {
+    throw new ProtocolError('decode', 'malformed account id');
+  }
   return s as AccountId;
 }
 

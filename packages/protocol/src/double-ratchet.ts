@@ -1,14 +1,14 @@
 /**
  * The Double Ratchet with header encryption (Signal, "The Double Ratchet Algorithm", revision 1,
  * §4 "Double Ratchet with header encryption"), AES-256-GCM as AEAD. Comments quote the
- * specification's pseudocode (§4.3–4.4) next to the code that implements each line.
+ * specification's pseudocode (§4.4–4.6) next to the code that implements each line.
  *
  * State in, state out: every function returns a new state and never mutates its input, so a
  * failed decrypt (tampered, replayed, garbage) leaves the caller's state exactly as it was.
  *
  * Message layout (docs/protocol.md §6.2):
  *   u8 version ‖ u8 type ‖ nonce (12) ‖ enc_header (40 + 16) ‖ body (padded + 16)
- *   header    = DHs.public (32) ‖ u32 PN ‖ u32 N                 (§4.3 HEADER)
+ *   header    = DHs.public (32) ‖ u32 PN ‖ u32 N                 (§3.1 HEADER)
  *   enc_header = AES-256-GCM(HKs, nonce, header, aad = version ‖ type)   (HENCRYPT)
  *   body       = AES-256-GCM(mk,  nonce, padded, aad = AD ‖ version ‖ type ‖ nonce ‖ enc_header)
  * The nonce is random: a header key encrypts a whole chain, so its nonce must not repeat
@@ -24,13 +24,17 @@ import { generateX25519, type X25519KeyPair } from './keys.ts';
 import { isBucket } from './padding.ts';
 import { WIRE_VERSION, WireType } from './wire.ts';
 
-/** §3.5 MAX_SKIP: the most message keys one incoming message may make us skip in one chain. */
+/** §3.1/§3.5 MAX_SKIP: the most message keys one incoming message may make us skip in one chain. */
 export const MAX_SKIP = 1000;
 /** The most skipped message keys kept in total; the oldest are evicted first. */
 export const MAX_SKIPPED_KEYS = 2000;
 /** The most receiving chains (header keys) with skipped keys kept; older chains are dropped. */
 export const MAX_SKIPPED_CHAINS = 5;
-/** A sending chain is bounded so that random 96-bit nonces under one header key never repeat. */
+/**
+ * A chain is bounded at 2^31 messages: one header key then encrypts at most 2^31 headers under
+ * random 96-bit nonces, below NIST SP 800-38D §8.3's 2^32 limit (collision chance < 2^-34).
+ * Senders stop there and receivers refuse larger counters.
+ */
 export const MAX_CHAIN_LENGTH = 2 ** 31;
 
 const NONCE = 12;
@@ -49,7 +53,7 @@ export interface SkippedChain {
   readonly keys: ReadonlyMap<number, Uint8Array>;
 }
 
-/** §4.2 state variables, named after the specification's. */
+/** §4.3 state variables, named after the specification's. */
 export interface RatchetState {
   /** RK */ readonly rootKey: Uint8Array;
   /** DHs */ readonly dhSelf: X25519KeyPair;
@@ -78,7 +82,7 @@ function kdfCk(env: ProtocolEnv, ck: Uint8Array): [Uint8Array, Uint8Array] {
   return [env.crypto.hmacSha256(ck, TWO), env.crypto.hmacSha256(ck, ONE)];
 }
 
-/** §4.3 RatchetInitAliceHE. */
+/** §4.4 RatchetInitAliceHE. */
 export function initInitiator(
   env: ProtocolEnv,
   sk: Uint8Array,
@@ -106,7 +110,7 @@ export function initInitiator(
   };
 }
 
-/** §4.3 RatchetInitBobHE. Bob's first ratchet key pair is his signed prekey (X3DH §3.3). */
+/** §4.4 RatchetInitBobHE. Bob's first ratchet key pair is his signed prekey (§5.1 / X3DH §3.3). */
 export function initResponder(
   sk: Uint8Array,
   ownDh: X25519KeyPair,
@@ -139,7 +143,7 @@ export interface EncryptResult {
   readonly message: Uint8Array;
 }
 
-/** §4.3 RatchetEncryptHE. `padded` must already be padded to a bucket (padding.ts). */
+/** §4.5 RatchetEncryptHE. `padded` must already be padded to a bucket (padding.ts). */
 export function ratchetEncrypt(env: ProtocolEnv, s: RatchetState, padded: Uint8Array, ad: Uint8Array): EncryptResult {
   if (s.sendChainKey === null || s.sendHeaderKey === null) {
     throw new ProtocolError('usage', 'session cannot send before it has received');
@@ -176,8 +180,13 @@ interface Header {
   readonly n: number;
 }
 
+/** Parses an authenticated header; counters past MAX_CHAIN_LENGTH are refused (no sender makes them). */
 function parseHeader(h: Uint8Array): Header {
-  return { dh: h.subarray(0, 32), pn: readU32(h, 32), n: readU32(h, 36) };
+  const header = { dh: h.subarray(0, 32), pn: readU32(h, 32), n: readU32(h, 36) };
+  if (header.n >= MAX_CHAIN_LENGTH || header.pn >= MAX_CHAIN_LENGTH) {
+    throw new ProtocolError('decode', 'malformed ratchet header');
+  }
+  return header;
 }
 
 export interface DecryptResult {
@@ -196,7 +205,7 @@ export function checkRatchetMessage(message: Uint8Array): void {
 }
 
 /**
- * §4.3 RatchetDecryptHE. Tries the current receiving header key first (the common case), then
+ * §4.6 RatchetDecryptHE. Tries the current receiving header key first (the common case), then
  * the header keys of chains with skipped keys (TrySkippedMessageKeysHE), then the next header key
  * (a new DH ratchet step). The order differs from the pseudocode's but the outcome cannot: a
  * header opens under one key only.
@@ -312,7 +321,7 @@ interface Skip {
   readonly keys: ReadonlyArray<readonly [number, Uint8Array]>;
 }
 
-/** §4.3 SkipMessageKeysHE: derives and returns the keys from `from` up to (excluding) `until`. */
+/** §4.6 SkipMessageKeysHE: derives and returns the keys from `from` up to (excluding) `until`. */
 function skipKeys(env: ProtocolEnv, chainKey: Uint8Array, from: number, until: number): Skip {
   if (until <= from) return { chainKey, keys: [] };
   // if state.Nr + MAX_SKIP < until: raise Error()

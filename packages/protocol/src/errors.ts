@@ -26,7 +26,7 @@ export type ProtocolErrorCode =
   | 'duplicate-message'
   /** A message that would need more skipped keys than allowed (MAX_SKIP). */
   | 'too-many-skipped'
-  /** A last-resort KEM prekey presented again with the same base key (PQXDH §4.2 replay). */
+  /** A last-resort KEM prekey presented again with the same base key (replay, X3DH §4.2). */
   | 'replayed-initial-message'
   /** A prekey the initial message refers to is unknown or already used. */
   | 'unknown-prekey'

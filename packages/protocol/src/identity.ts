@@ -51,8 +51,17 @@ export function verifyIdentity(env: ProtocolEnv, id: PublicIdentity): void {
   }
 }
 
+/**
+ * Byte equality of two public identities, certificate included, so that a pinned (already
+ * verified) identity that equals a received one vouches for every byte of it. Ed25519 signing is
+ * deterministic (RFC 8032 §5.1.6), so the owner's certificate never changes by itself.
+ */
 export function sameIdentity(a: PublicIdentity, b: PublicIdentity): boolean {
-  return equalBytes(a.signingKey, b.signingKey) && equalBytes(a.agreementKey, b.agreementKey);
+  return (
+    equalBytes(a.signingKey, b.signingKey) &&
+    equalBytes(a.agreementKey, b.agreementKey) &&
+    equalBytes(a.certificate, b.certificate)
+  );
 }
 
 export function writeIdentity(w: Writer, id: PublicIdentity): void {

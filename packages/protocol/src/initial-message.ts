@@ -4,10 +4,10 @@
  * every message until it receives a reply, so Bob can start the session from whichever arrives
  * first (the same rule as Signal's PreKeySignalMessage).
  *
- *   u8 version ‖ u8 type (0x02) ‖ identity_A (128) ‖ u32 senderDevice ‖ EK_A (32)
+ *   u8 version ‖ u8 type (0x02) ‖ identity_A (128) ‖ u32 device_A ‖ EK_A (32)
  *   ‖ u32 spkId ‖ u8 hasOpk [‖ u32 opkId] ‖ u32 kemId ‖ kemCiphertext (1088) ‖ ratchet message
  */
-import { type DeviceId, deviceId } from './address.ts';
+import { deviceId } from './address.ts';
 import { Reader, Writer } from './codec.ts';
 import { MLKEM768_CIPHERTEXT_BYTES } from './crypto/backend.ts';
 import { readIdentity, writeIdentity } from './identity.ts';
@@ -16,20 +16,19 @@ import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
 
 export interface InitialMessage {
   readonly header: PqxdhHeader;
-  readonly senderDevice: DeviceId;
   /** The embedded ratchet message, with its own framing. */
   readonly ratchetMessage: Uint8Array;
 }
 
-export function writePqxdhHeader(w: Writer, h: PqxdhHeader, senderDevice: DeviceId): void {
+export function writePqxdhHeader(w: Writer, h: PqxdhHeader): void {
   writeIdentity(w, h.initiator);
-  w.u32(senderDevice).bytes(h.baseKey).u32(h.signedPreKeyId);
+  w.u32(h.initiatorDevice).bytes(h.baseKey).u32(h.signedPreKeyId);
   if (h.oneTimePreKeyId === null) w.u8(0);
   else w.u8(1).u32(h.oneTimePreKeyId);
   w.u32(h.kemPreKeyId).bytes(h.kemCiphertext);
 }
 
-export function readPqxdhHeader(r: Reader): { header: PqxdhHeader; senderDevice: DeviceId } {
+export function readPqxdhHeader(r: Reader): PqxdhHeader {
   const initiator = readIdentity(r);
   const device = r.device();
   const baseKey = r.bytes(32);
@@ -38,14 +37,19 @@ export function readPqxdhHeader(r: Reader): { header: PqxdhHeader; senderDevice:
   const kemPreKeyId = r.u32();
   const kemCiphertext = r.bytes(MLKEM768_CIPHERTEXT_BYTES);
   return {
-    header: { initiator, baseKey, signedPreKeyId, oneTimePreKeyId, kemPreKeyId, kemCiphertext },
-    senderDevice: deviceId(device),
+    initiator,
+    initiatorDevice: deviceId(device),
+    baseKey,
+    signedPreKeyId,
+    oneTimePreKeyId,
+    kemPreKeyId,
+    kemCiphertext,
   };
 }
 
 export function encodeInitialMessage(m: InitialMessage): Uint8Array {
   const w = new Writer(1300 + m.ratchetMessage.length).u8(WIRE_VERSION).u8(WireType.initialMessage);
-  writePqxdhHeader(w, m.header, m.senderDevice);
+  writePqxdhHeader(w, m.header);
   return w.bytes(m.ratchetMessage).finish();
 }
 
@@ -53,6 +57,6 @@ export function encodeInitialMessage(m: InitialMessage): Uint8Array {
 export function decodeInitialMessage(bytes: Uint8Array): InitialMessage {
   const r = new Reader(bytes, 'initial message');
   readFrame(r, WireType.initialMessage, 'initial message');
-  const { header, senderDevice } = readPqxdhHeader(r);
-  return { header, senderDevice, ratchetMessage: r.rest() };
+  const header = readPqxdhHeader(r);
+  return { header, ratchetMessage: r.rest() };
 }

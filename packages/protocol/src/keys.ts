@@ -24,7 +24,7 @@ export function generateEd25519(env: ProtocolEnv): Ed25519KeyPair {
   return { privateKey, publicKey: env.crypto.ed25519PublicKey(privateKey) };
 }
 
-/** FIPS 203 §7.1 ML-KEM.KeyGen with a 64-byte seed from the random source. */
+/** FIPS 203 §6.1 ML-KEM.KeyGen_internal with a 64-byte seed (d ‖ z) from the random source. */
 export function generateKem(env: ProtocolEnv): KemKeyPair {
   return env.crypto.mlKemKeygen(env.random(64));
 }

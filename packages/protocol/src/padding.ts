@@ -4,8 +4,8 @@
  *   64, 128, 256, 512, 1024, 2048, 4096 bytes, then multiples of 4096 up to MAX_PADDED (60 KiB).
  *
  * Most chat messages are short, so everything up to 63 bytes looks the same on the wire, and a
- * longer message reveals only its power-of-two size class (at most ~1 bit of length beyond
- * its bucket) while costing at most 2× in size (4096 bytes of slack above 4 KiB).
+ * longer one reveals only its power-of-two size class up to 4 KiB (at most 2× in size), and above
+ * that only its 4 KiB step (at most 4095 bytes of slack).
  * Encoding (ISO/IEC 7816-4): plaintext ‖ 0x80 ‖ 0x00…, so unpadding is unambiguous.
  */
 import { ProtocolError } from './errors.ts';

@@ -8,8 +8,10 @@
  * EncodeKEM = the 1184-byte FIPS 203 encapsulation key.
  */
 
+import type { DeviceId } from './address.ts';
 import type { PreKeyBundle } from './bundle.ts';
 import { concatBytes } from './bytes.ts';
+import { Writer } from './codec.ts';
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import { type IdentityKeyPair, type PublicIdentity, publicIdentity, sameIdentity, verifyIdentity } from './identity.ts';
@@ -25,17 +27,22 @@ const ZERO_SALT = new Uint8Array(32);
 export interface SharedSecrets {
   /** SK, the Double Ratchet's initial root key. */
   readonly rootKey: Uint8Array;
-  /** shared_hka: the initiator's first sending header key (Double Ratchet §4.2). */
+  /** shared_hka: the initiator's first sending header key (Double Ratchet §4.4). */
   readonly headerKeyA: Uint8Array;
   /** shared_nhkb: the responder's first next-sending header key. */
   readonly nextHeaderKeyB: Uint8Array;
-  /** AD = Encode(IK_A) ‖ Encode(IK_B) (PQXDH §3.3), bound into every message's AEAD. */
+  /**
+   * AD = Encode(IK_A) ‖ u32 device_A ‖ Encode(IK_B) ‖ u32 device_B (PQXDH §3.3 allows appending
+   * identifying information), bound into every message's AEAD: a server that relabels either
+   * device makes the first message fail to decrypt.
+   */
   readonly associatedData: Uint8Array;
 }
 
 /** The PQXDH fields of an initial message (PQXDH §3.3 "Alice then sends Bob an initial message"). */
 export interface PqxdhHeader {
   readonly initiator: PublicIdentity;
+  readonly initiatorDevice: DeviceId;
   readonly baseKey: Uint8Array;
   readonly signedPreKeyId: number;
   readonly oneTimePreKeyId: number | null;
@@ -57,8 +64,15 @@ function kdf(env: ProtocolEnv, km: Uint8Array[], ad: Uint8Array): SharedSecrets 
   };
 }
 
-function associatedData(a: PublicIdentity, b: PublicIdentity): Uint8Array {
-  return concatBytes(a.signingKey, a.agreementKey, b.signingKey, b.agreementKey);
+function associatedData(a: PublicIdentity, deviceA: DeviceId, b: PublicIdentity, deviceB: DeviceId): Uint8Array {
+  return new Writer(136)
+    .bytes(a.signingKey)
+    .bytes(a.agreementKey)
+    .u32(deviceA)
+    .bytes(b.signingKey)
+    .bytes(b.agreementKey)
+    .u32(deviceB)
+    .finish();
 }
 
 export interface InitiatorResult {
@@ -74,6 +88,7 @@ export interface InitiatorResult {
 export function pqxdhInitiate(
   env: ProtocolEnv,
   ours: IdentityKeyPair,
+  ourDevice: DeviceId,
   bundle: PreKeyBundle,
   knownIdentity?: PublicIdentity,
 ): InitiatorResult {
@@ -100,9 +115,10 @@ export function pqxdhInitiate(
   km.push(sharedSecret); // SS
   const me = publicIdentity(ours);
   return {
-    secrets: kdf(env, km, associatedData(me, bundle.identity)),
+    secrets: kdf(env, km, associatedData(me, ourDevice, bundle.identity, bundle.deviceId)),
     header: {
       initiator: me,
+      initiatorDevice: ourDevice,
       baseKey: ek.publicKey,
       signedPreKeyId: bundle.signedPreKey.id,
       oneTimePreKeyId: bundle.oneTimePreKey ? bundle.oneTimePreKey.id : null,
@@ -126,6 +142,7 @@ export interface ResponderPreKeys {
 export function pqxdhRespond(
   env: ProtocolEnv,
   ours: IdentityKeyPair,
+  ourDevice: DeviceId,
   keys: ResponderPreKeys,
   header: PqxdhHeader,
   knownIdentity?: PublicIdentity,
@@ -142,5 +159,5 @@ export function pqxdhRespond(
   ];
   if (keys.oneTimePreKey) km.push(c.x25519(keys.oneTimePreKey.privateKey, header.baseKey)); // DH4
   km.push(c.mlKemDecapsulate(header.kemCiphertext, keys.kemSecretKey)); // SS
-  return kdf(env, km, associatedData(header.initiator, publicIdentity(ours)));
+  return kdf(env, km, associatedData(header.initiator, header.initiatorDevice, publicIdentity(ours), ourDevice));
 }

@@ -9,6 +9,7 @@
  *   ‖ u8 chainCount ‖ chainCount × (HK (32) ‖ u16 keyCount ‖ keyCount × (u32 N ‖ MK (32)))
  */
 import { type DeviceId, deviceId } from './address.ts';
+import { equalBytes } from './bytes.ts';
 import { Reader, Writer } from './codec.ts';
 import { MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS, type RatchetState, type SkippedChain } from './double-ratchet.ts';
 import { readIdentity, writeIdentity } from './identity.ts';
@@ -23,7 +24,7 @@ export function encodeSession(s: Session): Uint8Array {
   const w = new Writer(2048).u8(WIRE_VERSION).u8(WireType.sessionState);
   writeIdentity(w, s.remoteIdentity);
   w.u32(s.remoteDevice).u32(s.localDevice).var16(s.associatedData).bytes(s.baseKey);
-  if (s.pending) writePqxdhHeader(w.u8(1), s.pending, s.localDevice);
+  if (s.pending) writePqxdhHeader(w.u8(1), s.pending);
   else w.u8(0);
   const r = s.ratchet;
   w.bytes(r.rootKey).bytes(r.dhSelf.privateKey).bytes(r.dhSelf.publicKey);
@@ -55,9 +56,8 @@ export function decodeSession(bytes: Uint8Array): Session {
   const baseKey = r.bytes(32);
   let pending: PqxdhHeader | null = null;
   if (r.bool()) {
-    const p = readPqxdhHeader(r);
-    if (p.senderDevice !== localDevice) r.fail();
-    pending = p.header;
+    pending = readPqxdhHeader(r);
+    if (pending.initiatorDevice !== localDevice) r.fail();
   }
   const rootKey = r.bytes(32);
   const dhSelf = { privateKey: r.bytes(32), publicKey: r.bytes(32) };
@@ -74,12 +74,16 @@ export function decodeSession(bytes: Uint8Array): Session {
   const sendCount = r.u32();
   const recvCount = r.u32();
   const prevSendCount = r.u32();
+  // Chain keys and header keys come in pairs; a receiving chain implies a remote ratchet key.
+  if ((sendChainKey === null) !== (sendHeaderKey === null)) r.fail();
+  if ((recvChainKey === null) !== (recvHeaderKey === null) || (recvChainKey !== null && dhRemote === null)) r.fail();
   const chainCount = r.u8();
   if (chainCount > MAX_SKIPPED_CHAINS) r.fail();
   const skipped: SkippedChain[] = [];
   let total = 0;
   for (let i = 0; i < chainCount; i++) {
     const headerKey = r.bytes(32);
+    if (skipped.some((c) => equalBytes(c.headerKey, headerKey))) r.fail();
     const count = r.u16();
     total += count;
     if (count === 0 || total > MAX_SKIPPED_KEYS) r.fail();

@@ -7,7 +7,7 @@
  * ```ts
  * const alice = createInitiatorSession(env, aliceId, deviceId(1), bundleOfBob);
  * const sent = encryptMessage(env, alice, utf8('hi'));        // sent.message → the network
- * const got = acceptInitialMessage(env, bobId, decodeInitialMessage(sent.message), bobKeys);
+ * const got = acceptInitialMessage(env, bobId, deviceId(1), decodeInitialMessage(sent.message), bobKeys);
  * got.plaintext; // 'hi'; got.consumed tells Bob which prekeys to delete
  * ```
  */
@@ -35,7 +35,7 @@ export interface Session {
   /** The peer's identity, as authenticated by PQXDH. */
   readonly remoteIdentity: PublicIdentity;
   readonly remoteDevice: DeviceId;
-  /** Our own device id (the initiator sends it in its initial messages). */
+  /** Our own device id (bound into the associated data). */
   readonly localDevice: DeviceId;
   /** AD = Encode(IK_A) ‖ Encode(IK_B), bound into every message. */
   readonly associatedData: Uint8Array;
@@ -57,7 +57,7 @@ export function createInitiatorSession(
   bundle: PreKeyBundle,
   knownIdentity?: PublicIdentity,
 ): Session {
-  const { secrets, header } = pqxdhInitiate(env, ours, bundle, knownIdentity);
+  const { secrets, header } = pqxdhInitiate(env, ours, ourDevice, bundle, knownIdentity);
   return {
     remoteIdentity: bundle.identity,
     remoteDevice: bundle.deviceId,
@@ -81,13 +81,12 @@ export interface SessionEncryptResult {
   readonly message: Uint8Array;
 }
 
-/** Pads and encrypts one plaintext (Double Ratchet §4.3 RatchetEncryptHE). */
+/** Pads and encrypts one plaintext (Double Ratchet §4.5 RatchetEncryptHE). */
 export function encryptMessage(env: ProtocolEnv, session: Session, plaintext: Uint8Array): SessionEncryptResult {
   const { state, message } = ratchetEncrypt(env, session.ratchet, pad(plaintext), session.associatedData);
   const next = { ...session, ratchet: state };
   if (session.pending === null) return { session: next, message };
-  const initial = { header: session.pending, senderDevice: session.localDevice, ratchetMessage: message };
-  return { session: next, message: encodeInitialMessage(initial) };
+  return { session: next, message: encodeInitialMessage({ header: session.pending, ratchetMessage: message }) };
 }
 
 export interface SessionDecryptResult {
@@ -127,8 +126,8 @@ export interface AcceptOptions {
   readonly knownIdentity?: PublicIdentity;
   /**
    * Required when the KEM prekey is a last-resort key: whether this (KEM prekey id, base key)
-   * pair was accepted before. PQXDH §4.3 ("replay attacks"): a last-resort key may be used many
-   * times, so the responder must refuse the same base key twice.
+   * pair was accepted before. A last-resort key may be used many times, so the responder must
+   * refuse the same base key twice (replay; X3DH §4.2–4.3, PQXDH security considerations).
    */
   readonly isBaseKeyUsed?: (kemPreKeyId: number, baseKey: Uint8Array) => boolean;
 }
@@ -179,6 +178,7 @@ export function acceptInitialMessage(
   const secrets = pqxdhRespond(
     env,
     ours,
+    ourDevice,
     {
       signedPreKey: keys.signedPreKey.keyPair,
       oneTimePreKey: keys.oneTimePreKey?.keyPair ?? null,
@@ -192,7 +192,7 @@ export function acceptInitialMessage(
   return {
     session: {
       remoteIdentity: h.initiator,
-      remoteDevice: message.senderDevice,
+      remoteDevice: h.initiatorDevice,
       localDevice: ourDevice,
       associatedData: secrets.associatedData,
       baseKey: h.baseKey,

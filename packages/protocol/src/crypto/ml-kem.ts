@@ -1,5 +1,6 @@
-/** ML-KEM-768 (FIPS 203) from @noble/post-quantum, shared by both backends. */
+/** ML-KEM-768 (FIPS 203) from @noble/post-quantum, shared by both backends, with typed errors. */
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { ProtocolError } from '../errors.ts';
 import type { KemEncapsulation, KemKeyPair } from './backend.ts';
 
 export function mlKemKeygen(seed: Uint8Array): KemKeyPair {
@@ -7,11 +8,21 @@ export function mlKemKeygen(seed: Uint8Array): KemKeyPair {
 }
 
 export function mlKemEncapsulate(publicKey: Uint8Array, randomness: Uint8Array): KemEncapsulation {
-  // FIPS 203 §7.2: encapsulation key check (modulus) is performed inside encapsulate.
-  const r = ml_kem768.encapsulate(publicKey, randomness);
+  // FIPS 203 §7.2: noble performs the encapsulation key checks (length, modulus) and throws.
+  let r: { cipherText: Uint8Array; sharedSecret: Uint8Array };
+  try {
+    r = ml_kem768.encapsulate(publicKey, randomness);
+  } catch (cause) {
+    throw new ProtocolError('decode', 'invalid ML-KEM public key', { cause });
+  }
   return { ciphertext: r.cipherText, sharedSecret: r.sharedSecret };
 }
 
 export function mlKemDecapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array {
-  return ml_kem768.decapsulate(ciphertext, secretKey);
+  // Lengths are fixed by our decoders; a wrong-length secret key is a caller bug.
+  try {
+    return ml_kem768.decapsulate(ciphertext, secretKey);
+  } catch (cause) {
+    throw new ProtocolError('usage', 'invalid ML-KEM ciphertext or secret key length', { cause });
+  }
 }

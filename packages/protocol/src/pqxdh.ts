@@ -75,6 +75,17 @@ function associatedData(a: PublicIdentity, deviceA: DeviceId, b: PublicIdentity,
     .finish();
 }
 
+/**
+ * With a pinned identity, the presented one must equal it byte for byte (its certificate was
+ * verified when it was pinned); without one, the certificate is verified now.
+ */
+function checkPinned(env: ProtocolEnv, presented: PublicIdentity, pinned: PublicIdentity | undefined): void {
+  if (pinned === undefined) verifyIdentity(env, presented);
+  else if (!sameIdentity(pinned, presented)) {
+    throw new ProtocolError('identity-mismatch', 'peer identity differs from the pinned identity');
+  }
+}
+
 export interface InitiatorResult {
   readonly secrets: SharedSecrets;
   readonly header: PqxdhHeader;
@@ -92,13 +103,7 @@ export function pqxdhInitiate(
   bundle: PreKeyBundle,
   knownIdentity?: PublicIdentity,
 ): InitiatorResult {
-  if (knownIdentity) {
-    if (!sameIdentity(knownIdentity, bundle.identity)) {
-      throw new ProtocolError('identity-mismatch', 'bundle identity differs from the pinned identity');
-    }
-  } else {
-    verifyIdentity(env, bundle.identity);
-  }
+  checkPinned(env, bundle.identity, knownIdentity);
   verifySignedPreKey(env, bundle.identity.signingKey, bundle.signedPreKey);
   verifyKemPreKey(env, bundle.identity.signingKey, bundle.kemPreKey);
 
@@ -136,8 +141,9 @@ export interface ResponderPreKeys {
 }
 
 /**
- * Bob's side (PQXDH §3.4): recomputes the DH values and decapsulates. The initiator's identity
- * certificate is verified unless it equals `knownIdentity`.
+ * Bob's side (PQXDH §3.4): recomputes the DH values and decapsulates. With `knownIdentity` the
+ * initiator must be that identity (`identity-mismatch` otherwise); without, its certificate is
+ * verified.
  */
 export function pqxdhRespond(
   env: ProtocolEnv,
@@ -147,7 +153,7 @@ export function pqxdhRespond(
   header: PqxdhHeader,
   knownIdentity?: PublicIdentity,
 ): SharedSecrets {
-  if (!(knownIdentity && sameIdentity(knownIdentity, header.initiator))) verifyIdentity(env, header.initiator);
+  checkPinned(env, header.initiator, knownIdentity);
   if ((header.oneTimePreKeyId === null) !== (keys.oneTimePreKey === null)) {
     throw new ProtocolError('usage', 'one-time prekey presence does not match the message');
   }

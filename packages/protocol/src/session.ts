@@ -37,7 +37,7 @@ export interface Session {
   readonly remoteDevice: DeviceId;
   /** Our own device id (bound into the associated data). */
   readonly localDevice: DeviceId;
-  /** AD = Encode(IK_A) ‖ Encode(IK_B), bound into every message. */
+  /** AD = Encode(IK_A) ‖ u32 device_A ‖ Encode(IK_B) ‖ u32 device_B, bound into every message. */
   readonly associatedData: Uint8Array;
   /** EK_A: names the PQXDH run this session came from, on both sides. */
   readonly baseKey: Uint8Array;
@@ -122,7 +122,10 @@ export interface ResponderKeys {
 }
 
 export interface AcceptOptions {
-  /** The identity the caller pinned for this sender, if any: skips re-verifying its certificate. */
+  /**
+   * The identity the caller expects this sender to have, if any: the message must come from it
+   * (`identity-mismatch` otherwise), and its certificate is not verified again.
+   */
   readonly knownIdentity?: PublicIdentity;
   /**
    * Required when the KEM prekey is a last-resort key: whether this (KEM prekey id, base key)

@@ -1,18 +1,13 @@
 /** Shared test helpers: deterministic environments and two-party session setup. */
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { nobleBackend } from '../src/crypto/noble.ts';
+import { nodeBackend } from '../src/crypto/node.ts';
 import {
-  type CryptoBackend,
-  type DeviceId,
-  type IdentityKeyPair,
-  type KemPreKey,
-  type OneTimePreKey,
-  type PreKeyBundle,
-  type ProtocolEnv,
-  type Session,
-  type SignedPreKey,
   acceptInitialMessage,
+  type CryptoBackend,
   createInitiatorSession,
+  type DeviceId,
   decodeInitialMessage,
   decryptMessage,
   defaultEnv,
@@ -22,14 +17,19 @@ import {
   generateKemPreKey,
   generateOneTimePreKeys,
   generateSignedPreKey,
+  type IdentityKeyPair,
+  type KemPreKey,
   kemPreKeyPublic,
+  type OneTimePreKey,
   oneTimePreKeyPublic,
+  type PreKeyBundle,
+  type ProtocolEnv,
   publicIdentity,
+  type Session,
+  type SignedPreKey,
   signedPreKeyPublic,
   utf8,
 } from '../src/index.ts';
-import { nobleBackend } from '../src/crypto/noble.ts';
-import { nodeBackend } from '../src/crypto/node.ts';
 
 export const backends: readonly CryptoBackend[] = [nodeBackend, nobleBackend];
 
@@ -45,7 +45,11 @@ export function seededRandom(seed: string): (n: number) => Uint8Array {
 }
 
 /** A reproducible environment: seeded randomness and a clock that starts at a fixed instant. */
-export function testEnv(seed: string, crypto: CryptoBackend = defaultEnv.crypto, start = 1_767_225_600_000): ProtocolEnv {
+export function testEnv(
+  seed: string,
+  crypto: CryptoBackend = defaultEnv.crypto,
+  start = 1_767_225_600_000,
+): ProtocolEnv {
   let t = start;
   return { crypto, random: seededRandom(seed), now: () => t++ };
 }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ProtocolError,
   decodeSession,
   decryptMessage,
   encodeSession,
   encryptMessage,
+  ProtocolError,
   toHex,
   utf8,
 } from '../src/index.ts';

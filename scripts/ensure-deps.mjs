@@ -14,8 +14,11 @@ const wanted = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)
 const have = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '';
 
 if (have !== wanted) {
-  const args = existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'];
-  process.stderr.write(`parley: installing dependencies (npm ${args[0]}) ...\n`);
+  // `npm install`, not `npm ci`: it installs the locked versions too, but tolerates optional
+  // platform packages (e.g. Biome's macOS/Windows binaries) that a mirror may not serve and
+  // that are therefore missing from the lock file.
+  const args = ['install', '--no-audit', '--no-fund'];
+  process.stderr.write('parley: installing dependencies (npm install) ...\n');
   const r = spawnSync('npm', args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   if (r.status !== 0) {
     process.stderr.write('parley: dependency installation failed; see the npm output above.\n');

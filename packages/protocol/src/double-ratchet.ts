@@ -43,8 +43,7 @@ const ENC_HEADER = HEADER + 16;
 const PREFIX = 2 + NONCE + ENC_HEADER; // bytes before the body
 export const RATCHET_OVERHEAD = PREFIX + 16;
 
-const ONE = Uint8Array.of(0x01);
-const TWO = Uint8Array.of(0x02);
+const CK_INPUT = Uint8Array.of(0x01);
 const RK_INFO = new TextEncoder().encode('Parley DR root v1');
 
 /** Skipped message keys of one receiving chain, by message number, in insertion order. */
@@ -77,9 +76,15 @@ function kdfRk(env: ProtocolEnv, rk: Uint8Array, dhOut: Uint8Array): [Uint8Array
   return [out.subarray(0, 32), out.subarray(32, 64), out.subarray(64, 96)];
 }
 
-/** §5.2 KDF_CK: HMAC-SHA256 keyed by CK, input 0x01 for the message key, 0x02 for the next CK. */
+/**
+ * §5.2 KDF_CK, in one PRF call: HMAC-SHA512 keyed by CK over the constant 0x01; the first 32 bytes
+ * are the next chain key, the last 32 the message key. §5.2 recommends HMAC-SHA256 or -SHA512
+ * with one call per output; one SHA-512 call gives two independent 32-byte PRF outputs at half
+ * the cost, and the KDF is on every message's path (docs/protocol.md §6.3, §11).
+ */
 function kdfCk(env: ProtocolEnv, ck: Uint8Array): [Uint8Array, Uint8Array] {
-  return [env.crypto.hmacSha256(ck, TWO), env.crypto.hmacSha256(ck, ONE)];
+  const out = env.crypto.hmacSha512(ck, CK_INPUT);
+  return [out.subarray(0, 32), out.subarray(32, 64)];
 }
 
 /** §4.4 RatchetInitAliceHE. */

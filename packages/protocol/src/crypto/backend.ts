@@ -46,8 +46,8 @@ export interface CryptoBackend {
   /** Opens ciphertext ‖ tag; `null` when authentication fails. */
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
 
-  /** RFC 2104 HMAC with SHA-256. */
-  hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** RFC 2104 HMAC with SHA-512 (64-byte output). */
+  hmacSha512(key: Uint8Array, data: Uint8Array): Uint8Array;
   /** RFC 5869 HKDF with SHA-256 (extract then expand). */
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
   /** FIPS 180-4 SHA-512 (used by safety numbers). */

@@ -50,7 +50,7 @@ export const nobleBackend: CryptoBackend = {
       return null;
     }
   },
-  hmacSha256: (key, data) => hmac(sha256, key, data),
+  hmacSha512: (key, data) => hmac(sha512, key, data),
   hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
   sha512: (data) => sha512(data),
   mlKemKeygen,

@@ -142,7 +142,7 @@ export const nodeBackend: CryptoBackend = {
     }
     return view(out);
   },
-  hmacSha256: (key, data) => view(createHmac('sha256', key).update(data).digest()),
+  hmacSha512: (key, data) => view(createHmac('sha512', key).update(data).digest()),
   hkdfSha256: (ikm, salt, info, length) => new Uint8Array(hkdfSync('sha256', ikm, salt, info, length)),
   sha512: (data) => view(createHash('sha512').update(data).digest()),
   mlKemKeygen,

@@ -6,8 +6,6 @@
  * Run: npx tsx packages/bench/src/libsignal-bench.ts [--setups N] [--oneway N] [--pingpong N]
  */
 import { randomBytes } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   type CiphertextMessage,
   CiphertextMessageType,
@@ -35,7 +33,7 @@ import {
   signalDecryptPreKey,
   signalEncrypt,
 } from '@signalapp/libsignal-client';
-import { rateAsync as rate, round1 } from './measure.ts';
+import { type BenchOptions, isMain, parseCounts, rateAsync as rate, round1 } from './measure.ts';
 
 export interface ProtocolFigures {
   setup_per_s: number;
@@ -46,13 +44,6 @@ export interface ProtocolFigures {
    * by a few bytes: the counter varint widens at 128 and the SPQR (pqRatchet) field changes.
    */
   wire_bytes_100: number;
-}
-
-/** Iteration counts for each measurement. */
-export interface BenchOptions {
-  setups: number;
-  oneway: number;
-  pingpong: number;
 }
 
 const PLAINTEXT_BYTES = 100;
@@ -329,25 +320,7 @@ function median(values: readonly number[]): number {
   return mid;
 }
 
-// ---------------------------------------------------------------------------
-// Direct run.
-
-function countArg(value: string | undefined, fallback: number): number {
-  return value === undefined ? fallback : Number.parseInt(value, 10);
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({
-    options: {
-      setups: { type: 'string' },
-      oneway: { type: 'string' },
-      pingpong: { type: 'string' },
-    },
-  });
-  const figures = await benchLibsignal({
-    setups: countArg(values.setups, 300),
-    oneway: countArg(values.oneway, 5000),
-    pingpong: countArg(values.pingpong, 2000),
-  });
-  console.log(JSON.stringify(figures, null, 2));
+if (isMain(import.meta.url)) {
+  // One line of JSON, read by protocol-bench.ts, which runs each library in its own process.
+  console.log(JSON.stringify(await benchLibsignal(parseCounts(process.argv.slice(2)))));
 }

@@ -1,3 +1,5 @@
+import { pathToFileURL } from 'node:url';
+
 /** Shared timing rules for the benchmarks, so every side is measured the same way. */
 
 const WARMUP_FRACTION = 0.05;
@@ -32,3 +34,39 @@ export async function rateAsync(count: number, op: (i: number) => Promise<void>)
 }
 
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
+
+/** Iteration counts for each measurement. */
+export interface BenchOptions {
+  setups: number;
+  oneway: number;
+  pingpong: number;
+}
+
+export const DEFAULT_COUNTS: BenchOptions = { setups: 300, oneway: 20000, pingpong: 4000 };
+
+/** Reads `--setups N --oneway N --pingpong N` (and any extra integer options) from argv. */
+export function parseCounts<E extends string = never>(
+  argv: string[],
+  extra: Record<E, number> = {} as Record<E, number>,
+): BenchOptions & Record<E, number> {
+  const defaults: Record<string, number> = { ...DEFAULT_COUNTS, ...extra };
+  const out: Record<string, number> = { ...defaults };
+  for (let i = 0; i < argv.length; i += 2) {
+    const name = argv[i]?.replace(/^--/, '') ?? '';
+    const value = Number(argv[i + 1]);
+    if (!(name in defaults) || !Number.isInteger(value) || value <= 0) {
+      throw new Error(
+        `usage: ${Object.keys(defaults)
+          .map((k) => `--${k} N`)
+          .join(' ')} (positive integers)`,
+      );
+    }
+    out[name] = value;
+  }
+  return out as BenchOptions & Record<E, number>;
+}
+
+/** Whether the module at `url` is the script node was started with. */
+export function isMain(url: string): boolean {
+  return url === pathToFileURL(process.argv[1] ?? '').href;
+}

@@ -11,8 +11,6 @@
  *
  * Run: npx tsx packages/bench/src/parley-bench.ts [--setups N] [--oneway N] [--pingpong N]
  */
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import {
   acceptInitialMessage,
   createInitiatorSession,
@@ -36,8 +34,8 @@ import {
   type Session,
   signedPreKeyPublic,
 } from '@parley/protocol';
-import type { BenchOptions, ProtocolFigures } from './libsignal-bench.ts';
-import { rateSync as rate, round1 } from './measure.ts';
+import type { ProtocolFigures } from './libsignal-bench.ts';
+import { type BenchOptions, isMain, parseCounts, rateSync as rate, round1 } from './measure.ts';
 
 export interface ParleyFigures extends ProtocolFigures {
   setup_unpinned_per_s: number;
@@ -125,20 +123,7 @@ export function benchParley(opts: BenchOptions, env: ProtocolEnv = defaultEnv): 
   };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { values } = parseArgs({
-    options: { setups: { type: 'string' }, oneway: { type: 'string' }, pingpong: { type: 'string' } },
-  });
-  const n = (v: string | undefined, d: number) => (v === undefined ? d : Number.parseInt(v, 10));
-  console.log(
-    JSON.stringify(
-      benchParley({
-        setups: n(values.setups, 300),
-        oneway: n(values.oneway, 20000),
-        pingpong: n(values.pingpong, 5000),
-      }),
-      null,
-      2,
-    ),
-  );
+if (isMain(import.meta.url)) {
+  // One line of JSON, read by protocol-bench.ts, which runs each library in its own process.
+  console.log(JSON.stringify(benchParley(parseCounts(process.argv.slice(2)))));
 }

@@ -1,50 +1,44 @@
 /**
  * `npm run bench:protocol`: Parley's protocol core side by side with Signal's libsignal-client,
- * in one process, on the same machine and terms (see parley-bench.ts and libsignal-bench.ts).
+ * on the same machine and terms (see parley-bench.ts and libsignal-bench.ts).
  *
- * Shared machines are noisy (we have seen ±30% between back-to-back runs), so the two libraries
- * are measured in alternating rounds; each figure reported is the median over the rounds, and
- * each ratio is the median of the per-round ratios, so both sides of a ratio saw the same noise.
- * The last line printed is one JSON object with both sets of figures and the ratios.
+ * Method. Each library is measured in a fresh child process of its own: sharing one process
+ * made the second library measurably slower (libsignal leaves many native objects with
+ * finalizers behind), and an application runs one library, not both. The two alternate for
+ * `--rounds` rounds because this machine's speed drifts by up to ±30% between runs; each figure
+ * reported is the median over rounds, and each ratio the median of per-round ratios, so the two
+ * sides of a ratio saw the same conditions. The last line printed is one JSON object.
  *
- * Options: --rounds N (default 3) --setups N (default 300) --oneway N (default 20000)
- *          --pingpong N (default 4000)
+ * Options: --rounds N (default 3) --setups N (300) --oneway N (20000) --pingpong N (4000)
  */
-import { parseArgs } from 'node:util';
-import { type BenchOptions, benchLibsignal, type ProtocolFigures } from './libsignal-bench.ts';
-import { round1 } from './measure.ts';
-import { benchParley, type ParleyFigures } from './parley-bench.ts';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ProtocolFigures } from './libsignal-bench.ts';
+import { type BenchOptions, parseCounts, round1 } from './measure.ts';
+import type { ParleyFigures } from './parley-bench.ts';
 
-const { values } = parseArgs({
-  options: {
-    rounds: { type: 'string' },
-    setups: { type: 'string' },
-    oneway: { type: 'string' },
-    pingpong: { type: 'string' },
-  },
-});
-const count = (v: string | undefined, d: number): number => {
-  const n = v === undefined ? d : Number(v);
-  if (!Number.isInteger(n) || n <= 0) {
-    console.error('counts must be positive integers, e.g. --rounds 3 --setups 300');
-    process.exit(2);
-  }
-  return n;
-};
-const rounds = count(values.rounds, 3);
-const opts: BenchOptions = {
-  setups: count(values.setups, 300),
-  oneway: count(values.oneway, 20000),
-  pingpong: count(values.pingpong, 4000),
-};
+let counts: BenchOptions & { rounds: number };
+try {
+  counts = parseCounts(process.argv.slice(2), { rounds: 3 });
+} catch (e) {
+  console.error((e as Error).message);
+  process.exit(2);
+}
+const { rounds, ...opts } = counts;
+
+/** Runs one side's script in a new Node process and parses the JSON line it prints. */
+function measure<T>(script: string): T {
+  const file = fileURLToPath(new URL(script, import.meta.url));
+  const args = ['--import', 'tsx', file, ...Object.entries(opts).flatMap(([k, v]) => [`--${k}`, String(v)])];
+  const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop() ?? '') as T;
+}
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
-const medianOf = <T extends object>(runs: T[], key: keyof T): number =>
-  round1(median(runs.map((r) => r[key] as number)));
 const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
 
 console.error(
@@ -54,19 +48,20 @@ const ls: ProtocolFigures[] = [];
 const pa: ParleyFigures[] = [];
 for (let r = 1; r <= rounds; r++) {
   console.error(`round ${r}/${rounds}: libsignal-client ...`);
-  ls.push(await benchLibsignal(opts));
+  ls.push(measure<ProtocolFigures>('./libsignal-bench.ts'));
   console.error(`round ${r}/${rounds}: parley ...`);
-  pa.push(benchParley(opts));
+  pa.push(measure<ParleyFigures>('./parley-bench.ts'));
 }
 
 const keys = ['setup_per_s', 'oneway_msgs_per_s', 'pingpong_msgs_per_s', 'wire_bytes_100'] as const;
+type Key = (typeof keys)[number];
+const medianOf = (runs: ProtocolFigures[], k: Key) => round1(median(runs.map((r) => r[k])));
 const libsignal = Object.fromEntries(keys.map((k) => [k, medianOf(ls, k)])) as unknown as ProtocolFigures;
-const parley = {
-  ...Object.fromEntries(keys.map((k) => [k, medianOf(pa, k)])),
-  setup_unpinned_per_s: medianOf(pa, 'setup_unpinned_per_s'),
-} as ParleyFigures;
-const perRound = (k: (typeof keys)[number]) =>
-  Math.round(median(pa.map((p, i) => (p[k] as number) / ((ls[i] as ProtocolFigures)[k] as number))) * 100) / 100;
+const parley: ParleyFigures = {
+  ...(Object.fromEntries(keys.map((k) => [k, medianOf(pa, k)])) as unknown as ProtocolFigures),
+  setup_unpinned_per_s: round1(median(pa.map((p) => p.setup_unpinned_per_s))),
+};
+const perRound = (k: Key) => ratio(median(pa.map((p, i) => p[k] / (ls[i] as ProtocolFigures)[k])), 1);
 const ratios = {
   setup: perRound('setup_per_s'),
   oneway: perRound('oneway_msgs_per_s'),

@@ -24,6 +24,8 @@ import {
   oneTimePreKeyPublic,
   type PreKeyBundle,
   type ProtocolEnv,
+  ProtocolError,
+  type ProtocolErrorCode,
   publicIdentity,
   type Session,
   type SignedPreKey,
@@ -108,4 +110,15 @@ export function establish(envA: ProtocolEnv, envB: ProtocolEnv, a: Device, b: De
   bob = back.session;
   alice = decryptMessage(envA, alice, back.message).session;
   return { alice, bob };
+}
+
+/** Runs `fn`, which must throw a ProtocolError, and returns its code (any other outcome fails). */
+export function codeOf(fn: () => unknown): ProtocolErrorCode {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ProtocolError) return e.code;
+    throw e;
+  }
+  throw new Error('expected a ProtocolError, but the call returned normally');
 }

@@ -13,23 +13,12 @@ import {
   MAX_PADDED,
   MAX_PLAINTEXT,
   ProtocolError,
-  type ProtocolErrorCode,
   paddedLength,
   RATCHET_OVERHEAD,
   toHex,
 } from '../src/index.ts';
 import { isBucket, MIN_PADDED, pad, unpad } from '../src/padding.ts';
-import { establish, makeDevice, testEnv } from './kit.ts';
-
-function codeOf(fn: () => unknown): ProtocolErrorCode {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, but the call returned normally');
-}
+import { codeOf, establish, makeDevice, testEnv } from './kit.ts';
 
 /** 64 … 4096 by powers of two, then multiples of 4096 up to MAX_PADDED. */
 const BUCKETS: readonly number[] = (() => {

@@ -24,8 +24,6 @@ import {
   type OneTimePreKey,
   type PreKeyBundle,
   type ProtocolEnv,
-  ProtocolError,
-  type ProtocolErrorCode,
   publicIdentity,
   type Session,
   sessionCanSend,
@@ -35,17 +33,7 @@ import {
   WireType,
 } from '../src/index.ts';
 import type { ResponderKeys } from '../src/session.ts';
-import { backends, bundleOf, type Device, establish, makeDevice, testEnv } from './kit.ts';
-
-function codeOf(fn: () => unknown): ProtocolErrorCode {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, but the call returned normally');
-}
+import { backends, bundleOf, codeOf, type Device, establish, makeDevice, testEnv } from './kit.ts';
 
 /** A copy of `b` with one bit of byte `i` flipped (key arrays are never mutated in place). */
 function flipped(b: Uint8Array, i = 0): Uint8Array {

@@ -26,8 +26,6 @@ import {
   MAX_SKIPPED_CHAINS,
   MAX_SKIPPED_KEYS,
   type ProtocolEnv,
-  ProtocolError,
-  type ProtocolErrorCode,
   type Session,
   sessionCanSend,
   toHex,
@@ -35,23 +33,12 @@ import {
   WireType,
 } from '../src/index.ts';
 import type { ResponderKeys } from '../src/session.ts';
-import { backends, bundleOf, type Device, establish, makeDevice, testEnv } from './kit.ts';
+import { backends, bundleOf, codeOf, type Device, establish, makeDevice, testEnv } from './kit.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
 const hex = (s: Session): string => toHex(encodeSession(s));
-
-/** Runs `fn`, which must throw a ProtocolError, and returns its code (any other outcome fails). */
-function codeOf(fn: () => unknown): ProtocolErrorCode {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, but the call returned normally');
-}
 
 function flipBit(bytes: Uint8Array, bit: number): Uint8Array {
   const out = bytes.slice();

@@ -11,8 +11,6 @@ import {
   concatBytes,
   defaultEnv,
   generateIdentity,
-  ProtocolError,
-  type ProtocolErrorCode,
   type PublicIdentity,
   publicIdentity,
   SAFETY_NUMBER_ITERATIONS,
@@ -22,17 +20,7 @@ import {
   WIRE_VERSION,
   WireType,
 } from '../src/index.ts';
-import { backends, testEnv } from './kit.ts';
-
-function codeOf(fn: () => unknown): ProtocolErrorCode {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ProtocolError) return e.code;
-    throw e;
-  }
-  throw new Error('expected a ProtocolError, but the call returned normally');
-}
+import { backends, codeOf, testEnv } from './kit.ts';
 
 /** An independent implementation of the documented construction, on node:crypto. */
 function referenceFingerprint(id: PublicIdentity): Uint8Array {

@@ -68,6 +68,11 @@ export interface RatchetState {
   /** PN */ readonly prevSendCount: number;
   /** MKSKIPPED, grouped by header key, oldest chain first. */
   readonly skipped: readonly SkippedChain[];
+  /**
+   * Not in the specification: whether we encrypted since we last decrypted. Only orders the
+   * header-key attempts in ratchetDecrypt (the peer has most likely ratcheted if so).
+   */
+  readonly sentSinceReceive: boolean;
 }
 
 /** §5.2 KDF_RK: HKDF-SHA256 with RK as salt and the DH output as input key material. */
@@ -112,6 +117,7 @@ export function initInitiator(
     recvCount: 0,
     prevSendCount: 0,
     skipped: [],
+    sentSinceReceive: false,
   };
 }
 
@@ -136,6 +142,7 @@ export function initResponder(
     recvCount: 0,
     prevSendCount: 0,
     skipped: [],
+    sentSinceReceive: false,
   };
 }
 
@@ -169,7 +176,8 @@ export function ratchetEncrypt(env: ProtocolEnv, s: RatchetState, padded: Uint8A
   message.set(c.aesGcmSeal(s.sendHeaderKey, nonce, header, message.subarray(0, 2)), 2 + NONCE);
   // ENCRYPT(mk, plaintext, CONCAT(AD, enc_header))
   message.set(c.aesGcmSeal(mk, nonce, padded, bodyAad(ad, message)), PREFIX);
-  return { state: { ...s, sendChainKey: ck, sendCount: s.sendCount + 1 }, message }; // state.Ns += 1
+  // state.Ns += 1
+  return { state: { ...s, sendChainKey: ck, sendCount: s.sendCount + 1, sentSinceReceive: true }, message };
 }
 
 function bodyAad(ad: Uint8Array, message: Uint8Array): Uint8Array {
@@ -209,55 +217,86 @@ export function checkRatchetMessage(message: Uint8Array): void {
   }
 }
 
+/** One incoming message, split into its parts, with the body opener bound to its AAD. */
+interface Incoming {
+  readonly env: ProtocolEnv;
+  readonly nonce: Uint8Array;
+  readonly encHeader: Uint8Array;
+  readonly frame: Uint8Array;
+  readonly openBody: (mk: Uint8Array) => Uint8Array;
+}
+
+type Attempt = (m: Incoming, s: RatchetState) => DecryptResult | null;
+
 /**
- * §4.6 RatchetDecryptHE. Tries the current receiving header key first (the common case), then
- * the header keys of chains with skipped keys (TrySkippedMessageKeysHE), then the next header key
- * (a new DH ratchet step). The order differs from the pseudocode's but the outcome cannot: a
- * header opens under one key only.
+ * §4.6 RatchetDecryptHE. The header is tried under the current receiving header key, the header
+ * keys of chains that still hold skipped keys (TrySkippedMessageKeysHE) and the next header key
+ * (a new DH ratchet step). The pseudocode tries skipped keys first; the outcome cannot depend on
+ * the order, because a header opens under one key only, so the order is chosen for speed: the
+ * next header key first when we have sent since we last received (the peer has most likely
+ * ratcheted), the current one first otherwise. A failed attempt costs a bad-tag AEAD open.
  */
 export function ratchetDecrypt(env: ProtocolEnv, s: RatchetState, message: Uint8Array, ad: Uint8Array): DecryptResult {
   checkRatchetMessage(message);
-  const c = env.crypto;
   const nonce = message.subarray(2, 2 + NONCE);
-  const encHeader = message.subarray(2 + NONCE, PREFIX);
-  const frame = message.subarray(0, 2);
   const body = message.subarray(PREFIX);
   const aad = bodyAad(ad, message);
-
-  const openBody = (mk: Uint8Array): Uint8Array => {
-    const padded = c.aesGcmOpen(mk, nonce, body, aad);
-    if (padded === null) throw new ProtocolError('decrypt-failed', 'message authentication failed');
-    return padded;
+  const m: Incoming = {
+    env,
+    nonce,
+    encHeader: message.subarray(2 + NONCE, PREFIX),
+    frame: message.subarray(0, 2),
+    openBody(mk) {
+      const padded = env.crypto.aesGcmOpen(mk, nonce, body, aad);
+      if (padded === null) throw new ProtocolError('decrypt-failed', 'message authentication failed');
+      return padded;
+    },
   };
-
-  // header = HDECRYPT(state.HKr, enc_header) → dh_ratchet = False
-  if (s.recvHeaderKey !== null && s.recvChainKey !== null) {
-    const plain = c.aesGcmOpen(s.recvHeaderKey, nonce, encHeader, frame);
-    if (plain !== null) {
-      const h = parseHeader(plain);
-      if (s.dhRemote === null || !equalBytes(h.dh, s.dhRemote)) {
-        throw new ProtocolError('decode', 'malformed ratchet header');
-      }
-      if (h.n < s.recvCount) return fromSkipped(s, s.recvHeaderKey, h.n, openBody);
-      // SkipMessageKeysHE(state, header.n)
-      const skip = skipKeys(env, s.recvChainKey, s.recvCount, h.n);
-      const [ck, mk] = kdfCk(env, skip.chainKey); // state.CKr, mk = KDF_CK(state.CKr)
-      const padded = openBody(mk);
-      const skipped = addSkipped(s.skipped, s.recvHeaderKey, skip.keys);
-      return { state: { ...s, recvChainKey: ck, recvCount: h.n + 1, skipped }, padded }; // state.Nr += 1
-    }
+  const order: Attempt[] = s.sentSinceReceive
+    ? [fromNextChain, fromCurrentChain, fromSkippedChains]
+    : [fromCurrentChain, fromSkippedChains, fromNextChain];
+  for (const attempt of order) {
+    const r = attempt(m, s);
+    if (r !== null) return r;
   }
+  throw new ProtocolError('decrypt-failed', 'message header does not decrypt');
+}
 
-  // TrySkippedMessageKeysHE: header keys of older chains that still hold skipped keys.
+/** header = HDECRYPT(state.HKr, enc_header) → dh_ratchet = False */
+function fromCurrentChain(m: Incoming, s: RatchetState): DecryptResult | null {
+  if (s.recvHeaderKey === null || s.recvChainKey === null) return null;
+  const plain = m.env.crypto.aesGcmOpen(s.recvHeaderKey, m.nonce, m.encHeader, m.frame);
+  if (plain === null) return null;
+  const h = parseHeader(plain);
+  if (s.dhRemote === null || !equalBytes(h.dh, s.dhRemote)) {
+    throw new ProtocolError('decode', 'malformed ratchet header');
+  }
+  if (h.n < s.recvCount) return fromSkipped(s, s.recvHeaderKey, h.n, m.openBody);
+  // SkipMessageKeysHE(state, header.n)
+  const skip = skipKeys(m.env, s.recvChainKey, s.recvCount, h.n);
+  const [ck, mk] = kdfCk(m.env, skip.chainKey); // state.CKr, mk = KDF_CK(state.CKr)
+  const padded = m.openBody(mk);
+  const skipped = addSkipped(s.skipped, s.recvHeaderKey, skip.keys);
+  // state.Nr += 1
+  return { state: { ...s, recvChainKey: ck, recvCount: h.n + 1, skipped, sentSinceReceive: false }, padded };
+}
+
+/** TrySkippedMessageKeysHE: header keys of older chains that still hold skipped keys. */
+function fromSkippedChains(m: Incoming, s: RatchetState): DecryptResult | null {
   for (const chain of s.skipped) {
-    if (s.recvHeaderKey !== null && equalBytes(chain.headerKey, s.recvHeaderKey)) continue; // tried above
-    const plain = c.aesGcmOpen(chain.headerKey, nonce, encHeader, frame);
-    if (plain !== null) return fromSkipped(s, chain.headerKey, parseHeader(plain).n, openBody);
+    // The current chain's header key is tried by fromCurrentChain.
+    if (s.recvHeaderKey !== null && equalBytes(chain.headerKey, s.recvHeaderKey)) continue;
+    const plain = m.env.crypto.aesGcmOpen(chain.headerKey, m.nonce, m.encHeader, m.frame);
+    if (plain !== null) return fromSkipped(s, chain.headerKey, parseHeader(plain).n, m.openBody);
   }
+  return null;
+}
 
-  // header = HDECRYPT(state.NHKr, enc_header) → dh_ratchet = True
-  const plain = c.aesGcmOpen(s.nextRecvHeaderKey, nonce, encHeader, frame);
-  if (plain === null) throw new ProtocolError('decrypt-failed', 'message header does not decrypt');
+/** header = HDECRYPT(state.NHKr, enc_header) → dh_ratchet = True */
+function fromNextChain(m: Incoming, s: RatchetState): DecryptResult | null {
+  const { env } = m;
+  const plain = env.crypto.aesGcmOpen(s.nextRecvHeaderKey, m.nonce, m.encHeader, m.frame);
+  if (plain === null) return null;
   const h = parseHeader(plain);
 
   // SkipMessageKeysHE(state, header.pn): keys left in the current receiving chain
@@ -269,15 +308,15 @@ export function ratchetDecrypt(env: ProtocolEnv, s: RatchetState, message: Uint8
   // DHRatchetHE(state, header)
   const dhRemote = h.dh.slice();
   //   state.RK, state.CKr, state.NHKr = KDF_RK_HE(state.RK, DH(state.DHRs, state.DHRr))
-  const [rk1, recvChain, nextRecvHeaderKey] = kdfRk(env, s.rootKey, c.x25519(s.dhSelf.privateKey, dhRemote));
+  const [rk1, recvChain, nextRecvHeaderKey] = kdfRk(env, s.rootKey, env.crypto.x25519(s.dhSelf.privateKey, dhRemote));
   //   state.DHRs = GENERATE_DH()
   const dhSelf = generateX25519(env);
   //   state.RK, state.CKs, state.NHKs = KDF_RK_HE(state.RK, DH(state.DHRs, state.DHRr))
-  const [rootKey, sendChainKey, nextSendHeaderKey] = kdfRk(env, rk1, c.x25519(dhSelf.privateKey, dhRemote));
+  const [rootKey, sendChainKey, nextSendHeaderKey] = kdfRk(env, rk1, env.crypto.x25519(dhSelf.privateKey, dhRemote));
   // SkipMessageKeysHE(state, header.n) in the new chain
   const skip = skipKeys(env, recvChain, 0, h.n);
   const [ck, mk] = kdfCk(env, skip.chainKey);
-  const padded = openBody(mk);
+  const padded = m.openBody(mk);
   const recvHeaderKey = s.nextRecvHeaderKey; // state.HKr = state.NHKr
   return {
     state: {
@@ -294,6 +333,7 @@ export function ratchetDecrypt(env: ProtocolEnv, s: RatchetState, message: Uint8
       recvCount: h.n + 1, // state.Nr = 0, then += 1 per derived key
       prevSendCount: s.sendCount, // state.PN = state.Ns
       skipped: addSkipped(skipped, recvHeaderKey, skip.keys),
+      sentSinceReceive: false,
     },
     padded,
   };
@@ -318,7 +358,7 @@ function fromSkipped(
   const skipped = s.skipped.slice();
   if (keys.size === 0) skipped.splice(idx, 1);
   else skipped[idx] = { headerKey: chain.headerKey, keys };
-  return { state: { ...s, skipped }, padded };
+  return { state: { ...s, skipped, sentSinceReceive: false }, padded };
 }
 
 interface Skip {

@@ -4,7 +4,7 @@
  *
  *   u8 version ‖ u8 type (0x04) ‖ identity (128) ‖ u32 remoteDevice ‖ u32 localDevice
  *   ‖ var16 AD ‖ baseKey (32) ‖ u8 hasPending [‖ PQXDH header as in §6.1]
- *   ‖ RK (32) ‖ DHs.private (32) ‖ DHs.public (32) ‖ u8 presence flags
+ *   ‖ RK (32) ‖ DHs.private (32) ‖ DHs.public (32) ‖ u8 flags (5 presence bits, sentSinceReceive)
  *   ‖ [DHr 32] [CKs 32] [CKr 32] [HKs 32] [HKr 32] ‖ NHKs (32) ‖ NHKr (32) ‖ u32 Ns ‖ u32 Nr ‖ u32 PN
  *   ‖ u8 chainCount ‖ chainCount × (HK (32) ‖ u16 keyCount ‖ keyCount × (u32 N ‖ MK (32)))
  */
@@ -19,6 +19,8 @@ import type { Session } from './session.ts';
 import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
 
 const OPTIONAL = ['dhRemote', 'sendChainKey', 'recvChainKey', 'sendHeaderKey', 'recvHeaderKey'] as const;
+/** Flag bit 5: RatchetState.sentSinceReceive. */
+const SENT_SINCE_RECEIVE = 1 << OPTIONAL.length;
 
 export function encodeSession(s: Session): Uint8Array {
   const w = new Writer(2048).u8(WIRE_VERSION).u8(WireType.sessionState);
@@ -32,6 +34,7 @@ export function encodeSession(s: Session): Uint8Array {
   OPTIONAL.forEach((k, i) => {
     if (r[k] !== null) flags |= 1 << i;
   });
+  if (r.sentSinceReceive) flags |= SENT_SINCE_RECEIVE;
   w.u8(flags);
   for (const k of OPTIONAL) {
     const v = r[k];
@@ -62,7 +65,7 @@ export function decodeSession(bytes: Uint8Array): Session {
   const rootKey = r.bytes(32);
   const dhSelf = { privateKey: r.bytes(32), publicKey: r.bytes(32) };
   const flags = r.u8();
-  if (flags >= 1 << OPTIONAL.length) r.fail();
+  if (flags >= SENT_SINCE_RECEIVE << 1) r.fail();
   const opt = (i: number): Uint8Array | null => (flags & (1 << i) ? r.bytes(32) : null);
   const dhRemote = opt(0);
   const sendChainKey = opt(1);
@@ -107,6 +110,7 @@ export function decodeSession(bytes: Uint8Array): Session {
     recvCount,
     prevSendCount,
     skipped,
+    sentSinceReceive: (flags & SENT_SINCE_RECEIVE) !== 0,
   };
   return { remoteIdentity, remoteDevice, localDevice, associatedData, baseKey, pending, ratchet };
 }

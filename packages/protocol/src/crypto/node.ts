@@ -90,7 +90,8 @@ function randomBytes(n: number): Uint8Array {
 }
 
 function publicOf(crv: Curve, priv: Uint8Array): Uint8Array {
-  const jwk = createPublicKey(privateKey(crv, priv)).export({ format: 'jwk' });
+  // A private key's JWK carries its public half in `x` (one export, no second KeyObject).
+  const jwk = privateKey(crv, priv).export({ format: 'jwk' });
   return view(Buffer.from(jwk.x as string, 'base64url'));
 }
 

@@ -34,6 +34,14 @@ export function verifyBundle(env: ProtocolEnv, b: PreKeyBundle): void {
   verifyKemPreKey(env, b.identity.signingKey, b.kemPreKey);
 }
 
+/**
+ * @example
+ * ```ts
+ * const bytes = encodeBundle({ identity: publicIdentity(me), deviceId: deviceId(1),
+ *   signedPreKey: signedPreKeyPublic(spk), oneTimePreKey: oneTimePreKeyPublic(otk), kemPreKey: kemPreKeyPublic(kem) });
+ * const bundle = decodeBundle(bytes); verifyBundle(env, bundle); // createInitiatorSession verifies too
+ * ```
+ */
 export function encodeBundle(b: PreKeyBundle): Uint8Array {
   const w = new Writer(1560).u8(WIRE_VERSION).u8(WireType.bundle);
   writeIdentity(w, b.identity);

@@ -15,6 +15,13 @@ export interface ProtocolEnv {
 }
 
 /** The environment for a given backend, with that backend's CSPRNG and the system clock. */
+/**
+ * @example
+ * ```ts
+ * import { nobleBackend } from '@parley/protocol/crypto/noble';
+ * const env = envFor(nobleBackend); // force the pure-JavaScript backend
+ * ```
+ */
 export function envFor(crypto: CryptoBackend): ProtocolEnv {
   return { crypto, random: (n) => crypto.randomBytes(n), now: () => Date.now() };
 }

@@ -29,6 +29,13 @@ export interface IdentityKeyPair {
   readonly certificate: Uint8Array;
 }
 
+/**
+ * @example
+ * ```ts
+ * const me = generateIdentity(defaultEnv);
+ * const account = accountIdOf(publicIdentity(me)); // base64url of the signing key
+ * ```
+ */
 export function generateIdentity(env: ProtocolEnv): IdentityKeyPair {
   const signing = generateEd25519(env);
   const agreement = generateX25519(env);

@@ -73,6 +73,14 @@ export function kemPreKeyMessage(
   return new Writer(1240).bytes(KEM_LABEL).u32(id).bool(lastResort).u53(createdAt).bytes(publicKey).finish();
 }
 
+/**
+ * @example
+ * ```ts
+ * const spk = generateSignedPreKey(env, me, 1);
+ * const otks = generateOneTimePreKeys(env, 100, 50);
+ * const kem = generateKemPreKey(env, me, 1, true); // last-resort ML-KEM-768 prekey
+ * ```
+ */
 export function generateSignedPreKey(env: ProtocolEnv, identity: IdentityKeyPair, id: number): SignedPreKey {
   checkId(id);
   const keyPair = generateX25519(env);

@@ -51,6 +51,13 @@ export interface SafetyNumber {
   readonly qrPayload: Uint8Array;
 }
 
+/**
+ * @example
+ * ```ts
+ * const mine = safetyNumber(env, publicIdentity(me), theirIdentity);
+ * show(mine.display, qr(mine.qrPayload)); // they scan it: compareSafetyQr(theirs, scanned) === true
+ * ```
+ */
 export function safetyNumber(env: ProtocolEnv, local: PublicIdentity, remote: PublicIdentity): SafetyNumber {
   const l = fingerprint(env, local);
   const r = fingerprint(env, remote);

@@ -22,6 +22,13 @@ const OPTIONAL = ['dhRemote', 'sendChainKey', 'recvChainKey', 'sendHeaderKey', '
 /** Flag bit 5: RatchetState.sentSinceReceive. */
 const SENT_SINCE_RECEIVE = 1 << OPTIONAL.length;
 
+/**
+ * @example
+ * ```ts
+ * const { session, plaintext } = decryptMessage(env, decodeSession(saved), bytes);
+ * await store.put(address, encodeSession(session)); // in the same transaction as the message
+ * ```
+ */
 export function encodeSession(s: Session): Uint8Array {
   const w = new Writer(2048).u8(WIRE_VERSION).u8(WireType.sessionState);
   writeIdentity(w, s.remoteIdentity);

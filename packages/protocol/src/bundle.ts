@@ -6,7 +6,7 @@ import { type DeviceId, deviceId } from './address.ts';
 import { Reader, Writer } from './codec.ts';
 import { MLKEM768_PUBLIC_KEY_BYTES } from './crypto/backend.ts';
 import type { ProtocolEnv } from './env.ts';
-import { type PublicIdentity, readIdentity, verifyIdentity, writeIdentity } from './identity.ts';
+import { checkIdentity, type PublicIdentity, readIdentity, writeIdentity } from './identity.ts';
 import {
   type KemPreKeyPublic,
   type OneTimePreKeyPublic,
@@ -25,13 +25,16 @@ export interface PreKeyBundle {
 }
 
 /**
- * Verifies every signature in a bundle: the identity certificate, the signed prekey and the KEM
- * prekey (PQXDH §3.3: "Alice verifies the signatures and aborts if verification fails").
+ * Verifies every signature in a bundle (PQXDH §3.3: "Alice verifies the signatures and aborts if
+ * verification fails"): the signed prekey, the KEM prekey and the identity certificate — or,
+ * given the identity pinned for this contact, that the bundle carries exactly that identity
+ * (`identity-mismatch` otherwise). Returns the identity to trust.
  */
-export function verifyBundle(env: ProtocolEnv, b: PreKeyBundle): void {
-  verifyIdentity(env, b.identity);
-  verifySignedPreKey(env, b.identity.signingKey, b.signedPreKey);
-  verifyKemPreKey(env, b.identity.signingKey, b.kemPreKey);
+export function verifyBundle(env: ProtocolEnv, b: PreKeyBundle, pinned?: PublicIdentity): PublicIdentity {
+  const identity = checkIdentity(env, b.identity, pinned);
+  verifySignedPreKey(env, identity.signingKey, b.signedPreKey);
+  verifyKemPreKey(env, identity.signingKey, b.kemPreKey);
+  return identity;
 }
 
 /**

@@ -8,10 +8,15 @@ import { ProtocolError } from './errors.ts';
 
 export class Reader {
   private off = 0;
+  private readonly buf: Uint8Array;
   constructor(
-    private readonly buf: Uint8Array,
+    input: Uint8Array,
     private readonly what: string,
-  ) {}
+  ) {
+    // A plain view, so that slice() copies even when the input is a Node Buffer (whose slice()
+    // aliases): decoded keys must never share memory with the caller's buffer.
+    this.buf = new Uint8Array(input.buffer, input.byteOffset, input.length);
+  }
 
   /** Throws the reader's `decode` error: for checks the caller makes on decoded values. */
   fail(): never {
@@ -37,11 +42,7 @@ export class Reader {
 
   u32(): number {
     if (this.off + 4 > this.buf.length) this.fail();
-    const b = this.buf;
-    const o = this.off;
-    const v =
-      (b[o] as number) * 0x1000000 +
-      (((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number));
+    const v = readU32(this.buf, this.off);
     this.off += 4;
     return v;
   }

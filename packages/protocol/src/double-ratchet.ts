@@ -167,7 +167,7 @@ export function ratchetEncrypt(env: ProtocolEnv, s: RatchetState, padded: Uint8A
   header.set(s.dhSelf.publicKey, 0);
   writeU32(header, 32, s.prevSendCount);
   writeU32(header, 36, s.sendCount);
-  const nonce = env.random(NONCE);
+  const nonce = (env.publicRandom ?? env.random)(NONCE);
   const message = new Uint8Array(PREFIX + padded.length + 16);
   message[0] = WIRE_VERSION;
   message[1] = WireType.ratchetMessage;

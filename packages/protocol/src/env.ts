@@ -10,12 +10,18 @@ export interface ProtocolEnv {
   readonly crypto: CryptoBackend;
   /** Returns `length` fresh random bytes. Must be a CSPRNG outside of tests. */
   readonly random: (length: number) => Uint8Array;
+  /**
+   * Random bytes for public values (nonces), which a backend may pool; `random` when absent
+   * (as in tests, so one seeded stream yields every byte).
+   */
+  readonly publicRandom?: (length: number) => Uint8Array;
   /** Milliseconds since the Unix epoch. */
   readonly now: () => number;
 }
 
-/** The environment for a given backend, with that backend's CSPRNG and the system clock. */
 /**
+ * The environment for a given backend, with that backend's CSPRNG and the system clock.
+ *
  * @example
  * ```ts
  * import { nobleBackend } from '@parley/protocol/crypto/noble';
@@ -23,7 +29,12 @@ export interface ProtocolEnv {
  * ```
  */
 export function envFor(crypto: CryptoBackend): ProtocolEnv {
-  return { crypto, random: (n) => crypto.randomBytes(n), now: () => Date.now() };
+  return {
+    crypto,
+    random: (n) => crypto.randomBytes(n),
+    publicRandom: (n) => crypto.publicRandomBytes(n),
+    now: () => Date.now(),
+  };
 }
 
 export const defaultEnv: ProtocolEnv = envFor(defaultBackend);

@@ -22,6 +22,8 @@ export type ProtocolErrorCode =
   | 'decrypt-failed'
   /** A key presented by a peer or the server differs from the identity the caller pinned. */
   | 'identity-mismatch'
+  /** An initial message that belongs to another session than the one it was given to. */
+  | 'wrong-session'
   /** A message that was already decrypted once (or whose key was evicted or is too old). */
   | 'duplicate-message'
   /** A message that would need more skipped keys than allowed (MAX_SKIP). */
@@ -50,9 +52,4 @@ export class ProtocolError extends Error {
   static is(value: unknown, code?: ProtocolErrorCode): value is ProtocolError {
     return value instanceof ProtocolError && (code === undefined || value.code === code);
   }
-}
-
-/** Throws a {@link ProtocolError} with code `decode`. */
-export function decodeError(what: string): never {
-  throw new ProtocolError('decode', `malformed ${what}`);
 }

@@ -63,6 +63,22 @@ export function verifyIdentity(env: ProtocolEnv, id: PublicIdentity): void {
  * verified) identity that equals a received one vouches for every byte of it. Ed25519 signing is
  * deterministic (RFC 8032 §5.1.6), so the owner's certificate never changes by itself.
  */
+/**
+ * With a pinned identity, `presented` must equal it byte for byte (the pinned one was verified
+ * when it was pinned); without one, its certificate is verified now. Returns the identity object
+ * to use from then on (the pinned one, whose keys' parsed forms a backend may have cached).
+ */
+export function checkIdentity(env: ProtocolEnv, presented: PublicIdentity, pinned?: PublicIdentity): PublicIdentity {
+  if (pinned === undefined) {
+    verifyIdentity(env, presented);
+    return presented;
+  }
+  if (!sameIdentity(pinned, presented)) {
+    throw new ProtocolError('identity-mismatch', 'peer identity differs from the pinned identity');
+  }
+  return pinned;
+}
+
 export function sameIdentity(a: PublicIdentity, b: PublicIdentity): boolean {
   return (
     equalBytes(a.signingKey, b.signingKey) &&

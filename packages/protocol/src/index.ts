@@ -17,8 +17,19 @@ export {
 } from './double-ratchet.ts';
 export * from './env.ts';
 export * from './errors.ts';
-export * from './identity.ts';
-export * from './initial-message.ts';
+export {
+  accountIdOf,
+  checkIdentity,
+  encodeIdentity,
+  generateIdentity,
+  type IdentityKeyPair,
+  PUBLIC_IDENTITY_BYTES,
+  type PublicIdentity,
+  publicIdentity,
+  sameIdentity,
+  verifyIdentity,
+} from './identity.ts';
+export { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
 export * from './keys.ts';
 export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
 export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';

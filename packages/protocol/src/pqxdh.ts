@@ -9,14 +9,13 @@
  */
 
 import type { DeviceId } from './address.ts';
-import type { PreKeyBundle } from './bundle.ts';
+import { type PreKeyBundle, verifyBundle } from './bundle.ts';
 import { concatBytes } from './bytes.ts';
 import { Writer } from './codec.ts';
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
-import { type IdentityKeyPair, type PublicIdentity, publicIdentity, sameIdentity, verifyIdentity } from './identity.ts';
+import { checkIdentity, type IdentityKeyPair, type PublicIdentity, publicIdentity } from './identity.ts';
 import { generateX25519, type X25519KeyPair } from './keys.ts';
-import { verifyKemPreKey, verifySignedPreKey } from './prekeys.ts';
 
 const INFO = new TextEncoder().encode('Parley_CURVE25519_SHA-256_ML-KEM-768');
 /** PQXDH §2.2: F is 32 0xFF bytes for X25519, prepended to the KDF input for domain separation. */
@@ -75,17 +74,6 @@ function associatedData(a: PublicIdentity, deviceA: DeviceId, b: PublicIdentity,
     .finish();
 }
 
-/**
- * With a pinned identity, the presented one must equal it byte for byte (its certificate was
- * verified when it was pinned); without one, the certificate is verified now.
- */
-function checkPinned(env: ProtocolEnv, presented: PublicIdentity, pinned: PublicIdentity | undefined): void {
-  if (pinned === undefined) verifyIdentity(env, presented);
-  else if (!sameIdentity(pinned, presented)) {
-    throw new ProtocolError('identity-mismatch', 'peer identity differs from the pinned identity');
-  }
-}
-
 export interface InitiatorResult {
   readonly secrets: SharedSecrets;
   readonly header: PqxdhHeader;
@@ -103,9 +91,7 @@ export function pqxdhInitiate(
   bundle: PreKeyBundle,
   knownIdentity?: PublicIdentity,
 ): InitiatorResult {
-  checkPinned(env, bundle.identity, knownIdentity);
-  verifySignedPreKey(env, bundle.identity.signingKey, bundle.signedPreKey);
-  verifyKemPreKey(env, bundle.identity.signingKey, bundle.kemPreKey);
+  const peer = verifyBundle(env, bundle, knownIdentity);
 
   const ek: X25519KeyPair = generateX25519(env);
   const { ciphertext, sharedSecret } = env.crypto.mlKemEncapsulate(bundle.kemPreKey.publicKey, env.random(32));
@@ -113,14 +99,14 @@ export function pqxdhInitiate(
   const spk = bundle.signedPreKey.publicKey;
   const km = [
     c.x25519(ours.agreement.privateKey, spk), // DH1 = DH(IK_A, SPK_B)
-    c.x25519(ek.privateKey, bundle.identity.agreementKey), // DH2 = DH(EK_A, IK_B)
+    c.x25519(ek.privateKey, peer.agreementKey), // DH2 = DH(EK_A, IK_B)
     c.x25519(ek.privateKey, spk), // DH3 = DH(EK_A, SPK_B)
   ];
   if (bundle.oneTimePreKey) km.push(c.x25519(ek.privateKey, bundle.oneTimePreKey.publicKey)); // DH4
   km.push(sharedSecret); // SS
   const me = publicIdentity(ours);
   return {
-    secrets: kdf(env, km, associatedData(me, ourDevice, bundle.identity, bundle.deviceId)),
+    secrets: kdf(env, km, associatedData(me, ourDevice, peer, bundle.deviceId)),
     header: {
       initiator: me,
       initiatorDevice: ourDevice,
@@ -153,7 +139,7 @@ export function pqxdhRespond(
   header: PqxdhHeader,
   knownIdentity?: PublicIdentity,
 ): SharedSecrets {
-  checkPinned(env, header.initiator, knownIdentity);
+  checkIdentity(env, header.initiator, knownIdentity);
   if ((header.oneTimePreKeyId === null) !== (keys.oneTimePreKey === null)) {
     throw new ProtocolError('usage', 'one-time prekey presence does not match the message');
   }

@@ -93,8 +93,9 @@ export function generateSignedPreKey(env: ProtocolEnv, identity: IdentityKeyPair
 }
 
 export function generateOneTimePreKeys(env: ProtocolEnv, firstId: number, count: number): OneTimePreKey[] {
+  if (!Number.isInteger(count) || count < 0) throw new ProtocolError('usage', 'count must be a non-negative integer');
   checkId(firstId);
-  checkId(firstId + count);
+  if (count > 0) checkId(firstId + count - 1);
   const out: OneTimePreKey[] = [];
   for (let i = 0; i < count; i++) out.push({ id: firstId + i, keyPair: generateX25519(env) });
   return out;

@@ -67,7 +67,7 @@ export function decodeSession(bytes: Uint8Array): Session {
   let pending: PqxdhHeader | null = null;
   if (r.bool()) {
     pending = readPqxdhHeader(r);
-    if (pending.initiatorDevice !== localDevice) r.fail();
+    if (pending.initiatorDevice !== localDevice || !equalBytes(pending.baseKey, baseKey)) r.fail();
   }
   const rootKey = r.bytes(32);
   const dhSelf = { privateKey: r.bytes(32), publicKey: r.bytes(32) };

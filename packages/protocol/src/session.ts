@@ -24,7 +24,7 @@ import {
 } from './double-ratchet.ts';
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
-import type { IdentityKeyPair, PublicIdentity } from './identity.ts';
+import { type IdentityKeyPair, type PublicIdentity, sameIdentity } from './identity.ts';
 import { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
 import { pad, unpad } from './padding.ts';
 import { type PqxdhHeader, pqxdhInitiate, pqxdhRespond } from './pqxdh.ts';
@@ -102,11 +102,15 @@ export interface SessionDecryptResult {
 export function decryptMessage(env: ProtocolEnv, session: Session, message: Uint8Array): SessionDecryptResult {
   let ratchetMessage = message;
   if (message.length > 1 && message[1] === WireType.initialMessage) {
-    const initial = decodeInitialMessage(message);
-    if (!equalBytes(initial.header.baseKey, session.baseKey)) {
-      throw new ProtocolError('usage', 'initial message belongs to another session');
+    const { header, ratchetMessage: inner } = decodeInitialMessage(message);
+    if (
+      !equalBytes(header.baseKey, session.baseKey) ||
+      !sameIdentity(header.initiator, session.remoteIdentity) ||
+      header.initiatorDevice !== session.remoteDevice
+    ) {
+      throw new ProtocolError('wrong-session', 'initial message belongs to another session');
     }
-    ratchetMessage = initial.ratchetMessage;
+    ratchetMessage = inner;
   }
   const { state, padded } = ratchetDecrypt(env, session.ratchet, ratchetMessage, session.associatedData);
   const plaintext = unpad(padded);

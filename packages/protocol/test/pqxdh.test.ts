@@ -487,12 +487,12 @@ describe(`PQXDH session setup (${crypto.name} backend)`, () => {
       expect(decodeSession(encodeSession(alice)).pending).toBeNull();
     });
 
-    it('an initial message of another PQXDH run is a usage error for an existing session', () => {
+    it('an initial message of another PQXDH run is a wrong-session error for an existing session', () => {
       const { alice, bob } = establish(envA, envB, aliceDev, bobDev, false);
       expect(alice.pending).not.toBeNull();
       const other = encryptMessage(envA, start(good), utf8('new run')).message;
       const before = toHex(encodeSession(bob));
-      expect(codeOf(() => decryptMessage(envB, bob, other))).toBe('usage');
+      expect(codeOf(() => decryptMessage(envB, bob, other))).toBe('wrong-session');
       expect(toHex(encodeSession(bob))).toBe(before);
     });
   });

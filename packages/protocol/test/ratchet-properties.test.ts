@@ -53,16 +53,20 @@ function u32(n: number): Uint8Array {
 /** Layout of an initial message (initial-message.ts): identity (128) at 2, then u32 device_A, EK_A. */
 const BASE_KEY = [134, 166] as const;
 
+/** Initiator identity (128 bytes) and device id: decryptMessage compares them with the session. */
+const SENDER = [2, 134] as const;
+
 /**
  * The byte ranges of an initial message that `decryptMessage` on an established session must
- * authenticate: the frame, the base key (which selects the session) and the embedded ratchet
- * message. The other PQXDH fields only matter to acceptInitialMessage and are ignored here.
+ * authenticate: the frame, the sender identity and device, the base key (which together select
+ * the session) and the embedded ratchet message. The prekey ids and KEM ciphertext only matter
+ * to acceptInitialMessage and are ignored here.
  */
 function checkedByDecrypt(initial: Uint8Array): [number, number][] {
   const ratchetStart = initial.length - decodeInitialMessage(initial).ratchetMessage.length;
   return [
     [0, 2],
-    [BASE_KEY[0], BASE_KEY[1]],
+    [SENDER[0], BASE_KEY[1]],
     [ratchetStart, initial.length],
   ];
 }
@@ -537,7 +541,7 @@ describe(`ratchet under random schedules (${crypto.name} backend)`, () => {
   );
 
   it(
-    'a flipped bit in the frame, base key or embedded ratchet message of a repeated initial message is rejected without changing state',
+    'a flipped bit in the frame, sender, base key or embedded ratchet message of a repeated initial message is rejected without changing state',
     () => {
       const envs = { a: testEnv('flip-init-a', crypto), b: testEnv('flip-init-b', crypto) };
       const { alice, bob } = establish(envs.a, envs.b, aliceDev, bobDev, false);
@@ -551,7 +555,7 @@ describe(`ratchet under random schedules (${crypto.name} backend)`, () => {
           const before = hex(bob);
           const code = codeOf(() => decryptMessage(envs.b, bob, flipBit(msg, bit)));
           const byte = bit >>> 3;
-          if (byte >= BASE_KEY[0] && byte < BASE_KEY[1]) expect(code).toBe('usage'); // another session's
+          if (byte >= SENDER[0] && byte < BASE_KEY[1]) expect(code).toBe('wrong-session'); // another session's
           expect(hex(bob)).toBe(before);
         }),
         { numRuns: heavy ? 300 : 40 },

@@ -23,8 +23,13 @@ export interface KemEncapsulation {
 export interface CryptoBackend {
   readonly name: 'node' | 'noble';
 
-  /** Cryptographically secure random bytes from the platform CSPRNG. */
+  /** Cryptographically secure random bytes from the platform CSPRNG (for secrets). */
   randomBytes(length: number): Uint8Array;
+  /**
+   * Random bytes for values that are public once used (nonces). Same CSPRNG, but a backend may
+   * draw them ahead of time into a pool; never use them for keys.
+   */
+  publicRandomBytes(length: number): Uint8Array;
 
   /** RFC 7748 §5: the public key of a 32-byte X25519 private key. */
   x25519PublicKey(privateKey: Uint8Array): Uint8Array;
@@ -38,7 +43,10 @@ export interface CryptoBackend {
   ed25519PublicKey(privateKey: Uint8Array): Uint8Array;
   /** RFC 8032 §5.1.6 (pure Ed25519, deterministic). */
   ed25519Sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
-  /** RFC 8032 §5.1.7 with canonical encodings required (no ZIP-215 leniency). */
+  /**
+   * RFC 8032 §5.1.7 with canonical encodings required (no ZIP-215 leniency); public keys that
+   * are non-canonical or of small order never verify.
+   */
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 
   /** AES-256-GCM (NIST SP 800-38D), 12-byte nonce, returns ciphertext ‖ 16-byte tag. */

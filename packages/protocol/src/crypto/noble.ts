@@ -21,6 +21,7 @@ function isZero(b: Uint8Array): boolean {
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
   randomBytes: (n) => randomBytes(n),
+  publicRandomBytes: (n) => randomBytes(n),
   x25519PublicKey: (priv) => x25519.getPublicKey(priv),
   x25519(priv, pub) {
     let out: Uint8Array;

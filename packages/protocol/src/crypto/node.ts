@@ -24,6 +24,7 @@ import {
   sign,
   verify,
 } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
 import { ProtocolError } from '../errors.ts';
 import { AES_GCM_TAG_BYTES, type CryptoBackend } from './backend.ts';
 import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem.ts';
@@ -53,10 +54,27 @@ function privateKey(crv: Curve, raw: Uint8Array): KeyObject {
   return ko;
 }
 
+/**
+ * OpenSSL's Ed25519 verify checks R and S but not A: with a small-order or non-canonical A,
+ * (R = identity, S = 0) verifies for every message. RFC 8032 §5.1.7 with strict decoding and
+ * @noble's strict mode both refuse those keys, so we refuse them here too, using @noble's point
+ * decoding (once per key object: ~150 µs, cached with it).
+ */
+function assertStrictEd25519Key(raw: Uint8Array): void {
+  let smallOrder: boolean;
+  try {
+    smallOrder = ed25519.Point.fromBytes(raw, false).isSmallOrder();
+  } catch (cause) {
+    throw new ProtocolError('decode', 'invalid public key', { cause });
+  }
+  if (smallOrder) throw new ProtocolError('decode', 'invalid public key');
+}
+
 function publicKey(crv: Curve, raw: Uint8Array): KeyObject {
   let ko = publicKeys[crv].get(raw);
   if (ko === undefined) {
     if (raw.length !== 32) throw new ProtocolError('decode', 'invalid public key');
+    if (crv === 'Ed25519') assertStrictEd25519Key(raw);
     try {
       ko = createPublicKey({ key: { kty: 'OKP', crv, x: b64url(raw) }, format: 'jwk' });
     } catch (cause) {
@@ -68,16 +86,22 @@ function publicKey(crv: Curve, raw: Uint8Array): KeyObject {
 }
 
 /**
- * randomFillSync costs ~3 µs per call whatever the size, and the ratchet asks for 12 or 32 bytes
- * at a time; so small requests are served from a 4 KiB pool filled by one call (as Node itself
- * does for randomUUID). Served bytes are zeroed in the pool, so they exist only in the result.
+ * randomFillSync costs ~3 µs per call whatever the size, and every message needs a nonce; so
+ * public random values (nonces) are served from a 4 KiB pool filled by one call, as Node itself
+ * does for randomUUID. Secrets never come from the pool: its unserved bytes are future output,
+ * and a memory snapshot holding future private keys would delay post-compromise recovery.
+ * Served bytes are zeroed in the pool.
  */
 const POOL_BYTES = 4096;
 const pool = Buffer.alloc(POOL_BYTES);
 let poolOffset = POOL_BYTES;
 
 function randomBytes(n: number): Uint8Array {
-  if (n > 256) return view(randomFillSync(Buffer.allocUnsafeSlow(n)));
+  return view(randomFillSync(Buffer.allocUnsafeSlow(n)));
+}
+
+function publicRandomBytes(n: number): Uint8Array {
+  if (n > 256) return randomBytes(n);
   if (poolOffset + n > POOL_BYTES) {
     randomFillSync(pool);
     poolOffset = 0;
@@ -98,6 +122,7 @@ function publicOf(crv: Curve, priv: Uint8Array): Uint8Array {
 export const nodeBackend: CryptoBackend = {
   name: 'node',
   randomBytes,
+  publicRandomBytes,
   x25519PublicKey: (priv) => publicOf('X25519', priv),
   x25519(priv, pub) {
     try {

@@ -1,0 +1,4 @@
+/** @parley/server — the home server. `main.ts` is the `parley-server` command. */
+export { createApp, MAX_BODY_BYTES } from './app.ts';
+export { ConfigError, parseConfig, type ServerConfig } from './config.ts';
+export { ERROR_STATUS, type ErrorCode, HttpError } from './http-error.ts';

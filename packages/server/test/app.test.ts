@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { createApp, MAX_BODY_BYTES } from '../src/app.ts';
+
+const app = (healthy = true) =>
+  createApp({
+    version: 'test',
+    checkDatabase: async () => {
+      if (!healthy) throw new Error('database down');
+      return true;
+    },
+  });
+
+describe('HTTP app', () => {
+  it('GET /health reports ok while the database answers', async () => {
+    const res = await app().request('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok', version: 'test' });
+  });
+
+  it('GET /health is 503 when the database does not answer', async () => {
+    const res = await app(false).request('/health');
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ status: 'unavailable' });
+  });
+
+  it('unknown endpoints get the typed error envelope', async () => {
+    const res = await app().request('/nope');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { code: 'not-found', message: 'no such endpoint' } });
+  });
+
+  it('an oversized body is refused with 413 before it is read whole', async () => {
+    const res = await app().request('/health', { method: 'POST', body: new Uint8Array(MAX_BODY_BYTES + 1) });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: { code: 'too-large', message: 'request body too large' } });
+  });
+});

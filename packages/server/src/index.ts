@@ -2,3 +2,4 @@
 export { createApp, MAX_BODY_BYTES } from './app.ts';
 export { ConfigError, parseConfig, type ServerConfig } from './config.ts';
 export { ERROR_STATUS, type ErrorCode, HttpError } from './http-error.ts';
+export * from './storage/index.ts';

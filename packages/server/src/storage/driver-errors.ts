@@ -1,0 +1,48 @@
+/**
+ * Translation of driver errors (better-sqlite3, pg) into {@link StorageError}s. Stores avoid most
+ * constraint errors up front (ON CONFLICT DO NOTHING, existence checks under a lock); this is the
+ * backstop for races and for a database that fails underneath us.
+ */
+import { StorageError, type StorageErrorCode } from './errors.ts';
+
+type ConstraintKind = 'unique' | 'foreign-key';
+
+/** PostgreSQL SQLSTATEs (Appendix A) and better-sqlite3 extended result codes. */
+const CONSTRAINTS: Readonly<Record<string, ConstraintKind>> = {
+  '23505': 'unique',
+  '23503': 'foreign-key',
+  SQLITE_CONSTRAINT_PRIMARYKEY: 'unique',
+  SQLITE_CONSTRAINT_UNIQUE: 'unique',
+  SQLITE_CONSTRAINT_FOREIGNKEY: 'foreign-key',
+};
+
+function constraintKind(e: unknown): ConstraintKind | null {
+  if (typeof e !== 'object' || e === null || !('code' in e) || typeof e.code !== 'string') return null;
+  return CONSTRAINTS[e.code] ?? null;
+}
+
+/**
+ * Maps any error thrown by a store operation to a {@link StorageError}: storage errors pass
+ * through, a unique violation becomes `onUnique` (what a duplicate means to the caller), a
+ * foreign-key violation `not-found` (the parent row vanished), anything else `dependency`.
+ */
+export function translateError(e: unknown, onUnique: StorageErrorCode): StorageError {
+  if (StorageError.is(e)) return e;
+  switch (constraintKind(e)) {
+    case 'unique':
+      return new StorageError(onUnique, 'record already exists');
+    case 'foreign-key':
+      return new StorageError('not-found', 'account or device not found');
+    default:
+      return new StorageError('dependency', 'database operation failed', { cause: e });
+  }
+}
+
+/** Runs a store operation, translating whatever it throws (see {@link translateError}). */
+export async function storageOp<T>(onUnique: StorageErrorCode, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw translateError(e, onUnique);
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The server's storage layer: one schema and one query layer (Kysely) over SQLite and
+ * PostgreSQL, and a narrow store per kind of record.
+ */
+export { type AccountRecord, type AccountStore, type AccountStoreOptions, SqlAccountStore } from './account-store.ts';
+export { type Database, type DatabaseTarget, type OpenOptions, openDatabase } from './database.ts';
+export {
+  DEFAULT_MAX_DEVICES,
+  type DeviceRecord,
+  type DeviceStore,
+  type DeviceStoreOptions,
+  SqlDeviceStore,
+} from './device-store.ts';
+export type { Dialect } from './dialect.ts';
+export { StorageError, type StorageErrorCode } from './errors.ts';
+export { migrations } from './migrations.ts';
+export { type BundleKeys, type PreKeyCounts, type PreKeyStore, SqlPreKeyStore } from './prekey-store.ts';
+export type { Schema } from './schema.ts';

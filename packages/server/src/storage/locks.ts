@@ -1,0 +1,34 @@
+/**
+ * Existence checks that also serialise writers. On PostgreSQL the parent row is locked
+ * `FOR NO KEY UPDATE` until the transaction ends, so two writers that must see each other's
+ * effect — two device additions racing for the last slot, two last-resort key replacements — run
+ * one after the other, while inserts of child rows (whose foreign-key checks take only
+ * `FOR KEY SHARE`) and bundle fetches are not blocked. On SQLite transactions already run one at a
+ * time (see `hasRowLocks`).
+ */
+import type { Transaction } from 'kysely';
+import { type Dialect, hasRowLocks } from './dialect.ts';
+import type { DeviceKey, Schema } from './schema.ts';
+
+/** Whether the account exists, locking it for the rest of the transaction. */
+export async function lockAccount(trx: Transaction<Schema>, dialect: Dialect, account: Uint8Array): Promise<boolean> {
+  const row = await trx
+    .selectFrom('accounts')
+    .select('account_id')
+    .where('account_id', '=', account)
+    .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether the device exists, locking it for the rest of the transaction. */
+export async function lockDevice(trx: Transaction<Schema>, dialect: Dialect, device: DeviceKey): Promise<boolean> {
+  const row = await trx
+    .selectFrom('devices')
+    .select('device_id')
+    .where('account_id', '=', device.account_id)
+    .where('device_id', '=', device.device_id)
+    .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
+    .executeTakeFirst();
+  return row !== undefined;
+}

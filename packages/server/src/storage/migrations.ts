@@ -1,0 +1,109 @@
+/**
+ * Schema migrations, written once for both dialects (see `dialect.ts` for the only
+ * differences). Migrations are forward-only and append-only: never edit one that has shipped,
+ * add the next one. Names sort in the order they run.
+ *
+ * Every column is NOT NULL explicitly: SQLite, unlike PostgreSQL, lets primary-key columns hold
+ * NULL unless told otherwise. Child tables reference their parent with ON DELETE CASCADE so that
+ * deleting an account removes every row of it in one statement (SQLite needs
+ * `PRAGMA foreign_keys=ON` for this, which `openDatabase` sets).
+ */
+import { type Kysely, type Migration, sql } from 'kysely';
+import { bytesType, type Dialect } from './dialect.ts';
+
+/** The migrations to run, by name, for a database of the given dialect. */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  const bytes = bytesType(dialect);
+  return {
+    '0001-accounts-devices-prekeys': {
+      // Migrations see an untyped database: the typed Schema describes only the latest state.
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's documented type for migrations.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('accounts')
+          .addColumn('account_id', bytes, (c) => c.notNull().primaryKey())
+          .addColumn('identity', bytes, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('devices')
+          .addColumn('account_id', bytes, (c) => c.notNull())
+          .addColumn('device_id', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('devices_pk', ['account_id', 'device_id'])
+          .addForeignKeyConstraint('devices_account_fk', ['account_id'], 'accounts', ['account_id'], (fk) =>
+            fk.onDelete('cascade'),
+          )
+          .execute();
+
+        await db.schema
+          .createTable('signed_prekeys')
+          .addColumn('account_id', bytes, (c) => c.notNull())
+          .addColumn('device_id', 'bigint', (c) => c.notNull())
+          .addColumn('key_id', 'bigint', (c) => c.notNull())
+          .addColumn('public_key', bytes, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('signature', bytes, (c) => c.notNull())
+          .addPrimaryKeyConstraint('signed_prekeys_pk', ['account_id', 'device_id'])
+          .addForeignKeyConstraint(
+            'signed_prekeys_device_fk',
+            ['account_id', 'device_id'],
+            'devices',
+            ['account_id', 'device_id'],
+            (fk) => fk.onDelete('cascade'),
+          )
+          .execute();
+
+        // The primary key's order (device, then key id) is also the order keys are handed out in.
+        await db.schema
+          .createTable('one_time_prekeys')
+          .addColumn('account_id', bytes, (c) => c.notNull())
+          .addColumn('device_id', 'bigint', (c) => c.notNull())
+          .addColumn('key_id', 'bigint', (c) => c.notNull())
+          .addColumn('public_key', bytes, (c) => c.notNull())
+          .addPrimaryKeyConstraint('one_time_prekeys_pk', ['account_id', 'device_id', 'key_id'])
+          .addForeignKeyConstraint(
+            'one_time_prekeys_device_fk',
+            ['account_id', 'device_id'],
+            'devices',
+            ['account_id', 'device_id'],
+            (fk) => fk.onDelete('cascade'),
+          )
+          .execute();
+
+        // Key ids are unique per device across one-time and last-resort KEM prekeys, because the
+        // device looks its private key up by id alone when an initial message arrives.
+        await db.schema
+          .createTable('kem_prekeys')
+          .addColumn('account_id', bytes, (c) => c.notNull())
+          .addColumn('device_id', 'bigint', (c) => c.notNull())
+          .addColumn('key_id', 'bigint', (c) => c.notNull())
+          .addColumn('public_key', bytes, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('signature', bytes, (c) => c.notNull())
+          .addColumn('last_resort', 'boolean', (c) => c.notNull())
+          .addPrimaryKeyConstraint('kem_prekeys_pk', ['account_id', 'device_id', 'key_id'])
+          .addForeignKeyConstraint(
+            'kem_prekeys_device_fk',
+            ['account_id', 'device_id'],
+            'devices',
+            ['account_id', 'device_id'],
+            (fk) => fk.onDelete('cascade'),
+          )
+          .execute();
+
+        // At most one last-resort KEM prekey per device: a partial unique index, which both
+        // backends support (`true` is a keyword in SQLite ≥ 3.23 too).
+        await db.schema
+          .createIndex('kem_prekeys_one_last_resort')
+          .on('kem_prekeys')
+          .columns(['account_id', 'device_id'])
+          .unique()
+          .where(sql.ref('last_resort'), '=', sql.lit(true))
+          .execute();
+      },
+    },
+  };
+}

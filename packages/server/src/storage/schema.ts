@@ -1,0 +1,77 @@
+/**
+ * Kysely table types: the logical schema that `migrations.ts` creates on both SQLite and
+ * PostgreSQL. Column names are snake_case as in SQL; stores convert rows to the camelCase records
+ * of `@parley/protocol`.
+ *
+ * Conventions, identical on both backends:
+ * - byte strings are `blob` / `bytea` and read back as `Uint8Array` (Node `Buffer`s);
+ * - ids and timestamps are `bigint` columns read back as JS numbers: device and key ids are u32,
+ *   timestamps are milliseconds since the Unix epoch (both far below 2^53);
+ * - flags are `boolean`, which SQLite stores as 0/1: write `0 | 1`, read {@link SqlBool}.
+ */
+import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '@parley/protocol';
+import type { ColumnType, SqlBool } from 'kysely';
+
+/** Milliseconds since the Unix epoch. */
+type Millis = number;
+
+/** An account is its identity: there is no name, phone number or e-mail address. */
+export interface AccountsTable {
+  /** The identity's Ed25519 signing public key (32 bytes); its base64url is the `AccountId`. */
+  account_id: Uint8Array;
+  /** The encoded `PublicIdentity` (128 bytes: signing key ‖ agreement key ‖ certificate). */
+  identity: Uint8Array;
+  created_at: Millis;
+}
+
+export interface DevicesTable {
+  account_id: Uint8Array;
+  /** The account-chosen `DeviceId`, a u32 ≥ 1. */
+  device_id: number;
+  created_at: Millis;
+  last_seen_at: Millis;
+}
+
+/** The columns that name a device: the devices table's primary key, and prekeys' foreign key. */
+export interface DeviceKey {
+  readonly account_id: Uint8Array;
+  readonly device_id: number;
+}
+
+/** At most one row per device: the current signed X25519 prekey. */
+export interface SignedPreKeysTable {
+  account_id: Uint8Array;
+  device_id: number;
+  key_id: SignedPreKeyPublic['id'];
+  public_key: SignedPreKeyPublic['publicKey'];
+  created_at: SignedPreKeyPublic['createdAt'];
+  signature: SignedPreKeyPublic['signature'];
+}
+
+/** One-time X25519 prekeys, deleted as they are handed out. */
+export interface OneTimePreKeysTable {
+  account_id: Uint8Array;
+  device_id: number;
+  key_id: OneTimePreKeyPublic['id'];
+  public_key: OneTimePreKeyPublic['publicKey'];
+}
+
+/** ML-KEM-768 prekeys: one-time ones (deleted when handed out) and at most one last-resort one. */
+export interface KemPreKeysTable {
+  account_id: Uint8Array;
+  device_id: number;
+  key_id: KemPreKeyPublic['id'];
+  public_key: KemPreKeyPublic['publicKey'];
+  created_at: KemPreKeyPublic['createdAt'];
+  signature: KemPreKeyPublic['signature'];
+  /** Part of what the signature covers, so it is stored as uploaded. */
+  last_resort: ColumnType<SqlBool, 0 | 1, 0 | 1>;
+}
+
+export interface Schema {
+  accounts: AccountsTable;
+  devices: DevicesTable;
+  signed_prekeys: SignedPreKeysTable;
+  one_time_prekeys: OneTimePreKeysTable;
+  kem_prekeys: KemPreKeysTable;
+}

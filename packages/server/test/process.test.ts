@@ -1,0 +1,90 @@
+/**
+ * The real `parley-server` process on loopback: it starts with an embedded database in a fresh
+ * data directory, prints its URL, answers /health, keeps its data across a restart and stops
+ * cleanly on SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = new URL('../bin/parley-server.mjs', import.meta.url).pathname;
+const dataDir = mkdtempSync(join(tmpdir(), 'parley-server-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+interface Running {
+  readonly child: ChildProcess;
+  readonly url: string;
+  output: string;
+}
+
+/** Starts the server and resolves with its URL once it prints that it is listening. */
+function start(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    const running = { child, url: '', output: '' };
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${running.output}`)), 20_000);
+    const onData = (d: Buffer) => {
+      running.output += d.toString();
+      const m = /listening on (\S+)/.exec(running.output);
+      if (m?.[1] && !running.url) {
+        clearTimeout(timer);
+        resolve({ ...running, url: m[1], child });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${running.output}`));
+    });
+  });
+}
+
+function stop(r: Running): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    let output = '';
+    r.child.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    r.child.once('exit', (code) => resolve({ code, output }));
+    r.child.kill('SIGTERM');
+  });
+}
+
+describe('parley-server process', () => {
+  it('starts on loopback with SQLite under --data, answers /health and stops on SIGTERM', async () => {
+    const r = await start(['--port', '0', '--data', dataDir]);
+    expect(r.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(r.output).toContain(`SQLite in ${dataDir}`);
+    const res = await fetch(`${r.url}/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+    expect(existsSync(join(dataDir, 'parley.sqlite'))).toBe(true);
+    const stopped = await stop(r);
+    expect(stopped.code).toBe(0);
+    expect(stopped.output).toContain('stopped');
+  }, 30_000);
+
+  it('prints usage for --help and exits 0; a bad flag exits 2 with advice', async () => {
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        c.stderr.on('data', (d: Buffer) => {
+          out += d.toString();
+        });
+        c.on('exit', (code) => resolve({ code, out }));
+      });
+    const help = await run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('Usage: parley-server');
+    const bad = await run(['--port', 'x']);
+    expect(bad.code).toBe(2);
+    expect(bad.out).toContain('--port must be');
+  }, 30_000);
+});

@@ -1,0 +1,462 @@
+/**
+ * The storage conformance suite: one set of tests that every backend must pass. Each backend's
+ * test file calls {@link runStorageConformance} with a function that opens its database; every
+ * call must open the same database, so that persistence across close and reopen can be checked.
+ * Tests share that database and stay independent by using fresh random accounts.
+ */
+import { type AccountId, type DeviceId, deviceId } from '@parley/protocol';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqlAccountStore } from '../src/storage/account-store.ts';
+import { accountKey } from '../src/storage/column-values.ts';
+import type { Database } from '../src/storage/database.ts';
+import { DEFAULT_MAX_DEVICES, SqlDeviceStore } from '../src/storage/device-store.ts';
+import { StorageError, type StorageErrorCode } from '../src/storage/errors.ts';
+import { migrations } from '../src/storage/migrations.ts';
+import { SqlPreKeyStore } from '../src/storage/prekey-store.ts';
+import { kemPreKey, kemPreKeys, oneTimePreKeys, randomIdentity, signedPreKey, T0 } from './storage-fixtures.ts';
+import { EXPECTED_SCHEMA, logicalSchema } from './storage-schema.ts';
+
+const D1 = deviceId(1);
+const D2 = deviceId(2);
+
+async function expectStorageError(promise: Promise<unknown>, code: StorageErrorCode): Promise<StorageError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(StorageError.is(error), `expected StorageError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as StorageError).code).toBe(code);
+  return error as StorageError;
+}
+
+/** Rows left anywhere for the account, table by table. */
+async function rowsOf(database: Database, account: AccountId): Promise<Record<string, number>> {
+  const key = accountKey(account);
+  const out: Record<string, number> = {};
+  for (const table of ['accounts', 'devices', 'signed_prekeys', 'one_time_prekeys', 'kem_prekeys'] as const) {
+    const { n } = await database.db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('account_id', '=', key)
+      .executeTakeFirstOrThrow();
+    out[table] = Number(n);
+  }
+  return out;
+}
+
+export function runStorageConformance(name: string, open: () => Promise<Database>): void {
+  describe(`storage conformance: ${name}`, () => {
+    let database: Database;
+    let accounts: SqlAccountStore;
+    let devices: SqlDeviceStore;
+    let prekeys: SqlPreKeyStore;
+    const now = () => T0;
+
+    beforeAll(async () => {
+      database = await open();
+      accounts = new SqlAccountStore(database, { now });
+      devices = new SqlDeviceStore(database, { now });
+      prekeys = new SqlPreKeyStore(database);
+    });
+    afterAll(async () => {
+      await database?.close();
+    });
+
+    /** A new account with its first device, and optionally more devices. */
+    async function newAccount(...more: DeviceId[]): Promise<AccountId> {
+      const { identity, account } = randomIdentity();
+      await accounts.createAccount(identity, D1);
+      for (const d of more) await devices.addDevice(account, d);
+      return account;
+    }
+
+    /** A device with a full set of keys: signed, `oneTime` one-time, `kem` one-time KEM, last resort. */
+    async function publish(account: AccountId, device: DeviceId, oneTime: number, kem: number): Promise<void> {
+      await prekeys.setSignedPreKey(account, device, signedPreKey(1));
+      await prekeys.addOneTimePreKeys(account, device, oneTimePreKeys(100, oneTime));
+      await prekeys.addKemPreKeys(account, device, kemPreKeys(200, kem));
+      await prekeys.setLastResortKemPreKey(account, device, kemPreKey(999, true));
+    }
+
+    describe('database', () => {
+      it('has the committed logical schema', async () => {
+        expect(await logicalSchema(database)).toEqual(EXPECTED_SCHEMA);
+      });
+
+      it('allows at most one last-resort KEM prekey per device in the schema itself', async () => {
+        const account = await newAccount();
+        await prekeys.setLastResortKemPreKey(account, D1, kemPreKey(1, true));
+        const { publicKey, signature } = kemPreKey(2, true);
+        const row = {
+          account_id: accountKey(account),
+          device_id: D1,
+          created_at: T0,
+          public_key: publicKey,
+          signature,
+        };
+        const insert = (keyId: number, lastResort: 0 | 1) =>
+          database.db
+            .insertInto('kem_prekeys')
+            .values({ ...row, key_id: keyId, last_resort: lastResort })
+            .execute();
+        await expect(insert(2, 1)).rejects.toThrow();
+        await insert(3, 0);
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 0, kem: 1 });
+      });
+
+      it('applies migrations once however often it is opened', async () => {
+        const again = await open();
+        try {
+          const count = async (d: Database) => {
+            const { rows } = await sql<{ n: number | string }>`select count(*) as n from kysely_migration`.execute(
+              d.db,
+            );
+            return Number(rows[0]?.n);
+          };
+          expect(await count(again)).toBe(Object.keys(migrations(database.dialect)).length);
+          expect(await count(database)).toBe(Object.keys(migrations(database.dialect)).length);
+          expect(await logicalSchema(again)).toEqual(EXPECTED_SCHEMA);
+        } finally {
+          await again.close();
+        }
+      });
+
+      it('keeps data across close and reopen', async () => {
+        const first = await open();
+        const { identity, account } = randomIdentity();
+        try {
+          await new SqlAccountStore(first, { now }).createAccount(identity, D1);
+          const store = new SqlPreKeyStore(first);
+          await store.setSignedPreKey(account, D1, signedPreKey(1));
+          await store.addOneTimePreKeys(account, D1, oneTimePreKeys(1, 3));
+          await store.setLastResortKemPreKey(account, D1, kemPreKey(9, true));
+        } finally {
+          await first.close();
+        }
+        const second = await open();
+        try {
+          expect((await new SqlAccountStore(second).getAccount(account))?.identity).toEqual(identity);
+          const store = new SqlPreKeyStore(second);
+          expect(await store.counts(account, D1)).toEqual({ oneTime: 3, kem: 0 });
+          expect((await store.takeBundleKeys(account, D1))?.oneTimePreKey?.id).toBe(1);
+        } finally {
+          await second.close();
+        }
+      });
+    });
+
+    describe('accounts', () => {
+      it('creates an account with its first device and reads it back', async () => {
+        const { identity, account } = randomIdentity();
+        const created = await accounts.createAccount(identity, D1);
+        expect(created).toEqual({ accountId: account, identity, createdAt: T0 });
+        expect(await accounts.getAccount(account)).toEqual(created);
+        expect(await accounts.countDevices(account)).toBe(1);
+        expect(await devices.listDevices(account)).toEqual([{ deviceId: D1, createdAt: T0, lastSeenAt: T0 }]);
+      });
+
+      it('refuses an account id that is not canonical base64url', async () => {
+        const { account } = randomIdentity();
+        const noisy = `${account.slice(0, 10)}!${account.slice(10)}` as AccountId;
+        await expectStorageError(accounts.getAccount(noisy), 'usage');
+      });
+
+      it('returns null and zero for an unknown account', async () => {
+        const { account } = randomIdentity();
+        expect(await accounts.getAccount(account)).toBeNull();
+        expect(await accounts.countDevices(account)).toBe(0);
+        expect(await accounts.deleteAccount(account)).toBe(false);
+      });
+
+      it('refuses a second account for the same identity, with a message that names nothing', async () => {
+        const { identity, account } = randomIdentity();
+        await accounts.createAccount(identity, D1);
+        const error = await expectStorageError(accounts.createAccount(identity, D2), 'account-exists');
+        expect(error.message).not.toContain(account);
+        expect(String(error)).not.toContain(account);
+        expect(await devices.listDevices(account)).toHaveLength(1);
+      });
+
+      it('creates at most one account when the same identity registers concurrently', async () => {
+        const { identity, account } = randomIdentity();
+        const results = await Promise.allSettled(Array.from({ length: 5 }, () => accounts.createAccount(identity, D1)));
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results)
+          if (r.status === 'rejected') expect(StorageError.is(r.reason, 'account-exists')).toBe(true);
+        expect(await accounts.countDevices(account)).toBe(1);
+      });
+
+      it('rejects a malformed identity', async () => {
+        const { identity } = randomIdentity();
+        await expectStorageError(accounts.createAccount({ ...identity, certificate: new Uint8Array(63) }, D1), 'usage');
+      });
+
+      it('deletes the account and every row of it, and nothing else', async () => {
+        const account = await newAccount(D2);
+        const other = await newAccount();
+        await publish(account, D1, 3, 2);
+        await publish(account, D2, 3, 2);
+        await publish(other, D1, 3, 2);
+        expect(await rowsOf(database, account)).toEqual({
+          accounts: 1,
+          devices: 2,
+          signed_prekeys: 2,
+          one_time_prekeys: 6,
+          kem_prekeys: 6,
+        });
+
+        expect(await accounts.deleteAccount(account)).toBe(true);
+        expect(await rowsOf(database, account)).toEqual({
+          accounts: 0,
+          devices: 0,
+          signed_prekeys: 0,
+          one_time_prekeys: 0,
+          kem_prekeys: 0,
+        });
+        expect(await accounts.getAccount(account)).toBeNull();
+        expect(await prekeys.counts(account, D1)).toBeNull();
+        expect(await prekeys.takeBundleKeys(account, D1)).toBeNull();
+        expect(await accounts.deleteAccount(account)).toBe(false);
+        expect(await prekeys.counts(other, D1)).toEqual({ oneTime: 3, kem: 2 });
+      });
+    });
+
+    describe('devices', () => {
+      it('adds, lists, touches and removes devices', async () => {
+        const account = await newAccount();
+        const later = new SqlDeviceStore(database, { now: () => T0 + 5 });
+        expect(await later.addDevice(account, deviceId(7))).toEqual({
+          deviceId: deviceId(7),
+          createdAt: T0 + 5,
+          lastSeenAt: T0 + 5,
+        });
+        await devices.addDevice(account, D2);
+        expect((await devices.listDevices(account)).map((d) => d.deviceId)).toEqual([1, 2, 7]);
+
+        expect(await devices.touch(account, D2, T0 + 60_000)).toBe(true);
+        expect(await devices.getDevice(account, D2)).toEqual({ deviceId: D2, createdAt: T0, lastSeenAt: T0 + 60_000 });
+        expect(await later.touch(account, D1)).toBe(true);
+        expect((await devices.getDevice(account, D1))?.lastSeenAt).toBe(T0 + 5);
+
+        expect(await devices.removeDevice(account, D2)).toBe(true);
+        expect(await devices.removeDevice(account, D2)).toBe(false);
+        expect(await devices.getDevice(account, D2)).toBeNull();
+        expect(await devices.touch(account, D2)).toBe(false);
+        expect(await accounts.countDevices(account)).toBe(2);
+      });
+
+      it('takes the largest u32 device id', async () => {
+        const account = await newAccount();
+        const max = deviceId(0xffffffff);
+        await devices.addDevice(account, max);
+        expect((await devices.listDevices(account)).map((d) => d.deviceId)).toEqual([1, max]);
+      });
+
+      it('refuses unknown accounts and taken ids', async () => {
+        const { account: unknown } = randomIdentity();
+        await expectStorageError(devices.addDevice(unknown, D1), 'not-found');
+        expect(await devices.listDevices(unknown)).toEqual([]);
+        const account = await newAccount();
+        await expectStorageError(devices.addDevice(account, D1), 'device-exists');
+      });
+
+      it(`holds at most ${DEFAULT_MAX_DEVICES} devices by default`, async () => {
+        const account = await newAccount();
+        for (let d = 2; d <= DEFAULT_MAX_DEVICES; d++) await devices.addDevice(account, deviceId(d));
+        await expectStorageError(devices.addDevice(account, deviceId(100)), 'device-limit');
+        expect(await accounts.countDevices(account)).toBe(DEFAULT_MAX_DEVICES);
+      });
+
+      it('holds at most the configured number, and frees a slot on removal', async () => {
+        const limited = new SqlDeviceStore(database, { maxDevices: 2, now });
+        const account = await newAccount();
+        await limited.addDevice(account, D2);
+        await expectStorageError(limited.addDevice(account, deviceId(3)), 'device-limit');
+        await limited.removeDevice(account, D1);
+        await limited.addDevice(account, deviceId(3));
+        expect((await limited.listDevices(account)).map((d) => d.deviceId)).toEqual([2, 3]);
+        expect(() => new SqlDeviceStore(database, { maxDevices: 0 })).toThrow(StorageError);
+      });
+
+      it('never exceeds the limit under concurrent additions', async () => {
+        const account = await newAccount();
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => devices.addDevice(account, deviceId(10 + i))),
+        );
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(DEFAULT_MAX_DEVICES - 1);
+        for (const r of results)
+          if (r.status === 'rejected') expect(StorageError.is(r.reason, 'device-limit')).toBe(true);
+        expect(await accounts.countDevices(account)).toBe(DEFAULT_MAX_DEVICES);
+      });
+
+      it('removes a device together with its prekeys', async () => {
+        const account = await newAccount(D2);
+        await publish(account, D2, 4, 4);
+        await devices.removeDevice(account, D2);
+        expect(await prekeys.counts(account, D2)).toBeNull();
+        expect(await rowsOf(database, account)).toMatchObject({
+          signed_prekeys: 0,
+          one_time_prekeys: 0,
+          kem_prekeys: 0,
+        });
+      });
+    });
+
+    describe('prekeys', () => {
+      it('refuses every write for an unknown device', async () => {
+        const account = await newAccount();
+        const { account: unknown } = randomIdentity();
+        for (const [a, d] of [
+          [account, D2],
+          [unknown, D1],
+        ] as const) {
+          await expectStorageError(prekeys.setSignedPreKey(a, d, signedPreKey(1)), 'not-found');
+          await expectStorageError(prekeys.addOneTimePreKeys(a, d, oneTimePreKeys(1, 2)), 'not-found');
+          await expectStorageError(prekeys.addKemPreKeys(a, d, kemPreKeys(1, 2)), 'not-found');
+          await expectStorageError(prekeys.setLastResortKemPreKey(a, d, kemPreKey(1, true)), 'not-found');
+          expect(await prekeys.counts(a, d)).toBeNull();
+          expect(await prekeys.takeBundleKeys(a, d)).toBeNull();
+        }
+      });
+
+      it('counts one-time keys per device, not the last-resort key', async () => {
+        const account = await newAccount(D2);
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 0, kem: 0 });
+        await publish(account, D1, 5, 3);
+        await prekeys.addOneTimePreKeys(account, D1, []);
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 5, kem: 3 });
+        expect(await prekeys.counts(account, D2)).toEqual({ oneTime: 0, kem: 0 });
+      });
+
+      it('stores large uploads in full', async () => {
+        const account = await newAccount();
+        await prekeys.addOneTimePreKeys(account, D1, oneTimePreKeys(1, 1234));
+        await prekeys.addKemPreKeys(account, D1, kemPreKeys(1, 123));
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 1234, kem: 123 });
+      });
+
+      it('rejects a batch with a taken or repeated id as a whole', async () => {
+        const account = await newAccount();
+        await prekeys.addOneTimePreKeys(account, D1, oneTimePreKeys(1, 3));
+        await expectStorageError(prekeys.addOneTimePreKeys(account, D1, oneTimePreKeys(3, 3)), 'duplicate-prekey');
+        const repeated = [...oneTimePreKeys(10, 2), ...oneTimePreKeys(11, 1)];
+        await expectStorageError(prekeys.addOneTimePreKeys(account, D1, repeated), 'duplicate-prekey');
+        await prekeys.addKemPreKeys(account, D1, kemPreKeys(1, 2));
+        await expectStorageError(prekeys.addKemPreKeys(account, D1, kemPreKeys(2, 2)), 'duplicate-prekey');
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 3, kem: 2 });
+      });
+
+      it('keeps KEM key ids unique across one-time and last-resort keys', async () => {
+        const account = await newAccount();
+        await prekeys.addKemPreKeys(account, D1, kemPreKeys(1, 2));
+        const lastResort = kemPreKey(50, true);
+        await prekeys.setLastResortKemPreKey(account, D1, lastResort);
+        await expectStorageError(prekeys.setLastResortKemPreKey(account, D1, kemPreKey(2, true)), 'duplicate-prekey');
+        await expectStorageError(prekeys.addKemPreKeys(account, D1, [kemPreKey(50, false)]), 'duplicate-prekey');
+        // The failed replacement rolled back: the old last-resort key is still there.
+        await prekeys.setSignedPreKey(account, D1, signedPreKey(1));
+        await prekeys.takeBundleKeys(account, D1);
+        await prekeys.takeBundleKeys(account, D1);
+        expect((await prekeys.takeBundleKeys(account, D1))?.kemPreKey).toEqual(lastResort);
+      });
+
+      it('refuses a key of the wrong kind', async () => {
+        const account = await newAccount();
+        await expectStorageError(prekeys.addKemPreKeys(account, D1, [kemPreKey(1, true)]), 'usage');
+        await expectStorageError(prekeys.setLastResortKemPreKey(account, D1, kemPreKey(1, false)), 'usage');
+      });
+
+      it('replaces the signed prekey and the last-resort KEM prekey', async () => {
+        const account = await newAccount();
+        await publish(account, D1, 0, 0);
+        const spk = signedPreKey(2, T0 + 1);
+        const lastResort = kemPreKey(1000, true, T0 + 1);
+        await prekeys.setSignedPreKey(account, D1, spk);
+        await prekeys.setLastResortKemPreKey(account, D1, lastResort);
+        expect(await prekeys.takeBundleKeys(account, D1)).toEqual({
+          signedPreKey: spk,
+          oneTimePreKey: null,
+          kemPreKey: lastResort,
+        });
+        expect(await rowsOf(database, account)).toMatchObject({ signed_prekeys: 1, kem_prekeys: 1 });
+        // Setting the same key again is allowed (idempotent retry of an upload).
+        await prekeys.setLastResortKemPreKey(account, D1, lastResort);
+      });
+    });
+
+    describe('bundles', () => {
+      it('hands out one-time keys in id order, then the last-resort KEM key forever', async () => {
+        const account = await newAccount();
+        const spk = signedPreKey(1);
+        const otks = oneTimePreKeys(100, 2);
+        const kems = kemPreKeys(200, 2);
+        const lastResort = kemPreKey(999, true);
+        await prekeys.setSignedPreKey(account, D1, spk);
+        await prekeys.addOneTimePreKeys(account, D1, [...otks].reverse());
+        await prekeys.addKemPreKeys(account, D1, kems);
+        await prekeys.setLastResortKemPreKey(account, D1, lastResort);
+
+        expect(await prekeys.takeBundleKeys(account, D1)).toEqual({
+          signedPreKey: spk,
+          oneTimePreKey: otks[0],
+          kemPreKey: kems[0],
+        });
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 1, kem: 1 });
+        expect(await prekeys.takeBundleKeys(account, D1)).toEqual({
+          signedPreKey: spk,
+          oneTimePreKey: otks[1],
+          kemPreKey: kems[1],
+        });
+        for (let i = 0; i < 3; i++) {
+          expect(await prekeys.takeBundleKeys(account, D1)).toEqual({
+            signedPreKey: spk,
+            oneTimePreKey: null,
+            kemPreKey: lastResort,
+          });
+        }
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 0, kem: 0 });
+      });
+
+      it('hands out nothing without a signed prekey or any KEM prekey', async () => {
+        const account = await newAccount(D2);
+        await prekeys.addOneTimePreKeys(account, D1, oneTimePreKeys(1, 2));
+        await prekeys.addKemPreKeys(account, D1, kemPreKeys(1, 2));
+        expect(await prekeys.takeBundleKeys(account, D1)).toBeNull();
+        await prekeys.setSignedPreKey(account, D2, signedPreKey(1));
+        await prekeys.addOneTimePreKeys(account, D2, oneTimePreKeys(1, 2));
+        expect(await prekeys.takeBundleKeys(account, D2)).toBeNull();
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 2, kem: 2 });
+        expect(await prekeys.counts(account, D2)).toEqual({ oneTime: 2, kem: 0 });
+      });
+
+      it("hands out only the requested device's keys", async () => {
+        const account = await newAccount(D2);
+        await publish(account, D1, 1, 1);
+        await publish(account, D2, 1, 1);
+        await prekeys.takeBundleKeys(account, D1);
+        expect((await prekeys.takeBundleKeys(account, D1))?.oneTimePreKey).toBeNull();
+        expect(await prekeys.counts(account, D2)).toEqual({ oneTime: 1, kem: 1 });
+      });
+
+      // Races are timing-dependent, so the scenario runs for several rounds.
+      it.each([1, 2, 3, 4, 5])('never hands out a one-time key twice under concurrent fetches (round %i)', async () => {
+        const account = await newAccount();
+        await publish(account, D1, 10, 5);
+        const bundles = await Promise.all(Array.from({ length: 20 }, () => prekeys.takeBundleKeys(account, D1)));
+
+        const oneTime = bundles.map((b) => b?.oneTimePreKey?.id).filter((id) => id !== undefined);
+        expect(new Set(oneTime).size).toBe(10);
+        expect(oneTime).toHaveLength(10);
+        expect(bundles.filter((b) => b !== null && b.oneTimePreKey === null)).toHaveLength(10);
+
+        const kem = bundles.map((b) => b?.kemPreKey);
+        const oneTimeKem = kem.filter((k) => k?.lastResort === false).map((k) => k?.id);
+        expect(new Set(oneTimeKem).size).toBe(5);
+        expect(oneTimeKem).toHaveLength(5);
+        expect(kem.filter((k) => k?.lastResort === true && k.id === 999)).toHaveLength(15);
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 0, kem: 0 });
+      });
+    });
+  });
+}

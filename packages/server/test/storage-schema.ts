@@ -1,0 +1,62 @@
+/**
+ * The logical schema the migrations must produce, on SQLite and on PostgreSQL alike: every table,
+ * every column, its type family and NOT NULL. The conformance suite compares each backend's
+ * catalogue against this, so both backends agree with each other and with this reviewed file.
+ * A migration that changes the schema must change this file too.
+ */
+import type { Database } from '../src/storage/database.ts';
+
+type ColumnSpec = 'bytes' | 'integer' | 'boolean';
+
+export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
+  accounts: { account_id: 'bytes', created_at: 'integer', identity: 'bytes' },
+  devices: { account_id: 'bytes', created_at: 'integer', device_id: 'integer', last_seen_at: 'integer' },
+  kem_prekeys: {
+    account_id: 'bytes',
+    created_at: 'integer',
+    device_id: 'integer',
+    key_id: 'integer',
+    last_resort: 'boolean',
+    public_key: 'bytes',
+    signature: 'bytes',
+  },
+  one_time_prekeys: { account_id: 'bytes', device_id: 'integer', key_id: 'integer', public_key: 'bytes' },
+  signed_prekeys: {
+    account_id: 'bytes',
+    created_at: 'integer',
+    device_id: 'integer',
+    key_id: 'integer',
+    public_key: 'bytes',
+    signature: 'bytes',
+  },
+};
+
+/** SQLite reports the declared type, PostgreSQL the type's internal name. */
+const TYPE_FAMILIES: Record<string, ColumnSpec> = {
+  blob: 'bytes',
+  bytea: 'bytes',
+  bigint: 'integer',
+  int8: 'integer',
+  boolean: 'boolean',
+  bool: 'boolean',
+};
+
+/**
+ * The database's tables and columns (from `sqlite_master`/`pragma table_info` or
+ * `pg_catalog`, through Kysely's introspector), in the form of {@link EXPECTED_SCHEMA}. A
+ * nullable column or an unknown type shows up as itself, so it cannot match.
+ */
+export async function logicalSchema(database: Database): Promise<Record<string, Record<string, string>>> {
+  const tables = await database.db.introspection.getTables();
+  const out: Record<string, Record<string, string>> = {};
+  for (const table of tables) {
+    if (table.isView || (table.schema !== undefined && table.schema !== 'public')) continue;
+    const columns: Record<string, string> = {};
+    for (const c of [...table.columns].sort((a, b) => a.name.localeCompare(b.name))) {
+      const family = TYPE_FAMILIES[c.dataType.toLowerCase()] ?? c.dataType;
+      columns[c.name] = c.isNullable ? `${family} null` : family;
+    }
+    out[table.name] = columns;
+  }
+  return out;
+}

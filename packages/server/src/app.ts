@@ -4,7 +4,9 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { ERROR_STATUS, errorBody, HttpError } from './http-error.ts';
+import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
 
 /** The largest request body the server reads (an envelope is ≤ 64 KiB; JSON/base64 adds ~⅓). */
 export const MAX_BODY_BYTES = 96 * 1024;
@@ -13,10 +15,23 @@ export interface AppDeps {
   /** Reports whether the database answers; /health returns 503 when it does not. */
   readonly checkDatabase: () => Promise<boolean>;
   readonly version: string;
+  readonly metrics: Metrics;
+  readonly log: Logger;
 }
 
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
+
+  // Count, time and log every request by its route pattern (never its raw path).
+  app.use('*', async (c, next) => {
+    const start = performance.now();
+    await next();
+    const route = c.req.routePath;
+    const seconds = (performance.now() - start) / 1000;
+    deps.metrics.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+    deps.metrics.requestSeconds.observe({ method: c.req.method, route }, seconds);
+    deps.log.info({ method: c.req.method, route, status: c.res.status, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+  });
 
   app.use(
     '*',
@@ -31,11 +46,19 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: ok ? 'ok' : 'unavailable', version: deps.version }, ok ? 200 : 503);
   });
 
+  app.get('/metrics', async (c) => {
+    c.header('content-type', deps.metrics.registry.contentType);
+    return c.body(await deps.metrics.registry.metrics());
+  });
+
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), 404));
 
   app.onError((err, c) => {
+    const code: ErrorCode = HttpError.is(err) ? err.code : 'internal';
+    deps.metrics.errors.inc({ code });
     if (HttpError.is(err)) return c.json(errorBody(err.code, err.message), err.status);
-    // Never echo internal details: they may contain identifiers or request bytes.
+    // Never echo or log internal details: they may contain identifiers or request bytes.
+    deps.log.error({ err: { name: err.name } }, 'internal error');
     return c.json(errorBody('internal', 'internal error'), ERROR_STATUS.internal);
   });
 

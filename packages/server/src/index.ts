@@ -2,4 +2,6 @@
 export { createApp, MAX_BODY_BYTES } from './app.ts';
 export { ConfigError, parseConfig, type ServerConfig } from './config.ts';
 export { ERROR_STATUS, type ErrorCode, HttpError } from './http-error.ts';
+export { createLogger, type Logger } from './logger.ts';
+export { createMetrics, type Metrics } from './metrics.ts';
 export * from './storage/index.ts';

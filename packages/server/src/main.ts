@@ -11,6 +11,8 @@ import { serve } from '@hono/node-server';
 import { sql } from 'kysely';
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
+import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { openDatabase } from './storage/database.ts';
 
 const VERSION = '0.1.0';
@@ -54,6 +56,8 @@ try {
 
 const app = createApp({
   version: VERSION,
+  metrics: createMetrics(),
+  log: createLogger(),
   checkDatabase: async () => {
     await sql`select 1`.execute(database.db);
     return true;

@@ -1,9 +1,22 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createApp, MAX_BODY_BYTES } from '../src/app.ts';
+import { createLogger } from '../src/logger.ts';
+import { createMetrics } from '../src/metrics.ts';
+
+let logged = '';
+const sink = new Writable({
+  write(chunk, _enc, done) {
+    logged += chunk.toString();
+    done();
+  },
+});
 
 const app = (healthy = true) =>
   createApp({
     version: 'test',
+    metrics: createMetrics(),
+    log: createLogger({ destination: sink }),
     checkDatabase: async () => {
       if (!healthy) throw new Error('database down');
       return true;
@@ -33,5 +46,19 @@ describe('HTTP app', () => {
     const res = await app().request('/health', { method: 'POST', body: new Uint8Array(MAX_BODY_BYTES + 1) });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({ error: { code: 'too-large', message: 'request body too large' } });
+  });
+
+  it('serves Prometheus metrics labelled by route pattern, and logs no raw path', async () => {
+    const a = app();
+    await a.request('/health');
+    await a.request('/secret-mailbox-id-123');
+    const res = await a.request('/metrics');
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/parley_http_requests_total\{method="GET",route="\/health",status="200"\} 1/);
+    expect(text).toMatch(/parley_errors_total|parley_http_requests_total\{[^}]*status="404"/);
+    expect(text).not.toContain('secret-mailbox-id-123');
+    expect(logged).toContain('"route":"/health"');
+    expect(logged).not.toContain('secret-mailbox-id-123');
   });
 });

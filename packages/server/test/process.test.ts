@@ -3,8 +3,9 @@
  * data directory, prints its URL, answers /health, keeps its data across a restart and stops
  * cleanly on SIGTERM.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -86,5 +87,46 @@ describe('parley-server process', () => {
     const bad = await run(['--port', 'x']);
     expect(bad.code).toBe(2);
     expect(bad.out).toContain('--port must be');
+  }, 30_000);
+
+  it('serves https when given a certificate and key', async () => {
+    const cert = join(dataDir, 'cert.pem');
+    const key = join(dataDir, 'key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const r = await start(['--port', '0', '--data', join(dataDir, 'tls'), '--tls-cert', cert, '--tls-key', key]);
+    expect(r.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const body = await new Promise<string>((resolve, reject) => {
+      get(`${r.url}/health`, { ca: readFileSync(cert) }, (res) => {
+        let b = '';
+        res.on('data', (d: Buffer) => {
+          b += d.toString();
+        });
+        res.on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+    expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
+    expect((await stop(r)).code).toBe(0);
   }, 30_000);
 });

@@ -6,6 +6,7 @@ export * from './address.ts';
 export * from './bundle.ts';
 export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.ts';
 export type { CryptoBackend, KemEncapsulation, KemKeyPair } from './crypto/backend.ts';
+export * from './device-certificate.ts';
 export {
   MAX_CHAIN_LENGTH,
   MAX_SKIP,

@@ -13,6 +13,7 @@ export const WireType = {
   ratchetMessage: 0x03,
   sessionState: 0x04,
   safetyNumberQr: 0x05,
+  deviceCertificate: 0x06,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 

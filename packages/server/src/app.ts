@@ -7,6 +7,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
+import { type AccountRoutesDeps, accountRoutes } from './routes/accounts.ts';
 
 /** The largest request body the server reads (an envelope is ≤ 64 KiB; JSON/base64 adds ~⅓). */
 export const MAX_BODY_BYTES = 96 * 1024;
@@ -17,6 +18,8 @@ export interface AppDeps {
   readonly version: string;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** The v1 API's stores and settings; without them only /health and /metrics are served. */
+  readonly api?: AccountRoutesDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -50,6 +53,8 @@ export function createApp(deps: AppDeps): Hono {
     c.header('content-type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });
+
+  if (deps.api) app.route('/v1', accountRoutes(deps.api));
 
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), 404));
 

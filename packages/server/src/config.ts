@@ -13,6 +13,8 @@ export interface ServerConfig {
   readonly databaseUrl: string | null;
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
+  /** A private server: registration requires this key. */
+  readonly registrationKey: string | null;
 }
 
 export const USAGE = `Usage: parley-server [options]
@@ -27,6 +29,7 @@ Options (each also read from the environment variable shown):
   --database-url URL   postgres://… to use PostgreSQL instead (PARLEY_DATABASE_URL)
   --tls-cert FILE      PEM certificate: serve https/wss (PARLEY_TLS_CERT; needs --tls-key)
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
+  --registration-key K private server: new accounts must present K (PARLEY_REGISTRATION_KEY)
   -h, --help           show this help
 `;
 
@@ -49,6 +52,7 @@ export function parseConfig(
         'database-url': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
+        'registration-key': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -78,5 +82,6 @@ export function parseConfig(
     databaseUrl,
     tlsCert,
     tlsKey,
+    registrationKey: str('registration-key', 'PARLEY_REGISTRATION_KEY') ?? null,
   };
 }

@@ -8,12 +8,13 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
+import { defaultEnv } from '@parley/protocol';
 import { sql } from 'kysely';
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { openDatabase } from './storage/database.ts';
+import { openDatabase, SqlAccountStore, SqlChallengeStore } from './storage/index.ts';
 
 const VERSION = '0.1.0';
 /** How long shutdown waits for in-flight requests before closing anyway. */
@@ -58,6 +59,12 @@ const app = createApp({
   version: VERSION,
   metrics: createMetrics(),
   log: createLogger(),
+  api: {
+    env: defaultEnv,
+    accounts: new SqlAccountStore(database),
+    challenges: new SqlChallengeStore(database),
+    registrationKey: config.registrationKey,
+  },
   checkDatabase: async () => {
     await sql`select 1`.execute(database.db);
     return true;

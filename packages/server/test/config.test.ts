@@ -10,6 +10,7 @@ describe('parseConfig', () => {
       databaseUrl: null,
       tlsCert: null,
       tlsKey: null,
+      registrationKey: null,
     });
   });
 

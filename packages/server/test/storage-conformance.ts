@@ -8,13 +8,24 @@ import { type AccountId, type DeviceId, deviceId } from '@parley/protocol';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqlAccountStore } from '../src/storage/account-store.ts';
+import { SqlChallengeStore } from '../src/storage/challenge-store.ts';
 import { accountKey } from '../src/storage/column-values.ts';
 import type { Database } from '../src/storage/database.ts';
-import { DEFAULT_MAX_DEVICES, SqlDeviceStore } from '../src/storage/device-store.ts';
+import { DEFAULT_MAX_DEVICES, type DeviceCredentials, SqlDeviceStore } from '../src/storage/device-store.ts';
 import { StorageError, type StorageErrorCode } from '../src/storage/errors.ts';
 import { migrations } from '../src/storage/migrations.ts';
 import { SqlPreKeyStore } from '../src/storage/prekey-store.ts';
-import { kemPreKey, kemPreKeys, oneTimePreKeys, randomIdentity, signedPreKey, T0 } from './storage-fixtures.ts';
+import {
+  bytes,
+  deviceCredentials,
+  firstDevice,
+  kemPreKey,
+  kemPreKeys,
+  oneTimePreKeys,
+  randomIdentity,
+  signedPreKey,
+  T0,
+} from './storage-fixtures.ts';
 import { EXPECTED_SCHEMA, logicalSchema } from './storage-schema.ts';
 
 const D1 = deviceId(1);
@@ -66,8 +77,8 @@ export function runStorageConformance(name: string, open: () => Promise<Database
     /** A new account with its first device, and optionally more devices. */
     async function newAccount(...more: DeviceId[]): Promise<AccountId> {
       const { identity, account } = randomIdentity();
-      await accounts.createAccount(identity, D1);
-      for (const d of more) await devices.addDevice(account, d);
+      await accounts.createAccount(identity, firstDevice(D1));
+      for (const d of more) await devices.addDevice(account, d, deviceCredentials());
       return account;
     }
 
@@ -125,8 +136,13 @@ export function runStorageConformance(name: string, open: () => Promise<Database
       it('keeps data across close and reopen', async () => {
         const first = await open();
         const { identity, account } = randomIdentity();
+        const device = firstDevice(D1);
+        const linked = deviceCredentials();
+        let challenge: Uint8Array;
         try {
-          await new SqlAccountStore(first, { now }).createAccount(identity, D1);
+          await new SqlAccountStore(first, { now }).createAccount(identity, device);
+          await new SqlDeviceStore(first, { now }).addDevice(account, D2, linked);
+          ({ challenge } = await new SqlChallengeStore(first).issue(60_000));
           const store = new SqlPreKeyStore(first);
           await store.setSignedPreKey(account, D1, signedPreKey(1));
           await store.addOneTimePreKeys(account, D1, oneTimePreKeys(1, 3));
@@ -137,6 +153,13 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         const second = await open();
         try {
           expect((await new SqlAccountStore(second).getAccount(account))?.identity).toEqual(identity);
+          expect(await new SqlDeviceStore(second).listDevices(account)).toEqual([
+            { ...device, createdAt: T0, lastSeenAt: T0 },
+            { deviceId: D2, ...linked, createdAt: T0, lastSeenAt: T0 },
+          ]);
+          const challenges = new SqlChallengeStore(second);
+          expect(await challenges.consume(challenge)).toBe(true);
+          expect(await challenges.consume(challenge)).toBe(false);
           const store = new SqlPreKeyStore(second);
           expect(await store.counts(account, D1)).toEqual({ oneTime: 3, kem: 0 });
           expect((await store.takeBundleKeys(account, D1))?.oneTimePreKey?.id).toBe(1);
@@ -149,11 +172,14 @@ export function runStorageConformance(name: string, open: () => Promise<Database
     describe('accounts', () => {
       it('creates an account with its first device and reads it back', async () => {
         const { identity, account } = randomIdentity();
-        const created = await accounts.createAccount(identity, D1);
+        const device = firstDevice(D1);
+        const created = await accounts.createAccount(identity, device);
         expect(created).toEqual({ accountId: account, identity, createdAt: T0 });
         expect(await accounts.getAccount(account)).toEqual(created);
         expect(await accounts.countDevices(account)).toBe(1);
-        expect(await devices.listDevices(account)).toEqual([{ deviceId: D1, createdAt: T0, lastSeenAt: T0 }]);
+        const record = { deviceId: D1, deviceKey: device.deviceKey, certificate: device.certificate };
+        expect(await devices.listDevices(account)).toEqual([{ ...record, createdAt: T0, lastSeenAt: T0 }]);
+        expect(await devices.getDevice(account, D1)).toEqual({ ...record, createdAt: T0, lastSeenAt: T0 });
       });
 
       it('refuses an account id that is not canonical base64url', async () => {
@@ -171,25 +197,43 @@ export function runStorageConformance(name: string, open: () => Promise<Database
 
       it('refuses a second account for the same identity, with a message that names nothing', async () => {
         const { identity, account } = randomIdentity();
-        await accounts.createAccount(identity, D1);
-        const error = await expectStorageError(accounts.createAccount(identity, D2), 'account-exists');
+        const device = firstDevice(D1);
+        await accounts.createAccount(identity, device);
+        const error = await expectStorageError(accounts.createAccount(identity, firstDevice(D2)), 'account-exists');
         expect(error.message).not.toContain(account);
         expect(String(error)).not.toContain(account);
-        expect(await devices.listDevices(account)).toHaveLength(1);
+        // The failed attempt changed nothing: the first device and its credentials are still it.
+        expect(await devices.listDevices(account)).toEqual([{ ...device, createdAt: T0, lastSeenAt: T0 }]);
       });
 
       it('creates at most one account when the same identity registers concurrently', async () => {
         const { identity, account } = randomIdentity();
-        const results = await Promise.allSettled(Array.from({ length: 5 }, () => accounts.createAccount(identity, D1)));
-        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        const attempts = Array.from({ length: 5 }, () => firstDevice(D1));
+        const results = await Promise.allSettled(attempts.map((device) => accounts.createAccount(identity, device)));
+        const winners = attempts.filter((_, i) => results[i]?.status === 'fulfilled');
+        expect(winners).toHaveLength(1);
         for (const r of results)
           if (r.status === 'rejected') expect(StorageError.is(r.reason, 'account-exists')).toBe(true);
-        expect(await accounts.countDevices(account)).toBe(1);
+        // The device that was stored is the winner's, credentials and all.
+        expect(await devices.listDevices(account)).toEqual([{ ...winners[0], createdAt: T0, lastSeenAt: T0 }]);
       });
 
       it('rejects a malformed identity', async () => {
         const { identity } = randomIdentity();
-        await expectStorageError(accounts.createAccount({ ...identity, certificate: new Uint8Array(63) }, D1), 'usage');
+        await expectStorageError(
+          accounts.createAccount({ ...identity, certificate: new Uint8Array(63) }, firstDevice(D1)),
+          'usage',
+        );
+      });
+
+      it('rejects a first device key that is not 32 bytes, creating nothing', async () => {
+        const { identity, account } = randomIdentity();
+        for (const deviceKey of [bytes(31), bytes(33), new Uint8Array(0)]) {
+          await expectStorageError(accounts.createAccount(identity, { ...firstDevice(D1), deviceKey }), 'usage');
+        }
+        expect(await rowsOf(database, account)).toMatchObject({ accounts: 0, devices: 0 });
+        await accounts.createAccount(identity, firstDevice(D1));
+        expect(await accounts.countDevices(account)).toBe(1);
       });
 
       it('deletes the account and every row of it, and nothing else', async () => {
@@ -226,16 +270,24 @@ export function runStorageConformance(name: string, open: () => Promise<Database
       it('adds, lists, touches and removes devices', async () => {
         const account = await newAccount();
         const later = new SqlDeviceStore(database, { now: () => T0 + 5 });
-        expect(await later.addDevice(account, deviceId(7))).toEqual({
+        const seventh = deviceCredentials();
+        expect(await later.addDevice(account, deviceId(7), seventh)).toEqual({
           deviceId: deviceId(7),
+          ...seventh,
           createdAt: T0 + 5,
           lastSeenAt: T0 + 5,
         });
-        await devices.addDevice(account, D2);
+        const second = deviceCredentials();
+        await devices.addDevice(account, D2, second);
         expect((await devices.listDevices(account)).map((d) => d.deviceId)).toEqual([1, 2, 7]);
 
         expect(await devices.touch(account, D2, T0 + 60_000)).toBe(true);
-        expect(await devices.getDevice(account, D2)).toEqual({ deviceId: D2, createdAt: T0, lastSeenAt: T0 + 60_000 });
+        expect(await devices.getDevice(account, D2)).toEqual({
+          deviceId: D2,
+          ...second,
+          createdAt: T0,
+          lastSeenAt: T0 + 60_000,
+        });
         expect(await later.touch(account, D1)).toBe(true);
         expect((await devices.getDevice(account, D1))?.lastSeenAt).toBe(T0 + 5);
 
@@ -249,32 +301,36 @@ export function runStorageConformance(name: string, open: () => Promise<Database
       it('takes the largest u32 device id', async () => {
         const account = await newAccount();
         const max = deviceId(0xffffffff);
-        await devices.addDevice(account, max);
+        await devices.addDevice(account, max, deviceCredentials());
         expect((await devices.listDevices(account)).map((d) => d.deviceId)).toEqual([1, max]);
       });
 
       it('refuses unknown accounts and taken ids', async () => {
         const { account: unknown } = randomIdentity();
-        await expectStorageError(devices.addDevice(unknown, D1), 'not-found');
+        await expectStorageError(devices.addDevice(unknown, D1, deviceCredentials()), 'not-found');
         expect(await devices.listDevices(unknown)).toEqual([]);
         const account = await newAccount();
-        await expectStorageError(devices.addDevice(account, D1), 'device-exists');
+        const [original] = await devices.listDevices(account);
+        await expectStorageError(devices.addDevice(account, D1, deviceCredentials()), 'device-exists');
+        // The taken id keeps its credentials: a second addition does not overwrite them.
+        expect(await devices.getDevice(account, D1)).toEqual(original);
       });
 
       it(`holds at most ${DEFAULT_MAX_DEVICES} devices by default`, async () => {
         const account = await newAccount();
-        for (let d = 2; d <= DEFAULT_MAX_DEVICES; d++) await devices.addDevice(account, deviceId(d));
-        await expectStorageError(devices.addDevice(account, deviceId(100)), 'device-limit');
+        for (let d = 2; d <= DEFAULT_MAX_DEVICES; d++)
+          await devices.addDevice(account, deviceId(d), deviceCredentials());
+        await expectStorageError(devices.addDevice(account, deviceId(100), deviceCredentials()), 'device-limit');
         expect(await accounts.countDevices(account)).toBe(DEFAULT_MAX_DEVICES);
       });
 
       it('holds at most the configured number, and frees a slot on removal', async () => {
         const limited = new SqlDeviceStore(database, { maxDevices: 2, now });
         const account = await newAccount();
-        await limited.addDevice(account, D2);
-        await expectStorageError(limited.addDevice(account, deviceId(3)), 'device-limit');
+        await limited.addDevice(account, D2, deviceCredentials());
+        await expectStorageError(limited.addDevice(account, deviceId(3), deviceCredentials()), 'device-limit');
         await limited.removeDevice(account, D1);
-        await limited.addDevice(account, deviceId(3));
+        await limited.addDevice(account, deviceId(3), deviceCredentials());
         expect((await limited.listDevices(account)).map((d) => d.deviceId)).toEqual([2, 3]);
         expect(() => new SqlDeviceStore(database, { maxDevices: 0 })).toThrow(StorageError);
       });
@@ -282,12 +338,52 @@ export function runStorageConformance(name: string, open: () => Promise<Database
       it('never exceeds the limit under concurrent additions', async () => {
         const account = await newAccount();
         const results = await Promise.allSettled(
-          Array.from({ length: 10 }, (_, i) => devices.addDevice(account, deviceId(10 + i))),
+          Array.from({ length: 10 }, (_, i) => devices.addDevice(account, deviceId(10 + i), deviceCredentials())),
         );
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(DEFAULT_MAX_DEVICES - 1);
         for (const r of results)
           if (r.status === 'rejected') expect(StorageError.is(r.reason, 'device-limit')).toBe(true);
         expect(await accounts.countDevices(account)).toBe(DEFAULT_MAX_DEVICES);
+      });
+
+      it('stores each device its own credentials, byte for byte, and hands out copies', async () => {
+        const account = await newAccount();
+        const backing = bytes(40);
+        const credentials: DeviceCredentials[] = [
+          deviceCredentials(),
+          // The certificate is opaque to storage: any length is kept as given.
+          { deviceKey: bytes(32), certificate: bytes(7) },
+          // A key that is a view into a larger buffer.
+          { deviceKey: backing.subarray(4, 36), certificate: bytes(110) },
+        ];
+        const expected = credentials.map((c, i) => ({
+          deviceId: deviceId(10 + i),
+          deviceKey: new Uint8Array(c.deviceKey),
+          certificate: new Uint8Array(c.certificate),
+          createdAt: T0,
+          lastSeenAt: T0,
+        }));
+        for (const [i, c] of credentials.entries()) await devices.addDevice(account, deviceId(10 + i), c);
+
+        // Changing the caller's buffers afterwards changes nothing stored.
+        backing.fill(0);
+        expect((await devices.listDevices(account)).slice(1)).toEqual(expected);
+        for (const record of expected) expect(await devices.getDevice(account, record.deviceId)).toEqual(record);
+
+        // Records are copies: changing one changes neither the database nor the next record.
+        const record = await devices.getDevice(account, deviceId(10));
+        record?.deviceKey.fill(0);
+        record?.certificate.fill(0);
+        expect(await devices.getDevice(account, deviceId(10))).toEqual(expected[0]);
+      });
+
+      it('rejects a device key that is not 32 bytes, adding nothing', async () => {
+        const account = await newAccount();
+        for (const deviceKey of [bytes(31), bytes(64), new Uint8Array(0)]) {
+          await expectStorageError(devices.addDevice(account, D2, { ...deviceCredentials(), deviceKey }), 'usage');
+        }
+        expect(await devices.getDevice(account, D2)).toBeNull();
+        expect(await accounts.countDevices(account)).toBe(1);
       });
 
       it('removes a device together with its prekeys', async () => {
@@ -456,6 +552,130 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         expect(oneTimeKem).toHaveLength(5);
         expect(kem.filter((k) => k?.lastResort === true && k.id === 999)).toHaveLength(15);
         expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 0, kem: 0 });
+      });
+    });
+
+    describe('challenges', () => {
+      let clock = T0;
+      let challenges: SqlChallengeStore;
+      beforeAll(() => {
+        challenges = new SqlChallengeStore(database, { now: () => clock });
+      });
+
+      /** How many rows the table holds for these challenges (consumed and purged ones are gone). */
+      async function stored(...list: Uint8Array[]): Promise<number> {
+        const { n } = await database.db
+          .selectFrom('auth_challenges')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('challenge', 'in', list)
+          .executeTakeFirstOrThrow();
+        return Number(n);
+      }
+
+      it('issues fresh 32-byte challenges that expire after their time to live', async () => {
+        clock = T0;
+        const first = await challenges.issue(60_000);
+        const second = await challenges.issue(1);
+        expect(first.challenge).toBeInstanceOf(Uint8Array);
+        expect(first.challenge).toHaveLength(32);
+        expect(first.expiresAt).toBe(T0 + 60_000);
+        expect(second.expiresAt).toBe(T0 + 1);
+        expect(second.challenge).not.toEqual(first.challenge);
+        const row = await database.db
+          .selectFrom('auth_challenges')
+          .select('expires_at')
+          .where('challenge', '=', first.challenge)
+          .executeTakeFirst();
+        expect(row).toEqual({ expires_at: T0 + 60_000 });
+        // The default clock is the real one.
+        const before = Date.now();
+        const real = await new SqlChallengeStore(database).issue(1000);
+        expect(real.expiresAt).toBeGreaterThanOrEqual(before + 1000);
+        expect(real.expiresAt).toBeLessThanOrEqual(Date.now() + 1000);
+      });
+
+      it('accepts a challenge exactly once, and nothing it did not issue', async () => {
+        clock = T0;
+        const { challenge } = await challenges.issue(60_000);
+        const altered = new Uint8Array(challenge);
+        altered[31] = (altered[31] ?? 0) ^ 1;
+        expect(await challenges.consume(altered)).toBe(false);
+        expect(await challenges.consume(bytes(32))).toBe(false);
+        for (const n of [0, 31, 33]) expect(await challenges.consume(bytes(n))).toBe(false);
+        expect(await challenges.consume(new Uint8Array([...challenge, 0]).subarray(0, 32))).toBe(true);
+        expect(await challenges.consume(challenge)).toBe(false);
+        expect(await stored(challenge)).toBe(0);
+      });
+
+      it('refuses a challenge from the moment it expires, keeping it for the purge', async () => {
+        clock = T0;
+        const early = await challenges.issue(1000);
+        const onTime = await challenges.issue(1000);
+        clock = T0 + 999;
+        expect(await challenges.consume(onTime.challenge)).toBe(true);
+        clock = T0 + 1000;
+        expect(await challenges.consume(early.challenge)).toBe(false);
+        clock = T0 + 5000;
+        expect(await challenges.consume(early.challenge)).toBe(false);
+        expect(await stored(early.challenge)).toBe(1);
+        // A clock that goes back does not revive a challenge once consumed.
+        clock = T0;
+        expect(await challenges.consume(onTime.challenge)).toBe(false);
+      });
+
+      it('takes challenges from the injected source, and refuses a bad source or time to live', async () => {
+        clock = T0;
+        const fixed = bytes(32);
+        const seeded = new SqlChallengeStore(database, { now: () => clock, random: () => fixed });
+        const issued = await seeded.issue(1000);
+        expect(issued.challenge).toEqual(fixed);
+        expect(issued.challenge).not.toBe(fixed);
+        // The same value twice means a broken source: refused, never handed out a second time.
+        await expectStorageError(seeded.issue(1000), 'dependency');
+        expect(await seeded.consume(fixed)).toBe(true);
+
+        const short = new SqlChallengeStore(database, { random: () => bytes(16) });
+        await expectStorageError(short.issue(1000), 'usage');
+        for (const ttl of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+          await expectStorageError(challenges.issue(ttl), 'usage');
+        }
+      });
+
+      it('purges expired challenges, and only those', async () => {
+        // Far beyond every other test's challenges (including ones on the real clock): purge those first.
+        const later = 4_000_000_000_000;
+        clock = later;
+        await challenges.purgeExpired();
+        expect(await challenges.purgeExpired()).toBe(0);
+
+        const short = await Promise.all(Array.from({ length: 3 }, () => challenges.issue(1000)));
+        const long = await Promise.all(Array.from({ length: 2 }, () => challenges.issue(60_000)));
+        clock = later + 999;
+        expect(await challenges.purgeExpired()).toBe(0);
+        clock = later + 1000;
+        expect(await challenges.purgeExpired()).toBe(3);
+        expect(await challenges.purgeExpired()).toBe(0);
+        expect(await stored(...short.map((c) => c.challenge))).toBe(0);
+        expect(await stored(...long.map((c) => c.challenge))).toBe(2);
+        for (const { challenge } of long) expect(await challenges.consume(challenge)).toBe(true);
+        for (const { challenge } of short) expect(await challenges.consume(challenge)).toBe(false);
+      });
+
+      // Races are timing-dependent, so the scenario runs for several rounds.
+      it.each([1, 2, 3, 4, 5])('lets exactly one of concurrent consumers use a challenge (round %i)', async () => {
+        clock = T0;
+        const one = await challenges.issue(60_000);
+        const results = await Promise.all(Array.from({ length: 10 }, () => challenges.consume(one.challenge)));
+        expect(results.filter((r) => r)).toHaveLength(1);
+
+        const several = await Promise.all(Array.from({ length: 5 }, () => challenges.issue(60_000)));
+        const attempts = several.flatMap(({ challenge }, i) => Array.from({ length: 10 }, () => ({ i, challenge })));
+        const outcomes = await Promise.all(
+          attempts.map(async ({ i, challenge }) => ({ i, ok: await challenges.consume(challenge) })),
+        );
+        const winners = outcomes.filter((o) => o.ok).map((o) => o.i);
+        expect(winners.sort()).toEqual([0, 1, 2, 3, 4]);
+        expect(await stored(one.challenge, ...several.map((c) => c.challenge))).toBe(0);
       });
     });
   });

@@ -1,21 +1,26 @@
 /**
- * Test data for the storage suites: random identities and prekeys of the right sizes. Storage
- * never checks signatures, so random bytes stand in for real keys.
+ * Test data for the storage suites: random identities, device credentials and prekeys of the right
+ * sizes. Storage never checks signatures or certificates, so random bytes stand in for real keys.
  */
 import { randomBytes } from 'node:crypto';
 import {
   type AccountId,
   accountIdOf,
+  type DeviceId,
   type KemPreKeyPublic,
   type OneTimePreKeyPublic,
   type PublicIdentity,
   type SignedPreKeyPublic,
 } from '@parley/protocol';
+import type { DeviceCredentials } from '../src/storage/device-store.ts';
 
 export const T0 = 1_700_000_000_000;
 
 /** FIPS 203 ML-KEM-768 encapsulation key size. */
 const KEM_PUBLIC_KEY_BYTES = 1184;
+
+/** An encoded device certificate: frame header, device id, creation time, device key, signature. */
+const DEVICE_CERTIFICATE_BYTES = 2 + 4 + 8 + 32 + 64;
 
 export function bytes(n: number): Uint8Array {
   return new Uint8Array(randomBytes(n));
@@ -24,6 +29,15 @@ export function bytes(n: number): Uint8Array {
 export function randomIdentity(): { identity: PublicIdentity; account: AccountId } {
   const identity = { signingKey: bytes(32), agreementKey: bytes(32), certificate: bytes(64) };
   return { identity, account: accountIdOf(identity) };
+}
+
+export function deviceCredentials(): DeviceCredentials {
+  return { deviceKey: bytes(32), certificate: bytes(DEVICE_CERTIFICATE_BYTES) };
+}
+
+/** What `createAccount` takes as the first device: its id and fresh random credentials. */
+export function firstDevice(device: DeviceId): { deviceId: DeviceId } & DeviceCredentials {
+  return { deviceId: device, ...deviceCredentials() };
 }
 
 export function signedPreKey(id: number, createdAt = T0): SignedPreKeyPublic {

@@ -10,7 +10,15 @@ type ColumnSpec = 'bytes' | 'integer' | 'boolean';
 
 export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
   accounts: { account_id: 'bytes', created_at: 'integer', identity: 'bytes' },
-  devices: { account_id: 'bytes', created_at: 'integer', device_id: 'integer', last_seen_at: 'integer' },
+  auth_challenges: { challenge: 'bytes', expires_at: 'integer' },
+  devices: {
+    account_id: 'bytes',
+    certificate: 'bytes',
+    created_at: 'integer',
+    device_id: 'integer',
+    device_key: 'bytes',
+    last_seen_at: 'integer',
+  },
   kem_prekeys: {
     account_id: 'bytes',
     created_at: 'integer',

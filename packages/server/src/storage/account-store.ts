@@ -12,6 +12,7 @@ import {
 } from '@parley/protocol';
 import { accountIdOfKey, accountKey, fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
+import { credentialColumns, type DeviceCredentials } from './device-store.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 
@@ -24,10 +25,14 @@ export interface AccountRecord {
 
 export interface AccountStore {
   /**
-   * Creates the account of `identity` together with its first device, atomically.
-   * Throws `account-exists` if the identity already has an account.
+   * Creates the account of `identity` together with its first device and that device's
+   * credentials, atomically. Throws `account-exists` if the identity already has an account, and
+   * `usage` (creating nothing) for a malformed identity or a device key that is not 32 bytes.
    */
-  createAccount(identity: PublicIdentity, firstDevice: DeviceId): Promise<AccountRecord>;
+  createAccount(
+    identity: PublicIdentity,
+    firstDevice: { readonly deviceId: DeviceId } & DeviceCredentials,
+  ): Promise<AccountRecord>;
   /** The account, or `null` if there is none. */
   getAccount(account: AccountId): Promise<AccountRecord | null>;
   /** Deletes the account and everything of it (devices, prekeys). `false` if there was none. */
@@ -55,9 +60,13 @@ export class SqlAccountStore implements AccountStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async createAccount(identity: PublicIdentity, firstDevice: DeviceId): Promise<AccountRecord> {
+  async createAccount(
+    identity: PublicIdentity,
+    firstDevice: { readonly deviceId: DeviceId } & DeviceCredentials,
+  ): Promise<AccountRecord> {
     const encoded = encodeIdentity(identity);
     if (encoded.length !== PUBLIC_IDENTITY_BYTES) throw new StorageError('usage', 'malformed public identity');
+    const credentials = credentialColumns(firstDevice);
     const accountId = accountIdOf(identity);
     const key = accountKey(accountId);
     const createdAt = this.#now();
@@ -72,7 +81,13 @@ export class SqlAccountStore implements AccountStore {
           throw new StorageError('account-exists', 'account already exists');
         await trx
           .insertInto('devices')
-          .values({ account_id: key, device_id: firstDevice, created_at: createdAt, last_seen_at: createdAt })
+          .values({
+            account_id: key,
+            device_id: firstDevice.deviceId,
+            ...credentials,
+            created_at: createdAt,
+            last_seen_at: createdAt,
+          })
           .execute();
         return { accountId, identity: decodeIdentity(encoded), createdAt };
       }),

@@ -4,28 +4,53 @@
  * decides who may add one lives above this store.
  */
 import { type AccountId, type DeviceId, deviceId } from '@parley/protocol';
-import { accountKey } from './column-values.ts';
+import { accountKey, fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { lockAccount } from './locks.ts';
+import type { DevicesTable } from './schema.ts';
 
 export const DEFAULT_MAX_DEVICES = 6;
 
+/** An Ed25519 public key. */
+const DEVICE_KEY_BYTES = 32;
+
+/**
+ * What a device authenticates with. Storage keeps both as given: it checks the key's length but
+ * never the certificate, which whoever authenticates the device verifies against the identity.
+ */
+export interface DeviceCredentials {
+  /** The device's Ed25519 public key (32 bytes). */
+  readonly deviceKey: Uint8Array;
+  /** The encoded device certificate, signed by the account's identity key. */
+  readonly certificate: Uint8Array;
+}
+
 export interface DeviceRecord {
   readonly deviceId: DeviceId;
+  /** The device's Ed25519 public key (32 bytes). */
+  readonly deviceKey: Uint8Array;
+  /** The encoded device certificate, as stored. */
+  readonly certificate: Uint8Array;
   /** Milliseconds since the Unix epoch. */
   readonly createdAt: number;
   /** When the device last authenticated (see {@link DeviceStore.touch}). */
   readonly lastSeenAt: number;
 }
 
+/** The columns a {@link DeviceRecord} is read from. */
+const DEVICE_COLUMNS = ['device_id', 'device_key', 'certificate', 'created_at', 'last_seen_at'] as const;
+
+type DeviceRow = Pick<DevicesTable, (typeof DEVICE_COLUMNS)[number]>;
+
 export interface DeviceStore {
   /**
    * Adds a device to an existing account. Throws `not-found` for an unknown account,
-   * `device-exists` if the id is taken and `device-limit` if the account is full.
+   * `device-exists` if the id is taken, `device-limit` if the account is full and `usage` if the
+   * device key is not 32 bytes.
    */
-  addDevice(account: AccountId, device: DeviceId): Promise<DeviceRecord>;
+  addDevice(account: AccountId, device: DeviceId, credentials: DeviceCredentials): Promise<DeviceRecord>;
   /** The device, or `null` if there is none. */
   getDevice(account: AccountId, device: DeviceId): Promise<DeviceRecord | null>;
   /** The account's devices by ascending id (empty for an unknown account). */
@@ -59,8 +84,9 @@ export class SqlDeviceStore implements DeviceStore {
     this.#now = options.now ?? Date.now;
   }
 
-  async addDevice(account: AccountId, device: DeviceId): Promise<DeviceRecord> {
+  async addDevice(account: AccountId, device: DeviceId, credentials: DeviceCredentials): Promise<DeviceRecord> {
     const key = accountKey(account);
+    const columns = credentialColumns(credentials);
     const now = this.#now();
     const { dialect } = this.#database;
     return storageOp('device-exists', () =>
@@ -69,7 +95,7 @@ export class SqlDeviceStore implements DeviceStore {
         if (!(await lockAccount(trx, dialect, key))) throw new StorageError('not-found', 'account not found');
         const inserted = await trx
           .insertInto('devices')
-          .values({ account_id: key, device_id: device, created_at: now, last_seen_at: now })
+          .values({ account_id: key, device_id: device, ...columns, created_at: now, last_seen_at: now })
           .onConflict((oc) => oc.columns(['account_id', 'device_id']).doNothing())
           .executeTakeFirst();
         if (inserted.numInsertedOrUpdatedRows === 0n) throw new StorageError('device-exists', 'device already exists');
@@ -80,7 +106,7 @@ export class SqlDeviceStore implements DeviceStore {
           .executeTakeFirstOrThrow();
         // Throwing rolls the insert back.
         if (Number(n) > this.#maxDevices) throw new StorageError('device-limit', 'account has too many devices');
-        return { deviceId: device, createdAt: now, lastSeenAt: now };
+        return toRecord({ device_id: device, ...columns, created_at: now, last_seen_at: now });
       }),
     );
   }
@@ -89,7 +115,7 @@ export class SqlDeviceStore implements DeviceStore {
     return storageOp('dependency', async () => {
       const row = await this.#database.db
         .selectFrom('devices')
-        .select(['device_id', 'created_at', 'last_seen_at'])
+        .select(DEVICE_COLUMNS)
         .where('account_id', '=', accountKey(account))
         .where('device_id', '=', device)
         .executeTakeFirst();
@@ -101,7 +127,7 @@ export class SqlDeviceStore implements DeviceStore {
     return storageOp('dependency', async () => {
       const rows = await this.#database.db
         .selectFrom('devices')
-        .select(['device_id', 'created_at', 'last_seen_at'])
+        .select(DEVICE_COLUMNS)
         .where('account_id', '=', accountKey(account))
         .orderBy('device_id')
         .execute();
@@ -133,6 +159,27 @@ export class SqlDeviceStore implements DeviceStore {
   }
 }
 
-function toRecord(row: { device_id: number; created_at: number; last_seen_at: number }): DeviceRecord {
-  return { deviceId: deviceId(row.device_id), createdAt: row.created_at, lastSeenAt: row.last_seen_at };
+/**
+ * The credentials' column values, after checking them: throws `usage` unless the device key is
+ * 32 bytes and both are byte strings (the certificate may have any length; storage never reads it).
+ */
+export function credentialColumns(credentials: DeviceCredentials): Pick<DevicesTable, 'device_key' | 'certificate'> {
+  const { deviceKey, certificate } = credentials;
+  if (!(deviceKey instanceof Uint8Array) || deviceKey.length !== DEVICE_KEY_BYTES) {
+    throw new StorageError('usage', 'device key must be 32 bytes');
+  }
+  if (!(certificate instanceof Uint8Array)) throw new StorageError('usage', 'device certificate must be bytes');
+  // Copies (`Buffer#slice` would not copy): what is checked is what is stored, whatever the caller
+  // does with its buffers meanwhile.
+  return { device_key: toColumn(new Uint8Array(deviceKey)), certificate: toColumn(new Uint8Array(certificate)) };
+}
+
+function toRecord(row: DeviceRow): DeviceRecord {
+  return {
+    deviceId: deviceId(row.device_id),
+    deviceKey: fromColumn(row.device_key),
+    certificate: fromColumn(row.certificate),
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+  };
 }

@@ -9,7 +9,7 @@
  *
  * @example
  * ```ts
- * try { await accounts.createAccount(identity, deviceId(1)) } catch (e) {
+ * try { await accounts.createAccount(identity, { deviceId: deviceId(1), deviceKey, certificate }) } catch (e) {
  *   if (StorageError.is(e, 'account-exists')) return conflict();
  *   throw e;
  * }

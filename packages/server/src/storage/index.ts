@@ -3,9 +3,11 @@
  * PostgreSQL, and a narrow store per kind of record.
  */
 export { type AccountRecord, type AccountStore, type AccountStoreOptions, SqlAccountStore } from './account-store.ts';
+export { type ChallengeStore, type ChallengeStoreOptions, SqlChallengeStore } from './challenge-store.ts';
 export { type Database, type DatabaseTarget, type OpenOptions, openDatabase } from './database.ts';
 export {
   DEFAULT_MAX_DEVICES,
+  type DeviceCredentials,
   type DeviceRecord,
   type DeviceStore,
   type DeviceStoreOptions,

@@ -30,6 +30,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .createTable('devices')
           .addColumn('account_id', bytes, (c) => c.notNull())
           .addColumn('device_id', 'bigint', (c) => c.notNull())
+          .addColumn('device_key', bytes, (c) => c.notNull())
+          .addColumn('certificate', bytes, (c) => c.notNull())
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
           .addPrimaryKeyConstraint('devices_pk', ['account_id', 'device_id'])
@@ -103,6 +105,16 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .unique()
           .where(sql.ref('last_resort'), '=', sql.lit(true))
           .execute();
+
+        // Challenges belong to no account: they are issued before anyone has authenticated.
+        await db.schema
+          .createTable('auth_challenges')
+          .addColumn('challenge', bytes, (c) => c.notNull().primaryKey())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        // Purging expired challenges is a range scan on expiry, not a scan of the table.
+        await db.schema.createIndex('auth_challenges_expires_at').on('auth_challenges').column('expires_at').execute();
       },
     },
   };

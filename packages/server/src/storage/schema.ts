@@ -28,6 +28,13 @@ export interface DevicesTable {
   account_id: Uint8Array;
   /** The account-chosen `DeviceId`, a u32 ≥ 1. */
   device_id: number;
+  /** The device's Ed25519 public key (32 bytes), with which it proves who it is. */
+  device_key: Uint8Array;
+  /**
+   * The encoded device certificate: the identity's signature over the device id and key. Opaque
+   * here; whoever authenticates a device verifies it against the account's identity.
+   */
+  certificate: Uint8Array;
   created_at: Millis;
   last_seen_at: Millis;
 }
@@ -68,10 +75,19 @@ export interface KemPreKeysTable {
   last_resort: ColumnType<SqlBool, 0 | 1, 0 | 1>;
 }
 
+/** Authentication challenges the server has issued and not yet seen answered; each is used once. */
+export interface AuthChallengesTable {
+  /** 32 random bytes. */
+  challenge: Uint8Array;
+  /** The challenge is valid while the clock reads less than this. */
+  expires_at: Millis;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   devices: DevicesTable;
   signed_prekeys: SignedPreKeysTable;
   one_time_prekeys: OneTimePreKeysTable;
   kem_prekeys: KemPreKeysTable;
+  auth_challenges: AuthChallengesTable;
 }

@@ -1,0 +1,115 @@
+/**
+ * Accounts without identifiers (issue 3 §3): a device creates an account by showing the account's
+ * public identity, a device certificate signed by that identity and a proof — its device key's
+ * signature over a fresh single-use challenge (docs/protocol.md §3.4–3.5). No phone number,
+ * e-mail, username or password; a private server may also require a registration key.
+ *
+ *   POST /v1/challenges  → 201 {"challenge", "expiresAt"}
+ *   POST /v1/accounts    {"identity", "deviceCertificate", "challenge", "proof", "registrationKey"?}
+ *                        → 201 {"accountId", "deviceId"}
+ */
+import { timingSafeEqual } from 'node:crypto';
+import {
+  AuthPurpose,
+  accountIdOf,
+  CHALLENGE_BYTES,
+  checkDeviceProof,
+  DEVICE_CERTIFICATE_BYTES,
+  decodeDeviceCertificate,
+  type ProtocolEnv,
+  ProtocolError,
+  PUBLIC_IDENTITY_BYTES,
+  type PublicIdentity,
+  verifyDeviceCertificate,
+  verifyIdentity,
+} from '@parley/protocol';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { HttpError } from '../http-error.ts';
+import { type AccountStore, type ChallengeStore, StorageError } from '../storage/index.ts';
+import { b64url, readBody, toB64url } from '../wire-json.ts';
+
+/** How long a challenge may be answered. */
+export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
+
+export interface AccountRoutesDeps {
+  readonly env: ProtocolEnv;
+  readonly accounts: AccountStore;
+  readonly challenges: ChallengeStore;
+  /** When set, registration requires this key (a private server). */
+  readonly registrationKey: string | null;
+}
+
+const RegisterBody = z.strictObject({
+  identity: b64url(PUBLIC_IDENTITY_BYTES),
+  deviceCertificate: b64url(DEVICE_CERTIFICATE_BYTES),
+  challenge: b64url(CHALLENGE_BYTES),
+  proof: b64url(64),
+  registrationKey: z.string().max(1024).optional(),
+});
+
+function identityOf(bytes: Uint8Array): PublicIdentity {
+  return { signingKey: bytes.slice(0, 32), agreementKey: bytes.slice(32, 64), certificate: bytes.slice(64) };
+}
+
+function sameSecret(given: string | undefined, expected: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Runs a protocol parse or check; a failure is the client's fault (`bad-request`). */
+function check<T>(what: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (ProtocolError.is(e)) throw new HttpError('bad-request', `${what} is not valid`);
+    throw e;
+  }
+}
+
+export function accountRoutes(deps: AccountRoutesDeps): Hono {
+  const api = new Hono();
+
+  api.post('/challenges', async (c) => {
+    const { challenge, expiresAt } = await deps.challenges.issue(CHALLENGE_TTL_MS);
+    return c.json({ challenge: toB64url(challenge), expiresAt }, 201);
+  });
+
+  api.post('/accounts', async (c) => {
+    const body = await readBody(c, RegisterBody);
+    if (deps.registrationKey !== null && !sameSecret(body.registrationKey, deps.registrationKey)) {
+      throw new HttpError('forbidden', 'this server requires a valid registration key');
+    }
+    const identity = identityOf(body.identity);
+    check('identity', () => verifyIdentity(deps.env, identity));
+    const cert = check('deviceCertificate', () => decodeDeviceCertificate(body.deviceCertificate));
+    check('deviceCertificate', () => verifyDeviceCertificate(deps.env, identity, cert));
+    const proofOk = checkDeviceProof(
+      deps.env,
+      cert.deviceKey,
+      AuthPurpose.register,
+      body.challenge,
+      identity.signingKey,
+      cert.deviceId,
+      body.proof,
+    );
+    // The challenge is consumed only by a valid proof, so a forged request cannot burn it.
+    if (!proofOk || !(await deps.challenges.consume(body.challenge))) {
+      throw new HttpError('unauthorized', 'proof does not answer a live challenge');
+    }
+    try {
+      await deps.accounts.createAccount(identity, {
+        deviceId: cert.deviceId,
+        deviceKey: cert.deviceKey,
+        certificate: body.deviceCertificate,
+      });
+    } catch (e) {
+      if (StorageError.is(e, 'account-exists')) throw new HttpError('conflict', 'this identity already has an account');
+      throw e;
+    }
+    return c.json({ accountId: accountIdOf(identity), deviceId: cert.deviceId }, 201);
+  });
+
+  return api;
+}

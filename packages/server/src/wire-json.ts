@@ -1,0 +1,45 @@
+/**
+ * JSON at the edge: request bodies are parsed with a zod schema into typed values or refused
+ * with `bad-request`. Bytes travel as unpadded base64url (RFC 4648 §5) and must be canonical, so
+ * one byte string has exactly one spelling.
+ */
+import type { Context } from 'hono';
+import { z } from 'zod';
+import { HttpError } from './http-error.ts';
+
+/** A canonical unpadded base64url string of exactly `bytes` bytes (or any length if omitted). */
+export function b64url(bytes?: number) {
+  return z
+    .string()
+    .max(200_000)
+    .regex(/^[A-Za-z0-9_-]*$/)
+    .transform((s, ctx) => {
+      const out = new Uint8Array(Buffer.from(s, 'base64url'));
+      if (Buffer.from(out).toString('base64url') !== s || (bytes !== undefined && out.length !== bytes)) {
+        ctx.addIssue({ code: 'custom', message: bytes === undefined ? 'bad base64url' : `expected ${bytes} bytes` });
+        return z.NEVER;
+      }
+      return out;
+    });
+}
+
+export function toB64url(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
+}
+
+/** Reads the JSON body and validates it; `bad-request` naming the first bad field otherwise. */
+export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
+  let raw: unknown;
+  try {
+    raw = await c.req.json();
+  } catch {
+    throw new HttpError('bad-request', 'body must be JSON');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'body';
+    throw new HttpError('bad-request', `invalid ${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}

@@ -55,6 +55,13 @@ try {
   process.exit(1);
 }
 
+const challenges = new SqlChallengeStore(database);
+/** Expired challenges are deleted every minute, so unanswered ones cannot pile up. */
+const purge = setInterval(() => {
+  challenges.purgeExpired().catch(() => undefined);
+}, 60_000);
+purge.unref();
+
 const app = createApp({
   version: VERSION,
   metrics: createMetrics(),
@@ -62,7 +69,7 @@ const app = createApp({
   api: {
     env: defaultEnv,
     accounts: new SqlAccountStore(database),
-    challenges: new SqlChallengeStore(database),
+    challenges,
     registrationKey: config.registrationKey,
   },
   checkDatabase: async () => {
@@ -104,6 +111,7 @@ function shutdown(signal: string): void {
   process.stdout.write(`parley-server: ${signal}, finishing in-flight requests\n`);
   const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
   force.unref();
+  clearInterval(purge);
   server.close(async () => {
     await database.close();
     process.stdout.write('parley-server: stopped\n');

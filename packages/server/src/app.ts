@@ -4,10 +4,11 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import type { ApiDeps } from './api-deps.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
-import { type AccountRoutesDeps, accountRoutes } from './routes/accounts.ts';
+import { accountRoutes } from './routes/accounts.ts';
 
 /** The largest request body the server reads (an envelope is ≤ 64 KiB; JSON/base64 adds ~⅓). */
 export const MAX_BODY_BYTES = 96 * 1024;
@@ -19,7 +20,7 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly log: Logger;
   /** The v1 API's stores and settings; without them only /health and /metrics are served. */
-  readonly api?: AccountRoutesDeps;
+  readonly api?: ApiDeps;
 }
 
 export function createApp(deps: AppDeps): Hono {

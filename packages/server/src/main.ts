@@ -14,7 +14,7 @@ import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { openDatabase, SqlAccountStore, SqlChallengeStore } from './storage/index.ts';
+import { openDatabase, SqlAccountStore, SqlChallengeStore, SqlDeviceStore, SqlPreKeyStore } from './storage/index.ts';
 
 const VERSION = '0.1.0';
 /** How long shutdown waits for in-flight requests before closing anyway. */
@@ -69,6 +69,8 @@ const app = createApp({
   api: {
     env: defaultEnv,
     accounts: new SqlAccountStore(database),
+    devices: new SqlDeviceStore(database),
+    prekeys: new SqlPreKeyStore(database),
     challenges,
     registrationKey: config.registrationKey,
   },

@@ -23,7 +23,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
-import { type Database, openDatabase, SqlAccountStore, SqlChallengeStore } from '../src/storage/index.ts';
+import {
+  type Database,
+  openDatabase,
+  SqlAccountStore,
+  SqlChallengeStore,
+  SqlDeviceStore,
+  SqlPreKeyStore,
+} from '../src/storage/index.ts';
 import { toB64url } from '../src/wire-json.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-api-'));
@@ -42,6 +49,8 @@ beforeAll(async () => {
       api: {
         env,
         accounts: new SqlAccountStore(database),
+        devices: new SqlDeviceStore(database),
+        prekeys: new SqlPreKeyStore(database),
         challenges: new SqlChallengeStore(database),
         registrationKey,
       },
@@ -71,6 +80,8 @@ async function challenge(app: Hono): Promise<Uint8Array> {
 
 interface Registration {
   readonly identity: IdentityKeyPair;
+  readonly deviceKeys: { privateKey: Uint8Array; publicKey: Uint8Array };
+  readonly device: number;
   readonly body: Record<string, string>;
 }
 
@@ -88,6 +99,8 @@ async function registration(app: Hono, device = 1, identity = generateIdentity(e
   );
   return {
     identity,
+    deviceKeys,
+    device,
     body: {
       identity: toB64url(encodeIdentity(publicIdentity(identity))),
       deviceCertificate: toB64url(encodeDeviceCertificate(cert)),
@@ -158,5 +171,54 @@ describe('POST /v1/accounts', () => {
     expect(wrong.status).toBe(403);
     const right = await post(privateServer, '/v1/accounts', { ...r.body, registrationKey: 's3cret-key' });
     expect(right.status).toBe(201);
+  });
+});
+
+/** An Authorization header answering a fresh challenge with the device key. */
+async function authorization(app: Hono, r: Registration, purpose: AuthPurpose = AuthPurpose.connect): Promise<string> {
+  const c = await challenge(app);
+  const proof = proveDevice(env, r.deviceKeys.privateKey, purpose, c, r.identity.signing.publicKey, deviceId(r.device));
+  const account = toB64url(r.identity.signing.publicKey);
+  return `Parley account=${account}, device=${r.device}, challenge=${toB64url(c)}, proof=${toB64url(proof)}`;
+}
+
+const del = (app: Hono, path: string, authorization?: string) =>
+  app.request(path, { method: 'DELETE', headers: authorization ? { authorization } : {} });
+
+describe('device authentication and DELETE /v1/accounts/self', () => {
+  it('deletes the calling account, and the proof cannot be replayed', async () => {
+    const r = await registration(open, 2);
+    expect((await post(open, '/v1/accounts', r.body)).status).toBe(201);
+    const auth = await authorization(open, r);
+    expect((await del(open, '/v1/accounts/self', auth)).status).toBe(204);
+    expect((await del(open, '/v1/accounts/self', auth)).status).toBe(401);
+    // The identity can register again: everything of the old account is gone.
+    expect((await post(open, '/v1/accounts', (await registration(open, 2, r.identity)).body)).status).toBe(201);
+  });
+
+  it('refuses missing, malformed, wrong-purpose and foreign proofs with 401', async () => {
+    const r = await registration(open);
+    expect((await post(open, '/v1/accounts', r.body)).status).toBe(201);
+    const other = await registration(open, 5);
+    expect((await post(open, '/v1/accounts', other.body)).status).toBe(201);
+    const good = await authorization(open, r);
+    const cases = [
+      undefined,
+      'Bearer abc',
+      'Parley account=x',
+      good.replace(/device=\d+/, 'device=0'),
+      good.replace(/device=\d+/, 'device=99'),
+      good.replace('Parley ', 'Parley account=dup, '),
+      await authorization(open, r, AuthPurpose.register),
+      (await authorization(open, other)).replace(/account=[^,]+/, `account=${toB64url(r.identity.signing.publicKey)}`),
+      'Parley '.padEnd(5000, 'a'),
+    ];
+    for (const header of cases) {
+      const res = await del(open, '/v1/accounts/self', header);
+      expect(res.status).toBe(401);
+      expect(await errorCode(res)).toBe('unauthorized');
+    }
+    // None of that touched the account: a genuine proof still works.
+    expect((await del(open, '/v1/accounts/self', good)).status).toBe(204);
   });
 });

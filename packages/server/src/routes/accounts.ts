@@ -7,6 +7,7 @@
  *   POST /v1/challenges  → 201 {"challenge", "expiresAt"}
  *   POST /v1/accounts    {"identity", "deviceCertificate", "challenge", "proof", "registrationKey"?}
  *                        → 201 {"accountId", "deviceId"}
+ *   DELETE /v1/accounts/self  (authenticated) → 204
  */
 import { timingSafeEqual } from 'node:crypto';
 import {
@@ -25,20 +26,14 @@ import {
 } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
+import type { ApiDeps } from '../api-deps.ts';
+import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
-import { type AccountStore, type ChallengeStore, StorageError } from '../storage/index.ts';
+import { StorageError } from '../storage/index.ts';
 import { b64url, readBody, toB64url } from '../wire-json.ts';
 
 /** How long a challenge may be answered. */
 export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
-
-export interface AccountRoutesDeps {
-  readonly env: ProtocolEnv;
-  readonly accounts: AccountStore;
-  readonly challenges: ChallengeStore;
-  /** When set, registration requires this key (a private server). */
-  readonly registrationKey: string | null;
-}
 
 const RegisterBody = z.strictObject({
   identity: b64url(PUBLIC_IDENTITY_BYTES),
@@ -68,8 +63,8 @@ function check<T>(what: string, f: () => T): T {
   }
 }
 
-export function accountRoutes(deps: AccountRoutesDeps): Hono {
-  const api = new Hono();
+export function accountRoutes(deps: ApiDeps): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
 
   api.post('/challenges', async (c) => {
     const { challenge, expiresAt } = await deps.challenges.issue(CHALLENGE_TTL_MS);
@@ -109,6 +104,12 @@ export function accountRoutes(deps: AccountRoutesDeps): Hono {
       throw e;
     }
     return c.json({ accountId: accountIdOf(identity), deviceId: cert.deviceId }, 201);
+  });
+
+  // Deletes the caller's account and everything of it (devices, prekeys).
+  api.delete('/accounts/self', requireDevice(deps), async (c) => {
+    await deps.accounts.deleteAccount(c.var.caller.account);
+    return c.body(null, 204);
   });
 
   return api;

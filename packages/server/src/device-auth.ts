@@ -1,0 +1,101 @@
+/**
+ * Device authentication for HTTP requests (docs/server.md "Authentication"). No passwords and no
+ * bearer tokens: each authenticated request carries a proof — the device key's signature over a
+ * fresh single-use challenge from POST /v1/challenges (purpose `connect`, protocol §3.5):
+ *
+ *   Authorization: Parley account=<account id>, device=<n>, challenge=<b64url>, proof=<b64url>
+ *
+ * The challenge is consumed by the first valid proof, so a captured header is worthless.
+ */
+import {
+  type AccountId,
+  AuthPurpose,
+  checkDeviceProof,
+  type DeviceId,
+  deviceId,
+  parseAccountId,
+} from '@parley/protocol';
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ApiDeps } from './api-deps.ts';
+import { HttpError } from './http-error.ts';
+
+export interface AuthenticatedDevice {
+  readonly account: AccountId;
+  readonly device: DeviceId;
+}
+
+export type AuthEnv = { Variables: { caller: AuthenticatedDevice } };
+
+const HEADER = /^Parley\s+(.+)$/;
+const PARAM = /^\s*(account|device|challenge|proof)=([A-Za-z0-9_-]+)\s*$/;
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+function unauthorized(): never {
+  throw new HttpError('unauthorized', 'a valid Parley device proof is required');
+}
+
+function bytes(s: string | undefined, length: number): Uint8Array {
+  if (s === undefined || !B64URL.test(s)) unauthorized();
+  const out = new Uint8Array(Buffer.from(s, 'base64url'));
+  if (out.length !== length || Buffer.from(out).toString('base64url') !== s) unauthorized();
+  return out;
+}
+
+interface Claim {
+  readonly account: AccountId;
+  readonly accountKey: Uint8Array;
+  readonly device: DeviceId;
+  readonly challenge: Uint8Array;
+  readonly proof: Uint8Array;
+}
+
+/** Parses the Authorization header; any malformation is `unauthorized`, never a crash. */
+export function parseAuthorization(header: string | undefined): Claim {
+  const m = header === undefined ? null : HEADER.exec(header.slice(0, 1024));
+  if (m?.[1] === undefined) unauthorized();
+  const params = new Map<string, string>();
+  for (const part of m[1].split(',')) {
+    const p = PARAM.exec(part);
+    if (p?.[1] === undefined || p[2] === undefined || params.has(p[1])) unauthorized();
+    params.set(p[1], p[2]);
+  }
+  let account: AccountId;
+  let device: DeviceId;
+  try {
+    account = parseAccountId(params.get('account') ?? '');
+    const d = params.get('device') ?? '';
+    if (!/^\d{1,10}$/.test(d)) unauthorized();
+    device = deviceId(Number(d));
+  } catch {
+    unauthorized();
+  }
+  return {
+    account,
+    accountKey: bytes(account, 32),
+    device,
+    challenge: bytes(params.get('challenge'), 32),
+    proof: bytes(params.get('proof'), 64),
+  };
+}
+
+/** Middleware: authenticates the calling device and stores it as `c.var.caller`. */
+export function requireDevice(deps: ApiDeps): MiddlewareHandler<AuthEnv> {
+  return async (c: Context<AuthEnv>, next) => {
+    const claim = parseAuthorization(c.req.header('authorization'));
+    const record = await deps.devices.getDevice(claim.account, claim.device);
+    if (record === null) unauthorized();
+    const ok = checkDeviceProof(
+      deps.env,
+      record.deviceKey,
+      AuthPurpose.connect,
+      claim.challenge,
+      claim.accountKey,
+      claim.device,
+      claim.proof,
+    );
+    if (!ok || !(await deps.challenges.consume(claim.challenge))) unauthorized();
+    await deps.devices.touch(claim.account, claim.device);
+    c.set('caller', { account: claim.account, device: claim.device });
+    await next();
+  };
+}

@@ -5,7 +5,13 @@
 export * from './address.ts';
 export * from './bundle.ts';
 export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.ts';
-export type { CryptoBackend, KemEncapsulation, KemKeyPair } from './crypto/backend.ts';
+export {
+  type CryptoBackend,
+  type KemEncapsulation,
+  type KemKeyPair,
+  MLKEM768_CIPHERTEXT_BYTES,
+  MLKEM768_PUBLIC_KEY_BYTES,
+} from './crypto/backend.ts';
 export * from './device-certificate.ts';
 export {
   MAX_CHAIN_LENGTH,

@@ -9,6 +9,7 @@ import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { type PreKeyRouteOptions, prekeyRoutes } from './routes/prekeys.ts';
 
 /** The largest request body the server reads (an envelope is ≤ 64 KiB; JSON/base64 adds ~⅓). */
 export const MAX_BODY_BYTES = 96 * 1024;
@@ -21,6 +22,8 @@ export interface AppDeps {
   readonly log: Logger;
   /** The v1 API's stores and settings; without them only /health and /metrics are served. */
   readonly api?: ApiDeps;
+  /** Rate limits and requester identification for the prekey directory (defaults suit production). */
+  readonly prekeyOptions?: PreKeyRouteOptions;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -55,7 +58,10 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(await deps.metrics.registry.metrics());
   });
 
-  if (deps.api) app.route('/v1', accountRoutes(deps.api));
+  if (deps.api) {
+    app.route('/v1', accountRoutes(deps.api));
+    app.route('/v1', prekeyRoutes(deps.api, deps.prekeyOptions));
+  }
 
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), 404));
 

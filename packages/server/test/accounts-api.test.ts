@@ -1,116 +1,24 @@
 /**
- * Registration through the HTTP app on a real (temporary SQLite) database: an account is created
- * by proving possession of the identity and device keys over a fresh single-use challenge.
+ * Registration and device authentication through the HTTP app on a real (temporary SQLite)
+ * database: an account is created by proving possession of the identity and device keys over a
+ * fresh single-use challenge.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  AuthPurpose,
-  certifyDevice,
-  deviceId,
-  encodeDeviceCertificate,
-  encodeIdentity,
-  defaultEnv as env,
-  generateEd25519,
-  generateIdentity,
-  type IdentityKeyPair,
-  proveDevice,
-  publicIdentity,
-} from '@parley/protocol';
+import { AuthPurpose } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../src/app.ts';
-import { createLogger } from '../src/logger.ts';
-import { createMetrics } from '../src/metrics.ts';
-import {
-  type Database,
-  openDatabase,
-  SqlAccountStore,
-  SqlChallengeStore,
-  SqlDeviceStore,
-  SqlPreKeyStore,
-} from '../src/storage/index.ts';
 import { toB64url } from '../src/wire-json.ts';
+import { authorization, del, errorCode, post, registration, type TestServer, testServer } from './api-kit.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'parley-api-'));
-let database: Database;
+let server: TestServer;
 let open: Hono;
 let privateServer: Hono;
 
 beforeAll(async () => {
-  database = await openDatabase({ sqlitePath: join(dir, 'db.sqlite') });
-  const make = (registrationKey: string | null) =>
-    createApp({
-      version: 'test',
-      metrics: createMetrics(),
-      log: createLogger({ level: 'silent' }),
-      checkDatabase: async () => true,
-      api: {
-        env,
-        accounts: new SqlAccountStore(database),
-        devices: new SqlDeviceStore(database),
-        prekeys: new SqlPreKeyStore(database),
-        challenges: new SqlChallengeStore(database),
-        registrationKey,
-      },
-    });
-  open = make(null);
-  privateServer = make('s3cret-key');
+  server = await testServer();
+  open = server.app();
+  privateServer = server.app({ registrationKey: 's3cret-key' });
 });
-afterAll(async () => {
-  await database.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const post = (app: Hono, path: string, body?: unknown) =>
-  app.request(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
-  });
-
-async function challenge(app: Hono): Promise<Uint8Array> {
-  const res = await post(app, '/v1/challenges');
-  expect(res.status).toBe(201);
-  const { challenge, expiresAt } = (await res.json()) as { challenge: string; expiresAt: number };
-  expect(expiresAt).toBeGreaterThan(Date.now());
-  return new Uint8Array(Buffer.from(challenge, 'base64url'));
-}
-
-interface Registration {
-  readonly identity: IdentityKeyPair;
-  readonly deviceKeys: { privateKey: Uint8Array; publicKey: Uint8Array };
-  readonly device: number;
-  readonly body: Record<string, string>;
-}
-
-async function registration(app: Hono, device = 1, identity = generateIdentity(env)): Promise<Registration> {
-  const deviceKeys = generateEd25519(env);
-  const cert = certifyDevice(env, identity, deviceId(device), deviceKeys.publicKey);
-  const c = await challenge(app);
-  const proof = proveDevice(
-    env,
-    deviceKeys.privateKey,
-    AuthPurpose.register,
-    c,
-    identity.signing.publicKey,
-    deviceId(device),
-  );
-  return {
-    identity,
-    deviceKeys,
-    device,
-    body: {
-      identity: toB64url(encodeIdentity(publicIdentity(identity))),
-      deviceCertificate: toB64url(encodeDeviceCertificate(cert)),
-      challenge: toB64url(c),
-      proof: toB64url(proof),
-    },
-  };
-}
-
-const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+afterAll(() => server.close());
 
 describe('POST /v1/accounts', () => {
   it('creates an account from a valid proof, once', async () => {
@@ -173,17 +81,6 @@ describe('POST /v1/accounts', () => {
     expect(right.status).toBe(201);
   });
 });
-
-/** An Authorization header answering a fresh challenge with the device key. */
-async function authorization(app: Hono, r: Registration, purpose: AuthPurpose = AuthPurpose.connect): Promise<string> {
-  const c = await challenge(app);
-  const proof = proveDevice(env, r.deviceKeys.privateKey, purpose, c, r.identity.signing.publicKey, deviceId(r.device));
-  const account = toB64url(r.identity.signing.publicKey);
-  return `Parley account=${account}, device=${r.device}, challenge=${toB64url(c)}, proof=${toB64url(proof)}`;
-}
-
-const del = (app: Hono, path: string, authorization?: string) =>
-  app.request(path, { method: 'DELETE', headers: authorization ? { authorization } : {} });
 
 describe('device authentication and DELETE /v1/accounts/self', () => {
   it('deletes the calling account, and the proof cannot be replayed', async () => {

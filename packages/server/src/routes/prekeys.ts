@@ -1,0 +1,169 @@
+/**
+ * The prekey directory (issue 3 §4): a device publishes its signed prekey, one-time X25519
+ * prekeys and ML-KEM prekeys (one-time and a last-resort one); anyone may fetch one bundle of a
+ * device, which consumes one one-time key of each kind atomically. Every signature is checked
+ * against the account's identity before anything is stored. Fetches are rate-limited per
+ * requester and per target device, so nobody can drain someone's one-time keys.
+ *
+ *   PUT  /v1/devices/self/signed-prekey           {"id","publicKey","createdAt","signature"}
+ *   POST /v1/devices/self/one-time-prekeys        {"keys":[{"id","publicKey"}…]}
+ *   POST /v1/devices/self/kem-prekeys             {"keys":[{"id","publicKey","createdAt","signature"}…]}
+ *   PUT  /v1/devices/self/last-resort-kem-prekey  {"id","publicKey","createdAt","signature"}
+ *   GET  /v1/devices/self/prekey-counts           → {"oneTime","kem"}
+ *   GET  /v1/accounts/:account/devices/:device/bundle → {"bundle": <encoded bundle, protocol §4.1>}
+ */
+
+import { getConnInfo } from '@hono/node-server/conninfo';
+import {
+  deviceId,
+  encodeBundle,
+  type KemPreKeyPublic,
+  MLKEM768_PUBLIC_KEY_BYTES,
+  ProtocolError,
+  parseAccountId,
+  verifyKemPreKey,
+  verifySignedPreKey,
+} from '@parley/protocol';
+import { type Context, Hono } from 'hono';
+import { z } from 'zod';
+import type { ApiDeps } from '../api-deps.ts';
+import { type AuthEnv, requireDevice } from '../device-auth.ts';
+import { HttpError } from '../http-error.ts';
+import { RateLimiter } from '../rate-limit.ts';
+import { StorageError } from '../storage/index.ts';
+import { b64url, readBody, toB64url } from '../wire-json.ts';
+
+/** The most one-time keys of one kind a single request may upload. */
+export const MAX_UPLOAD_KEYS = 500;
+
+const u32 = z.number().int().min(0).max(0xffffffff);
+const timestamp = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const SignedPreKey = z.strictObject({ id: u32, publicKey: b64url(32), createdAt: timestamp, signature: b64url(64) });
+const OneTimePreKey = z.strictObject({ id: u32, publicKey: b64url(32) });
+const KemPreKey = z.strictObject({
+  id: u32,
+  publicKey: b64url(MLKEM768_PUBLIC_KEY_BYTES),
+  createdAt: timestamp,
+  signature: b64url(64),
+});
+const OneTimeUpload = z.strictObject({ keys: z.array(OneTimePreKey).min(1).max(MAX_UPLOAD_KEYS) });
+const KemUpload = z.strictObject({ keys: z.array(KemPreKey).min(1).max(MAX_UPLOAD_KEYS) });
+
+export interface PreKeyRouteOptions {
+  /** Bundle fetches per requester (default 60 a minute, bursts of 30). */
+  readonly perRequester?: RateLimiter;
+  /** Bundle fetches per target device (default 20 a minute, bursts of 10). */
+  readonly perTarget?: RateLimiter;
+  /** The requester's rate-limit key; default: the connection's remote address. */
+  readonly requesterOf?: (c: Context) => string;
+}
+
+/** The remote address of the connection (never a client-supplied header such as X-Forwarded-For). */
+function remoteAddress(c: Context): string {
+  try {
+    return getConnInfo(c).remote.address ?? 'unknown';
+  } catch {
+    return 'unknown'; // no socket, e.g. app.request() in tests
+  }
+}
+
+/** A signature that does not verify is the client's fault. */
+function verified(f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    if (ProtocolError.is(e)) throw new HttpError('bad-request', 'a prekey signature does not verify');
+    throw e;
+  }
+}
+
+function duplicateIsConflict(e: unknown): never {
+  if (StorageError.is(e, 'duplicate-prekey')) throw new HttpError('conflict', 'a prekey with that id exists');
+  throw e;
+}
+
+export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): Hono<AuthEnv> {
+  const api = new Hono<AuthEnv>();
+  const requesterOf = options.requesterOf ?? remoteAddress;
+  const perRequester = options.perRequester ?? new RateLimiter({ perMinute: 60, burst: 30 });
+  const perTarget = options.perTarget ?? new RateLimiter({ perMinute: 20, burst: 10 });
+  const auth = requireDevice(deps);
+
+  /** The caller's identity signing key, which must have signed every prekey it uploads. */
+  async function signingKeyOf(caller: AuthEnv['Variables']['caller']): Promise<Uint8Array> {
+    const account = await deps.accounts.getAccount(caller.account);
+    if (account === null) throw new HttpError('unauthorized', 'a valid Parley device proof is required');
+    return account.identity.signingKey;
+  }
+
+  api.put('/devices/self/signed-prekey', auth, async (c) => {
+    const key = await readBody(c, SignedPreKey);
+    const caller = c.var.caller;
+    const signingKey = await signingKeyOf(caller);
+    verified(() => verifySignedPreKey(deps.env, signingKey, key));
+    await deps.prekeys.setSignedPreKey(caller.account, caller.device, key);
+    return c.body(null, 204);
+  });
+
+  api.post('/devices/self/one-time-prekeys', auth, async (c) => {
+    const { keys } = await readBody(c, OneTimeUpload);
+    const caller = c.var.caller;
+    await deps.prekeys.addOneTimePreKeys(caller.account, caller.device, keys).catch(duplicateIsConflict);
+    return c.body(null, 204);
+  });
+
+  api.post('/devices/self/kem-prekeys', auth, async (c) => {
+    const { keys } = await readBody(c, KemUpload);
+    const caller = c.var.caller;
+    const signingKey = await signingKeyOf(caller);
+    const full: KemPreKeyPublic[] = keys.map((k) => ({ ...k, lastResort: false }));
+    for (const k of full) verified(() => verifyKemPreKey(deps.env, signingKey, k));
+    await deps.prekeys.addKemPreKeys(caller.account, caller.device, full).catch(duplicateIsConflict);
+    return c.body(null, 204);
+  });
+
+  api.put('/devices/self/last-resort-kem-prekey', auth, async (c) => {
+    const key = { ...(await readBody(c, KemPreKey)), lastResort: true };
+    const caller = c.var.caller;
+    const signingKey = await signingKeyOf(caller);
+    verified(() => verifyKemPreKey(deps.env, signingKey, key));
+    await deps.prekeys.setLastResortKemPreKey(caller.account, caller.device, key).catch(duplicateIsConflict);
+    return c.body(null, 204);
+  });
+
+  api.get('/devices/self/prekey-counts', auth, async (c) => {
+    const caller = c.var.caller;
+    const counts = await deps.prekeys.counts(caller.account, caller.device);
+    if (counts === null) throw new HttpError('not-found', 'no such device');
+    return c.json(counts);
+  });
+
+  api.get('/accounts/:account/devices/:device/bundle', async (c) => {
+    let target: { account: ReturnType<typeof parseAccountId>; device: ReturnType<typeof deviceId> };
+    try {
+      const d = c.req.param('device');
+      if (!/^\d{1,10}$/.test(d)) throw new Error('device');
+      target = { account: parseAccountId(c.req.param('account')), device: deviceId(Number(d)) };
+    } catch {
+      throw new HttpError('not-found', 'no such device');
+    }
+    const wait = Math.max(perRequester.take(requesterOf(c)), perTarget.take(`${target.account}.${target.device}`));
+    if (wait > 0) {
+      c.header('retry-after', String(Math.ceil(wait / 1000)));
+      throw new HttpError('rate-limited', 'too many bundle requests; retry later');
+    }
+    const account = await deps.accounts.getAccount(target.account);
+    const keys = account === null ? null : await deps.prekeys.takeBundleKeys(target.account, target.device);
+    if (account === null || keys === null) throw new HttpError('not-found', 'no bundle for that device');
+    const bundle = encodeBundle({
+      identity: account.identity,
+      deviceId: target.device,
+      signedPreKey: keys.signedPreKey,
+      oneTimePreKey: keys.oneTimePreKey,
+      kemPreKey: keys.kemPreKey,
+    });
+    return c.json({ bundle: toB64url(bundle) });
+  });
+
+  return api;
+}

@@ -1,0 +1,138 @@
+/** Helpers for API tests: a throwaway database, registration and authenticated requests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AuthPurpose,
+  certifyDevice,
+  deviceId,
+  encodeDeviceCertificate,
+  encodeIdentity,
+  defaultEnv as env,
+  generateEd25519,
+  generateIdentity,
+  type IdentityKeyPair,
+  proveDevice,
+  publicIdentity,
+} from '@parley/protocol';
+import type { Hono } from 'hono';
+import { expect } from 'vitest';
+import { type AppDeps, createApp } from '../src/app.ts';
+import { createLogger } from '../src/logger.ts';
+import { createMetrics } from '../src/metrics.ts';
+import {
+  type Database,
+  openDatabase,
+  SqlAccountStore,
+  SqlChallengeStore,
+  SqlDeviceStore,
+  SqlPreKeyStore,
+} from '../src/storage/index.ts';
+import { toB64url } from '../src/wire-json.ts';
+
+export interface TestServer {
+  readonly database: Database;
+  /** An app over the database with the given settings. */
+  app(options?: { registrationKey?: string; prekeyOptions?: AppDeps['prekeyOptions'] }): Hono;
+  close(): Promise<void>;
+}
+
+/** A temporary SQLite database, removed by close(). */
+export async function testServer(): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-api-'));
+  const database = await openDatabase({ sqlitePath: join(dir, 'db.sqlite') });
+  return {
+    database,
+    app: (options = {}) =>
+      createApp({
+        version: 'test',
+        metrics: createMetrics(),
+        log: createLogger({ level: 'silent' }),
+        checkDatabase: async () => true,
+        api: {
+          env,
+          accounts: new SqlAccountStore(database),
+          devices: new SqlDeviceStore(database),
+          prekeys: new SqlPreKeyStore(database),
+          challenges: new SqlChallengeStore(database),
+          registrationKey: options.registrationKey ?? null,
+        },
+        ...(options.prekeyOptions ? { prekeyOptions: options.prekeyOptions } : {}),
+      }),
+    close: async () => {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const post = (app: Hono, path: string, body?: unknown) =>
+  app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body ?? {}),
+  });
+
+export async function challenge(app: Hono): Promise<Uint8Array> {
+  const res = await post(app, '/v1/challenges');
+  expect(res.status).toBe(201);
+  const { challenge, expiresAt } = (await res.json()) as { challenge: string; expiresAt: number };
+  expect(expiresAt).toBeGreaterThan(Date.now());
+  return new Uint8Array(Buffer.from(challenge, 'base64url'));
+}
+
+export interface Registration {
+  readonly identity: IdentityKeyPair;
+  readonly deviceKeys: { privateKey: Uint8Array; publicKey: Uint8Array };
+  readonly device: number;
+  readonly body: Record<string, string>;
+}
+
+export async function registration(app: Hono, device = 1, identity = generateIdentity(env)): Promise<Registration> {
+  const deviceKeys = generateEd25519(env);
+  const cert = certifyDevice(env, identity, deviceId(device), deviceKeys.publicKey);
+  const c = await challenge(app);
+  const proof = proveDevice(
+    env,
+    deviceKeys.privateKey,
+    AuthPurpose.register,
+    c,
+    identity.signing.publicKey,
+    deviceId(device),
+  );
+  return {
+    identity,
+    deviceKeys,
+    device,
+    body: {
+      identity: toB64url(encodeIdentity(publicIdentity(identity))),
+      deviceCertificate: toB64url(encodeDeviceCertificate(cert)),
+      challenge: toB64url(c),
+      proof: toB64url(proof),
+    },
+  };
+}
+
+export const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
+
+/** An Authorization header answering a fresh challenge with the device key. */
+export async function authorization(
+  app: Hono,
+  r: Registration,
+  purpose: AuthPurpose = AuthPurpose.connect,
+): Promise<string> {
+  const c = await challenge(app);
+  const proof = proveDevice(env, r.deviceKeys.privateKey, purpose, c, r.identity.signing.publicKey, deviceId(r.device));
+  const account = toB64url(r.identity.signing.publicKey);
+  return `Parley account=${account}, device=${r.device}, challenge=${toB64url(c)}, proof=${toB64url(proof)}`;
+}
+
+export const del = (app: Hono, path: string, authorization?: string) =>
+  app.request(path, { method: 'DELETE', headers: authorization ? { authorization } : {} });
+
+/** Registers a new account with one device and returns its registration. */
+export async function registered(app: Hono, device = 1): Promise<Registration> {
+  const r = await registration(app, device);
+  expect((await post(app, '/v1/accounts', r.body)).status).toBe(201);
+  return r;
+}

@@ -17,7 +17,6 @@ import {
   checkDeviceProof,
   DEVICE_CERTIFICATE_BYTES,
   decodeDeviceCertificate,
-  type ProtocolEnv,
   ProtocolError,
   PUBLIC_IDENTITY_BYTES,
   type PublicIdentity,

@@ -147,7 +147,9 @@ export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): H
     } catch {
       throw new HttpError('not-found', 'no such device');
     }
-    const wait = Math.max(perRequester.take(requesterOf(c)), perTarget.take(`${target.account}.${target.device}`));
+    // The target's budget is spent only by requests their requester was allowed to make.
+    let wait = perRequester.take(requesterOf(c));
+    if (wait === 0) wait = perTarget.take(`${target.account}.${target.device}`);
     if (wait > 0) {
       c.header('retry-after', String(Math.ceil(wait / 1000)));
       throw new HttpError('rate-limited', 'too many bundle requests; retry later');

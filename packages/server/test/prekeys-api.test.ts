@@ -1,0 +1,161 @@
+/**
+ * The prekey directory through the HTTP app: a registered device publishes signed prekeys; anyone
+ * fetches bundles that start real PQXDH sessions, one one-time key each, within rate limits.
+ */
+import {
+  createInitiatorSession,
+  decodeBundle,
+  deviceId,
+  defaultEnv as env,
+  generateIdentity,
+  generateKemPreKey,
+  generateOneTimePreKeys,
+  generateSignedPreKey,
+  type IdentityKeyPair,
+  type KemPreKey,
+  kemPreKeyPublic,
+  oneTimePreKeyPublic,
+  publicIdentity,
+  signedPreKeyPublic,
+  toHex,
+  verifyBundle,
+} from '@parley/protocol';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RateLimiter } from '../src/rate-limit.ts';
+import { toB64url } from '../src/wire-json.ts';
+import { authorization, errorCode, type Registration, registered, type TestServer, testServer } from './api-kit.ts';
+
+let server: TestServer;
+let app: Hono;
+
+beforeAll(async () => {
+  server = await testServer();
+  app = server.app();
+});
+afterAll(() => server.close());
+
+const send = async (method: string, path: string, r: Registration | null, body?: unknown) =>
+  app.request(path, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(r ? { authorization: await authorization(app, r) } : {}),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+
+const spkJson = (identity: IdentityKeyPair, id: number) => {
+  const k = signedPreKeyPublic(generateSignedPreKey(env, identity, id));
+  return { id: k.id, publicKey: toB64url(k.publicKey), createdAt: k.createdAt, signature: toB64url(k.signature) };
+};
+const kemJson = (k: KemPreKey) => {
+  const p = kemPreKeyPublic(k);
+  return { id: p.id, publicKey: toB64url(p.publicKey), createdAt: p.createdAt, signature: toB64url(p.signature) };
+};
+const otkJson = (first: number, n: number) =>
+  generateOneTimePreKeys(env, first, n).map((k) => {
+    const p = oneTimePreKeyPublic(k);
+    return { id: p.id, publicKey: toB64url(p.publicKey) };
+  });
+
+async function publish(r: Registration, oneTime = 2, kem = 1): Promise<void> {
+  expect((await send('PUT', '/v1/devices/self/signed-prekey', r, spkJson(r.identity, 1))).status).toBe(204);
+  expect((await send('POST', '/v1/devices/self/one-time-prekeys', r, { keys: otkJson(100, oneTime) })).status).toBe(
+    204,
+  );
+  const kems = Array.from({ length: kem }, (_, i) => kemJson(generateKemPreKey(env, r.identity, 200 + i, false)));
+  expect((await send('POST', '/v1/devices/self/kem-prekeys', r, { keys: kems })).status).toBe(204);
+  const lastResort = kemJson(generateKemPreKey(env, r.identity, 300, true));
+  expect((await send('PUT', '/v1/devices/self/last-resort-kem-prekey', r, lastResort)).status).toBe(204);
+}
+
+const bundlePath = (r: Registration) =>
+  `/v1/accounts/${toB64url(r.identity.signing.publicKey)}/devices/${r.device}/bundle`;
+
+describe('prekey directory', () => {
+  it('serves bundles that verify and start a session, one one-time key each, then the last-resort KEM key', async () => {
+    const bob = await registered(app, 4);
+    await publish(bob, 2, 1);
+    const counts = await send('GET', '/v1/devices/self/prekey-counts', bob);
+    expect(await counts.json()).toEqual({ oneTime: 2, kem: 1 });
+
+    const seen: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await send('GET', bundlePath(bob), null);
+      expect(res.status).toBe(200);
+      const bundle = decodeBundle(Buffer.from(((await res.json()) as { bundle: string }).bundle, 'base64url'));
+      expect(toHex(bundle.identity.signingKey)).toBe(toHex(bob.identity.signing.publicKey));
+      expect(bundle.deviceId).toBe(4);
+      verifyBundle(env, bundle, publicIdentity(bob.identity));
+      createInitiatorSession(env, generateIdentity(env), deviceId(1), bundle);
+      seen.push(`${bundle.oneTimePreKey?.id ?? '-'}/${bundle.kemPreKey.id}`);
+    }
+    // Two one-time X25519 keys, one one-time KEM key, then the last-resort KEM key.
+    expect(seen).toEqual(['100/200', '101/300', '-/300']);
+    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({ oneTime: 0, kem: 0 });
+  });
+
+  it('refuses prekeys signed by another identity, duplicates and oversized batches', async () => {
+    const bob = await registered(app);
+    const mallory = generateIdentity(env);
+    const forged = await send('PUT', '/v1/devices/self/signed-prekey', bob, spkJson(mallory, 1));
+    expect(forged.status).toBe(400);
+    const forgedKem = await send('POST', '/v1/devices/self/kem-prekeys', bob, {
+      keys: [kemJson(generateKemPreKey(env, mallory, 1, false))],
+    });
+    expect(forgedKem.status).toBe(400);
+    const keys = otkJson(1, 3);
+    expect((await send('POST', '/v1/devices/self/one-time-prekeys', bob, { keys })).status).toBe(204);
+    const dup = await send('POST', '/v1/devices/self/one-time-prekeys', bob, { keys: otkJson(3, 1) });
+    expect(dup.status).toBe(409);
+    expect(await errorCode(dup)).toBe('conflict');
+    const tooMany = await send('POST', '/v1/devices/self/one-time-prekeys', bob, { keys: otkJson(1000, 501) });
+    expect(tooMany.status).toBe(400);
+    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({ oneTime: 3, kem: 0 });
+  });
+
+  it('requires a device proof for every upload', async () => {
+    const res = await send('POST', '/v1/devices/self/one-time-prekeys', null, { keys: otkJson(1, 1) });
+    expect(res.status).toBe(401);
+  });
+
+  it('answers 404 for unknown or malformed targets and devices without keys', async () => {
+    const bob = await registered(app);
+    expect((await send('GET', bundlePath(bob), null)).status).toBe(404); // no prekeys yet
+    expect((await send('GET', '/v1/accounts/not-an-account/devices/1/bundle', null)).status).toBe(404);
+    expect((await send('GET', bundlePath({ ...bob, device: 9 }), null)).status).toBe(404);
+    expect((await send('GET', bundlePath(bob).replace(/devices\/\d+/, 'devices/0'), null)).status).toBe(404);
+  });
+});
+
+describe('bundle rate limits', () => {
+  it('limit fetches per requester and per target, with Retry-After', async () => {
+    let now = 0;
+    const clock = { now: () => now };
+    let requester = 'a';
+    const limited = server.app({
+      prekeyOptions: {
+        perRequester: new RateLimiter({ perMinute: 60, burst: 3 }, clock),
+        perTarget: new RateLimiter({ perMinute: 60, burst: 5 }, clock),
+        requesterOf: () => requester,
+      },
+    });
+    const bob = await registered(limited);
+    await publish(bob, 1, 1);
+    const fetchBundle = () => limited.request(bundlePath(bob));
+    for (let i = 0; i < 3; i++) expect((await fetchBundle()).status).toBe(200);
+    const blocked = await fetchBundle();
+    expect(blocked.status).toBe(429);
+    expect(await errorCode(blocked)).toBe('rate-limited');
+    expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // Another requester is not limited by the first one's budget (and the refused request did
+    // not spend the target's), until the target's own budget of 5 runs out.
+    requester = 'b';
+    expect((await fetchBundle()).status).toBe(200);
+    expect((await fetchBundle()).status).toBe(200);
+    expect((await fetchBundle()).status).toBe(429);
+    now += 60_000; // a minute later both buckets have refilled
+    expect((await fetchBundle()).status).toBe(200);
+  });
+});

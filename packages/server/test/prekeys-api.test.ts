@@ -115,6 +115,13 @@ describe('prekey directory', () => {
     expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({ oneTime: 3, kem: 0 });
   });
 
+  it('accepts a full batch of 50 ML-KEM prekeys within the body limit', async () => {
+    const bob = await registered(app);
+    const keys = Array.from({ length: 50 }, (_, i) => kemJson(generateKemPreKey(env, bob.identity, 1 + i, false)));
+    expect((await send('POST', '/v1/devices/self/kem-prekeys', bob, { keys })).status).toBe(204);
+    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({ oneTime: 0, kem: 50 });
+  });
+
   it('requires a device proof for every upload', async () => {
     const res = await send('POST', '/v1/devices/self/one-time-prekeys', null, { keys: otkJson(1, 1) });
     expect(res.status).toBe(401);

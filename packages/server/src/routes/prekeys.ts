@@ -33,8 +33,10 @@ import { RateLimiter } from '../rate-limit.ts';
 import { StorageError } from '../storage/index.ts';
 import { b64url, readBody, toB64url } from '../wire-json.ts';
 
-/** The most one-time keys of one kind a single request may upload. */
+/** The most one-time X25519 prekeys one request may upload. */
 export const MAX_UPLOAD_KEYS = 500;
+/** The most ML-KEM prekeys one request may upload: 50 × ~1.7 KB of JSON fits the body limit. */
+export const MAX_KEM_UPLOAD_KEYS = 50;
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 const timestamp = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -47,7 +49,7 @@ const KemPreKey = z.strictObject({
   signature: b64url(64),
 });
 const OneTimeUpload = z.strictObject({ keys: z.array(OneTimePreKey).min(1).max(MAX_UPLOAD_KEYS) });
-const KemUpload = z.strictObject({ keys: z.array(KemPreKey).min(1).max(MAX_UPLOAD_KEYS) });
+const KemUpload = z.strictObject({ keys: z.array(KemPreKey).min(1).max(MAX_KEM_UPLOAD_KEYS) });
 
 export interface PreKeyRouteOptions {
   /** Bundle fetches per requester (default 60 a minute, bursts of 30). */

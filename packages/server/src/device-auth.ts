@@ -18,6 +18,7 @@ import {
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from './api-deps.ts';
 import { HttpError } from './http-error.ts';
+import { decodeB64url } from './wire-json.ts';
 
 export interface AuthenticatedDevice {
   readonly account: AccountId;
@@ -28,17 +29,15 @@ export type AuthEnv = { Variables: { caller: AuthenticatedDevice } };
 
 const HEADER = /^Parley\s+(.+)$/;
 const PARAM = /^\s*(account|device|challenge|proof)=([A-Za-z0-9_-]+)\s*$/;
-const B64URL = /^[A-Za-z0-9_-]+$/;
+/** Longer headers are refused outright rather than truncated. */
+const MAX_HEADER = 1024;
 
 function unauthorized(): never {
   throw new HttpError('unauthorized', 'a valid Parley device proof is required');
 }
 
 function bytes(s: string | undefined, length: number): Uint8Array {
-  if (s === undefined || !B64URL.test(s)) unauthorized();
-  const out = new Uint8Array(Buffer.from(s, 'base64url'));
-  if (out.length !== length || Buffer.from(out).toString('base64url') !== s) unauthorized();
-  return out;
+  return (s === undefined ? null : decodeB64url(s, length)) ?? unauthorized();
 }
 
 interface Claim {
@@ -51,7 +50,7 @@ interface Claim {
 
 /** Parses the Authorization header; any malformation is `unauthorized`, never a crash. */
 export function parseAuthorization(header: string | undefined): Claim {
-  const m = header === undefined ? null : HEADER.exec(header.slice(0, 1024));
+  const m = header === undefined || header.length > MAX_HEADER ? null : HEADER.exec(header);
   if (m?.[1] === undefined) unauthorized();
   const params = new Map<string, string>();
   for (const part of m[1].split(',')) {

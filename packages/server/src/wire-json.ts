@@ -7,15 +7,27 @@ import type { Context } from 'hono';
 import { z } from 'zod';
 import { HttpError } from './http-error.ts';
 
-/** A canonical unpadded base64url string of exactly `bytes` bytes (or any length if omitted). */
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Decodes canonical unpadded base64url (of exactly `length` bytes, if given), or `null`.
+ * Node's decoder skips characters outside the alphabet, so the re-encoding is compared too.
+ */
+export function decodeB64url(s: string, length?: number): Uint8Array | null {
+  if (!B64URL.test(s)) return null;
+  const out = new Uint8Array(Buffer.from(s, 'base64url'));
+  if (Buffer.from(out).toString('base64url') !== s || (length !== undefined && out.length !== length)) return null;
+  return out;
+}
+
+/** A zod schema for a canonical unpadded base64url string of exactly `bytes` bytes (or any). */
 export function b64url(bytes?: number) {
   return z
     .string()
     .max(200_000)
-    .regex(/^[A-Za-z0-9_-]*$/)
     .transform((s, ctx) => {
-      const out = new Uint8Array(Buffer.from(s, 'base64url'));
-      if (Buffer.from(out).toString('base64url') !== s || (bytes !== undefined && out.length !== bytes)) {
+      const out = decodeB64url(s, bytes);
+      if (out === null) {
         ctx.addIssue({ code: 'custom', message: bytes === undefined ? 'bad base64url' : `expected ${bytes} bytes` });
         return z.NEVER;
       }

@@ -38,6 +38,7 @@ export {
 } from './identity.ts';
 export { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
 export * from './keys.ts';
+export * from './mailbox-proof.ts';
 export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
 export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';
 export * from './prekeys.ts';

@@ -1,0 +1,74 @@
+/**
+ * Mailbox signatures (docs/protocol.md §3.6). A mailbox carries two public keys and nothing that
+ * names its owner: the *recipient key*, with which its owner proves the right to read, acknowledge
+ * and delete, and the *sender key*, with which senders sign deliveries. The server checks both
+ * signatures but learns no identity from either (sealed sender: the key is per mailbox, and is
+ * shared only with the contacts the owner gives the mailbox to).
+ *
+ *   delivery = Ed25519-Sign(senderKey,    "Parley deliver v1" ‖ mailboxId (16) ‖ envelope)
+ *   access   = Ed25519-Sign(recipientKey, "Parley mailbox v1" ‖ challenge (32) ‖ mailboxId (16))
+ */
+import { utf8 } from './bytes.ts';
+import { Writer } from './codec.ts';
+import { CHALLENGE_BYTES } from './device-certificate.ts';
+import type { ProtocolEnv } from './env.ts';
+import { ProtocolError } from './errors.ts';
+
+export const MAILBOX_ID_BYTES = 16;
+const DELIVER_LABEL = utf8('Parley deliver v1');
+const ACCESS_LABEL = utf8('Parley mailbox v1');
+
+function deliveryMessage(mailboxId: Uint8Array, envelope: Uint8Array): Uint8Array {
+  if (mailboxId.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox id');
+  return new Writer(DELIVER_LABEL.length + MAILBOX_ID_BYTES + envelope.length)
+    .bytes(DELIVER_LABEL)
+    .bytes(mailboxId)
+    .bytes(envelope)
+    .finish();
+}
+
+function accessMessage(mailboxId: Uint8Array, challenge: Uint8Array): Uint8Array {
+  if (mailboxId.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox id');
+  if (challenge.length !== CHALLENGE_BYTES) throw new ProtocolError('decode', 'malformed challenge');
+  return new Writer(80).bytes(ACCESS_LABEL).bytes(challenge).bytes(mailboxId).finish();
+}
+
+/** A sender signs an envelope for one mailbox with that mailbox's sender private key. */
+export function signDelivery(
+  env: ProtocolEnv,
+  senderPrivateKey: Uint8Array,
+  mailboxId: Uint8Array,
+  envelope: Uint8Array,
+): Uint8Array {
+  return env.crypto.ed25519Sign(senderPrivateKey, deliveryMessage(mailboxId, envelope));
+}
+
+export function checkDelivery(
+  env: ProtocolEnv,
+  senderKey: Uint8Array,
+  mailboxId: Uint8Array,
+  envelope: Uint8Array,
+  signature: Uint8Array,
+): boolean {
+  return env.crypto.ed25519Verify(senderKey, deliveryMessage(mailboxId, envelope), signature);
+}
+
+/** The owner answers a server challenge for one mailbox with its recipient private key. */
+export function proveMailboxAccess(
+  env: ProtocolEnv,
+  recipientPrivateKey: Uint8Array,
+  mailboxId: Uint8Array,
+  challenge: Uint8Array,
+): Uint8Array {
+  return env.crypto.ed25519Sign(recipientPrivateKey, accessMessage(mailboxId, challenge));
+}
+
+export function checkMailboxAccess(
+  env: ProtocolEnv,
+  recipientKey: Uint8Array,
+  mailboxId: Uint8Array,
+  challenge: Uint8Array,
+  proof: Uint8Array,
+): boolean {
+  return env.crypto.ed25519Verify(recipientKey, accessMessage(mailboxId, challenge), proof);
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CHALLENGE_BYTES,
+  checkDelivery,
+  checkMailboxAccess,
+  generateEd25519,
+  MAILBOX_ID_BYTES,
+  proveMailboxAccess,
+  signDelivery,
+  utf8,
+} from '../src/index.ts';
+import { backends, codeOf, testEnv } from './kit.ts';
+
+describe.each(backends.map((b) => [b.name, b] as const))('mailbox signatures (%s backend)', (_name, crypto) => {
+  const env = testEnv('mailbox', crypto);
+  const sender = generateEd25519(env);
+  const recipient = generateEd25519(env);
+  const mailbox = env.random(MAILBOX_ID_BYTES);
+  const otherMailbox = env.random(MAILBOX_ID_BYTES);
+
+  it('a delivery signature covers the mailbox and every byte of the envelope', () => {
+    const envelope = utf8('ciphertext bytes');
+    const sig = signDelivery(env, sender.privateKey, mailbox, envelope);
+    expect(checkDelivery(env, sender.publicKey, mailbox, envelope, sig)).toBe(true);
+    expect(checkDelivery(env, sender.publicKey, otherMailbox, envelope, sig)).toBe(false);
+    expect(checkDelivery(env, sender.publicKey, mailbox, utf8('ciphertext byteS'), sig)).toBe(false);
+    expect(checkDelivery(env, recipient.publicKey, mailbox, envelope, sig)).toBe(false);
+  });
+
+  it('an access proof answers one challenge for one mailbox, and is not a delivery signature', () => {
+    const challenge = env.random(CHALLENGE_BYTES);
+    const proof = proveMailboxAccess(env, recipient.privateKey, mailbox, challenge);
+    expect(checkMailboxAccess(env, recipient.publicKey, mailbox, challenge, proof)).toBe(true);
+    expect(checkMailboxAccess(env, recipient.publicKey, otherMailbox, challenge, proof)).toBe(false);
+    expect(checkMailboxAccess(env, recipient.publicKey, mailbox, env.random(CHALLENGE_BYTES), proof)).toBe(false);
+    expect(checkDelivery(env, recipient.publicKey, mailbox, challenge, proof)).toBe(false);
+    expect(codeOf(() => checkMailboxAccess(env, recipient.publicKey, mailbox.subarray(1), challenge, proof))).toBe(
+      'decode',
+    );
+  });
+});

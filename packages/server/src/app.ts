@@ -9,6 +9,7 @@ import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { mailboxRoutes } from './routes/mailboxes.ts';
 import { type PreKeyRouteOptions, prekeyRoutes } from './routes/prekeys.ts';
 
 /** The largest request body the server reads (an envelope is ≤ 64 KiB; JSON/base64 adds ~⅓). */
@@ -61,6 +62,7 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.api) {
     app.route('/v1', accountRoutes(deps.api));
     app.route('/v1', prekeyRoutes(deps.api, deps.prekeyOptions));
+    app.route('/v1', mailboxRoutes(deps.api));
   }
 
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), 404));

@@ -14,7 +14,14 @@ import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { openDatabase, SqlAccountStore, SqlChallengeStore, SqlDeviceStore, SqlPreKeyStore } from './storage/index.ts';
+import {
+  openDatabase,
+  SqlAccountStore,
+  SqlChallengeStore,
+  SqlDeviceStore,
+  SqlMailboxStore,
+  SqlPreKeyStore,
+} from './storage/index.ts';
 
 const VERSION = '0.1.0';
 /** How long shutdown waits for in-flight requests before closing anyway. */
@@ -56,9 +63,11 @@ try {
 }
 
 const challenges = new SqlChallengeStore(database);
-/** Expired challenges are deleted every minute, so unanswered ones cannot pile up. */
+const mailboxes = new SqlMailboxStore(database);
+/** Expired challenges and messages are deleted every minute, so neither can pile up. */
 const purge = setInterval(() => {
   challenges.purgeExpired().catch(() => undefined);
+  mailboxes.purgeExpired().catch(() => undefined);
 }, 60_000);
 purge.unref();
 
@@ -71,6 +80,7 @@ const app = createApp({
     accounts: new SqlAccountStore(database),
     devices: new SqlDeviceStore(database),
     prekeys: new SqlPreKeyStore(database),
+    mailboxes,
     challenges,
     registrationKey: config.registrationKey,
   },

@@ -26,6 +26,7 @@ import {
   SqlAccountStore,
   SqlChallengeStore,
   SqlDeviceStore,
+  SqlMailboxStore,
   SqlPreKeyStore,
 } from '../src/storage/index.ts';
 import { toB64url } from '../src/wire-json.ts';
@@ -53,6 +54,7 @@ export async function testServer(): Promise<TestServer> {
           env,
           accounts: new SqlAccountStore(database),
           devices: new SqlDeviceStore(database),
+          mailboxes: new SqlMailboxStore(database),
           prekeys: new SqlPreKeyStore(database),
           challenges: new SqlChallengeStore(database),
           registrationKey: options.registrationKey ?? null,

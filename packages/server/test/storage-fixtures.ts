@@ -55,3 +55,8 @@ export function kemPreKey(id: number, lastResort: boolean, createdAt = T0): KemP
 export function kemPreKeys(firstId: number, count: number): KemPreKeyPublic[] {
   return Array.from({ length: count }, (_, i) => kemPreKey(firstId + i, false));
 }
+
+/** A mailbox's two Ed25519 public keys. */
+export function mailboxKeys(): { recipientKey: Uint8Array; senderKey: Uint8Array } {
+  return { recipientKey: bytes(32), senderKey: bytes(32) };
+}

@@ -4,6 +4,7 @@
  * catalogue against this, so both backends agree with each other and with this reviewed file.
  * A migration that changes the schema must change this file too.
  */
+import { sql } from 'kysely';
 import type { Database } from '../src/storage/database.ts';
 
 type ColumnSpec = 'bytes' | 'integer' | 'boolean';
@@ -28,6 +29,16 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     public_key: 'bytes',
     signature: 'bytes',
   },
+  // A mailbox is its id and two public keys: nothing that links it to an account or device.
+  mailboxes: { created_at: 'integer', mailbox_id: 'bytes', recipient_key: 'bytes', sender_key: 'bytes' },
+  mailbox_messages: {
+    digest: 'bytes',
+    envelope: 'bytes',
+    expires_at: 'integer',
+    mailbox_id: 'bytes',
+    received_at: 'integer',
+    seq: 'integer',
+  },
   one_time_prekeys: { account_id: 'bytes', device_id: 'integer', key_id: 'integer', public_key: 'bytes' },
   signed_prekeys: {
     account_id: 'bytes',
@@ -44,6 +55,7 @@ const TYPE_FAMILIES: Record<string, ColumnSpec> = {
   blob: 'bytes',
   bytea: 'bytes',
   bigint: 'integer',
+  integer: 'integer',
   int8: 'integer',
   boolean: 'boolean',
   bool: 'boolean',
@@ -67,4 +79,18 @@ export async function logicalSchema(database: Database): Promise<Record<string, 
     out[table.name] = columns;
   }
   return out;
+}
+
+/**
+ * The tables that `table`'s foreign keys refer to, sorted (from `pragma foreign_key_list` or
+ * `pg_constraint`).
+ */
+export async function referencedTables(database: Database, table: string): Promise<string[]> {
+  const query =
+    database.dialect === 'sqlite'
+      ? sql<{ target: string }>`select "table" as target from pragma_foreign_key_list(${table})`
+      : sql<{ target: string }>`select confrelid::regclass::text as target from pg_catalog.pg_constraint
+          where contype = 'f' and conrelid = ${table}::regclass`;
+  const { rows } = await query.execute(database.db);
+  return rows.map((r) => r.target).sort();
 }

@@ -15,6 +15,19 @@ export {
 } from './device-store.ts';
 export type { Dialect } from './dialect.ts';
 export { StorageError, type StorageErrorCode } from './errors.ts';
+export {
+  type EnqueueOptions,
+  type EnqueueResult,
+  type FetchOptions,
+  MAILBOX_ID_BYTES,
+  MAX_FETCH_LIMIT,
+  type MailboxKeys,
+  type MailboxMessage,
+  type MailboxRecord,
+  type MailboxStore,
+  type MailboxStoreOptions,
+  SqlMailboxStore,
+} from './mailbox-store.ts';
 export { migrations } from './migrations.ts';
 export { type BundleKeys, type PreKeyCounts, type PreKeyStore, SqlPreKeyStore } from './prekey-store.ts';
 export type { Schema } from './schema.ts';

@@ -9,11 +9,12 @@
  * `PRAGMA foreign_keys=ON` for this, which `openDatabase` sets).
  */
 import { type Kysely, type Migration, sql } from 'kysely';
-import { bytesType, type Dialect } from './dialect.ts';
+import { bytesType, type Dialect, serialPrimaryKey } from './dialect.ts';
 
 /** The migrations to run, by name, for a database of the given dialect. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   const bytes = bytesType(dialect);
+  const serial = serialPrimaryKey(dialect);
   return {
     '0001-accounts-devices-prekeys': {
       // Migrations see an untyped database: the typed Schema describes only the latest state.
@@ -115,6 +116,46 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
 
         // Purging expired challenges is a range scan on expiry, not a scan of the table.
         await db.schema.createIndex('auth_challenges_expires_at').on('auth_challenges').column('expires_at').execute();
+
+        // Store-and-forward mailboxes belong to no account either, by design: a mailbox is its
+        // random id and two public keys, so the database cannot tell whose mailbox it is or which
+        // mailboxes belong together. Never add a column or foreign key that links it to an
+        // account or device.
+        await db.schema
+          .createTable('mailboxes')
+          .addColumn('mailbox_id', bytes, (c) => c.notNull().primaryKey())
+          .addColumn('recipient_key', bytes, (c) => c.notNull())
+          .addColumn('sender_key', bytes, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        // `seq` is global and only ever increases, so within a mailbox it is the delivery order.
+        // The digest (SHA-256 of the envelope) makes a resent envelope a no-op.
+        await db.schema
+          .createTable('mailbox_messages')
+          .addColumn('seq', serial.type, serial.build)
+          .addColumn('mailbox_id', bytes, (c) => c.notNull())
+          .addColumn('digest', bytes, (c) => c.notNull())
+          .addColumn('envelope', bytes, (c) => c.notNull())
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addUniqueConstraint('mailbox_messages_digest_unique', ['mailbox_id', 'digest'])
+          .addForeignKeyConstraint('mailbox_messages_mailbox_fk', ['mailbox_id'], 'mailboxes', ['mailbox_id'], (fk) =>
+            fk.onDelete('cascade'),
+          )
+          .execute();
+
+        // Fetching is a range scan of one mailbox in seq order; purging a range scan on expiry.
+        await db.schema
+          .createIndex('mailbox_messages_mailbox_seq')
+          .on('mailbox_messages')
+          .columns(['mailbox_id', 'seq'])
+          .execute();
+        await db.schema
+          .createIndex('mailbox_messages_expires_at')
+          .on('mailbox_messages')
+          .column('expires_at')
+          .execute();
       },
     },
   };

@@ -10,7 +10,7 @@
  * - flags are `boolean`, which SQLite stores as 0/1: write `0 | 1`, read {@link SqlBool}.
  */
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '@parley/protocol';
-import type { ColumnType, SqlBool } from 'kysely';
+import type { ColumnType, Generated, SqlBool } from 'kysely';
 
 /** Milliseconds since the Unix epoch. */
 type Millis = number;
@@ -83,6 +83,34 @@ export interface AuthChallengesTable {
   expires_at: Millis;
 }
 
+/**
+ * A store-and-forward mailbox. Deliberately unlinked: no account, no device, only its id and the
+ * two keys that authorise reading it and writing to it.
+ */
+export interface MailboxesTable {
+  /** 16 random bytes. */
+  mailbox_id: Uint8Array;
+  /** The owner's Ed25519 public key (32 bytes): fetching and acknowledging are signed with it. */
+  recipient_key: Uint8Array;
+  /** The Ed25519 public key (32 bytes) that senders sign deliveries with. */
+  sender_key: Uint8Array;
+  created_at: Millis;
+}
+
+/** Envelopes waiting in a mailbox until the owner acknowledges them or they expire. */
+export interface MailboxMessagesTable {
+  /** Assigned by the database on insert; increases with every insert, never reused. */
+  seq: Generated<number>;
+  mailbox_id: Uint8Array;
+  /** SHA-256 of the envelope; unique per mailbox. */
+  digest: Uint8Array;
+  /** Opaque to the server. */
+  envelope: Uint8Array;
+  received_at: Millis;
+  /** The message is delivered while the clock reads less than this. */
+  expires_at: Millis;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -90,4 +118,6 @@ export interface Schema {
   one_time_prekeys: OneTimePreKeysTable;
   kem_prekeys: KemPreKeysTable;
   auth_challenges: AuthChallengesTable;
+  mailboxes: MailboxesTable;
+  mailbox_messages: MailboxMessagesTable;
 }

@@ -1,0 +1,129 @@
+/**
+ * Mailboxes: store-and-forward queues that name no owner (issue 3 §5; protocol §3.6). A device
+ * creates one with a recipient key and a sender key; senders deliver envelopes signed with the
+ * sender key (sealed sender: the server checks the signature, learns no identity); the owner
+ * reads and acknowledges with proofs by the recipient key over single-use challenges.
+ * Acknowledged messages are deleted; unacknowledged ones expire after the TTL.
+ *
+ *   POST   /v1/mailboxes                 (device proof) {"recipientKey","senderKey"} → 201 {"mailboxId"}
+ *   POST   /v1/mailboxes/{id}/messages   {"envelope","signature"} → 201 {"seq"} (200 if already stored)
+ *   GET    /v1/mailboxes/{id}/messages?after=&limit=   (mailbox proof) → {"messages":[…]}
+ *   POST   /v1/mailboxes/{id}/ack        (mailbox proof) {"seqs":[…]} → {"deleted"}
+ *   DELETE /v1/mailboxes/{id}            (mailbox proof) → 204
+ */
+import { checkDelivery, checkMailboxAccess, MAILBOX_ID_BYTES } from '@parley/protocol';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { z } from 'zod';
+import type { ApiDeps } from '../api-deps.ts';
+import { type AuthEnv, requireDevice } from '../device-auth.ts';
+import { HttpError } from '../http-error.ts';
+import { StorageError } from '../storage/index.ts';
+import { b64url, decodeB64url, readBody, toB64url } from '../wire-json.ts';
+
+/** The largest envelope a mailbox accepts. */
+export const MAX_ENVELOPE_BYTES = 64 * 1024;
+/** Unacknowledged messages are deleted after this long (21 days). */
+export const MESSAGE_TTL_MS = 21 * 24 * 60 * 60 * 1000;
+/** The most unacknowledged messages one mailbox holds. */
+export const MAX_MAILBOX_MESSAGES = 10_000;
+
+const CreateBody = z.strictObject({ recipientKey: b64url(32), senderKey: b64url(32) });
+const SendBody = z.strictObject({
+  envelope: b64url().refine((b) => b.length >= 1, 'envelope must not be empty'),
+  signature: b64url(64),
+});
+const AckBody = z.strictObject({ seqs: z.array(z.number().int().min(1)).min(1).max(1000) });
+const FetchQuery = z.object({
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+type MailboxEnv = AuthEnv & { Variables: { mailboxId: Uint8Array } };
+
+const ACCESS = /^Parley-Mailbox\s+challenge=([A-Za-z0-9_-]{43}),\s*proof=([A-Za-z0-9_-]{86})$/;
+
+function noSuchMailbox(): never {
+  throw new HttpError('not-found', 'no such mailbox');
+}
+
+function mailboxIdOf(c: Context): Uint8Array {
+  return decodeB64url(c.req.param('id') ?? '', MAILBOX_ID_BYTES) ?? noSuchMailbox();
+}
+
+export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
+  const api = new Hono<MailboxEnv>();
+  const { mailboxes } = deps;
+
+  /** The owner's proof: the recipient key's signature over a live challenge and this mailbox. */
+  const owner: MiddlewareHandler<MailboxEnv> = async (c, next) => {
+    const id = mailboxIdOf(c);
+    const m = ACCESS.exec(c.req.header('authorization') ?? '');
+    const challenge = m?.[1] === undefined ? null : decodeB64url(m[1], 32);
+    const proof = m?.[2] === undefined ? null : decodeB64url(m[2], 64);
+    const mailbox = await mailboxes.getMailbox(id);
+    if (
+      challenge === null ||
+      proof === null ||
+      mailbox === null ||
+      !checkMailboxAccess(deps.env, mailbox.recipientKey, id, challenge, proof) ||
+      !(await deps.challenges.consume(challenge))
+    ) {
+      // One answer for every failure, so an unknown mailbox looks like a bad proof.
+      throw new HttpError('unauthorized', 'a valid mailbox proof is required');
+    }
+    c.set('mailboxId', id);
+    await next();
+  };
+
+  api.post('/mailboxes', requireDevice(deps), async (c) => {
+    const keys = await readBody(c, CreateBody);
+    // The caller is authenticated only to keep anonymous abuse out; nothing links the mailbox to it.
+    const { mailboxId } = await mailboxes.createMailbox(keys);
+    return c.json({ mailboxId: toB64url(mailboxId) }, 201);
+  });
+
+  api.post('/mailboxes/:id/messages', async (c) => {
+    const id = mailboxIdOf(c);
+    const { envelope, signature } = await readBody(c, SendBody);
+    if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
+    const mailbox = (await mailboxes.getMailbox(id)) ?? noSuchMailbox();
+    if (!checkDelivery(deps.env, mailbox.senderKey, id, envelope, signature)) {
+      throw new HttpError('forbidden', 'the signature does not match this mailbox');
+    }
+    try {
+      const { seq, duplicate } = await mailboxes.enqueue(id, envelope, {
+        ttlMs: MESSAGE_TTL_MS,
+        maxMessages: MAX_MAILBOX_MESSAGES,
+      });
+      return c.json({ seq }, duplicate ? 200 : 201);
+    } catch (e) {
+      if (StorageError.is(e, 'not-found')) noSuchMailbox();
+      if (StorageError.is(e, 'mailbox-full')) throw new HttpError('rate-limited', 'the mailbox is full; retry later');
+      throw e;
+    }
+  });
+
+  api.get('/mailboxes/:id/messages', owner, async (c) => {
+    const q = FetchQuery.safeParse(c.req.query());
+    if (!q.success) throw new HttpError('bad-request', 'after and limit must be integers (limit 1 to 1000)');
+    const messages = await mailboxes.fetch(c.var.mailboxId, {
+      limit: q.data.limit,
+      ...(q.data.after === undefined ? {} : { afterSeq: q.data.after }),
+    });
+    return c.json({
+      messages: messages.map((m) => ({ seq: m.seq, envelope: toB64url(m.envelope), receivedAt: m.receivedAt })),
+    });
+  });
+
+  api.post('/mailboxes/:id/ack', owner, async (c) => {
+    const { seqs } = await readBody(c, AckBody);
+    return c.json({ deleted: await mailboxes.ack(c.var.mailboxId, seqs) });
+  });
+
+  api.delete('/mailboxes/:id', owner, async (c) => {
+    await mailboxes.deleteMailbox(c.var.mailboxId);
+    return c.body(null, 204);
+  });
+
+  return api;
+}

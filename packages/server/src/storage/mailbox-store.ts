@@ -1,0 +1,376 @@
+/**
+ * Store-and-forward mailboxes (after SimpleX's queues): a sender drops sealed envelopes into a
+ * mailbox, its owner fetches them in order and acknowledges them, and whatever is neither
+ * acknowledged nor fetched in time expires.
+ *
+ * Privacy by construction: a mailbox row holds only its random id and two Ed25519 public keys —
+ * the owner's (`recipientKey`, for fetching and acknowledging) and the one senders sign
+ * deliveries with (`senderKey`). Nothing links a mailbox to an account, a device or another
+ * mailbox, and envelopes are opaque bytes. Verifying those signatures is the caller's job.
+ *
+ * Ordering: `seq` is assigned by the database (an auto-incrementing primary key, see
+ * `serialPrimaryKey`) and only ever increases. Enqueues into one mailbox run one at a time — on
+ * PostgreSQL each locks the mailbox row until it commits, on SQLite every transaction runs alone —
+ * so within a mailbox a message with a higher seq was also committed later, and a reader paging
+ * with `afterSeq` never skips one that commits afterwards.
+ *
+ * Expiry: a message is delivered while the clock reads less than its `expiresAt`
+ * (`receivedAt + ttlMs`). Expired messages are invisible at once — to {@link MailboxStore.fetch},
+ * {@link MailboxStore.count} and the `maxMessages` limit — and removed by
+ * {@link MailboxStore.purgeExpired}.
+ *
+ * @example
+ * ```ts
+ * const mailboxes = new SqlMailboxStore(database);
+ * const { mailboxId } = await mailboxes.createMailbox({ recipientKey, senderKey });
+ * await mailboxes.enqueue(mailboxId, envelope, { ttlMs: 14 * 86_400_000, maxMessages: 1000 });
+ * const messages = await mailboxes.fetch(mailboxId, { limit: 100 });
+ * await mailboxes.ack(mailboxId, messages.map((m) => m.seq));
+ * ```
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { fromColumn, toColumn } from './column-values.ts';
+import type { Database } from './database.ts';
+import { hasRowLocks } from './dialect.ts';
+import { storageOp } from './driver-errors.ts';
+import { StorageError } from './errors.ts';
+
+/** Mailbox ids are 16 random bytes. */
+export const MAILBOX_ID_BYTES = 16;
+
+/** Ed25519 public keys. */
+const KEY_BYTES = 32;
+
+/** The most messages one {@link MailboxStore.fetch} returns. */
+export const MAX_FETCH_LIMIT = 1000;
+
+/** Seqs per DELETE in {@link MailboxStore.ack}: keeps bound parameters far below both limits. */
+const BATCH_SEQS = 500;
+
+/** The two public keys a mailbox is created with. */
+export interface MailboxKeys {
+  /** The owner's Ed25519 public key (32 bytes). */
+  readonly recipientKey: Uint8Array;
+  /** The Ed25519 public key (32 bytes) that senders sign deliveries with. */
+  readonly senderKey: Uint8Array;
+}
+
+export interface MailboxRecord extends MailboxKeys {
+  /** 16 bytes. */
+  readonly mailboxId: Uint8Array;
+  /** Milliseconds since the Unix epoch. */
+  readonly createdAt: number;
+}
+
+export interface EnqueueOptions {
+  /** How long the message is kept, in milliseconds: a positive integer. */
+  readonly ttlMs: number;
+  /** The most unexpired messages the mailbox may hold, this one included: a positive integer. */
+  readonly maxMessages: number;
+}
+
+export interface EnqueueResult {
+  /** The message's sequence number; within a mailbox, higher means enqueued later. */
+  readonly seq: number;
+  /** `true` if the same envelope was already waiting: nothing was stored, `seq` is the earlier one. */
+  readonly duplicate: boolean;
+}
+
+export interface FetchOptions {
+  /** Only messages with a greater seq (for paging). Default 0: from the start. */
+  readonly afterSeq?: number;
+  /** The most messages to return, 1 to {@link MAX_FETCH_LIMIT}. */
+  readonly limit: number;
+}
+
+export interface MailboxMessage {
+  readonly seq: number;
+  /** The envelope, byte for byte as enqueued. */
+  readonly envelope: Uint8Array;
+  /** When it was enqueued, in milliseconds since the Unix epoch. */
+  readonly receivedAt: number;
+}
+
+/**
+ * Mailbox ids are untrusted input: an id that is not 16 bytes names no mailbox, and is treated
+ * like an unknown one (`null`, `false`, `[]`, `0` or `not-found`). Other malformed arguments are
+ * `usage` errors.
+ */
+export interface MailboxStore {
+  /** Creates a mailbox with a fresh random id. Throws `usage` unless both keys are 32 bytes. */
+  createMailbox(keys: MailboxKeys): Promise<{ mailboxId: Uint8Array }>;
+  /** The mailbox, or `null` if there is none. */
+  getMailbox(mailboxId: Uint8Array): Promise<MailboxRecord | null>;
+  /** Deletes the mailbox and every message in it. `false` if there was none. */
+  deleteMailbox(mailboxId: Uint8Array): Promise<boolean>;
+  /**
+   * Stores an envelope (non-empty bytes) for `ttlMs`, atomically. Idempotent: an envelope that is
+   * already waiting (same SHA-256) returns its seq with `duplicate: true` and stores nothing —
+   * even when the mailbox is full. Throws `not-found` for an unknown mailbox and `mailbox-full`
+   * if it already holds `maxMessages` unexpired messages.
+   */
+  enqueue(mailboxId: Uint8Array, envelope: Uint8Array, options: EnqueueOptions): Promise<EnqueueResult>;
+  /**
+   * Unexpired messages with seq greater than `afterSeq`, by ascending seq, at most `limit`.
+   * Fetching removes nothing; `[]` for an unknown mailbox.
+   */
+  fetch(mailboxId: Uint8Array, options: FetchOptions): Promise<MailboxMessage[]>;
+  /**
+   * Deletes the given messages of this mailbox (a seq of another mailbox is ignored), returning
+   * how many were deleted. Acknowledging twice is harmless: the second time deletes nothing.
+   */
+  ack(mailboxId: Uint8Array, seqs: readonly number[]): Promise<number>;
+  /** Deletes every expired message of every mailbox, returning how many there were. */
+  purgeExpired(): Promise<number>;
+  /** How many unexpired messages the mailbox holds, or `null` if there is no such mailbox. */
+  count(mailboxId: Uint8Array): Promise<number | null>;
+}
+
+export interface MailboxStoreOptions {
+  /** The clock, in milliseconds since the Unix epoch. Default `Date.now`. */
+  readonly now?: () => number;
+  /** The source of mailbox ids; must return 16 bytes. Default 16 bytes from `crypto.randomBytes`. */
+  readonly random?: () => Uint8Array;
+}
+
+function defaultRandom(): Uint8Array {
+  return randomBytes(MAILBOX_ID_BYTES);
+}
+
+/** Whether `id` can name a mailbox at all. */
+function isMailboxId(id: unknown): id is Uint8Array {
+  return id instanceof Uint8Array && id.length === MAILBOX_ID_BYTES;
+}
+
+function checkKey(key: unknown, name: string): Uint8Array {
+  if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES) {
+    throw new StorageError('usage', `${name} must be 32 bytes`);
+  }
+  // A copy: what is checked is what is stored, whatever the caller does with its buffer meanwhile.
+  return new Uint8Array(key);
+}
+
+function checkPositive(value: number, name: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new StorageError('usage', `${name} must be a positive integer`);
+}
+
+function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/** {@link MailboxStore} over Kysely, for SQLite and PostgreSQL alike. */
+export class SqlMailboxStore implements MailboxStore {
+  readonly #database: Database;
+  readonly #now: () => number;
+  readonly #random: () => Uint8Array;
+
+  constructor(database: Database, options: MailboxStoreOptions = {}) {
+    this.#database = database;
+    this.#now = options.now ?? Date.now;
+    this.#random = options.random ?? defaultRandom;
+  }
+
+  async createMailbox(keys: MailboxKeys): Promise<{ mailboxId: Uint8Array }> {
+    const recipientKey = checkKey(keys?.recipientKey, 'recipient key');
+    const senderKey = checkKey(keys?.senderKey, 'sender key');
+    const mailboxId = new Uint8Array(this.#random());
+    if (mailboxId.length !== MAILBOX_ID_BYTES) throw new StorageError('usage', 'mailbox id must be 16 bytes');
+    const createdAt = this.#now();
+    // Two equal 16-byte random ids do not happen; if they do, the source is broken, and the
+    // primary-key violation is reported as a failed dependency rather than sharing a mailbox.
+    await storageOp('dependency', () =>
+      this.#database.db
+        .insertInto('mailboxes')
+        .values({
+          mailbox_id: toColumn(mailboxId),
+          recipient_key: toColumn(recipientKey),
+          sender_key: toColumn(senderKey),
+          created_at: createdAt,
+        })
+        .execute(),
+    );
+    return { mailboxId: new Uint8Array(mailboxId) };
+  }
+
+  async getMailbox(mailboxId: Uint8Array): Promise<MailboxRecord | null> {
+    if (!isMailboxId(mailboxId)) return null;
+    return storageOp('dependency', async () => {
+      const row = await this.#database.db
+        .selectFrom('mailboxes')
+        .select(['mailbox_id', 'recipient_key', 'sender_key', 'created_at'])
+        .where('mailbox_id', '=', toColumn(mailboxId))
+        .executeTakeFirst();
+      if (row === undefined) return null;
+      return {
+        mailboxId: fromColumn(row.mailbox_id),
+        recipientKey: fromColumn(row.recipient_key),
+        senderKey: fromColumn(row.sender_key),
+        createdAt: row.created_at,
+      };
+    });
+  }
+
+  async deleteMailbox(mailboxId: Uint8Array): Promise<boolean> {
+    if (!isMailboxId(mailboxId)) return false;
+    return storageOp('dependency', async () => {
+      // Its messages go with it: mailbox_messages references mailboxes ON DELETE CASCADE.
+      const result = await this.#database.db
+        .deleteFrom('mailboxes')
+        .where('mailbox_id', '=', toColumn(mailboxId))
+        .executeTakeFirst();
+      return result.numDeletedRows > 0n;
+    });
+  }
+
+  async enqueue(mailboxId: Uint8Array, envelope: Uint8Array, options: EnqueueOptions): Promise<EnqueueResult> {
+    if (!(envelope instanceof Uint8Array) || envelope.length === 0) {
+      throw new StorageError('usage', 'envelope must be non-empty bytes');
+    }
+    checkPositive(options?.ttlMs, 'ttlMs');
+    checkPositive(options?.maxMessages, 'maxMessages');
+    if (!isMailboxId(mailboxId)) throw mailboxNotFound();
+    // A copy, so that the digest is of exactly the bytes stored.
+    const stored = new Uint8Array(envelope);
+    const digest = toColumn(sha256(stored));
+    const id = toColumn(mailboxId);
+    const now = this.#now();
+    const { db, dialect } = this.#database;
+    // With the lock held no other enqueue into this mailbox can insert, so a unique violation
+    // cannot happen; if the database reports one anyway, it is a failure, not a duplicate.
+    return storageOp('dependency', () =>
+      db.transaction().execute(async (trx) => {
+        // Serialises enqueues into this mailbox (see the module comment): "check duplicate, count,
+        // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked.
+        const mailbox = await trx
+          .selectFrom('mailboxes')
+          .select('mailbox_id')
+          .where('mailbox_id', '=', id)
+          .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
+          .executeTakeFirst();
+        if (mailbox === undefined) throw mailboxNotFound();
+
+        const existing = await trx
+          .selectFrom('mailbox_messages')
+          .select(['seq', 'expires_at'])
+          .where('mailbox_id', '=', id)
+          .where('digest', '=', digest)
+          .executeTakeFirst();
+        if (existing !== undefined) {
+          if (existing.expires_at > now) return { seq: existing.seq, duplicate: true };
+          // Expired and not yet purged: gone as far as anyone can tell, so this is a new message.
+          await trx.deleteFrom('mailbox_messages').where('seq', '=', existing.seq).execute();
+        }
+
+        const { n } = await trx
+          .selectFrom('mailbox_messages')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('mailbox_id', '=', id)
+          .where('expires_at', '>', now)
+          .executeTakeFirstOrThrow();
+        if (Number(n) >= options.maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
+
+        const { seq } = await trx
+          .insertInto('mailbox_messages')
+          .values({
+            mailbox_id: id,
+            digest,
+            envelope: toColumn(stored),
+            received_at: now,
+            expires_at: now + options.ttlMs,
+          })
+          .returning('seq')
+          .executeTakeFirstOrThrow();
+        return { seq: Number(seq), duplicate: false };
+      }),
+    );
+  }
+
+  async fetch(mailboxId: Uint8Array, options: FetchOptions): Promise<MailboxMessage[]> {
+    const afterSeq = options?.afterSeq ?? 0;
+    const limit = options?.limit;
+    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
+      throw new StorageError('usage', 'afterSeq must be a non-negative integer');
+    }
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_FETCH_LIMIT) {
+      throw new StorageError('usage', `limit must be an integer from 1 to ${MAX_FETCH_LIMIT}`);
+    }
+    if (!isMailboxId(mailboxId)) return [];
+    const now = this.#now();
+    return storageOp('dependency', async () => {
+      const rows = await this.#database.db
+        .selectFrom('mailbox_messages')
+        .select(['seq', 'envelope', 'received_at'])
+        .where('mailbox_id', '=', toColumn(mailboxId))
+        .where('seq', '>', afterSeq)
+        .where('expires_at', '>', now)
+        .orderBy('seq')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({
+        seq: Number(row.seq),
+        envelope: fromColumn(row.envelope),
+        receivedAt: row.received_at,
+      }));
+    });
+  }
+
+  async ack(mailboxId: Uint8Array, seqs: readonly number[]): Promise<number> {
+    if (!Array.isArray(seqs) || !seqs.every((s) => Number.isSafeInteger(s) && s >= 0)) {
+      throw new StorageError('usage', 'seqs must be non-negative integers');
+    }
+    if (!isMailboxId(mailboxId)) return 0;
+    const unique = [...new Set(seqs)];
+    if (unique.length === 0) return 0;
+    const id = toColumn(mailboxId);
+    return storageOp('dependency', () =>
+      this.#database.db.transaction().execute(async (trx) => {
+        let deleted = 0n;
+        for (let i = 0; i < unique.length; i += BATCH_SEQS) {
+          const result = await trx
+            .deleteFrom('mailbox_messages')
+            // The mailbox condition is what keeps one owner from deleting another's messages.
+            .where('mailbox_id', '=', id)
+            .where('seq', 'in', unique.slice(i, i + BATCH_SEQS))
+            .executeTakeFirst();
+          deleted += result.numDeletedRows;
+        }
+        return Number(deleted);
+      }),
+    );
+  }
+
+  async purgeExpired(): Promise<number> {
+    const now = this.#now();
+    return storageOp('dependency', async () => {
+      const result = await this.#database.db
+        .deleteFrom('mailbox_messages')
+        .where('expires_at', '<=', now)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
+  async count(mailboxId: Uint8Array): Promise<number | null> {
+    if (!isMailboxId(mailboxId)) return null;
+    const now = this.#now();
+    return storageOp('dependency', async () => {
+      const row = await this.#database.db
+        .selectFrom('mailboxes as m')
+        .where('m.mailbox_id', '=', toColumn(mailboxId))
+        .select((eb) =>
+          eb
+            .selectFrom('mailbox_messages as q')
+            .whereRef('q.mailbox_id', '=', 'm.mailbox_id')
+            .where('q.expires_at', '>', now)
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .as('n'),
+        )
+        .executeTakeFirst();
+      return row === undefined ? null : Number(row.n);
+    });
+  }
+}
+
+function mailboxNotFound(): StorageError {
+  return new StorageError('not-found', 'mailbox not found');
+}

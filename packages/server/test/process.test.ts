@@ -8,7 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultEnv as env, generateEd25519, proveMailboxAccess, signDelivery, utf8 } from '@parley/protocol';
+import type { Hono } from 'hono';
 import { afterAll, describe, expect, it } from 'vitest';
+import { toB64url } from '../src/wire-json.ts';
+import { authorization, challenge, registered } from './api-kit.ts';
 
 const BIN = new URL('../bin/parley-server.mjs', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-server-'));
@@ -129,4 +133,74 @@ describe('parley-server process', () => {
     expect(JSON.parse(body)).toMatchObject({ status: 'ok' });
     expect((await stop(r)).code).toBe(0);
   }, 30_000);
+});
+
+describe('durability', () => {
+  it('every delivery the server acknowledged survives kill -9 in the middle of a stream of sends', async () => {
+    const dir = join(dataDir, 'kill9');
+    let r = await start(['--port', '0', '--data', dir]);
+    const remote = (url: string) =>
+      ({ request: (path: string, init?: RequestInit) => fetch(url + path, init) }) as unknown as Hono;
+    let api = remote(r.url);
+    const owner = await registered(api);
+    const sender = generateEd25519(env);
+    const recipient = generateEd25519(env);
+    const created = await api.request('/v1/mailboxes', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: await authorization(api, owner) },
+      body: JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) }),
+    });
+    expect(created.status).toBe(201);
+    const { mailboxId } = (await created.json()) as { mailboxId: string };
+    const idBytes = new Uint8Array(Buffer.from(mailboxId, 'base64url'));
+
+    // Eight senders stream deliveries until the server dies under them.
+    const acknowledged = new Set<string>();
+    let n = 0;
+    let alive = true;
+    const streamSends = async () => {
+      while (alive) {
+        const envelope = utf8(`message ${n++}`);
+        try {
+          const res = await fetch(`${r.url}/v1/mailboxes/${mailboxId}/messages`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              envelope: toB64url(envelope),
+              signature: toB64url(signDelivery(env, sender.privateKey, idBytes, envelope)),
+            }),
+          });
+          if (res.status === 201) acknowledged.add(Buffer.from(envelope).toString());
+        } catch {
+          // the connection died with the server: this one was not acknowledged
+        }
+      }
+    };
+    const senders = Array.from({ length: 8 }, streamSends);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const exited = new Promise((resolve) => r.child.once('exit', resolve));
+    r.child.kill('SIGKILL');
+    await exited;
+    alive = false;
+    await Promise.all(senders);
+    expect(acknowledged.size).toBeGreaterThan(20);
+
+    r = await start(['--port', '0', '--data', dir]);
+    api = remote(r.url);
+    const stored = new Set<string>();
+    let after = 0;
+    for (;;) {
+      const c = await challenge(api);
+      const proof = proveMailboxAccess(env, recipient.privateKey, idBytes, c);
+      const res = await api.request(`/v1/mailboxes/${mailboxId}/messages?after=${after}&limit=1000`, {
+        headers: { authorization: `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proof)}` },
+      });
+      const { messages } = (await res.json()) as { messages: { seq: number; envelope: string }[] };
+      if (messages.length === 0) break;
+      for (const m of messages) stored.add(Buffer.from(m.envelope, 'base64url').toString());
+      after = messages[messages.length - 1]?.seq ?? after;
+    }
+    for (const a of acknowledged) expect(stored.has(a)).toBe(true);
+    expect((await stop(r)).code).toBe(0);
+  }, 60_000);
 });

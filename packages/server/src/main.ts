@@ -5,14 +5,17 @@
  * the database, so no acknowledged write is cut short.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { join, resolve } from 'node:path';
 import { serve } from '@hono/node-server';
 import { defaultEnv } from '@parley/protocol';
 import { sql } from 'kysely';
+import type { ApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createLogger } from './logger.ts';
+import { MailboxEvents } from './mailbox-events.ts';
 import { createMetrics } from './metrics.ts';
 import {
   openDatabase,
@@ -22,6 +25,7 @@ import {
   SqlMailboxStore,
   SqlPreKeyStore,
 } from './storage/index.ts';
+import { attachWebSocket } from './websocket.ts';
 
 const VERSION = '0.1.0';
 /** How long shutdown waits for in-flight requests before closing anyway. */
@@ -64,6 +68,7 @@ try {
 
 const challenges = new SqlChallengeStore(database);
 const mailboxes = new SqlMailboxStore(database);
+const events = new MailboxEvents();
 /** Expired challenges and messages are deleted every minute, so neither can pile up. */
 const purge = setInterval(() => {
   challenges.purgeExpired().catch(() => undefined);
@@ -71,19 +76,22 @@ const purge = setInterval(() => {
 }, 60_000);
 purge.unref();
 
+const log = createLogger();
+const api: ApiDeps = {
+  env: defaultEnv,
+  accounts: new SqlAccountStore(database),
+  devices: new SqlDeviceStore(database),
+  prekeys: new SqlPreKeyStore(database),
+  mailboxes,
+  events,
+  challenges,
+  registrationKey: config.registrationKey,
+};
 const app = createApp({
   version: VERSION,
   metrics: createMetrics(),
-  log: createLogger(),
-  api: {
-    env: defaultEnv,
-    accounts: new SqlAccountStore(database),
-    devices: new SqlDeviceStore(database),
-    prekeys: new SqlPreKeyStore(database),
-    mailboxes,
-    challenges,
-    registrationKey: config.registrationKey,
-  },
+  log,
+  api,
   checkDatabase: async () => {
     await sql`select 1`.execute(database.db);
     return true;
@@ -111,6 +119,8 @@ const server = serve(
   },
 );
 
+const sockets = attachWebSocket(server as Server, api, log);
+
 server.on('error', (e: NodeJS.ErrnoException) => {
   process.stderr.write(`parley-server: cannot listen on ${config.host}:${config.port} (${e.code ?? 'error'})\n`);
   process.exit(1);
@@ -124,6 +134,7 @@ function shutdown(signal: string): void {
   const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
   force.unref();
   clearInterval(purge);
+  sockets.close();
   server.close(async () => {
     await database.close();
     process.stdout.write('parley-server: stopped\n');

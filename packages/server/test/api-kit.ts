@@ -1,7 +1,9 @@
 /** Helpers for API tests: a throwaway database, registration and authenticated requests. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serve } from '@hono/node-server';
 import {
   AuthPurpose,
   certifyDevice,
@@ -17,8 +19,10 @@ import {
 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { expect } from 'vitest';
+import type { ApiDeps } from '../src/api-deps.ts';
 import { type AppDeps, createApp } from '../src/app.ts';
 import { createLogger } from '../src/logger.ts';
+import { MailboxEvents } from '../src/mailbox-events.ts';
 import { createMetrics } from '../src/metrics.ts';
 import {
   type Database,
@@ -29,10 +33,15 @@ import {
   SqlMailboxStore,
   SqlPreKeyStore,
 } from '../src/storage/index.ts';
+import { attachWebSocket } from '../src/websocket.ts';
 import { toB64url } from '../src/wire-json.ts';
 
 export interface TestServer {
   readonly database: Database;
+  /** The stores and settings the apps use. */
+  readonly deps: ApiDeps;
+  /** Serves an app and the WebSocket on a loopback port; returns its base URL and a closer. */
+  listen(): Promise<{ url: string; close(): Promise<void> }>;
   /** An app over the database with the given settings. */
   app(options?: { registrationKey?: string; prekeyOptions?: AppDeps['prekeyOptions'] }): Hono;
   close(): Promise<void>;
@@ -42,24 +51,43 @@ export interface TestServer {
 export async function testServer(): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-api-'));
   const database = await openDatabase({ sqlitePath: join(dir, 'db.sqlite') });
+  const events = new MailboxEvents();
+  const deps: ApiDeps = {
+    env,
+    accounts: new SqlAccountStore(database),
+    devices: new SqlDeviceStore(database),
+    prekeys: new SqlPreKeyStore(database),
+    mailboxes: new SqlMailboxStore(database),
+    events,
+    challenges: new SqlChallengeStore(database),
+    registrationKey: null,
+  };
+  const app = (options: { registrationKey?: string; prekeyOptions?: AppDeps['prekeyOptions'] } = {}) =>
+    createApp({
+      version: 'test',
+      metrics: createMetrics(),
+      log: createLogger({ level: 'silent' }),
+      checkDatabase: async () => true,
+      api: { ...deps, registrationKey: options.registrationKey ?? null },
+      ...(options.prekeyOptions ? { prekeyOptions: options.prekeyOptions } : {}),
+    });
   return {
     database,
-    app: (options = {}) =>
-      createApp({
-        version: 'test',
-        metrics: createMetrics(),
-        log: createLogger({ level: 'silent' }),
-        checkDatabase: async () => true,
-        api: {
-          env,
-          accounts: new SqlAccountStore(database),
-          devices: new SqlDeviceStore(database),
-          mailboxes: new SqlMailboxStore(database),
-          prekeys: new SqlPreKeyStore(database),
-          challenges: new SqlChallengeStore(database),
-          registrationKey: options.registrationKey ?? null,
-        },
-        ...(options.prekeyOptions ? { prekeyOptions: options.prekeyOptions } : {}),
+    deps,
+    app,
+    listen: () =>
+      new Promise((resolve) => {
+        const server = serve({ fetch: app().fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+          const sockets = attachWebSocket(server as Server, deps, createLogger({ level: 'silent' }));
+          resolve({
+            url: `http://127.0.0.1:${info.port}`,
+            close: () =>
+              new Promise<void>((done) => {
+                sockets.close();
+                server.close(() => done());
+              }),
+          });
+        });
       }),
     close: async () => {
       await database.close();

@@ -95,6 +95,7 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
         ttlMs: MESSAGE_TTL_MS,
         maxMessages: MAX_MAILBOX_MESSAGES,
       });
+      if (!duplicate) deps.events.notify(id);
       return c.json({ seq }, duplicate ? 200 : 201);
     } catch (e) {
       if (StorageError.is(e, 'not-found')) noSuchMailbox();

@@ -1,0 +1,181 @@
+/**
+ * WebSocket push for mailboxes: `GET /v1/ws` (docs/server.md "WebSocket"). JSON text frames.
+ *
+ *   → {"type":"challenge","id"}                                   ← {"type":"challenge","id","challenge"}
+ *   → {"type":"subscribe","id","mailbox","challenge","proof"}    ← {"type":"subscribed","id","mailbox"}
+ *                                                                 ← {"type":"message","mailbox","seq","envelope","receivedAt"}…
+ *   → {"type":"ack","id","mailbox","seqs"}                        ← {"type":"acked","id","deleted"}
+ *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
+ *
+ * Subscribing takes the same mailbox proof as HTTP reads (protocol §3.6). The server then sends
+ * every stored message of the mailbox in order and, after each new delivery, what is new: it
+ * reads from the database each time, so what is pushed is exactly what is stored, in order, and
+ * delivery is at least once until acknowledged. Hostile clients are bounded: frame size,
+ * subscriptions per connection, malformed frames, unanswered pings.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { checkMailboxAccess } from '@parley/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { z } from 'zod';
+import type { ApiDeps } from './api-deps.ts';
+import type { ErrorCode } from './http-error.ts';
+import type { Logger } from './logger.ts';
+import { b64url, toB64url } from './wire-json.ts';
+
+export const WS_PATH = '/v1/ws';
+const MAX_FRAME_BYTES = 128 * 1024;
+const MAX_SUBSCRIPTIONS = 1000;
+const MAX_BAD_FRAMES = 10;
+const PING_INTERVAL_MS = 30_000;
+/** Past this much unsent data the connection is not fed more until the client catches up. */
+const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+const PAGE = 500;
+
+const Frame = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('challenge'), id: z.number().int() }),
+  z.strictObject({
+    type: z.literal('subscribe'),
+    id: z.number().int(),
+    mailbox: b64url(16),
+    challenge: b64url(32),
+    proof: b64url(64),
+  }),
+  z.strictObject({
+    type: z.literal('ack'),
+    id: z.number().int(),
+    mailbox: b64url(16),
+    seqs: z.array(z.number().int().min(1)).min(1).max(1000),
+  }),
+]);
+
+interface Subscription {
+  readonly mailbox: Uint8Array;
+  lastSeq: number;
+  chain: Promise<void>;
+  unsubscribe(): void;
+}
+
+export interface WebSocketHandle {
+  /** Closes every connection (going away) and stops accepting new ones. */
+  close(): void;
+}
+
+export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): WebSocketHandle {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws));
+  });
+
+  function serve(ws: WebSocket): void {
+    const subs = new Map<string, Subscription>();
+    let badFrames = 0;
+    let alive = true;
+    const send = (frame: object) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+    };
+    const fail = (id: number | undefined, code: ErrorCode, message: string) => {
+      send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code, message } });
+    };
+
+    const pump = (sub: Subscription) => {
+      sub.chain = sub.chain.then(async () => {
+        while (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) {
+          const page = await deps.mailboxes.fetch(sub.mailbox, { afterSeq: sub.lastSeq, limit: PAGE });
+          for (const m of page) {
+            send({
+              type: 'message',
+              mailbox: toB64url(sub.mailbox),
+              seq: m.seq,
+              envelope: toB64url(m.envelope),
+              receivedAt: m.receivedAt,
+            });
+            sub.lastSeq = m.seq;
+          }
+          if (page.length < PAGE) return;
+        }
+      });
+      sub.chain = sub.chain.catch(() => {
+        log.error({ event: 'ws-push-failed' }, 'push failed');
+      });
+    };
+
+    async function handle(raw: string): Promise<void> {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        json = undefined;
+      }
+      const parsed = Frame.safeParse(json);
+      if (!parsed.success) {
+        badFrames++;
+        fail(undefined, 'bad-request', 'malformed frame');
+        if (badFrames >= MAX_BAD_FRAMES) ws.close(1008, 'too many malformed frames');
+        return;
+      }
+      const f = parsed.data;
+      if (f.type === 'challenge') {
+        const { challenge } = await deps.challenges.issue(5 * 60 * 1000);
+        send({ type: 'challenge', id: f.id, challenge: toB64url(challenge) });
+      } else if (f.type === 'subscribe') {
+        const key = Buffer.from(f.mailbox).toString('hex');
+        if (subs.has(key)) return send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
+        if (subs.size >= MAX_SUBSCRIPTIONS) return fail(f.id, 'rate-limited', 'too many subscriptions');
+        const mailbox = await deps.mailboxes.getMailbox(f.mailbox);
+        const ok =
+          mailbox !== null &&
+          checkMailboxAccess(deps.env, mailbox.recipientKey, f.mailbox, f.challenge, f.proof) &&
+          (await deps.challenges.consume(f.challenge));
+        if (!ok) return fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
+        const sub: Subscription = { mailbox: f.mailbox, lastSeq: 0, chain: Promise.resolve(), unsubscribe: () => {} };
+        sub.unsubscribe = deps.events.subscribe(f.mailbox, () => pump(sub));
+        subs.set(key, sub);
+        send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
+        pump(sub);
+      } else {
+        const sub = subs.get(Buffer.from(f.mailbox).toString('hex'));
+        if (sub === undefined) return fail(f.id, 'forbidden', 'subscribe to the mailbox first');
+        const deleted = await deps.mailboxes.ack(f.mailbox, f.seqs);
+        send({ type: 'acked', id: f.id, deleted });
+        pump(sub); // the client caught up: feed what was held back
+      }
+    }
+
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        badFrames++;
+        fail(undefined, 'bad-request', 'frames are JSON text');
+        return;
+      }
+      handle(data.toString()).catch(() => fail(undefined, 'internal', 'internal error'));
+    });
+    ws.on('pong', () => {
+      alive = true;
+    });
+    const ping = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, PING_INTERVAL_MS);
+    ping.unref();
+    ws.on('close', () => {
+      clearInterval(ping);
+      for (const sub of subs.values()) sub.unsubscribe();
+      subs.clear();
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  return {
+    close() {
+      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+      wss.close();
+    },
+  };
+}

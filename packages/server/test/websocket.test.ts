@@ -1,0 +1,186 @@
+/**
+ * WebSocket push on a real loopback server: a subscribed owner receives stored and new messages
+ * in order, acknowledges them over the socket, gets them again after a reconnect until it does,
+ * and hostile or broken clients get typed errors or are disconnected while others are served.
+ */
+import { defaultEnv as env, generateEd25519, proveMailboxAccess, signDelivery, utf8 } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { toB64url } from '../src/wire-json.ts';
+import { authorization, registered, type TestServer, testServer } from './api-kit.ts';
+
+let server: TestServer;
+let url: string;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  server = await testServer();
+  ({ url, close } = await server.listen());
+});
+afterAll(async () => {
+  await close();
+  await server.close();
+});
+
+interface Box {
+  readonly id: string;
+  readonly idBytes: Uint8Array;
+  readonly sender: ReturnType<typeof generateEd25519>;
+  readonly recipient: ReturnType<typeof generateEd25519>;
+}
+
+async function newMailbox(): Promise<Box> {
+  const app = { request: (p: string, init?: RequestInit) => fetch(url + p, init) } as unknown as Parameters<
+    typeof registered
+  >[0];
+  const owner = await registered(app);
+  const sender = generateEd25519(env);
+  const recipient = generateEd25519(env);
+  const res = await fetch(`${url}/v1/mailboxes`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: await authorization(app, owner) },
+    body: JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) }),
+  });
+  const { mailboxId } = (await res.json()) as { mailboxId: string };
+  return { id: mailboxId, idBytes: new Uint8Array(Buffer.from(mailboxId, 'base64url')), sender, recipient };
+}
+
+async function deliver(box: Box, text: string): Promise<void> {
+  const envelope = utf8(text);
+  const res = await fetch(`${url}/v1/mailboxes/${box.id}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      envelope: toB64url(envelope),
+      signature: toB64url(signDelivery(env, box.sender.privateKey, box.idBytes, envelope)),
+    }),
+  });
+  expect(res.status).toBe(201);
+}
+
+type Frame = Record<string, unknown> & { type: string };
+
+/** A client that queues incoming frames and can wait for the next one matching a predicate. */
+class Client {
+  readonly ws: WebSocket;
+  readonly #frames: Frame[] = [];
+  #waiters: (() => void)[] = [];
+  #id = 0;
+  closed: Promise<number>;
+
+  constructor() {
+    this.ws = new WebSocket(`${url.replace('http', 'ws')}/v1/ws`);
+    this.ws.on('message', (d) => {
+      this.#frames.push(JSON.parse(d.toString()) as Frame);
+      for (const w of this.#waiters.splice(0)) w();
+    });
+    this.closed = new Promise((resolve) => this.ws.on('close', (code) => resolve(code)));
+  }
+
+  opened(): Promise<void> {
+    return new Promise((resolve) => this.ws.once('open', () => resolve()));
+  }
+
+  async next(match: (f: Frame) => boolean, timeoutMs = 5000): Promise<Frame> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.#frames.findIndex(match);
+      if (i >= 0) return this.#frames.splice(i, 1)[0] as Frame;
+      if (Date.now() > deadline) throw new Error('no matching frame');
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        setTimeout(resolve, 50);
+      });
+    }
+  }
+
+  async request(frame: object): Promise<Frame> {
+    const id = ++this.#id;
+    this.ws.send(JSON.stringify({ ...frame, id }));
+    return this.next((f) => f.id === id);
+  }
+
+  async subscribe(box: Box, key = box.recipient.privateKey): Promise<Frame> {
+    const { challenge } = (await this.request({ type: 'challenge' })) as unknown as { challenge: string };
+    const c = new Uint8Array(Buffer.from(challenge, 'base64url'));
+    return this.request({
+      type: 'subscribe',
+      mailbox: box.id,
+      challenge,
+      proof: toB64url(proveMailboxAccess(env, key, box.idBytes, c)),
+    });
+  }
+
+  async messages(n: number): Promise<Frame[]> {
+    const out: Frame[] = [];
+    while (out.length < n) out.push(await this.next((f) => f.type === 'message'));
+    return out;
+  }
+}
+
+const texts = (frames: Frame[]) => frames.map((f) => Buffer.from(String(f.envelope), 'base64url').toString());
+
+describe('WebSocket push', () => {
+  it('delivers stored then new messages in order, and an ack deletes them', async () => {
+    const box = await newMailbox();
+    await deliver(box, 'one');
+    await deliver(box, 'two');
+    const client = new Client();
+    await client.opened();
+    expect((await client.subscribe(box)).type).toBe('subscribed');
+    expect(texts(await client.messages(2))).toEqual(['one', 'two']);
+    await deliver(box, 'three');
+    const [third] = await client.messages(1);
+    expect(texts([third as Frame])).toEqual(['three']);
+
+    // Not acknowledged yet: a new connection gets all three again (at-least-once).
+    const again = new Client();
+    await again.opened();
+    await again.subscribe(box);
+    const redelivered = await again.messages(3);
+    expect(texts(redelivered)).toEqual(['one', 'two', 'three']);
+    const acked = await again.request({ type: 'ack', mailbox: box.id, seqs: redelivered.map((f) => f.seq) });
+    expect(acked).toMatchObject({ type: 'acked', deleted: 3 });
+
+    const third1 = new Client();
+    await third1.opened();
+    await third1.subscribe(box);
+    await deliver(box, 'four');
+    expect(texts(await third1.messages(1))).toEqual(['four']);
+    for (const c of [client, again, third1]) c.ws.close();
+  });
+
+  it('refuses a wrong proof and acks for mailboxes not subscribed', async () => {
+    const box = await newMailbox();
+    const other = await newMailbox();
+    const client = new Client();
+    await client.opened();
+    const refused = await client.subscribe(box, other.recipient.privateKey);
+    expect(refused).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    const ack = await client.request({ type: 'ack', mailbox: box.id, seqs: [1] });
+    expect(ack).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+    client.ws.close();
+  });
+
+  it('answers malformed frames with errors, disconnects a client that keeps sending them, and serves others', async () => {
+    const bad = new Client();
+    await bad.opened();
+    bad.ws.send('not json');
+    expect(await bad.next((f) => f.type === 'error')).toMatchObject({ error: { code: 'bad-request' } });
+    for (let i = 0; i < 10; i++) bad.ws.send(JSON.stringify({ type: 'subscribe', id: i }));
+    expect(await bad.closed).toBe(1008);
+
+    const big = new Client();
+    await big.opened();
+    big.ws.send('x'.repeat(200 * 1024));
+    expect(await big.closed).toBe(1009);
+
+    const box = await newMailbox();
+    await deliver(box, 'still serving');
+    const good = new Client();
+    await good.opened();
+    await good.subscribe(box);
+    expect(texts(await good.messages(1))).toEqual(['still serving']);
+    good.ws.close();
+  });
+});

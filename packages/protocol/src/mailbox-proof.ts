@@ -7,6 +7,11 @@
  *
  *   delivery = Ed25519-Sign(senderKey,    "Parley deliver v1" ‖ mailboxId (16) ‖ envelope)
  *   access   = Ed25519-Sign(recipientKey, "Parley mailbox v1" ‖ challenge (32) ‖ mailboxId (16))
+ *
+ * A contact address (§3.7) is owned the same way, under its own label so that a proof for one
+ * kind of object can never serve for the other:
+ *
+ *   ownership = Ed25519-Sign(ownerKey, "Parley address v1" ‖ challenge (32) ‖ addressId (16))
  */
 import { utf8 } from './bytes.ts';
 import { Writer } from './codec.ts';
@@ -17,6 +22,7 @@ import { ProtocolError } from './errors.ts';
 export const MAILBOX_ID_BYTES = 16;
 const DELIVER_LABEL = utf8('Parley deliver v1');
 const ACCESS_LABEL = utf8('Parley mailbox v1');
+const ADDRESS_LABEL = utf8('Parley address v1');
 
 function deliveryMessage(mailboxId: Uint8Array, envelope: Uint8Array): Uint8Array {
   if (mailboxId.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox id');
@@ -27,10 +33,10 @@ function deliveryMessage(mailboxId: Uint8Array, envelope: Uint8Array): Uint8Arra
     .finish();
 }
 
-function accessMessage(mailboxId: Uint8Array, challenge: Uint8Array): Uint8Array {
-  if (mailboxId.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox id');
+function accessMessage(label: Uint8Array, id: Uint8Array, challenge: Uint8Array): Uint8Array {
+  if (id.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox or address id');
   if (challenge.length !== CHALLENGE_BYTES) throw new ProtocolError('decode', 'malformed challenge');
-  return new Writer(80).bytes(ACCESS_LABEL).bytes(challenge).bytes(mailboxId).finish();
+  return new Writer(80).bytes(label).bytes(challenge).bytes(id).finish();
 }
 
 /** A sender signs an envelope for one mailbox with that mailbox's sender private key. */
@@ -60,7 +66,7 @@ export function proveMailboxAccess(
   mailboxId: Uint8Array,
   challenge: Uint8Array,
 ): Uint8Array {
-  return env.crypto.ed25519Sign(recipientPrivateKey, accessMessage(mailboxId, challenge));
+  return env.crypto.ed25519Sign(recipientPrivateKey, accessMessage(ACCESS_LABEL, mailboxId, challenge));
 }
 
 export function checkMailboxAccess(
@@ -70,5 +76,25 @@ export function checkMailboxAccess(
   challenge: Uint8Array,
   proof: Uint8Array,
 ): boolean {
-  return env.crypto.ed25519Verify(recipientKey, accessMessage(mailboxId, challenge), proof);
+  return env.crypto.ed25519Verify(recipientKey, accessMessage(ACCESS_LABEL, mailboxId, challenge), proof);
+}
+
+/** The owner of a contact address answers a server challenge with the address's owner key. */
+export function proveAddressOwnership(
+  env: ProtocolEnv,
+  ownerPrivateKey: Uint8Array,
+  addressId: Uint8Array,
+  challenge: Uint8Array,
+): Uint8Array {
+  return env.crypto.ed25519Sign(ownerPrivateKey, accessMessage(ADDRESS_LABEL, addressId, challenge));
+}
+
+export function checkAddressOwnership(
+  env: ProtocolEnv,
+  ownerKey: Uint8Array,
+  addressId: Uint8Array,
+  challenge: Uint8Array,
+  proof: Uint8Array,
+): boolean {
+  return env.crypto.ed25519Verify(ownerKey, accessMessage(ADDRESS_LABEL, addressId, challenge), proof);
 }

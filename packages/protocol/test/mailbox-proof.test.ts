@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   CHALLENGE_BYTES,
+  checkAddressOwnership,
   checkDelivery,
   checkMailboxAccess,
   generateEd25519,
   MAILBOX_ID_BYTES,
+  proveAddressOwnership,
   proveMailboxAccess,
   signDelivery,
   utf8,
@@ -37,5 +39,15 @@ describe.each(backends.map((b) => [b.name, b] as const))('mailbox signatures (%s
     expect(codeOf(() => checkMailboxAccess(env, recipient.publicKey, mailbox.subarray(1), challenge, proof))).toBe(
       'decode',
     );
+  });
+
+  it('an address ownership proof and a mailbox access proof never stand in for each other', () => {
+    const challenge = env.random(CHALLENGE_BYTES);
+    const id = env.random(MAILBOX_ID_BYTES);
+    const owner = proveAddressOwnership(env, recipient.privateKey, id, challenge);
+    expect(checkAddressOwnership(env, recipient.publicKey, id, challenge, owner)).toBe(true);
+    expect(checkMailboxAccess(env, recipient.publicKey, id, challenge, owner)).toBe(false);
+    const access = proveMailboxAccess(env, recipient.privateKey, id, challenge);
+    expect(checkAddressOwnership(env, recipient.publicKey, id, challenge, access)).toBe(false);
   });
 });

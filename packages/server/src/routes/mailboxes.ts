@@ -11,14 +11,15 @@
  *   POST   /v1/mailboxes/{id}/ack        (mailbox proof) {"seqs":[…]} → {"deleted"}
  *   DELETE /v1/mailboxes/{id}            (mailbox proof) → 204
  */
-import { checkDelivery, checkMailboxAccess, MAILBOX_ID_BYTES } from '@parley/protocol';
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import { checkDelivery, checkMailboxAccess } from '@parley/protocol';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
+import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
 import { StorageError } from '../storage/index.ts';
-import { b64url, decodeB64url, readBody, toB64url } from '../wire-json.ts';
+import { b64url, readBody, toB64url } from '../wire-json.ts';
 
 /** The largest envelope a mailbox accepts. */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;
@@ -38,16 +39,10 @@ const FetchQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 
-type MailboxEnv = AuthEnv & { Variables: { mailboxId: Uint8Array } };
-
-const ACCESS = /^Parley-Mailbox\s+challenge=([A-Za-z0-9_-]{43}),\s*proof=([A-Za-z0-9_-]{86})$/;
+type MailboxEnv = AuthEnv & OwnedEnv;
 
 function noSuchMailbox(): never {
   throw new HttpError('not-found', 'no such mailbox');
-}
-
-function mailboxIdOf(c: Context): Uint8Array {
-  return decodeB64url(c.req.param('id') ?? '', MAILBOX_ID_BYTES) ?? noSuchMailbox();
 }
 
 export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
@@ -55,26 +50,13 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   const { mailboxes } = deps;
 
   /** The owner's proof: the recipient key's signature over a live challenge and this mailbox. */
-  const owner: MiddlewareHandler<MailboxEnv> = async (c, next) => {
-    const id = mailboxIdOf(c);
-    const m = ACCESS.exec(c.req.header('authorization') ?? '');
-    const challenge = m?.[1] === undefined ? null : decodeB64url(m[1], 32);
-    const proof = m?.[2] === undefined ? null : decodeB64url(m[2], 64);
-    const mailbox = await mailboxes.getMailbox(id);
-    if (
-      challenge === null ||
-      proof === null ||
-      mailbox === null ||
-      !checkMailboxAccess(deps.env, mailbox.recipientKey, id, challenge, proof) ||
-      !(await deps.challenges.consume(challenge))
-    ) {
-      // One answer for every failure, so an unknown mailbox looks like a bad proof.
-      throw new HttpError('unauthorized', 'a valid mailbox proof is required');
-    }
-    c.set('mailboxId', id);
-    await next();
-  };
-
+  const owner = requireOwner<MailboxEnv>({
+    scheme: 'Parley-Mailbox',
+    env: deps.env,
+    challenges: deps.challenges,
+    keyOf: async (id) => (await mailboxes.getMailbox(id))?.recipientKey ?? null,
+    check: checkMailboxAccess,
+  });
   api.post('/mailboxes', requireDevice(deps), async (c) => {
     const keys = await readBody(c, CreateBody);
     // The caller is authenticated only to keep anonymous abuse out; nothing links the mailbox to it.
@@ -83,7 +65,7 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   });
 
   api.post('/mailboxes/:id/messages', async (c) => {
-    const id = mailboxIdOf(c);
+    const id = objectIdOf(c);
     const { envelope, signature } = await readBody(c, SendBody);
     if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
     const mailbox = (await mailboxes.getMailbox(id)) ?? noSuchMailbox();
@@ -107,7 +89,7 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   api.get('/mailboxes/:id/messages', owner, async (c) => {
     const q = FetchQuery.safeParse(c.req.query());
     if (!q.success) throw new HttpError('bad-request', 'after and limit must be integers (limit 1 to 1000)');
-    const messages = await mailboxes.fetch(c.var.mailboxId, {
+    const messages = await mailboxes.fetch(c.var.objectId, {
       limit: q.data.limit,
       ...(q.data.after === undefined ? {} : { afterSeq: q.data.after }),
     });
@@ -118,11 +100,11 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
 
   api.post('/mailboxes/:id/ack', owner, async (c) => {
     const { seqs } = await readBody(c, AckBody);
-    return c.json({ deleted: await mailboxes.ack(c.var.mailboxId, seqs) });
+    return c.json({ deleted: await mailboxes.ack(c.var.objectId, seqs) });
   });
 
   api.delete('/mailboxes/:id', owner, async (c) => {
-    await mailboxes.deleteMailbox(c.var.mailboxId);
+    await mailboxes.deleteMailbox(c.var.objectId);
     return c.body(null, 204);
   });
 

@@ -1,0 +1,65 @@
+/**
+ * Proofs of ownership for objects that name no owner — mailboxes and contact addresses
+ * (protocol §3.6–3.7). The request carries the object's key's signature over a fresh, single-use
+ * challenge and the object id:
+ *
+ *   Authorization: <Scheme> challenge=<32 bytes>, proof=<64 bytes>
+ *
+ * Every failure, an unknown object included, is the same 401, so a prober cannot tell which ids
+ * exist.
+ */
+import type { ProtocolEnv } from '@parley/protocol';
+import type { Context, MiddlewareHandler } from 'hono';
+import { HttpError } from './http-error.ts';
+import type { ChallengeStore } from './storage/index.ts';
+import { decodeB64url } from './wire-json.ts';
+
+/** Object ids are 16 random bytes, in the path as base64url. */
+export const OBJECT_ID_BYTES = 16;
+
+export type OwnedEnv = { Variables: { objectId: Uint8Array } };
+
+export interface OwnerProofOptions {
+  /** The Authorization scheme, e.g. `Parley-Mailbox`. */
+  readonly scheme: string;
+  readonly env: ProtocolEnv;
+  readonly challenges: ChallengeStore;
+  /** The object's public key, or null when there is no such object. */
+  readonly keyOf: (id: Uint8Array) => Promise<Uint8Array | null>;
+  readonly check: (
+    env: ProtocolEnv,
+    key: Uint8Array,
+    id: Uint8Array,
+    challenge: Uint8Array,
+    proof: Uint8Array,
+  ) => boolean;
+}
+
+/** The object id in the path (`:id`), or `not-found` when it cannot be one. */
+export function objectIdOf(c: Context): Uint8Array {
+  const id = decodeB64url(c.req.param('id') ?? '', OBJECT_ID_BYTES);
+  if (id === null) throw new HttpError('not-found', 'no such object');
+  return id;
+}
+
+export function requireOwner<E extends OwnedEnv>(o: OwnerProofOptions): MiddlewareHandler<E> {
+  const header = new RegExp(`^${o.scheme}\\s+challenge=([A-Za-z0-9_-]{43}),\\s*proof=([A-Za-z0-9_-]{86})$`);
+  return async (c, next) => {
+    const id = objectIdOf(c);
+    const m = header.exec(c.req.header('authorization') ?? '');
+    const challenge = m?.[1] === undefined ? null : decodeB64url(m[1], 32);
+    const proof = m?.[2] === undefined ? null : decodeB64url(m[2], 64);
+    const key = challenge === null || proof === null ? null : await o.keyOf(id);
+    if (
+      key === null ||
+      challenge === null ||
+      proof === null ||
+      !o.check(o.env, key, id, challenge, proof) ||
+      !(await o.challenges.consume(challenge))
+    ) {
+      throw new HttpError('unauthorized', 'a valid ownership proof is required');
+    }
+    c.set('objectId', id);
+    await next();
+  };
+}

@@ -1,7 +1,14 @@
 /** What the v1 API needs: the protocol environment, the stores and the server's settings. */
 import type { ProtocolEnv } from '@parley/protocol';
 import type { MailboxEvents } from './mailbox-events.ts';
-import type { AccountStore, ChallengeStore, DeviceStore, MailboxStore, PreKeyStore } from './storage/index.ts';
+import type {
+  AccountStore,
+  ChallengeStore,
+  ContactAddressStore,
+  DeviceStore,
+  MailboxStore,
+  PreKeyStore,
+} from './storage/index.ts';
 
 export interface ApiDeps {
   readonly env: ProtocolEnv;
@@ -10,6 +17,7 @@ export interface ApiDeps {
   readonly prekeys: PreKeyStore;
   readonly challenges: ChallengeStore;
   readonly mailboxes: MailboxStore;
+  readonly addresses: ContactAddressStore;
   /** Tells WebSocket subscribers that a mailbox received a message. */
   readonly events: MailboxEvents;
   /** When set, registration requires this key (a private server). */

@@ -9,6 +9,7 @@ import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
+import { type AddressRouteOptions, addressRoutes } from './routes/addresses.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { type PreKeyRouteOptions, prekeyRoutes } from './routes/prekeys.ts';
 
@@ -25,6 +26,8 @@ export interface AppDeps {
   readonly api?: ApiDeps;
   /** Rate limits and requester identification for the prekey directory (defaults suit production). */
   readonly prekeyOptions?: PreKeyRouteOptions;
+  /** Rate limits for contact requests (defaults suit production). */
+  readonly addressOptions?: AddressRouteOptions;
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -63,6 +66,7 @@ export function createApp(deps: AppDeps): Hono {
     app.route('/v1', accountRoutes(deps.api));
     app.route('/v1', prekeyRoutes(deps.api, deps.prekeyOptions));
     app.route('/v1', mailboxRoutes(deps.api));
+    app.route('/v1', addressRoutes(deps.api, deps.addressOptions));
   }
 
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), 404));

@@ -21,6 +21,7 @@ import {
   openDatabase,
   SqlAccountStore,
   SqlChallengeStore,
+  SqlContactAddressStore,
   SqlDeviceStore,
   SqlMailboxStore,
   SqlPreKeyStore,
@@ -68,11 +69,13 @@ try {
 
 const challenges = new SqlChallengeStore(database);
 const mailboxes = new SqlMailboxStore(database);
+const addresses = new SqlContactAddressStore(database);
 const events = new MailboxEvents();
-/** Expired challenges and messages are deleted every minute, so neither can pile up. */
+/** Expired challenges, messages and contact requests are deleted every minute. */
 const purge = setInterval(() => {
   challenges.purgeExpired().catch(() => undefined);
   mailboxes.purgeExpired().catch(() => undefined);
+  addresses.purgeExpired().catch(() => undefined);
 }, 60_000);
 purge.unref();
 
@@ -83,6 +86,7 @@ const api: ApiDeps = {
   devices: new SqlDeviceStore(database),
   prekeys: new SqlPreKeyStore(database),
   mailboxes,
+  addresses,
   events,
   challenges,
   registrationKey: config.registrationKey,

@@ -29,6 +29,7 @@ import {
   openDatabase,
   SqlAccountStore,
   SqlChallengeStore,
+  SqlContactAddressStore,
   SqlDeviceStore,
   SqlMailboxStore,
   SqlPreKeyStore,
@@ -43,7 +44,11 @@ export interface TestServer {
   /** Serves an app and the WebSocket on a loopback port; returns its base URL and a closer. */
   listen(): Promise<{ url: string; close(): Promise<void> }>;
   /** An app over the database with the given settings. */
-  app(options?: { registrationKey?: string; prekeyOptions?: AppDeps['prekeyOptions'] }): Hono;
+  app(options?: {
+    registrationKey?: string;
+    prekeyOptions?: AppDeps['prekeyOptions'];
+    addressOptions?: AppDeps['addressOptions'];
+  }): Hono;
   close(): Promise<void>;
 }
 
@@ -58,11 +63,18 @@ export async function testServer(): Promise<TestServer> {
     devices: new SqlDeviceStore(database),
     prekeys: new SqlPreKeyStore(database),
     mailboxes: new SqlMailboxStore(database),
+    addresses: new SqlContactAddressStore(database),
     events,
     challenges: new SqlChallengeStore(database),
     registrationKey: null,
   };
-  const app = (options: { registrationKey?: string; prekeyOptions?: AppDeps['prekeyOptions'] } = {}) =>
+  const app = (
+    options: {
+      registrationKey?: string;
+      prekeyOptions?: AppDeps['prekeyOptions'];
+      addressOptions?: AppDeps['addressOptions'];
+    } = {},
+  ) =>
     createApp({
       version: 'test',
       metrics: createMetrics(),
@@ -70,6 +82,7 @@ export async function testServer(): Promise<TestServer> {
       checkDatabase: async () => true,
       api: { ...deps, registrationKey: options.registrationKey ?? null },
       ...(options.prekeyOptions ? { prekeyOptions: options.prekeyOptions } : {}),
+      ...(options.addressOptions ? { addressOptions: options.addressOptions } : {}),
     });
   return {
     database,

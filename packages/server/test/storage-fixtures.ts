@@ -60,3 +60,8 @@ export function kemPreKeys(firstId: number, count: number): KemPreKeyPublic[] {
 export function mailboxKeys(): { recipientKey: Uint8Array; senderKey: Uint8Array } {
   return { recipientKey: bytes(32), senderKey: bytes(32) };
 }
+
+/** A contact address owner's Ed25519 public key. */
+export function ownerKey(): Uint8Array {
+  return bytes(32);
+}

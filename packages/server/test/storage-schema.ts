@@ -12,6 +12,17 @@ type ColumnSpec = 'bytes' | 'integer' | 'boolean';
 export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
   accounts: { account_id: 'bytes', created_at: 'integer', identity: 'bytes' },
   auth_challenges: { challenge: 'bytes', expires_at: 'integer' },
+  // A contact address is its id and its owner's public key: nothing that links it to an account.
+  contact_addresses: { address_id: 'bytes', created_at: 'integer', owner_key: 'bytes' },
+  contact_requests: {
+    address_id: 'bytes',
+    body: 'bytes',
+    digest: 'bytes',
+    expires_at: 'integer',
+    received_at: 'integer',
+    seq: 'integer',
+  },
+  contact_tokens: { address_id: 'bytes', created_at: 'integer', token_hash: 'bytes' },
   devices: {
     account_id: 'bytes',
     certificate: 'bytes',

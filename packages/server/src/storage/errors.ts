@@ -24,10 +24,12 @@ export type StorageErrorCode =
   | 'device-limit'
   /** A prekey id that the device already has (or that appears twice in one upload). */
   | 'duplicate-prekey'
-  /** The account, device or mailbox an operation refers to does not exist. */
+  /** The account, device, mailbox or contact address an operation refers to does not exist. */
   | 'not-found'
   /** The mailbox already holds the most unexpired messages it may; nothing was stored. */
   | 'mailbox-full'
+  /** The contact address already holds the most unexpired requests it may; nothing was stored. */
+  | 'address-full'
   /** The caller used the API wrongly (unknown database URL, a one-time key passed as last resort, …). */
   | 'usage'
   /** The database failed or could not be reached; the original error is the `cause`. */

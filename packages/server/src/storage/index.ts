@@ -4,6 +4,19 @@
  */
 export { type AccountRecord, type AccountStore, type AccountStoreOptions, SqlAccountStore } from './account-store.ts';
 export { type ChallengeStore, type ChallengeStoreOptions, SqlChallengeStore } from './challenge-store.ts';
+export {
+  type AddRequestOptions,
+  type AddRequestResult,
+  CONTACT_ADDRESS_ID_BYTES,
+  CONTACT_TOKEN_HASH_BYTES,
+  type ContactAddressRecord,
+  type ContactAddressStore,
+  type ContactAddressStoreOptions,
+  type ContactRequest,
+  type ListRequestsOptions,
+  MAX_LIST_REQUESTS_LIMIT,
+  SqlContactAddressStore,
+} from './contact-address-store.ts';
 export { type Database, type DatabaseTarget, type OpenOptions, openDatabase } from './database.ts';
 export {
   DEFAULT_MAX_DEVICES,

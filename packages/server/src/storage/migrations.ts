@@ -156,6 +156,65 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .on('mailbox_messages')
           .column('expires_at')
           .execute();
+
+        // Contact addresses (after Liphium's stored actions) belong to no account either, for the
+        // same reason as mailboxes: an address is its random id and its owner's public key, and
+        // nothing more. Never add a column or foreign key that links it to an account or device.
+        await db.schema
+          .createTable('contact_addresses')
+          .addColumn('address_id', bytes, (c) => c.notNull().primaryKey())
+          .addColumn('owner_key', bytes, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        // Contact requests left at an address, in the same shape as mailbox messages: a global,
+        // only-increasing seq, and a digest (SHA-256 of the body) that makes a resent body a no-op.
+        await db.schema
+          .createTable('contact_requests')
+          .addColumn('seq', serial.type, serial.build)
+          .addColumn('address_id', bytes, (c) => c.notNull())
+          .addColumn('digest', bytes, (c) => c.notNull())
+          .addColumn('body', bytes, (c) => c.notNull())
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addUniqueConstraint('contact_requests_digest_unique', ['address_id', 'digest'])
+          .addForeignKeyConstraint(
+            'contact_requests_address_fk',
+            ['address_id'],
+            'contact_addresses',
+            ['address_id'],
+            (fk) => fk.onDelete('cascade'),
+          )
+          .execute();
+
+        // Listing is a range scan of one address in seq order; purging a range scan on expiry.
+        await db.schema
+          .createIndex('contact_requests_address_seq')
+          .on('contact_requests')
+          .columns(['address_id', 'seq'])
+          .execute();
+        await db.schema
+          .createIndex('contact_requests_expires_at')
+          .on('contact_requests')
+          .column('expires_at')
+          .execute();
+
+        // Tokens the owner has handed to contacts, stored only as SHA-256 hashes, so that the
+        // database alone cannot be used to present one.
+        await db.schema
+          .createTable('contact_tokens')
+          .addColumn('address_id', bytes, (c) => c.notNull())
+          .addColumn('token_hash', bytes, (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('contact_tokens_pk', ['address_id', 'token_hash'])
+          .addForeignKeyConstraint(
+            'contact_tokens_address_fk',
+            ['address_id'],
+            'contact_addresses',
+            ['address_id'],
+            (fk) => fk.onDelete('cascade'),
+          )
+          .execute();
       },
     },
   };

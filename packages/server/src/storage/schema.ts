@@ -111,6 +111,41 @@ export interface MailboxMessagesTable {
   expires_at: Millis;
 }
 
+/**
+ * A contact address: a long-lived, revocable address where anyone can leave a contact request for
+ * its owner. Deliberately unlinked, like a mailbox: no account, no device, only its id and the key
+ * that authorises managing it.
+ */
+export interface ContactAddressesTable {
+  /** 16 random bytes. */
+  address_id: Uint8Array;
+  /** The owner's Ed25519 public key (32 bytes): reading requests and managing tokens are signed with it. */
+  owner_key: Uint8Array;
+  created_at: Millis;
+}
+
+/** Encrypted contact requests waiting at an address until the owner deletes them or they expire. */
+export interface ContactRequestsTable {
+  /** Assigned by the database on insert; increases with every insert, never reused. */
+  seq: Generated<number>;
+  address_id: Uint8Array;
+  /** SHA-256 of the body; unique per address. */
+  digest: Uint8Array;
+  /** Opaque to the server. */
+  body: Uint8Array;
+  received_at: Millis;
+  /** The request is delivered while the clock reads less than this. */
+  expires_at: Millis;
+}
+
+/** Tokens an address's owner has handed to contacts, by their SHA-256 hash. */
+export interface ContactTokensTable {
+  address_id: Uint8Array;
+  /** SHA-256 of the token (32 bytes); the token itself is never stored. */
+  token_hash: Uint8Array;
+  created_at: Millis;
+}
+
 export interface Schema {
   accounts: AccountsTable;
   devices: DevicesTable;
@@ -120,4 +155,7 @@ export interface Schema {
   auth_challenges: AuthChallengesTable;
   mailboxes: MailboxesTable;
   mailbox_messages: MailboxMessagesTable;
+  contact_addresses: ContactAddressesTable;
+  contact_requests: ContactRequestsTable;
+  contact_tokens: ContactTokensTable;
 }

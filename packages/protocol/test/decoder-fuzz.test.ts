@@ -403,6 +403,8 @@ describe(`decoder fuzzing (${crypto.name} backend)`, () => {
       fc.assert(
         fc.property(edits, (e) => {
           const bad = mutate(ratchetMessage, e);
+          // Two edits can cancel out (the same byte XORed twice): that is the original message.
+          fc.pre(changedPositions(ratchetMessage, bad).length > 0);
           expect(codeOf(() => decryptMessage(envB, bob, bad))).not.toBe('returned');
         }),
         { numRuns: RUNS },

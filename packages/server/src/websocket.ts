@@ -5,6 +5,7 @@
  *   → {"type":"subscribe","id","mailbox","challenge","proof"}    ← {"type":"subscribed","id","mailbox"}
  *                                                                 ← {"type":"message","mailbox","seq","envelope","receivedAt"}…
  *   → {"type":"ack","id","mailbox","seqs"}                        ← {"type":"acked","id","deleted"}
+ *   → {"type":"send","id","mailbox","envelope","signature"}       ← {"type":"sent","id","seq"} once stored
  *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
  *
  * Subscribing takes the same mailbox proof as HTTP reads (protocol §3.6). The server then sends
@@ -19,7 +20,8 @@ import { checkMailboxAccess } from '@parley/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ApiDeps } from './api-deps.ts';
-import type { ErrorCode } from './http-error.ts';
+import { deliver } from './delivery.ts';
+import { type ErrorCode, HttpError } from './http-error.ts';
 import type { Logger } from './logger.ts';
 import { b64url, toB64url } from './wire-json.ts';
 
@@ -40,6 +42,13 @@ const Frame = z.discriminatedUnion('type', [
     mailbox: b64url(16),
     challenge: b64url(32),
     proof: b64url(64),
+  }),
+  z.strictObject({
+    type: z.literal('send'),
+    id: z.number().int(),
+    mailbox: b64url(16),
+    envelope: b64url().refine((b) => b.length >= 1, 'envelope must not be empty'),
+    signature: b64url(64),
   }),
   z.strictObject({
     type: z.literal('ack'),
@@ -138,6 +147,15 @@ export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): Web
         subs.set(key, sub);
         send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
         pump(sub);
+      } else if (f.type === 'send') {
+        // Any connection may send (sealed sender): the sender-key signature is the authorisation.
+        try {
+          const { seq } = await deliver(deps, f.mailbox, f.envelope, f.signature);
+          send({ type: 'sent', id: f.id, seq });
+        } catch (e) {
+          if (!HttpError.is(e)) throw e;
+          fail(f.id, e.code, e.message);
+        }
       } else {
         const sub = subs.get(Buffer.from(f.mailbox).toString('hex'));
         if (sub === undefined) return fail(f.id, 'forbidden', 'subscribe to the mailbox first');

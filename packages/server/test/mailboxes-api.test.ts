@@ -14,7 +14,7 @@ import {
 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ENVELOPE_BYTES } from '../src/routes/mailboxes.ts';
+import { MAX_ENVELOPE_BYTES } from '../src/delivery.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { authorization, challenge, errorCode, registered, type TestServer, testServer } from './api-kit.ts';
 

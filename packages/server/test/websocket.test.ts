@@ -183,4 +183,39 @@ describe('WebSocket push', () => {
     expect(texts(await good.messages(1))).toEqual(['still serving']);
     good.ws.close();
   });
+
+  it('sends over the socket: acknowledged once stored, pushed to the owner, refused when forged', async () => {
+    const box = await newMailbox();
+    const owner = new Client();
+    const writer = new Client();
+    await Promise.all([owner.opened(), writer.opened()]);
+    await owner.subscribe(box);
+    const envelope = utf8('over the socket');
+    const sent = await writer.request({
+      type: 'send',
+      mailbox: box.id,
+      envelope: toB64url(envelope),
+      signature: toB64url(signDelivery(env, box.sender.privateKey, box.idBytes, envelope)),
+    });
+    expect(sent).toMatchObject({ type: 'sent' });
+    const [pushed] = await owner.messages(1);
+    expect(texts([pushed as Frame])).toEqual(['over the socket']);
+    expect(pushed?.seq).toBe(sent.seq);
+    const forged = await writer.request({
+      type: 'send',
+      mailbox: box.id,
+      envelope: toB64url(envelope),
+      signature: toB64url(signDelivery(env, box.recipient.privateKey, box.idBytes, envelope)),
+    });
+    expect(forged).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+    const unknown = await writer.request({
+      type: 'send',
+      mailbox: toB64url(new Uint8Array(16)),
+      envelope: toB64url(envelope),
+      signature: toB64url(new Uint8Array(64)),
+    });
+    expect(unknown).toMatchObject({ type: 'error', error: { code: 'not-found' } });
+    owner.ws.close();
+    writer.ws.close();
+  });
 });

@@ -7,26 +7,20 @@
  *
  *   POST   /v1/mailboxes                 (device proof) {"recipientKey","senderKey"} → 201 {"mailboxId"}
  *   POST   /v1/mailboxes/{id}/messages   {"envelope","signature"} → 201 {"seq"} (200 if already stored)
+ *   (also over the WebSocket: a "send" frame, websocket.ts)
  *   GET    /v1/mailboxes/{id}/messages?after=&limit=   (mailbox proof) → {"messages":[…]}
  *   POST   /v1/mailboxes/{id}/ack        (mailbox proof) {"seqs":[…]} → {"deleted"}
  *   DELETE /v1/mailboxes/{id}            (mailbox proof) → 204
  */
-import { checkDelivery, checkMailboxAccess } from '@parley/protocol';
+import { checkMailboxAccess } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
+import { deliver } from '../delivery.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
 import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
-import { StorageError } from '../storage/index.ts';
 import { b64url, readBody, toB64url } from '../wire-json.ts';
-
-/** The largest envelope a mailbox accepts. */
-export const MAX_ENVELOPE_BYTES = 64 * 1024;
-/** Unacknowledged messages are deleted after this long (21 days). */
-export const MESSAGE_TTL_MS = 21 * 24 * 60 * 60 * 1000;
-/** The most unacknowledged messages one mailbox holds. */
-export const MAX_MAILBOX_MESSAGES = 10_000;
 
 const CreateBody = z.strictObject({ recipientKey: b64url(32), senderKey: b64url(32) });
 const SendBody = z.strictObject({
@@ -40,10 +34,6 @@ const FetchQuery = z.object({
 });
 
 type MailboxEnv = AuthEnv & OwnedEnv;
-
-function noSuchMailbox(): never {
-  throw new HttpError('not-found', 'no such mailbox');
-}
 
 export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   const api = new Hono<MailboxEnv>();
@@ -67,23 +57,8 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   api.post('/mailboxes/:id/messages', async (c) => {
     const id = objectIdOf(c);
     const { envelope, signature } = await readBody(c, SendBody);
-    if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
-    const mailbox = (await mailboxes.getMailbox(id)) ?? noSuchMailbox();
-    if (!checkDelivery(deps.env, mailbox.senderKey, id, envelope, signature)) {
-      throw new HttpError('forbidden', 'the signature does not match this mailbox');
-    }
-    try {
-      const { seq, duplicate } = await mailboxes.enqueue(id, envelope, {
-        ttlMs: MESSAGE_TTL_MS,
-        maxMessages: MAX_MAILBOX_MESSAGES,
-      });
-      if (!duplicate) deps.events.notify(id);
-      return c.json({ seq }, duplicate ? 200 : 201);
-    } catch (e) {
-      if (StorageError.is(e, 'not-found')) noSuchMailbox();
-      if (StorageError.is(e, 'mailbox-full')) throw new HttpError('rate-limited', 'the mailbox is full; retry later');
-      throw e;
-    }
+    const { seq, duplicate } = await deliver(deps, id, envelope, signature);
+    return c.json({ seq }, duplicate ? 200 : 201);
   });
 
   api.get('/mailboxes/:id/messages', owner, async (c) => {

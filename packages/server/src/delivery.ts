@@ -1,0 +1,46 @@
+/**
+ * One signed delivery into a mailbox, the same for HTTP and WebSocket sends: check the size and
+ * the sender-key signature (protocol §3.6), store the envelope durably and idempotently, wake the
+ * subscribers. It resolves only once the message is committed, so an acknowledgement to the
+ * sender always means "on disk".
+ */
+import { checkDelivery } from '@parley/protocol';
+import type { ApiDeps } from './api-deps.ts';
+import { HttpError } from './http-error.ts';
+import { StorageError } from './storage/index.ts';
+
+/** The largest envelope a mailbox accepts. */
+export const MAX_ENVELOPE_BYTES = 64 * 1024;
+/** Unacknowledged messages are deleted after this long (21 days). */
+export const MESSAGE_TTL_MS = 21 * 24 * 60 * 60 * 1000;
+/** The most unacknowledged messages one mailbox holds. */
+export const MAX_MAILBOX_MESSAGES = 10_000;
+
+function noSuchMailbox(): never {
+  throw new HttpError('not-found', 'no such mailbox');
+}
+
+export async function deliver(
+  deps: ApiDeps,
+  id: Uint8Array,
+  envelope: Uint8Array,
+  signature: Uint8Array,
+): Promise<{ seq: number; duplicate: boolean }> {
+  if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
+  const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
+  if (!checkDelivery(deps.env, mailbox.senderKey, id, envelope, signature)) {
+    throw new HttpError('forbidden', 'the signature does not match this mailbox');
+  }
+  try {
+    const result = await deps.mailboxes.enqueue(id, envelope, {
+      ttlMs: MESSAGE_TTL_MS,
+      maxMessages: MAX_MAILBOX_MESSAGES,
+    });
+    if (!result.duplicate) deps.events.notify(id);
+    return result;
+  } catch (e) {
+    if (StorageError.is(e, 'not-found')) noSuchMailbox();
+    if (StorageError.is(e, 'mailbox-full')) throw new HttpError('rate-limited', 'the mailbox is full; retry later');
+    throw e;
+  }
+}

@@ -1,0 +1,366 @@
+/**
+ * `npm run bench:server`: N WebSocket clients on one real `parley-server` process (SQLite, the
+ * default), each subscribed to its own mailbox and sending to the next client's mailbox through
+ * the server (signed deliveries, stored durably, pushed, acknowledged). It reports delivered
+ * messages/s, send → push latency (p50/p99) at full load and at half of that rate, and the
+ * server's RSS per idle subscribed connection. In the same run it measures a bare relay — a
+ * minimal `ws` server that forwards frames with no authentication or storage — as the ceiling
+ * for Node on this machine. The last line printed is one JSON object.
+ *
+ * Options: --clients N (default 2000) --messages M per client (default 10)
+ * Everything runs on 127.0.0.1 and stops by itself (a global time limit of 10 minutes).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AuthPurpose,
+  certifyDevice,
+  deviceId,
+  encodeDeviceCertificate,
+  encodeIdentity,
+  defaultEnv as env,
+  generateEd25519,
+  generateIdentity,
+  proveDevice,
+  proveMailboxAccess,
+  publicIdentity,
+  signDelivery,
+} from '@parley/protocol';
+import WebSocket, { WebSocketServer } from 'ws';
+import { parseCounts } from './measure.ts';
+
+const HARD_LIMIT_MS = 10 * 60 * 1000;
+const ENVELOPE_BYTES = 100;
+setTimeout(() => {
+  console.error('server-bench: time limit reached, stopping');
+  process.exit(3);
+}, HARD_LIMIT_MS).unref();
+
+const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
+const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Parley server as a child process.
+
+interface Server {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly dir: string;
+}
+
+function startServer(): Promise<Server> {
+  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  const bin = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, '--port', '0', '--data', dir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\S+)/.exec(out);
+      if (m?.[1]) resolve({ child, url: m[1], dir });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+function rssKb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? Number.NaN);
+}
+
+async function post(url: string, body: unknown, authorization?: string): Promise<Record<string, unknown>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return (await res.json()) as Record<string, unknown>;
+}
+
+/** Registers one account and creates `n` mailboxes with it (50 requests in flight). */
+async function createMailboxes(base: string, n: number) {
+  const identity = generateIdentity(env);
+  const device = generateEd25519(env);
+  const cert = certifyDevice(env, identity, deviceId(1), device.publicKey);
+  const challenge = async () => unb64(String((await post(`${base}/v1/challenges`, {})).challenge));
+  const c0 = await challenge();
+  await post(`${base}/v1/accounts`, {
+    identity: b64(encodeIdentity(publicIdentity(identity))),
+    deviceCertificate: b64(encodeDeviceCertificate(cert)),
+    challenge: b64(c0),
+    proof: b64(proveDevice(env, device.privateKey, AuthPurpose.register, c0, identity.signing.publicKey, deviceId(1))),
+  });
+  const account = b64(identity.signing.publicKey);
+  const boxes: { id: Uint8Array; sender: Uint8Array; recipient: Uint8Array }[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      next++;
+      const sender = generateEd25519(env);
+      const recipient = generateEd25519(env);
+      const c = await challenge();
+      const proof = proveDevice(
+        env,
+        device.privateKey,
+        AuthPurpose.connect,
+        c,
+        identity.signing.publicKey,
+        deviceId(1),
+      );
+      const auth = `Parley account=${account}, device=1, challenge=${b64(c)}, proof=${b64(proof)}`;
+      const r = await post(
+        `${base}/v1/mailboxes`,
+        { recipientKey: b64(recipient.publicKey), senderKey: b64(sender.publicKey) },
+        auth,
+      );
+      boxes.push({ id: unb64(String(r.mailboxId)), sender: sender.privateKey, recipient: recipient.privateKey });
+    }
+  };
+  await Promise.all(Array.from({ length: 50 }, worker));
+  return boxes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients.
+
+interface Peer {
+  readonly ws: WebSocket;
+  /** Resolves the pending request with this id. */
+  readonly pending: Map<number, (frame: Record<string, unknown>) => void>;
+  nextId: number;
+}
+
+function connect(wsUrl: string, onFrame: (peer: Peer, frame: Record<string, unknown>) => void): Promise<Peer> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(wsUrl);
+    const peer: Peer = { ws, pending: new Map(), nextId: 1 };
+    ws.on('open', () => resolve(peer));
+    ws.on('error', reject);
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+      const waiter = typeof frame.id === 'number' ? peer.pending.get(frame.id) : undefined;
+      if (waiter) {
+        peer.pending.delete(frame.id as number);
+        waiter(frame);
+      } else onFrame(peer, frame);
+    });
+  });
+}
+
+function request(peer: Peer, frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const id = peer.nextId++;
+  return new Promise((resolve) => {
+    peer.pending.set(id, resolve);
+    peer.ws.send(JSON.stringify({ ...frame, id }));
+  });
+}
+
+/** Runs the message exchange; `ratePerSecond` paces sends overall (Infinity = as fast as possible). */
+async function exchange(
+  peers: Peer[],
+  boxes: { id: Uint8Array; sender: Uint8Array }[],
+  messages: number,
+  received: { count: number; latencies: number[]; done: () => void },
+  ratePerSecond: number,
+  tag: string,
+): Promise<number> {
+  const n = peers.length;
+  // Pre-sign every envelope so the timed phase measures the server, not this process's Ed25519.
+  const frames: string[][] = peers.map((_, i) => {
+    const target = boxes[(i + 1) % n] as { id: Uint8Array; sender: Uint8Array };
+    return Array.from({ length: messages }, (_, k) => {
+      const envelope = new Uint8Array(ENVELOPE_BYTES);
+      envelope.set(Buffer.from(`${tag}:${i}:${k}:`), 0);
+      return JSON.stringify({
+        type: 'send',
+        mailbox: b64(target.id),
+        envelope: b64(envelope),
+        signature: b64(signDelivery(env, target.sender, target.id, envelope)),
+      });
+    });
+  });
+  const total = n * messages;
+  const allDone = new Promise<void>((resolve) => {
+    received.done = resolve;
+  });
+  const start = performance.now();
+  const interval = Number.isFinite(ratePerSecond) ? (1000 * n) / ratePerSecond : 0;
+  await Promise.all(
+    peers.map(async (peer, i) => {
+      for (let k = 0; k < messages; k++) {
+        if (interval > 0) {
+          const due = start + (i / n) * interval + k * interval;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        const frame = JSON.parse(frames[i]?.[k] ?? '{}') as Record<string, unknown>;
+        sentAt.set(`${tag}:${i}:${k}`, performance.now());
+        const answer = await request(peer, frame);
+        if (answer.type !== 'sent') throw new Error(`send refused: ${JSON.stringify(answer.error)}`);
+      }
+    }),
+  );
+  if (received.count < total) await allDone;
+  return total / ((performance.now() - start) / 1000);
+}
+
+const sentAt = new Map<string, number>();
+
+async function benchParley(clients: number, messages: number) {
+  const server = await startServer();
+  try {
+    const boxes = await createMailboxes(server.url, clients);
+    const rssBefore = rssKb(server.child.pid as number);
+    const received = { count: 0, latencies: [] as number[], done: () => {} };
+    let expected = 0;
+    const onFrame = (peer: Peer, f: Record<string, unknown>) => {
+      if (f.type !== 'message') return;
+      const text = Buffer.from(String(f.envelope), 'base64url').toString().split(':').slice(0, 3).join(':');
+      const t = sentAt.get(text);
+      if (t !== undefined) received.latencies.push(performance.now() - t);
+      peer.ws.send(JSON.stringify({ type: 'ack', id: 0, mailbox: f.mailbox, seqs: [f.seq] }));
+      received.count++;
+      if (received.count === expected) received.done();
+    };
+    const wsUrl = `${server.url.replace('http', 'ws')}/v1/ws`;
+    const peers: Peer[] = [];
+    for (let i = 0; i < clients; i += 100) {
+      peers.push(
+        ...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect(wsUrl, onFrame)))),
+      );
+    }
+    await Promise.all(
+      peers.map(async (peer, i) => {
+        const box = boxes[i] as { id: Uint8Array; recipient: Uint8Array };
+        const c = unb64(String((await request(peer, { type: 'challenge' })).challenge));
+        const r = await request(peer, {
+          type: 'subscribe',
+          mailbox: b64(box.id),
+          challenge: b64(c),
+          proof: b64(proveMailboxAccess(env, box.recipient, box.id, c)),
+        });
+        if (r.type !== 'subscribed') throw new Error('subscribe refused');
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    const rssKbPerConn = (rssKb(server.child.pid as number) - rssBefore) / clients;
+
+    expected = clients * messages;
+    const peak = await exchange(peers, boxes, messages, received, Number.POSITIVE_INFINITY, 'peak');
+    const peakLat = [...received.latencies].sort((a, b) => a - b);
+    received.count = 0;
+    received.latencies = [];
+    expected = clients * messages;
+    await exchange(peers, boxes, messages, received, peak / 2, 'half');
+    const halfLat = [...received.latencies].sort((a, b) => a - b);
+    for (const p of peers) p.ws.terminate();
+    return {
+      msgs_per_s: Math.round(peak),
+      p50_ms: Math.round(percentile(peakLat, 50) * 10) / 10,
+      p99_ms: Math.round(percentile(peakLat, 99) * 10) / 10,
+      half_load_p50_ms: Math.round(percentile(halfLat, 50) * 10) / 10,
+      half_load_p99_ms: Math.round(percentile(halfLat, 99) * 10) / 10,
+      rss_kb_per_conn: Math.round(rssKbPerConn * 10) / 10,
+    };
+  } finally {
+    server.child.kill('SIGTERM');
+    await new Promise((r) => server.child.once('exit', r));
+    rmSync(server.dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The bare relay: forwards {"to":i,...} frames to client i, nothing else.
+
+async function benchBareRelay(clients: number, messages: number) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((r) => wss.once('listening', r));
+  const sockets: WebSocket[] = [];
+  wss.on('connection', (ws, req) => {
+    const me = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('i'));
+    sockets[me] = ws;
+    ws.on('message', (data) => {
+      const to = Number(JSON.parse(data.toString()).to);
+      sockets[to]?.send(data);
+      ws.send('{"type":"sent"}');
+    });
+  });
+  const port = (wss.address() as AddressInfo).port;
+  let count = 0;
+  const total = clients * messages;
+  let done = () => {};
+  const finished = new Promise<void>((r) => {
+    done = r;
+  });
+  const peers = await Promise.all(
+    Array.from(
+      { length: clients },
+      (_, i) =>
+        new Promise<{ ws: WebSocket; ack: () => Promise<void> }>((resolve) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/?i=${i}`);
+          let waiting: (() => void) | null = null;
+          ws.on('message', (d) => {
+            const s = d.toString();
+            if (s === '{"type":"sent"}') {
+              waiting?.();
+              waiting = null;
+            } else if (++count === total) done();
+          });
+          ws.on('open', () =>
+            resolve({
+              ws,
+              ack: () =>
+                new Promise<void>((r) => {
+                  waiting = r;
+                }),
+            }),
+          );
+        }),
+    ),
+  );
+  const payload = b64(new Uint8Array(ENVELOPE_BYTES));
+  const start = performance.now();
+  await Promise.all(
+    peers.map(async (p, i) => {
+      for (let k = 0; k < messages; k++) {
+        const acked = p.ack();
+        p.ws.send(JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }));
+        await acked;
+      }
+    }),
+  );
+  await finished;
+  const rate = total / ((performance.now() - start) / 1000);
+  for (const p of peers) p.ws.terminate();
+  wss.close();
+  return { msgs_per_s: Math.round(rate) };
+}
+
+const { clients, messages } = parseCounts<'clients' | 'messages'>(process.argv.slice(2), {
+  clients: 2000,
+  messages: 10,
+});
+console.error(`server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes`);
+console.error('bare relay ...');
+const bare_relay = await benchBareRelay(clients, messages);
+console.error(`bare relay: ${bare_relay.msgs_per_s} msgs/s`);
+console.error('parley-server ...');
+const server = await benchParley(clients, messages);
+console.error(
+  `parley-server: ${server.msgs_per_s} msgs/s, p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection`,
+);
+console.log(
+  JSON.stringify({ server, bare_relay, ratio: Math.round((server.msgs_per_s / bare_relay.msgs_per_s) * 1000) / 1000 }),
+);
+process.exit(0);

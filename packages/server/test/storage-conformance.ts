@@ -908,6 +908,23 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         expect(await mailboxes.count(other)).toBe(1);
       });
 
+      it('commits concurrent enqueues together, each with its own outcome (group commit)', async () => {
+        clock = T0;
+        const { mailboxId: a } = await mailboxes.createMailbox(mailboxKeys());
+        const { mailboxId: b } = await mailboxes.createMailbox(mailboxKeys());
+        const unknown = bytes(16);
+        const calls = Array.from({ length: 30 }, (_, i) =>
+          mailboxes.enqueue([a, b, unknown][i % 3] as Uint8Array, bytes(32), limits),
+        );
+        const results = await Promise.allSettled(calls);
+        results.forEach((r, i) => {
+          if (i % 3 === 2) expect(r.status === 'rejected' && StorageError.is(r.reason, 'not-found')).toBe(true);
+          else expect(r.status).toBe('fulfilled');
+        });
+        expect(await mailboxes.count(a)).toBe(10);
+        expect(await mailboxes.count(b)).toBe(10);
+      });
+
       it('keeps mailboxes and messages across close and reopen', async () => {
         const keys = mailboxKeys();
         const envelopes = [bytes(50), bytes(60)];

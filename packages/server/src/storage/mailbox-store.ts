@@ -29,11 +29,13 @@
  * ```
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { Transaction } from 'kysely';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
 import { hasRowLocks } from './dialect.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
+import type { Schema } from './schema.ts';
 
 /** Mailbox ids are 16 random bytes. */
 export const MAILBOX_ID_BYTES = 16;
@@ -159,7 +161,21 @@ function sha256(bytes: Uint8Array): Uint8Array {
 }
 
 /** {@link MailboxStore} over Kysely, for SQLite and PostgreSQL alike. */
+/** The most messages written in one group-commit transaction. */
+export const MAX_BATCH = 256;
+
+interface PendingEnqueue {
+  readonly id: Uint8Array;
+  readonly stored: Uint8Array;
+  readonly digest: Uint8Array;
+  readonly options: EnqueueOptions;
+  resolve(result: EnqueueResult): void;
+  reject(error: unknown): void;
+}
+
 export class SqlMailboxStore implements MailboxStore {
+  readonly #queue: PendingEnqueue[] = [];
+  #flushing = false;
   readonly #database: Database;
   readonly #now: () => number;
   readonly #random: () => Uint8Array;
@@ -222,67 +238,121 @@ export class SqlMailboxStore implements MailboxStore {
     });
   }
 
-  async enqueue(mailboxId: Uint8Array, envelope: Uint8Array, options: EnqueueOptions): Promise<EnqueueResult> {
+  /**
+   * Group commit: concurrent enqueues are written together, in one transaction per batch (up to
+   * {@link MAX_BATCH}), so one fsync covers many messages. Each call still resolves only after
+   * the transaction holding its message has committed — the durability promise is unchanged —
+   * and gets its own result or its own error (an unknown or full mailbox fails that message
+   * only). A database failure fails every message of the batch, none of which is stored.
+   */
+  enqueue(mailboxId: Uint8Array, envelope: Uint8Array, options: EnqueueOptions): Promise<EnqueueResult> {
     if (!(envelope instanceof Uint8Array) || envelope.length === 0) {
-      throw new StorageError('usage', 'envelope must be non-empty bytes');
+      return Promise.reject(new StorageError('usage', 'envelope must be non-empty bytes'));
     }
-    checkPositive(options?.ttlMs, 'ttlMs');
-    checkPositive(options?.maxMessages, 'maxMessages');
-    if (!isMailboxId(mailboxId)) throw mailboxNotFound();
+    try {
+      checkPositive(options?.ttlMs, 'ttlMs');
+      checkPositive(options?.maxMessages, 'maxMessages');
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!isMailboxId(mailboxId)) return Promise.reject(mailboxNotFound());
     // A copy, so that the digest is of exactly the bytes stored.
     const stored = new Uint8Array(envelope);
-    const digest = toColumn(sha256(stored));
-    const id = toColumn(mailboxId);
-    const now = this.#now();
-    const { db, dialect } = this.#database;
-    // With the lock held no other enqueue into this mailbox can insert, so a unique violation
-    // cannot happen; if the database reports one anyway, it is a failure, not a duplicate.
-    return storageOp('dependency', () =>
-      db.transaction().execute(async (trx) => {
-        // Serialises enqueues into this mailbox (see the module comment): "check duplicate, count,
-        // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked.
-        const mailbox = await trx
-          .selectFrom('mailboxes')
-          .select('mailbox_id')
-          .where('mailbox_id', '=', id)
-          .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
-          .executeTakeFirst();
-        if (mailbox === undefined) throw mailboxNotFound();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({
+        id: toColumn(new Uint8Array(mailboxId)),
+        stored,
+        digest: toColumn(sha256(stored)),
+        options,
+        resolve,
+        reject,
+      });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
 
-        const existing = await trx
-          .selectFrom('mailbox_messages')
-          .select(['seq', 'expires_at'])
-          .where('mailbox_id', '=', id)
-          .where('digest', '=', digest)
-          .executeTakeFirst();
-        if (existing !== undefined) {
-          if (existing.expires_at > now) return { seq: existing.seq, duplicate: true };
-          // Expired and not yet purged: gone as far as anyone can tell, so this is a new message.
-          await trx.deleteFrom('mailbox_messages').where('seq', '=', existing.seq).execute();
-        }
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      const now = this.#now();
+      const outcomes: ({ ok: true; value: EnqueueResult } | { ok: false; error: unknown })[] = [];
+      try {
+        await storageOp('dependency', () =>
+          this.#database.db.transaction().execute(async (trx) => {
+            outcomes.length = 0;
+            for (const item of batch) {
+              try {
+                outcomes.push({ ok: true, value: await this.#enqueueIn(trx, item, now) });
+              } catch (error) {
+                // Logical refusals are decided before anything of the item is written.
+                if (!StorageError.is(error) || error.code === 'dependency') throw error;
+                outcomes.push({ ok: false, error });
+              }
+            }
+          }),
+        );
+      } catch (error) {
+        for (const item of batch) item.reject(error);
+        continue;
+      }
+      batch.forEach((item, i) => {
+        const o = outcomes[i];
+        if (o?.ok) item.resolve(o.value);
+        else item.reject(o?.error);
+      });
+    }
+    this.#flushing = false;
+  }
 
-        const { n } = await trx
-          .selectFrom('mailbox_messages')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('mailbox_id', '=', id)
-          .where('expires_at', '>', now)
-          .executeTakeFirstOrThrow();
-        if (Number(n) >= options.maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
+  /** One message inside the batch's transaction: duplicate check, capacity check, insert. */
+  async #enqueueIn(trx: Transaction<Schema>, item: PendingEnqueue, now: number): Promise<EnqueueResult> {
+    const { id, digest, stored, options } = item;
+    const { dialect } = this.#database;
+    // Serialises enqueues into this mailbox (see the module comment): "check duplicate, count,
+    // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked.
+    const mailbox = await trx
+      .selectFrom('mailboxes')
+      .select('mailbox_id')
+      .where('mailbox_id', '=', id)
+      .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
+      .executeTakeFirst();
+    if (mailbox === undefined) throw mailboxNotFound();
 
-        const { seq } = await trx
-          .insertInto('mailbox_messages')
-          .values({
-            mailbox_id: id,
-            digest,
-            envelope: toColumn(stored),
-            received_at: now,
-            expires_at: now + options.ttlMs,
-          })
-          .returning('seq')
-          .executeTakeFirstOrThrow();
-        return { seq: Number(seq), duplicate: false };
-      }),
-    );
+    const existing = await trx
+      .selectFrom('mailbox_messages')
+      .select(['seq', 'expires_at'])
+      .where('mailbox_id', '=', id)
+      .where('digest', '=', digest)
+      .executeTakeFirst();
+    if (existing !== undefined) {
+      if (existing.expires_at > now) return { seq: existing.seq, duplicate: true };
+      // Expired and not yet purged: gone as far as anyone can tell, so this is a new message.
+      await trx.deleteFrom('mailbox_messages').where('seq', '=', existing.seq).execute();
+    }
+
+    const { n } = await trx
+      .selectFrom('mailbox_messages')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('mailbox_id', '=', id)
+      .where('expires_at', '>', now)
+      .executeTakeFirstOrThrow();
+    if (Number(n) >= options.maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
+
+    const { seq } = await trx
+      .insertInto('mailbox_messages')
+      .values({
+        mailbox_id: id,
+        digest,
+        envelope: toColumn(stored),
+        received_at: now,
+        expires_at: now + options.ttlMs,
+      })
+      .returning('seq')
+      .executeTakeFirstOrThrow();
+    return { seq: Number(seq), duplicate: false };
   }
 
   async fetch(mailboxId: Uint8Array, options: FetchOptions): Promise<MailboxMessage[]> {

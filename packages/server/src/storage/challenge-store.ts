@@ -17,6 +17,7 @@ import { toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
+import { deleteExpired } from './expiry.ts';
 
 /** Challenges are 32 random bytes. */
 const CHALLENGE_BYTES = 32;
@@ -91,14 +92,7 @@ export class SqlChallengeStore implements ChallengeStore {
     });
   }
 
-  async purgeExpired(): Promise<number> {
-    const now = this.#now();
-    return storageOp('dependency', async () => {
-      const result = await this.#database.db
-        .deleteFrom('auth_challenges')
-        .where('expires_at', '<=', now)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    });
+  purgeExpired(): Promise<number> {
+    return deleteExpired(this.#database, 'auth_challenges', this.#now());
   }
 }

@@ -34,6 +34,7 @@ import type { Database } from './database.ts';
 import { hasRowLocks } from './dialect.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
+import { deleteExpired } from './expiry.ts';
 
 /** Contact address ids are 16 random bytes. */
 export const CONTACT_ADDRESS_ID_BYTES = 16;
@@ -412,14 +413,7 @@ export class SqlContactAddressStore implements ContactAddressStore {
     });
   }
 
-  async purgeExpired(): Promise<number> {
-    const now = this.#now();
-    return storageOp('dependency', async () => {
-      const result = await this.#database.db
-        .deleteFrom('contact_requests')
-        .where('expires_at', '<=', now)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    });
+  purgeExpired(): Promise<number> {
+    return deleteExpired(this.#database, 'contact_requests', this.#now());
   }
 }

@@ -35,6 +35,7 @@ import type { Database } from './database.ts';
 import { hasRowLocks } from './dialect.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
+import { deleteExpired } from './expiry.ts';
 import type { Schema } from './schema.ts';
 
 /** Mailbox ids are 16 random bytes. */
@@ -409,15 +410,8 @@ export class SqlMailboxStore implements MailboxStore {
     );
   }
 
-  async purgeExpired(): Promise<number> {
-    const now = this.#now();
-    return storageOp('dependency', async () => {
-      const result = await this.#database.db
-        .deleteFrom('mailbox_messages')
-        .where('expires_at', '<=', now)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows);
-    });
+  purgeExpired(): Promise<number> {
+    return deleteExpired(this.#database, 'mailbox_messages', this.#now());
   }
 
   async count(mailboxId: Uint8Array): Promise<number | null> {

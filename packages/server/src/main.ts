@@ -15,6 +15,7 @@ import type { ApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createLogger } from './logger.ts';
+import { CachedMailboxStore } from './mailbox-cache.ts';
 import { MailboxEvents } from './mailbox-events.ts';
 import { createMetrics } from './metrics.ts';
 import {
@@ -68,7 +69,7 @@ try {
 }
 
 const challenges = new SqlChallengeStore(database);
-const mailboxes = new SqlMailboxStore(database);
+const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database));
 const addresses = new SqlContactAddressStore(database);
 const events = new MailboxEvents();
 /** Expired challenges, messages and contact requests are deleted every minute. */

@@ -22,6 +22,7 @@ import { expect } from 'vitest';
 import type { ApiDeps } from '../src/api-deps.ts';
 import { type AppDeps, createApp } from '../src/app.ts';
 import { createLogger } from '../src/logger.ts';
+import { CachedMailboxStore } from '../src/mailbox-cache.ts';
 import { MailboxEvents } from '../src/mailbox-events.ts';
 import { createMetrics } from '../src/metrics.ts';
 import {
@@ -62,7 +63,7 @@ export async function testServer(): Promise<TestServer> {
     accounts: new SqlAccountStore(database),
     devices: new SqlDeviceStore(database),
     prekeys: new SqlPreKeyStore(database),
-    mailboxes: new SqlMailboxStore(database),
+    mailboxes: new CachedMailboxStore(new SqlMailboxStore(database)),
     addresses: new SqlContactAddressStore(database),
     events,
     challenges: new SqlChallengeStore(database),

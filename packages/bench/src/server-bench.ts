@@ -7,7 +7,8 @@
  * minimal `ws` server that forwards frames with no authentication or storage — as the ceiling
  * for Node on this machine. The last line printed is one JSON object.
  *
- * Options: --clients N (default 2000) --messages M per client (default 10)
+ * Options: --clients N (default 2000) --messages M per client (default 10). To profile the
+ * server: PARLEY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server
  * Everything runs on 127.0.0.1 and stops by itself (a global time limit of 10 minutes).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -58,7 +59,9 @@ interface Server {
 function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const bin = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
-  const child = spawn(process.execPath, [bin, '--port', '0', '--data', dir], {
+  // PARLEY_BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = (process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, bin, '--port', '0', '--data', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
   });

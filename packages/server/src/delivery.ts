@@ -36,7 +36,7 @@ export async function deliver(
       ttlMs: MESSAGE_TTL_MS,
       maxMessages: MAX_MAILBOX_MESSAGES,
     });
-    if (!result.duplicate) deps.events.notify(id);
+    if (!result.duplicate) deps.events.notify(id, { seq: result.seq, envelope, receivedAt: result.receivedAt });
     return result;
   } catch (e) {
     if (StorageError.is(e, 'not-found')) noSuchMailbox();

@@ -1,10 +1,12 @@
 /**
- * In-process notification that a mailbox received a message, from the HTTP send route to the
- * WebSocket connections subscribed to it. It carries no data — subscribers read what is new from
- * the database, which keeps order and durability in one place. (A cluster will relay the same
- * notifications over its message bus.)
+ * In-process notification that a mailbox stored a message, from the delivery path to the
+ * WebSocket connections subscribed to it. It is emitted after the message's transaction has
+ * committed, in commit (seq) order, and carries the message so that subscribers can push it
+ * without reading it back. (A cluster will relay the same notifications over its message bus.)
  */
-export type Listener = () => void;
+import type { MailboxMessage } from './storage/index.ts';
+
+export type Listener = (message: MailboxMessage) => void;
 
 export class MailboxEvents {
   readonly #listeners = new Map<string, Set<Listener>>();
@@ -24,8 +26,8 @@ export class MailboxEvents {
     };
   }
 
-  notify(mailboxId: Uint8Array): void {
+  notify(mailboxId: Uint8Array, message: MailboxMessage): void {
     const set = this.#listeners.get(Buffer.from(mailboxId).toString('hex'));
-    if (set) for (const listener of set) listener();
+    if (set) for (const listener of set) listener(message);
   }
 }

@@ -9,9 +9,9 @@
  *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
  *
  * Subscribing takes the same mailbox proof as HTTP reads (protocol §3.6). The server then sends
- * every stored message of the mailbox in order and, after each new delivery, what is new: it
- * reads from the database each time, so what is pushed is exactly what is stored, in order, and
- * delivery is at least once until acknowledged. Hostile clients are bounded: frame size,
+ * every stored message of the mailbox in order (read from the database), and then each new
+ * message as its transaction commits (in commit order, without reading it back); a connection
+ * that falls behind catches up from the database. Delivery is at least once until acknowledged. Hostile clients are bounded: frame size,
  * subscriptions per connection, malformed frames, unanswered pings.
  */
 import type { IncomingMessage, Server } from 'node:http';
@@ -23,6 +23,7 @@ import type { ApiDeps } from './api-deps.ts';
 import { deliver } from './delivery.ts';
 import { type ErrorCode, HttpError } from './http-error.ts';
 import type { Logger } from './logger.ts';
+import type { MailboxMessage } from './storage/index.ts';
 import { b64url, toB64url } from './wire-json.ts';
 
 export const WS_PATH = '/v1/ws';
@@ -61,6 +62,8 @@ const Frame = z.discriminatedUnion('type', [
 interface Subscription {
   readonly mailbox: Uint8Array;
   lastSeq: number;
+  /** Not caught up with the store: new deliveries wait for pump to read them. */
+  behind: boolean;
   chain: Promise<void>;
   unsubscribe(): void;
 }
@@ -92,26 +95,51 @@ export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): Web
       send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code, message } });
     };
 
+    const push = (sub: Subscription, m: MailboxMessage) => {
+      send({
+        type: 'message',
+        mailbox: toB64url(sub.mailbox),
+        seq: m.seq,
+        envelope: toB64url(m.envelope),
+        receivedAt: m.receivedAt,
+      });
+      sub.lastSeq = m.seq;
+    };
+    const guard = (sub: Subscription) => {
+      sub.chain = sub.chain.catch(() => {
+        log.error({ event: 'ws-push-failed' }, 'push failed');
+      });
+    };
+
+    /** Reads and pushes what is stored after lastSeq (on subscribe, and to catch up after an ack). */
     const pump = (sub: Subscription) => {
       sub.chain = sub.chain.then(async () => {
         while (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) {
           const page = await deps.mailboxes.fetch(sub.mailbox, { afterSeq: sub.lastSeq, limit: PAGE });
-          for (const m of page) {
-            send({
-              type: 'message',
-              mailbox: toB64url(sub.mailbox),
-              seq: m.seq,
-              envelope: toB64url(m.envelope),
-              receivedAt: m.receivedAt,
-            });
-            sub.lastSeq = m.seq;
+          for (const m of page) push(sub, m);
+          if (page.length < PAGE) {
+            sub.behind = false;
+            return;
           }
-          if (page.length < PAGE) return;
         }
       });
-      sub.chain = sub.chain.catch(() => {
-        log.error({ event: 'ws-push-failed' }, 'push failed');
+      guard(sub);
+    };
+
+    /**
+     * A message just committed: push it as it is, after anything already queued for this
+     * subscription. A connection that is behind (its send buffer was full) gets nothing new until
+     * it catches up through pump, so nothing is skipped.
+     */
+    const onDelivery = (sub: Subscription, m: MailboxMessage) => {
+      sub.chain = sub.chain.then(() => {
+        if (sub.behind || ws.bufferedAmount >= MAX_BUFFERED_BYTES) {
+          sub.behind = true;
+          return;
+        }
+        if (m.seq > sub.lastSeq) push(sub, m);
       });
+      guard(sub);
     };
 
     async function handle(raw: string): Promise<void> {
@@ -142,8 +170,14 @@ export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): Web
           checkMailboxAccess(deps.env, mailbox.recipientKey, f.mailbox, f.challenge, f.proof) &&
           (await deps.challenges.consume(f.challenge));
         if (!ok) return fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
-        const sub: Subscription = { mailbox: f.mailbox, lastSeq: 0, chain: Promise.resolve(), unsubscribe: () => {} };
-        sub.unsubscribe = deps.events.subscribe(f.mailbox, () => pump(sub));
+        const sub: Subscription = {
+          mailbox: f.mailbox,
+          lastSeq: 0,
+          behind: true,
+          chain: Promise.resolve(),
+          unsubscribe: () => {},
+        };
+        sub.unsubscribe = deps.events.subscribe(f.mailbox, (m) => onDelivery(sub, m));
         subs.set(key, sub);
         send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
         pump(sub);

@@ -742,14 +742,17 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         clock = T0 + 10;
         // A copy of the bytes (and a view into a larger buffer) is the same envelope.
         const view = new Uint8Array([1, ...envelope, 2]).subarray(1, 201);
+        expect(first.receivedAt).toBe(T0);
         expect(await mailboxes.enqueue(id, view, { ttlMs: 1, maxMessages: 2 })).toEqual({
           seq: first.seq,
           duplicate: true,
+          receivedAt: T0,
         });
         await mailboxes.enqueue(id, bytes(200), { ttlMs: 60_000, maxMessages: 2 });
         expect(await mailboxes.enqueue(id, envelope, { ttlMs: 60_000, maxMessages: 2 })).toEqual({
           seq: first.seq,
           duplicate: true,
+          receivedAt: T0,
         });
         // The duplicate changed nothing: not the time received, not the expiry.
         expect(await mailboxes.count(id)).toBe(2);
@@ -947,7 +950,10 @@ export function runStorageConformance(name: string, open: () => Promise<Database
             envelopes.map((envelope, i) => ({ seq: seqs[i], envelope, receivedAt: T0 })),
           );
           // Seqs keep increasing after a reopen, and the duplicate check still knows the old ones.
-          expect(await store.enqueue(id, envelopes[0] ?? bytes(1), limits)).toEqual({ seq: seqs[0], duplicate: true });
+          expect(await store.enqueue(id, envelopes[0] ?? bytes(1), limits)).toMatchObject({
+            seq: seqs[0],
+            duplicate: true,
+          });
           expect((await store.enqueue(id, bytes(70), limits)).seq).toBeGreaterThan(seqs[1] ?? Number.MAX_VALUE);
         } finally {
           await second.close();

@@ -77,6 +77,8 @@ export interface EnqueueResult {
   readonly seq: number;
   /** `true` if the same envelope was already waiting: nothing was stored, `seq` is the earlier one. */
   readonly duplicate: boolean;
+  /** When the (earlier, for a duplicate) message was stored, ms since the Unix epoch. */
+  readonly receivedAt: number;
 }
 
 export interface FetchOptions {
@@ -324,12 +326,14 @@ export class SqlMailboxStore implements MailboxStore {
 
     const existing = await trx
       .selectFrom('mailbox_messages')
-      .select(['seq', 'expires_at'])
+      .select(['seq', 'expires_at', 'received_at'])
       .where('mailbox_id', '=', id)
       .where('digest', '=', digest)
       .executeTakeFirst();
     if (existing !== undefined) {
-      if (existing.expires_at > now) return { seq: existing.seq, duplicate: true };
+      if (existing.expires_at > now) {
+        return { seq: existing.seq, duplicate: true, receivedAt: existing.received_at };
+      }
       // Expired and not yet purged: gone as far as anyone can tell, so this is a new message.
       await trx.deleteFrom('mailbox_messages').where('seq', '=', existing.seq).execute();
     }
@@ -353,7 +357,7 @@ export class SqlMailboxStore implements MailboxStore {
       })
       .returning('seq')
       .executeTakeFirstOrThrow();
-    return { seq: Number(seq), duplicate: false };
+    return { seq: Number(seq), duplicate: false, receivedAt: now };
   }
 
   async fetch(mailboxId: Uint8Array, options: FetchOptions): Promise<MailboxMessage[]> {

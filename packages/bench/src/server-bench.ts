@@ -13,7 +13,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -30,7 +29,7 @@ import {
   publicIdentity,
   signDelivery,
 } from '@parley/protocol';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import { parseCounts } from './measure.ts';
 
 const HARD_LIMIT_MS = 10 * 60 * 1000;
@@ -284,54 +283,53 @@ async function benchParley(clients: number, messages: number) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The bare relay: forwards {"to":i,...} frames to client i, nothing else.
+// The bare relay (bare-relay-server.ts, its own process): forwards {"to":i,...} frames to client i.
 
 async function benchBareRelay(clients: number, messages: number) {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  await new Promise((r) => wss.once('listening', r));
-  const sockets: WebSocket[] = [];
-  wss.on('connection', (ws, req) => {
-    const me = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('i'));
-    sockets[me] = ws;
-    ws.on('message', (data) => {
-      const to = Number(JSON.parse(data.toString()).to);
-      sockets[to]?.send(data);
-      ws.send('{"type":"sent"}');
+  const script = new URL('./bare-relay-server.ts', import.meta.url).pathname;
+  const relay = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    relay.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (\d+)/.exec(out);
+      if (m?.[1]) resolve(Number(m[1]));
     });
+    relay.on('exit', (code) => reject(new Error(`relay exited with ${code}`)));
   });
-  const port = (wss.address() as AddressInfo).port;
   let count = 0;
   const total = clients * messages;
   let done = () => {};
   const finished = new Promise<void>((r) => {
     done = r;
   });
-  const peers = await Promise.all(
-    Array.from(
-      { length: clients },
-      (_, i) =>
-        new Promise<{ ws: WebSocket; ack: () => Promise<void> }>((resolve) => {
-          const ws = new WebSocket(`ws://127.0.0.1:${port}/?i=${i}`);
-          let waiting: (() => void) | null = null;
-          ws.on('message', (d) => {
-            const s = d.toString();
-            if (s === '{"type":"sent"}') {
-              waiting?.();
-              waiting = null;
-            } else if (++count === total) done();
-          });
-          ws.on('open', () =>
-            resolve({
-              ws,
-              ack: () =>
-                new Promise<void>((r) => {
-                  waiting = r;
-                }),
+  const open = (i: number) =>
+    new Promise<{ ws: WebSocket; ack: () => Promise<void> }>((resolve, reject) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/?i=${i}`);
+      let waiting: (() => void) | null = null;
+      ws.on('message', (d) => {
+        const s = d.toString();
+        if (s === '{"type":"sent"}') {
+          waiting?.();
+          waiting = null;
+        } else if (++count === total) done();
+      });
+      ws.on('error', reject);
+      ws.on('open', () =>
+        resolve({
+          ws,
+          ack: () =>
+            new Promise<void>((r) => {
+              waiting = r;
             }),
-          );
         }),
-    ),
-  );
+      );
+    });
+  // Connect in steps of 100, as for the Parley server: 10,000 at once overflow the accept backlog.
+  const peers: { ws: WebSocket; ack: () => Promise<void> }[] = [];
+  for (let i = 0; i < clients; i += 100) {
+    peers.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, (_, j) => open(i + j)))));
+  }
   const payload = b64(new Uint8Array(ENVELOPE_BYTES));
   const start = performance.now();
   await Promise.all(
@@ -346,7 +344,7 @@ async function benchBareRelay(clients: number, messages: number) {
   await finished;
   const rate = total / ((performance.now() - start) / 1000);
   for (const p of peers) p.ws.terminate();
-  wss.close();
+  relay.kill('SIGTERM');
   return { msgs_per_s: Math.round(rate) };
 }
 

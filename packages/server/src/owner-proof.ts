@@ -8,8 +8,9 @@
  * Every failure, an unknown object included, is the same 401, so a prober cannot tell which ids
  * exist.
  */
-import type { ProtocolEnv } from '@parley/protocol';
+import { checkAddressOwnership, checkMailboxAccess, type ProtocolEnv } from '@parley/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
+import type { ApiDeps } from './api-deps.ts';
 import { HttpError } from './http-error.ts';
 import type { ChallengeStore } from './storage/index.ts';
 import { decodeB64url } from './wire-json.ts';
@@ -19,9 +20,8 @@ export const OBJECT_ID_BYTES = 16;
 
 export type OwnedEnv = { Variables: { objectId: Uint8Array } };
 
-export interface OwnerProofOptions {
-  /** The Authorization scheme, e.g. `Parley-Mailbox`. */
-  readonly scheme: string;
+/** How to check ownership of one kind of object (mailbox or contact address). */
+export interface Ownership {
   readonly env: ProtocolEnv;
   readonly challenges: ChallengeStore;
   /** The object's public key, or null when there is no such object. */
@@ -35,6 +35,40 @@ export interface OwnerProofOptions {
   ) => boolean;
 }
 
+/** Mailboxes are owned through their recipient key (protocol §3.6). */
+export function mailboxOwnership(deps: ApiDeps): Ownership {
+  return {
+    env: deps.env,
+    challenges: deps.challenges,
+    keyOf: async (id) => (await deps.mailboxes.getMailbox(id))?.recipientKey ?? null,
+    check: checkMailboxAccess,
+  };
+}
+
+/** Contact addresses are owned through their owner key (protocol §3.7). */
+export function addressOwnership(deps: ApiDeps): Ownership {
+  return {
+    env: deps.env,
+    challenges: deps.challenges,
+    keyOf: async (id) => (await deps.addresses.getAddress(id))?.ownerKey ?? null,
+    check: checkAddressOwnership,
+  };
+}
+
+/**
+ * Whether `proof` proves ownership of object `id` over `challenge`; a valid proof consumes the
+ * challenge. The one check behind the HTTP middleware and WebSocket subscriptions.
+ */
+export async function provesOwnership(
+  o: Ownership,
+  id: Uint8Array,
+  challenge: Uint8Array,
+  proof: Uint8Array,
+): Promise<boolean> {
+  const key = await o.keyOf(id);
+  return key !== null && o.check(o.env, key, id, challenge, proof) && (await o.challenges.consume(challenge));
+}
+
 /** The object id in the path (`:id`), or `not-found` when it cannot be one. */
 export function objectIdOf(c: Context): Uint8Array {
   const id = decodeB64url(c.req.param('id') ?? '', OBJECT_ID_BYTES);
@@ -42,21 +76,15 @@ export function objectIdOf(c: Context): Uint8Array {
   return id;
 }
 
-export function requireOwner<E extends OwnedEnv>(o: OwnerProofOptions): MiddlewareHandler<E> {
-  const header = new RegExp(`^${o.scheme}\\s+challenge=([A-Za-z0-9_-]{43}),\\s*proof=([A-Za-z0-9_-]{86})$`);
+/** Middleware: the request must carry `Authorization: <scheme> challenge=…, proof=…` for `:id`. */
+export function requireOwner<E extends OwnedEnv>(scheme: string, o: Ownership): MiddlewareHandler<E> {
+  const header = new RegExp(`^${scheme}\\s+challenge=([A-Za-z0-9_-]{43}),\\s*proof=([A-Za-z0-9_-]{86})$`);
   return async (c, next) => {
     const id = objectIdOf(c);
     const m = header.exec(c.req.header('authorization') ?? '');
     const challenge = m?.[1] === undefined ? null : decodeB64url(m[1], 32);
     const proof = m?.[2] === undefined ? null : decodeB64url(m[2], 64);
-    const key = challenge === null || proof === null ? null : await o.keyOf(id);
-    if (
-      key === null ||
-      challenge === null ||
-      proof === null ||
-      !o.check(o.env, key, id, challenge, proof) ||
-      !(await o.challenges.consume(challenge))
-    ) {
+    if (challenge === null || proof === null || !(await provesOwnership(o, id, challenge, proof))) {
       throw new HttpError('unauthorized', 'a valid ownership proof is required');
     }
     c.set('objectId', id);

@@ -16,13 +16,14 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { checkMailboxAccess } from '@parley/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ApiDeps } from './api-deps.ts';
 import { deliver } from './delivery.ts';
 import { type ErrorCode, HttpError } from './http-error.ts';
 import type { Logger } from './logger.ts';
+import { mailboxOwnership, provesOwnership } from './owner-proof.ts';
+import { CHALLENGE_TTL_MS } from './routes/accounts.ts';
 import type { MailboxMessage } from './storage/index.ts';
 import { b64url, toB64url } from './wire-json.ts';
 
@@ -74,6 +75,7 @@ export interface WebSocketHandle {
 }
 
 export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): WebSocketHandle {
+  const owners = mailboxOwnership(deps);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -158,18 +160,14 @@ export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): Web
       }
       const f = parsed.data;
       if (f.type === 'challenge') {
-        const { challenge } = await deps.challenges.issue(5 * 60 * 1000);
+        const { challenge } = await deps.challenges.issue(CHALLENGE_TTL_MS);
         send({ type: 'challenge', id: f.id, challenge: toB64url(challenge) });
       } else if (f.type === 'subscribe') {
         const key = Buffer.from(f.mailbox).toString('hex');
         if (subs.has(key)) return send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
         if (subs.size >= MAX_SUBSCRIPTIONS) return fail(f.id, 'rate-limited', 'too many subscriptions');
-        const mailbox = await deps.mailboxes.getMailbox(f.mailbox);
-        const ok =
-          mailbox !== null &&
-          checkMailboxAccess(deps.env, mailbox.recipientKey, f.mailbox, f.challenge, f.proof) &&
-          (await deps.challenges.consume(f.challenge));
-        if (!ok) return fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
+        if (!(await provesOwnership(owners, f.mailbox, f.challenge, f.proof)))
+          return fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
         const sub: Subscription = {
           mailbox: f.mailbox,
           lastSeq: 0,

@@ -16,6 +16,7 @@ import {
   type IdentityKeyPair,
   proveDevice,
   publicIdentity,
+  signDelivery,
 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { expect } from 'vitest';
@@ -179,4 +180,50 @@ export async function registered(app: Hono, device = 1): Promise<Registration> {
   const r = await registration(app, device);
   expect((await post(app, '/v1/accounts', r.body)).status).toBe(201);
   return r;
+}
+
+/** An app-like object whose requests go over HTTP to a running server at `url`. */
+export function remote(url: string): Hono {
+  return { request: (path: string, init?: RequestInit) => fetch(url + path, init) } as unknown as Hono;
+}
+
+/** A mailbox created by a freshly registered device, with its sender and recipient key pairs. */
+export interface Box {
+  readonly id: string;
+  readonly idBytes: Uint8Array;
+  readonly sender: ReturnType<typeof generateEd25519>;
+  readonly recipient: ReturnType<typeof generateEd25519>;
+}
+
+export async function newMailbox(app: Hono): Promise<Box> {
+  const owner = await registered(app);
+  const sender = generateEd25519(env);
+  const recipient = generateEd25519(env);
+  const res = await app.request('/v1/mailboxes', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: await authorization(app, owner) },
+    body: JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) }),
+  });
+  expect(res.status).toBe(201);
+  const { mailboxId } = (await res.json()) as { mailboxId: string };
+  return { id: mailboxId, idBytes: new Uint8Array(Buffer.from(mailboxId, 'base64url')), sender, recipient };
+}
+
+/** Delivers `envelope` to the mailbox, signed with `key` (the mailbox's sender key by default). */
+export function sendDelivery(
+  app: Hono,
+  box: Box,
+  envelope: Uint8Array,
+  key = box.sender.privateKey,
+): Promise<Response> {
+  return Promise.resolve(
+    app.request(`/v1/mailboxes/${box.id}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        envelope: toB64url(envelope),
+        signature: toB64url(signDelivery(env, key, box.idBytes, envelope)),
+      }),
+    }),
+  );
 }

@@ -3,20 +3,12 @@
  * sender key (sealed sender), read and acknowledged only with recipient-key proofs, in order,
  * exactly the messages that were stored.
  */
-import {
-  CHALLENGE_BYTES,
-  defaultEnv as env,
-  generateEd25519,
-  proveMailboxAccess,
-  signDelivery,
-  toHex,
-  utf8,
-} from '@parley/protocol';
+import { CHALLENGE_BYTES, defaultEnv as env, proveMailboxAccess, toHex, utf8 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BYTES } from '../src/delivery.ts';
 import { toB64url } from '../src/wire-json.ts';
-import { authorization, challenge, errorCode, registered, type TestServer, testServer } from './api-kit.ts';
+import { type Box, challenge, errorCode, newMailbox, sendDelivery, type TestServer, testServer } from './api-kit.ts';
 
 let server: TestServer;
 let app: Hono;
@@ -27,37 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-interface Box {
-  readonly id: string;
-  readonly idBytes: Uint8Array;
-  readonly sender: ReturnType<typeof generateEd25519>;
-  readonly recipient: ReturnType<typeof generateEd25519>;
-}
-
-async function newMailbox(): Promise<Box> {
-  const owner = await registered(app);
-  const sender = generateEd25519(env);
-  const recipient = generateEd25519(env);
-  const res = await app.request('/v1/mailboxes', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: await authorization(app, owner) },
-    body: JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) }),
-  });
-  expect(res.status).toBe(201);
-  const { mailboxId } = (await res.json()) as { mailboxId: string };
-  return { id: mailboxId, idBytes: new Uint8Array(Buffer.from(mailboxId, 'base64url')), sender, recipient };
-}
-
-function send(box: Box, envelope: Uint8Array, key = box.sender.privateKey) {
-  return app.request(`/v1/mailboxes/${box.id}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      envelope: toB64url(envelope),
-      signature: toB64url(signDelivery(env, key, box.idBytes, envelope)),
-    }),
-  });
-}
+const send = (box: Box, envelope: Uint8Array, key?: Uint8Array) => sendDelivery(app, box, envelope, key);
 
 async function access(box: Box, key = box.recipient.privateKey): Promise<string> {
   const c = await challenge(app);
@@ -87,7 +49,7 @@ const text = (b64: string) => Buffer.from(b64, 'base64url').toString();
 
 describe('mailboxes', () => {
   it('deliver in order, page with after, and delete what the owner acknowledges', async () => {
-    const box = await newMailbox();
+    const box = await newMailbox(app);
     for (let i = 0; i < 5; i++) expect((await send(box, utf8(`m${i}`))).status).toBe(201);
     const all = await read(box);
     expect(all.map((m) => text(m.envelope))).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
@@ -99,7 +61,7 @@ describe('mailboxes', () => {
   });
 
   it('store a retried envelope once', async () => {
-    const box = await newMailbox();
+    const box = await newMailbox(app);
     const first = await send(box, utf8('same'));
     const again = await send(box, utf8('same'));
     expect(first.status).toBe(201);
@@ -109,8 +71,8 @@ describe('mailboxes', () => {
   });
 
   it('refuse deliveries not signed with the mailbox sender key, and oversized envelopes', async () => {
-    const box = await newMailbox();
-    const other = await newMailbox();
+    const box = await newMailbox(app);
+    const other = await newMailbox(app);
     const forged = await send(box, utf8('x'), other.sender.privateKey);
     expect(forged.status).toBe(403);
     expect(await errorCode(forged)).toBe('forbidden');
@@ -120,8 +82,8 @@ describe('mailboxes', () => {
   });
 
   it('let only the recipient key read, acknowledge or delete, and never across mailboxes', async () => {
-    const box = await newMailbox();
-    const other = await newMailbox();
+    const box = await newMailbox(app);
+    const other = await newMailbox(app);
     await send(box, utf8('private'));
     await send(other, utf8('theirs'));
     const [theirs] = await read(other);
@@ -148,7 +110,7 @@ describe('mailboxes', () => {
   });
 
   it('answer unknown and malformed mailbox ids with 404, and need a device proof to create one', async () => {
-    const box = await newMailbox();
+    const box = await newMailbox(app);
     const unknown = { ...box, id: toB64url(new Uint8Array(16).fill(1)), idBytes: new Uint8Array(16).fill(1) };
     expect((await send(unknown, utf8('x'))).status).toBe(404);
     expect((await app.request('/v1/mailboxes/short/messages', { method: 'POST', body: '{}' })).status).toBe(404);

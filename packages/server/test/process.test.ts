@@ -8,11 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultEnv as env, generateEd25519, proveMailboxAccess, signDelivery, utf8 } from '@parley/protocol';
-import type { Hono } from 'hono';
+import { defaultEnv as env, proveMailboxAccess, utf8 } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toB64url } from '../src/wire-json.ts';
-import { authorization, challenge, registered } from './api-kit.ts';
+import { challenge, newMailbox, remote, sendDelivery } from './api-kit.ts';
 
 const BIN = new URL('../bin/parley-server.mjs', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-server-'));
@@ -139,20 +138,9 @@ describe('durability', () => {
   it('every delivery the server acknowledged survives kill -9 in the middle of a stream of sends', async () => {
     const dir = join(dataDir, 'kill9');
     let r = await start(['--port', '0', '--data', dir]);
-    const remote = (url: string) =>
-      ({ request: (path: string, init?: RequestInit) => fetch(url + path, init) }) as unknown as Hono;
     let api = remote(r.url);
-    const owner = await registered(api);
-    const sender = generateEd25519(env);
-    const recipient = generateEd25519(env);
-    const created = await api.request('/v1/mailboxes', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: await authorization(api, owner) },
-      body: JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) }),
-    });
-    expect(created.status).toBe(201);
-    const { mailboxId } = (await created.json()) as { mailboxId: string };
-    const idBytes = new Uint8Array(Buffer.from(mailboxId, 'base64url'));
+    const box = await newMailbox(api);
+    const { id: mailboxId, idBytes, recipient } = box;
 
     // Eight senders stream deliveries until the server dies under them.
     const acknowledged = new Set<string>();
@@ -162,14 +150,7 @@ describe('durability', () => {
       while (alive) {
         const envelope = utf8(`message ${n++}`);
         try {
-          const res = await fetch(`${r.url}/v1/mailboxes/${mailboxId}/messages`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({
-              envelope: toB64url(envelope),
-              signature: toB64url(signDelivery(env, sender.privateKey, idBytes, envelope)),
-            }),
-          });
+          const res = await sendDelivery(api, box, envelope);
           if (res.status === 201) acknowledged.add(Buffer.from(envelope).toString());
         } catch {
           // the connection died with the server: this one was not acknowledged

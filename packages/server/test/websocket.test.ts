@@ -3,11 +3,11 @@
  * in order, acknowledges them over the socket, gets them again after a reconnect until it does,
  * and hostile or broken clients get typed errors or are disconnected while others are served.
  */
-import { defaultEnv as env, generateEd25519, proveMailboxAccess, signDelivery, utf8 } from '@parley/protocol';
+import { defaultEnv as env, proveMailboxAccess, signDelivery, utf8 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { toB64url } from '../src/wire-json.ts';
-import { authorization, registered, type TestServer, testServer } from './api-kit.ts';
+import { type Box, newMailbox, remote, sendDelivery, type TestServer, testServer } from './api-kit.ts';
 
 let server: TestServer;
 let url: string;
@@ -22,40 +22,8 @@ afterAll(async () => {
   await server.close();
 });
 
-interface Box {
-  readonly id: string;
-  readonly idBytes: Uint8Array;
-  readonly sender: ReturnType<typeof generateEd25519>;
-  readonly recipient: ReturnType<typeof generateEd25519>;
-}
-
-async function newMailbox(): Promise<Box> {
-  const app = { request: (p: string, init?: RequestInit) => fetch(url + p, init) } as unknown as Parameters<
-    typeof registered
-  >[0];
-  const owner = await registered(app);
-  const sender = generateEd25519(env);
-  const recipient = generateEd25519(env);
-  const res = await fetch(`${url}/v1/mailboxes`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: await authorization(app, owner) },
-    body: JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) }),
-  });
-  const { mailboxId } = (await res.json()) as { mailboxId: string };
-  return { id: mailboxId, idBytes: new Uint8Array(Buffer.from(mailboxId, 'base64url')), sender, recipient };
-}
-
 async function deliver(box: Box, text: string): Promise<void> {
-  const envelope = utf8(text);
-  const res = await fetch(`${url}/v1/mailboxes/${box.id}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      envelope: toB64url(envelope),
-      signature: toB64url(signDelivery(env, box.sender.privateKey, box.idBytes, envelope)),
-    }),
-  });
-  expect(res.status).toBe(201);
+  expect((await sendDelivery(remote(url), box, utf8(text))).status).toBe(201);
 }
 
 type Frame = Record<string, unknown> & { type: string };
@@ -122,7 +90,7 @@ const texts = (frames: Frame[]) => frames.map((f) => Buffer.from(String(f.envelo
 
 describe('WebSocket push', () => {
   it('delivers stored then new messages in order, and an ack deletes them', async () => {
-    const box = await newMailbox();
+    const box = await newMailbox(remote(url));
     await deliver(box, 'one');
     await deliver(box, 'two');
     const client = new Client();
@@ -151,8 +119,8 @@ describe('WebSocket push', () => {
   });
 
   it('refuses a wrong proof and acks for mailboxes not subscribed', async () => {
-    const box = await newMailbox();
-    const other = await newMailbox();
+    const box = await newMailbox(remote(url));
+    const other = await newMailbox(remote(url));
     const client = new Client();
     await client.opened();
     const refused = await client.subscribe(box, other.recipient.privateKey);
@@ -175,7 +143,7 @@ describe('WebSocket push', () => {
     big.ws.send('x'.repeat(200 * 1024));
     expect(await big.closed).toBe(1009);
 
-    const box = await newMailbox();
+    const box = await newMailbox(remote(url));
     await deliver(box, 'still serving');
     const good = new Client();
     await good.opened();
@@ -185,7 +153,7 @@ describe('WebSocket push', () => {
   });
 
   it('sends over the socket: acknowledged once stored, pushed to the owner, refused when forged', async () => {
-    const box = await newMailbox();
+    const box = await newMailbox(remote(url));
     const owner = new Client();
     const writer = new Client();
     await Promise.all([owner.opened(), writer.opened()]);

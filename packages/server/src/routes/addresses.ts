@@ -14,13 +14,12 @@
  *   DELETE /v1/addresses/{id}                (owner proof) → 204: revoked, with its requests and tokens
  */
 import { createHash } from 'node:crypto';
-import { checkAddressOwnership } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
-import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
+import { addressOwnership, type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { StorageError } from '../storage/index.ts';
 import { b64url, readBody, toB64url } from '../wire-json.ts';
@@ -55,13 +54,7 @@ export function addressRoutes(deps: ApiDeps, options: AddressRouteOptions = {}):
   const api = new Hono<AddressEnv>();
   const { addresses } = deps;
   const perAddress = options.perAddress ?? new RateLimiter({ perMinute: 10, burst: 20 });
-  const owner = requireOwner<AddressEnv>({
-    scheme: 'Parley-Address',
-    env: deps.env,
-    challenges: deps.challenges,
-    keyOf: async (id) => (await addresses.getAddress(id))?.ownerKey ?? null,
-    check: checkAddressOwnership,
-  });
+  const owner = requireOwner<AddressEnv>('Parley-Address', addressOwnership(deps));
 
   api.post('/addresses', requireDevice(deps), async (c) => {
     const { ownerKey } = await readBody(c, CreateBody);

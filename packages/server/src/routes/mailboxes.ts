@@ -1,25 +1,10 @@
-/**
- * Mailboxes: store-and-forward queues that name no owner (issue 3 §5; protocol §3.6). A device
- * creates one with a recipient key and a sender key; senders deliver envelopes signed with the
- * sender key (sealed sender: the server checks the signature, learns no identity); the owner
- * reads and acknowledges with proofs by the recipient key over single-use challenges.
- * Acknowledged messages are deleted; unacknowledged ones expire after the TTL.
- *
- *   POST   /v1/mailboxes                 (device proof) {"recipientKey","senderKey"} → 201 {"mailboxId"}
- *   POST   /v1/mailboxes/{id}/messages   {"envelope","signature"} → 201 {"seq"} (200 if already stored)
- *   (also over the WebSocket: a "send" frame, websocket.ts)
- *   GET    /v1/mailboxes/{id}/messages?after=&limit=   (mailbox proof) → {"messages":[…]}
- *   POST   /v1/mailboxes/{id}/ack        (mailbox proof) {"seqs":[…]} → {"deleted"}
- *   DELETE /v1/mailboxes/{id}            (mailbox proof) → 204
- */
-import { checkMailboxAccess } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { deliver } from '../delivery.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
-import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
+import { mailboxOwnership, type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
 import { b64url, readBody, toB64url } from '../wire-json.ts';
 
 const CreateBody = z.strictObject({ recipientKey: b64url(32), senderKey: b64url(32) });
@@ -40,13 +25,7 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   const { mailboxes } = deps;
 
   /** The owner's proof: the recipient key's signature over a live challenge and this mailbox. */
-  const owner = requireOwner<MailboxEnv>({
-    scheme: 'Parley-Mailbox',
-    env: deps.env,
-    challenges: deps.challenges,
-    keyOf: async (id) => (await mailboxes.getMailbox(id))?.recipientKey ?? null,
-    check: checkMailboxAccess,
-  });
+  const owner = requireOwner<MailboxEnv>('Parley-Mailbox', mailboxOwnership(deps));
   api.post('/mailboxes', requireDevice(deps), async (c) => {
     const keys = await readBody(c, CreateBody);
     // The caller is authenticated only to keep anonymous abuse out; nothing links the mailbox to it.

@@ -31,10 +31,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
-import { hasRowLocks } from './dialect.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
+import { lockAddress } from './locks.ts';
 
 /** Contact address ids are 16 random bytes. */
 export const CONTACT_ADDRESS_ID_BYTES = 16;
@@ -253,13 +253,7 @@ export class SqlContactAddressStore implements ContactAddressStore {
       db.transaction().execute(async (trx) => {
         // Serialises additions to this address (see the module comment): "check duplicate, count,
         // insert" is atomic, and seqs commit in order. Additions elsewhere are not blocked.
-        const address = await trx
-          .selectFrom('contact_addresses')
-          .select('address_id')
-          .where('address_id', '=', id)
-          .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
-          .executeTakeFirst();
-        if (address === undefined) throw addressNotFound();
+        if (!(await lockAddress(trx, dialect, id))) throw addressNotFound();
 
         const existing = await trx
           .selectFrom('contact_requests')

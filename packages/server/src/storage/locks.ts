@@ -32,3 +32,25 @@ export async function lockDevice(trx: Transaction<Schema>, dialect: Dialect, dev
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** Whether the mailbox exists, locking it for the rest of the transaction (serialises enqueues). */
+export async function lockMailbox(trx: Transaction<Schema>, dialect: Dialect, mailbox: Uint8Array): Promise<boolean> {
+  const row = await trx
+    .selectFrom('mailboxes')
+    .select('mailbox_id')
+    .where('mailbox_id', '=', mailbox)
+    .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Whether the contact address exists, locking it for the rest of the transaction. */
+export async function lockAddress(trx: Transaction<Schema>, dialect: Dialect, address: Uint8Array): Promise<boolean> {
+  const row = await trx
+    .selectFrom('contact_addresses')
+    .select('address_id')
+    .where('address_id', '=', address)
+    .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -32,10 +32,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
-import { hasRowLocks } from './dialect.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
+import { lockMailbox } from './locks.ts';
 import type { Schema } from './schema.ts';
 
 /** Mailbox ids are 16 random bytes. */
@@ -316,13 +316,7 @@ export class SqlMailboxStore implements MailboxStore {
     const { dialect } = this.#database;
     // Serialises enqueues into this mailbox (see the module comment): "check duplicate, count,
     // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked.
-    const mailbox = await trx
-      .selectFrom('mailboxes')
-      .select('mailbox_id')
-      .where('mailbox_id', '=', id)
-      .$if(hasRowLocks(dialect), (q) => q.forNoKeyUpdate())
-      .executeTakeFirst();
-    if (mailbox === undefined) throw mailboxNotFound();
+    if (!(await lockMailbox(trx, dialect, id))) throw mailboxNotFound();
 
     const existing = await trx
       .selectFrom('mailbox_messages')

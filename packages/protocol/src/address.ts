@@ -61,3 +61,28 @@ export function base64url(b: Uint8Array): string {
   }
   return out;
 }
+
+/**
+ * Decodes unpadded base64url (RFC 4648 §5), accepting only the canonical form (no padding, no
+ * whitespace, zero trailing bits), so every byte string has exactly one text form. Throws `decode`.
+ */
+export function fromBase64url(s: string): Uint8Array {
+  if (s.length % 4 === 1) throw new ProtocolError('decode', 'malformed base64url');
+  const out = new Uint8Array(Math.floor((s.length * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < s.length; i++) {
+    const v = ALPHABET.indexOf(s.charAt(i));
+    if (v < 0) throw new ProtocolError('decode', 'malformed base64url');
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 0xff;
+    }
+    acc &= (1 << bits) - 1;
+  }
+  if (acc !== 0) throw new ProtocolError('decode', 'malformed base64url');
+  return out;
+}

@@ -5,6 +5,7 @@
 export * from './address.ts';
 export * from './bundle.ts';
 export { compareBytes, concatBytes, equalBytes, fromHex, toHex, utf8 } from './bytes.ts';
+export { Reader, Writer } from './codec.ts';
 export {
   type CryptoBackend,
   type KemEncapsulation,
@@ -33,8 +34,10 @@ export {
   PUBLIC_IDENTITY_BYTES,
   type PublicIdentity,
   publicIdentity,
+  readIdentity,
   sameIdentity,
   verifyIdentity,
+  writeIdentity,
 } from './identity.ts';
 export { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
 export * from './keys.ts';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { accountIdFromKey, base64url, deviceId, parseAccountId } from '../src/index.ts';
+import { accountIdFromKey, base64url, deviceId, fromBase64url, parseAccountId } from '../src/index.ts';
 import { codeOf } from './kit.ts';
 
 describe('addresses', () => {
@@ -10,6 +10,20 @@ describe('addresses', () => {
         expect(base64url(b)).toBe(Buffer.from(b).toString('base64url'));
       }),
     );
+  });
+
+  it('fromBase64url inverts base64url and refuses non-canonical text', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (b) => {
+        expect(fromBase64url(base64url(b))).toEqual(b);
+      }),
+    );
+    for (const bad of ['A', 'AB=', 'AB+/', 'AB C', 'AR', 'AAB']) {
+      expect(
+        codeOf(() => fromBase64url(bad)),
+        bad,
+      ).toBe('decode');
+    }
   });
 
   it('an account id round-trips and is the base64url of the signing key', () => {

@@ -1,0 +1,101 @@
+/**
+ * The SDK's public surface: what an app (the CLI, the web client later) sees. Everything here is
+ * plain data; ids are opaque strings. `ParleyClient` (client.ts) implements `ParleyClientApi`.
+ */
+
+export interface ProfileView {
+  /** The profile's label in this client (not sent anywhere). */
+  readonly profile: string;
+  /** The name shown to contacts when meeting them (sent end-to-end encrypted, never to the server). */
+  readonly displayName: string;
+  readonly server: string;
+  /** The account id on the server (base64url of the identity signing key). */
+  readonly accountId: string;
+}
+
+export type Verification =
+  /** Keys came out of band (invitation) or from a server (address); safety number not compared. */
+  | 'unverified'
+  /** The user compared the safety number and confirmed it. */
+  | 'verified';
+
+export interface ContactView {
+  readonly id: string;
+  /** The local alias (defaults to the name the contact gave). */
+  readonly name: string;
+  /** Where the keys came from: an invitation link (out of band), or the contact's / our address. */
+  readonly keySource: 'invitation' | 'address';
+  readonly verification: Verification;
+  /**
+   * The contact's identity key changed and the user has not accepted the new key yet. While true
+   * and the contact was verified, sending to it fails with `identity-changed`.
+   */
+  readonly identityChanged: boolean;
+  /** pending: we sent a request or used an invitation and wait for the answer. */
+  readonly state: 'pending' | 'connected';
+  readonly createdAt: number;
+}
+
+export type MessageStatus =
+  /** Committed locally, not yet accepted by the contact's server. */
+  | 'queued'
+  /** Stored by the contact's server. */
+  | 'sent'
+  /** The contact's device confirmed it (delivery receipt). */
+  | 'delivered'
+  /** An incoming message. */
+  | 'received'
+  /** The contact's server refused it for good (their mailbox is gone). */
+  | 'failed';
+
+export interface MessageView {
+  /** Unique per profile, increasing in the order messages were stored locally. */
+  readonly id: string;
+  readonly contactId: string;
+  readonly direction: 'in' | 'out';
+  readonly text: string;
+  /** The sender's clock (ms). */
+  readonly sentAt: number;
+  /** Our clock when stored (ms). */
+  readonly storedAt: number;
+  readonly status: MessageStatus;
+}
+
+export interface RequestView {
+  readonly id: string;
+  /** The name the requester gave. */
+  readonly name: string;
+  readonly message: string;
+  readonly receivedAt: number;
+}
+
+export interface InvitationView {
+  readonly id: string;
+  /** `parley://invite/…`: share it through a channel the server does not control. */
+  readonly link: string;
+  readonly expiresAt: number;
+}
+
+export interface AddressView {
+  /** `parley://address/…`: publish it; anyone holding it can send a contact request. */
+  readonly link: string;
+  readonly createdAt: number;
+}
+
+export interface SafetyNumberView {
+  /** 60 digits in 12 groups of 5, the same on both sides. */
+  readonly display: string;
+  /** base64url of the QR payload (protocol safety-number QR). */
+  readonly qrPayload: string;
+}
+
+export type ClientEvent =
+  | { readonly type: 'message'; readonly message: MessageView }
+  | { readonly type: 'delivered'; readonly contactId: string; readonly messageIds: readonly string[] }
+  | { readonly type: 'contact-connected'; readonly contact: ContactView }
+  | { readonly type: 'contact-request'; readonly request: RequestView }
+  /** Loud: the contact's identity key changed (reinstall, new device state, or an attack). */
+  | { readonly type: 'identity-changed'; readonly contact: ContactView }
+  /** A message from this contact could not be decrypted; the session was reset. A gap. */
+  | { readonly type: 'undecryptable'; readonly contactId: string }
+  | { readonly type: 'connection'; readonly state: 'online' | 'offline' };

@@ -1,0 +1,177 @@
+/**
+ * What the client keeps, as typed records over the byte-level RecordStore (store/record-store.ts).
+ * Values are JSON with byte strings as `{"$b": base64url}`; the encrypted store seals each value,
+ * so ids are the only thing in the clear — they are random or counters, never names or keys.
+ *
+ *   kind        id                     value
+ *   profile     self                   ProfileRecord: identity, device, current prekeys, counters
+ *   otpk        u32 id, 10 digits      a one-time X25519 prekey (private)
+ *   kempk       u32 id, 10 digits      a one-time ML-KEM prekey (private)
+ *   lrused      kem id . base key      a base key accepted with a last-resort KEM prekey (replays)
+ *   contact     random                 ContactRecord: keys, mailboxes, session, verification
+ *   invitation  random                 InvitationRecord: the one-time mailbox of an invitation
+ *   address     self                   AddressRecord: our contact address
+ *   request     random                 RequestRecord: a contact request waiting for an answer
+ *   msg.<contact> message id           MessageRecord: the conversation's history, in order
+ *   inbox       message id             an incoming message not yet handed to the app's reader
+ *   outbox      message id / random    OutboxRecord: an envelope not yet accepted by a server
+ */
+import { base64url, fromBase64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
+import type { Verification } from '../api.ts';
+import { ClientError } from '../errors.ts';
+import type { RecordWrite } from '../store/record-store.ts';
+
+export interface KeyPairRecord {
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** A mailbox someone else owns that we may deliver into. */
+export interface PeerMailbox {
+  readonly server: string;
+  readonly id: Uint8Array;
+  readonly senderPrivateKey: Uint8Array;
+}
+
+/** A mailbox we own on our server. */
+export interface OwnMailbox {
+  readonly id: Uint8Array;
+  readonly recipient: KeyPairRecord;
+  readonly sender: KeyPairRecord;
+  /** Highest seq processed: anything at or below is a redelivery, acknowledged and skipped. */
+  readonly lastSeq: number;
+}
+
+export interface ProfileRecord {
+  readonly v: 1;
+  readonly displayName: string;
+  readonly server: string;
+  readonly accountId: string;
+  readonly device: number;
+  readonly identity: {
+    readonly signing: KeyPairRecord;
+    readonly agreement: KeyPairRecord;
+    readonly certificate: Uint8Array;
+  };
+  readonly deviceKeys: KeyPairRecord;
+  /** false until the server accepted the account and the first prekeys. */
+  readonly registered: boolean;
+  readonly signedPreKey: SignedPreKeyRecord;
+  /** Kept after a rotation for initial messages still in flight. */
+  readonly previousSignedPreKey: SignedPreKeyRecord | null;
+  readonly lastResortKem: KemPreKeyRecord;
+  readonly previousLastResortKem: KemPreKeyRecord | null;
+  readonly nextPreKeyId: number;
+  readonly lastMaintenance: number;
+}
+
+/** Prekeys are stored as the protocol's own types (private halves included). */
+export type SignedPreKeyRecord = SignedPreKey;
+export type KemPreKeyRecord = KemPreKey;
+
+export interface ContactRecord {
+  readonly v: 1;
+  readonly id: string;
+  /** The local alias: the user's, or else the name the contact gave. */
+  readonly name: string;
+  /** Whether the user chose `name` (then the contact's own name does not replace it). */
+  readonly aliasSet: boolean;
+  readonly keySource: 'invitation' | 'address';
+  readonly verification: Verification;
+  /** The identity (128 bytes, protocol §3.1) we talk to now. */
+  readonly identity: Uint8Array;
+  readonly device: number;
+  /** Set when a new identity appeared and the user has not accepted it yet: the old one. */
+  readonly replacedIdentity: Uint8Array | null;
+  readonly state: 'pending' | 'connected';
+  readonly createdAt: number;
+  /** Where we deliver to them; null until they told us (pending). */
+  readonly theirMailbox: PeerMailbox | null;
+  /** Where they deliver to us. */
+  readonly myMailbox: OwnMailbox;
+  /** Encoded protocol Session (session-codec), the one we send with. */
+  readonly session: Uint8Array;
+  /** Earlier sessions, newest first, still tried for decryption (late messages). */
+  readonly previousSessions: readonly Uint8Array[];
+}
+
+export interface InvitationRecord {
+  readonly v: 1;
+  readonly id: string;
+  readonly mailbox: OwnMailbox;
+  readonly link: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface AddressRecord {
+  readonly v: 1;
+  readonly id: Uint8Array;
+  readonly owner: KeyPairRecord;
+  readonly link: string;
+  readonly createdAt: number;
+  readonly lastSeq: number;
+}
+
+export interface RequestRecord {
+  readonly v: 1;
+  readonly id: string;
+  readonly name: string;
+  readonly message: string;
+  readonly receivedAt: number;
+  readonly identity: Uint8Array;
+  readonly device: number;
+  readonly theirMailbox: PeerMailbox;
+  readonly session: Uint8Array;
+}
+
+export interface MessageRecord {
+  readonly v: 1;
+  readonly id: string;
+  readonly contactId: string;
+  readonly direction: 'in' | 'out';
+  readonly text: string;
+  readonly sentAt: number;
+  readonly storedAt: number;
+  readonly status: 'queued' | 'sent' | 'delivered' | 'received' | 'failed';
+  /** The sender's id of the message (ours for outgoing), echoed in delivery receipts. */
+  readonly wireId: string;
+}
+
+export interface OutboxRecord {
+  readonly v: 1;
+  readonly mailbox: PeerMailbox;
+  readonly envelope: Uint8Array;
+  /** The message whose status becomes `sent` once the server accepts the envelope. */
+  readonly message: { readonly contactId: string; readonly id: string } | null;
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeRecord(value: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $b: base64url(v) } : v)));
+}
+
+export function decodeRecord<T>(bytes: Uint8Array): T {
+  try {
+    return JSON.parse(dec.decode(bytes), (_k, v: unknown) =>
+      v !== null && typeof v === 'object' && '$b' in v && typeof (v as { $b: unknown }).$b === 'string'
+        ? fromBase64url((v as { $b: string }).$b)
+        : v,
+    ) as T;
+  } catch (e) {
+    throw new ClientError('store-corrupt', 'A record of this profile is damaged.', { cause: e });
+  }
+}
+
+export const put = (kind: string, id: string, value: unknown): RecordWrite => ({
+  kind,
+  id,
+  value: encodeRecord(value),
+});
+export const del = (kind: string, id: string): RecordWrite => ({ kind, id, value: null });
+
+export const messageKind = (contactId: string) => `msg.${contactId}`;
+export const keyId = (n: number) => String(n).padStart(10, '0');
+export const mailboxKey = (id: Uint8Array) => base64url(id);

@@ -1,0 +1,75 @@
+/**
+ * Typed errors of the client SDK. Callers (the CLI, apps) branch on `code`; `message` is a fixed,
+ * human sentence chosen by this package that says what happened and what to do next. Messages
+ * never contain key material, plaintext, contact names, mailbox ids or bytes received from a peer.
+ */
+export type ClientErrorCode =
+  /** The passphrase does not open the local store. */
+  | 'wrong-passphrase'
+  /** The local store is damaged or was written by an unknown version. */
+  | 'store-corrupt'
+  /** The local store could not be read or written (permissions, a full disk, an I/O error). */
+  | 'store-io'
+  /** Another process holds the local store (e.g. a running `parley chat`) for too long. */
+  | 'store-busy'
+  /** No profile here yet (run init first), or the named profile does not exist. */
+  | 'no-profile'
+  /** A profile of that name already exists. */
+  | 'profile-exists'
+  /** The server could not be reached (connection refused, DNS, TLS, timeout). */
+  | 'server-unreachable'
+  /** The server answered with an error that is not one of the more specific codes below. */
+  | 'server-error'
+  /** The server refused registration (private server: registration key missing or wrong). */
+  | 'registration-refused'
+  /** The server is rate-limiting us; `retryAfterMs` says when to try again, if known. */
+  | 'rate-limited'
+  /** Not a Parley invitation or contact address, truncated, or malformed. */
+  | 'bad-link'
+  /** The invitation was already used (or revoked) by its inviter. */
+  | 'invitation-used'
+  /** The invitation's expiry time has passed. */
+  | 'invitation-expired'
+  /** The link is one of this profile's own. */
+  | 'own-link'
+  /** The contact address was revoked by its owner. */
+  | 'address-revoked'
+  /** No contact, request or address by that name or id. */
+  | 'unknown-contact'
+  | 'unknown-request'
+  /** The contact's identity key changed and the contact was verified: accept the new key first. */
+  | 'identity-changed'
+  /** The contact cannot receive messages yet (the connection is not complete). */
+  | 'not-connected'
+  /** A peer sent bytes that do not parse or do not authenticate. */
+  | 'bad-message'
+  /** The caller used the API wrongly. */
+  | 'usage'
+  /** A bug in this package. */
+  | 'internal';
+
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  readonly code: ClientErrorCode;
+  /** For `server-error`: the HTTP status and the server's error code, when it sent one. */
+  readonly status: number | undefined;
+  readonly serverCode: string | undefined;
+  /** For `rate-limited`: how long the server asked us to wait. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    code: ClientErrorCode,
+    message: string,
+    details: { status?: number; serverCode?: string; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.status = details.status;
+    this.serverCode = details.serverCode;
+    this.retryAfterMs = details.retryAfterMs;
+  }
+
+  static is(e: unknown, code?: ClientErrorCode): e is ClientError {
+    return e instanceof ClientError && (code === undefined || e.code === code);
+  }
+}

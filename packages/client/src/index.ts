@@ -1,0 +1,27 @@
+/**
+ * @parley/client — the SDK, platform-neutral (it runs in browsers: no Node built-ins here).
+ * `ParleyClient` is one profile; `@parley/client/node` adds what needs Node — profiles in a
+ * directory with encrypted SQLite stores, node:crypto for the store, the `ws` WebSocket.
+ * See docs/client.md.
+ */
+export type * from './api.ts';
+export {
+  type ClientOptions,
+  type CreateOptions,
+  DEFAULT_INVITATION_TTL_MS,
+  ParleyClient,
+  type PushConnection,
+  type PushHandlers,
+} from './client.ts';
+export { ADDRESS_PREFIX, INVITE_PREFIX } from './engine/links.ts';
+export { MAX_INTRO, MAX_NAME, MAX_TEXT } from './engine/payload.ts';
+export { PREKEY_POLICY } from './engine/prekeys.ts';
+export { ClientError, type ClientErrorCode } from './errors.ts';
+export { MailboxSocket, type MailboxSocketOptions } from './net/mailbox-socket.ts';
+export { ServerApi, type ServerApiOptions } from './net/server-api.ts';
+export type * from './net/server-api-types.ts';
+export type { WebSocketConstructor, WebSocketLike } from './net/websocket-like.ts';
+export { EncryptedRecordStore, type EncryptedStoreOptions } from './store/encrypted.ts';
+export { MemoryRecordStore } from './store/memory.ts';
+export type { ListOptions, RecordStore, RecordWrite, StoredRecord } from './store/record-store.ts';
+export type { ScryptParams, StoreCrypto } from './store/store-crypto.ts';

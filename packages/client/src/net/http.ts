@@ -1,0 +1,88 @@
+/**
+ * JSON over HTTP to one home server: a request with a deadline, an answer whose status is checked
+ * and whose body is parsed — or a `ClientError` (server-errors.ts). No retries here: the callers
+ * decide, and every call of the server API is safe to repeat.
+ */
+import type { z } from 'zod';
+import type { ClientError } from '../errors.ts';
+import {
+  malformedAnswer,
+  parseRetryAfter,
+  rateLimited,
+  safeServerCode,
+  serverError,
+  unreachable,
+} from './server-errors.ts';
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** From the server's base URL, e.g. `/v1/challenges`. */
+  readonly path: string;
+  /** Sent as JSON. */
+  readonly body?: unknown;
+  readonly authorization?: string;
+  /** The statuses that mean success. */
+  readonly ok: readonly number[];
+  /** What a 403 means for this request, when it is more specific than `server-error`. */
+  readonly forbidden?: () => ClientError;
+}
+
+export interface HttpAnswer {
+  readonly status: number;
+  /** The parsed body; undefined when there is none (204). */
+  readonly json: unknown;
+}
+
+export class HttpTransport {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly origin: string,
+    private readonly fetchImpl: typeof fetch,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async request(r: HttpRequest): Promise<HttpAnswer> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (r.body !== undefined) headers['content-type'] = 'application/json';
+    if (r.authorization !== undefined) headers.authorization = r.authorization;
+    let res: Response;
+    let text: string;
+    try {
+      res = await this.fetchImpl(this.baseUrl + r.path, {
+        method: r.method,
+        headers,
+        ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      text = await res.text();
+    } catch (e) {
+      throw unreachable(this.origin, e);
+    }
+    if (!r.ok.includes(res.status)) throw this.failure(r, res, text);
+    if (text === '') return { status: res.status, json: undefined };
+    try {
+      return { status: res.status, json: JSON.parse(text) };
+    } catch {
+      throw malformedAnswer(res.status);
+    }
+  }
+
+  private failure(r: HttpRequest, res: Response, text: string): ClientError {
+    if (res.status === 429) return rateLimited(parseRetryAfter(res.headers.get('retry-after'), Date.now()));
+    if (res.status === 403 && r.forbidden) return r.forbidden();
+    let code: unknown;
+    try {
+      code = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;
+    } catch {
+      code = undefined;
+    }
+    return serverError(res.status, safeServerCode(code));
+  }
+}
+
+/** Validates an answer; anything else than the documented shape is a `server-error`. */
+export function parseAnswer<S extends z.ZodType>(schema: S, answer: HttpAnswer): z.output<S> {
+  const parsed = schema.safeParse(answer.json);
+  if (!parsed.success) throw malformedAnswer(answer.status);
+  return parsed.data;
+}

@@ -1,0 +1,24 @@
+/**
+ * The client's network layer: the home server's HTTP API (`ServerApi`) and the WebSocket that
+ * keeps our mailboxes subscribed (`MailboxSocket`). Everything here fails with `ClientError`.
+ */
+export { Backoff, type BackoffOptions } from './backoff.ts';
+export {
+  MAX_ENVELOPE_BYTES,
+  MailboxSocket,
+  type MailboxSocketOptions,
+  type PushedMessage,
+  type SocketState,
+} from './mailbox-socket.ts';
+export { NodeWebSocket } from './node-websocket.ts';
+export {
+  DEFAULT_TIMEOUT_MS,
+  KEM_UPLOAD_CHUNK,
+  ONE_TIME_UPLOAD_CHUNK,
+  SEQS_CHUNK,
+  ServerApi,
+  type ServerApiOptions,
+} from './server-api.ts';
+export * from './server-api-types.ts';
+export { normalizeServerUrl, originOf, websocketUrl } from './server-url.ts';
+export type { WebSocketConstructor, WebSocketLike } from './websocket-like.ts';

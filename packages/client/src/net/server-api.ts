@@ -1,0 +1,350 @@
+/**
+ * `ServerApi`: the home server's HTTP API v1 (docs/server.md) as typed calls, implementing
+ * `ServerApiLike` (server-api-types.ts). Every authenticated call fetches its own single-use
+ * challenge and answers it with a signature — the device key for account calls (protocol §3.5),
+ * a mailbox's recipient key or an address's owner key for those objects (§3.6, §3.7) — so no
+ * bearer secret is ever sent or kept. Every answer is validated before it is returned; every
+ * failure is a `ClientError`.
+ *
+ * @example
+ * ```ts
+ * const api = new ServerApi('https://parley.example');
+ * const { accountId } = await api.register(identity, deviceId(1), deviceKeys);
+ * const auth = { account: accountId, device: deviceId(1), devicePrivateKey: deviceKeys.privateKey };
+ * await api.putSignedPreKey(auth, signedPreKeyPublic(spk));
+ * ```
+ */
+import {
+  type AccountId,
+  AuthPurpose,
+  certifyDevice,
+  type DeviceId,
+  decodeBundle,
+  defaultEnv,
+  deviceId,
+  type Ed25519KeyPair,
+  encodeDeviceCertificate,
+  encodeIdentity,
+  type IdentityKeyPair,
+  type KemPreKeyPublic,
+  type OneTimePreKeyPublic,
+  type PreKeyBundle,
+  type ProtocolEnv,
+  parseAccountId,
+  proveAddressOwnership,
+  proveDevice,
+  proveMailboxAccess,
+  publicIdentity,
+  type SignedPreKeyPublic,
+  signDelivery,
+} from '@parley/protocol';
+import { z } from 'zod';
+import { ClientError } from '../errors.ts';
+import { b64url, fromB64url, toB64url } from './base64url.ts';
+import { type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
+import type {
+  DeviceAuth,
+  OwnedAddress,
+  OwnedMailbox,
+  ServerApiLike,
+  StoredEnvelope,
+  StoredRequest,
+} from './server-api-types.ts';
+import { malformedAnswer, registrationRefused, signing } from './server-errors.ts';
+import { normalizeServerUrl, originOf } from './server-url.ts';
+
+/** The most one-time X25519 prekeys the server takes in one request. */
+export const ONE_TIME_UPLOAD_CHUNK = 500;
+/** The most ML-KEM prekeys the server takes in one request (its 96 KiB body limit). */
+export const KEM_UPLOAD_CHUNK = 50;
+/** The most sequence numbers one acknowledgement or deletion may carry. */
+export const SEQS_CHUNK = 1000;
+export const DEFAULT_TIMEOUT_MS = 15_000;
+
+export interface ServerApiOptions {
+  /** Crypto, randomness and clock for the proofs (default: `defaultEnv`). */
+  readonly env?: ProtocolEnv;
+  /** The fetch to use (default: the global one). */
+  readonly fetch?: typeof fetch;
+  /** How long one request may take, answer included (default 15 s). */
+  readonly timeoutMs?: number;
+}
+
+const seq = z.number().int().min(1);
+const count = z.number().int().min(0);
+const timestamp = z.number().int().min(0);
+const Challenge = z.object({ challenge: b64url(32) });
+const Registered = z.object({ accountId: z.string(), deviceId: z.number().int().min(1).max(0xffffffff) });
+const Counts = z.object({ oneTime: count, kem: count });
+const Bundle = z.object({ bundle: b64url() });
+const MailboxCreated = z.object({ mailboxId: b64url(16) });
+const AddressCreated = z.object({ addressId: b64url(16) });
+const Seq = z.object({ seq });
+const Deleted = z.object({ deleted: count });
+const Removed = z.object({ removed: count });
+const Messages = z.object({
+  messages: z.array(z.object({ seq, envelope: b64url(), receivedAt: timestamp })),
+});
+const Requests = z.object({
+  requests: z.array(z.object({ seq, request: b64url(), receivedAt: timestamp })),
+});
+
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** `?after=&limit=` for list calls; omitted values are left to the server's defaults. */
+function pageQuery(after?: number, limit?: number): string {
+  const q = new URLSearchParams();
+  if (after !== undefined) q.set('after', String(after));
+  if (limit !== undefined) q.set('limit', String(limit));
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+const kemKeyBody = (k: KemPreKeyPublic) => ({
+  id: k.id,
+  publicKey: toB64url(k.publicKey),
+  createdAt: k.createdAt,
+  signature: toB64url(k.signature),
+});
+
+export class ServerApi implements ServerApiLike {
+  /** The server's base URL as given (normalised: no trailing slash). */
+  readonly url: string;
+  private readonly env: ProtocolEnv;
+  private readonly http: HttpTransport;
+
+  constructor(url: string, options: ServerApiOptions = {}) {
+    this.url = normalizeServerUrl(url);
+    this.env = options.env ?? defaultEnv;
+    const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+    this.http = new HttpTransport(this.url, originOf(this.url), fetchImpl, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  }
+
+  /** A fresh single-use challenge (valid for 5 minutes). */
+  async challenge(): Promise<Uint8Array> {
+    const answer = await this.http.request({ method: 'POST', path: '/v1/challenges', ok: [201] });
+    return parseAnswer(Challenge, answer).challenge;
+  }
+
+  async register(
+    identity: IdentityKeyPair,
+    device: DeviceId,
+    deviceKeys: Ed25519KeyPair,
+    registrationKey?: string,
+  ): Promise<{ readonly accountId: AccountId; readonly deviceId: DeviceId }> {
+    const cert = signing(() => certifyDevice(this.env, identity, device, deviceKeys.publicKey));
+    const challenge = await this.challenge();
+    const proof = signing(() =>
+      proveDevice(this.env, deviceKeys.privateKey, AuthPurpose.register, challenge, identity.signing.publicKey, device),
+    );
+    const answer = await this.http.request({
+      method: 'POST',
+      path: '/v1/accounts',
+      body: {
+        identity: toB64url(encodeIdentity(publicIdentity(identity))),
+        deviceCertificate: toB64url(encodeDeviceCertificate(cert)),
+        challenge: toB64url(challenge),
+        proof: toB64url(proof),
+        ...(registrationKey === undefined ? {} : { registrationKey }),
+      },
+      ok: [201],
+      forbidden: registrationRefused,
+    });
+    const body = parseAnswer(Registered, answer);
+    let accountId: AccountId;
+    try {
+      accountId = parseAccountId(body.accountId);
+    } catch {
+      throw malformedAnswer(answer.status);
+    }
+    return { accountId, deviceId: deviceId(body.deviceId) };
+  }
+
+  async deleteAccount(auth: DeviceAuth): Promise<void> {
+    await this.asDevice(auth, { method: 'DELETE', path: '/v1/accounts/self', ok: [204] });
+  }
+
+  async putSignedPreKey(auth: DeviceAuth, key: SignedPreKeyPublic): Promise<void> {
+    const body = {
+      id: key.id,
+      publicKey: toB64url(key.publicKey),
+      createdAt: key.createdAt,
+      signature: toB64url(key.signature),
+    };
+    await this.asDevice(auth, { method: 'PUT', path: '/v1/devices/self/signed-prekey', body, ok: [204] });
+  }
+
+  async addOneTimePreKeys(auth: DeviceAuth, keys: readonly OneTimePreKeyPublic[]): Promise<void> {
+    for (const chunk of chunks(keys, ONE_TIME_UPLOAD_CHUNK)) {
+      const body = { keys: chunk.map((k) => ({ id: k.id, publicKey: toB64url(k.publicKey) })) };
+      await this.asDevice(auth, { method: 'POST', path: '/v1/devices/self/one-time-prekeys', body, ok: [204] });
+    }
+  }
+
+  async addKemPreKeys(auth: DeviceAuth, keys: readonly KemPreKeyPublic[]): Promise<void> {
+    if (keys.some((k) => k.lastResort)) {
+      throw new ClientError('usage', 'A last-resort KEM prekey is uploaded with putLastResortKemPreKey.');
+    }
+    for (const chunk of chunks(keys, KEM_UPLOAD_CHUNK)) {
+      const body = { keys: chunk.map(kemKeyBody) };
+      await this.asDevice(auth, { method: 'POST', path: '/v1/devices/self/kem-prekeys', body, ok: [204] });
+    }
+  }
+
+  async putLastResortKemPreKey(auth: DeviceAuth, key: KemPreKeyPublic): Promise<void> {
+    if (!key.lastResort) throw new ClientError('usage', 'Only a last-resort KEM prekey can be put as one.');
+    const request = { method: 'PUT', path: '/v1/devices/self/last-resort-kem-prekey', body: kemKeyBody(key) } as const;
+    await this.asDevice(auth, { ...request, ok: [204] });
+  }
+
+  async preKeyCounts(auth: DeviceAuth): Promise<{ readonly oneTime: number; readonly kem: number }> {
+    const answer = await this.asDevice(auth, { method: 'GET', path: '/v1/devices/self/prekey-counts', ok: [200] });
+    return parseAnswer(Counts, answer);
+  }
+
+  async fetchBundle(account: AccountId, device: DeviceId): Promise<PreKeyBundle> {
+    const path = `/v1/accounts/${encodeURIComponent(account)}/devices/${device}/bundle`;
+    const answer = await this.http.request({ method: 'GET', path, ok: [200] });
+    const { bundle } = parseAnswer(Bundle, answer);
+    try {
+      return decodeBundle(bundle);
+    } catch {
+      throw malformedAnswer(answer.status);
+    }
+  }
+
+  async createMailbox(auth: DeviceAuth, recipientKey: Uint8Array, senderKey: Uint8Array): Promise<Uint8Array> {
+    const body = { recipientKey: toB64url(recipientKey), senderKey: toB64url(senderKey) };
+    const answer = await this.asDevice(auth, { method: 'POST', path: '/v1/mailboxes', body, ok: [201] });
+    return parseAnswer(MailboxCreated, answer).mailboxId;
+  }
+
+  async deliver(
+    mailboxId: Uint8Array,
+    senderPrivateKey: Uint8Array,
+    envelope: Uint8Array,
+  ): Promise<{ readonly seq: number; readonly duplicate: boolean }> {
+    const signature = signing(() => signDelivery(this.env, senderPrivateKey, mailboxId, envelope));
+    const answer = await this.http.request({
+      method: 'POST',
+      path: `/v1/mailboxes/${toB64url(mailboxId)}/messages`,
+      body: { envelope: toB64url(envelope), signature: toB64url(signature) },
+      ok: [200, 201],
+    });
+    return { seq: parseAnswer(Seq, answer).seq, duplicate: answer.status === 200 };
+  }
+
+  async readMailbox(mailbox: OwnedMailbox, after?: number, limit?: number): Promise<StoredEnvelope[]> {
+    const path = `/v1/mailboxes/${toB64url(mailbox.id)}/messages${pageQuery(after, limit)}`;
+    const answer = await this.asMailbox(mailbox, { method: 'GET', path, ok: [200] });
+    return parseAnswer(Messages, answer).messages;
+  }
+
+  async ackMailbox(mailbox: OwnedMailbox, seqs: readonly number[]): Promise<number> {
+    let deleted = 0;
+    for (const chunk of chunks(seqs, SEQS_CHUNK)) {
+      const path = `/v1/mailboxes/${toB64url(mailbox.id)}/ack`;
+      const answer = await this.asMailbox(mailbox, { method: 'POST', path, body: { seqs: chunk }, ok: [200] });
+      deleted += parseAnswer(Deleted, answer).deleted;
+    }
+    return deleted;
+  }
+
+  async deleteMailbox(mailbox: OwnedMailbox): Promise<void> {
+    await this.asMailbox(mailbox, { method: 'DELETE', path: `/v1/mailboxes/${toB64url(mailbox.id)}`, ok: [204] });
+  }
+
+  async createAddress(auth: DeviceAuth, ownerKey: Uint8Array): Promise<Uint8Array> {
+    const body = { ownerKey: toB64url(ownerKey) };
+    const answer = await this.asDevice(auth, { method: 'POST', path: '/v1/addresses', body, ok: [201] });
+    return parseAnswer(AddressCreated, answer).addressId;
+  }
+
+  async postRequest(addressId: Uint8Array, request: Uint8Array, token?: Uint8Array): Promise<{ readonly seq: number }> {
+    const answer = await this.http.request({
+      method: 'POST',
+      path: `/v1/addresses/${toB64url(addressId)}/requests`,
+      body: { request: toB64url(request), ...(token === undefined ? {} : { token: toB64url(token) }) },
+      ok: [200, 201],
+    });
+    return { seq: parseAnswer(Seq, answer).seq };
+  }
+
+  async listRequests(address: OwnedAddress, after?: number, limit?: number): Promise<StoredRequest[]> {
+    const path = `/v1/addresses/${toB64url(address.id)}/requests${pageQuery(after, limit)}`;
+    const answer = await this.asOwner(address, { method: 'GET', path, ok: [200] });
+    return parseAnswer(Requests, answer).requests;
+  }
+
+  async deleteRequests(address: OwnedAddress, seqs: readonly number[]): Promise<number> {
+    let deleted = 0;
+    for (const chunk of chunks(seqs, SEQS_CHUNK)) {
+      const path = `/v1/addresses/${toB64url(address.id)}/requests/delete`;
+      const answer = await this.asOwner(address, { method: 'POST', path, body: { seqs: chunk }, ok: [200] });
+      deleted += parseAnswer(Deleted, answer).deleted;
+    }
+    return deleted;
+  }
+
+  /**
+   * Registers SHA-256 hashes of per-contact tokens: a request carrying such a token skips the
+   * address's rate limit (docs/server.md "Contact addresses"). Not in `ServerApiLike` yet.
+   */
+  async addTokens(address: OwnedAddress, tokenHashes: readonly Uint8Array[]): Promise<void> {
+    for (const chunk of chunks(tokenHashes, 100)) {
+      const path = `/v1/addresses/${toB64url(address.id)}/tokens`;
+      await this.asOwner(address, { method: 'POST', path, body: { tokenHashes: chunk.map(toB64url) }, ok: [204] });
+    }
+  }
+
+  /** Withdraws per-contact token hashes; returns how many were registered. */
+  async removeTokens(address: OwnedAddress, tokenHashes: readonly Uint8Array[]): Promise<number> {
+    let removed = 0;
+    for (const chunk of chunks(tokenHashes, 100)) {
+      const path = `/v1/addresses/${toB64url(address.id)}/tokens/remove`;
+      const body = { tokenHashes: chunk.map(toB64url) };
+      removed += parseAnswer(Removed, await this.asOwner(address, { method: 'POST', path, body, ok: [200] })).removed;
+    }
+    return removed;
+  }
+
+  async deleteAddress(address: OwnedAddress): Promise<void> {
+    await this.asOwner(address, { method: 'DELETE', path: `/v1/addresses/${toB64url(address.id)}`, ok: [204] });
+  }
+
+  /** A request as a device: `Authorization: Parley account=…, device=…, challenge=…, proof=…`. */
+  private async asDevice(auth: DeviceAuth, r: HttpRequest) {
+    const challenge = await this.challenge();
+    const accountKey = fromB64url(auth.account);
+    if (accountKey === null || accountKey.length !== 32) throw new ClientError('usage', 'Malformed account id.');
+    const proof = signing(() =>
+      proveDevice(this.env, auth.devicePrivateKey, AuthPurpose.connect, challenge, accountKey, auth.device),
+    );
+    const authorization =
+      `Parley account=${auth.account}, device=${auth.device}, ` +
+      `challenge=${toB64url(challenge)}, proof=${toB64url(proof)}`;
+    return this.http.request({ ...r, authorization });
+  }
+
+  /** A request as a mailbox's owner: `Authorization: Parley-Mailbox challenge=…, proof=…`. */
+  private async asMailbox(mailbox: OwnedMailbox, r: HttpRequest) {
+    const challenge = await this.challenge();
+    const proof = signing(() => proveMailboxAccess(this.env, mailbox.recipientPrivateKey, mailbox.id, challenge));
+    return this.http.request({ ...r, authorization: `Parley-Mailbox ${challengeProof(challenge, proof)}` });
+  }
+
+  /** A request as an address's owner: `Authorization: Parley-Address challenge=…, proof=…`. */
+  private async asOwner(address: OwnedAddress, r: HttpRequest) {
+    const challenge = await this.challenge();
+    const proof = signing(() => proveAddressOwnership(this.env, address.ownerPrivateKey, address.id, challenge));
+    return this.http.request({ ...r, authorization: `Parley-Address ${challengeProof(challenge, proof)}` });
+  }
+}
+
+function challengeProof(challenge: Uint8Array, proof: Uint8Array): string {
+  return `challenge=${toB64url(challenge)}, proof=${toB64url(proof)}`;
+}

@@ -1,0 +1,102 @@
+/**
+ * How answers from a home server become `ClientError`s, the same for HTTP and WebSocket. Messages
+ * are fixed sentences: they may name the server's origin (scheme, host and port, which the user
+ * typed) and an HTTP status, never a path, an id, a key or text the server sent.
+ */
+import { ClientError } from '../errors.ts';
+
+/** The HTTP status behind each error code of the server (docs/server.md "Errors"). */
+const STATUS_OF: Readonly<Record<string, number>> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'too-large': 413,
+  'rate-limited': 429,
+  internal: 500,
+  unavailable: 503,
+};
+
+/** A server error code we pass on: short, lowercase, dashes (anything else is dropped). */
+const CODE = /^[a-z][a-z-]{0,39}$/;
+
+export function safeServerCode(code: unknown): string | undefined {
+  return typeof code === 'string' && CODE.test(code) ? code : undefined;
+}
+
+export function unreachable(origin: string, cause?: unknown): ClientError {
+  return new ClientError(
+    'server-unreachable',
+    `Cannot reach the server at ${origin}. Check the address and that it is running.`,
+    cause === undefined ? {} : { cause },
+  );
+}
+
+export function malformedAnswer(status?: number): ClientError {
+  return new ClientError(
+    'server-error',
+    'The server sent an answer this client does not understand. Check that it runs a compatible Parley version.',
+    status === undefined ? {} : { status },
+  );
+}
+
+export function rateLimited(retryAfterMs?: number): ClientError {
+  return new ClientError(
+    'rate-limited',
+    'The server is limiting how often this can be done. Try again later.',
+    retryAfterMs === undefined ? {} : { retryAfterMs },
+  );
+}
+
+export function registrationRefused(): ClientError {
+  return new ClientError(
+    'registration-refused',
+    'The server refused the registration: it is private and needs a valid registration key.',
+    { status: 403, serverCode: 'forbidden' },
+  );
+}
+
+/** Any other error answer: `server-error` with the status and the server's code, if it sent one. */
+export function serverError(status: number | undefined, serverCode: string | undefined): ClientError {
+  const what = [status, serverCode === undefined ? undefined : `(${serverCode})`].filter((x) => x !== undefined);
+  return new ClientError(
+    'server-error',
+    `The server answered with an error${what.length ? `: ${what.join(' ')}` : ''}.`,
+    {
+      ...(status === undefined ? {} : { status }),
+      ...(serverCode === undefined ? {} : { serverCode }),
+    },
+  );
+}
+
+/** An error a server reported in a WebSocket frame, mapped as its HTTP status would be. */
+export function socketError(code: unknown): ClientError {
+  const serverCode = safeServerCode(code);
+  if (serverCode === 'rate-limited') return rateLimited();
+  return serverError(serverCode === undefined ? undefined : STATUS_OF[serverCode], serverCode);
+}
+
+/**
+ * Milliseconds from a Retry-After header: delay-seconds or an HTTP date (RFC 9110 §10.2.3);
+ * undefined when absent or unreadable.
+ */
+export function parseRetryAfter(header: string | null, now: number): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d{1,9}$/.test(value)) return Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Runs a local signing step. Its only failures are malformed arguments (a key or an id of the
+ * wrong length), which are the caller's: `usage`, with a message that names no bytes.
+ */
+export function signing<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new ClientError('usage', 'A key or id passed to the network layer is malformed.', { cause: e });
+  }
+}

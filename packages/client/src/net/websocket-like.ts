@@ -1,0 +1,21 @@
+/**
+ * The part of a WebSocket that `MailboxSocket` uses: what the browser's `WebSocket` and the `ws`
+ * package's client share, so either can be passed in. The event handlers' parameter is typed
+ * `never` so that both implementations' own event types fit; the socket reads only `event.data`
+ * of message events (a string for text frames in both).
+ */
+export interface WebSocketLike {
+  /** 0 connecting, 1 open, 2 closing, 3 closed. */
+  readonly readyState: number;
+  onopen: ((event: never) => void) | null;
+  onmessage: ((event: never) => void) | null;
+  onclose: ((event: never) => void) | null;
+  onerror: ((event: never) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** `WebSocket` in a browser; `NodeWebSocket` (node-websocket.ts, the `ws` package) in Node. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export const WS_OPEN = 1;

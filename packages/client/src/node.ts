@@ -1,0 +1,161 @@
+/**
+ * Node wiring of the SDK: profiles in a client home directory, each an encrypted SQLite store
+ * (`<home>/profiles/<name>/store.db`) opened with a passphrase, talking to servers over
+ * HTTP (fetch) and the `ws` WebSocket. The browser gets its own wiring with the web client.
+ *
+ *   <home>/config.json                     {"default": "<profile>"} — the profile used when none is named
+ *   <home>/profiles/<name>/store.db(-wal)  encrypted records (store/encrypted.ts), mode 0600
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { defaultEnv, type ProtocolEnv } from '@parley/protocol';
+import { type ClientOptions, type CreateOptions, ParleyClient } from './client.ts';
+import { ClientError } from './errors.ts';
+import { MailboxSocket } from './net/mailbox-socket.ts';
+import { NodeWebSocket } from './net/node-websocket.ts';
+import { ServerApi } from './net/server-api.ts';
+import { EncryptedRecordStore } from './store/encrypted.ts';
+import { nodeStoreCrypto } from './store/node-crypto.ts';
+import { SqliteRecordStore } from './store/sqlite.ts';
+import type { ScryptParams } from './store/store-crypto.ts';
+
+export * from './index.ts';
+export { NodeWebSocket } from './net/node-websocket.ts';
+export { nodeStoreCrypto } from './store/node-crypto.ts';
+export { SqliteRecordStore } from './store/sqlite.ts';
+
+/** `$PARLEY_HOME`, else `~/.parley`. */
+export function defaultHome(): string {
+  return process.env.PARLEY_HOME ?? join(homedir(), '.parley');
+}
+
+export interface ProfileLocation {
+  readonly home: string;
+  /** Profile name; default: the home's default profile, else `default`. */
+  readonly profile?: string;
+}
+
+export interface OpenOptions extends ProfileLocation {
+  readonly passphrase: string;
+  readonly env?: ProtocolEnv;
+}
+
+const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
+
+export function checkProfileName(name: string): string {
+  if (!PROFILE_NAME.test(name)) {
+    throw new ClientError('usage', 'Profile names are 1–32 letters, digits, - or _, starting with a letter or digit.');
+  }
+  return name;
+}
+
+const storePath = (home: string, profile: string) => join(home, 'profiles', profile, 'store.db');
+
+export function listProfiles(home: string): string[] {
+  const dir = join(home, 'profiles');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => PROFILE_NAME.test(n) && existsSync(storePath(home, n)))
+    .sort();
+}
+
+export function defaultProfile(home: string): string | null {
+  try {
+    const c = JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')) as { default?: unknown };
+    return typeof c.default === 'string' && PROFILE_NAME.test(c.default) ? c.default : null;
+  } catch {
+    return null;
+  }
+}
+
+export function setDefaultProfile(home: string, profile: string): void {
+  checkProfileName(profile);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const tmp = join(home, 'config.json.tmp');
+  writeFileSync(tmp, `${JSON.stringify({ default: profile })}\n`, { mode: 0o600 });
+  renameSync(tmp, join(home, 'config.json'));
+}
+
+/** The profile a command acts on: the one named, else the home's default, else `default`. */
+export function resolveProfile(loc: ProfileLocation): string {
+  return checkProfileName(loc.profile ?? defaultProfile(loc.home) ?? 'default');
+}
+
+/** Client options for Node: `ServerApi` per server URL (fetch) and `MailboxSocket` (ws) for push. */
+export function nodeClientOptions(profile: string, env: ProtocolEnv = defaultEnv): ClientOptions {
+  const apis = new Map<string, ServerApi>();
+  return {
+    env,
+    profile,
+    api: (url) => {
+      let api = apis.get(url);
+      if (api === undefined) {
+        api = new ServerApi(url, { env });
+        apis.set(url, api);
+      }
+      return api;
+    },
+    push: (url, handlers) => new MailboxSocket(url, { ...handlers, env, WebSocket: NodeWebSocket }),
+  };
+}
+
+/**
+ * Creates a profile: its encrypted store, then the account on the server. When the server cannot
+ * be reached or refuses, the profile is removed again so that `init` can simply be retried.
+ */
+export async function createProfile(
+  options: OpenOptions & CreateOptions & { readonly kdf?: ScryptParams },
+): Promise<ParleyClient> {
+  const profile = resolveProfile(options);
+  const path = storePath(options.home, profile);
+  if (existsSync(path)) throw new ClientError('profile-exists', `A profile named ${profile} already exists here.`);
+  const inner = await SqliteRecordStore.open(path);
+  let store: EncryptedRecordStore;
+  try {
+    store = await EncryptedRecordStore.create(inner, options.passphrase, nodeStoreCrypto, {
+      ...(options.kdf ? { kdf: options.kdf } : {}),
+    });
+  } catch (e) {
+    await inner.close();
+    rmSync(join(options.home, 'profiles', profile), { recursive: true, force: true });
+    throw e;
+  }
+  try {
+    const client = await ParleyClient.create(store, nodeClientOptions(profile, options.env ?? defaultEnv), options);
+    if (defaultProfile(options.home) === null) setDefaultProfile(options.home, profile);
+    return client;
+  } catch (e) {
+    await store.close();
+    rmSync(join(options.home, 'profiles', profile), { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Opens an existing profile with its passphrase (`wrong-passphrase`, `no-profile`). */
+export async function openProfile(options: OpenOptions): Promise<ParleyClient> {
+  const profile = resolveProfile(options);
+  const path = storePath(options.home, profile);
+  if (!existsSync(path)) {
+    throw new ClientError(
+      'no-profile',
+      listProfiles(options.home).length === 0
+        ? 'There is no Parley profile here yet: run `parley init --server URL` first.'
+        : `There is no profile named ${profile}: run \`parley profiles\` to list them.`,
+    );
+  }
+  const inner = await SqliteRecordStore.open(path);
+  try {
+    const store = await EncryptedRecordStore.open(inner, options.passphrase, nodeStoreCrypto);
+    return await ParleyClient.open(store, nodeClientOptions(profile, options.env ?? defaultEnv));
+  } catch (e) {
+    await inner.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Deletes a profile's local files (not its account: `ParleyClient.deleteAccount` does that). */
+export function removeProfileFiles(loc: ProfileLocation): void {
+  const profile = resolveProfile(loc);
+  rmSync(join(loc.home, 'profiles', profile), { recursive: true, force: true });
+}

@@ -1,0 +1,60 @@
+/**
+ * Nothing Node-only may leak into the SDK's platform-neutral entry (`src/index.ts`): bundle it for
+ * the browser (no Node built-ins, `browser` conditions) and run a whole conversation from the
+ * bundle — two clients on in-memory stores over fetch, against a real server process.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type ServerProcess, startServer } from './server-process.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-client-browser-'));
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServer();
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('bundles for the browser without Node built-ins, and two clients talk from the bundle', async () => {
+  const result = await build({
+    entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    conditions: ['browser'],
+    write: false,
+    logLevel: 'silent',
+  });
+  expect(result.errors).toEqual([]);
+  const code = result.outputFiles[0]?.text ?? '';
+  expect(code).not.toMatch(/from\s*["']node:|require\(["']node:|from\s*["']ws["']/);
+  expect(code).not.toContain('ws does not work in the browser');
+  const file = join(dir, 'client.browser.mjs');
+  writeFileSync(file, code);
+
+  const sdk = await import(pathToFileURL(file).href);
+  const options = (profile: string) => ({
+    profile,
+    api: (url: string) => new sdk.ServerApi(url),
+    push: () => ({ subscribe() {}, unsubscribe() {}, close() {} }),
+  });
+  const create = (name: string) =>
+    sdk.ParleyClient.create(new sdk.MemoryRecordStore(), options(name), { server: server.url, displayName: name });
+  const alice = await create('Alice');
+  const bob = await create('Bob');
+  const { link } = await alice.createInvitation();
+  await bob.connect(link);
+  await alice.sync();
+  await bob.sync();
+  await bob.send('Alice', 'from the browser bundle');
+  await alice.sync();
+  expect((await alice.unread()).map((m: { text: string }) => m.text)).toEqual(['from the browser bundle']);
+  await alice.close();
+  await bob.close();
+}, 60_000);

@@ -1,0 +1,58 @@
+/** Helpers for SDK tests: clients on in-memory stores against a real server process. */
+import { ParleyClient } from '../src/client.ts';
+import { nodeClientOptions } from '../src/node.ts';
+import { MemoryRecordStore } from '../src/store/memory.ts';
+import type { ListOptions, RecordStore, RecordWrite } from '../src/store/record-store.ts';
+
+/**
+ * A memory store whose close() keeps the data, so a test can reopen a "restarted" client, and
+ * which can be snapshotted and restored (an old backup).
+ */
+export class KeptStore implements RecordStore {
+  private inner = new MemoryRecordStore();
+  private readonly kinds = new Set<string>();
+  get(kind: string, id: string) {
+    return this.inner.get(kind, id);
+  }
+  list(kind: string, options?: ListOptions) {
+    return this.inner.list(kind, options);
+  }
+  commit(writes: readonly RecordWrite[]) {
+    for (const w of writes) this.kinds.add(w.kind);
+    return this.inner.commit(writes);
+  }
+  async close(): Promise<void> {}
+  async snapshot(): Promise<RecordWrite[]> {
+    const out: RecordWrite[] = [];
+    for (const kind of this.kinds) {
+      for (const r of await this.inner.list(kind)) out.push({ kind, id: r.id, value: r.value });
+    }
+    return out;
+  }
+  async restore(snapshot: readonly RecordWrite[]): Promise<void> {
+    this.inner = new MemoryRecordStore();
+    await this.inner.commit(snapshot);
+  }
+}
+
+export async function newClient(server: string, displayName: string, store: RecordStore = new KeptStore()) {
+  return ParleyClient.create(store, nodeClientOptions(displayName.toLowerCase()), { server, displayName });
+}
+
+export async function reopen(store: RecordStore, profile: string) {
+  return ParleyClient.open(store, nodeClientOptions(profile));
+}
+
+/** Alice invites Bob; both sync until connected. Returns the contact names each side sees. */
+export async function meet(alice: ParleyClient, bob: ParleyClient): Promise<void> {
+  const { link } = await alice.createInvitation();
+  await bob.connect(link);
+  await alice.sync();
+  await bob.sync();
+}
+
+/** Messages texts received by `c` (taking them from the inbox). */
+export async function received(c: ParleyClient): Promise<string[]> {
+  await c.sync();
+  return (await c.unread({ take: true })).map((m) => m.text);
+}

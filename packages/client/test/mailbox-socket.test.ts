@@ -1,0 +1,331 @@
+/**
+ * `MailboxSocket` against a real `parley-server` process: pushes in order, acknowledgements,
+ * sends, one-at-a-time handling, and reconnection when the server restarts. One fake server (the
+ * `ws` package) plays a hostile peer for the malformed-frame cases.
+ */
+import { deviceId, defaultEnv as env, generateEd25519, generateIdentity, utf8 } from '@parley/protocol';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { ClientError } from '../src/errors.ts';
+import {
+  Backoff,
+  type DeviceAuth,
+  MailboxSocket,
+  type MailboxSocketOptions,
+  NodeWebSocket,
+  type OwnedMailbox,
+  type PushedMessage,
+  ServerApi,
+  type SocketState,
+} from '../src/net/index.ts';
+import { type ServerProcess, startServer } from './server-process.ts';
+
+let server: ServerProcess;
+let api: ServerApi;
+let auth: DeviceAuth;
+const sockets: MailboxSocket[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+  api = new ServerApi(server.url);
+  const keys = generateEd25519(env);
+  const { accountId } = await api.register(generateIdentity(env), deviceId(1), keys);
+  auth = { account: accountId, device: deviceId(1), devicePrivateKey: keys.privateKey };
+}, 60_000);
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await server?.stop();
+});
+
+interface Box {
+  readonly owned: OwnedMailbox;
+  readonly senderKey: Uint8Array;
+  deliver(text: string): Promise<number>;
+}
+
+async function newBox(): Promise<Box> {
+  const sender = generateEd25519(env);
+  const recipient = generateEd25519(env);
+  const id = await api.createMailbox(auth, recipient.publicKey, sender.publicKey);
+  return {
+    owned: { id, recipientPrivateKey: recipient.privateKey },
+    senderKey: sender.privateKey,
+    deliver: async (text) => (await api.deliver(id, sender.privateKey, utf8(text))).seq,
+  };
+}
+
+const text = (m: PushedMessage) => new TextDecoder().decode(m.envelope);
+
+interface Recorded {
+  readonly socket: MailboxSocket;
+  readonly received: PushedMessage[];
+  readonly errors: ClientError[];
+  readonly states: SocketState[];
+}
+
+/** A socket to the test server that records what it sees; closed in afterAll. */
+function open(options: Partial<MailboxSocketOptions> & { url?: string } = {}): Recorded {
+  const received: PushedMessage[] = [];
+  const errors: ClientError[] = [];
+  const states: SocketState[] = [];
+  const socket = new MailboxSocket(options.url ?? server.url, {
+    onMessage: async (m) => {
+      received.push(m);
+    },
+    onError: (e) => errors.push(e),
+    onState: (s) => states.push(s),
+    backoff: { initialMs: 50, maxMs: 400 },
+    WebSocket: NodeWebSocket,
+    ...options,
+  });
+  sockets.push(socket);
+  return { socket, received, errors, states };
+}
+
+const eventually = <T>(f: () => T | Promise<T>, timeout = 10_000) => vi.waitFor(f, { timeout, interval: 20 });
+
+describe('MailboxSocket', () => {
+  it('pushes stored messages, then new ones, in order, and acknowledges what was handled', async () => {
+    const box = await newBox();
+    const seqs: number[] = [];
+    for (const t of ['a', 'b', 'c']) seqs.push(await box.deliver(t));
+    const { socket, received, errors, states } = open();
+    socket.subscribe(box.owned);
+    await socket.whenSubscribed();
+    expect(socket.connected).toBe(true);
+    await eventually(() => expect(received.map(text)).toEqual(['a', 'b', 'c']));
+    seqs.push(await box.deliver('d'));
+    seqs.push(await box.deliver('e'));
+    await eventually(() => expect(received.map(text)).toEqual(['a', 'b', 'c', 'd', 'e']));
+    expect(received.map((m) => m.seq)).toEqual(seqs);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(received.every((m) => m.receivedAt > 0)).toBe(true);
+    expect(received[0]?.mailboxId).toEqual(box.owned.id);
+    // Handled messages are acknowledged, so the server no longer holds them.
+    await eventually(async () => expect(await api.readMailbox(box.owned)).toEqual([]));
+    expect(errors).toEqual([]);
+    expect(states).toEqual(['online']);
+  });
+
+  it('does not acknowledge a message whose handler failed; ack() deletes it', async () => {
+    const box = await newBox();
+    const seq = await box.deliver('refused');
+    const failure = new ClientError('bad-message', 'A peer sent bytes that do not parse.');
+    const { socket, errors } = open({ onMessage: () => Promise.reject(failure) });
+    socket.subscribe(box.owned);
+    await eventually(() => expect(errors).toEqual([failure]));
+    expect((await api.readMailbox(box.owned)).map((m) => m.seq)).toEqual([seq]);
+    expect(await socket.ack(box.owned.id, [seq])).toBe(1);
+    expect(await api.readMailbox(box.owned)).toEqual([]);
+    expect(await socket.ack(box.owned.id, [seq])).toBe(0);
+    const stranger = await failureOf(socket.ack(new Uint8Array(16), [1]));
+    expect(stranger.code).toBe('usage');
+  });
+
+  it('sends over the socket, idempotently, and maps server errors', async () => {
+    const box = await newBox();
+    const writer = open();
+    // A second copy of a stored (not yet acknowledged) envelope is the same message.
+    const { seq } = await writer.socket.send(box.owned.id, box.senderKey, utf8('over the socket'));
+    expect(await writer.socket.send(box.owned.id, box.senderKey, utf8('over the socket'))).toEqual({ seq });
+    const reader = open();
+    reader.socket.subscribe(box.owned);
+    await eventually(() => expect(reader.received.map(text)).toEqual(['over the socket']));
+    const live = await writer.socket.send(box.owned.id, box.senderKey, utf8('live'));
+    await eventually(() => expect(reader.received.map((m) => m.seq)).toEqual([seq, live.seq]));
+
+    const forged = await failureOf(writer.socket.send(box.owned.id, generateEd25519(env).privateKey, utf8('x')));
+    expect(forged).toMatchObject({ code: 'server-error', status: 403, serverCode: 'forbidden' });
+    const unknown = await failureOf(writer.socket.send(env.random(16), box.senderKey, utf8('x')));
+    expect(unknown).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
+    expect((await failureOf(writer.socket.send(box.owned.id, box.senderKey, new Uint8Array(65 * 1024)))).code).toBe(
+      'usage',
+    );
+    expect(writer.errors).toEqual([]);
+  });
+
+  it('hands messages over one at a time, in arrival order', async () => {
+    const box = await newBox();
+    let running = 0;
+    let most = 0;
+    const seen: number[] = [];
+    const { socket } = open({
+      onMessage: async (m) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 15));
+        seen.push(m.seq);
+        running--;
+      },
+    });
+    for (let i = 0; i < 10; i++) await box.deliver(`stored ${i}`);
+    socket.subscribe(box.owned);
+    await socket.whenSubscribed();
+    await Promise.all(Array.from({ length: 10 }, (_, i) => box.deliver(`live ${i}`)));
+    await eventually(() => expect(seen).toHaveLength(20));
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(most).toBe(1);
+  });
+
+  it('refuses a mailbox it cannot prove and drops it; ignores unsubscribed mailboxes', async () => {
+    const box = await newBox();
+    const other = await newBox();
+    const refused: Uint8Array[] = [];
+    const { socket, received } = open({ onError: (_e, id) => id && refused.push(id) });
+    socket.subscribe({ id: box.owned.id, recipientPrivateKey: generateEd25519(env).privateKey });
+    socket.subscribe(other.owned);
+    await socket.whenSubscribed();
+    expect(refused).toEqual([box.owned.id]);
+    socket.unsubscribe(other.owned.id);
+    await other.deliver('not for you any more');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(received).toEqual([]);
+  });
+
+  it('reconnects after the server restarts: resubscribes, and unacknowledged messages come again', async () => {
+    const box = await newBox();
+    const quiet = await newBox();
+    let refuseFirst = true;
+    const handled: string[] = [];
+    const { socket, errors, states } = open({
+      onMessage: async (m) => {
+        if (refuseFirst) {
+          refuseFirst = false;
+          throw new Error('not now');
+        }
+        handled.push(text(m));
+      },
+    });
+    socket.subscribe(box.owned);
+    socket.subscribe(quiet.owned);
+    await socket.whenSubscribed();
+    await box.deliver('before the restart');
+    await eventually(() => expect(errors.map((e) => e.code)).toEqual(['internal']));
+    expect(handled).toEqual([]);
+
+    await server.restart();
+    await eventually(() => expect(states).toEqual(['online', 'offline', 'online']), 30_000);
+    await socket.whenSubscribed();
+    await eventually(() => expect(handled).toEqual(['before the restart']));
+    await box.deliver('after the restart');
+    await quiet.deliver('the other mailbox too');
+    await eventually(() =>
+      expect(handled).toEqual(['before the restart', 'after the restart', 'the other mailbox too']),
+    );
+    await eventually(async () => expect(await api.readMailbox(box.owned)).toEqual([]));
+  }, 60_000);
+
+  it('fails requests with server-unreachable while the server is down, and works again after', async () => {
+    const box = await newBox();
+    const { socket, received } = open({ timeoutMs: 500 });
+    socket.subscribe(box.owned);
+    await socket.whenSubscribed();
+    await server.pause();
+    try {
+      await eventually(() => expect(socket.connected).toBe(false));
+      const e = await failureOf(socket.send(box.owned.id, box.senderKey, utf8('into the void')));
+      expect(e.code).toBe('server-unreachable');
+      expect(e.message).toBe(`Cannot reach the server at ${server.url}. Check the address and that it is running.`);
+    } finally {
+      await server.resume();
+    }
+    await socket.whenSubscribed();
+    await socket.send(box.owned.id, box.senderKey, utf8('back again'));
+    await eventually(() => expect(received.map(text)).toEqual(['back again']));
+  }, 60_000);
+
+  it('close() stops reconnecting and refuses further use', async () => {
+    const { socket, states } = open();
+    await socket.whenSubscribed();
+    const waiting = socket.whenSubscribed();
+    socket.close();
+    await waiting; // already settled before close
+    expect(socket.connected).toBe(false);
+    expect(states).toEqual(['online', 'offline']);
+    await server.restart();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(states).toEqual(['online', 'offline']);
+    expect((await failureOf(socket.whenSubscribed())).code).toBe('usage');
+    expect((await failureOf(socket.send(new Uint8Array(16), new Uint8Array(32), utf8('x')))).code).toBe('usage');
+  }, 60_000);
+});
+
+describe('MailboxSocket against a hostile server', () => {
+  it('counts and reports malformed frames without throwing, and keeps the connection', async () => {
+    const fake = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => fake.once('listening', resolve));
+    fake.on('connection', (ws) => {
+      ws.on('message', (raw) => {
+        const frame = JSON.parse(raw.toString()) as { type: string; id: number };
+        if (frame.type === 'send') {
+          ws.send('not json');
+          ws.send(JSON.stringify({ type: 'message', mailbox: 'AAAA', seq: 1 }));
+          ws.send(Buffer.from([1, 2, 3]));
+          ws.send(JSON.stringify({ type: 'sent', id: 999_999, seq: 1 })); // no such request: ignored
+          ws.send(JSON.stringify({ type: 'acked', id: frame.id, deleted: 0 })); // wrong answer type
+        }
+      });
+    });
+    try {
+      const { port } = fake.address() as { port: number };
+      const { socket, errors } = open({ url: `http://127.0.0.1:${port}` });
+      await socket.whenSubscribed();
+      const e = await failureOf(socket.send(new Uint8Array(16), generateEd25519(env).privateKey, utf8('x')));
+      expect(e.code).toBe('server-error');
+      expect(socket.malformedFrames).toBe(3);
+      expect(errors.map((x) => x.code)).toEqual(['server-error', 'server-error', 'server-error']);
+      expect(socket.connected).toBe(true);
+      socket.close();
+    } finally {
+      for (const c of fake.clients) c.terminate();
+      await new Promise((resolve) => fake.close(resolve));
+    }
+  });
+});
+
+describe('MailboxSocket when the connection drops', () => {
+  it('fails the requests in flight at once with server-unreachable, then reconnects', async () => {
+    const fake = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => fake.once('listening', resolve));
+    fake.on('connection', (ws) => {
+      ws.on('message', () => ws.terminate()); // dies mid-request
+    });
+    try {
+      const { port } = fake.address() as { port: number };
+      const { socket, states } = open({ url: `http://127.0.0.1:${port}` });
+      await socket.whenSubscribed();
+      const started = Date.now();
+      const e = await failureOf(socket.send(new Uint8Array(16), generateEd25519(env).privateKey, utf8('x')));
+      expect(e.code).toBe('server-unreachable');
+      expect(Date.now() - started).toBeLessThan(5_000); // not the 15 s deadline
+      await eventually(() => expect(states).toEqual(['online', 'offline', 'online']));
+      socket.close();
+    } finally {
+      for (const c of fake.clients) c.terminate();
+      await new Promise((resolve) => fake.close(resolve));
+    }
+  });
+});
+
+describe('Backoff', () => {
+  it('draws full jitter under a cap that doubles up to 30 s, and resets after a connection that lived > 10 s', () => {
+    const b = new Backoff({}, () => 0.999999);
+    const delays = Array.from({ length: 10 }, () => b.next());
+    expect(delays).toEqual([249, 499, 999, 1999, 3999, 7999, 15999, 29999, 29999, 29999]);
+    b.ended(5_000);
+    expect(b.next()).toBe(29999);
+    b.ended(10_001);
+    expect(b.next()).toBe(249);
+    expect(new Backoff({}, () => 0).next()).toBe(0);
+  });
+});
+
+async function failureOf(p: Promise<unknown>): Promise<ClientError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ClientError);
+    return e as ClientError;
+  }
+  throw new Error('expected a rejection');
+}

@@ -1,0 +1,154 @@
+/**
+ * A real `parley-server` process for client tests: started on a free loopback port with a fresh
+ * data directory (or one you give), stopped with SIGTERM or killed, and restartable on the same
+ * port and data — for tests that need the server to go away and come back.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer(['--registration-key', 'k']);
+ * const api = new ServerApi(server.url);
+ * await server.restart(); // same URL, same data
+ * await server.stop();    // also removes the data directory it created
+ * ```
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
+const START_TIMEOUT_MS = 30_000;
+/** Output kept per process, for failure messages. */
+const MAX_OUTPUT = 64 * 1024;
+
+export interface ServerProcessOptions {
+  /** Data directory; default: a fresh temporary one, removed by stop() and kill(). */
+  readonly dataDir?: string;
+  /** Extra environment (PARLEY_LOG_LEVEL defaults to warn). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+export interface ServerProcess {
+  /** `http://127.0.0.1:<port>`; the same across restarts. */
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** What the current process printed (the last 64 KiB). */
+  output(): string;
+  /** SIGTERM, then waits for the exit (graceful); resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, then waits for the exit. */
+  kill(): Promise<void>;
+  /** Stops with SIGTERM and starts again on the same port and data directory. */
+  restart(): Promise<void>;
+  /** Stops (SIGTERM) without removing anything, for a later start(). */
+  pause(): Promise<void>;
+  /** Starts again after pause() on the same port and data directory. */
+  resume(): Promise<void>;
+}
+
+interface Child {
+  readonly process: ChildProcess;
+  readonly url: string;
+  readonly exited: Promise<number | null>;
+  output: string;
+}
+
+function spawnServer(args: readonly string[], env: Readonly<Record<string, string>>): Promise<Child> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...env },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let output = '';
+    let started: Child | null = null;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`parley-server did not start:\n${output}`));
+    }, START_TIMEOUT_MS);
+    const onData = (d: Buffer) => {
+      output = (output + d.toString()).slice(-MAX_OUTPUT);
+      if (started !== null) {
+        started.output = output;
+        return;
+      }
+      const m = /listening on (\S+)/.exec(output);
+      if (m?.[1] !== undefined) {
+        clearTimeout(timer);
+        started = { process: child, url: m[1], exited, output };
+        resolve(started);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      if (started === null) reject(new Error(`parley-server exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+async function signal(child: Child, sig: NodeJS.Signals): Promise<number | null> {
+  if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill(sig);
+  return child.exited;
+}
+
+/**
+ * Starts `parley-server --port 0 --data <dir> ...args` and resolves once it listens. `args` may
+ * carry any other flag (`--registration-key K`, …) but not --port or --data.
+ */
+export async function startServer(
+  args: readonly string[] = [],
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-client-test-'));
+  const env = options.env ?? {};
+  let child: Child;
+  try {
+    child = await spawnServer(['--port', '0', '--data', dataDir, ...args], env);
+  } catch (e) {
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  const url = child.url;
+  const port = Number(new URL(url).port);
+  let running: Child | null = child;
+  let ended = false;
+  const cleanUp = () => {
+    ended = true;
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  const pause = async () => {
+    if (running !== null) await signal(running, 'SIGTERM');
+  };
+  const resume = async () => {
+    if (ended) throw new Error('the server was stopped for good');
+    if (running !== null && running.process.exitCode === null && running.process.signalCode === null) return;
+    running = await spawnServer(['--port', String(port), '--data', dataDir, ...args], env);
+  };
+  return {
+    url,
+    port,
+    dataDir,
+    output: () => running?.output ?? '',
+    stop: async () => {
+      const code = running === null ? null : await signal(running, 'SIGTERM');
+      running = null;
+      cleanUp();
+      return code;
+    },
+    kill: async () => {
+      if (running !== null) await signal(running, 'SIGKILL');
+      running = null;
+      cleanUp();
+    },
+    restart: async () => {
+      await pause();
+      await resume();
+    },
+    pause,
+    resume,
+  };
+}

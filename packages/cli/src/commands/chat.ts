@@ -1,0 +1,293 @@
+import { clearScreenDown, createInterface, cursorTo, type Interface, moveCursor } from 'node:readline';
+import type { ClientEvent, ContactView, MessageView, ParleyClient } from '@parley/client';
+import { expectPositionals } from '../args.ts';
+import { defineCommand } from '../command.ts';
+import { CliError, isClientError, usageError } from '../errors.ts';
+import { cleanLine, formatClock, formatDate, messageLines, safetyRows, statusMark } from '../format.ts';
+import { identityChangedBox, Names, undecryptableNotice } from '../notices.ts';
+
+/** How many earlier messages the chat shows on entry (more if more are unread). */
+const BACKLOG = 20;
+const MAX_BACKLOG = 500;
+
+const HELP = `Commands:
+  /help     this list
+  /verify   show the safety number with this contact
+  /quit     leave the chat (Ctrl-D works too)
+  //text    send a message that starts with a slash
+Anything else you type is sent when you press Enter.`;
+
+/** The interactive screen: printing above the prompt without mangling what is being typed. */
+class Screen {
+  private rl: Interface | null = null;
+  private prompting = false;
+  private day = formatDate(Date.now());
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  get tty(): boolean {
+    return this.out.isTTY === true && process.stdin.isTTY === true;
+  }
+
+  attach(rl: Interface): void {
+    this.rl = rl;
+  }
+
+  /** Prints lines above the prompt line, then redraws the prompt with what was typed so far. */
+  print(text: string): void {
+    const rl = this.rl;
+    if (this.prompting && rl !== null && this.tty) {
+      moveCursor(this.out, 0, -rl.getCursorPos().rows);
+      cursorTo(this.out, 0);
+      clearScreenDown(this.out);
+      this.out.write(`${text}\n`);
+      rl.prompt(true);
+    } else this.out.write(`${text}\n`);
+  }
+
+  /** A message line, with a day header when the day changes. */
+  message(at: number, who: string, text: string, mark = ''): void {
+    const d = formatDate(at);
+    const lines = d !== this.day ? `── ${d} ──\n` : '';
+    this.day = d;
+    this.print(lines + messageLines(formatClock(at), who, text, mark));
+  }
+
+  prompt(): void {
+    this.prompting = true;
+    this.rl?.prompt(true);
+  }
+
+  /** Removes the line the user just entered (readline echoed it), so the sent message replaces it. */
+  eraseEntered(line: string): void {
+    if (!this.tty) return;
+    const columns = this.out.columns || 80;
+    const rows = Math.max(1, Math.ceil((2 + [...line].length) / columns));
+    moveCursor(this.out, 0, -rows);
+    cursorTo(this.out, 0);
+    clearScreenDown(this.out);
+  }
+}
+
+class Chat {
+  private contact: ContactView;
+  private readonly names: Names;
+  private readonly screen = new Screen(process.stdout);
+  /** Lines and events are handled one at a time, in order. */
+  private chain: Promise<void> = Promise.resolve();
+  private wasOnline = false;
+  private seenOffline = false;
+  private lastSent: string | null = null;
+
+  constructor(
+    private readonly client: ParleyClient,
+    contact: ContactView,
+  ) {
+    this.contact = contact;
+    this.names = new Names(client);
+  }
+
+  private get name(): string {
+    return cleanLine(this.contact.name);
+  }
+
+  private after(f: () => Promise<void> | void): void {
+    this.chain = this.chain.then(f).catch((e: unknown) => this.screen.print(`! ${errorText(e)}`));
+  }
+
+  async run(): Promise<number> {
+    const { client, screen } = this;
+    await this.names.refresh();
+    const unread = await client.unread();
+    const mine = unread.filter((m) => m.contactId === this.contact.id).length;
+    const backlog = await client.messages(this.contact.id, { limit: Math.min(MAX_BACKLOG, Math.max(BACKLOG, mine)) });
+    screen.print(`Chat with ${this.name} — /help for commands, /quit or Ctrl-D to leave.`);
+    if (this.contact.identityChanged) screen.print(identityChangedBox(this.contact));
+    if (this.contact.state === 'pending') {
+      screen.print(`${this.name} has not answered yet: you can write once they accept (this chat will say so).`);
+    }
+    for (const m of backlog) this.show(m);
+    const others = unread.filter((m) => m.contactId !== this.contact.id);
+    if (others.length > 0) {
+      screen.print(
+        `(${others.length} unread message${others.length === 1 ? '' : 's'} from other contacts: parley receive)`,
+      );
+    }
+    await this.markRead();
+
+    const off = client.on((e) => this.after(() => this.onEvent(e)));
+    const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '> ', historySize: 100 });
+    screen.attach(rl);
+    let interrupted = false;
+    const closed = new Promise<void>((resolve) => rl.once('close', resolve));
+    rl.on('SIGINT', () => {
+      interrupted = true;
+      rl.close();
+    });
+    rl.on('line', (line) => {
+      screen.eraseEntered(line);
+      this.after(() => this.onLine(line, rl));
+    });
+    try {
+      await client.sync();
+    } catch (e) {
+      // Offline or a server hiccup: the chat still opens; the connection keeps retrying.
+      if (!isClientError(e)) {
+        rl.close();
+        throw e;
+      }
+      screen.print(
+        isClientError(e, 'server-unreachable')
+          ? '(the server cannot be reached: messages will go out once it is back)'
+          : `! ${errorText(e)}`,
+      );
+    }
+    await client.start();
+    screen.prompt();
+    await closed;
+    off();
+    await this.chain;
+    if (screen.tty) process.stdout.write('\n');
+    return interrupted ? 130 : 0;
+  }
+
+  private show(m: MessageView): void {
+    const mine = m.direction === 'out';
+    this.screen.message(m.sentAt, mine ? 'You' : this.name, m.text, mine ? statusMark(m.status) : '');
+  }
+
+  /**
+   * Takes the messages shown here out of the inbox (so `parley receive` does not print them again).
+   * The SDK can only take the whole inbox, so this happens only while nothing from other contacts
+   * waits there; anything from others taken in a race is shown here rather than lost.
+   */
+  private async markRead(): Promise<void> {
+    const pending = await this.client.unread();
+    if (pending.length === 0 || pending.some((m) => m.contactId !== this.contact.id)) return;
+    for (const m of await this.client.unread({ take: true })) {
+      if (m.contactId !== this.contact.id)
+        this.screen.message(m.sentAt, `[${await this.names.of(m.contactId)}]`, m.text);
+    }
+  }
+
+  private async onEvent(e: ClientEvent): Promise<void> {
+    const screen = this.screen;
+    switch (e.type) {
+      case 'message': {
+        const m = e.message;
+        if (m.contactId === this.contact.id) {
+          this.show(m);
+          await this.markRead();
+        } else
+          screen.print(`(new message from ${await this.names.of(m.contactId)}: parley chat NAME or parley receive)`);
+        return;
+      }
+      case 'delivered':
+        if (e.contactId === this.contact.id && this.lastSent !== null && e.messageIds.includes(this.lastSent)) {
+          screen.print(`${' '.repeat(7)}✓✓ delivered`);
+        }
+        return;
+      case 'contact-connected':
+        this.names.set(e.contact);
+        if (e.contact.id === this.contact.id) {
+          this.contact = e.contact;
+          screen.print(`${this.name} is now connected: you can write.`);
+        } else screen.print(`(${cleanLine(e.contact.name)} is now connected)`);
+        return;
+      case 'contact-request':
+        screen.print(`(contact request from ${cleanLine(e.request.name)}: parley requests)`);
+        return;
+      case 'identity-changed':
+        this.names.set(e.contact);
+        if (e.contact.id === this.contact.id) {
+          this.contact = e.contact;
+          screen.print(identityChangedBox(e.contact));
+        } else screen.print(`(⚠ ${cleanLine(e.contact.name)}'s safety number changed: parley verify NAME)`);
+        return;
+      case 'undecryptable':
+        if (e.contactId === this.contact.id) screen.print(undecryptableNotice(this.name));
+        return;
+      case 'connection':
+        if (e.state === 'online') {
+          if (this.wasOnline === false && this.seenOffline) screen.print('(back online)');
+          this.wasOnline = true;
+        } else if (this.wasOnline) {
+          this.wasOnline = false;
+          this.seenOffline = true;
+          screen.print('(offline: reconnecting…)');
+        }
+        return;
+    }
+  }
+
+  private async onLine(raw: string, rl: Interface): Promise<void> {
+    const line = raw.trimEnd();
+    const screen = this.screen;
+    if (line.trim() === '') {
+      screen.prompt();
+      return;
+    }
+    if (line.startsWith('/') && !line.startsWith('//')) {
+      const cmd = line.trim().toLowerCase();
+      if (cmd === '/quit' || cmd === '/exit' || cmd === '/q') {
+        rl.close();
+        return;
+      }
+      if (cmd === '/help') screen.print(HELP);
+      else if (cmd === '/verify') await this.showSafetyNumber();
+      else screen.print('Unknown command: /help lists them (start with // to send a message beginning with /).');
+      screen.prompt();
+      return;
+    }
+    const text = line.startsWith('//') ? line.slice(1) : line;
+    try {
+      const sent = await this.client.send(this.contact.id, text);
+      this.lastSent = sent.id;
+      this.show(sent);
+      if (sent.status === 'queued') screen.print('(the server cannot be reached: it will go out once it is back)');
+      if (sent.status === 'failed') screen.print(`! ${this.name}'s server refused it for good: their mailbox is gone.`);
+    } catch (e) {
+      screen.message(Date.now(), 'You', text, '✗ not sent');
+      screen.print(`! ${errorText(e)}`);
+    }
+    screen.prompt();
+  }
+
+  private async showSafetyNumber(): Promise<void> {
+    const sn = await this.client.safetyNumber(this.contact.id);
+    const c = await this.client.contact(this.contact.id);
+    const state = c.identityChanged
+      ? `⚠ CHANGED: compare it, then \`parley verify ${this.name} --confirm\` (or --accept-change)`
+      : c.verification === 'verified'
+        ? '✓ verified'
+        : `not verified: compare it with ${this.name}, then \`parley verify ${this.name} --confirm\``;
+    this.screen.print(
+      [`Safety number with ${this.name}:`, ...safetyRows(sn.display).map((r) => `    ${r}`), state].join('\n'),
+    );
+  }
+}
+
+function errorText(e: unknown): string {
+  if (isClientError(e) || e instanceof CliError) return e.message;
+  return 'internal error: the message may not have been sent (PARLEY_DEBUG=1 for details).';
+}
+
+export default defineCommand({
+  name: 'chat',
+  summary: 'an interactive chat with a contact in the terminal',
+  usage: ['chat CONTACT'],
+  description: `Opens a conversation with CONTACT in the terminal: the last ${BACKLOG} messages, then new messages as they
+arrive (with their time and sender). Type a message and press Enter to send it; the line shows ✓
+once their server has it and "✓✓ delivered" when their device confirms. Commands: /help, /verify
+(the safety number), /quit (or Ctrl-D). If the contact's identity key changed, a warning is shown
+on entry. Only one parley command can use a profile at a time, so other commands on this profile
+wait until you leave the chat.`,
+  examples: ['parley chat Bob'],
+  async run(ctx, args) {
+    if (ctx.json) throw usageError('chat is interactive: --json is not available for it', 'chat');
+    const [who] = expectPositionals(args, ['CONTACT'], 'chat') as [string];
+    const client = await ctx.open();
+    const contact = await client.contact(who);
+    return new Chat(client, contact).run();
+  },
+});

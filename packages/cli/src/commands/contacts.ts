@@ -1,0 +1,41 @@
+import { expectPositionals } from '../args.ts';
+import { defineCommand } from '../command.ts';
+import { cleanLine, formatDate, table } from '../format.ts';
+
+export default defineCommand({
+  name: 'contacts',
+  summary: 'list your contacts',
+  usage: ['contacts'],
+  description: `Lists your contacts: their state (pending until the other side answers), whether you compared
+the safety number (verified), where their keys came from, and a loud mark when a contact's identity
+key changed (see \`parley verify NAME\`).`,
+  examples: ['parley contacts', 'parley contacts --json'],
+  async run(ctx, args) {
+    expectPositionals(args, [], 'contacts');
+    const client = await ctx.open({ readOnly: true });
+    const contacts = await client.contacts();
+    ctx.result({ contacts }, () => {
+      if (contacts.length === 0) {
+        ctx.print('No contacts yet: `parley invite`, `parley connect LINK` or `parley request ADDRESS`.');
+        return;
+      }
+      ctx.print(
+        table(
+          ['NAME', 'STATE', 'SAFETY NUMBER', 'KEYS FROM', 'SINCE'],
+          contacts.map((c) => [
+            cleanLine(c.name),
+            c.state,
+            c.identityChanged ? '⚠ CHANGED' : c.verification,
+            c.keySource,
+            formatDate(c.createdAt),
+          ]),
+        ),
+      );
+      if (contacts.some((c) => c.identityChanged)) {
+        ctx.print('');
+        ctx.print("⚠ A contact's identity key changed: check it with `parley verify NAME`.");
+      }
+    });
+    return 0;
+  },
+});

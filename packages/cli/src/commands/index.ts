@@ -1,0 +1,28 @@
+/** Every `parley` command, in the order `parley --help` lists them. */
+import type { Command } from '../command.ts';
+import address from './address.ts';
+import chat from './chat.ts';
+import connect from './connect.ts';
+import contacts from './contacts.ts';
+import deleteAccount from './delete-account.ts';
+import history from './history.ts';
+import identity from './identity.ts';
+import init from './init.ts';
+import invite from './invite.ts';
+import profiles from './profiles.ts';
+import receive from './receive.ts';
+import request from './request.ts';
+import requests from './requests.ts';
+import send from './send.ts';
+import verify from './verify.ts';
+
+export const COMMAND_GROUPS: ReadonlyArray<readonly [string, readonly Command[]]> = [
+  ['Set up', [init, profiles]],
+  ['Meet people', [invite, connect, address, request, requests, contacts]],
+  ['Talk', [send, receive, history, chat]],
+  ['Trust and safety', [verify, identity, deleteAccount]],
+];
+
+export const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  COMMAND_GROUPS.flatMap(([, list]) => list.map((c) => [c.name, c] as const)),
+);

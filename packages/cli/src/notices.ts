@@ -1,0 +1,45 @@
+/** Contact names for ids, and the words for notable events (shared by receive and chat). */
+import type { ContactView, ParleyClient } from '@parley/client';
+import { box, cleanLine } from './format.ts';
+
+/** Contact id → current name, refreshed when an unknown id shows up. */
+export class Names {
+  private readonly names = new Map<string, string>();
+
+  constructor(private readonly client: ParleyClient) {}
+
+  async refresh(): Promise<void> {
+    for (const c of await this.client.contacts()) this.names.set(c.id, c.name);
+  }
+
+  async of(id: string): Promise<string> {
+    if (!this.names.has(id)) await this.refresh();
+    return cleanLine(this.names.get(id) ?? 'an unknown contact');
+  }
+
+  set(c: ContactView): void {
+    this.names.set(c.id, c.name);
+  }
+}
+
+/** The loud warning for an identity-key change (stderr, in a box). */
+export function identityChangedBox(contact: ContactView): string {
+  const name = cleanLine(contact.name);
+  // Paragraphs: box() wraps them.
+  const lines = [
+    `${name}'s identity key has changed: the safety number is different now.`,
+    '',
+    `This happens when ${name} reinstalled Parley or replaced a lost device, but it is also what an attacker impersonating ${name} would cause. Compare the new safety number with ${name} in person or on a call: parley verify ${name}`,
+  ];
+  if (contact.verification === 'verified') {
+    lines.push(
+      '',
+      `You had verified ${name}, so sending is blocked until you decide: after comparing, run \`parley verify ${name} --confirm\` (or accept the new key without comparing: --accept-change).`,
+    );
+  }
+  return box('⚠ SAFETY NUMBER CHANGED', lines);
+}
+
+export function undecryptableNotice(name: string): string {
+  return `⚠ A message from ${name} could not be decrypted and is lost; the conversation was restarted, new messages will arrive normally.`;
+}

@@ -1,6 +1,9 @@
 // Installs the workspace's npm dependencies when they are missing or out of date, so that
 // `npm start` and `npm test` work on a fresh clone with no other step. It compares a hash of
 // package-lock.json with the one recorded by the last successful install.
+//
+// With `--test` it also installs the Debian packages the test suite drives (tmux, for the
+// interactive chat test) when they are missing and apt-get can be run (as root).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,4 +28,29 @@ if (have !== wanted) {
     process.exit(r.status ?? 1);
   }
   writeFileSync(marker, `${wanted}\n`);
+}
+
+/** Debian packages the tests need, by the command each provides. */
+const TEST_PACKAGES = { tmux: 'tmux' };
+
+if (process.argv.includes('--test')) {
+  const missing = Object.entries(TEST_PACKAGES)
+    .filter(([command]) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status !== 0)
+    .map(([, pkg]) => pkg);
+  if (missing.length > 0) {
+    const root = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (!root || spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status !== 0) {
+      process.stderr.write(
+        `parley: the tests need ${missing.join(', ')}; install it (apt-get install ${missing.join(' ')}).\n`,
+      );
+    } else {
+      process.stderr.write(`parley: installing ${missing.join(', ')} for the tests (apt-get) ...\n`);
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      const apt = (args) => spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env }).status === 0;
+      if (!apt(['install', '-y', '--no-install-recommends', ...missing])) {
+        apt(['update']);
+        apt(['install', '-y', '--no-install-recommends', ...missing]);
+      }
+    }
+  }
 }

@@ -193,7 +193,9 @@ export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): Web
         if (sub === undefined) return fail(f.id, 'forbidden', 'subscribe to the mailbox first');
         const deleted = await deps.mailboxes.ack(f.mailbox, f.seqs);
         send({ type: 'acked', id: f.id, deleted });
-        pump(sub); // the client caught up: feed what was held back
+        // The client is catching up: feed what was held back. A subscription that is not behind
+        // has been pushed everything committed since it subscribed, so there is nothing to read.
+        if (sub.behind) pump(sub);
       }
     }
 

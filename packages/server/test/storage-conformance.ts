@@ -928,6 +928,25 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         expect(await mailboxes.count(b)).toBe(10);
       });
 
+      it('commits concurrent acknowledgements and enqueues together, each with its own result', async () => {
+        clock = T0;
+        const { id, seqs } = await filled(6);
+        const calls = [
+          mailboxes.ack(id, [seqs[0] ?? 0, seqs[1] ?? 0]),
+          mailboxes.enqueue(id, bytes(32), limits),
+          mailboxes.ack(id, [seqs[1] ?? 0, seqs[2] ?? 0]),
+          mailboxes.ack(bytes(16), [seqs[3] ?? 0]),
+          mailboxes.enqueue(id, bytes(32), limits),
+          mailboxes.ack(id, [seqs[5] ?? 0]),
+        ];
+        const [a1, e1, a2, a3, e2, a4] = await Promise.all(calls);
+        // In call order within the batch: the second ack finds seqs[1] already gone.
+        expect([a1, a2, a3, a4]).toEqual([2, 1, 0, 1]);
+        expect((e2 as { seq: number }).seq).toBeGreaterThan((e1 as { seq: number }).seq);
+        // Six, less four acknowledged, plus two new.
+        expect(await mailboxes.count(id)).toBe(4);
+      });
+
       it('keeps mailboxes and messages across close and reopen', async () => {
         const keys = mailboxKeys();
         const envelopes = [bytes(50), bytes(60)];

@@ -35,6 +35,7 @@ import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
+import { GroupCommit } from './group-commit.ts';
 import { lockMailbox } from './locks.ts';
 import type { Schema } from './schema.ts';
 
@@ -163,28 +164,23 @@ function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
-/** {@link MailboxStore} over Kysely, for SQLite and PostgreSQL alike. */
-/** The most messages written in one group-commit transaction. */
-export const MAX_BATCH = 256;
-
 interface PendingEnqueue {
   readonly id: Uint8Array;
   readonly stored: Uint8Array;
   readonly digest: Uint8Array;
   readonly options: EnqueueOptions;
-  resolve(result: EnqueueResult): void;
-  reject(error: unknown): void;
 }
 
+/** {@link MailboxStore} over Kysely, for SQLite and PostgreSQL alike. */
 export class SqlMailboxStore implements MailboxStore {
-  readonly #queue: PendingEnqueue[] = [];
-  #flushing = false;
   readonly #database: Database;
+  readonly #commits: GroupCommit;
   readonly #now: () => number;
   readonly #random: () => Uint8Array;
 
   constructor(database: Database, options: MailboxStoreOptions = {}) {
     this.#database = database;
+    this.#commits = new GroupCommit(database);
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? defaultRandom;
   }
@@ -242,11 +238,12 @@ export class SqlMailboxStore implements MailboxStore {
   }
 
   /**
-   * Group commit: concurrent enqueues are written together, in one transaction per batch (up to
-   * {@link MAX_BATCH}), so one fsync covers many messages. Each call still resolves only after
-   * the transaction holding its message has committed — the durability promise is unchanged —
-   * and gets its own result or its own error (an unknown or full mailbox fails that message
-   * only). A database failure fails every message of the batch, none of which is stored.
+   * Group commit (see {@link GroupCommit}): concurrent enqueues and acknowledgements are written
+   * together, in one transaction per batch, so one fsync covers many messages. Each call still
+   * resolves only after the transaction holding its message has committed — the durability
+   * promise is unchanged — and gets its own result or its own error (an unknown or full mailbox
+   * fails that message only). A database failure fails every operation of the batch, none of
+   * which is stored.
    */
   enqueue(mailboxId: Uint8Array, envelope: Uint8Array, options: EnqueueOptions): Promise<EnqueueResult> {
     if (!(envelope instanceof Uint8Array) || envelope.length === 0) {
@@ -261,53 +258,13 @@ export class SqlMailboxStore implements MailboxStore {
     if (!isMailboxId(mailboxId)) return Promise.reject(mailboxNotFound());
     // A copy, so that the digest is of exactly the bytes stored.
     const stored = new Uint8Array(envelope);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({
-        id: toColumn(new Uint8Array(mailboxId)),
-        stored,
-        digest: toColumn(sha256(stored)),
-        options,
-        resolve,
-        reject,
-      });
-      if (!this.#flushing) {
-        this.#flushing = true;
-        setImmediate(() => this.#flush());
-      }
-    });
-  }
-
-  async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const batch = this.#queue.splice(0, MAX_BATCH);
-      const now = this.#now();
-      const outcomes: ({ ok: true; value: EnqueueResult } | { ok: false; error: unknown })[] = [];
-      try {
-        await storageOp('dependency', () =>
-          this.#database.db.transaction().execute(async (trx) => {
-            outcomes.length = 0;
-            for (const item of batch) {
-              try {
-                outcomes.push({ ok: true, value: await this.#enqueueIn(trx, item, now) });
-              } catch (error) {
-                // Logical refusals are decided before anything of the item is written.
-                if (!StorageError.is(error) || error.code === 'dependency') throw error;
-                outcomes.push({ ok: false, error });
-              }
-            }
-          }),
-        );
-      } catch (error) {
-        for (const item of batch) item.reject(error);
-        continue;
-      }
-      batch.forEach((item, i) => {
-        const o = outcomes[i];
-        if (o?.ok) item.resolve(o.value);
-        else item.reject(o?.error);
-      });
-    }
-    this.#flushing = false;
+    const item: PendingEnqueue = {
+      id: toColumn(new Uint8Array(mailboxId)),
+      stored,
+      digest: toColumn(sha256(stored)),
+      options,
+    };
+    return this.#commits.run((trx) => this.#enqueueIn(trx, item, this.#now()));
   }
 
   /** One message inside the batch's transaction: duplicate check, capacity check, insert. */
@@ -391,21 +348,21 @@ export class SqlMailboxStore implements MailboxStore {
     const unique = [...new Set(seqs)];
     if (unique.length === 0) return 0;
     const id = toColumn(mailboxId);
-    return storageOp('dependency', () =>
-      this.#database.db.transaction().execute(async (trx) => {
-        let deleted = 0n;
-        for (let i = 0; i < unique.length; i += BATCH_SEQS) {
-          const result = await trx
-            .deleteFrom('mailbox_messages')
-            // The mailbox condition is what keeps one owner from deleting another's messages.
-            .where('mailbox_id', '=', id)
-            .where('seq', 'in', unique.slice(i, i + BATCH_SEQS))
-            .executeTakeFirst();
-          deleted += result.numDeletedRows;
-        }
-        return Number(deleted);
-      }),
-    );
+    // Group-committed with enqueues: acknowledged deliveries are deleted durably before this
+    // resolves, at the cost of one fsync per batch rather than one per acknowledgement.
+    return this.#commits.run(async (trx) => {
+      let deleted = 0n;
+      for (let i = 0; i < unique.length; i += BATCH_SEQS) {
+        const result = await trx
+          .deleteFrom('mailbox_messages')
+          // The mailbox condition is what keeps one owner from deleting another's messages.
+          .where('mailbox_id', '=', id)
+          .where('seq', 'in', unique.slice(i, i + BATCH_SEQS))
+          .executeTakeFirst();
+        deleted += result.numDeletedRows;
+      }
+      return Number(deleted);
+    });
   }
 
   purgeExpired(): Promise<number> {

@@ -24,6 +24,7 @@ import type { Dialect } from './dialect.ts';
 import { StorageError } from './errors.ts';
 import { migrations } from './migrations.ts';
 import type { Schema } from './schema.ts';
+import { cachingStatements } from './statement-cache.ts';
 
 /** An open database: the typed query builder, which backend it is, and how to close it. */
 export interface Database {
@@ -91,7 +92,7 @@ function openSqlite(path: string, options: OpenOptions): Kysely<Schema> {
     sqlite.close();
     throw e;
   }
-  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
 }
 
 /**

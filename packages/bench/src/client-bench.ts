@@ -105,8 +105,8 @@ async function cliFigures(server: string, dir: string, runs: number) {
   const b = join(dir, 'cli-bob');
   await cliOk(a, ['init', '--server', server, '--name', 'Alice']);
   await cliOk(b, ['init', '--server', server, '--name', 'Bob']);
-  const invite = JSON.parse((await cliOk(a, ['invite', '--json'])).stdout) as { link: string };
-  await cliOk(b, ['connect', invite.link]);
+  const invite = JSON.parse((await cliOk(a, ['invite', '--json'])).stdout) as { invitation: { link: string } };
+  await cliOk(b, ['connect', invite.invitation.link]);
   await cliOk(a, ['receive']);
   await cliOk(b, ['receive']);
 

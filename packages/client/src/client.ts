@@ -581,7 +581,7 @@ export class ParleyClient {
       ]);
       return record;
     });
-    await this.flushOutbox().catch(ignoreUnreachable);
+    await this.flushOutbox().catch(ignoreDeliveryFailure);
     return messageView((await this.getRecord<MessageRecord>(messageKind(message.contactId), message.id)) ?? message);
   }
 
@@ -641,7 +641,7 @@ export class ParleyClient {
     await this.serial(async () => {
       await this.restartSession(await this.findContact(nameOrId));
     });
-    await this.flushOutbox().catch(ignoreUnreachable);
+    await this.flushOutbox().catch(ignoreDeliveryFailure);
   }
 
   private async restartSession(c: ContactRecord, identity = this.profileRecord.identity): Promise<void> {
@@ -693,7 +693,7 @@ export class ParleyClient {
         if (c.state === 'connected') await this.restartSession(c, identity);
       }
     });
-    await this.flushOutbox().catch(ignoreUnreachable);
+    await this.flushOutbox().catch(ignoreDeliveryFailure);
   }
 
   // ─── syncing ─────────────────────────────────────────────────────────────────────────────
@@ -707,7 +707,9 @@ export class ParleyClient {
     const seen: ClientEvent[] = [];
     const off = this.on((e) => seen.push(e));
     try {
-      await this.flushOutbox();
+      // A contact's server being down leaves those messages queued (retried on the next sync or
+      // reconnect); it must not stop us reading our own server.
+      await this.flushOutbox().catch(ignoreDeliveryFailure);
       await this.serial(() => this.expireInvitations());
       await this.serial(() => this.maintainPreKeys(true));
       await this.catchUp();
@@ -715,7 +717,7 @@ export class ParleyClient {
         await this.start();
         await new Promise((r) => setTimeout(r, options.waitMs));
         await this.stop();
-        await this.flushOutbox().catch(ignoreUnreachable);
+        await this.flushOutbox().catch(ignoreDeliveryFailure);
       }
     } finally {
       off();
@@ -1083,20 +1085,30 @@ export class ParleyClient {
     return put('outbox', id, record);
   }
 
-  /** Delivers queued envelopes in order; stops at the first server that cannot be reached. */
+  /**
+   * Delivers queued envelopes, in order per mailbox. A server that cannot take one (unreachable,
+   * rate-limited, failing) holds back the rest of what goes to it, not what goes to other servers:
+   * a contact's server being down must not stop us talking to everyone else. Throws the first
+   * such failure once everything else has been tried.
+   */
   async flushOutbox(): Promise<void> {
     await this.serial(() => this.flushOutboxLocked());
   }
 
   private async flushOutboxLocked(): Promise<void> {
+    const held = new Map<string, unknown>(); // server → why its deliveries wait
     for (const row of await this.store.list('outbox')) {
       const o = decodeRecord<OutboxRecord>(row.value);
+      if (held.has(o.mailbox.server)) continue;
       let status: MessageRecord['status'] = 'sent';
       try {
         await this.api(o.mailbox.server).deliver(o.mailbox.id, o.mailbox.senderPrivateKey, o.envelope);
       } catch (e) {
-        if (ClientError.is(e, 'server-error') && (e.status === 404 || e.status === 403)) status = 'failed';
-        else throw e;
+        if (refusedForGood(e)) status = 'failed';
+        else {
+          held.set(o.mailbox.server, e);
+          continue;
+        }
       }
       const writes: RecordWrite[] = [del('outbox', row.id)];
       if (o.message !== null) {
@@ -1105,6 +1117,7 @@ export class ParleyClient {
       }
       await this.commit(writes);
     }
+    for (const e of held.values()) throw e;
   }
 
   // ─── prekeys ─────────────────────────────────────────────────────────────────────────────
@@ -1340,7 +1353,22 @@ function ignoreGone(e: unknown): void {
   throw e;
 }
 
-function ignoreUnreachable(e: unknown): void {
+/**
+ * A delivery that failed but stays queued (and is retried): the server could not be reached, was
+ * rate-limiting, or failed on its side. The message is already committed, so the caller goes on.
+ */
+function ignoreDeliveryFailure(e: unknown): void {
   if (ClientError.is(e, 'server-unreachable') || ClientError.is(e, 'rate-limited')) return;
+  if (ClientError.is(e, 'server-error') && !refusedForGood(e)) return;
   throw e;
+}
+
+/**
+ * A server's answer that no retry can change: the mailbox is gone (404), the sender key is no
+ * longer accepted (403), or the server refuses the envelope itself (400, 413). 408 and 429 are
+ * worth retrying, and so is every 5xx.
+ */
+function refusedForGood(e: unknown): boolean {
+  if (!ClientError.is(e, 'server-error') || e.status === undefined) return false;
+  return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
 }

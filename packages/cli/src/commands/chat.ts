@@ -244,7 +244,7 @@ class Chat {
       const sent = await this.client.send(this.contact.id, text);
       this.lastSent = sent.id;
       this.show(sent);
-      if (sent.status === 'queued') screen.print('(the server cannot be reached: it will go out once it is back)');
+      if (sent.status === 'queued') screen.print('(their server cannot take it right now: it will go out once it can)');
       if (sent.status === 'failed') screen.print(`! ${this.name}'s server refused it for good: their mailbox is gone.`);
     } catch (e) {
       screen.message(Date.now(), 'You', text, '✗ not sent');

@@ -39,7 +39,7 @@ changed is refused until you check it (\`parley verify CONTACT\`).`,
       if (message.status === 'queued') {
         ctx.print(`Queued for ${cleanLine(contact.name)}.`);
         ctx.note(
-          'parley: the server cannot be reached right now; the message is kept and goes out with the next send, receive or chat.',
+          "parley: the contact's server cannot take it right now; the message is kept and goes out with the next send, receive or chat.",
         );
       } else ctx.print(`Sent to ${cleanLine(contact.name)}.`);
     });

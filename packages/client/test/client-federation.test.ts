@@ -1,0 +1,75 @@
+/**
+ * Federation: contacts on different servers, with no trust or link between the servers. Each
+ * client reads only its own server and delivers to the contact's; a contact's server that is
+ * down holds back only what goes to it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { meet, newClient, received } from './client-kit.ts';
+import { type ServerProcess, startServer } from './server-process.ts';
+
+let home: ServerProcess;
+let other: ServerProcess;
+beforeAll(async () => {
+  [home, other] = await Promise.all([startServer(), startServer()]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([home?.stop(), other?.stop()]);
+});
+
+describe('contacts on two servers', () => {
+  it('meet by invitation and by address, and talk both ways', async () => {
+    const alice = await newClient(home.url, 'Alice');
+    const bob = await newClient(other.url, 'Bob');
+    const carol = await newClient(home.url, 'Carol');
+
+    await meet(alice, bob); // Alice's invitation lives on her server; Bob answers from his
+    expect((await alice.contact('Bob')).state).toBe('connected');
+    expect((await bob.contact('Alice')).state).toBe('connected');
+    await bob.send('Alice', 'hi from the other server');
+    await alice.send('Bob', 'hi back');
+    expect(await received(alice)).toEqual(['hi from the other server']);
+    expect(await received(bob)).toEqual(['hi back']);
+    expect((await alice.safetyNumber('Bob')).display).toBe((await bob.safetyNumber('Alice')).display);
+
+    const { link } = await bob.createAddress(); // on Bob's server
+    await carol.sendRequest(link, { message: 'Carol here, from the home server', name: 'Bob' });
+    await bob.sync();
+    const [request] = await bob.requests();
+    expect(request?.message).toBe('Carol here, from the home server');
+    await bob.acceptRequest(request?.id as string);
+    await carol.sync();
+    await carol.send('Bob', 'thanks');
+    expect(await received(bob)).toEqual(['thanks']);
+
+    for (const c of [alice, bob, carol]) await c.close();
+  }, 90_000);
+
+  it('a contact server that is down queues what goes to it and holds back nothing else', async () => {
+    const alice = await newClient(home.url, 'Alice');
+    const bob = await newClient(other.url, 'Bob');
+    const carol = await newClient(home.url, 'Carol');
+    await meet(alice, bob);
+    await meet(alice, carol);
+
+    await other.pause(); // Bob's server goes away
+    try {
+      const queued = await alice.send('Bob', 'for when your server is back');
+      expect(queued.status).toBe('queued');
+      // Carol's message is behind Bob's in the outbox, on a server that is up: it goes now.
+      const sent = await alice.send('Carol', 'you are on my server');
+      expect(sent.status).toBe('sent');
+      expect(await received(carol)).toEqual(['you are on my server']);
+      // Alice can still catch up from her own server while Bob's is down.
+      await carol.send('Alice', 'got it');
+      expect(await received(alice)).toEqual(['got it']);
+      expect((await alice.messages('Bob')).map((m) => m.status)).toEqual(['queued']);
+    } finally {
+      await other.resume();
+    }
+
+    await alice.sync(); // retried once Bob's server answers
+    expect((await alice.messages('Bob')).map((m) => m.status)).toEqual(['sent']);
+    expect(await received(bob)).toEqual(['for when your server is back']);
+    for (const c of [alice, bob, carol]) await c.close();
+  }, 90_000);
+});

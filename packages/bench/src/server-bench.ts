@@ -5,7 +5,10 @@
  * messages/s, send → push latency (p50/p99) at full load and at half of that rate, and the
  * server's RSS per idle subscribed connection. In the same run it measures a bare relay — a
  * minimal `ws` server that forwards frames with no authentication or storage — as the ceiling
- * for Node on this machine. The last line printed is one JSON object.
+ * for Node on this machine. For both it reports the CPU each side used while timed (cores: CPU
+ * seconds per second, all threads) and the server's CPU per message, which is steadier than
+ * msgs/s when something else shares the machine, and shows whether the load generator (one
+ * thread) rather than the server was the limit. The last line printed is one JSON object.
  *
  * Options: --clients N (default 2000) --messages M per client (default 10). To profile the
  * server: PARLEY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server
@@ -73,6 +76,29 @@ function startServer(): Promise<Server> {
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
+}
+
+/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  // Fields after the command name (which is in parentheses and may contain spaces): utime is the
+  // 12th and stime the 13th of them.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Both sides' CPU over a timed phase: how many cores the server and this load generator used. */
+async function withCpu<T>(pid: number, phase: () => Promise<T>) {
+  const server0 = cpuMsOf(pid);
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  const result = await phase();
+  const wall = performance.now() - t0;
+  const self = process.cpuUsage(self0);
+  return {
+    result,
+    serverCores: Math.round(((cpuMsOf(pid) - server0) / wall) * 100) / 100,
+    clientCores: Math.round(((self.user + self.system) / 1000 / wall) * 100) / 100,
+  };
 }
 
 function rssKb(pid: number): number {
@@ -259,7 +285,10 @@ async function benchParley(clients: number, messages: number) {
     const rssKbPerConn = (rssKb(server.child.pid as number) - rssBefore) / clients;
 
     expected = clients * messages;
-    const peak = await exchange(peers, boxes, messages, received, Number.POSITIVE_INFINITY, 'peak');
+    const peakRun = await withCpu(server.child.pid as number, () =>
+      exchange(peers, boxes, messages, received, Number.POSITIVE_INFINITY, 'peak'),
+    );
+    const peak = peakRun.result;
     const peakLat = [...received.latencies].sort((a, b) => a - b);
     received.count = 0;
     received.latencies = [];
@@ -274,6 +303,9 @@ async function benchParley(clients: number, messages: number) {
       half_load_p50_ms: Math.round(percentile(halfLat, 50) * 10) / 10,
       half_load_p99_ms: Math.round(percentile(halfLat, 99) * 10) / 10,
       rss_kb_per_conn: Math.round(rssKbPerConn * 10) / 10,
+      server_cores: peakRun.serverCores,
+      client_cores: peakRun.clientCores,
+      server_cpu_us_per_msg: Math.round((peakRun.serverCores * 1e6) / peak),
     };
   } finally {
     server.child.kill('SIGTERM');
@@ -332,20 +364,27 @@ async function benchBareRelay(clients: number, messages: number) {
   }
   const payload = b64(new Uint8Array(ENVELOPE_BYTES));
   const start = performance.now();
-  await Promise.all(
-    peers.map(async (p, i) => {
-      for (let k = 0; k < messages; k++) {
-        const acked = p.ack();
-        p.ws.send(JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }));
-        await acked;
-      }
-    }),
-  );
-  await finished;
+  const run = await withCpu(relay.pid as number, async () => {
+    await Promise.all(
+      peers.map(async (p, i) => {
+        for (let k = 0; k < messages; k++) {
+          const acked = p.ack();
+          p.ws.send(JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }));
+          await acked;
+        }
+      }),
+    );
+    await finished;
+  });
   const rate = total / ((performance.now() - start) / 1000);
   for (const p of peers) p.ws.terminate();
   relay.kill('SIGTERM');
-  return { msgs_per_s: Math.round(rate) };
+  return {
+    msgs_per_s: Math.round(rate),
+    server_cores: run.serverCores,
+    client_cores: run.clientCores,
+    server_cpu_us_per_msg: Math.round((run.serverCores * 1e6) / rate),
+  };
 }
 
 const { clients, messages } = parseCounts<'clients' | 'messages'>(process.argv.slice(2), {
@@ -355,11 +394,13 @@ const { clients, messages } = parseCounts<'clients' | 'messages'>(process.argv.s
 console.error(`server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes`);
 console.error('bare relay ...');
 const bare_relay = await benchBareRelay(clients, messages);
-console.error(`bare relay: ${bare_relay.msgs_per_s} msgs/s`);
+console.error(
+  `bare relay: ${bare_relay.msgs_per_s} msgs/s (CPU: relay ${bare_relay.server_cores} cores, ${bare_relay.server_cpu_us_per_msg} µs a message; load generator ${bare_relay.client_cores} cores)`,
+);
 console.error('parley-server ...');
 const server = await benchParley(clients, messages);
 console.error(
-  `parley-server: ${server.msgs_per_s} msgs/s, p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection`,
+  `parley-server: ${server.msgs_per_s} msgs/s, p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU at full load: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message; load generator ${server.client_cores} cores)`,
 );
 console.log(
   JSON.stringify({ server, bare_relay, ratio: Math.round((server.msgs_per_s / bare_relay.msgs_per_s) * 1000) / 1000 }),

@@ -1,5 +1,6 @@
 /** What the v1 API needs: the protocol environment, the stores and the server's settings. */
 import type { ProtocolEnv } from '@parley/protocol';
+import type { DeliveryVerifier } from './delivery-verifier.ts';
 import type { MailboxEvents } from './mailbox-events.ts';
 import type {
   AccountStore,
@@ -20,6 +21,8 @@ export interface ApiDeps {
   readonly addresses: ContactAddressStore;
   /** Tells WebSocket subscribers that a mailbox received a message. */
   readonly events: MailboxEvents;
+  /** Checks delivery signatures; without one they are checked on the calling thread with `env`. */
+  readonly verifier?: DeliveryVerifier;
   /** When set, registration requires this key (a private server). */
   readonly registrationKey: string | null;
 }

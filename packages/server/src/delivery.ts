@@ -4,8 +4,8 @@
  * subscribers. It resolves only once the message is committed, so an acknowledgement to the
  * sender always means "on disk".
  */
-import { checkDelivery } from '@parley/protocol';
 import type { ApiDeps } from './api-deps.ts';
+import { inlineVerifier } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
 import { StorageError } from './storage/index.ts';
 
@@ -28,7 +28,8 @@ export async function deliver(
 ): Promise<{ seq: number; duplicate: boolean }> {
   if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
-  if (!checkDelivery(deps.env, mailbox.senderKey, id, envelope, signature)) {
+  const verifier = deps.verifier ?? inlineVerifier(deps.env);
+  if (!(await verifier.check(mailbox.senderKey, id, envelope, signature))) {
     throw new HttpError('forbidden', 'the signature does not match this mailbox');
   }
   try {

@@ -14,6 +14,7 @@ import { sql } from 'kysely';
 import type { ApiDeps } from './api-deps.ts';
 import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
+import { ThreadVerifier } from './delivery-verifier.ts';
 import { createLogger } from './logger.ts';
 import { CachedMailboxStore } from './mailbox-cache.ts';
 import { MailboxEvents } from './mailbox-events.ts';
@@ -81,8 +82,11 @@ const purge = setInterval(() => {
 purge.unref();
 
 const log = createLogger();
+/** Delivery signatures are checked on a worker thread, off the event loop (delivery-verifier.ts). */
+const verifier = new ThreadVerifier();
 const api: ApiDeps = {
   env: defaultEnv,
+  verifier,
   accounts: new SqlAccountStore(database),
   devices: new SqlDeviceStore(database),
   prekeys: new SqlPreKeyStore(database),
@@ -141,6 +145,7 @@ function shutdown(signal: string): void {
   clearInterval(purge);
   sockets.close();
   server.close(async () => {
+    await verifier.close();
     await database.close();
     process.stdout.write('parley-server: stopped\n');
     process.exit(0);

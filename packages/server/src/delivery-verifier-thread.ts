@@ -1,0 +1,43 @@
+/**
+ * The body of the delivery verifier's worker thread: answers each posted batch of
+ * {@link VerifyJob}s (verify-batch.ts) with one byte per job, in order (1: verified), using `checkDelivery` from the protocol
+ * library. Each sender key arrives as a view into a new batch; keys are kept here (copied)
+ * by value so that the crypto backend's parsed-key cache (keyed by the array) hits again.
+ */
+import { parentPort } from 'node:worker_threads';
+import { checkDelivery, defaultEnv } from '@parley/protocol';
+import { decodeJobs, type VerifyJob } from './verify-batch.ts';
+
+/** Sender keys kept, least recently used out first. */
+const MAX_KEYS = 100_000;
+const keys = new Map<string, Uint8Array>();
+
+function stableKey(key: Uint8Array): Uint8Array {
+  const hex = Buffer.from(key.buffer, key.byteOffset, key.length).toString('hex');
+  const kept = keys.get(hex);
+  if (kept !== undefined) {
+    keys.delete(hex); // re-inserted: Map order is recency order
+    keys.set(hex, kept);
+    return kept;
+  }
+  const copy = new Uint8Array(key); // the job's key is a view into its whole batch
+  keys.set(hex, copy);
+  if (keys.size > MAX_KEYS) {
+    const oldest = keys.keys().next().value;
+    if (oldest !== undefined) keys.delete(oldest);
+  }
+  return copy;
+}
+
+function verify(job: VerifyJob): boolean {
+  try {
+    return checkDelivery(defaultEnv, stableKey(job.key), job.mailbox, job.envelope, job.signature);
+  } catch {
+    return false; // malformed input is a signature that does not verify
+  }
+}
+
+parentPort?.on('message', (batch: Uint8Array) => {
+  const results = Uint8Array.from(decodeJobs(batch), (job) => (verify(job) ? 1 : 0));
+  parentPort?.postMessage(results, [results.buffer]);
+});

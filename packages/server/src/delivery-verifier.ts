@@ -1,0 +1,112 @@
+/**
+ * Checking delivery signatures (protocol §3.6) off the event loop. Ed25519 verification was the
+ * largest single cost of a delivery (29% of the server's time under bench:server), and it ran on
+ * the one thread that also parses frames, runs SQLite and pushes messages. A
+ * {@link ThreadVerifier} sends the checks to a worker thread instead, in batches (everything that
+ * arrived in one turn of the event loop is one transferred buffer, see verify-batch.ts), so the main thread only copies a few
+ * hundred bytes per delivery and a second core does the curve arithmetic. The check itself is
+ * still `checkDelivery` from `@parley/protocol`, run in the worker: nothing of the signature
+ * format or the cryptography is re-implemented here.
+ *
+ * If the worker dies, the checks in flight fail (the deliveries are answered `internal`, nothing
+ * is stored) and the next check starts a new worker.
+ *
+ * @example
+ * ```ts
+ * const verifier = new ThreadVerifier();
+ * if (!(await verifier.check(senderKey, mailboxId, envelope, signature))) refuse();
+ * await verifier.close();
+ * ```
+ */
+import { Worker } from 'node:worker_threads';
+import { checkDelivery, type ProtocolEnv } from '@parley/protocol';
+import { encodeJobs, type VerifyJob } from './verify-batch.ts';
+
+export interface DeliveryVerifier {
+  /** Whether `signature` is the sender key's delivery signature over the mailbox id and envelope. */
+  check(senderKey: Uint8Array, mailboxId: Uint8Array, envelope: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /** Stops any thread it started. */
+  close(): Promise<void>;
+}
+
+/** Checks on the calling thread (tests, and anywhere a thread is not worth it). */
+export function inlineVerifier(env: ProtocolEnv): DeliveryVerifier {
+  return {
+    check: async (senderKey, mailboxId, envelope, signature) => {
+      try {
+        return checkDelivery(env, senderKey, mailboxId, envelope, signature);
+      } catch {
+        return false; // malformed input is a signature that does not verify
+      }
+    },
+    close: async () => {},
+  };
+}
+
+interface Waiter {
+  resolve(ok: boolean): void;
+  reject(error: unknown): void;
+}
+
+/** The worker's script: a plain module that loads tsx, then the TypeScript worker body. */
+const WORKER_URL = new URL('./delivery-verifier-worker.mjs', import.meta.url);
+
+export class ThreadVerifier implements DeliveryVerifier {
+  #worker: Worker | null = null;
+  /** Checks not yet posted: they go together on the next turn of the event loop. */
+  #jobs: VerifyJob[] = [];
+  #waiting: Waiter[] = [];
+  /** Posted batches, oldest first; the worker answers them in order. */
+  readonly #inFlight: Waiter[][] = [];
+  #scheduled = false;
+
+  check(senderKey: Uint8Array, mailboxId: Uint8Array, envelope: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      this.#jobs.push({ key: senderKey, mailbox: mailboxId, envelope, signature });
+      this.#waiting.push({ resolve, reject });
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        setImmediate(() => this.#post());
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const worker = this.#worker;
+    this.#worker = null;
+    if (worker !== null) await worker.terminate();
+  }
+
+  #post(): void {
+    this.#scheduled = false;
+    const jobs = this.#jobs;
+    const waiting = this.#waiting;
+    this.#jobs = [];
+    this.#waiting = [];
+    if (jobs.length === 0) return;
+    this.#inFlight.push(waiting);
+    const batch = encodeJobs(jobs);
+    this.#start().postMessage(batch, [batch.buffer]);
+  }
+
+  #start(): Worker {
+    if (this.#worker !== null) return this.#worker;
+    const worker = new Worker(WORKER_URL);
+    worker.unref(); // an idle verifier does not keep the process alive
+    // One byte per job, in order: 1 if its signature verified.
+    worker.on('message', (results: Uint8Array) => {
+      const batch = this.#inFlight.shift() ?? [];
+      batch.forEach((w, i) => {
+        w.resolve(results[i] === 1);
+      });
+    });
+    const fail = (error: unknown) => {
+      if (this.#worker === worker) this.#worker = null;
+      for (const batch of this.#inFlight.splice(0)) for (const w of batch) w.reject(error);
+    };
+    worker.on('error', fail);
+    worker.on('exit', () => fail(new Error('the delivery verifier stopped')));
+    this.#worker = worker;
+    return worker;
+  }
+}

@@ -1,0 +1,54 @@
+import { defaultEnv as env, generateEd25519, signDelivery } from '@parley/protocol';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type DeliveryVerifier, inlineVerifier, ThreadVerifier } from '../src/delivery-verifier.ts';
+
+const mailbox = new Uint8Array(16).fill(7);
+const sender = generateEd25519(env);
+const other = generateEd25519(env);
+
+function delivery(i: number) {
+  const envelope = new Uint8Array(100).fill(i % 256);
+  return { envelope, signature: signDelivery(env, sender.privateKey, mailbox, envelope) };
+}
+
+describe.each([
+  ['on a worker thread', () => new ThreadVerifier()],
+  ['inline', () => inlineVerifier(env)],
+])('the delivery verifier %s', (_, make: () => DeliveryVerifier) => {
+  const verifier = make();
+  afterAll(() => verifier.close());
+
+  it('accepts exactly the valid signatures, each with its own answer, in one batch', async () => {
+    const checks = Array.from({ length: 50 }, (_, i) => {
+      const { envelope, signature } = delivery(i);
+      if (i % 5 === 1) signature[0] = (signature[0] ?? 0) ^ 1; // a damaged signature
+      if (i % 5 === 2) envelope[0] = (envelope[0] ?? 0) ^ 1; // a changed envelope
+      const key = i % 5 === 3 ? other.publicKey : sender.publicKey; // another mailbox's key
+      return verifier.check(key, mailbox, envelope, signature);
+    });
+    const results = await Promise.all(checks);
+    results.forEach((ok, i) => {
+      expect(ok).toBe(i % 5 === 0 || i % 5 === 4);
+    });
+  });
+
+  it('refuses malformed keys and signatures without failing', async () => {
+    const { envelope, signature } = delivery(1);
+    expect(await verifier.check(new Uint8Array(31), mailbox, envelope, signature)).toBe(false);
+    expect(await verifier.check(new Uint8Array(32), mailbox, envelope, signature)).toBe(false);
+    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature.subarray(1))).toBe(false);
+    expect(await verifier.check(sender.publicKey, new Uint8Array(15), envelope, signature)).toBe(false);
+    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature)).toBe(true);
+  });
+});
+
+describe('the worker-thread verifier', () => {
+  it('starts a new worker after close or a crash', async () => {
+    const verifier = new ThreadVerifier();
+    const { envelope, signature } = delivery(3);
+    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature)).toBe(true);
+    await verifier.close();
+    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature)).toBe(true);
+    await verifier.close();
+  });
+});

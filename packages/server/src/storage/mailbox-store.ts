@@ -32,6 +32,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Transaction } from 'kysely';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
+import { hasRowLocks } from './dialect.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
@@ -267,35 +268,43 @@ export class SqlMailboxStore implements MailboxStore {
     return this.#commits.run((trx) => this.#enqueueIn(trx, item, this.#now()));
   }
 
-  /** One message inside the batch's transaction: duplicate check, capacity check, insert. */
+  /**
+   * One message inside the batch's transaction: existence, duplicate and capacity checks in one
+   * query, then the insert. Two statements on SQLite, three on PostgreSQL (the row lock first).
+   */
   async #enqueueIn(trx: Transaction<Schema>, item: PendingEnqueue, now: number): Promise<EnqueueResult> {
     const { id, digest, stored, options } = item;
     const { dialect } = this.#database;
     // Serialises enqueues into this mailbox (see the module comment): "check duplicate, count,
-    // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked.
-    if (!(await lockMailbox(trx, dialect, id))) throw mailboxNotFound();
+    // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked. The lock is
+    // its own statement so that the query below, a new statement, reads what the previous holder
+    // committed. SQLite needs no lock: its transactions run one at a time.
+    if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) throw mailboxNotFound();
 
-    const existing = await trx
-      .selectFrom('mailbox_messages')
-      .select(['seq', 'expires_at', 'received_at'])
-      .where('mailbox_id', '=', id)
-      .where('digest', '=', digest)
+    const state = await trx
+      .selectFrom('mailboxes as m')
+      .leftJoin('mailbox_messages as d', (join) =>
+        join.onRef('d.mailbox_id', '=', 'm.mailbox_id').on('d.digest', '=', digest),
+      )
+      .select(['d.seq', 'd.expires_at', 'd.received_at'])
+      .select((eb) =>
+        eb
+          .selectFrom('mailbox_messages as q')
+          .whereRef('q.mailbox_id', '=', 'm.mailbox_id')
+          .where('q.expires_at', '>', now)
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .as('n'),
+      )
+      .where('m.mailbox_id', '=', id)
       .executeTakeFirst();
-    if (existing !== undefined) {
-      if (existing.expires_at > now) {
-        return { seq: existing.seq, duplicate: true, receivedAt: existing.received_at };
-      }
-      // Expired and not yet purged: gone as far as anyone can tell, so this is a new message.
-      await trx.deleteFrom('mailbox_messages').where('seq', '=', existing.seq).execute();
+    if (state === undefined) throw mailboxNotFound();
+    if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
+      if (state.expires_at > now) return { seq: state.seq, duplicate: true, receivedAt: state.received_at };
+      // Expired and not yet purged: gone as far as anyone can tell, so this is a new message (and
+      // one the count below already leaves out).
+      await trx.deleteFrom('mailbox_messages').where('seq', '=', state.seq).execute();
     }
-
-    const { n } = await trx
-      .selectFrom('mailbox_messages')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('mailbox_id', '=', id)
-      .where('expires_at', '>', now)
-      .executeTakeFirstOrThrow();
-    if (Number(n) >= options.maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
+    if (Number(state.n) >= options.maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
 
     const { seq } = await trx
       .insertInto('mailbox_messages')

@@ -17,18 +17,11 @@
 import {
   accountIdOf,
   base64url,
-  concatBytes,
   createInitiatorSession,
   decodeSession,
   defaultEnv,
   deviceId,
-  encodeIdentity,
-  encodeSession,
-  equalBytes,
   generateEd25519,
-  generateIdentity,
-  generateKemPreKey,
-  generateSignedPreKey,
   type InitialMessage,
   kemPreKeyPublic,
   oneTimePreKeyPublic,
@@ -42,7 +35,6 @@ import {
   safetyNumber,
   sameIdentity,
   signedPreKeyPublic,
-  utf8,
   verifyBundle,
 } from '@parley/protocol';
 import type {
@@ -55,6 +47,7 @@ import type {
   RequestView,
   SafetyNumberView,
 } from './api.ts';
+import { type OpenedRequest, openRequest, requestPayload } from './engine/contact-request.ts';
 import {
   acceptNewSession,
   continuesSession,
@@ -66,6 +59,7 @@ import {
   seal,
   tryInitialMessage,
 } from './engine/conversation.ts';
+import { idSequence, type NewId } from './engine/id-sequence.ts';
 import {
   checkServerUrl,
   decodeAddressLink,
@@ -73,16 +67,12 @@ import {
   encodeAddressLink,
   encodeInvitation,
 } from './engine/links.ts';
-import {
-  decodeRequestBody,
-  encodeRequestBody,
-  MAX_INTRO,
-  MAX_NAME,
-  MAX_TEXT,
-  mailboxOf,
-  type Payload,
-} from './engine/payload.ts';
+import { contactFromHello, contactFromRequest, helloOf, pendingContact } from './engine/new-contact.ts';
+import { outboxWrite } from './engine/outbox-entry.ts';
+import { MAX_INTRO, MAX_NAME, MAX_TEXT } from './engine/payload.ts';
+import { applyPayload, receiptIds } from './engine/payload-effects.ts';
 import { PREKEY_POLICY, planPreKeys } from './engine/prekeys.ts';
+import { newProfile, rotatedProfile } from './engine/profile.ts';
 import {
   type AddressRecord,
   type ContactRecord,
@@ -96,8 +86,8 @@ import {
   messageKind,
   type OutboxRecord,
   type OwnMailbox,
-  type PeerMailbox,
   type ProfileRecord,
+  peerMailboxOf,
   put,
   type RequestRecord,
 } from './engine/records.ts';
@@ -139,7 +129,6 @@ export interface CreateOptions {
 
 /** Invitations expire after a week unless the caller says otherwise. */
 export const DEFAULT_INVITATION_TTL_MS = 7 * 24 * 3600_000;
-const REQUEST_LABEL = utf8('Parley contact request v1');
 /** How often a running client looks for new contact requests (addresses have no push). */
 const REQUEST_POLL_MS = 30_000;
 
@@ -157,7 +146,7 @@ export class ParleyClient {
   private queue: Promise<unknown> = Promise.resolve();
   private push: PushConnection | null = null;
   private pollTimer: ReturnType<typeof setInterval> | null = null;
-  private lastId = '';
+  private readonly newId: NewId;
   private routeCache: Routes | null = null;
   private closed = false;
   /** Wakes `events()` iterators waiting for the next event (at close, so they end). */
@@ -172,6 +161,7 @@ export class ParleyClient {
   ) {
     this.profileRecord = profile;
     this.env = options.env ?? defaultEnv;
+    this.newId = idSequence(this.env);
   }
 
   // ─── lifecycle ────────────────────────────────────────────────────────────────────────────
@@ -184,23 +174,7 @@ export class ParleyClient {
     const env = options.env ?? defaultEnv;
     checkName(create.displayName);
     const server = checkServer(create.server);
-    const identity = generateIdentity(env);
-    const profile: ProfileRecord = {
-      v: 1,
-      displayName: create.displayName,
-      server,
-      accountId: accountIdOf(publicIdentity(identity)),
-      device: 1,
-      identity,
-      deviceKeys: generateEd25519(env),
-      registered: false,
-      signedPreKey: generateSignedPreKey(env, identity, 1),
-      previousSignedPreKey: null,
-      lastResortKem: generateKemPreKey(env, identity, 2, true),
-      previousLastResortKem: null,
-      nextPreKeyId: 3,
-      lastMaintenance: 0,
-    };
+    const profile = newProfile(env, create.displayName, server);
     // Keys first: an account on the server whose keys we lost would be unusable.
     await store.commit([put('profile', 'self', profile)]);
     const client = new ParleyClient(store, options, profile);
@@ -449,16 +423,9 @@ export class ParleyClient {
     if (options.name !== undefined) checkName(options.name);
     return this.serial(async () => {
       this.refuseOwn(addr.identity);
-      const p = this.profileRecord;
       const contact = await this.startContact(addr.server, addr.identity, addr.device, 'address', options.name);
-      const body = encodeRequestBody({
-        addressId: addr.addressId,
-        name: p.displayName,
-        message,
-        mailbox: peerMailboxOf(p.server, contact.myMailbox),
-      });
-      const signature = env.crypto.ed25519Sign(p.identity.signing.privateKey, concatBytes(REQUEST_LABEL, body));
-      const { contact: sealed, envelope } = seal(env, contact, { t: 'request', body, signature });
+      const request = requestPayload(env, this.profileRecord, addr.addressId, message, contact.myMailbox);
+      const { contact: sealed, envelope } = seal(env, contact, request);
       return this.introduce(
         sealed,
         () => this.api(addr.server).postRequest(addr.addressId, envelope),
@@ -479,23 +446,9 @@ export class ParleyClient {
       if (!r) throw new ClientError('unknown-request', 'There is no pending request with that id: run `requests`.');
       const env = this.env;
       const myMailbox = await this.newMailbox();
-      const base: ContactRecord = {
-        v: 1,
-        id: this.newId(),
-        name: await this.uniqueName(options.name ?? r.name),
-        aliasSet: options.name !== undefined,
-        keySource: 'address',
-        verification: 'unverified',
-        identity: r.identity,
-        device: r.device,
-        replacedIdentity: null,
-        state: 'connected',
-        createdAt: env.now(),
-        theirMailbox: r.theirMailbox,
-        myMailbox,
-        session: r.session,
-        previousSessions: [],
-      };
+      const id = this.newId();
+      const slot = { id, name: await this.uniqueName(options.name ?? r.name), myMailbox };
+      const base = contactFromRequest(env, slot, r, options.name !== undefined);
       const { contact, envelope } = seal(env, base, {
         t: 'accept',
         name: this.profileRecord.displayName,
@@ -504,7 +457,7 @@ export class ParleyClient {
       await this.commit([
         put('contact', contact.id, contact),
         del('request', r.id),
-        this.outboxWrite(contact, envelope, null),
+        outboxWrite(contact, envelope, null, this.newId()),
       ]);
       this.push?.subscribe(ownedMailbox(myMailbox));
       await this.flushOutboxLocked();
@@ -577,7 +530,7 @@ export class ParleyClient {
       await this.commit([
         put('contact', c.id, contact),
         put(messageKind(c.id), id, record),
-        this.outboxWrite(contact, envelope, { contactId: c.id, id }, id),
+        outboxWrite(contact, envelope, { contactId: c.id, id }, id),
       ]);
       return record;
     });
@@ -652,7 +605,7 @@ export class ParleyClient {
     verifyBundle(env, bundle, theirs);
     const session = createInitiatorSession(env, identity, deviceId(this.profileRecord.device), bundle, theirs);
     const { contact, envelope } = seal(env, replaceSession(c, session), { t: 'reset' });
-    await this.commit([put('contact', contact.id, contact), this.outboxWrite(contact, envelope, null)]);
+    await this.commit([put('contact', contact.id, contact), outboxWrite(contact, envelope, null, this.newId())]);
   }
 
   /**
@@ -664,19 +617,7 @@ export class ParleyClient {
     await this.serial(async () => {
       const env = this.env;
       const old = this.profileRecord;
-      const identity = generateIdentity(env);
-      const profile: ProfileRecord = {
-        ...old,
-        accountId: accountIdOf(publicIdentity(identity)),
-        identity,
-        deviceKeys: generateEd25519(env),
-        registered: false,
-        signedPreKey: generateSignedPreKey(env, identity, old.nextPreKeyId),
-        previousSignedPreKey: null,
-        lastResortKem: generateKemPreKey(env, identity, old.nextPreKeyId + 1, true),
-        previousLastResortKem: null,
-        nextPreKeyId: old.nextPreKeyId + 2,
-      };
+      const profile = rotatedProfile(env, old);
       // The old identity's one-time prekeys die with its account.
       const stale = [
         ...(await this.store.list('otpk')).map((r) => del('otpk', r.id)),
@@ -690,7 +631,7 @@ export class ParleyClient {
         .deleteAccount(oldAuth)
         .catch(() => undefined);
       for (const c of await this.listRecords<ContactRecord>('contact')) {
-        if (c.state === 'connected') await this.restartSession(c, identity);
+        if (c.state === 'connected') await this.restartSession(c, profile.identity);
       }
     });
     await this.flushOutbox().catch(ignoreDeliveryFailure);
@@ -864,26 +805,12 @@ export class ParleyClient {
       if (ClientError.is(e, 'bad-message')) return skip();
       throw e;
     }
-    const hello = accepted.payload;
-    if (hello.t !== 'hello' || sameIdentity(accepted.session.remoteIdentity, publicIdentity(p.identity))) return skip();
+    const hello = helloOf(p, accepted);
+    if (hello === null) return skip();
     const myMailbox = await this.newMailbox();
-    const base: ContactRecord = {
-      v: 1,
-      id: this.newId(),
-      name: await this.uniqueName(hello.name || 'contact'),
-      aliasSet: false,
-      keySource: 'invitation',
-      verification: 'unverified',
-      identity: encodeIdentity(accepted.session.remoteIdentity),
-      device: accepted.session.remoteDevice,
-      replacedIdentity: null,
-      state: 'connected',
-      createdAt: env.now(),
-      theirMailbox: mailboxOf(hello.mailbox),
-      myMailbox,
-      session: encodeSession(accepted.session),
-      previousSessions: [],
-    };
+    const id = this.newId();
+    const slot = { id, name: await this.uniqueName(hello.name || 'contact'), myMailbox };
+    const base = contactFromHello(env, slot, accepted, hello);
     const { contact, envelope: welcome } = seal(env, base, {
       t: 'welcome',
       name: p.displayName,
@@ -893,7 +820,7 @@ export class ParleyClient {
       put('contact', contact.id, contact),
       del('invitation', inv.id),
       ...accepted.writes,
-      this.outboxWrite(contact, welcome, null),
+      outboxWrite(contact, welcome, null, this.newId()),
     ]);
     // The invitation is used: its mailbox goes, so a second use of the link is refused.
     await this.api(p.server)
@@ -932,74 +859,18 @@ export class ParleyClient {
     if (opened.kind === 'new-session' && opened.identityChanged) {
       events.push({ type: 'identity-changed', contact: contactView(next) });
     }
-    const outcome = await this.applyPayload(next, opened.payload);
+    const messages = new Map<string, MessageRecord>();
+    for (const id of receiptIds(opened.payload)) {
+      const m = await this.getRecord<MessageRecord>(messageKind(c.id), id);
+      if (m) messages.set(id, m);
+    }
+    const outcome = applyPayload(this.env, next, opened.payload, this.newId, messages);
     next = outcome.contact;
     writes.push(...outcome.writes);
     events.push(...outcome.events);
     await this.commit([put('contact', next.id, next), ...writes]);
     this.emit(events);
     return c.myMailbox;
-  }
-
-  /** What a decrypted payload does to a contact; returns the contact, records to write and events. */
-  private async applyPayload(
-    c: ContactRecord,
-    payload: Payload,
-  ): Promise<{ contact: ContactRecord; writes: RecordWrite[]; events: ClientEvent[] }> {
-    const env = this.env;
-    switch (payload.t) {
-      case 'welcome':
-      case 'accept': {
-        if (c.state === 'connected' && c.theirMailbox !== null) return { contact: c, writes: [], events: [] };
-        const contact: ContactRecord = {
-          ...c,
-          state: 'connected',
-          theirMailbox: mailboxOf(payload.mailbox),
-          name: c.aliasSet ? c.name : payload.name || c.name,
-        };
-        return { contact, writes: [], events: [{ type: 'contact-connected', contact: contactView(contact) }] };
-      }
-      case 'text': {
-        const now = env.now();
-        const id = this.newId();
-        const record: MessageRecord = {
-          v: 1,
-          id,
-          contactId: c.id,
-          direction: 'in',
-          text: payload.body,
-          sentAt: payload.sentAt,
-          storedAt: now,
-          status: 'received',
-          wireId: payload.id,
-        };
-        const writes: RecordWrite[] = [put(messageKind(c.id), id, record), put('inbox', id, { contactId: c.id })];
-        let contact = c;
-        if (c.theirMailbox !== null) {
-          const sealed = seal(env, c, { t: 'receipt', ids: [payload.id] });
-          contact = sealed.contact;
-          writes.push(this.outboxWrite(contact, sealed.envelope, null));
-        }
-        return { contact, writes, events: [{ type: 'message', message: messageView(record) }] };
-      }
-      case 'receipt': {
-        const writes: RecordWrite[] = [];
-        const delivered: string[] = [];
-        for (const id of new Set(payload.ids)) {
-          const m = await this.getRecord<MessageRecord>(messageKind(c.id), id);
-          if (m && m.direction === 'out' && m.status !== 'delivered') {
-            writes.push(put(messageKind(c.id), id, { ...m, status: 'delivered' }));
-            delivered.push(id);
-          }
-        }
-        const events: ClientEvent[] =
-          delivered.length > 0 ? [{ type: 'delivered', contactId: c.id, messageIds: delivered }] : [];
-        return { contact: c, writes, events };
-      }
-      default:
-        // reset: the new session is the whole point; hello/request do not belong on a contact mailbox.
-        return { contact: c, writes: [], events: [] };
-    }
   }
 
   // ─── contact requests (address owner) ────────────────────────────────────────────────────
@@ -1039,51 +910,14 @@ export class ParleyClient {
     });
   }
 
-  private async openRequest(
-    a: AddressRecord,
-    bytes: Uint8Array,
-    receivedAt: number,
-  ): Promise<{ record: RequestRecord; writes: RecordWrite[] }> {
-    const env = this.env;
+  private async openRequest(a: AddressRecord, bytes: Uint8Array, receivedAt: number): Promise<OpenedRequest> {
     const initial = tryInitialMessage(bytes);
-    const bad = () => new ClientError('bad-message', 'A contact request could not be read.');
-    if (initial === null) throw bad();
-    const accepted = acceptNewSession(env, this.profileRecord, initial, await this.responderKeys(initial));
-    const p = accepted.payload;
-    if (p.t !== 'request') throw bad();
-    const body = new TextEncoder().encode(p.body);
-    const signer = accepted.session.remoteIdentity.signingKey;
-    if (!env.crypto.ed25519Verify(signer, concatBytes(REQUEST_LABEL, body), p.signature)) throw bad();
-    const inner = decodeRequestBody(p.body);
-    if (!equalBytes(inner.addressId, a.id)) throw bad();
-    return {
-      record: {
-        v: 1,
-        id: this.newId(),
-        name: inner.name || 'someone',
-        message: inner.message,
-        receivedAt,
-        identity: encodeIdentity(accepted.session.remoteIdentity),
-        device: accepted.session.remoteDevice,
-        theirMailbox: mailboxOf(inner.mailbox),
-        session: encodeSession(accepted.session),
-      },
-      writes: accepted.writes,
-    };
+    if (initial === null) throw new ClientError('bad-message', 'A contact request could not be read.');
+    const keys = await this.responderKeys(initial);
+    return openRequest(this.env, this.profileRecord, a.id, initial, keys, receivedAt, this.newId);
   }
 
   // ─── outbox ──────────────────────────────────────────────────────────────────────────────
-
-  private outboxWrite(
-    c: ContactRecord,
-    envelope: Uint8Array,
-    message: OutboxRecord['message'],
-    id = this.newId(),
-  ): RecordWrite {
-    if (c.theirMailbox === null) throw new ClientError('internal', 'no mailbox to send to');
-    const record: OutboxRecord = { v: 1, mailbox: c.theirMailbox, envelope, message };
-    return put('outbox', id, record);
-  }
 
   /**
    * Delivers queued envelopes, in order per mailbox. A server that cannot take one (unreachable,
@@ -1189,18 +1023,6 @@ export class ParleyClient {
     return run;
   }
 
-  /** Ids that sort in creation order: 15 digits of ms, then a counter within the ms. */
-  private newId(): string {
-    const base = String(this.env.now()).padStart(15, '0');
-    let id = `${base}000`;
-    if (id <= this.lastId) {
-      const n = Number(this.lastId.slice(15)) + 1;
-      id = `${this.lastId.slice(0, 15)}${String(n).padStart(3, '0')}`;
-    }
-    this.lastId = id;
-    return id;
-  }
-
   private async newMailbox(): Promise<OwnMailbox> {
     const env = this.env;
     const recipient = generateEd25519(env);
@@ -1250,23 +1072,9 @@ export class ParleyClient {
       identity,
     );
     const myMailbox = await this.newMailbox();
-    return {
-      v: 1,
-      id: this.newId(),
-      name: await this.uniqueName(alias ?? 'contact'),
-      aliasSet: alias !== undefined,
-      keySource,
-      verification: 'unverified',
-      identity: encodeIdentity(identity),
-      device,
-      replacedIdentity: null,
-      state: 'pending',
-      createdAt: env.now(),
-      theirMailbox: null,
-      myMailbox,
-      session: encodeSession(session),
-      previousSessions: [],
-    };
+    const id = this.newId();
+    const slot = { id, name: await this.uniqueName(alias ?? 'contact'), myMailbox };
+    return pendingContact(env, slot, { keySource, identity, device, aliasSet: alias !== undefined }, session);
   }
 
   private refuseOwn(identity: PublicIdentity): void {
@@ -1335,10 +1143,6 @@ function checkName(name: string): void {
 
 function ownedMailbox(m: OwnMailbox): OwnedMailbox {
   return { id: m.id, recipientPrivateKey: m.recipient.privateKey };
-}
-
-function peerMailboxOf(server: string, m: OwnMailbox): PeerMailbox {
-  return { server, id: m.id, senderPrivateKey: m.sender.privateKey };
 }
 
 function identityFrom(bytes: Uint8Array): PublicIdentity {

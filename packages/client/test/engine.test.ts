@@ -1,6 +1,8 @@
 /**
  * The pure engine without a server: link and payload codecs on hostile input, the prekey policy
- * over a fake clock, and the session tie-break when both sides start at once.
+ * over a fake clock, the session tie-break when both sides start at once, what a payload does to a
+ * contact (receipts mark only our undelivered messages), whether a contact request is authentic and
+ * for our address, and the order of record ids.
  */
 
 import {
@@ -25,7 +27,9 @@ import {
 } from '@parley/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openOnContact, seal, tryInitialMessage } from '../src/engine/conversation.ts';
+import { openRequest, requestPayload } from '../src/engine/contact-request.ts';
+import { openOnContact, type ResponderKeySet, seal, tryInitialMessage } from '../src/engine/conversation.ts';
+import { idSequence } from '../src/engine/id-sequence.ts';
 import {
   decodeAddressLink,
   decodeInvitation,
@@ -33,9 +37,18 @@ import {
   encodeInvitation,
   type Invitation,
 } from '../src/engine/links.ts';
-import { decodePayload, encodePayload } from '../src/engine/payload.ts';
+import { pendingContact } from '../src/engine/new-contact.ts';
+import { decodePayload, encodePayload, type OutgoingPayload, type Payload } from '../src/engine/payload.ts';
+import { applyPayload, receiptIds } from '../src/engine/payload-effects.ts';
 import { PREKEY_POLICY, planPreKeys } from '../src/engine/prekeys.ts';
-import type { ContactRecord, ProfileRecord } from '../src/engine/records.ts';
+import { newProfile } from '../src/engine/profile.ts';
+import {
+  type ContactRecord,
+  decodeRecord,
+  type MessageRecord,
+  type OwnMailbox,
+  type ProfileRecord,
+} from '../src/engine/records.ts';
 import { ClientError } from '../src/errors.ts';
 
 const env = defaultEnv;
@@ -200,28 +213,30 @@ describe('prekey policy', () => {
   });
 });
 
+/** A bundle of `p`'s keys as its server would serve it, with the private one-time keys it names. */
+function bundleOf(p: ProfileRecord, n: number) {
+  const otk = generateOneTimePreKeys(env, 1000 + n, 1)[0];
+  const kem = generateKemPreKey(env, p.identity, 2000 + n, false);
+  return {
+    otk,
+    kem,
+    bundle: decodeBundle(
+      encodeBundle({
+        identity: publicIdentity(p.identity),
+        deviceId: deviceId(1),
+        signedPreKey: signedPreKeyPublic(p.signedPreKey),
+        oneTimePreKey: otk ? oneTimePreKeyPublic(otk) : null,
+        kemPreKey: kemPreKeyPublic(kem),
+      }),
+    ),
+  };
+}
+
 describe('both sides start a session at once', () => {
   it('each side keeps the session with the smaller base key and both converge', () => {
     const clock = { now: 1 };
     const a = profileAt(clock);
     const b = profileAt(clock);
-    const bundleOf = (p: ProfileRecord, n: number) => {
-      const otk = generateOneTimePreKeys(env, 1000 + n, 1)[0];
-      const kem = generateKemPreKey(env, p.identity, 2000 + n, false);
-      return {
-        otk,
-        kem,
-        bundle: decodeBundle(
-          encodeBundle({
-            identity: publicIdentity(p.identity),
-            deviceId: deviceId(1),
-            signedPreKey: signedPreKeyPublic(p.signedPreKey),
-            oneTimePreKey: otk ? oneTimePreKeyPublic(otk) : null,
-            kemPreKey: kemPreKeyPublic(kem),
-          }),
-        ),
-      };
-    };
     const bundleA = bundleOf(a.profile, 1);
     const bundleB = bundleOf(b.profile, 2);
     const contactOf = (self: ProfileRecord, peer: ProfileRecord, bundle: ReturnType<typeof bundleOf>['bundle']) => {
@@ -273,5 +288,142 @@ describe('both sides start a session at once', () => {
     const r1 = openOnContact(env, b.profile, bGot.contact, m1.envelope, null);
     expect(r1.kind === 'message' && r1.payload).toEqual({ t: 'text', id: '1', sentAt: 1, body: 'x' });
     expect(tryInitialMessage(new Uint8Array([1]))).toBeNull();
+  });
+});
+
+const mailbox = (): OwnMailbox => ({
+  id: env.random(16),
+  recipient: { privateKey: env.random(32), publicKey: env.random(32) },
+  sender: { privateKey: env.random(32), publicKey: env.random(32) },
+  lastSeq: 0,
+});
+
+/** Alice's contact for Bob, with a session to Bob's keys; and the keys Bob needs to open it. */
+function pair() {
+  const alice = newProfile(env, 'Alice', 'http://a.example');
+  const bob = newProfile(env, 'Bob', 'http://b.example');
+  const { otk, kem, bundle } = bundleOf(bob, 1);
+  const session = createInitiatorSession(env, alice.identity, deviceId(1), bundle, publicIdentity(bob.identity));
+  const link = { keySource: 'address', identity: publicIdentity(bob.identity), device: 1, aliasSet: false } as const;
+  const contact = pendingContact(env, { id: 'c1', name: 'Bob', myMailbox: mailbox() }, link, session);
+  const keys: ResponderKeySet = { signed: bob.signedPreKey, oneTime: otk ?? null, kem, baseKeyUsed: false };
+  return { alice, bob, contact, keys };
+}
+
+const outgoing = (id: string, status: MessageRecord['status'], direction: MessageRecord['direction'] = 'out') =>
+  ({ v: 1, id, contactId: 'c1', direction, text: 'x', sentAt: 1, storedAt: 1, status, wireId: id }) as const;
+
+function frozen(c: ContactRecord): ContactRecord {
+  return Object.freeze({ ...c, myMailbox: Object.freeze({ ...c.myMailbox }) });
+}
+
+describe('payload effects', () => {
+  it('a receipt marks only outgoing, not yet delivered messages delivered, each once', () => {
+    const { contact } = pair();
+    const c = frozen(contact);
+    const payload: Payload = { t: 'receipt', ids: ['m1', 'm2', 'm3', 'm1', 'm4', 'missing'] };
+    expect(receiptIds(payload)).toEqual(['m1', 'm2', 'm3', 'm4', 'missing']);
+    const messages = new Map<string, MessageRecord>([
+      ['m1', outgoing('m1', 'sent')],
+      ['m2', outgoing('m2', 'delivered')],
+      ['m3', outgoing('m3', 'received', 'in')],
+      ['m4', outgoing('m4', 'queued')],
+    ]);
+    const newId = () => {
+      throw new Error('a receipt creates no records');
+    };
+    const r = applyPayload(env, c, payload, newId, messages);
+    expect(r.contact).toBe(c);
+    expect(r.events).toEqual([{ type: 'delivered', contactId: 'c1', messageIds: ['m1', 'm4'] }]);
+    expect(r.writes.map((w) => [w.kind, w.id])).toEqual([
+      ['msg.c1', 'm1'],
+      ['msg.c1', 'm4'],
+    ]);
+    for (const w of r.writes) expect(decodeRecord<MessageRecord>(w.value as Uint8Array).status).toBe('delivered');
+    // Nothing of ours named: no writes, no event.
+    expect(applyPayload(env, c, { t: 'receipt', ids: ['m2'] }, newId, messages)).toEqual({
+      contact: c,
+      writes: [],
+      events: [],
+    });
+  });
+
+  it('a text is kept, put in the inbox and answered with a receipt once the contact can be reached', () => {
+    const { contact } = pair();
+    const text = { t: 'text', id: 'w1', sentAt: 7, body: 'hi' } as const;
+    const newId = idSequence({ ...env, now: () => 5 });
+    const pending = applyPayload(env, frozen(contact), text, newId, new Map());
+    expect(pending.writes.map((w) => w.kind)).toEqual(['msg.c1', 'inbox']); // nowhere to send a receipt yet
+    const reachable = {
+      ...contact,
+      theirMailbox: { server: 'http://b.example', id: env.random(16), senderPrivateKey: env.random(32) },
+    };
+    const r = applyPayload(env, frozen(reachable), text, newId, new Map());
+    expect(r.writes.map((w) => w.kind)).toEqual(['msg.c1', 'inbox', 'outbox']);
+    expect(r.contact.session).not.toEqual(reachable.session); // the receipt advanced the ratchet
+    expect(r.events).toMatchObject([{ type: 'message', message: { text: 'hi', direction: 'in', status: 'received' } }]);
+  });
+});
+
+describe('contact requests', () => {
+  const addressId = env.random(16);
+
+  function sent(payload: (p: ReturnType<typeof pair>) => OutgoingPayload) {
+    const p = pair();
+    const { envelope } = seal(env, p.contact, payload(p));
+    const initial = tryInitialMessage(envelope);
+    if (initial === null) throw new Error('a request travels in an initial message');
+    return { ...p, initial };
+  }
+
+  it('an authentic request for our address becomes a pending request and consumes its prekeys', () => {
+    const { alice, bob, contact, keys, initial } = sent((p) =>
+      requestPayload(env, p.alice, addressId, 'hello from Alice', p.contact.myMailbox),
+    );
+    const r = openRequest(env, bob, addressId, initial, keys, 42, () => 'r1');
+    expect(r.record).toMatchObject({ id: 'r1', name: 'Alice', message: 'hello from Alice', receivedAt: 42 });
+    expect(r.record.identity).toEqual(encodeIdentity(publicIdentity(alice.identity)));
+    expect(r.record.theirMailbox).toEqual({
+      server: alice.server,
+      id: contact.myMailbox.id,
+      senderPrivateKey: contact.myMailbox.sender.privateKey,
+    });
+    expect(r.writes.map((w) => w.kind).sort()).toEqual(['kempk', 'otpk']);
+  });
+
+  it('refuses a bad signature, another address and other payloads with bad-message', () => {
+    const forged = sent((p) => {
+      const real = requestPayload(env, p.alice, addressId, 'hi', p.contact.myMailbox);
+      return real.t === 'request' ? { ...real, signature: env.random(64) } : real;
+    });
+    const elsewhere = sent((p) => requestPayload(env, p.alice, env.random(16), 'hi', p.contact.myMailbox));
+    const notRequest = sent(() => ({ t: 'reset' }));
+    for (const s of [forged, elsewhere, notRequest]) {
+      expect(codeOf(() => openRequest(env, s.bob, addressId, s.initial, s.keys, 1, () => 'r'))).toBe('bad-message');
+    }
+  });
+
+  it('refuses a request signed by someone other than the identity PQXDH authenticated', () => {
+    const mallory = newProfile(env, 'Mallory', 'http://m.example');
+    const s = sent((p) =>
+      requestPayload(env, { ...p.alice, identity: mallory.identity }, addressId, '', p.contact.myMailbox),
+    );
+    expect(codeOf(() => openRequest(env, s.bob, addressId, s.initial, s.keys, 1, () => 'r'))).toBe('bad-message');
+  });
+});
+
+describe('record ids', () => {
+  it('increase in creation order even when the clock stands still or steps back', () => {
+    const clock = { now: 1_000 };
+    const e: ProtocolEnv = { ...env, now: () => clock.now };
+    const newId = idSequence(e);
+    const ids = [newId(), newId()];
+    clock.now = 999;
+    ids.push(newId());
+    clock.now = 2_000;
+    ids.push(newId());
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids[0]).toBe('000000000001000000');
   });
 });

@@ -175,3 +175,10 @@ export const del = (kind: string, id: string): RecordWrite => ({ kind, id, value
 export const messageKind = (contactId: string) => `msg.${contactId}`;
 export const keyId = (n: number) => String(n).padStart(10, '0');
 export const mailboxKey = (id: Uint8Array) => base64url(id);
+
+/** How a peer delivers into one of our mailboxes on `server` (what hello/welcome/accept/request carry). */
+export const peerMailboxOf = (server: string, m: OwnMailbox): PeerMailbox => ({
+  server,
+  id: m.id,
+  senderPrivateKey: m.sender.privateKey,
+});

@@ -1,0 +1,19 @@
+/**
+ * An outbox entry: an envelope committed together with the state change that sealed it, waiting
+ * for the contact's server to accept it (docs/client.md §4.3, §6).
+ */
+import { ClientError } from '../errors.ts';
+import type { RecordWrite } from '../store/record-store.ts';
+import { type ContactRecord, type OutboxRecord, put } from './records.ts';
+
+/** The write that queues `envelope` for the contact's mailbox; `message` becomes `sent` once delivered. */
+export function outboxWrite(
+  c: ContactRecord,
+  envelope: Uint8Array,
+  message: OutboxRecord['message'],
+  id: string,
+): RecordWrite {
+  if (c.theirMailbox === null) throw new ClientError('internal', 'no mailbox to send to');
+  const record: OutboxRecord = { v: 1, mailbox: c.theirMailbox, envelope, message };
+  return put('outbox', id, record);
+}

@@ -1,0 +1,53 @@
+/**
+ * The profile record: our identity, device keys and current prekeys (docs/client.md §5, §7).
+ * Pure: keys come from the protocol's `ProtocolEnv`; the driver commits the record before it
+ * registers anything on a server.
+ */
+import {
+  accountIdOf,
+  generateEd25519,
+  generateIdentity,
+  generateKemPreKey,
+  generateSignedPreKey,
+  type ProtocolEnv,
+  publicIdentity,
+} from '@parley/protocol';
+import type { ProfileRecord } from './records.ts';
+
+/** A new identity and first device, not yet registered on `server`. */
+export function newProfile(env: ProtocolEnv, displayName: string, server: string): ProfileRecord {
+  const identity = generateIdentity(env);
+  return {
+    v: 1,
+    displayName,
+    server,
+    accountId: accountIdOf(publicIdentity(identity)),
+    device: 1,
+    identity,
+    deviceKeys: generateEd25519(env),
+    registered: false,
+    signedPreKey: generateSignedPreKey(env, identity, 1),
+    previousSignedPreKey: null,
+    lastResortKem: generateKemPreKey(env, identity, 2, true),
+    previousLastResortKem: null,
+    nextPreKeyId: 3,
+    lastMaintenance: 0,
+  };
+}
+
+/** `old` with a new identity, device keys and prekeys (to be registered); name and server stay. */
+export function rotatedProfile(env: ProtocolEnv, old: ProfileRecord): ProfileRecord {
+  const identity = generateIdentity(env);
+  return {
+    ...old,
+    accountId: accountIdOf(publicIdentity(identity)),
+    identity,
+    deviceKeys: generateEd25519(env),
+    registered: false,
+    signedPreKey: generateSignedPreKey(env, identity, old.nextPreKeyId),
+    previousSignedPreKey: null,
+    lastResortKem: generateKemPreKey(env, identity, old.nextPreKeyId + 1, true),
+    previousLastResortKem: null,
+    nextPreKeyId: old.nextPreKeyId + 2,
+  };
+}

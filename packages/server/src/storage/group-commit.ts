@@ -23,7 +23,7 @@ import { StorageError } from './errors.ts';
 import type { Schema } from './schema.ts';
 
 /** The most operations written in one group-commit transaction. */
-export const MAX_BATCH = 256;
+export const MAX_BATCH = 1024;
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 

@@ -1,0 +1,185 @@
+/**
+ * Contact addresses and requests (docs/client.md §4.2): publishing and revoking our address,
+ * asking someone through theirs, and — as the owner — fetching, keeping, accepting and rejecting
+ * the requests left at ours. Addresses have no push: requests are fetched at every `sync` and
+ * every 30 s while running.
+ */
+import { deviceId, generateEd25519, publicIdentity } from '@parley/protocol';
+import type { AddressView, ClientEvent, ContactView, RequestView } from './api.ts';
+import { checkName, uniqueName } from './contact-lookup.ts';
+import { auth, type ClientContext, getRecord, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
+import { type OpenedRequest, openRequest, requestPayload } from './engine/contact-request.ts';
+import { seal, tryInitialMessage } from './engine/conversation.ts';
+import { decodeAddressLink, encodeAddressLink } from './engine/links.ts';
+import { contactFromRequest } from './engine/new-contact.ts';
+import { outboxWrite } from './engine/outbox-entry.ts';
+import { MAX_INTRO } from './engine/payload.ts';
+import { type AddressRecord, del, peerMailboxOf, put, type RequestRecord } from './engine/records.ts';
+import { ClientError } from './errors.ts';
+import { introduce, refuseOwn, startContact } from './introductions.ts';
+import { flushOutboxLocked } from './outbox.ts';
+import { responderKeys } from './prekey-maintenance.ts';
+import type { RecordWrite } from './store/record-store.ts';
+import { contactView, requestView } from './views.ts';
+
+/** Publishes our contact address (one per profile), or returns the existing one. */
+export async function createAddress(ctx: ClientContext): Promise<AddressView> {
+  return ctx.serial(async () => {
+    const existing = await getRecord<AddressRecord>(ctx, 'address', 'self');
+    if (existing) return { link: existing.link, createdAt: existing.createdAt };
+    const p = ctx.profile;
+    const owner = generateEd25519(ctx.env);
+    const id = await ctx.api(p.server).createAddress(auth(ctx), owner.publicKey);
+    const link = encodeAddressLink({
+      server: p.server,
+      identity: publicIdentity(p.identity),
+      device: deviceId(p.device),
+      addressId: id,
+    });
+    const record: AddressRecord = { v: 1, id, owner, link, createdAt: ctx.env.now(), lastSeq: 0 };
+    await ctx.commit([put('address', 'self', record)]);
+    return { link, createdAt: record.createdAt };
+  });
+}
+
+export async function address(ctx: ClientContext): Promise<AddressView | null> {
+  const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
+  return a ? { link: a.link, createdAt: a.createdAt } : null;
+}
+
+/** Revokes our address: the server deletes it with its pending requests; links to it stop working. */
+export async function revokeAddress(ctx: ClientContext): Promise<boolean> {
+  return ctx.serial(async () => {
+    const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
+    if (!a) return false;
+    await ctx
+      .api(ctx.profile.server)
+      .deleteAddress({ id: a.id, ownerPrivateKey: a.owner.privateKey })
+      .catch(ignoreGone);
+    const pending = await listRecords<RequestRecord>(ctx, 'request');
+    await ctx.commit([del('address', 'self'), ...pending.map((r) => del('request', r.id))]);
+    return true;
+  });
+}
+
+/** Sends a contact request to someone's address, with an introduction. */
+export async function sendRequest(
+  ctx: ClientContext,
+  link: string,
+  options: { message?: string; name?: string },
+): Promise<ContactView> {
+  const env = ctx.env;
+  const addr = decodeAddressLink(env, link);
+  const message = options.message ?? '';
+  if (message.length > MAX_INTRO)
+    throw new ClientError('usage', `The introduction is longer than ${MAX_INTRO} characters.`);
+  if (options.name !== undefined) checkName(options.name);
+  return ctx.serial(async () => {
+    refuseOwn(ctx, addr.identity);
+    const contact = await startContact(ctx, addr.server, addr.identity, addr.device, 'address', options.name);
+    const request = requestPayload(env, ctx.profile, addr.addressId, message, contact.myMailbox);
+    const { contact: sealed, envelope } = seal(env, contact, request);
+    return introduce(
+      ctx,
+      sealed,
+      () => ctx.api(addr.server).postRequest(addr.addressId, envelope),
+      new ClientError('address-revoked', 'This contact address was revoked by its owner.'),
+    );
+  });
+}
+
+export async function requests(ctx: ClientContext): Promise<RequestView[]> {
+  return (await listRecords<RequestRecord>(ctx, 'request')).map(requestView);
+}
+
+async function pendingRequest(ctx: ClientContext, requestId: string): Promise<RequestRecord> {
+  const r = await getRecord<RequestRecord>(ctx, 'request', requestId);
+  if (!r) throw new ClientError('unknown-request', 'There is no pending request with that id: run `requests`.');
+  return r;
+}
+
+/** Accepts a contact request: the requester becomes a contact and learns where to reach us. */
+export async function acceptRequest(
+  ctx: ClientContext,
+  requestId: string,
+  options: { name?: string },
+): Promise<ContactView> {
+  if (options.name !== undefined) checkName(options.name);
+  return ctx.serial(async () => {
+    const r = await pendingRequest(ctx, requestId);
+    const env = ctx.env;
+    const myMailbox = await newMailbox(ctx);
+    const id = ctx.newId();
+    const slot = { id, name: await uniqueName(ctx, options.name ?? r.name), myMailbox };
+    const base = contactFromRequest(env, slot, r, options.name !== undefined);
+    const { contact, envelope } = seal(env, base, {
+      t: 'accept',
+      name: ctx.profile.displayName,
+      mailbox: peerMailboxOf(ctx.profile.server, myMailbox),
+    });
+    await ctx.commit([
+      put('contact', contact.id, contact),
+      del('request', r.id),
+      outboxWrite(contact, envelope, null, ctx.newId()),
+    ]);
+    ctx.push?.subscribe(ownedMailbox(myMailbox));
+    await flushOutboxLocked(ctx);
+    return contactView(contact);
+  });
+}
+
+/** Rejects a request: it is deleted here; the requester is not told (their contact stays pending). */
+export async function rejectRequest(ctx: ClientContext, requestId: string): Promise<void> {
+  await ctx.serial(async () => {
+    const r = await pendingRequest(ctx, requestId);
+    await ctx.commit([del('request', r.id)]);
+  });
+}
+
+/** Fetches new requests left at our address, opens them and keeps the authentic ones. */
+export async function checkRequests(ctx: ClientContext): Promise<void> {
+  await ctx.serial(async () => {
+    const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
+    if (!a) return;
+    const owned = { id: a.id, ownerPrivateKey: a.owner.privateKey };
+    const api = ctx.api(ctx.profile.server);
+    const batch = await api.listRequests(owned, a.lastSeq, 100).catch((e: unknown) => {
+      if (ClientError.is(e, 'server-error') && e.status === 401) return [];
+      throw e;
+    });
+    if (batch.length === 0) return;
+    const writes: RecordWrite[] = [];
+    const events: ClientEvent[] = [];
+    for (const item of batch) {
+      const r = await openStored(ctx, a, item.request, item.receivedAt).catch((e: unknown) => {
+        if (ClientError.is(e, 'bad-message')) return null;
+        throw e;
+      });
+      if (r === null) continue;
+      writes.push(...r.writes, put('request', r.record.id, r.record));
+      events.push({ type: 'contact-request', request: requestView(r.record) });
+    }
+    const lastSeq = (batch[batch.length - 1] as { seq: number }).seq;
+    await ctx.commit([...writes, put('address', 'self', { ...a, lastSeq })]);
+    await api
+      .deleteRequests(
+        owned,
+        batch.map((b) => b.seq),
+      )
+      .catch(() => undefined);
+    ctx.emit(events);
+  });
+}
+
+/** Opens one request from the server with the prekeys it names (engine/contact-request.ts). */
+async function openStored(
+  ctx: ClientContext,
+  a: AddressRecord,
+  bytes: Uint8Array,
+  receivedAt: number,
+): Promise<OpenedRequest> {
+  const initial = tryInitialMessage(bytes);
+  if (initial === null) throw new ClientError('bad-message', 'A contact request could not be read.');
+  const keys = await responderKeys(ctx, initial);
+  return openRequest(ctx.env, ctx.profile, a.id, initial, keys, receivedAt, ctx.newId);
+}

@@ -1,0 +1,73 @@
+/**
+ * What the driver's modules share of one `ParleyClient` (client.ts): the store, the environment,
+ * the profile as last committed, and the client's commit, serial queue, events and server APIs —
+ * plus the few store and server steps every flow uses. Functions here and in the flow modules take
+ * the context first; only client.ts creates one.
+ */
+import { accountIdOf, deviceId, generateEd25519, type ProtocolEnv, publicIdentity } from '@parley/protocol';
+import type { ClientEvent } from './api.ts';
+import type { ClientOptions, PushConnection } from './client-options.ts';
+import type { NewId } from './engine/id-sequence.ts';
+import { decodeRecord, type OwnMailbox, type ProfileRecord } from './engine/records.ts';
+import { ClientError } from './errors.ts';
+import type { MailboxRoutes } from './mailbox-routes.ts';
+import type { DeviceAuth, OwnedMailbox, ServerApiLike } from './net/server-api-types.ts';
+import type { RecordStore, RecordWrite } from './store/record-store.ts';
+
+export interface ClientContext {
+  readonly store: RecordStore;
+  readonly env: ProtocolEnv;
+  readonly options: ClientOptions;
+  /** The profile as last committed (prekey refills and identity rotation replace it). */
+  profile: ProfileRecord;
+  /** The push connection while the client is started: new mailboxes are subscribed on it. */
+  push: PushConnection | null;
+  /** Which record owns each of our mailboxes; `commit` keeps it current. */
+  readonly routes: MailboxRoutes;
+  readonly newId: NewId;
+  /** Commits one atomic batch. */
+  commit(writes: readonly RecordWrite[]): Promise<void>;
+  /** Runs `f` after every operation queued before it (one state change at a time). */
+  serial<T>(f: () => Promise<T>): Promise<T>;
+  /** Hands committed events to the app's listeners. */
+  emit(events: readonly ClientEvent[]): void;
+  /** A server API for a base URL. */
+  api(url: string): ServerApiLike;
+}
+
+export async function getRecord<T>(ctx: ClientContext, kind: string, id: string): Promise<T | undefined> {
+  const bytes = await ctx.store.get(kind, id);
+  return bytes === undefined ? undefined : decodeRecord<T>(bytes);
+}
+
+export async function listRecords<T>(ctx: ClientContext, kind: string): Promise<T[]> {
+  return (await ctx.store.list(kind)).map((r) => decodeRecord<T>(r.value));
+}
+
+export function auth(ctx: ClientContext): DeviceAuth {
+  const p = ctx.profile;
+  return {
+    account: accountIdOf(publicIdentity(p.identity)),
+    device: deviceId(p.device),
+    devicePrivateKey: p.deviceKeys.privateKey,
+  };
+}
+
+/** A new mailbox on our server, with fresh recipient and sender key pairs. */
+export async function newMailbox(ctx: ClientContext): Promise<OwnMailbox> {
+  const env = ctx.env;
+  const recipient = generateEd25519(env);
+  const sender = generateEd25519(env);
+  const id = await ctx.api(ctx.profile.server).createMailbox(auth(ctx), recipient.publicKey, sender.publicKey);
+  return { id, recipient, sender, lastSeq: 0 };
+}
+
+export function ownedMailbox(m: OwnMailbox): OwnedMailbox {
+  return { id: m.id, recipientPrivateKey: m.recipient.privateKey };
+}
+
+/** For deletions on the server: what is already gone (404) or no longer ours (401) is done. */
+export function ignoreGone(e: unknown): void {
+  if (ClientError.is(e, 'server-error') && (e.status === 404 || e.status === 401)) return;
+  throw e;
+}

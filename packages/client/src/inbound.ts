@@ -1,0 +1,195 @@
+/**
+ * What arrives on our mailboxes (docs/client.md §4, §6): reading them over HTTP or taking what the
+ * push connection hands us, routing each envelope to the contact or invitation that owns the
+ * mailbox, and committing what it changes before it is acknowledged.
+ */
+import { decodeSession } from '@parley/protocol';
+import type { ClientEvent } from './api.ts';
+import { uniqueName } from './contact-lookup.ts';
+import { checkRequests } from './contact-requests.ts';
+import { type ClientContext, getRecord, listRecords, newMailbox, ownedMailbox } from './context.ts';
+import {
+  acceptNewSession,
+  continuesSession,
+  type Opened,
+  openOnContact,
+  seal,
+  tryInitialMessage,
+} from './engine/conversation.ts';
+import { contactFromHello, helloOf } from './engine/new-contact.ts';
+import { outboxWrite } from './engine/outbox-entry.ts';
+import { applyPayload, receiptIds } from './engine/payload-effects.ts';
+import {
+  type ContactRecord,
+  del,
+  type InvitationRecord,
+  type MessageRecord,
+  mailboxKey,
+  messageKind,
+  type OwnMailbox,
+  peerMailboxOf,
+  put,
+} from './engine/records.ts';
+import { ClientError } from './errors.ts';
+import { flushOutbox } from './outbox.ts';
+import { responderKeys } from './prekey-maintenance.ts';
+import { restartSession } from './sessions.ts';
+import type { RecordWrite } from './store/record-store.ts';
+import { contactView } from './views.ts';
+
+/** Every mailbox we own: one per contact, one per open invitation. */
+export async function ownMailboxes(ctx: ClientContext): Promise<OwnMailbox[]> {
+  return [
+    ...(await listRecords<ContactRecord>(ctx, 'contact')).map((c) => c.myMailbox),
+    ...(await listRecords<InvitationRecord>(ctx, 'invitation')).map((i) => i.mailbox),
+  ];
+}
+
+/** Reads every mailbox we own over HTTP, in order, and the address's requests. */
+export async function catchUp(ctx: ClientContext): Promise<void> {
+  const api = ctx.api(ctx.profile.server);
+  for (const m of await ownMailboxes(ctx)) {
+    let after = m.lastSeq;
+    for (;;) {
+      const batch = await api.readMailbox(ownedMailbox(m), after, 200).catch((e: unknown) => {
+        if (ClientError.is(e, 'server-error') && e.status === 401) return []; // mailbox gone
+        throw e;
+      });
+      for (const item of batch) await receive(ctx, mailboxKey(m.id), item.seq, item.envelope, true);
+      if (batch.length < 200) break;
+      after = (batch[batch.length - 1] as { seq: number }).seq;
+    }
+  }
+  await checkRequests(ctx);
+}
+
+/**
+ * Processes one envelope from one of our mailboxes after committing what it changes; then
+ * acknowledges it (`ack`: over HTTP here; pushed messages are acknowledged by the connection
+ * when this resolves). A crash before the acknowledgement means a redelivery, which the
+ * mailbox's `lastSeq` turns into a no-op.
+ */
+export async function receive(
+  ctx: ClientContext,
+  mailbox: string,
+  seq: number,
+  envelope: Uint8Array,
+  ack: boolean,
+): Promise<void> {
+  const processed = await ctx.serial(() => processEnvelope(ctx, mailbox, seq, envelope));
+  if (ack && processed !== null) {
+    await ctx
+      .api(ctx.profile.server)
+      .ackMailbox(ownedMailbox(processed), [seq])
+      .catch(() => undefined);
+  }
+  await flushOutbox(ctx).catch(() => undefined);
+}
+
+/** Returns the mailbox to acknowledge `seq` on (null: nothing to acknowledge). */
+async function processEnvelope(ctx: ClientContext, mailbox: string, seq: number, envelope: Uint8Array) {
+  const route = await ctx.routes.get(ctx.store, mailbox);
+  if (route === undefined) return null;
+  if (route.kind === 'contact') {
+    const c = await getRecord<ContactRecord>(ctx, 'contact', route.id);
+    return c ? processOnContact(ctx, c, seq, envelope) : null;
+  }
+  const inv = await getRecord<InvitationRecord>(ctx, 'invitation', route.id);
+  return inv ? processOnInvitation(ctx, inv, seq, envelope) : null;
+}
+
+async function processOnInvitation(
+  ctx: ClientContext,
+  inv: InvitationRecord,
+  seq: number,
+  envelope: Uint8Array,
+): Promise<OwnMailbox | null> {
+  const env = ctx.env;
+  const p = ctx.profile;
+  const skip = async () => {
+    await ctx.commit([put('invitation', inv.id, { ...inv, mailbox: { ...inv.mailbox, lastSeq: seq } })]);
+    return inv.mailbox;
+  };
+  if (seq <= inv.mailbox.lastSeq) return inv.mailbox;
+  const initial = tryInitialMessage(envelope);
+  if (initial === null) return skip();
+  let accepted: ReturnType<typeof acceptNewSession>;
+  try {
+    accepted = acceptNewSession(env, p, initial, await responderKeys(ctx, initial));
+  } catch (e) {
+    if (ClientError.is(e, 'bad-message')) return skip();
+    throw e;
+  }
+  const hello = helloOf(p, accepted);
+  if (hello === null) return skip();
+  const myMailbox = await newMailbox(ctx);
+  const id = ctx.newId();
+  const slot = { id, name: await uniqueName(ctx, hello.name || 'contact'), myMailbox };
+  const base = contactFromHello(env, slot, accepted, hello);
+  const { contact, envelope: welcome } = seal(env, base, {
+    t: 'welcome',
+    name: p.displayName,
+    mailbox: peerMailboxOf(p.server, myMailbox),
+  });
+  await ctx.commit([
+    put('contact', contact.id, contact),
+    del('invitation', inv.id),
+    ...accepted.writes,
+    outboxWrite(contact, welcome, null, ctx.newId()),
+  ]);
+  // The invitation is used: its mailbox goes, so a second use of the link is refused.
+  await ctx
+    .api(p.server)
+    .deleteMailbox(ownedMailbox(inv.mailbox))
+    .catch(() => undefined);
+  ctx.push?.unsubscribe(inv.mailbox.id);
+  ctx.push?.subscribe(ownedMailbox(myMailbox));
+  ctx.emit([{ type: 'contact-connected', contact: contactView(contact) }]);
+  return null; // the mailbox is deleted: nothing to acknowledge
+}
+
+async function processOnContact(
+  ctx: ClientContext,
+  c: ContactRecord,
+  seq: number,
+  envelope: Uint8Array,
+): Promise<OwnMailbox> {
+  if (seq <= c.myMailbox.lastSeq) return c.myMailbox;
+  const env = ctx.env;
+  const initial = tryInitialMessage(envelope);
+  const keys = initial !== null && !continuesSession(c, initial) ? await responderKeys(ctx, initial) : null;
+  const opened: Opened = openOnContact(env, ctx.profile, c, envelope, keys);
+  const bump = (x: ContactRecord): ContactRecord => ({ ...x, myMailbox: { ...x.myMailbox, lastSeq: seq } });
+  if (opened.kind === 'duplicate') {
+    await ctx.commit([put('contact', c.id, bump(c))]);
+    return c.myMailbox;
+  }
+  if (opened.kind === 'undecryptable') {
+    // A gap the user should know of. Start over unless we already did and await an answer.
+    const pending = decodeSession(c.session).pending !== null;
+    await ctx.commit([put('contact', c.id, bump(c))]);
+    ctx.emit([{ type: 'undecryptable', contactId: c.id }]);
+    if (!pending && c.state === 'connected') {
+      await restartSession(ctx, bump(c)).catch(() => undefined);
+    }
+    return c.myMailbox;
+  }
+  const events: ClientEvent[] = [];
+  const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
+  let next = bump(opened.contact);
+  if (opened.kind === 'new-session' && opened.identityChanged) {
+    events.push({ type: 'identity-changed', contact: contactView(next) });
+  }
+  const messages = new Map<string, MessageRecord>();
+  for (const id of receiptIds(opened.payload)) {
+    const m = await getRecord<MessageRecord>(ctx, messageKind(c.id), id);
+    if (m) messages.set(id, m);
+  }
+  const outcome = applyPayload(env, next, opened.payload, ctx.newId, messages);
+  next = outcome.contact;
+  writes.push(...outcome.writes);
+  events.push(...outcome.events);
+  await ctx.commit([put('contact', next.id, next), ...writes]);
+  ctx.emit(events);
+  return c.myMailbox;
+}

@@ -1,0 +1,65 @@
+/**
+ * Delivering the outbox (docs/client.md §4.3): envelopes committed with the state change that
+ * sealed them, retried at every `sync`, reconnect and send until a server takes or refuses them.
+ */
+
+import { type ClientContext, getRecord } from './context.ts';
+import { decodeRecord, del, type MessageRecord, messageKind, type OutboxRecord, put } from './engine/records.ts';
+import { ClientError } from './errors.ts';
+import type { RecordWrite } from './store/record-store.ts';
+
+/**
+ * Delivers queued envelopes, in order per mailbox. A server that cannot take one (unreachable,
+ * rate-limited, failing) holds back the rest of what goes to it, not what goes to other servers:
+ * a contact's server being down must not stop us talking to everyone else. Throws the first
+ * such failure once everything else has been tried.
+ */
+export async function flushOutbox(ctx: ClientContext): Promise<void> {
+  await ctx.serial(() => flushOutboxLocked(ctx));
+}
+
+/** {@link flushOutbox} for a caller already inside `ctx.serial`. */
+export async function flushOutboxLocked(ctx: ClientContext): Promise<void> {
+  const held = new Map<string, unknown>(); // server → why its deliveries wait
+  for (const row of await ctx.store.list('outbox')) {
+    const o = decodeRecord<OutboxRecord>(row.value);
+    if (held.has(o.mailbox.server)) continue;
+    let status: MessageRecord['status'] = 'sent';
+    try {
+      await ctx.api(o.mailbox.server).deliver(o.mailbox.id, o.mailbox.senderPrivateKey, o.envelope);
+    } catch (e) {
+      if (refusedForGood(e)) status = 'failed';
+      else {
+        held.set(o.mailbox.server, e);
+        continue;
+      }
+    }
+    const writes: RecordWrite[] = [del('outbox', row.id)];
+    if (o.message !== null) {
+      const m = await getRecord<MessageRecord>(ctx, messageKind(o.message.contactId), o.message.id);
+      if (m && m.status === 'queued') writes.push(put(messageKind(m.contactId), m.id, { ...m, status }));
+    }
+    await ctx.commit(writes);
+  }
+  for (const e of held.values()) throw e;
+}
+
+/**
+ * A delivery that failed but stays queued (and is retried): the server could not be reached, was
+ * rate-limiting, or failed on its side. The message is already committed, so the caller goes on.
+ */
+export function ignoreDeliveryFailure(e: unknown): void {
+  if (ClientError.is(e, 'server-unreachable') || ClientError.is(e, 'rate-limited')) return;
+  if (ClientError.is(e, 'server-error') && !refusedForGood(e)) return;
+  throw e;
+}
+
+/**
+ * A server's answer that no retry can change: the mailbox is gone (404), the sender key is no
+ * longer accepted (403), or the server refuses the envelope itself (400, 413). 408 and 429 are
+ * worth retrying, and so is every 5xx.
+ */
+function refusedForGood(e: unknown): boolean {
+  if (!ClientError.is(e, 'server-error') || e.status === undefined) return false;
+  return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+}

@@ -29,7 +29,7 @@
  * ```
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
 import { hasRowLocks } from './dialect.ts';
@@ -38,6 +38,7 @@ import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
 import { GroupCommit } from './group-commit.ts';
 import { lockMailbox } from './locks.ts';
+import { PreparedQuery } from './prepared-query.ts';
 import type { Schema } from './schema.ts';
 
 /** Mailbox ids are 16 random bytes. */
@@ -172,16 +173,54 @@ interface PendingEnqueue {
   readonly options: EnqueueOptions;
 }
 
+/** The queries every delivery and acknowledgement runs, compiled once (see prepared-query.ts). */
+function hotQueries(db: Kysely<Schema>) {
+  return {
+    /** The mailbox (no row: unknown), a waiting message with this digest, and the unexpired count. */
+    state: new PreparedQuery(db, (q, $) =>
+      q
+        .selectFrom('mailboxes as m')
+        .leftJoin('mailbox_messages as d', (join) =>
+          join.onRef('d.mailbox_id', '=', 'm.mailbox_id').on('d.digest', '=', $(1)),
+        )
+        .select(['d.seq', 'd.expires_at', 'd.received_at'])
+        .select((eb) =>
+          eb
+            .selectFrom('mailbox_messages as c')
+            .whereRef('c.mailbox_id', '=', 'm.mailbox_id')
+            .where('c.expires_at', '>', $(2))
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .as('n'),
+        )
+        .where('m.mailbox_id', '=', $(0)),
+    ),
+    /** mailbox, digest, envelope, received at, expires at → seq */
+    insert: new PreparedQuery(db, (q, $) =>
+      q
+        .insertInto('mailbox_messages')
+        .values({ mailbox_id: $(0), digest: $(1), envelope: $(2), received_at: $(3), expires_at: $(4) })
+        .returning('seq'),
+    ),
+    /** mailbox, seq */
+    ackOne: new PreparedQuery(db, (q, $) =>
+      // The mailbox condition is what keeps one owner from deleting another's messages.
+      q.deleteFrom('mailbox_messages').where('mailbox_id', '=', $(0)).where('seq', '=', $(1)),
+    ),
+  };
+}
+
 /** {@link MailboxStore} over Kysely, for SQLite and PostgreSQL alike. */
 export class SqlMailboxStore implements MailboxStore {
   readonly #database: Database;
   readonly #commits: GroupCommit;
+  readonly #queries: ReturnType<typeof hotQueries>;
   readonly #now: () => number;
   readonly #random: () => Uint8Array;
 
   constructor(database: Database, options: MailboxStoreOptions = {}) {
     this.#database = database;
     this.#commits = new GroupCommit(database);
+    this.#queries = hotQueries(database.db);
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? defaultRandom;
   }
@@ -281,22 +320,7 @@ export class SqlMailboxStore implements MailboxStore {
     // committed. SQLite needs no lock: its transactions run one at a time.
     if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) throw mailboxNotFound();
 
-    const state = await trx
-      .selectFrom('mailboxes as m')
-      .leftJoin('mailbox_messages as d', (join) =>
-        join.onRef('d.mailbox_id', '=', 'm.mailbox_id').on('d.digest', '=', digest),
-      )
-      .select(['d.seq', 'd.expires_at', 'd.received_at'])
-      .select((eb) =>
-        eb
-          .selectFrom('mailbox_messages as q')
-          .whereRef('q.mailbox_id', '=', 'm.mailbox_id')
-          .where('q.expires_at', '>', now)
-          .select((e) => e.fn.countAll<number>().as('n'))
-          .as('n'),
-      )
-      .where('m.mailbox_id', '=', id)
-      .executeTakeFirst();
+    const [state] = (await this.#queries.state.execute(trx, [id, digest, now])).rows;
     if (state === undefined) throw mailboxNotFound();
     if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
       if (state.expires_at > now) return { seq: state.seq, duplicate: true, receivedAt: state.received_at };
@@ -306,17 +330,11 @@ export class SqlMailboxStore implements MailboxStore {
     }
     if (Number(state.n) >= options.maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
 
-    const { seq } = await trx
-      .insertInto('mailbox_messages')
-      .values({
-        mailbox_id: id,
-        digest,
-        envelope: toColumn(stored),
-        received_at: now,
-        expires_at: now + options.ttlMs,
-      })
-      .returning('seq')
-      .executeTakeFirstOrThrow();
+    const [inserted] = (
+      await this.#queries.insert.execute(trx, [id, digest, toColumn(stored), now, now + options.ttlMs])
+    ).rows;
+    if (inserted === undefined) throw new StorageError('dependency', 'insert returned no seq');
+    const { seq } = inserted;
     return { seq: Number(seq), duplicate: false, receivedAt: now };
   }
 
@@ -360,6 +378,11 @@ export class SqlMailboxStore implements MailboxStore {
     // Group-committed with enqueues: acknowledged deliveries are deleted durably before this
     // resolves, at the cost of one fsync per batch rather than one per acknowledgement.
     return this.#commits.run(async (trx) => {
+      if (unique.length === 1) {
+        // The usual case, one push acknowledged: a prepared statement.
+        const result = await this.#queries.ackOne.execute(trx, [id, unique[0]]);
+        return Number(result.numAffectedRows ?? 0n);
+      }
       let deleted = 0n;
       for (let i = 0; i < unique.length; i += BATCH_SEQS) {
         const result = await trx

@@ -365,9 +365,11 @@ export class ParleyClient {
       await this.serial(() => maintainPreKeys(ctx, true));
       await catchUp(ctx);
       if (options.waitMs !== undefined && options.waitMs > 0) {
-        await this.start();
+        // Online for the wait only if the app had not started us; its connection stays up.
+        const wasOnline = ctx.push !== null;
+        if (!wasOnline) await this.start();
         await new Promise((r) => setTimeout(r, options.waitMs));
-        await this.stop();
+        if (!wasOnline) await this.stop();
         await this.flushOutbox().catch(ignoreDeliveryFailure);
       }
     } finally {

@@ -17,7 +17,7 @@ import { MAX_INTRO } from './engine/payload.ts';
 import { type AddressRecord, del, peerMailboxOf, put, type RequestRecord } from './engine/records.ts';
 import { ClientError } from './errors.ts';
 import { introduce, refuseOwn, startContact } from './introductions.ts';
-import { flushOutboxLocked } from './outbox.ts';
+import { flushOutboxLocked, ignoreDeliveryFailure } from './outbox.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 import type { RecordWrite } from './store/record-store.ts';
 import { contactView, requestView } from './views.ts';
@@ -123,7 +123,9 @@ export async function acceptRequest(
       outboxWrite(contact, envelope, null, ctx.newId()),
     ]);
     ctx.push?.subscribe(ownedMailbox(myMailbox));
-    await flushOutboxLocked(ctx);
+    // Accepted and committed: if the requester's server cannot take the answer now, it stays
+    // queued (retried at the next sync or reconnect) rather than failing an accept that happened.
+    await flushOutboxLocked(ctx).catch(ignoreDeliveryFailure);
     return contactView(contact);
   });
 }
@@ -136,39 +138,51 @@ export async function rejectRequest(ctx: ClientContext, requestId: string): Prom
   });
 }
 
+/** Requests fetched per page; pages are read until one comes back short. */
+const REQUEST_PAGE = 100;
+
 /** Fetches new requests left at our address, opens them and keeps the authentic ones. */
 export async function checkRequests(ctx: ClientContext): Promise<void> {
   await ctx.serial(async () => {
-    const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
-    if (!a) return;
-    const owned = { id: a.id, ownerPrivateKey: a.owner.privateKey };
-    const api = ctx.api(ctx.profile.server);
-    const batch = await api.listRequests(owned, a.lastSeq, 100).catch((e: unknown) => {
-      if (ClientError.is(e, 'server-error') && e.status === 401) return [];
+    for (;;) {
+      const fetched = await checkRequestPage(ctx);
+      if (fetched < REQUEST_PAGE) return;
+    }
+  });
+}
+
+/** One page of requests, committed with the address's new `lastSeq`; returns how many came. */
+async function checkRequestPage(ctx: ClientContext): Promise<number> {
+  const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
+  if (!a) return 0;
+  const owned = { id: a.id, ownerPrivateKey: a.owner.privateKey };
+  const api = ctx.api(ctx.profile.server);
+  const batch = await api.listRequests(owned, a.lastSeq, REQUEST_PAGE).catch((e: unknown) => {
+    if (ClientError.is(e, 'server-error') && e.status === 401) return [];
+    throw e;
+  });
+  if (batch.length === 0) return 0;
+  const writes: RecordWrite[] = [];
+  const events: ClientEvent[] = [];
+  for (const item of batch) {
+    const r = await openStored(ctx, a, item.request, item.receivedAt).catch((e: unknown) => {
+      if (ClientError.is(e, 'bad-message')) return null;
       throw e;
     });
-    if (batch.length === 0) return;
-    const writes: RecordWrite[] = [];
-    const events: ClientEvent[] = [];
-    for (const item of batch) {
-      const r = await openStored(ctx, a, item.request, item.receivedAt).catch((e: unknown) => {
-        if (ClientError.is(e, 'bad-message')) return null;
-        throw e;
-      });
-      if (r === null) continue;
-      writes.push(...r.writes, put('request', r.record.id, r.record));
-      events.push({ type: 'contact-request', request: requestView(r.record) });
-    }
-    const lastSeq = (batch[batch.length - 1] as { seq: number }).seq;
-    await ctx.commit([...writes, put('address', 'self', { ...a, lastSeq })]);
-    await api
-      .deleteRequests(
-        owned,
-        batch.map((b) => b.seq),
-      )
-      .catch(() => undefined);
-    ctx.emit(events);
-  });
+    if (r === null) continue;
+    writes.push(...r.writes, put('request', r.record.id, r.record));
+    events.push({ type: 'contact-request', request: requestView(r.record) });
+  }
+  const lastSeq = (batch[batch.length - 1] as { seq: number }).seq;
+  await ctx.commit([...writes, put('address', 'self', { ...a, lastSeq })]);
+  await api
+    .deleteRequests(
+      owned,
+      batch.map((b) => b.seq),
+    )
+    .catch(() => undefined);
+  ctx.emit(events);
+  return batch.length;
 }
 
 /** Opens one request from the server with the prekeys it names (engine/contact-request.ts). */

@@ -72,4 +72,26 @@ describe('contacts on two servers', () => {
     expect(await received(bob)).toEqual(['for when your server is back']);
     for (const c of [alice, bob, carol]) await c.close();
   }, 90_000);
+
+  it('accepting a request while the requester’s server is down succeeds, and the answer follows', async () => {
+    const alice = await newClient(home.url, 'Alice');
+    const bob = await newClient(other.url, 'Bob');
+    const { link } = await alice.createAddress();
+    await bob.sendRequest(link, { message: 'Bob, from the other server' });
+    await alice.sync();
+    const [request] = await alice.requests();
+
+    await other.pause();
+    try {
+      const contact = await alice.acceptRequest(request?.id as string);
+      expect(contact.state).toBe('connected'); // accepted here; the answer waits in the outbox
+      expect(await alice.requests()).toEqual([]);
+    } finally {
+      await other.resume();
+    }
+    await alice.sync();
+    await bob.sync();
+    expect((await bob.contact('Alice')).state).toBe('connected');
+    for (const c of [alice, bob]) await c.close();
+  }, 90_000);
 });

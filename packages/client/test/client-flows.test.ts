@@ -153,6 +153,19 @@ describe('delivery', () => {
     await arrived;
     const m = got.find((e) => e.type === 'message');
     expect(m?.type === 'message' && m.message.text).toBe('pushed');
+
+    // A sync with a wait on a running client leaves the app's connection up.
+    await alice.sync({ waitMs: 50 });
+    const again = new Promise<string>((resolve) => {
+      const off = alice.on((e) => {
+        if (e.type === 'message') {
+          off();
+          resolve(e.message.text);
+        }
+      });
+    });
+    await bob.send('Alice', 'still pushed');
+    expect(await again).toBe('still pushed');
     await alice.close();
     await bob.close();
   }, 60_000);

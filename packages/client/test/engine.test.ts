@@ -426,4 +426,12 @@ describe('record ids', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids[0]).toBe('000000000001000000');
   });
+
+  it('keep one width and their order past 1,000 ids in one millisecond', () => {
+    const newId = idSequence({ ...env, now: () => 7 });
+    const ids = Array.from({ length: 2_500 }, () => newId());
+    expect(ids).toEqual([...ids].sort());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(new Set(ids.map((id) => id.length))).toEqual(new Set([18]));
+  });
 });

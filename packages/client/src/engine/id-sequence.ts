@@ -8,8 +8,10 @@ import type { ProtocolEnv } from '@parley/protocol';
 export type NewId = () => string;
 
 /**
- * Ids that sort in creation order: 15 digits of ms, then a counter within the ms. The sequence
- * remembers the last id it gave, so ids stay increasing when the clock stands still or steps back.
+ * Ids that sort in creation order: 18 digits, the ms times 1,000 plus a counter within the ms.
+ * The sequence remembers the last id it gave and takes the next number when the clock stands
+ * still or steps back (past 999 in one ms it runs into the next ms), so ids stay increasing and
+ * of one width, which makes text order number order.
  *
  * @example
  * ```ts
@@ -18,15 +20,12 @@ export type NewId = () => string;
  * ```
  */
 export function idSequence(env: ProtocolEnv): NewId {
-  let lastId = '';
+  let last = -1;
   return () => {
-    const base = String(env.now()).padStart(15, '0');
-    let id = `${base}000`;
-    if (id <= lastId) {
-      const n = Number(lastId.slice(15)) + 1;
-      id = `${lastId.slice(0, 15)}${String(n).padStart(3, '0')}`;
-    }
-    lastId = id;
-    return id;
+    last = Math.max(env.now() * 1000, last + 1);
+    return String(last).padStart(ID_DIGITS, '0');
   };
 }
+
+/** 15 digits of ms (enough until the year 33658) and 3 of counter. */
+const ID_DIGITS = 18;

@@ -61,6 +61,8 @@ export async function catchUp(ctx: ClientContext): Promise<void> {
     }
   }
   await checkRequests(ctx);
+  // What catching up queued (receipts, welcomes, answers) goes out once, at the end.
+  await flushOutbox(ctx).catch(() => undefined);
 }
 
 /**
@@ -82,8 +84,11 @@ export async function receive(
       .api(ctx.profile.server)
       .ackMailbox(ownedMailbox(processed), [seq])
       .catch(() => undefined);
+    return; // catchUp flushes once it has read everything
   }
-  await flushOutbox(ctx).catch(() => undefined);
+  // A pushed message is acknowledged when this resolves: the receipt it queued goes out after,
+  // so a slow contact server never holds back our acknowledgements.
+  void flushOutbox(ctx).catch(() => undefined);
 }
 
 /** Returns the mailbox to acknowledge `seq` on (null: nothing to acknowledge). */

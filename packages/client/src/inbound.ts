@@ -21,7 +21,6 @@ import { outboxWrite } from './engine/outbox-entry.ts';
 import { applyPayload, receiptIds } from './engine/payload-effects.ts';
 import {
   type ContactRecord,
-  del,
   type InvitationRecord,
   type MessageRecord,
   mailboxKey,
@@ -31,6 +30,7 @@ import {
   put,
 } from './engine/records.ts';
 import { ClientError } from './errors.ts';
+import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 import { restartSession } from './sessions.ts';
@@ -41,7 +41,7 @@ import { contactView } from './views.ts';
 export async function ownMailboxes(ctx: ClientContext): Promise<OwnMailbox[]> {
   return [
     ...(await listRecords<ContactRecord>(ctx, 'contact')).map((c) => c.myMailbox),
-    ...(await listRecords<InvitationRecord>(ctx, 'invitation')).map((i) => i.mailbox),
+    ...(await listRecords<InvitationRecord>(ctx, 'invitation')).filter((i) => !i.used).map((i) => i.mailbox),
   ];
 }
 
@@ -115,7 +115,7 @@ async function processOnInvitation(
     await ctx.commit([put('invitation', inv.id, { ...inv, mailbox: { ...inv.mailbox, lastSeq: seq } })]);
     return inv.mailbox;
   };
-  if (seq <= inv.mailbox.lastSeq) return inv.mailbox;
+  if (seq <= inv.mailbox.lastSeq || inv.used) return inv.mailbox;
   const initial = tryInitialMessage(envelope);
   if (initial === null) return skip();
   let accepted: ReturnType<typeof acceptNewSession>;
@@ -136,18 +136,17 @@ async function processOnInvitation(
     name: p.displayName,
     mailbox: peerMailboxOf(p.server, myMailbox),
   });
+  const used: InvitationRecord = { ...inv, used: true };
   await ctx.commit([
     put('contact', contact.id, contact),
-    del('invitation', inv.id),
+    put('invitation', inv.id, used),
     ...accepted.writes,
     outboxWrite(contact, welcome, null, ctx.newId()),
   ]);
-  // The invitation is used: its mailbox goes, so a second use of the link is refused.
-  await ctx
-    .api(p.server)
-    .deleteMailbox(ownedMailbox(inv.mailbox))
-    .catch(() => undefined);
   ctx.push?.unsubscribe(inv.mailbox.id);
+  // The invitation is used: its mailbox goes, so a second use of the link is refused. If the
+  // server cannot delete it now, the record stays (used) and every sync tries again.
+  await withdrawInvitation(ctx, used).catch(() => undefined);
   ctx.push?.subscribe(ownedMailbox(myMailbox));
   ctx.emit([{ type: 'contact-connected', contact: contactView(contact) }]);
   return null; // the mailbox is deleted: nothing to acknowledge

@@ -40,11 +40,13 @@ export async function createInvitation(ctx: ClientContext, options: { ttlMs?: nu
 }
 
 export async function invitations(ctx: ClientContext): Promise<InvitationView[]> {
-  return (await listRecords<InvitationRecord>(ctx, 'invitation')).map((i) => ({
-    id: i.id,
-    link: i.link,
-    expiresAt: i.expiresAt,
-  }));
+  return (await listRecords<InvitationRecord>(ctx, 'invitation'))
+    .filter((i) => !i.used)
+    .map((i) => ({
+      id: i.id,
+      link: i.link,
+      expiresAt: i.expiresAt,
+    }));
 }
 
 /** Uses someone's invitation: a pending contact, and our hello delivered into its one-time mailbox. */
@@ -72,12 +74,19 @@ export async function connect(ctx: ClientContext, link: string, options: { name?
   });
 }
 
-/** Withdraws invitations past their expiry: their mailboxes are deleted on the server. Call it inside `ctx.serial`. */
+/**
+ * Withdraws invitations past their expiry, and used ones whose mailbox is still there: their
+ * mailboxes are deleted on the server. Call it inside `ctx.serial`.
+ */
 export async function expireInvitations(ctx: ClientContext): Promise<void> {
   const now = ctx.env.now();
   for (const inv of await listRecords<InvitationRecord>(ctx, 'invitation')) {
-    if (inv.expiresAt > now) continue;
-    await ctx.api(ctx.profile.server).deleteMailbox(ownedMailbox(inv.mailbox)).catch(ignoreGone);
-    await ctx.commit([del('invitation', inv.id)]);
+    if (inv.expiresAt <= now || inv.used) await withdrawInvitation(ctx, inv);
   }
+}
+
+/** Deletes an invitation's mailbox on the server (already gone is fine), then the record. */
+export async function withdrawInvitation(ctx: ClientContext, inv: InvitationRecord): Promise<void> {
+  await ctx.api(ctx.profile.server).deleteMailbox(ownedMailbox(inv.mailbox)).catch(ignoreGone);
+  await ctx.commit([del('invitation', inv.id)]);
 }

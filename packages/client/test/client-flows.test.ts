@@ -4,8 +4,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
-import type { ParleyClient } from '../src/client.ts';
+import { ParleyClient } from '../src/client.ts';
 import { ClientError } from '../src/errors.ts';
+import { nodeClientOptions } from '../src/node.ts';
 import { KeptStore, meet, newClient, received, reopen } from './client-kit.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
@@ -78,6 +79,42 @@ describe('meeting by invitation', () => {
     const { link: address } = await alice.createAddress();
     expect(await codeOf(carol.connect(address))).toBe('bad-link');
     expect(await carol.contacts()).toEqual([]); // nothing half-made
+    for (const c of [alice, bob, carol]) await c.close();
+  }, 60_000);
+
+  it('a used invitation is refused even when its mailbox could not be deleted at once', async () => {
+    // Alice's client cannot delete mailboxes at first (as if her server dropped that request).
+    let deletesFail = true;
+    const options = nodeClientOptions('alice');
+    const api = (url: string) => {
+      const real = options.api(url);
+      return new Proxy(real, {
+        get(target, key) {
+          if (key === 'deleteMailbox' && deletesFail) {
+            return async () => {
+              throw new ClientError('server-unreachable', 'unreachable in this test');
+            };
+          }
+          const value = Reflect.get(target, key);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    };
+    const alice = await ParleyClient.create(
+      new KeptStore(),
+      { ...options, api },
+      { server: server.url, displayName: 'Alice' },
+    );
+    const bob = await newClient(server.url, 'Bob');
+    const carol = await newClient(server.url, 'Carol');
+    const { link } = await alice.createInvitation();
+    await bob.connect(link);
+    await alice.sync(); // Bob is connected; deleting the one-time mailbox failed
+    expect((await alice.contacts()).map((c) => c.name)).toEqual(['Bob']);
+    expect(await alice.invitations()).toEqual([]);
+    deletesFail = false;
+    await alice.sync(); // tried again
+    expect(await codeOf(carol.connect(link))).toBe('invitation-used');
     for (const c of [alice, bob, carol]) await c.close();
   }, 60_000);
 });

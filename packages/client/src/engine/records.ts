@@ -102,6 +102,11 @@ export interface InvitationRecord {
   readonly link: string;
   readonly createdAt: number;
   readonly expiresAt: number;
+  /**
+   * Set once someone connected through it: kept only until its one-time mailbox is deleted on
+   * the server (retried at every sync), so that a second use of the link is refused.
+   */
+  readonly used?: true;
 }
 
 export interface AddressRecord {

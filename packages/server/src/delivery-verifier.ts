@@ -89,13 +89,15 @@ export class ThreadVerifier implements DeliveryVerifier {
     if (jobs.length === 0) return;
     this.#inFlight.push(waiting);
     const batch = encodeJobs(jobs);
-    this.#start().postMessage(batch, [batch.buffer]);
+    const worker = this.#start();
+    worker.ref(); // answers are awaited: keep the process alive until they come
+    worker.postMessage(batch, [batch.buffer]);
   }
 
   #start(): Worker {
     if (this.#worker !== null) return this.#worker;
     const worker = new Worker(WORKER_URL);
-    worker.unref(); // an idle verifier does not keep the process alive
+    worker.unref(); // an idle verifier does not keep the process alive (see #post)
     // One byte per job, in order: 1 if its signature verified.
     worker.on('message', (results: Uint8Array) => {
       const batch = this.#inFlight.shift() ?? [];
@@ -103,6 +105,7 @@ export class ThreadVerifier implements DeliveryVerifier {
         w.resolve(results[i] === 1);
       });
       if (this.#jobs.length > 0 && !this.#scheduled) this.#post();
+      else if (this.#inFlight.length === 0) worker.unref();
     });
     const fail = (error: unknown) => {
       if (this.#worker === worker) this.#worker = null;

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defaultEnv as env, generateEd25519, signDelivery } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type DeliveryVerifier, inlineVerifier, ThreadVerifier } from '../src/delivery-verifier.ts';
@@ -50,5 +54,34 @@ describe('the worker-thread verifier', () => {
     await verifier.close();
     expect(await verifier.check(sender.publicKey, mailbox, envelope, signature)).toBe(true);
     await verifier.close();
+  });
+});
+
+describe('a process whose only work is a check', () => {
+  it('stays alive until the answer comes, then exits by itself (the idle worker does not hold it)', () => {
+    const verifier = new URL('../src/delivery-verifier.ts', import.meta.url).href;
+    // The script lives outside the workspace, so it names both modules by file URL.
+    const protocol = new URL('../../protocol/src/index.ts', import.meta.url).href;
+    const script = `
+      import { defaultEnv as env, generateEd25519, signDelivery } from '${protocol}';
+      import { ThreadVerifier } from '${verifier}';
+      const key = generateEd25519(env);
+      const mailbox = new Uint8Array(16);
+      const envelope = new Uint8Array([1, 2, 3]);
+      const ok = await new ThreadVerifier().check(key.publicKey, mailbox, envelope, signDelivery(env, key.privateKey, mailbox, envelope));
+      console.log(ok);`;
+    const dir = mkdtempSync(join(tmpdir(), 'parley-verifier-'));
+    try {
+      const file = join(dir, 'check.mts');
+      writeFileSync(file, script);
+      const out = execFileSync(process.execPath, ['--import', 'tsx', file], {
+        cwd: new URL('..', import.meta.url).pathname,
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(out.trim()).toBe('true');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

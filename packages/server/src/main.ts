@@ -61,7 +61,7 @@ try {
   } else {
     const dir = resolve(config.dataDir);
     mkdirSync(dir, { recursive: true });
-    database = await openDatabase({ sqlitePath: join(dir, 'parley.sqlite') });
+    database = await openDatabase({ sqlitePath: join(dir, 'parley.sqlite') }, { checkpointThread: true });
     where = `SQLite in ${dir}`;
   }
 } catch (e) {

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -13,6 +14,37 @@ const path = join(dir, 'parley.db');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStorageConformance('sqlite', () => openDatabase({ sqlitePath: path }));
+// As the server opens it: checkpoints on a thread of their own (wal-checkpointer.ts).
+runStorageConformance('sqlite with a checkpoint thread', () =>
+  openDatabase({ sqlitePath: join(dir, 'checkpointed.db') }, { checkpointThread: true }),
+);
+
+describe('the checkpoint thread', () => {
+  it('copies committed pages into the database file without the writer checkpointing', async () => {
+    const file = join(dir, 'checkpoint-thread.db');
+    const database = await openDatabase({ sqlitePath: file }, { checkpointThread: true });
+    try {
+      const { rows } = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(database.db);
+      expect(rows[0]?.wal_autocheckpoint).toBe(10_000);
+      const before = statSync(file).size;
+      // About 2 MB: far below the writer's backstop of 10,000 pages, so only the thread copies it.
+      for (let i = 0; i < 40; i++) {
+        await database.db
+          .insertInto('auth_challenges')
+          .values({ challenge: randomBytes(32), expires_at: Date.now() + 60_000 + i })
+          .execute();
+        await sql`create table if not exists filler (b blob)`.execute(database.db);
+        await sql`insert into filler values (${randomBytes(50_000)})`.execute(database.db);
+      }
+      const deadline = Date.now() + 5000;
+      while (statSync(file).size < before + 1_000_000 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(statSync(file).size).toBeGreaterThan(before + 1_000_000);
+    } finally {
+      await database.close();
+    }
+  });
+});
 
 describe('openDatabase on SQLite', () => {
   it('sets the durability and integrity pragmas', async () => {

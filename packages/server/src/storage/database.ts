@@ -25,6 +25,7 @@ import { StorageError } from './errors.ts';
 import { migrations } from './migrations.ts';
 import type { Schema } from './schema.ts';
 import { cachingStatements } from './statement-cache.ts';
+import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer } from './wal-checkpointer.ts';
 
 /** An open database: the typed query builder, which backend it is, and how to close it. */
 export interface Database {
@@ -48,6 +49,11 @@ export interface OpenOptions {
   readonly poolSize?: number;
   /** PostgreSQL: how long to wait for a new connection before failing. Default 10000. */
   readonly connectTimeoutMs?: number;
+  /**
+   * SQLite in a file: checkpoint the write-ahead log on a thread of its own rather than inside
+   * commits on the event loop (see wal-checkpointer.ts). Default false. The server turns it on.
+   */
+  readonly checkpointThread?: boolean;
 }
 
 type Parsed = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; url: string };
@@ -70,12 +76,19 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     throw new StorageError('dependency', 'could not open the database', { cause: e });
   }
   await migrate(db, parsed.dialect);
+  const checkpointer =
+    parsed.dialect === 'sqlite' && options.checkpointThread === true && parsed.path !== ':memory:'
+      ? startCheckpointer(parsed.path)
+      : null;
   let closing: Promise<void> | undefined;
   return {
     db,
     dialect: parsed.dialect,
     close: () => {
-      closing ??= db.destroy();
+      closing ??= (async () => {
+        await checkpointer?.stop();
+        await db.destroy();
+      })();
       return closing;
     },
   };
@@ -88,6 +101,7 @@ function openSqlite(path: string, options: OpenOptions): Kysely<Schema> {
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+    if (options.checkpointThread === true) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
   } catch (e) {
     sqlite.close();
     throw e;

@@ -361,6 +361,7 @@ export class ParleyClient {
       // A contact's server being down leaves those messages queued (retried on the next sync or
       // reconnect); it must not stop us reading our own server.
       await this.flushOutbox().catch(ignoreDeliveryFailure);
+      if (ctx.profile.retiring !== undefined) await this.serial(() => sessions.finishRotation(ctx));
       await this.serial(() => invitations.expireInvitations(ctx));
       await this.serial(() => maintainPreKeys(ctx, true));
       await catchUp(ctx);

@@ -2,13 +2,21 @@
  * Starting sessions over (docs/client.md §4.4): a reset with one contact, and a new identity for
  * this profile with a new session for every connected contact.
  */
-import { accountIdOf, createInitiatorSession, deviceId, type IdentityKeyPair, verifyBundle } from '@parley/protocol';
+import {
+  accountIdOf,
+  createInitiatorSession,
+  deviceId,
+  type IdentityKeyPair,
+  parseAccountId,
+  verifyBundle,
+} from '@parley/protocol';
 import { findContact, identityFrom } from './contact-lookup.ts';
-import { auth, type ClientContext, listRecords } from './context.ts';
+import { type ClientContext, getRecord, ignoreGone, listRecords } from './context.ts';
 import { replaceSession, seal } from './engine/conversation.ts';
 import { outboxWrite } from './engine/outbox-entry.ts';
 import { rotatedProfile } from './engine/profile.ts';
-import { type ContactRecord, del, put } from './engine/records.ts';
+import { type ContactRecord, del, type ProfileRecord, put } from './engine/records.ts';
+import type { DeviceAuth } from './net/server-api-types.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
 import { finishRegistration } from './prekey-maintenance.ts';
 
@@ -40,27 +48,59 @@ export async function restartSession(
  * Replaces this profile's identity (after a lost or compromised device: a "reinstall" that
  * keeps the contact list). Registers the new identity on our server, deletes the old account,
  * and starts a new session with every connected contact — who see an identity-change warning.
+ * The new identity and the list of what is left to do are committed first: a crash, or a server
+ * that cannot be reached, only delays the rest until {@link finishRotation} runs again.
  */
 export async function rotateIdentity(ctx: ClientContext): Promise<void> {
   await ctx.serial(async () => {
-    const old = ctx.profile;
-    const profile = rotatedProfile(ctx.env, old);
+    await finishRotation(ctx); // an earlier rotation first
+    const contacts = (await listRecords<ContactRecord>(ctx, 'contact')).filter((c) => c.state === 'connected');
+    const profile = rotatedProfile(
+      ctx.env,
+      ctx.profile,
+      contacts.map((c) => c.id),
+    );
     // The old identity's one-time prekeys die with its account.
     const stale = [
       ...(await ctx.store.list('otpk')).map((r) => del('otpk', r.id)),
       ...(await ctx.store.list('kempk')).map((r) => del('kempk', r.id)),
     ];
     await ctx.commit([put('profile', 'self', profile), ...stale]);
-    const oldAuth = auth(ctx);
     ctx.profile = profile;
-    await finishRegistration(ctx, undefined);
-    await ctx
-      .api(old.server)
-      .deleteAccount(oldAuth)
-      .catch(() => undefined);
-    for (const c of await listRecords<ContactRecord>(ctx, 'contact')) {
-      if (c.state === 'connected') await restartSession(ctx, c, profile.identity);
-    }
+    await finishRotation(ctx);
   });
   await flushOutbox(ctx).catch(ignoreDeliveryFailure);
+}
+
+/**
+ * Does what an identity rotation left undone: registers the new identity, deletes the old
+ * account, and resets the contacts not reset yet. Contacts whose server cannot be reached now
+ * stay on the list for the next try (every `sync`); our own server unreachable throws. Call it
+ * inside `ctx.serial`.
+ */
+export async function finishRotation(ctx: ClientContext): Promise<void> {
+  if (!ctx.profile.registered) await finishRegistration(ctx, undefined);
+  const r = ctx.profile.retiring;
+  if (r === undefined) return;
+  const old: DeviceAuth = {
+    account: parseAccountId(r.account),
+    device: deviceId(r.device),
+    devicePrivateKey: r.devicePrivateKey,
+  };
+  await ctx.api(ctx.profile.server).deleteAccount(old).catch(ignoreGone);
+  const left: string[] = [];
+  for (const id of r.contacts) {
+    const c = await getRecord<ContactRecord>(ctx, 'contact', id);
+    if (c?.state !== 'connected') continue;
+    try {
+      await restartSession(ctx, c, ctx.profile.identity);
+    } catch (e) {
+      ignoreDeliveryFailure(e); // anything else (their keys no longer verify): nothing to retry
+      left.push(id);
+    }
+  }
+  const { retiring: _, ...rest } = ctx.profile;
+  const profile: ProfileRecord = left.length === 0 ? rest : { ...rest, retiring: { ...r, contacts: left } };
+  await ctx.commit([put('profile', 'self', profile)]);
+  ctx.profile = profile;
 }

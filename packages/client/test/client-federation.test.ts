@@ -94,4 +94,28 @@ describe('contacts on two servers', () => {
     expect((await bob.contact('Alice')).state).toBe('connected');
     for (const c of [alice, bob]) await c.close();
   }, 90_000);
+
+  it('a new identity reaches a contact whose server was down once it is back', async () => {
+    const alice = await newClient(home.url, 'Alice');
+    const bob = await newClient(other.url, 'Bob');
+    const carol = await newClient(home.url, 'Carol');
+    await meet(alice, bob);
+    await meet(alice, carol);
+
+    await other.pause();
+    try {
+      await alice.rotateIdentity(); // Bob's bundle cannot be fetched now: his reset waits
+      const carolSaw = await carol.sync();
+      expect(carolSaw.map((e) => e.type)).toContain('identity-changed');
+    } finally {
+      await other.resume();
+    }
+    await alice.sync(); // finishes the rotation: Bob's reset
+    const bobSaw = await bob.sync();
+    expect(bobSaw.map((e) => e.type)).toContain('identity-changed');
+    await bob.send('Alice', 'talking to the new you');
+    expect(await received(alice)).toEqual(['talking to the new you']);
+    expect((await alice.safetyNumber('Bob')).display).toBe((await bob.safetyNumber('Alice')).display);
+    for (const c of [alice, bob, carol]) await c.close();
+  }, 90_000);
 });

@@ -35,11 +35,20 @@ export function newProfile(env: ProtocolEnv, displayName: string, server: string
   };
 }
 
-/** `old` with a new identity, device keys and prekeys (to be registered); name and server stay. */
-export function rotatedProfile(env: ProtocolEnv, old: ProfileRecord): ProfileRecord {
+/**
+ * `old` with a new identity, device keys and prekeys (to be registered); name and server stay.
+ * It remembers the old account and the `contacts` to reset until the rotation is finished.
+ */
+export function rotatedProfile(env: ProtocolEnv, old: ProfileRecord, contacts: readonly string[]): ProfileRecord {
   const identity = generateIdentity(env);
   return {
     ...old,
+    retiring: {
+      account: old.accountId,
+      device: old.device,
+      devicePrivateKey: old.deviceKeys.privateKey,
+      contacts,
+    },
     accountId: accountIdOf(publicIdentity(identity)),
     identity,
     deviceKeys: generateEd25519(env),

@@ -63,6 +63,21 @@ export interface ProfileRecord {
   readonly previousLastResortKem: KemPreKeyRecord | null;
   readonly nextPreKeyId: number;
   readonly lastMaintenance: number;
+  /** Set while an identity rotation is unfinished (client §4.4); absent otherwise. */
+  readonly retiring?: RetiringIdentity;
+}
+
+/**
+ * What is left of an identity rotation, committed with the new identity so that a crash or an
+ * unreachable server only delays it: the old account to delete and the contacts to reset.
+ */
+export interface RetiringIdentity {
+  readonly account: string;
+  readonly device: number;
+  /** The old device key, the only credential that can delete the old account. */
+  readonly devicePrivateKey: Uint8Array;
+  /** Connected contacts not yet sent a reset from the new identity. */
+  readonly contacts: readonly string[];
 }
 
 /** Prekeys are stored as the protocol's own types (private halves included). */

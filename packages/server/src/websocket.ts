@@ -31,6 +31,7 @@ export const WS_PATH = '/v1/ws';
 const MAX_FRAME_BYTES = 128 * 1024;
 const MAX_SUBSCRIPTIONS = 1000;
 const MAX_BAD_FRAMES = 10;
+/** How often a connection is pinged by default; a ping still unanswered at the next one closes it. */
 const PING_INTERVAL_MS = 30_000;
 /** Past this much unsent data the connection is not fed more until the client catches up. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -74,7 +75,18 @@ export interface WebSocketHandle {
   close(): void;
 }
 
-export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): WebSocketHandle {
+export interface WebSocketOptions {
+  /** Ping interval (default 30 s): a half-open connection is closed within two of them. */
+  readonly pingIntervalMs?: number;
+}
+
+export function attachWebSocket(
+  server: Server,
+  deps: ApiDeps,
+  log: Logger,
+  options: WebSocketOptions = {},
+): WebSocketHandle {
+  const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
   const owners = mailboxOwnership(deps);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
@@ -214,7 +226,7 @@ export function attachWebSocket(server: Server, deps: ApiDeps, log: Logger): Web
       if (!alive) return ws.terminate();
       alive = false;
       ws.ping();
-    }, PING_INTERVAL_MS);
+    }, pingIntervalMs);
     ping.unref();
     ws.on('close', () => {
       clearInterval(ping);

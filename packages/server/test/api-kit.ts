@@ -36,7 +36,7 @@ import {
   SqlMailboxStore,
   SqlPreKeyStore,
 } from '../src/storage/index.ts';
-import { attachWebSocket } from '../src/websocket.ts';
+import { attachWebSocket, type WebSocketOptions } from '../src/websocket.ts';
 import { toB64url } from '../src/wire-json.ts';
 
 export interface TestServer {
@@ -44,7 +44,7 @@ export interface TestServer {
   /** The stores and settings the apps use. */
   readonly deps: ApiDeps;
   /** Serves an app and the WebSocket on a loopback port; returns its base URL and a closer. */
-  listen(): Promise<{ url: string; close(): Promise<void> }>;
+  listen(options?: WebSocketOptions): Promise<{ url: string; close(): Promise<void> }>;
   /** An app over the database with the given settings. */
   app(options?: {
     registrationKey?: string;
@@ -90,10 +90,10 @@ export async function testServer(): Promise<TestServer> {
     database,
     deps,
     app,
-    listen: () =>
+    listen: (options) =>
       new Promise((resolve) => {
         const server = serve({ fetch: app().fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-          const sockets = attachWebSocket(server as Server, deps, createLogger({ level: 'silent' }));
+          const sockets = attachWebSocket(server as Server, deps, createLogger({ level: 'silent' }), options);
           resolve({
             url: `http://127.0.0.1:${info.port}`,
             close: () =>

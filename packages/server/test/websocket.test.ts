@@ -3,6 +3,8 @@
  * in order, acknowledges them over the socket, gets them again after a reconnect until it does,
  * and hostile or broken clients get typed errors or are disconnected while others are served.
  */
+
+import { once } from 'node:events';
 import { defaultEnv as env, proveMailboxAccess, signDelivery, utf8 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -185,5 +187,29 @@ describe('WebSocket push', () => {
     expect(unknown).toMatchObject({ type: 'error', error: { code: 'not-found' } });
     owner.ws.close();
     writer.ws.close();
+  });
+});
+
+describe('half-open connections', () => {
+  it('closes a connection that stops answering pings and keeps serving one that answers', async () => {
+    const fast = await server.listen({ pingIntervalMs: 100 });
+    const wsUrl = `${fast.url.replace('http', 'ws')}/v1/ws`;
+    // `autoPong: false` makes the client look like a peer that vanished without closing.
+    const silent = new WebSocket(wsUrl, { autoPong: false });
+    const healthy = new WebSocket(wsUrl);
+    try {
+      await Promise.all([once(silent, 'open'), once(healthy, 'open')]);
+      const [code] = await once(silent, 'close'); // within two ping intervals
+      expect(code).toBe(1006); // terminated, not closed politely
+      await new Promise((r) => setTimeout(r, 350)); // more ping rounds, all answered
+      expect(healthy.readyState).toBe(WebSocket.OPEN);
+      healthy.send(JSON.stringify({ type: 'challenge', id: 1 }));
+      const [data] = await once(healthy, 'message');
+      expect(JSON.parse(String(data))).toMatchObject({ type: 'challenge', id: 1 });
+    } finally {
+      healthy.close();
+      silent.terminate();
+      await fast.close();
+    }
   });
 });

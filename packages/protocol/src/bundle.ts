@@ -64,8 +64,8 @@ export function decodeBundle(bytes: Uint8Array): PreKeyBundle {
   readFrame(r, WireType.bundle, 'prekey bundle');
   const identity = readIdentity(r);
   const dev = r.device();
-  const signedPreKey = { id: r.u32(), createdAt: r.u53(), publicKey: r.bytes(32), signature: r.bytes(64) };
-  const oneTimePreKey = r.bool() ? { id: r.u32(), publicKey: r.bytes(32) } : null;
+  const signedPreKey = { id: r.u32(), createdAt: r.u53(), publicKey: r.x25519Public(), signature: r.bytes(64) };
+  const oneTimePreKey = r.bool() ? { id: r.u32(), publicKey: r.x25519Public() } : null;
   const kemPreKey = {
     id: r.u32(),
     lastResort: r.bool(),

@@ -69,6 +69,20 @@ export class Reader {
     return out;
   }
 
+  /**
+   * An X25519 public key (32 bytes, a little-endian u-coordinate) in its one canonical form:
+   * u < p = 2^255 − 19, so the top bit is clear. RFC 7748 §5 has receivers mask the top bit, which
+   * makes 2^255 + u and u the same key under two encodings; a message whose key was re-encoded
+   * would then derive the same secrets while comparing as a different key (a replay that slips
+   * past a check by key bytes, protocol §2). Honest keys are always canonical, so the others are
+   * refused.
+   */
+  x25519Public(): Uint8Array {
+    const k = this.bytes(32);
+    if (!isCanonicalX25519(k)) this.fail();
+    return k;
+  }
+
   /** A u32 device id, which must be ≥ 1. */
   device(): number {
     const d = this.u32();
@@ -106,6 +120,16 @@ export class Reader {
   end(): void {
     if (this.off !== this.buf.length) this.fail();
   }
+}
+
+/** u < 2^255 − 19 for the little-endian u-coordinate `k` (RFC 7748 §5). */
+export function isCanonicalX25519(k: Uint8Array): boolean {
+  const top = k[31] as number;
+  if (top & 0x80) return false;
+  if (top < 0x7f) return true;
+  // top = 0x7f: u ≥ p only if bytes 30..1 are 0xff and byte 0 is ≥ 0xed (p = 2^255 − 19).
+  for (let i = 30; i >= 1; i--) if (k[i] !== 0xff) return true;
+  return (k[0] as number) < 0xed;
 }
 
 export class Writer {

@@ -92,7 +92,7 @@ export function writeIdentity(w: Writer, id: PublicIdentity): void {
 }
 
 export function readIdentity(r: Reader): PublicIdentity {
-  return { signingKey: r.bytes(32), agreementKey: r.bytes(32), certificate: r.bytes(64) };
+  return { signingKey: r.bytes(32), agreementKey: r.x25519Public(), certificate: r.bytes(64) };
 }
 
 export function encodeIdentity(id: PublicIdentity): Uint8Array {

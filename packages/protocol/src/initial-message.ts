@@ -31,7 +31,7 @@ export function writePqxdhHeader(w: Writer, h: PqxdhHeader): void {
 export function readPqxdhHeader(r: Reader): PqxdhHeader {
   const initiator = readIdentity(r);
   const device = r.device();
-  const baseKey = r.bytes(32);
+  const baseKey = r.x25519Public();
   const signedPreKeyId = r.u32();
   const oneTimePreKeyId = r.bool() ? r.u32() : null;
   const kemPreKeyId = r.u32();

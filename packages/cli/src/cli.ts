@@ -57,6 +57,7 @@ export async function run(
 ): Promise<number> {
   const json = argv.includes('--json');
   let command: Command | undefined;
+  let ctx: Context | undefined;
   try {
     const { name, rest } = splitCommand(argv);
     if (name === undefined || name === 'help') {
@@ -85,7 +86,7 @@ export async function run(
       return EXIT.ok;
     }
     const { node } = await loadSdk();
-    const ctx = new Context({
+    ctx = new Context({
       home: args.string('home') ?? node.defaultHome(),
       profile: args.string('profile'),
       json: args.flag('json'),
@@ -95,6 +96,9 @@ export async function run(
     await ctx.flush();
     return code;
   } catch (e) {
+    // A signal closed the profiles under the command (the store is closed): the signal's exit
+    // speaks for it (main.ts), not this consequential error.
+    if (ctx?.closing === true) return EXIT.internal;
     return report(e, json, command);
   }
 }

@@ -136,8 +136,12 @@ export class Context {
     this.unfinished.add(tracked);
   }
 
+  /** Set once closeAll has begun (a signal, or the command's end): later failures are its doing. */
+  closing = false;
+
   /** Closes every client this command opened (each closes its store) and releases the locks. */
   async closeAll(): Promise<void> {
+    this.closing = true;
     // No new messages while the unfinished work completes.
     for (const { client } of this.opened) await client.stop().catch(() => undefined);
     while (this.unfinished.size > 0) await Promise.all([...this.unfinished]);

@@ -10,11 +10,14 @@ import { EXIT } from './errors.ts';
 const CLOSE_GRACE_MS = 5000;
 
 let context: Context | null = null;
-let exiting = false;
+/** The exit code of the exit in progress: the first reason to exit decides it. */
+let exiting: number | null = null;
 
 async function closeAndExit(code: number): Promise<never> {
-  if (exiting) process.exit(code);
-  exiting = true;
+  // A command that ends because a signal closed its profile under it must not exit with its
+  // own (usage) error while the signal's exit is closing: that exit decides.
+  if (exiting !== null) return new Promise<never>(() => undefined);
+  exiting = code;
   const timer = setTimeout(() => process.exit(code), CLOSE_GRACE_MS);
   try {
     await context?.closeAll();
@@ -33,7 +36,7 @@ const SIGNALS = [
 ] as const;
 for (const [signal, code] of SIGNALS) {
   process.on(signal, () => {
-    if (exiting) process.exit(code);
+    if (exiting !== null) process.exit(exiting); // a second signal: stop waiting for the close
     void closeAndExit(code);
   });
 }

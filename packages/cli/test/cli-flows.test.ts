@@ -125,6 +125,22 @@ describe('parley end to end', () => {
     expect(texts(await bob.json('receive'))).toEqual([]); // it was handed out once
   }, 90_000);
 
+  it('Ctrl-C at any moment of start-up and catch-up exits 130, with no error of its own making', async () => {
+    // A signal that closes the profile while the command is still catching up made the command
+    // fail on its closed store, and that failure's exit (2, "store is closed") won the race.
+    // The window is a few hundred ms wide, so the signal is sent at spread-out moments.
+    for (let i = 0; i < 10; i++) {
+      const waiting = bob.start(['receive', '--wait', '30']);
+      await new Promise((r) => setTimeout(r, 300 + i * 120));
+      waiting.child.kill('SIGINT');
+      const ended = await waiting.done;
+      // Before the CLI has loaded, Node's own SIGINT handling ends it (no code, nothing opened).
+      const outcome = ended.signal === 'SIGINT' ? 'killed before start' : ended.code;
+      expect({ outcome, stderr: ended.stderr }).toMatchObject({ stderr: '' });
+      expect([130, 'killed before start']).toContain(outcome);
+    }
+  }, 120_000);
+
   it('both sides compute the same safety number', async () => {
     const [a, b, human] = await Promise.all([
       alice.json('verify', 'Bob'),

@@ -10,6 +10,15 @@ export default defineConfig({
         test: { name: 'node', include: ['packages/*/test/**/*.test.ts'], env: { PARLEY_EXPECT_BACKEND: 'node' } },
       },
       {
+        // The server's API and WebSocket suites again, on PostgreSQL (api-kit.ts).
+        extends: true,
+        test: {
+          name: 'server-postgres',
+          include: ['packages/server/test/*-api.test.ts', 'packages/server/test/websocket.test.ts'],
+          env: { PARLEY_TEST_BACKEND: 'postgres' },
+        },
+      },
+      {
         extends: true,
         resolve: { conditions: ['parley-noble'] },
         ssr: { resolve: { conditions: ['parley-noble'] } },

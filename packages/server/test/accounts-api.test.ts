@@ -7,7 +7,16 @@ import { AuthPurpose } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toB64url } from '../src/wire-json.ts';
-import { authorization, del, errorCode, post, registration, type TestServer, testServer } from './api-kit.ts';
+import {
+  authorization,
+  del,
+  errorCode,
+  post,
+  registration,
+  TEST_BACKEND,
+  type TestServer,
+  testServer,
+} from './api-kit.ts';
 
 let server: TestServer;
 let open: Hono;
@@ -19,6 +28,10 @@ beforeAll(async () => {
   privateServer = server.app({ registrationKey: 's3cret-key' });
 });
 afterAll(() => server.close());
+
+it(`runs on the backend its project asks for (${TEST_BACKEND})`, () => {
+  expect(server.database.dialect).toBe(TEST_BACKEND);
+});
 
 describe('POST /v1/accounts', () => {
   it('creates an account from a valid proof, once', async () => {

@@ -38,6 +38,7 @@ import {
 } from '../src/storage/index.ts';
 import { attachWebSocket, type WebSocketOptions } from '../src/websocket.ts';
 import { toB64url } from '../src/wire-json.ts';
+import { createTestDatabase } from './postgres-kit.ts';
 
 export interface TestServer {
   readonly database: Database;
@@ -54,10 +55,28 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** A temporary SQLite database, removed by close(). */
-export async function testServer(): Promise<TestServer> {
+/**
+ * The backend the API suites run on: SQLite, or PostgreSQL when PARLEY_TEST_BACKEND=postgres
+ * (the `server-postgres` project in vitest.config.ts runs them again that way).
+ */
+export const TEST_BACKEND = process.env.PARLEY_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+/** A throwaway database on the test backend; `remove` deletes it after close. */
+async function throwawayDatabase(): Promise<{ database: Database; remove(): Promise<void> }> {
+  if (TEST_BACKEND === 'postgres') {
+    const pgDb = await createTestDatabase();
+    return { database: await openDatabase(pgDb.url), remove: () => pgDb.drop() };
+  }
   const dir = mkdtempSync(join(tmpdir(), 'parley-api-'));
-  const database = await openDatabase({ sqlitePath: join(dir, 'db.sqlite') });
+  return {
+    database: await openDatabase({ sqlitePath: join(dir, 'db.sqlite') }),
+    remove: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** A server's stores over a throwaway database, removed by close(). */
+export async function testServer(): Promise<TestServer> {
+  const { database, remove } = await throwawayDatabase();
   const events = new MailboxEvents();
   const deps: ApiDeps = {
     env,
@@ -106,7 +125,7 @@ export async function testServer(): Promise<TestServer> {
       }),
     close: async () => {
       await database.close();
-      rmSync(dir, { recursive: true, force: true });
+      await remove();
     },
   };
 }

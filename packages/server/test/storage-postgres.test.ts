@@ -3,57 +3,23 @@
  * PostgreSQL is required, not optional: CI runs it on localhost, so an unreachable server fails
  * this file rather than skipping it. Override the server with PARLEY_TEST_PG_URL.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
+import { createTestDatabase, type TestDatabase } from './postgres-kit.ts';
 import { runStorageConformance } from './storage-conformance.ts';
 import { logicalSchema } from './storage-schema.ts';
 
-const adminUrl = process.env.PARLEY_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const databaseName = `parley_test_${randomBytes(8).toString('hex')}`;
-const testUrl = (() => {
-  const url = new URL(adminUrl);
-  url.pathname = `/${databaseName}`;
-  return url.toString();
-})();
-
-/** The admin URL without its password, for error messages. */
-function redacted(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
-async function admin<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-  try {
-    await client.connect();
-  } catch (e) {
-    throw new Error(
-      `PostgreSQL is required for the storage tests but is not reachable at ${redacted(adminUrl)} ` +
-        `(${(e as Error).message}). Start PostgreSQL on localhost with trust authentication for ` +
-        'user postgres, or point PARLEY_TEST_PG_URL at a server where that user may create databases.',
-    );
-  }
-  try {
-    return await run(client);
-  } finally {
-    await client.end();
-  }
-}
-
-let created = false;
+let db: TestDatabase | undefined;
+let testUrl = '';
 
 beforeAll(async () => {
-  await admin((c) => c.query(`CREATE DATABASE ${pg.escapeIdentifier(databaseName)}`));
-  created = true;
+  db = await createTestDatabase();
+  testUrl = db.url;
 });
 
 afterAll(async () => {
-  // WITH (FORCE) (PostgreSQL 13+) ends any connection a failed test left open.
-  if (created) await admin((c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseName)} WITH (FORCE)`));
+  await db?.drop();
 });
 
 runStorageConformance('postgres', () => openDatabase(testUrl));

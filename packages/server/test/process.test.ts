@@ -12,6 +12,7 @@ import { defaultEnv as env, proveMailboxAccess, utf8 } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toB64url } from '../src/wire-json.ts';
 import { challenge, newMailbox, remote, sendDelivery } from './api-kit.ts';
+import { createTestDatabase } from './postgres-kit.ts';
 
 const BIN = new URL('../bin/parley-server.mjs', import.meta.url).pathname;
 const dataDir = mkdtempSync(join(tmpdir(), 'parley-server-'));
@@ -135,53 +136,64 @@ describe('parley-server process', () => {
 });
 
 describe('durability', () => {
-  it('every delivery the server acknowledged survives kill -9 in the middle of a stream of sends', async () => {
-    const dir = join(dataDir, 'kill9');
-    let r = await start(['--port', '0', '--data', dir]);
-    let api = remote(r.url);
-    const box = await newMailbox(api);
-    const { id: mailboxId, idBytes, recipient } = box;
+  it.each(['sqlite', 'postgres'] as const)(
+    'every delivery the server acknowledged survives kill -9 in the middle of a stream of sends (%s)',
+    async (backend) => {
+      const dir = join(dataDir, `kill9-${backend}`);
+      const pgDb = backend === 'postgres' ? await createTestDatabase() : null;
+      const args = ['--port', '0', '--data', dir, ...(pgDb ? ['--database-url', pgDb.url] : [])];
+      try {
+        let r = await start(args);
+        expect(r.output).toContain(backend === 'postgres' ? '(PostgreSQL)' : '(SQLite in');
+        let api = remote(r.url);
+        const box = await newMailbox(api);
+        const { id: mailboxId, idBytes, recipient } = box;
 
-    // Eight senders stream deliveries until the server dies under them.
-    const acknowledged = new Set<string>();
-    let n = 0;
-    let alive = true;
-    const streamSends = async () => {
-      while (alive) {
-        const envelope = utf8(`message ${n++}`);
-        try {
-          const res = await sendDelivery(api, box, envelope);
-          if (res.status === 201) acknowledged.add(Buffer.from(envelope).toString());
-        } catch {
-          // the connection died with the server: this one was not acknowledged
+        // Eight senders stream deliveries until the server dies under them.
+        const acknowledged = new Set<string>();
+        let n = 0;
+        let alive = true;
+        const streamSends = async () => {
+          while (alive) {
+            const envelope = utf8(`message ${n++}`);
+            try {
+              const res = await sendDelivery(api, box, envelope);
+              if (res.status === 201) acknowledged.add(Buffer.from(envelope).toString());
+            } catch {
+              // the connection died with the server: this one was not acknowledged
+            }
+          }
+        };
+        const senders = Array.from({ length: 8 }, streamSends);
+        await new Promise((resolve) => setTimeout(resolve, 700));
+        const exited = new Promise((resolve) => r.child.once('exit', resolve));
+        r.child.kill('SIGKILL');
+        await exited;
+        alive = false;
+        await Promise.all(senders);
+        expect(acknowledged.size).toBeGreaterThan(20);
+
+        r = await start(args);
+        api = remote(r.url);
+        const stored = new Set<string>();
+        let after = 0;
+        for (;;) {
+          const c = await challenge(api);
+          const proof = proveMailboxAccess(env, recipient.privateKey, idBytes, c);
+          const res = await api.request(`/v1/mailboxes/${mailboxId}/messages?after=${after}&limit=1000`, {
+            headers: { authorization: `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proof)}` },
+          });
+          const { messages } = (await res.json()) as { messages: { seq: number; envelope: string }[] };
+          if (messages.length === 0) break;
+          for (const m of messages) stored.add(Buffer.from(m.envelope, 'base64url').toString());
+          after = messages[messages.length - 1]?.seq ?? after;
         }
+        for (const a of acknowledged) expect(stored.has(a)).toBe(true);
+        expect((await stop(r)).code).toBe(0);
+      } finally {
+        await pgDb?.drop();
       }
-    };
-    const senders = Array.from({ length: 8 }, streamSends);
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    const exited = new Promise((resolve) => r.child.once('exit', resolve));
-    r.child.kill('SIGKILL');
-    await exited;
-    alive = false;
-    await Promise.all(senders);
-    expect(acknowledged.size).toBeGreaterThan(20);
-
-    r = await start(['--port', '0', '--data', dir]);
-    api = remote(r.url);
-    const stored = new Set<string>();
-    let after = 0;
-    for (;;) {
-      const c = await challenge(api);
-      const proof = proveMailboxAccess(env, recipient.privateKey, idBytes, c);
-      const res = await api.request(`/v1/mailboxes/${mailboxId}/messages?after=${after}&limit=1000`, {
-        headers: { authorization: `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proof)}` },
-      });
-      const { messages } = (await res.json()) as { messages: { seq: number; envelope: string }[] };
-      if (messages.length === 0) break;
-      for (const m of messages) stored.add(Buffer.from(m.envelope, 'base64url').toString());
-      after = messages[messages.length - 1]?.seq ?? after;
-    }
-    for (const a of acknowledged) expect(stored.has(a)).toBe(true);
-    expect((await stop(r)).code).toBe(0);
-  }, 60_000);
+    },
+    60_000,
+  );
 });

@@ -49,9 +49,13 @@ export async function flushOutboxLocked(ctx: ClientContext): Promise<void> {
  * rate-limiting, or failed on its side. The message is already committed, so the caller goes on.
  */
 export function ignoreDeliveryFailure(e: unknown): void {
-  if (ClientError.is(e, 'server-unreachable') || ClientError.is(e, 'rate-limited')) return;
-  if (ClientError.is(e, 'server-error') && !refusedForGood(e)) return;
-  throw e;
+  if (!isPassingFailure(e)) throw e;
+}
+
+/** A server that may take it later: unreachable, rate-limiting, or failing on its side. */
+export function isPassingFailure(e: unknown): boolean {
+  if (ClientError.is(e, 'server-unreachable') || ClientError.is(e, 'rate-limited')) return true;
+  return ClientError.is(e, 'server-error') && !refusedForGood(e);
 }
 
 /**

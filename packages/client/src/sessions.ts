@@ -17,7 +17,7 @@ import { outboxWrite } from './engine/outbox-entry.ts';
 import { rotatedProfile } from './engine/profile.ts';
 import { type ContactRecord, del, type ProfileRecord, put } from './engine/records.ts';
 import type { DeviceAuth } from './net/server-api-types.ts';
-import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
+import { flushOutbox, ignoreDeliveryFailure, isPassingFailure } from './outbox.ts';
 import { finishRegistration } from './prekey-maintenance.ts';
 
 /** Starts a fresh session with a contact (their current keys, pinned to the identity we know). */
@@ -95,8 +95,10 @@ export async function finishRotation(ctx: ClientContext): Promise<void> {
     try {
       await restartSession(ctx, c, ctx.profile.identity);
     } catch (e) {
-      ignoreDeliveryFailure(e); // anything else (their keys no longer verify): nothing to retry
-      left.push(id);
+      // Their server may answer later: try again at the next sync. Anything else (their bundle no
+      // longer verifies against the identity we pinned) no retry can change, and it must not
+      // make every later sync fail: that contact is left to a reset from either side (§4.4).
+      if (isPassingFailure(e)) left.push(id);
     }
   }
   const { retiring: _, ...rest } = ctx.profile;

@@ -261,6 +261,16 @@ describe('verification and identity changes', () => {
     await bob.close();
   }, 60_000);
 
+  it('a rotation finishes even when a contact rotated first (their old account is gone)', async () => {
+    const [alice, bob] = await pair();
+    await bob.rotateIdentity(); // Bob's old account, and so his old bundle, is deleted
+    await alice.rotateIdentity(); // Alice still pins Bob's old identity: his bundle is 404
+    await alice.sync(); // nothing left over to fail every sync from now on
+    expect((await alice.contacts()).map((c) => c.name)).toEqual(['Bob']);
+    await alice.close();
+    await bob.close();
+  }, 60_000);
+
   it('an unverified contact whose identity changes is flagged but not blocked', async () => {
     const [alice, bob] = await pair();
     await bob.rotateIdentity();

@@ -79,11 +79,13 @@ export async function receive(
   ack: boolean,
 ): Promise<void> {
   const processed = await ctx.serial(() => processEnvelope(ctx, mailbox, seq, envelope));
-  if (ack && processed !== null) {
-    await ctx
-      .api(ctx.profile.server)
-      .ackMailbox(ownedMailbox(processed), [seq])
-      .catch(() => undefined);
+  if (ack) {
+    if (processed !== null) {
+      await ctx
+        .api(ctx.profile.server)
+        .ackMailbox(ownedMailbox(processed), [seq])
+        .catch(() => undefined);
+    }
     return; // catchUp flushes once it has read everything
   }
   // A pushed message is acknowledged when this resolves: the receipt it queued goes out after,

@@ -3,6 +3,7 @@
  * people (names, messages, introductions) goes through `clean` first, so that a peer cannot move
  * the cursor, recolour or clear the user's terminal, or reorder text with bidi controls.
  */
+import type { MessageStatus } from '@parley/client';
 
 /** C0 and C1 controls (but tab and newline), and the bidi embedding/override/isolate controls. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly the characters to remove
@@ -103,8 +104,6 @@ export async function qr(text: string): Promise<string> {
   const { renderUnicodeCompact } = await import('uqr');
   return renderUnicodeCompact(text, { ecc: 'L', border: 2 }).trimEnd();
 }
-
-export type MessageStatus = 'queued' | 'sent' | 'delivered' | 'received' | 'failed';
 
 /** A short mark for an outgoing message's status. */
 export function statusMark(status: MessageStatus): string {

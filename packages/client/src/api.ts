@@ -45,7 +45,7 @@ export type MessageStatus =
   | 'delivered'
   /** An incoming message. */
   | 'received'
-  /** The contact's server refused it for good (their mailbox is gone). */
+  /** The contact's server refused it for good (a 4xx: their mailbox is gone, say). */
   | 'failed';
 
 export interface MessageView {

@@ -1,5 +1,7 @@
 /** Helpers for SDK tests: clients on in-memory stores against a real server process. */
+import { expect } from 'vitest';
 import { ParleyClient } from '../src/client.ts';
+import { ClientError } from '../src/errors.ts';
 import { nodeClientOptions } from '../src/node.ts';
 import { MemoryRecordStore } from '../src/store/memory.ts';
 import type { ListOptions, RecordStore, RecordWrite } from '../src/store/record-store.ts';
@@ -55,4 +57,15 @@ export async function meet(alice: ParleyClient, bob: ParleyClient): Promise<void
 export async function received(c: ParleyClient): Promise<string[]> {
   await c.sync();
   return (await c.unread({ take: true })).map((m) => m.text);
+}
+
+/** Resolves with the ClientError `p` rejects with (fails the test if it resolves or throws another). */
+export async function failureOf(p: Promise<unknown>): Promise<ClientError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ClientError);
+    return e as ClientError;
+  }
+  throw new Error('expected a rejection');
 }

@@ -18,6 +18,7 @@ import {
   ServerApi,
   type SocketState,
 } from '../src/net/index.ts';
+import { failureOf } from './client-kit.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
 let server: ServerProcess;
@@ -321,13 +322,3 @@ describe('Backoff', () => {
     expect(new Backoff({}, () => 0).next()).toBe(0);
   });
 });
-
-async function failureOf(p: Promise<unknown>): Promise<ClientError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ClientError);
-    return e as ClientError;
-  }
-  throw new Error('expected a rejection');
-}

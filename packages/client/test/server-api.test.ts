@@ -26,6 +26,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError } from '../src/errors.ts';
 import { type DeviceAuth, ServerApi } from '../src/net/index.ts';
+import { failureOf } from './client-kit.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
 let server: ServerProcess;
@@ -59,17 +60,6 @@ async function publishedDevice(): Promise<Device> {
   return d;
 }
 
-/** Resolves with the error `p` rejects with (fails if it resolves). */
-async function failure(p: Promise<unknown>): Promise<ClientError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ClientError);
-    return e as ClientError;
-  }
-  throw new Error('expected a rejection');
-}
-
 /** A fetch that counts requests per "METHOD path". */
 function countingFetch(): { fetch: typeof fetch; counts: Map<string, number> } {
   const counts = new Map<string, number>();
@@ -88,14 +78,14 @@ describe('accounts', () => {
     const identity = generateIdentity(env);
     const result = await api.register(identity, deviceId(3), generateEd25519(env));
     expect(result).toEqual({ accountId: accountIdOf(publicIdentity(identity)), deviceId: 3 });
-    const again = await failure(api.register(identity, deviceId(3), generateEd25519(env)));
+    const again = await failureOf(api.register(identity, deviceId(3), generateEd25519(env)));
     expect(again).toMatchObject({ code: 'server-error', status: 409, serverCode: 'conflict' });
   });
 
   it('deletes an account; its device then cannot authenticate', async () => {
     const d = await newDevice();
     await api.deleteAccount(d.auth);
-    const e = await failure(api.preKeyCounts(d.auth));
+    const e = await failureOf(api.preKeyCounts(d.auth));
     expect(e).toMatchObject({ code: 'server-error', status: 401, serverCode: 'unauthorized' });
   });
 
@@ -105,10 +95,10 @@ describe('accounts', () => {
       const privateApi = new ServerApi(priv.url);
       const register = (key?: string) =>
         privateApi.register(generateIdentity(env), deviceId(1), generateEd25519(env), key);
-      const missing = await failure(register());
+      const missing = await failureOf(register());
       expect(missing).toMatchObject({ code: 'registration-refused', status: 403 });
       expect(missing.message).not.toContain('sesame');
-      expect(await failure(register('open sesame!'))).toMatchObject({ code: 'registration-refused' });
+      expect(await failureOf(register('open sesame!'))).toMatchObject({ code: 'registration-refused' });
       expect((await register('open sesame')).deviceId).toBe(1);
     } finally {
       await priv.stop();
@@ -149,19 +139,19 @@ describe('prekeys', () => {
     const d = await newDevice();
     const lastResort = kemPreKeyPublic(generateKemPreKey(env, d.identity, 1, true));
     const oneTime = kemPreKeyPublic(generateKemPreKey(env, d.identity, 2, false));
-    expect(await failure(api.addKemPreKeys(d.auth, [lastResort]))).toMatchObject({ code: 'usage' });
-    expect(await failure(api.putLastResortKemPreKey(d.auth, oneTime))).toMatchObject({ code: 'usage' });
+    expect(await failureOf(api.addKemPreKeys(d.auth, [lastResort]))).toMatchObject({ code: 'usage' });
+    expect(await failureOf(api.putLastResortKemPreKey(d.auth, oneTime))).toMatchObject({ code: 'usage' });
   });
 
   it('an unknown device has no bundle: server-error 404', async () => {
-    const e = await failure(api.fetchBundle(accountIdOf(publicIdentity(generateIdentity(env))), deviceId(1)));
+    const e = await failureOf(api.fetchBundle(accountIdOf(publicIdentity(generateIdentity(env))), deviceId(1)));
     expect(e).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
   });
 
   it('maps 429 to rate-limited with the Retry-After delay (10 bundles per target in a burst)', async () => {
     const d = await publishedDevice();
     for (let i = 0; i < 10; i++) await api.fetchBundle(d.auth.account, d.auth.device);
-    const e = await failure(api.fetchBundle(d.auth.account, d.auth.device));
+    const e = await failureOf(api.fetchBundle(d.auth.account, d.auth.device));
     expect(e.code).toBe('rate-limited');
     expect(e.retryAfterMs).toBeGreaterThan(0);
     expect(e.retryAfterMs).toBeLessThanOrEqual(60_000);
@@ -195,19 +185,19 @@ describe('mailboxes', () => {
     expect((await api.readMailbox(mailbox)).map((m) => m.seq)).toEqual([second.seq]);
 
     // A wrong sender key is forbidden (not a registration matter); a wrong owner key is 401.
-    const forged = await failure(api.deliver(id, generateEd25519(env).privateKey, utf8('x')));
+    const forged = await failureOf(api.deliver(id, generateEd25519(env).privateKey, utf8('x')));
     expect(forged).toMatchObject({ code: 'server-error', status: 403, serverCode: 'forbidden' });
     const stranger = { id, recipientPrivateKey: generateEd25519(env).privateKey };
-    expect(await failure(api.readMailbox(stranger))).toMatchObject({ status: 401, serverCode: 'unauthorized' });
+    expect(await failureOf(api.readMailbox(stranger))).toMatchObject({ status: 401, serverCode: 'unauthorized' });
 
     await api.deleteMailbox(mailbox);
-    expect(await failure(api.readMailbox(mailbox))).toMatchObject({ code: 'server-error', status: 401 });
-    const gone = await failure(api.deliver(id, sender.privateKey, utf8('three')));
+    expect(await failureOf(api.readMailbox(mailbox))).toMatchObject({ code: 'server-error', status: 401 });
+    const gone = await failureOf(api.deliver(id, sender.privateKey, utf8('three')));
     expect(gone).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
   });
 
   it('a malformed mailbox id or key is a usage error, not a crash', async () => {
-    const e = await failure(api.deliver(new Uint8Array(5), generateEd25519(env).privateKey, utf8('x')));
+    const e = await failureOf(api.deliver(new Uint8Array(5), generateEd25519(env).privateKey, utf8('x')));
     expect(e.code).toBe('usage');
   });
 });
@@ -235,10 +225,10 @@ describe('contact addresses', () => {
     expect(await api.removeTokens(address, [createHash('sha256').update(token).digest()])).toBe(1);
 
     const stranger = { id, ownerPrivateKey: generateEd25519(env).privateKey };
-    expect(await failure(api.listRequests(stranger))).toMatchObject({ status: 401, serverCode: 'unauthorized' });
+    expect(await failureOf(api.listRequests(stranger))).toMatchObject({ status: 401, serverCode: 'unauthorized' });
 
     await api.deleteAddress(address);
-    const revoked = await failure(api.postRequest(id, utf8('too late')));
+    const revoked = await failureOf(api.postRequest(id, utf8('too late')));
     expect(revoked).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
   });
 });
@@ -252,7 +242,7 @@ describe('failures', () => {
         s.close(() => resolve(port));
       });
     });
-    const e = await failure(new ServerApi(`http://127.0.0.1:${closed}/some/path`).challenge());
+    const e = await failureOf(new ServerApi(`http://127.0.0.1:${closed}/some/path`).challenge());
     expect(e.code).toBe('server-unreachable');
     expect(e.message).toBe(
       `Cannot reach the server at http://127.0.0.1:${closed}. Check the address and that it is running.`,
@@ -268,7 +258,7 @@ describe('failures', () => {
     try {
       const { port } = silent.address() as { port: number };
       const started = Date.now();
-      const e = await failure(new ServerApi(`http://127.0.0.1:${port}`, { timeoutMs: 300 }).challenge());
+      const e = await failureOf(new ServerApi(`http://127.0.0.1:${port}`, { timeoutMs: 300 }).challenge());
       expect(e.code).toBe('server-unreachable');
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
@@ -284,14 +274,14 @@ describe('failures', () => {
         new Response(body, { status, headers: { 'content-type': 'application/json' } });
     const bad = (status: number, body: string) =>
       new ServerApi('http://127.0.0.1:1', { fetch: answering(status, body) });
-    expect(await failure(bad(201, '{"challenge":"!!"}').challenge())).toMatchObject({ code: 'server-error' });
-    expect(await failure(bad(201, 'not json').challenge())).toMatchObject({ code: 'server-error' });
+    expect(await failureOf(bad(201, '{"challenge":"!!"}').challenge())).toMatchObject({ code: 'server-error' });
+    expect(await failureOf(bad(201, 'not json').challenge())).toMatchObject({ code: 'server-error' });
     const account = accountIdOf(publicIdentity(generateIdentity(env)));
-    const garbage = await failure(bad(200, '{"bundle":"AAAA"}').fetchBundle(account, deviceId(1)));
+    const garbage = await failureOf(bad(200, '{"bundle":"AAAA"}').fetchBundle(account, deviceId(1)));
     expect(garbage).toMatchObject({ code: 'server-error', status: 200 });
-    const teapot = await failure(bad(418, '{"error":{"code":"I am <b>a teapot</b>"}}').challenge());
+    const teapot = await failureOf(bad(418, '{"error":{"code":"I am <b>a teapot</b>"}}').challenge());
     expect(teapot).toMatchObject({ code: 'server-error', status: 418, serverCode: undefined });
-    const limited = await failure(
+    const limited = await failureOf(
       new ServerApi('http://127.0.0.1:1', {
         fetch: async () => new Response('{}', { status: 429, headers: { 'retry-after': '7' } }),
       }).challenge(),

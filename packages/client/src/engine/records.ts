@@ -17,7 +17,7 @@
  *   outbox      message id / random    OutboxRecord: an envelope not yet accepted by a server
  */
 import { base64url, fromBase64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
-import type { Verification } from '../api.ts';
+import type { MessageStatus, Verification } from '../api.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 
@@ -153,7 +153,7 @@ export interface MessageRecord {
   readonly text: string;
   readonly sentAt: number;
   readonly storedAt: number;
-  readonly status: 'queued' | 'sent' | 'delivered' | 'received' | 'failed';
+  readonly status: MessageStatus;
   /** The sender's id of the message (ours for outgoing), echoed in delivery receipts. */
   readonly wireId: string;
 }

@@ -1,7 +1,10 @@
 /**
  * `npm run bench:server`: N WebSocket clients on one real `parley-server` process (SQLite, the
  * default), each subscribed to its own mailbox and sending to the next client's mailbox through
- * the server (signed deliveries, stored durably, pushed, acknowledged). It reports delivered
+ * the server (stored durably, pushed, acknowledged). Each client authorises its target mailbox on
+ * its connection once, with a sending proof (protocol §3.6), and then sends without a signature
+ * per envelope, as the client SDK's MailboxSocket does; `--signed` signs every delivery instead
+ * (the HTTP API's way, and the WebSocket's without a proof). It reports delivered
  * messages/s, send → push latency (p50/p99) at full load and at half of that rate, and the
  * server's RSS per idle subscribed connection. In the same run it measures a bare relay — a
  * minimal `ws` server that forwards frames with no authentication or storage — as the ceiling
@@ -10,7 +13,7 @@
  * msgs/s when something else shares the machine, and shows whether the load generator (one
  * thread) rather than the server was the limit. The last line printed is one JSON object.
  *
- * Options: --clients N (default 2000) --messages M per client (default 10). To profile the
+ * Options: --clients N (default 2000) --messages M per client (default 10), --signed. To profile the
  * server: PARLEY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server
  * Everything runs on 127.0.0.1 and stops by itself (a global time limit of 10 minutes).
  */
@@ -29,6 +32,7 @@ import {
   generateIdentity,
   proveDevice,
   proveMailboxAccess,
+  proveSendingRight,
   publicIdentity,
   signDelivery,
 } from '@parley/protocol';
@@ -202,9 +206,11 @@ async function exchange(
   received: { count: number; latencies: number[]; done: () => void },
   ratePerSecond: number,
   tag: string,
+  signed: boolean,
 ): Promise<number> {
   const n = peers.length;
-  // Pre-sign every envelope so the timed phase measures the server, not this process's Ed25519.
+  // Pre-sign every envelope (with --signed) so the timed phase measures the server, not this
+  // process's Ed25519.
   const frames: string[][] = peers.map((_, i) => {
     const target = boxes[(i + 1) % n] as { id: Uint8Array; sender: Uint8Array };
     return Array.from({ length: messages }, (_, k) => {
@@ -214,7 +220,7 @@ async function exchange(
         type: 'send',
         mailbox: b64(target.id),
         envelope: b64(envelope),
-        signature: b64(signDelivery(env, target.sender, target.id, envelope)),
+        ...(signed ? { signature: b64(signDelivery(env, target.sender, target.id, envelope)) } : {}),
       });
     });
   });
@@ -245,7 +251,7 @@ async function exchange(
 
 const sentAt = new Map<string, number>();
 
-async function benchParley(clients: number, messages: number) {
+async function benchParley(clients: number, messages: number, signed: boolean) {
   const server = await startServer();
   try {
     const boxes = await createMailboxes(server.url, clients);
@@ -279,6 +285,16 @@ async function benchParley(clients: number, messages: number) {
           proof: b64(proveMailboxAccess(env, box.recipient, box.id, c)),
         });
         if (r.type !== 'subscribed') throw new Error('subscribe refused');
+        if (signed) return;
+        const target = boxes[(i + 1) % clients] as { id: Uint8Array; sender: Uint8Array };
+        const c2 = unb64(String((await request(peer, { type: 'challenge' })).challenge));
+        const a = await request(peer, {
+          type: 'authorize',
+          mailbox: b64(target.id),
+          challenge: b64(c2),
+          proof: b64(proveSendingRight(env, target.sender, target.id, c2)),
+        });
+        if (a.type !== 'authorized') throw new Error('authorize refused');
       }),
     );
     await new Promise((r) => setTimeout(r, 1000));
@@ -286,14 +302,14 @@ async function benchParley(clients: number, messages: number) {
 
     expected = clients * messages;
     const peakRun = await withCpu(server.child.pid as number, () =>
-      exchange(peers, boxes, messages, received, Number.POSITIVE_INFINITY, 'peak'),
+      exchange(peers, boxes, messages, received, Number.POSITIVE_INFINITY, 'peak', signed),
     );
     const peak = peakRun.result;
     const peakLat = [...received.latencies].sort((a, b) => a - b);
     received.count = 0;
     received.latencies = [];
     expected = clients * messages;
-    await exchange(peers, boxes, messages, received, peak / 2, 'half');
+    await exchange(peers, boxes, messages, received, peak / 2, 'half', signed);
     const halfLat = [...received.latencies].sort((a, b) => a - b);
     for (const p of peers) p.ws.terminate();
     return {
@@ -387,18 +403,22 @@ async function benchBareRelay(clients: number, messages: number) {
   };
 }
 
-const { clients, messages } = parseCounts<'clients' | 'messages'>(process.argv.slice(2), {
-  clients: 2000,
-  messages: 10,
-});
-console.error(`server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes`);
+const argv = process.argv.slice(2);
+const signed = argv.includes('--signed');
+const { clients, messages } = parseCounts<'clients' | 'messages'>(
+  argv.filter((a) => a !== '--signed'),
+  { clients: 2000, messages: 10 },
+);
+console.error(
+  `server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes, ${signed ? 'each signed' : 'one sending proof per connection'}`,
+);
 console.error('bare relay ...');
 const bare_relay = await benchBareRelay(clients, messages);
 console.error(
   `bare relay: ${bare_relay.msgs_per_s} msgs/s (CPU: relay ${bare_relay.server_cores} cores, ${bare_relay.server_cpu_us_per_msg} µs a message; load generator ${bare_relay.client_cores} cores)`,
 );
 console.error('parley-server ...');
-const server = await benchParley(clients, messages);
+const server = await benchParley(clients, messages, signed);
 console.error(
   `parley-server: ${server.msgs_per_s} msgs/s, p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU at full load: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message; load generator ${server.client_cores} cores)`,
 );

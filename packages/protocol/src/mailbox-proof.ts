@@ -7,6 +7,11 @@
  *
  *   delivery = Ed25519-Sign(senderKey,    "Parley deliver v1" ‖ mailboxId (16) ‖ envelope)
  *   access   = Ed25519-Sign(recipientKey, "Parley mailbox v1" ‖ challenge (32) ‖ mailboxId (16))
+ *   sending  = Ed25519-Sign(senderKey,    "Parley sending v1" ‖ challenge (32) ‖ mailboxId (16))
+ *
+ * A sending proof answers a server challenge on one WebSocket connection: it authorises every
+ * delivery into that mailbox over that connection until it closes, so a sender that keeps a
+ * connection open signs once instead of once per envelope (§3.6, docs/server.md "WebSocket").
  *
  * A contact address (§3.7) is owned the same way, under its own label so that a proof for one
  * kind of object can never serve for the other:
@@ -23,6 +28,7 @@ export const MAILBOX_ID_BYTES = 16;
 const DELIVER_LABEL = utf8('Parley deliver v1');
 const ACCESS_LABEL = utf8('Parley mailbox v1');
 const ADDRESS_LABEL = utf8('Parley address v1');
+const SENDING_LABEL = utf8('Parley sending v1');
 
 function deliveryMessage(mailboxId: Uint8Array, envelope: Uint8Array): Uint8Array {
   if (mailboxId.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox id');
@@ -77,6 +83,29 @@ export function checkMailboxAccess(
   proof: Uint8Array,
 ): boolean {
   return env.crypto.ed25519Verify(recipientKey, accessMessage(ACCESS_LABEL, mailboxId, challenge), proof);
+}
+
+/**
+ * A sender answers a server challenge for one mailbox with that mailbox's sender private key,
+ * authorising its deliveries over the connection the challenge was issued on.
+ */
+export function proveSendingRight(
+  env: ProtocolEnv,
+  senderPrivateKey: Uint8Array,
+  mailboxId: Uint8Array,
+  challenge: Uint8Array,
+): Uint8Array {
+  return env.crypto.ed25519Sign(senderPrivateKey, accessMessage(SENDING_LABEL, mailboxId, challenge));
+}
+
+export function checkSendingRight(
+  env: ProtocolEnv,
+  senderKey: Uint8Array,
+  mailboxId: Uint8Array,
+  challenge: Uint8Array,
+  proof: Uint8Array,
+): boolean {
+  return env.crypto.ed25519Verify(senderKey, accessMessage(SENDING_LABEL, mailboxId, challenge), proof);
 }
 
 /** The owner of a contact address answers a server challenge with the address's owner key. */

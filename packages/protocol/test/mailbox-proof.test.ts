@@ -4,10 +4,12 @@ import {
   checkAddressOwnership,
   checkDelivery,
   checkMailboxAccess,
+  checkSendingRight,
   generateEd25519,
   MAILBOX_ID_BYTES,
   proveAddressOwnership,
   proveMailboxAccess,
+  proveSendingRight,
   signDelivery,
   utf8,
 } from '../src/index.ts';
@@ -49,5 +51,22 @@ describe.each(backends.map((b) => [b.name, b] as const))('mailbox signatures (%s
     expect(checkMailboxAccess(env, recipient.publicKey, id, challenge, owner)).toBe(false);
     const access = proveMailboxAccess(env, recipient.privateKey, id, challenge);
     expect(checkAddressOwnership(env, recipient.publicKey, id, challenge, access)).toBe(false);
+  });
+
+  it('a sending proof answers one challenge for one mailbox, and is neither an access proof nor a delivery', () => {
+    const challenge = env.random(CHALLENGE_BYTES);
+    const proof = proveSendingRight(env, sender.privateKey, mailbox, challenge);
+    expect(checkSendingRight(env, sender.publicKey, mailbox, challenge, proof)).toBe(true);
+    expect(checkSendingRight(env, sender.publicKey, otherMailbox, challenge, proof)).toBe(false);
+    expect(checkSendingRight(env, sender.publicKey, mailbox, env.random(CHALLENGE_BYTES), proof)).toBe(false);
+    expect(checkSendingRight(env, recipient.publicKey, mailbox, challenge, proof)).toBe(false);
+    // The same key and bytes under the other labels: the labels keep the three proofs apart.
+    expect(checkMailboxAccess(env, sender.publicKey, mailbox, challenge, proof)).toBe(false);
+    expect(checkAddressOwnership(env, sender.publicKey, mailbox, challenge, proof)).toBe(false);
+    const access = proveMailboxAccess(env, sender.privateKey, mailbox, challenge);
+    expect(checkSendingRight(env, sender.publicKey, mailbox, challenge, access)).toBe(false);
+    expect(codeOf(() => checkSendingRight(env, sender.publicKey, mailbox, challenge.subarray(1), proof))).toBe(
+      'decode',
+    );
   });
 });

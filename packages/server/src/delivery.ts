@@ -1,8 +1,9 @@
 /**
- * One signed delivery into a mailbox, the same for HTTP and WebSocket sends: check the size and
- * the sender-key signature (protocol §3.6), store the envelope durably and idempotently, wake the
- * subscribers. It resolves only once the message is committed, so an acknowledgement to the
- * sender always means "on disk".
+ * One delivery into a mailbox, the same for HTTP and WebSocket sends: check the size and the
+ * sender's right to write (protocol §3.6) — a delivery signature, or a sending proof given
+ * earlier on the same WebSocket connection — then store the envelope durably and idempotently
+ * and wake the subscribers. It resolves only once the message is committed, so an
+ * acknowledgement to the sender always means "on disk".
  */
 import type { ApiDeps } from './api-deps.ts';
 import { inlineVerifier } from './delivery-verifier.ts';
@@ -20,18 +21,44 @@ function noSuchMailbox(): never {
   throw new HttpError('not-found', 'no such mailbox');
 }
 
+/** A delivery carrying its own sender-key signature (HTTP, or a WebSocket `send` with `signature`). */
 export async function deliver(
   deps: ApiDeps,
   id: Uint8Array,
   envelope: Uint8Array,
   signature: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
-  if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
+  checkSize(envelope);
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
   const verifier = deps.verifier ?? inlineVerifier(deps.env);
   if (!(await verifier.check(mailbox.senderKey, id, envelope, signature))) {
     throw new HttpError('forbidden', 'the signature does not match this mailbox');
   }
+  return store(deps, id, envelope);
+}
+
+/**
+ * A delivery over a WebSocket connection on which the sender already proved the mailbox's sender
+ * key (a sending proof, protocol §3.6): the caller has checked that; nothing is verified here.
+ */
+export async function deliverAuthorized(
+  deps: ApiDeps,
+  id: Uint8Array,
+  envelope: Uint8Array,
+): Promise<{ seq: number; duplicate: boolean }> {
+  checkSize(envelope);
+  return store(deps, id, envelope);
+}
+
+function checkSize(envelope: Uint8Array): void {
+  if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
+}
+
+async function store(
+  deps: ApiDeps,
+  id: Uint8Array,
+  envelope: Uint8Array,
+): Promise<{ seq: number; duplicate: boolean }> {
   try {
     const result = await deps.mailboxes.enqueue(id, envelope, {
       ttlMs: MESSAGE_TTL_MS,

@@ -8,7 +8,7 @@
  * Every failure, an unknown object included, is the same 401, so a prober cannot tell which ids
  * exist.
  */
-import { checkAddressOwnership, checkMailboxAccess, type ProtocolEnv } from '@parley/protocol';
+import { checkAddressOwnership, checkMailboxAccess, checkSendingRight, type ProtocolEnv } from '@parley/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from './api-deps.ts';
 import { HttpError } from './http-error.ts';
@@ -42,6 +42,19 @@ export function mailboxOwnership(deps: ApiDeps): Ownership {
     challenges: deps.challenges,
     keyOf: async (id) => (await deps.mailboxes.getMailbox(id))?.recipientKey ?? null,
     check: checkMailboxAccess,
+  };
+}
+
+/**
+ * The right to write into a mailbox is proved through its sender key (protocol §3.6): not
+ * ownership, but the same shape of proof, so it shares the check.
+ */
+export function sendingRight(deps: ApiDeps): Ownership {
+  return {
+    env: deps.env,
+    challenges: deps.challenges,
+    keyOf: async (id) => (await deps.mailboxes.getMailbox(id))?.senderKey ?? null,
+    check: checkSendingRight,
   };
 }
 

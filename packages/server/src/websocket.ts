@@ -5,24 +5,35 @@
  *   → {"type":"subscribe","id","mailbox","challenge","proof"}    ← {"type":"subscribed","id","mailbox"}
  *                                                                 ← {"type":"message","mailbox","seq","envelope","receivedAt"}…
  *   → {"type":"ack","id","mailbox","seqs"}                        ← {"type":"acked","id","deleted"}
- *   → {"type":"send","id","mailbox","envelope","signature"}       ← {"type":"sent","id","seq"} once stored
+ *   → {"type":"authorize","id","mailbox","challenge","proof"}    ← {"type":"authorized","id","mailbox"}
+ *   → {"type":"send","id","mailbox","envelope","signature"?}      ← {"type":"sent","id","seq"} once stored
  *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
  *
  * Subscribing takes the same mailbox proof as HTTP reads (protocol §3.6). The server then sends
  * every stored message of the mailbox in order (read from the database), and then each new
  * message as its transaction commits (in commit order, without reading it back); a connection
- * that falls behind catches up from the database. Delivery is at least once until acknowledged. Hostile clients are bounded: frame size,
- * subscriptions per connection, malformed frames, unanswered pings.
+ * that falls behind catches up from the database. Delivery is at least once until acknowledged.
+ *
+ * A send carries its own delivery signature, or none if the connection has authorised the
+ * mailbox: a sending proof (the sender key's answer to a challenge, protocol §3.6) covers every
+ * later send into it on this connection, so a busy sender signs once, not once per envelope.
+ *
+ * Frames to one connection that are sent in the same turn of the event loop (a group commit
+ * answers many sends at once) are written together: the socket is corked until the turn's
+ * microtasks are done, so they cost one system call instead of one each.
+ *
+ * Hostile clients are bounded: frame size, subscriptions and authorised mailboxes per
+ * connection, malformed frames, unanswered pings.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ApiDeps } from './api-deps.ts';
-import { deliver } from './delivery.ts';
+import { deliver, deliverAuthorized } from './delivery.ts';
 import { type ErrorCode, HttpError } from './http-error.ts';
 import type { Logger } from './logger.ts';
-import { mailboxOwnership, provesOwnership } from './owner-proof.ts';
+import { mailboxOwnership, provesOwnership, sendingRight } from './owner-proof.ts';
 import { CHALLENGE_TTL_MS } from './routes/accounts.ts';
 import type { MailboxMessage } from './storage/index.ts';
 import { b64url, toB64url } from './wire-json.ts';
@@ -30,6 +41,8 @@ import { b64url, toB64url } from './wire-json.ts';
 export const WS_PATH = '/v1/ws';
 const MAX_FRAME_BYTES = 128 * 1024;
 const MAX_SUBSCRIPTIONS = 1000;
+/** Mailboxes one connection may authorise for sending. */
+const MAX_AUTHORIZED = 1000;
 const MAX_BAD_FRAMES = 10;
 /** How often a connection is pinged by default; a ping still unanswered at the next one closes it. */
 const PING_INTERVAL_MS = 30_000;
@@ -47,11 +60,18 @@ const Frame = z.discriminatedUnion('type', [
     proof: b64url(64),
   }),
   z.strictObject({
+    type: z.literal('authorize'),
+    id: z.number().int(),
+    mailbox: b64url(16),
+    challenge: b64url(32),
+    proof: b64url(64),
+  }),
+  z.strictObject({
     type: z.literal('send'),
     id: z.number().int(),
     mailbox: b64url(16),
     envelope: b64url().refine((b) => b.length >= 1, 'envelope must not be empty'),
-    signature: b64url(64),
+    signature: b64url(64).optional(),
   }),
   z.strictObject({
     type: z.literal('ack'),
@@ -88,6 +108,7 @@ export function attachWebSocket(
 ): WebSocketHandle {
   const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
   const owners = mailboxOwnership(deps);
+  const senders = sendingRight(deps);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -95,15 +116,31 @@ export function attachWebSocket(
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws));
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket));
   });
 
-  function serve(ws: WebSocket): void {
+  /** `socket` is the connection under `ws` (ours from the upgrade), corked to batch writes. */
+  function serve(ws: WebSocket, socket: Duplex): void {
     const subs = new Map<string, Subscription>();
+    /** Mailboxes this connection has proved the sender key of (hex ids). */
+    const authorized = new Set<string>();
     let badFrames = 0;
     let alive = true;
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      socket.uncork();
+    };
     const send = (frame: object) => {
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame));
+      if (ws.readyState !== ws.OPEN) return;
+      if (!corked) {
+        // Until this turn's callbacks and microtasks are done: whatever else is sent to this
+        // connection meanwhile goes out in the same write.
+        corked = true;
+        socket.cork();
+        process.nextTick(uncork);
+      }
+      ws.send(JSON.stringify(frame));
     };
     const fail = (id: number | undefined, code: ErrorCode, message: string) => {
       send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code, message } });
@@ -191,11 +228,25 @@ export function attachWebSocket(
         subs.set(key, sub);
         send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
         pump(sub);
+      } else if (f.type === 'authorize') {
+        const key = Buffer.from(f.mailbox).toString('hex');
+        if (!authorized.has(key)) {
+          if (authorized.size >= MAX_AUTHORIZED) return fail(f.id, 'rate-limited', 'too many authorised mailboxes');
+          if (!(await provesOwnership(senders, f.mailbox, f.challenge, f.proof)))
+            return fail(f.id, 'unauthorized', 'a valid sending proof is required');
+          authorized.add(key);
+        }
+        send({ type: 'authorized', id: f.id, mailbox: toB64url(f.mailbox) });
       } else if (f.type === 'send') {
-        // Any connection may send (sealed sender): the sender-key signature is the authorisation.
+        // Any connection may send (sealed sender): the sender key is the authorisation, proved by
+        // the delivery's own signature or, once per connection, by a sending proof.
         try {
-          const { seq } = await deliver(deps, f.mailbox, f.envelope, f.signature);
-          send({ type: 'sent', id: f.id, seq });
+          let delivered: { seq: number };
+          if (f.signature !== undefined) delivered = await deliver(deps, f.mailbox, f.envelope, f.signature);
+          else if (authorized.has(Buffer.from(f.mailbox).toString('hex')))
+            delivered = await deliverAuthorized(deps, f.mailbox, f.envelope);
+          else return fail(f.id, 'unauthorized', 'sign the delivery, or authorise the mailbox on this connection');
+          send({ type: 'sent', id: f.id, seq: delivered.seq });
         } catch (e) {
           if (!HttpError.is(e)) throw e;
           fail(f.id, e.code, e.message);

@@ -5,7 +5,7 @@
  */
 
 import { once } from 'node:events';
-import { defaultEnv as env, proveMailboxAccess, signDelivery, utf8 } from '@parley/protocol';
+import { defaultEnv as env, proveMailboxAccess, proveSendingRight, signDelivery, utf8 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { toB64url } from '../src/wire-json.ts';
@@ -79,6 +79,24 @@ class Client {
       challenge,
       proof: toB64url(proveMailboxAccess(env, key, box.idBytes, c)),
     });
+  }
+
+  /** Proves `box`'s sender key (or `key`) on this connection, for sends without signatures. */
+  async authorize(box: Box, key = box.sender.privateKey, reuse?: string): Promise<Frame> {
+    const challenge =
+      reuse ?? ((await this.request({ type: 'challenge' })) as unknown as { challenge: string }).challenge;
+    const c = new Uint8Array(Buffer.from(challenge, 'base64url'));
+    return this.request({
+      type: 'authorize',
+      mailbox: box.id,
+      challenge,
+      proof: toB64url(proveSendingRight(env, key, box.idBytes, c)),
+    });
+  }
+
+  /** An unsigned send. */
+  send(box: Box, text: string): Promise<Frame> {
+    return this.request({ type: 'send', mailbox: box.id, envelope: toB64url(utf8(text)) });
   }
 
   async messages(n: number): Promise<Frame[]> {
@@ -185,6 +203,91 @@ describe('WebSocket push', () => {
       signature: toB64url(new Uint8Array(64)),
     });
     expect(unknown).toMatchObject({ type: 'error', error: { code: 'not-found' } });
+    owner.ws.close();
+    writer.ws.close();
+  });
+});
+
+describe('sending proofs', () => {
+  it('authorise unsigned sends into one mailbox on one connection only', async () => {
+    const box = await newMailbox(remote(url));
+    const other = await newMailbox(remote(url));
+    const owner = new Client();
+    const writer = new Client();
+    const stranger = new Client();
+    await Promise.all([owner.opened(), writer.opened(), stranger.opened()]);
+    await owner.subscribe(box);
+
+    expect(await writer.send(box, 'too early')).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    expect(await writer.authorize(box)).toMatchObject({ type: 'authorized', mailbox: box.id });
+    const sent = await writer.send(box, 'no signature needed');
+    expect(sent).toMatchObject({ type: 'sent' });
+    const [pushed] = await owner.messages(1);
+    expect(texts([pushed as Frame])).toEqual(['no signature needed']);
+    expect(pushed?.seq).toBe(sent.seq);
+
+    // Another mailbox, and the same mailbox from another connection, are not authorised.
+    expect(await writer.send(other, 'elsewhere')).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    expect(await stranger.send(box, 'not mine')).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    // A signed send still works on any connection.
+    const envelope = utf8('signed');
+    const signed = await stranger.request({
+      type: 'send',
+      mailbox: box.id,
+      envelope: toB64url(envelope),
+      signature: toB64url(signDelivery(env, box.sender.privateKey, box.idBytes, envelope)),
+    });
+    expect(signed).toMatchObject({ type: 'sent' });
+    for (const c of [owner, writer, stranger]) c.ws.close();
+  });
+
+  it('refuses a proof by the wrong key, for an unknown mailbox, or over a used challenge', async () => {
+    const box = await newMailbox(remote(url));
+    const client = new Client();
+    await client.opened();
+    // The recipient key is not the sender key, and an access proof is not a sending proof.
+    const wrongKey = await client.authorize(box, box.recipient.privateKey);
+    expect(wrongKey).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    const { challenge } = (await client.request({ type: 'challenge' })) as unknown as { challenge: string };
+    const access = await client.request({
+      type: 'authorize',
+      mailbox: box.id,
+      challenge,
+      proof: toB64url(
+        proveMailboxAccess(env, box.recipient.privateKey, box.idBytes, Buffer.from(challenge, 'base64url')),
+      ),
+    });
+    expect(access).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    const unknown = await client.authorize({ ...box, id: toB64url(new Uint8Array(16)) });
+    expect(unknown).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+
+    // A challenge answers once: replaying a good proof on another connection authorises nothing.
+    const { challenge: once1 } = (await client.request({ type: 'challenge' })) as unknown as { challenge: string };
+    expect(await client.authorize(box, box.sender.privateKey, once1)).toMatchObject({ type: 'authorized' });
+    const replayer = new Client();
+    await replayer.opened();
+    const replayed = await replayer.authorize(box, box.sender.privateKey, once1);
+    expect(replayed).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    expect(await replayer.send(box, 'replayed')).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
+    client.ws.close();
+    replayer.ws.close();
+  });
+
+  it('answers a burst of sends on one connection each with its own seq, pushed in order', async () => {
+    const box = await newMailbox(remote(url));
+    const owner = new Client();
+    const writer = new Client();
+    await Promise.all([owner.opened(), writer.opened()]);
+    await owner.subscribe(box);
+    await writer.authorize(box);
+    // All at once: they share group commits, and the answers of one commit leave in one write.
+    const texts200 = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
+    const answers = await Promise.all(texts200.map((t) => writer.send(box, t)));
+    expect(answers.every((a) => a.type === 'sent')).toBe(true);
+    const seqs = answers.map((a) => Number(a.seq));
+    expect(new Set(seqs).size).toBe(200);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs); // sent in order, stored in order
+    expect(texts(await owner.messages(200))).toEqual(texts200);
     owner.ws.close();
     writer.ws.close();
   });

@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
+import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
 import { runStorageConformance } from './storage-conformance.ts';
 import { EXPECTED_SCHEMA, logicalSchema } from './storage-schema.ts';
 
@@ -81,5 +82,40 @@ describe('openDatabase on SQLite', () => {
     await expect(openDatabase({ sqlitePath: join(dir, 'missing', 'x.db') })).rejects.toSatisfy((e) =>
       StorageError.is(e, 'dependency'),
     );
+  });
+});
+
+describe('synchronous group commits on SQLite', () => {
+  it('wait for a Kysely transaction in progress instead of running inside it', async () => {
+    const database = await openDatabase({ sqlitePath: join(dir, 'interleaved.db') });
+    try {
+      const mailboxes = new SqlMailboxStore(database);
+      const { mailboxId } = await mailboxes.createMailbox({
+        recipientKey: randomBytes(32),
+        senderKey: randomBytes(32),
+      });
+      const limits = { ttlMs: 60_000, maxMessages: 10 };
+      let enqueued: Promise<unknown> = Promise.resolve();
+      // A transaction that yields to the event loop between statements, then rolls back. The
+      // batch asked for meanwhile must neither fail ("transaction within a transaction") nor be
+      // rolled back with it.
+      await expect(
+        database.db.transaction().execute(async (trx) => {
+          await trx
+            .insertInto('auth_challenges')
+            .values({ challenge: randomBytes(32), expires_at: 1 })
+            .execute();
+          enqueued = mailboxes.enqueue(mailboxId, randomBytes(50), limits);
+          await new Promise((r) => setTimeout(r, 30));
+          throw new Error('roll back');
+        }),
+      ).rejects.toThrow('roll back');
+      await expect(enqueued).resolves.toMatchObject({ duplicate: false });
+      expect(await mailboxes.count(mailboxId)).toBe(1);
+      const { rows } = await sql<{ n: number }>`select count(*) as n from auth_challenges`.execute(database.db);
+      expect(rows[0]?.n).toBe(0);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -31,6 +31,11 @@ import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer } from './wal-checkpointer
 export interface Database {
   readonly db: Kysely<Schema>;
   readonly dialect: Dialect;
+  /**
+   * SQLite: the connection under `db`, for the hot batches that run synchronously on it (see
+   * group-commit.ts); only while holding `db`'s connection. `null` on PostgreSQL.
+   */
+  readonly sqlite: BetterSqlite3.Database | null;
   /** Closes the connection (SQLite) or ends the pool (PostgreSQL). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -70,8 +75,12 @@ function parseTarget(target: DatabaseTarget): Parsed {
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   const parsed = parseTarget(target);
   let db: Kysely<Schema>;
+  let sqlite: BetterSqlite3.Database | null = null;
   try {
-    db = parsed.dialect === 'sqlite' ? openSqlite(parsed.path, options) : openPostgres(parsed.url, options);
+    if (parsed.dialect === 'sqlite') {
+      sqlite = openSqlite(parsed.path, options);
+      db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+    } else db = openPostgres(parsed.url, options);
   } catch (e) {
     throw new StorageError('dependency', 'could not open the database', { cause: e });
   }
@@ -84,6 +93,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   return {
     db,
     dialect: parsed.dialect,
+    sqlite,
     close: () => {
       closing ??= (async () => {
         await checkpointer?.stop();
@@ -94,7 +104,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   };
 }
 
-function openSqlite(path: string, options: OpenOptions): Kysely<Schema> {
+function openSqlite(path: string, options: OpenOptions): BetterSqlite3.Database {
   const sqlite = new BetterSqlite3(path);
   try {
     sqlite.pragma('journal_mode = WAL');
@@ -106,7 +116,7 @@ function openSqlite(path: string, options: OpenOptions): Kysely<Schema> {
     sqlite.close();
     throw e;
   }
-  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+  return sqlite;
 }
 
 /**

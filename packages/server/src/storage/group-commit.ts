@@ -10,12 +10,23 @@
  * Any other error — the database failing — fails every operation of the batch, none of which is
  * stored.
  *
+ * Every operation comes in two forms that must do the same: one for a Kysely transaction, and
+ * one that runs synchronously on SQLite's connection. On SQLite the whole batch runs in one
+ * synchronous transaction, with no turn of the event loop between statements: through Kysely's
+ * asynchronous path each statement cost about as much again as SQLite's own work (a store-level
+ * measurement: ~60 µs against ~25 µs per delivery and acknowledgement). The batch still waits
+ * for Kysely's connection first, so it never runs inside another transaction.
+ *
  * @example
  * ```ts
  * const commits = new GroupCommit(database);
- * const n = await commits.run((trx) => trx.deleteFrom('t').where('id', '=', 1).executeTakeFirst());
+ * const n = await commits.run({
+ *   inTransaction: (trx) => ackQuery.execute(trx, [id, seq]).then((r) => Number(r.numAffectedRows)),
+ *   inSqlite: (sqlite) => sqlite.prepare(ackQuery.sql).run(ackQuery.parameters([id, seq])).changes,
+ * });
  * ```
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Transaction } from 'kysely';
 import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
@@ -27,8 +38,16 @@ export const MAX_BATCH = 1024;
 
 type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
 
+/** One operation of a batch, in both forms (see the module comment). */
+export interface BatchOp<T> {
+  /** Inside the batch's Kysely transaction (PostgreSQL). */
+  readonly inTransaction: (trx: Transaction<Schema>) => Promise<T>;
+  /** Synchronously on SQLite's connection, inside the batch's transaction. */
+  readonly inSqlite: (sqlite: BetterSqlite3.Database) => T;
+}
+
 interface Pending {
-  readonly work: (trx: Transaction<Schema>) => Promise<unknown>;
+  readonly op: BatchOp<unknown>;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -44,10 +63,10 @@ export class GroupCommit {
     this.#maxBatch = maxBatch;
   }
 
-  /** Runs `work` inside the next batch's transaction; settles once that transaction committed. */
-  run<T>(work: (trx: Transaction<Schema>) => Promise<T>): Promise<T> {
+  /** Runs `op` inside the next batch's transaction; settles once that transaction committed. */
+  run<T>(op: BatchOp<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.#queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#flushing) {
         this.#flushing = true;
         // After the current I/O callbacks: whatever else arrived with them joins the batch.
@@ -59,21 +78,9 @@ export class GroupCommit {
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
-      const outcomes: Outcome[] = [];
+      let outcomes: Outcome[];
       try {
-        await storageOp('dependency', () =>
-          this.#database.db.transaction().execute(async (trx) => {
-            outcomes.length = 0;
-            for (const item of batch) {
-              try {
-                outcomes.push({ ok: true, value: await item.work(trx) });
-              } catch (error) {
-                if (!StorageError.is(error) || error.code === 'dependency') throw error;
-                outcomes.push({ ok: false, error });
-              }
-            }
-          }),
-        );
+        outcomes = await storageOp('dependency', () => this.#write(batch));
       } catch (error) {
         for (const item of batch) item.reject(error);
         continue;
@@ -86,4 +93,41 @@ export class GroupCommit {
     }
     this.#flushing = false;
   }
+
+  /** One transaction for the batch; throws (rolled back) if any operation fails the whole batch. */
+  async #write(batch: readonly Pending[]): Promise<Outcome[]> {
+    const { db, sqlite } = this.#database;
+    if (sqlite !== null) {
+      return db.connection().execute(async () =>
+        // IMMEDIATE: the write lock from the start, so no other connection's writer can make
+        // this transaction fail halfway (a deferred one would upgrade after its first read).
+        sqlite.transaction(() => batch.map((item) => outcomeOf(() => item.op.inSqlite(sqlite)))).immediate(),
+      );
+    }
+    return db.transaction().execute(async (trx) => {
+      const outcomes: Outcome[] = [];
+      for (const item of batch) {
+        try {
+          outcomes.push({ ok: true, value: await item.op.inTransaction(trx) });
+        } catch (error) {
+          outcomes.push(refusal(error));
+        }
+      }
+      return outcomes;
+    });
+  }
+}
+
+function outcomeOf(work: () => unknown): Outcome {
+  try {
+    return { ok: true, value: work() };
+  } catch (error) {
+    return refusal(error);
+  }
+}
+
+/** An operation's own refusal (its outcome), or rethrown: an error that fails the whole batch. */
+function refusal(error: unknown): Outcome {
+  if (!StorageError.is(error) || error.code === 'dependency') throw error;
+  return { ok: false, error };
 }

@@ -29,6 +29,7 @@
  * ```
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
@@ -201,12 +202,51 @@ function hotQueries(db: Kysely<Schema>) {
         .values({ mailbox_id: $(0), digest: $(1), envelope: $(2), received_at: $(3), expires_at: $(4) })
         .returning('seq'),
     ),
+    /** seq: an expired message, before a new copy of it is stored */
+    deleteSeq: new PreparedQuery(db, (q, $) => q.deleteFrom('mailbox_messages').where('seq', '=', $(0))),
     /** mailbox, seq */
     ackOne: new PreparedQuery(db, (q, $) =>
       // The mailbox condition is what keeps one owner from deleting another's messages.
       q.deleteFrom('mailbox_messages').where('mailbox_id', '=', $(0)).where('seq', '=', $(1)),
     ),
   };
+}
+
+/** What the state query found for an enqueue (see `hotQueries`); no row: no such mailbox. */
+interface EnqueueState {
+  readonly seq: number | null;
+  readonly expires_at: number | null;
+  readonly received_at: number | null;
+  readonly n: number | null;
+}
+
+type Verdict =
+  | { readonly kind: 'duplicate'; readonly result: EnqueueResult }
+  /** Store it, after deleting `expiredSeq` (an expired, unpurged copy of the same envelope) if set. */
+  | { readonly kind: 'insert'; readonly expiredSeq: number | null };
+
+/**
+ * The existence, duplicate and capacity rules of {@link MailboxStore.enqueue}, decided from the
+ * state query alone, before anything is written (a refusal must not leave writes behind).
+ */
+function judgeEnqueue(state: EnqueueState | undefined, now: number, maxMessages: number): Verdict {
+  if (state === undefined) throw mailboxNotFound();
+  let expiredSeq: number | null = null;
+  if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
+    if (state.expires_at > now) {
+      return { kind: 'duplicate', result: { seq: Number(state.seq), duplicate: true, receivedAt: state.received_at } };
+    }
+    // Expired and not yet purged: gone as far as anyone can tell, so this is a new message (and
+    // one the count already leaves out).
+    expiredSeq = state.seq;
+  }
+  if (Number(state.n) >= maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
+  return { kind: 'insert', expiredSeq };
+}
+
+function inserted(row: { seq: number } | undefined, now: number): EnqueueResult {
+  if (row === undefined) throw new StorageError('dependency', 'insert returned no seq');
+  return { seq: Number(row.seq), duplicate: false, receivedAt: now };
 }
 
 /** {@link MailboxStore} over Kysely, for SQLite and PostgreSQL alike. */
@@ -304,7 +344,10 @@ export class SqlMailboxStore implements MailboxStore {
       digest: toColumn(sha256(stored)),
       options,
     };
-    return this.#commits.run((trx) => this.#enqueueIn(trx, item, this.#now()));
+    return this.#commits.run({
+      inTransaction: (trx) => this.#enqueueIn(trx, item, this.#now()),
+      inSqlite: (sqlite) => this.#enqueueOn(sqlite, item, this.#now()),
+    });
   }
 
   /**
@@ -319,23 +362,22 @@ export class SqlMailboxStore implements MailboxStore {
     // its own statement so that the query below, a new statement, reads what the previous holder
     // committed. SQLite needs no lock: its transactions run one at a time.
     if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) throw mailboxNotFound();
-
     const [state] = (await this.#queries.state.execute(trx, [id, digest, now])).rows;
-    if (state === undefined) throw mailboxNotFound();
-    if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
-      if (state.expires_at > now) return { seq: state.seq, duplicate: true, receivedAt: state.received_at };
-      // Expired and not yet purged: gone as far as anyone can tell, so this is a new message (and
-      // one the count below already leaves out).
-      await trx.deleteFrom('mailbox_messages').where('seq', '=', state.seq).execute();
-    }
-    if (Number(state.n) >= options.maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
+    const verdict = judgeEnqueue(state, now, options.maxMessages);
+    if (verdict.kind === 'duplicate') return verdict.result;
+    if (verdict.expiredSeq !== null) await this.#queries.deleteSeq.execute(trx, [verdict.expiredSeq]);
+    const values = [id, digest, toColumn(stored), now, now + options.ttlMs];
+    return inserted((await this.#queries.insert.execute(trx, values)).rows[0], now);
+  }
 
-    const [inserted] = (
-      await this.#queries.insert.execute(trx, [id, digest, toColumn(stored), now, now + options.ttlMs])
-    ).rows;
-    if (inserted === undefined) throw new StorageError('dependency', 'insert returned no seq');
-    const { seq } = inserted;
-    return { seq: Number(seq), duplicate: false, receivedAt: now };
+  /** {@link #enqueueIn} on SQLite, synchronously (see group-commit.ts): the same statements. */
+  #enqueueOn(sqlite: BetterSqlite3.Database, item: PendingEnqueue, now: number): EnqueueResult {
+    const { id, digest, stored, options } = item;
+    const verdict = judgeEnqueue(this.#queries.state.getOn(sqlite, [id, digest, now]), now, options.maxMessages);
+    if (verdict.kind === 'duplicate') return verdict.result;
+    if (verdict.expiredSeq !== null) this.#queries.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);
+    const values = [id, digest, toColumn(stored), now, now + options.ttlMs];
+    return inserted(this.#queries.insert.getOn(sqlite, values), now);
   }
 
   async fetch(mailboxId: Uint8Array, options: FetchOptions): Promise<MailboxMessage[]> {
@@ -377,23 +419,27 @@ export class SqlMailboxStore implements MailboxStore {
     const id = toColumn(mailboxId);
     // Group-committed with enqueues: acknowledged deliveries are deleted durably before this
     // resolves, at the cost of one fsync per batch rather than one per acknowledgement.
-    return this.#commits.run(async (trx) => {
-      if (unique.length === 1) {
-        // The usual case, one push acknowledged: a prepared statement.
-        const result = await this.#queries.ackOne.execute(trx, [id, unique[0]]);
-        return Number(result.numAffectedRows ?? 0n);
-      }
-      let deleted = 0n;
-      for (let i = 0; i < unique.length; i += BATCH_SEQS) {
-        const result = await trx
-          .deleteFrom('mailbox_messages')
-          // The mailbox condition is what keeps one owner from deleting another's messages.
-          .where('mailbox_id', '=', id)
-          .where('seq', 'in', unique.slice(i, i + BATCH_SEQS))
-          .executeTakeFirst();
-        deleted += result.numDeletedRows;
-      }
-      return Number(deleted);
+    return this.#commits.run({
+      inTransaction: async (trx) => {
+        if (unique.length === 1) {
+          // The usual case, one push acknowledged: a prepared statement.
+          const result = await this.#queries.ackOne.execute(trx, [id, unique[0]]);
+          return Number(result.numAffectedRows ?? 0n);
+        }
+        let deleted = 0n;
+        for (let i = 0; i < unique.length; i += BATCH_SEQS) {
+          const result = await trx
+            .deleteFrom('mailbox_messages')
+            // The mailbox condition is what keeps one owner from deleting another's messages.
+            .where('mailbox_id', '=', id)
+            .where('seq', 'in', unique.slice(i, i + BATCH_SEQS))
+            .executeTakeFirst();
+          deleted += result.numDeletedRows;
+        }
+        return Number(deleted);
+      },
+      // Synchronously a statement per seq costs less than building an `in (…)` list.
+      inSqlite: (sqlite) => unique.reduce((n, seq) => n + this.#queries.ackOne.runOn(sqlite, [id, seq]), 0),
     });
   }
 

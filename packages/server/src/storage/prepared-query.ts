@@ -14,6 +14,7 @@
  * const { rows } = await byId.execute(trx, [mailboxId]);
  * ```
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Compilable, CompiledQuery, Kysely, QueryResult } from 'kysely';
 import type { Schema } from './schema.ts';
 
@@ -30,6 +31,8 @@ export class PreparedQuery<Row> {
   /** For each compiled parameter, the index of its value in `execute`'s list, or -1: a constant. */
   readonly #positions: readonly number[];
   readonly #arity: number;
+  /** SQLite: the statement compiled on the connection last used with {@link getOn} or {@link runOn}. */
+  #statement: BetterSqlite3.Statement | null = null;
 
   constructor(db: Kysely<Schema>, build: (db: Kysely<Schema>, $: SlotOf) => Compilable<Row>) {
     const slots: Slot[] = [];
@@ -50,9 +53,31 @@ export class PreparedQuery<Row> {
 
   /** Runs the query with `values[i]` in slot `i`, on the database or inside a transaction. */
   execute(executor: Kysely<Schema>, values: readonly unknown[]): Promise<QueryResult<Row>> {
+    return executor.executeQuery({ ...this.#compiled, parameters: this.parameters(values) });
+  }
+
+  /**
+   * SQLite only: runs the query synchronously on `sqlite` and returns its first row (for the
+   * batches that group-commit.ts runs synchronously). The statement is compiled once.
+   */
+  getOn(sqlite: BetterSqlite3.Database, values: readonly unknown[]): Row | undefined {
+    return this.#on(sqlite).get(this.parameters(values)) as Row | undefined;
+  }
+
+  /** SQLite only: runs a statement that returns no rows synchronously; how many rows it changed. */
+  runOn(sqlite: BetterSqlite3.Database, values: readonly unknown[]): number {
+    return this.#on(sqlite).run(this.parameters(values)).changes;
+  }
+
+  #on(sqlite: BetterSqlite3.Database): BetterSqlite3.Statement {
+    if (this.#statement?.database !== sqlite) this.#statement = sqlite.prepare(this.#compiled.sql);
+    return this.#statement;
+  }
+
+  /** The parameters to bind, with `values[i]` in slot `i`. */
+  parameters(values: readonly unknown[]): unknown[] {
     if (values.length !== this.#arity) throw new Error(`a prepared query needs ${this.#arity} values`);
     const constants = this.#compiled.parameters;
-    const parameters = this.#positions.map((i, k) => (i >= 0 ? values[i] : constants[k]));
-    return executor.executeQuery({ ...this.#compiled, parameters });
+    return this.#positions.map((i, k) => (i >= 0 ? values[i] : constants[k]));
   }
 }

@@ -1,11 +1,12 @@
 /**
  * `MailboxSocket` against a real `parley-server` process: pushes in order, acknowledgements,
- * sends, one-at-a-time handling, and reconnection when the server restarts. One fake server (the
- * `ws` package) plays a hostile peer for the malformed-frame cases.
+ * sends (one sending proof per mailbox and connection), one-at-a-time handling, and reconnection
+ * when the server restarts. Fake servers (the `ws` package) play hostile or unusual peers: malformed
+ * frames, a refused authorisation, a connection that dies mid-request.
  */
 import { deviceId, defaultEnv as env, generateEd25519, generateIdentity, utf8 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebSocketServer } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { ClientError } from '../src/errors.ts';
 import {
   Backoff,
@@ -17,7 +18,9 @@ import {
   type PushedMessage,
   ServerApi,
   type SocketState,
+  type WebSocketConstructor,
 } from '../src/net/index.ts';
+import { parseServerFrame } from '../src/net/socket-frames.ts';
 import { failureOf } from './client-kit.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
@@ -85,6 +88,49 @@ function open(options: Partial<MailboxSocketOptions> & { url?: string } = {}): R
 
 const eventually = <T>(f: () => T | Promise<T>, timeout = 10_000) => vi.waitFor(f, { timeout, interval: 20 });
 
+interface Sent {
+  readonly type: string;
+  readonly signature?: string;
+}
+
+/** A WebSocket that records the frames each connection sends (`frames[n]`: the n-th connection's). */
+function recording(): { WebSocket: WebSocketConstructor; frames: Sent[][]; sockets: WebSocket[] } {
+  const frames: Sent[][] = [];
+  const sockets: WebSocket[] = [];
+  class Recording extends WebSocket {
+    private readonly mine: Sent[] = [];
+    constructor(url: string) {
+      super(url);
+      frames.push(this.mine);
+      sockets.push(this);
+    }
+    override send(data: string): void {
+      this.mine.push(JSON.parse(data) as Sent);
+      super.send(data);
+    }
+  }
+  return { WebSocket: Recording, frames, sockets };
+}
+
+const ofType = (frames: readonly Sent[] | undefined, type: string) => (frames ?? []).filter((f) => f.type === type);
+
+/** A fake `/v1/ws` server; `onFrame` answers each parsed frame. */
+async function fakeServer(onFrame: (ws: WebSocket, frame: { type: string; id: number }) => void) {
+  const fake = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => fake.once('listening', resolve));
+  fake.on('connection', (ws) => ws.on('message', (raw) => onFrame(ws, JSON.parse(raw.toString()))));
+  const { port } = fake.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const c of fake.clients) c.terminate();
+      await new Promise((resolve) => fake.close(resolve));
+    },
+  };
+}
+
+const challengeFrame = (id: number) => JSON.stringify({ type: 'challenge', id, challenge: 'A'.repeat(43) });
+
 describe('MailboxSocket', () => {
   it('pushes stored messages, then new ones, in order, and acknowledges what was handled', async () => {
     const box = await newBox();
@@ -143,6 +189,54 @@ describe('MailboxSocket', () => {
       'usage',
     );
     expect(writer.errors).toEqual([]);
+  });
+
+  it('proves the sender key once per connection: concurrent and later sends go unsigned, a new connection proves again', async () => {
+    const box = await newBox();
+    const rec = recording();
+    const { socket, states } = open({ WebSocket: rec.WebSocket });
+    await socket.whenSubscribed();
+    const racing = await Promise.all(
+      [1, 2, 3, 4, 5].map((i) => socket.send(box.owned.id, box.senderKey, utf8(`r${i}`))),
+    );
+    for (const t of ['s1', 's2', 's3']) await socket.send(box.owned.id, box.senderKey, utf8(t));
+    expect(ofType(rec.frames[0], 'authorize')).toHaveLength(1);
+    expect(ofType(rec.frames[0], 'challenge')).toHaveLength(1);
+    expect(ofType(rec.frames[0], 'send')).toHaveLength(8);
+    expect(ofType(rec.frames[0], 'send').every((f) => f.signature === undefined)).toBe(true);
+    expect(new Set(racing.map((r) => r.seq)).size).toBe(5);
+
+    rec.sockets[0]?.close(); // the connection drops; the socket reconnects
+    await eventually(() => expect(states).toEqual(['online', 'offline', 'online']));
+    for (const t of ['n1', 'n2']) await socket.send(box.owned.id, box.senderKey, utf8(t));
+    expect(rec.frames).toHaveLength(2);
+    expect(ofType(rec.frames[1], 'authorize')).toHaveLength(1);
+    expect(ofType(rec.frames[1], 'send').map((f) => f.signature)).toEqual([undefined, undefined]);
+    expect(ofType(rec.frames[0], 'authorize')).toHaveLength(1); // nothing more on the old one
+    const stored = await api.readMailbox(box.owned);
+    expect(stored.map((m) => new TextDecoder().decode(m.envelope)).sort()).toEqual(
+      ['n1', 'n2', 'r1', 'r2', 'r3', 'r4', 'r5', 's1', 's2', 's3'].sort(),
+    );
+  });
+
+  it('signs where the server will not authorise: a wrong key or an unknown mailbox is refused as over HTTP', async () => {
+    const box = await newBox();
+    const rec = recording();
+    const { socket, errors } = open({ WebSocket: rec.WebSocket });
+    await socket.whenSubscribed();
+    const wrongKey = generateEd25519(env).privateKey;
+    const forged = await failureOf(socket.send(box.owned.id, wrongKey, utf8('x')));
+    const overHttp = await failureOf(api.deliver(box.owned.id, wrongKey, utf8('x')));
+    expect(forged).toMatchObject({ code: 'server-error', status: 403, serverCode: 'forbidden' });
+    expect(forged).toMatchObject({ code: overHttp.code, status: overHttp.status, serverCode: overHttp.serverCode });
+    expect(rec.frames[0]?.map((f) => f.type)).toEqual(['challenge', 'authorize', 'send']);
+    expect(ofType(rec.frames[0], 'send')[0]?.signature).toEqual(expect.any(String));
+    const unknown = await failureOf(socket.send(env.random(16), box.senderKey, utf8('x')));
+    expect(unknown).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
+    // The right key after a wrong one: signed on this connection (the refusal stands for it), accepted.
+    expect((await socket.send(box.owned.id, box.senderKey, utf8('right key'))).seq).toBeGreaterThan(0);
+    expect(ofType(rec.frames[0], 'send').at(-1)?.signature).toEqual(expect.any(String));
+    expect(errors).toEqual([]);
   });
 
   it('hands messages over one at a time, in arrival order', async () => {
@@ -255,33 +349,86 @@ describe('MailboxSocket', () => {
 
 describe('MailboxSocket against a hostile server', () => {
   it('counts and reports malformed frames without throwing, and keeps the connection', async () => {
-    const fake = new WebSocketServer({ port: 0, host: '127.0.0.1' });
-    await new Promise((resolve) => fake.once('listening', resolve));
-    fake.on('connection', (ws) => {
-      ws.on('message', (raw) => {
-        const frame = JSON.parse(raw.toString()) as { type: string; id: number };
-        if (frame.type === 'send') {
-          ws.send('not json');
-          ws.send(JSON.stringify({ type: 'message', mailbox: 'AAAA', seq: 1 }));
-          ws.send(Buffer.from([1, 2, 3]));
-          ws.send(JSON.stringify({ type: 'sent', id: 999_999, seq: 1 })); // no such request: ignored
-          ws.send(JSON.stringify({ type: 'acked', id: frame.id, deleted: 0 })); // wrong answer type
-        }
-      });
+    const fake = await fakeServer((ws, frame) => {
+      if (frame.type === 'challenge') ws.send(challengeFrame(frame.id));
+      // Authorised, but for another mailbox: not an authorisation of this one, so the send is signed.
+      if (frame.type === 'authorize')
+        ws.send(JSON.stringify({ type: 'authorized', id: frame.id, mailbox: `${'A'.repeat(21)}Q` }));
+      if (frame.type === 'send') {
+        ws.send('not json');
+        ws.send(JSON.stringify({ type: 'message', mailbox: 'AAAA', seq: 1 }));
+        ws.send(Buffer.from([1, 2, 3]));
+        ws.send(JSON.stringify({ type: 'sent', id: 999_999, seq: 1 })); // no such request: ignored
+        ws.send(JSON.stringify({ type: 'acked', id: frame.id, deleted: 0 })); // wrong answer type
+      }
     });
     try {
-      const { port } = fake.address() as { port: number };
-      const { socket, errors } = open({ url: `http://127.0.0.1:${port}` });
+      const rec = recording();
+      const { socket, errors } = open({ url: fake.url, WebSocket: rec.WebSocket });
       await socket.whenSubscribed();
       const e = await failureOf(socket.send(new Uint8Array(16), generateEd25519(env).privateKey, utf8('x')));
       expect(e.code).toBe('server-error');
+      expect(ofType(rec.frames[0], 'send')[0]?.signature).toEqual(expect.any(String));
       expect(socket.malformedFrames).toBe(3);
       expect(errors.map((x) => x.code)).toEqual(['server-error', 'server-error', 'server-error']);
       expect(socket.connected).toBe(true);
       socket.close();
     } finally {
-      for (const c of fake.clients) c.terminate();
-      await new Promise((resolve) => fake.close(resolve));
+      await fake.close();
+    }
+  });
+
+  it('signs every send into a mailbox the server would not authorise on this connection (rate-limited)', async () => {
+    let seq = 0;
+    const fake = await fakeServer((ws, frame) => {
+      const f = frame as { type: string; id: number; signature?: string };
+      if (f.type === 'challenge') ws.send(challengeFrame(f.id));
+      if (f.type === 'authorize') ws.send(JSON.stringify({ type: 'error', id: f.id, error: { code: 'rate-limited' } }));
+      if (f.type === 'send') {
+        const answer =
+          f.signature === undefined
+            ? { type: 'error', id: f.id, error: { code: 'unauthorized' } }
+            : { type: 'sent', id: f.id, seq: ++seq };
+        ws.send(JSON.stringify(answer));
+      }
+    });
+    try {
+      const rec = recording();
+      const { socket, errors } = open({ url: fake.url, WebSocket: rec.WebSocket });
+      await socket.whenSubscribed();
+      const mailbox = env.random(16);
+      const key = generateEd25519(env).privateKey;
+      expect(await Promise.all([socket.send(mailbox, key, utf8('a')), socket.send(mailbox, key, utf8('b'))])).toEqual([
+        { seq: 1 },
+        { seq: 2 },
+      ]);
+      expect(await socket.send(mailbox, key, utf8('c'))).toEqual({ seq: 3 });
+      expect(ofType(rec.frames[0], 'authorize')).toHaveLength(1); // asked once, not on every send
+      expect(ofType(rec.frames[0], 'send').every((f) => typeof f.signature === 'string')).toBe(true);
+      expect(errors).toEqual([]);
+      socket.close();
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('parses an authorised answer strictly', () => {
+    const mailbox = 'A'.repeat(22); // 16 bytes
+    expect(parseServerFrame(JSON.stringify({ type: 'authorized', id: 3, mailbox }))).toEqual({
+      type: 'authorized',
+      id: 3,
+      mailbox: new Uint8Array(16),
+    });
+    for (const bad of [
+      { type: 'authorized', id: 3 },
+      { type: 'authorized', id: 3, mailbox: 'A'.repeat(21) },
+      { type: 'authorized', id: 3, mailbox: 'B'.repeat(22) }, // non-zero trailing bits: not canonical
+      { type: 'authorized', id: 3, mailbox: `${'A'.repeat(22)}==` },
+      { type: 'authorized', id: '3', mailbox },
+      { type: 'authorized', id: 3.5, mailbox },
+      { type: 'authorized', id: 3, mailbox: 16 },
+    ]) {
+      expect(parseServerFrame(JSON.stringify(bad))).toBeNull();
     }
   });
 });

@@ -5,6 +5,8 @@
  * - Every (re)connection subscribes every mailbox of the set again, each with a fresh challenge
  *   answered by the mailbox's recipient key (protocol §3.6). The server then pushes the stored
  *   messages in order, then each new one.
+ * - Sends need no subscription: the first send into a mailbox on a connection proves its sender
+ *   key once (a sending proof, sending-rights.ts), and later ones on that connection go unsigned.
  * - Messages go to the handler strictly one at a time, in arrival order. When the handler's
  *   promise resolves the message is acknowledged (in batches), which deletes it on the server;
  *   when it rejects, the failure goes to `onError` and the message is not acknowledged, so the
@@ -38,6 +40,7 @@ import {
 import { ClientError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { toB64url } from './base64url.ts';
+import { SendingRights } from './sending-rights.ts';
 import { chunks, DEFAULT_TIMEOUT_MS, SEQS_CHUNK } from './server-api.ts';
 import type { OwnedMailbox } from './server-api-types.ts';
 import { malformedAnswer, signing, socketError, unreachable } from './server-errors.ts';
@@ -48,6 +51,8 @@ import type { WebSocketConstructor, WebSocketLike } from './websocket-like.ts';
 
 /** The largest envelope a server accepts (docs/server.md "Mailboxes"). */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;
+/** A sender private key: an Ed25519 private key (its seed) is 32 bytes (RFC 8032 §5.1.5). */
+const SENDER_KEY_BYTES = 32;
 
 /** A message the server pushed for one of our mailboxes. */
 export interface PushedMessage {
@@ -119,6 +124,7 @@ export class MailboxSocket {
   private readonly WebSocketImpl: WebSocketConstructor;
   private readonly timeoutMs: number;
   private readonly backoff: Backoff;
+  private readonly rights: SendingRights;
   private readonly subs = new Map<string, Subscription>();
   private readonly waiters = new Set<Waiter>();
   private readonly queue: Queued[] = [];
@@ -145,6 +151,7 @@ export class MailboxSocket {
     this.WebSocketImpl = impl;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.backoff = new Backoff(options.backoff);
+    this.rights = new SendingRights(this.env);
     this.connect();
   }
 
@@ -210,20 +217,30 @@ export class MailboxSocket {
     return deleted;
   }
 
-  /** Signs `envelope` with the mailbox's sender key and delivers it; resolves once it is stored. */
+  /**
+   * Delivers `envelope` into a mailbox with its sender key; resolves once it is stored, and a
+   * second copy of a stored envelope is the same message. The first send into a mailbox on a
+   * connection proves the key (one challenge and one proof, shared by concurrent sends); later
+   * ones on it go unsigned. Where the server will not authorise the mailbox, the envelope is
+   * signed, and a refusal is the one an HTTP delivery gets (403 wrong key, 404 unknown mailbox).
+   */
   async send(mailboxId: Uint8Array, senderPrivateKey: Uint8Array, envelope: Uint8Array): Promise<{ seq: number }> {
     this.checkOpen();
+    if (mailboxId.length !== MAILBOX_ID_BYTES || senderPrivateKey.length !== SENDER_KEY_BYTES) {
+      throw new ClientError('usage', 'A mailbox id is 16 bytes and a sender key 32.');
+    }
     if (envelope.length < 1 || envelope.length > MAX_ENVELOPE_BYTES) {
       throw new ClientError('usage', 'An envelope is 1 byte to 64 KiB long.');
     }
-    const signature = signing(() => signDelivery(this.env, senderPrivateKey, mailboxId, envelope));
-    const frame = {
-      type: 'send',
-      mailbox: toB64url(mailboxId),
-      envelope: toB64url(envelope),
-      signature: toB64url(signature),
-    };
-    const { seq } = await this.call(frame, 'sent', () => this.openConnection());
+    const deadline = Date.now() + this.timeoutMs;
+    // Proof and send on the same connection: if it dies in between, the send fails (the caller
+    // retries, and the next connection proves again).
+    const conn = await this.connection(() => this.openConnection(), deadline);
+    const frame: Record<string, unknown> = { type: 'send', mailbox: toB64url(mailboxId), envelope: toB64url(envelope) };
+    if (!(await this.rights.unsigned(conn, mailboxId, senderPrivateKey, deadline))) {
+      frame.signature = toB64url(signing(() => signDelivery(this.env, senderPrivateKey, mailboxId, envelope)));
+    }
+    const { seq } = await conn.request(frame, 'sent', left(deadline));
     return { seq };
   }
 
@@ -352,10 +369,16 @@ export class MailboxSocket {
     ready: () => SocketConnection | null,
   ): Promise<Extract<ServerFrame, { type: T }>> {
     const deadline = Date.now() + this.timeoutMs;
+    const conn = await this.connection(ready, deadline);
+    return conn.request(frame, expect, left(deadline));
+  }
+
+  /** The connection `ready` returns, waiting for one until `deadline` while it returns null. */
+  private async connection(ready: () => SocketConnection | null, deadline: number): Promise<SocketConnection> {
     for (;;) {
       const conn = ready();
-      if (conn !== null) return conn.request(frame, expect, Math.max(1, deadline - Date.now()));
-      await this.waitUntil(() => this.closed || ready() !== null, Math.max(1, deadline - Date.now()));
+      if (conn !== null) return conn;
+      await this.waitUntil(() => this.closed || ready() !== null, left(deadline));
       this.checkOpen();
     }
   }
@@ -537,6 +560,11 @@ export class MailboxSocket {
   private checkOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+/** What is left of a deadline, for a timer (at least 1 ms). */
+function left(deadline: number): number {
+  return Math.max(1, deadline - Date.now());
 }
 
 function closedError(): ClientError {

@@ -20,13 +20,14 @@ const ServerFrame = z.discriminatedUnion('type', [
     receivedAt: z.number().int().min(0),
   }),
   z.object({ type: z.literal('acked'), id, deleted: z.number().int().min(0) }),
+  z.object({ type: z.literal('authorized'), id, mailbox: b64url(16) }),
   z.object({ type: z.literal('sent'), id, seq }),
   z.object({ type: z.literal('error'), id: id.optional(), error: z.object({ code: z.string() }) }),
 ]);
 
 export type ServerFrame = z.output<typeof ServerFrame>;
 /** The frames that answer a request (they repeat its id). */
-export type AnswerType = 'challenge' | 'subscribed' | 'acked' | 'sent';
+export type AnswerType = 'challenge' | 'subscribed' | 'acked' | 'authorized' | 'sent';
 export type Answer<T extends AnswerType> = Extract<ServerFrame, { type: T }>;
 
 export function parseServerFrame(data: unknown): ServerFrame | null {

@@ -74,6 +74,14 @@ export class ThreadVerifier implements DeliveryVerifier {
     });
   }
 
+  /**
+   * Starts the thread and waits until it answers (a check of zero bytes, which fails), so that
+   * the first delivery does not wait for the thread to load: 0.5-0.9 s on this machine.
+   */
+  async warm(): Promise<void> {
+    await this.check(new Uint8Array(32), new Uint8Array(16), new Uint8Array(1), new Uint8Array(64));
+  }
+
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = null;

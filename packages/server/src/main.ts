@@ -61,7 +61,10 @@ try {
   } else {
     const dir = resolve(config.dataDir);
     mkdirSync(dir, { recursive: true });
-    database = await openDatabase({ sqlitePath: join(dir, 'parley.sqlite') }, { checkpointThread: true });
+    database = await openDatabase(
+      { sqlitePath: join(dir, 'parley.sqlite') },
+      { checkpointThread: true, writerThread: true },
+    );
     where = `SQLite in ${dir}`;
   }
 } catch (e) {
@@ -84,6 +87,7 @@ purge.unref();
 const log = createLogger();
 /** Delivery signatures are checked on a worker thread, off the event loop (delivery-verifier.ts). */
 const verifier = new ThreadVerifier();
+await verifier.warm(); // before listening: the first delivery does not wait for the thread
 const api: ApiDeps = {
   env: defaultEnv,
   verifier,

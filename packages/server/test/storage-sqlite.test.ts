@@ -19,6 +19,10 @@ runStorageConformance('sqlite', () => openDatabase({ sqlitePath: path }));
 runStorageConformance('sqlite with a checkpoint thread', () =>
   openDatabase({ sqlitePath: join(dir, 'checkpointed.db') }, { checkpointThread: true }),
 );
+// As the server opens it: mailbox batches on the writer thread too (sqlite-writer.ts).
+runStorageConformance('sqlite with a writer thread', () =>
+  openDatabase({ sqlitePath: join(dir, 'writer.db') }, { checkpointThread: true, writerThread: true }),
+);
 
 describe('the checkpoint thread', () => {
   it('copies committed pages into the database file without the writer checkpointing', async () => {

@@ -17,15 +17,17 @@
  * await database.close();
  * ```
  */
-import BetterSqlite3 from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import type { Dialect } from './dialect.ts';
 import { StorageError } from './errors.ts';
 import { migrations } from './migrations.ts';
 import type { Schema } from './schema.ts';
+import { openSqliteConnection } from './sqlite-connection.ts';
+import { SqliteWriter } from './sqlite-writer.ts';
 import { cachingStatements } from './statement-cache.ts';
-import { BACKSTOP_CHECKPOINT_PAGES, startCheckpointer } from './wal-checkpointer.ts';
+import { startCheckpointer } from './wal-checkpointer.ts';
 
 /** An open database: the typed query builder, which backend it is, and how to close it. */
 export interface Database {
@@ -36,6 +38,8 @@ export interface Database {
    * group-commit.ts); only while holding `db`'s connection. `null` on PostgreSQL.
    */
   readonly sqlite: BetterSqlite3.Database | null;
+  /** SQLite in a file, if asked for: the thread that writes mailbox batches (sqlite-writer.ts). */
+  readonly writer: SqliteWriter | null;
   /** Closes the connection (SQLite) or ends the pool (PostgreSQL). Safe to call twice. */
   close(): Promise<void>;
 }
@@ -59,6 +63,12 @@ export interface OpenOptions {
    * commits on the event loop (see wal-checkpointer.ts). Default false. The server turns it on.
    */
   readonly checkpointThread?: boolean;
+  /**
+   * SQLite in a file: write mailbox batches (deliveries and acknowledgements) on a thread of
+   * their own, with its own connection (see sqlite-writer.ts). Default false. The server turns
+   * it on.
+   */
+  readonly writerThread?: boolean;
 }
 
 type Parsed = { readonly dialect: 'sqlite'; readonly path: string } | { readonly dialect: 'postgres'; url: string };
@@ -78,24 +88,26 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   let sqlite: BetterSqlite3.Database | null = null;
   try {
     if (parsed.dialect === 'sqlite') {
-      sqlite = openSqlite(parsed.path, options);
+      sqlite = openSqliteConnection(parsed.path, sqliteSettings(options));
       db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
     } else db = openPostgres(parsed.url, options);
   } catch (e) {
     throw new StorageError('dependency', 'could not open the database', { cause: e });
   }
   await migrate(db, parsed.dialect);
-  const checkpointer =
-    parsed.dialect === 'sqlite' && options.checkpointThread === true && parsed.path !== ':memory:'
-      ? startCheckpointer(parsed.path)
-      : null;
+  const inFile = parsed.dialect === 'sqlite' && parsed.path !== ':memory:';
+  const checkpointer = inFile && options.checkpointThread === true ? startCheckpointer(parsed.path) : null;
+  const writer =
+    inFile && options.writerThread === true ? new SqliteWriter(parsed.path, sqliteSettings(options)) : null;
   let closing: Promise<void> | undefined;
   return {
     db,
     dialect: parsed.dialect,
     sqlite,
+    writer,
     close: () => {
       closing ??= (async () => {
+        await writer?.close();
         await checkpointer?.stop();
         await db.destroy();
       })();
@@ -104,19 +116,8 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   };
 }
 
-function openSqlite(path: string, options: OpenOptions): BetterSqlite3.Database {
-  const sqlite = new BetterSqlite3(path);
-  try {
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = FULL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
-    if (options.checkpointThread === true) sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
-  } catch (e) {
-    sqlite.close();
-    throw e;
-  }
-  return sqlite;
+function sqliteSettings(options: OpenOptions) {
+  return { busyTimeoutMs: options.busyTimeoutMs ?? 5000, checkpointThread: options.checkpointThread === true };
 }
 
 /**

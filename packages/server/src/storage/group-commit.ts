@@ -1,6 +1,6 @@
 /**
  * Group commit: write operations that arrive while a transaction is being written are queued and
- * then run together, in one transaction per batch, so one commit (one fsync on SQLite) covers
+ * then written together, in one transaction per batch, so one commit (one fsync on SQLite) covers
  * many of them. Each operation's promise settles only after the transaction holding it has
  * committed, so "resolved" still means "on disk" — batching changes the cost, not the promise.
  *
@@ -10,63 +10,60 @@
  * Any other error — the database failing — fails every operation of the batch, none of which is
  * stored.
  *
- * Every operation comes in two forms that must do the same: one for a Kysely transaction, and
- * one that runs synchronously on SQLite's connection. On SQLite the whole batch runs in one
- * synchronous transaction, with no turn of the event loop between statements: through Kysely's
- * asynchronous path each statement cost about as much again as SQLite's own work (a store-level
- * measurement: ~60 µs against ~25 µs per delivery and acknowledgement). The batch still waits
- * for Kysely's connection first, so it never runs inside another transaction.
+ * Operations are data; a {@link BatchWriter} writes a batch of them in one transaction wherever
+ * that runs (mailbox-store.ts has three: a Kysely transaction, SQLite's connection on the event
+ * loop, and a writer thread). One batch is written at a time.
  *
  * @example
  * ```ts
- * const commits = new GroupCommit(database);
- * const n = await commits.run({
- *   inTransaction: (trx) => ackQuery.execute(trx, [id, seq]).then((r) => Number(r.numAffectedRows)),
- *   inSqlite: (sqlite) => sqlite.prepare(ackQuery.sql).run(ackQuery.parameters([id, seq])).changes,
+ * const commits = new GroupCommit<number, number>({
+ *   write: (ids) => database.db.transaction().execute((trx) =>
+ *     applyEachAsync(ids, async (id) => Number((await trx.deleteFrom('t').where('id', '=', id).executeTakeFirst()).numDeletedRows)),
+ *   ),
  * });
+ * const deleted = await commits.run(1);
  * ```
  */
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Transaction } from 'kysely';
-import type { Database } from './database.ts';
-import { storageOp } from './driver-errors.ts';
+import { translateError } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
-import type { Schema } from './schema.ts';
 
 /** The most operations written in one group-commit transaction. */
 export const MAX_BATCH = 1024;
 
-type Outcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
+/** What became of one operation of a committed batch. */
+export type Outcome<R> =
+  | { readonly ok: true; readonly value: R }
+  | { readonly ok: false; readonly error: StorageError };
 
-/** One operation of a batch, in both forms (see the module comment). */
-export interface BatchOp<T> {
-  /** Inside the batch's Kysely transaction (PostgreSQL). */
-  readonly inTransaction: (trx: Transaction<Schema>) => Promise<T>;
-  /** Synchronously on SQLite's connection, inside the batch's transaction. */
-  readonly inSqlite: (sqlite: BetterSqlite3.Database) => T;
+export interface BatchWriter<Op, R> {
+  /**
+   * Writes `ops` in one transaction and returns their outcomes in order once it has committed,
+   * or throws (nothing of the batch stored).
+   */
+  write(ops: readonly Op[]): Promise<Outcome<R>[]>;
 }
 
-interface Pending {
-  readonly op: BatchOp<unknown>;
-  resolve(value: unknown): void;
+interface Pending<Op, R> {
+  readonly op: Op;
+  resolve(value: R): void;
   reject(error: unknown): void;
 }
 
-export class GroupCommit {
-  readonly #database: Database;
+export class GroupCommit<Op, R> {
+  readonly #writer: BatchWriter<Op, R>;
   readonly #maxBatch: number;
-  readonly #queue: Pending[] = [];
+  readonly #queue: Pending<Op, R>[] = [];
   #flushing = false;
 
-  constructor(database: Database, maxBatch = MAX_BATCH) {
-    this.#database = database;
+  constructor(writer: BatchWriter<Op, R>, maxBatch = MAX_BATCH) {
+    this.#writer = writer;
     this.#maxBatch = maxBatch;
   }
 
-  /** Runs `op` inside the next batch's transaction; settles once that transaction committed. */
-  run<T>(op: BatchOp<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, resolve: resolve as (value: unknown) => void, reject });
+  /** Writes `op` in the next batch's transaction; settles once that transaction committed. */
+  run(op: Op): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#queue.push({ op, resolve, reject });
       if (!this.#flushing) {
         this.#flushing = true;
         // After the current I/O callbacks: whatever else arrived with them joins the batch.
@@ -78,56 +75,53 @@ export class GroupCommit {
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
-      let outcomes: Outcome[];
+      let outcomes: Outcome<R>[];
       try {
-        outcomes = await storageOp('dependency', () => this.#write(batch));
+        outcomes = await this.#writer.write(batch.map((item) => item.op));
       } catch (error) {
-        for (const item of batch) item.reject(error);
+        const failed = translateError(error, 'dependency');
+        for (const item of batch) item.reject(failed);
         continue;
       }
       batch.forEach((item, i) => {
         const o = outcomes[i];
         if (o?.ok) item.resolve(o.value);
-        else item.reject(o?.error);
+        else item.reject(o?.error ?? new StorageError('dependency', 'no outcome for an operation'));
       });
     }
     this.#flushing = false;
   }
-
-  /** One transaction for the batch; throws (rolled back) if any operation fails the whole batch. */
-  async #write(batch: readonly Pending[]): Promise<Outcome[]> {
-    const { db, sqlite } = this.#database;
-    if (sqlite !== null) {
-      return db.connection().execute(async () =>
-        // IMMEDIATE: the write lock from the start, so no other connection's writer can make
-        // this transaction fail halfway (a deferred one would upgrade after its first read).
-        sqlite.transaction(() => batch.map((item) => outcomeOf(() => item.op.inSqlite(sqlite)))).immediate(),
-      );
-    }
-    return db.transaction().execute(async (trx) => {
-      const outcomes: Outcome[] = [];
-      for (const item of batch) {
-        try {
-          outcomes.push({ ok: true, value: await item.op.inTransaction(trx) });
-        } catch (error) {
-          outcomes.push(refusal(error));
-        }
-      }
-      return outcomes;
-    });
-  }
 }
 
-function outcomeOf(work: () => unknown): Outcome {
-  try {
-    return { ok: true, value: work() };
-  } catch (error) {
-    return refusal(error);
+/**
+ * Applies each operation in order, synchronously, inside a transaction the caller holds: an
+ * operation's own refusal becomes its outcome; any other error is thrown, failing the batch.
+ */
+export function applyEach<Op, R>(ops: readonly Op[], apply: (op: Op) => R): Outcome<R>[] {
+  return ops.map((op) => {
+    try {
+      return { ok: true, value: apply(op) };
+    } catch (error) {
+      return refusal(error);
+    }
+  });
+}
+
+/** {@link applyEach} for operations that run asynchronously (a Kysely transaction), one at a time. */
+export async function applyEachAsync<Op, R>(ops: readonly Op[], apply: (op: Op) => Promise<R>): Promise<Outcome<R>[]> {
+  const outcomes: Outcome<R>[] = [];
+  for (const op of ops) {
+    try {
+      outcomes.push({ ok: true, value: await apply(op) });
+    } catch (error) {
+      outcomes.push(refusal(error));
+    }
   }
+  return outcomes;
 }
 
 /** An operation's own refusal (its outcome), or rethrown: an error that fails the whole batch. */
-function refusal(error: unknown): Outcome {
+function refusal(error: unknown): Outcome<never> {
   if (!StorageError.is(error) || error.code === 'dependency') throw error;
   return { ok: false, error };
 }

@@ -29,18 +29,23 @@
  * ```
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type BetterSqlite3 from 'better-sqlite3';
-import type { Kysely, Transaction } from 'kysely';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
-import { hasRowLocks } from './dialect.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
-import { GroupCommit } from './group-commit.ts';
-import { lockMailbox } from './locks.ts';
-import { PreparedQuery } from './prepared-query.ts';
-import type { Schema } from './schema.ts';
+import { applyEach, applyEachAsync, type BatchWriter, GroupCommit } from './group-commit.ts';
+import {
+  applyInTransaction,
+  applyOnSqlite,
+  type EnqueueResult,
+  type MailboxOp,
+  type MailboxOpResult,
+  type MailboxQueries,
+  mailboxQueries,
+} from './mailbox-ops.ts';
+
+export type { EnqueueResult } from './mailbox-ops.ts';
 
 /** Mailbox ids are 16 random bytes. */
 export const MAILBOX_ID_BYTES = 16;
@@ -50,9 +55,6 @@ const KEY_BYTES = 32;
 
 /** The most messages one {@link MailboxStore.fetch} returns. */
 export const MAX_FETCH_LIMIT = 1000;
-
-/** Seqs per DELETE in {@link MailboxStore.ack}: keeps bound parameters far below both limits. */
-const BATCH_SEQS = 500;
 
 /** The two public keys a mailbox is created with. */
 export interface MailboxKeys {
@@ -74,15 +76,6 @@ export interface EnqueueOptions {
   readonly ttlMs: number;
   /** The most unexpired messages the mailbox may hold, this one included: a positive integer. */
   readonly maxMessages: number;
-}
-
-export interface EnqueueResult {
-  /** The message's sequence number; within a mailbox, higher means enqueued later. */
-  readonly seq: number;
-  /** `true` if the same envelope was already waiting: nothing was stored, `seq` is the earlier one. */
-  readonly duplicate: boolean;
-  /** When the (earlier, for a duplicate) message was stored, ms since the Unix epoch. */
-  readonly receivedAt: number;
 }
 
 export interface FetchOptions {
@@ -167,100 +160,41 @@ function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
-interface PendingEnqueue {
-  readonly id: Uint8Array;
-  readonly stored: Uint8Array;
-  readonly digest: Uint8Array;
-  readonly options: EnqueueOptions;
-}
-
-/** The queries every delivery and acknowledgement runs, compiled once (see prepared-query.ts). */
-function hotQueries(db: Kysely<Schema>) {
-  return {
-    /** The mailbox (no row: unknown), a waiting message with this digest, and the unexpired count. */
-    state: new PreparedQuery(db, (q, $) =>
-      q
-        .selectFrom('mailboxes as m')
-        .leftJoin('mailbox_messages as d', (join) =>
-          join.onRef('d.mailbox_id', '=', 'm.mailbox_id').on('d.digest', '=', $(1)),
-        )
-        .select(['d.seq', 'd.expires_at', 'd.received_at'])
-        .select((eb) =>
-          eb
-            .selectFrom('mailbox_messages as c')
-            .whereRef('c.mailbox_id', '=', 'm.mailbox_id')
-            .where('c.expires_at', '>', $(2))
-            .select((e) => e.fn.countAll<number>().as('n'))
-            .as('n'),
-        )
-        .where('m.mailbox_id', '=', $(0)),
-    ),
-    /** mailbox, digest, envelope, received at, expires at → seq */
-    insert: new PreparedQuery(db, (q, $) =>
-      q
-        .insertInto('mailbox_messages')
-        .values({ mailbox_id: $(0), digest: $(1), envelope: $(2), received_at: $(3), expires_at: $(4) })
-        .returning('seq'),
-    ),
-    /** seq: an expired message, before a new copy of it is stored */
-    deleteSeq: new PreparedQuery(db, (q, $) => q.deleteFrom('mailbox_messages').where('seq', '=', $(0))),
-    /** mailbox, seq */
-    ackOne: new PreparedQuery(db, (q, $) =>
-      // The mailbox condition is what keeps one owner from deleting another's messages.
-      q.deleteFrom('mailbox_messages').where('mailbox_id', '=', $(0)).where('seq', '=', $(1)),
-    ),
-  };
-}
-
-/** What the state query found for an enqueue (see `hotQueries`); no row: no such mailbox. */
-interface EnqueueState {
-  readonly seq: number | null;
-  readonly expires_at: number | null;
-  readonly received_at: number | null;
-  readonly n: number | null;
-}
-
-type Verdict =
-  | { readonly kind: 'duplicate'; readonly result: EnqueueResult }
-  /** Store it, after deleting `expiredSeq` (an expired, unpurged copy of the same envelope) if set. */
-  | { readonly kind: 'insert'; readonly expiredSeq: number | null };
-
 /**
- * The existence, duplicate and capacity rules of {@link MailboxStore.enqueue}, decided from the
- * state query alone, before anything is written (a refusal must not leave writes behind).
+ * Where the group commits of enqueues and acknowledgements are written: the writer thread if the
+ * database has one, else synchronously on SQLite's connection (after waiting for Kysely's, so
+ * never inside another transaction), else in a Kysely transaction (PostgreSQL). See
+ * group-commit.ts and sqlite-writer.ts.
  */
-function judgeEnqueue(state: EnqueueState | undefined, now: number, maxMessages: number): Verdict {
-  if (state === undefined) throw mailboxNotFound();
-  let expiredSeq: number | null = null;
-  if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
-    if (state.expires_at > now) {
-      return { kind: 'duplicate', result: { seq: Number(state.seq), duplicate: true, receivedAt: state.received_at } };
-    }
-    // Expired and not yet purged: gone as far as anyone can tell, so this is a new message (and
-    // one the count already leaves out).
-    expiredSeq = state.seq;
+function batchWriter(database: Database, q: MailboxQueries): BatchWriter<MailboxOp, MailboxOpResult> {
+  const { db, dialect, sqlite, writer } = database;
+  if (writer !== null) return writer;
+  if (sqlite !== null) {
+    return {
+      write: (ops) =>
+        db.connection().execute(async () =>
+          // IMMEDIATE: the write lock from the start, so no other connection's writer can make
+          // this transaction fail halfway (a deferred one would upgrade after its first read).
+          sqlite.transaction(() => applyEach(ops, (op) => applyOnSqlite(sqlite, q, op))).immediate(),
+        ),
+    };
   }
-  if (Number(state.n) >= maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
-  return { kind: 'insert', expiredSeq };
-}
-
-function inserted(row: { seq: number } | undefined, now: number): EnqueueResult {
-  if (row === undefined) throw new StorageError('dependency', 'insert returned no seq');
-  return { seq: Number(row.seq), duplicate: false, receivedAt: now };
+  return {
+    write: (ops) =>
+      db.transaction().execute((trx) => applyEachAsync(ops, (op) => applyInTransaction(trx, dialect, q, op))),
+  };
 }
 
 /** {@link MailboxStore} over Kysely, for SQLite and PostgreSQL alike. */
 export class SqlMailboxStore implements MailboxStore {
   readonly #database: Database;
-  readonly #commits: GroupCommit;
-  readonly #queries: ReturnType<typeof hotQueries>;
+  readonly #commits: GroupCommit<MailboxOp, MailboxOpResult>;
   readonly #now: () => number;
   readonly #random: () => Uint8Array;
 
   constructor(database: Database, options: MailboxStoreOptions = {}) {
     this.#database = database;
-    this.#commits = new GroupCommit(database);
-    this.#queries = hotQueries(database.db);
+    this.#commits = new GroupCommit(batchWriter(database, mailboxQueries(database.db)));
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? defaultRandom;
   }
@@ -338,46 +272,16 @@ export class SqlMailboxStore implements MailboxStore {
     if (!isMailboxId(mailboxId)) return Promise.reject(mailboxNotFound());
     // A copy, so that the digest is of exactly the bytes stored.
     const stored = new Uint8Array(envelope);
-    const item: PendingEnqueue = {
+    const op: MailboxOp = {
+      kind: 'enqueue',
       id: toColumn(new Uint8Array(mailboxId)),
-      stored,
       digest: toColumn(sha256(stored)),
-      options,
+      envelope: toColumn(stored),
+      now: this.#now(),
+      ttlMs: options.ttlMs,
+      maxMessages: options.maxMessages,
     };
-    return this.#commits.run({
-      inTransaction: (trx) => this.#enqueueIn(trx, item, this.#now()),
-      inSqlite: (sqlite) => this.#enqueueOn(sqlite, item, this.#now()),
-    });
-  }
-
-  /**
-   * One message inside the batch's transaction: existence, duplicate and capacity checks in one
-   * query, then the insert. Two statements on SQLite, three on PostgreSQL (the row lock first).
-   */
-  async #enqueueIn(trx: Transaction<Schema>, item: PendingEnqueue, now: number): Promise<EnqueueResult> {
-    const { id, digest, stored, options } = item;
-    const { dialect } = this.#database;
-    // Serialises enqueues into this mailbox (see the module comment): "check duplicate, count,
-    // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked. The lock is
-    // its own statement so that the query below, a new statement, reads what the previous holder
-    // committed. SQLite needs no lock: its transactions run one at a time.
-    if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) throw mailboxNotFound();
-    const [state] = (await this.#queries.state.execute(trx, [id, digest, now])).rows;
-    const verdict = judgeEnqueue(state, now, options.maxMessages);
-    if (verdict.kind === 'duplicate') return verdict.result;
-    if (verdict.expiredSeq !== null) await this.#queries.deleteSeq.execute(trx, [verdict.expiredSeq]);
-    const values = [id, digest, toColumn(stored), now, now + options.ttlMs];
-    return inserted((await this.#queries.insert.execute(trx, values)).rows[0], now);
-  }
-
-  /** {@link #enqueueIn} on SQLite, synchronously (see group-commit.ts): the same statements. */
-  #enqueueOn(sqlite: BetterSqlite3.Database, item: PendingEnqueue, now: number): EnqueueResult {
-    const { id, digest, stored, options } = item;
-    const verdict = judgeEnqueue(this.#queries.state.getOn(sqlite, [id, digest, now]), now, options.maxMessages);
-    if (verdict.kind === 'duplicate') return verdict.result;
-    if (verdict.expiredSeq !== null) this.#queries.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);
-    const values = [id, digest, toColumn(stored), now, now + options.ttlMs];
-    return inserted(this.#queries.insert.getOn(sqlite, values), now);
+    return this.#commits.run(op) as Promise<EnqueueResult>;
   }
 
   async fetch(mailboxId: Uint8Array, options: FetchOptions): Promise<MailboxMessage[]> {
@@ -416,31 +320,9 @@ export class SqlMailboxStore implements MailboxStore {
     if (!isMailboxId(mailboxId)) return 0;
     const unique = [...new Set(seqs)];
     if (unique.length === 0) return 0;
-    const id = toColumn(mailboxId);
     // Group-committed with enqueues: acknowledged deliveries are deleted durably before this
     // resolves, at the cost of one fsync per batch rather than one per acknowledgement.
-    return this.#commits.run({
-      inTransaction: async (trx) => {
-        if (unique.length === 1) {
-          // The usual case, one push acknowledged: a prepared statement.
-          const result = await this.#queries.ackOne.execute(trx, [id, unique[0]]);
-          return Number(result.numAffectedRows ?? 0n);
-        }
-        let deleted = 0n;
-        for (let i = 0; i < unique.length; i += BATCH_SEQS) {
-          const result = await trx
-            .deleteFrom('mailbox_messages')
-            // The mailbox condition is what keeps one owner from deleting another's messages.
-            .where('mailbox_id', '=', id)
-            .where('seq', 'in', unique.slice(i, i + BATCH_SEQS))
-            .executeTakeFirst();
-          deleted += result.numDeletedRows;
-        }
-        return Number(deleted);
-      },
-      // Synchronously a statement per seq costs less than building an `in (…)` list.
-      inSqlite: (sqlite) => unique.reduce((n, seq) => n + this.#queries.ackOne.runOn(sqlite, [id, seq]), 0),
-    });
+    return this.#commits.run({ kind: 'ack', id: toColumn(new Uint8Array(mailboxId)), seqs: unique }) as Promise<number>;
   }
 
   purgeExpired(): Promise<number> {

@@ -1,0 +1,171 @@
+/**
+ * The two mailbox writes that run for every message — storing a delivery and deleting
+ * acknowledged ones — as data ({@link MailboxOp}), so that a group commit can carry them to
+ * wherever its transaction runs: a Kysely transaction (PostgreSQL), SQLite's connection on the
+ * event loop, or SQLite's connection on a writer thread (sqlite-writer.ts). Each runs the same
+ * compiled statements and the same rules ({@link judgeEnqueue}) in every place; see
+ * mailbox-store.ts for what they promise.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Kysely, Transaction } from 'kysely';
+import { type Dialect, hasRowLocks } from './dialect.ts';
+import { StorageError } from './errors.ts';
+import { lockMailbox } from './locks.ts';
+import { PreparedQuery } from './prepared-query.ts';
+import type { Schema } from './schema.ts';
+
+/** Seqs per DELETE in an acknowledgement on PostgreSQL: far below its bound-parameter limit. */
+const BATCH_SEQS = 500;
+
+/** What an enqueue returns (mailbox-store.ts). */
+export interface EnqueueResult {
+  /** The message's sequence number; within a mailbox, higher means enqueued later. */
+  readonly seq: number;
+  /** `true` if the same envelope was already waiting: nothing was stored, `seq` is the earlier one. */
+  readonly duplicate: boolean;
+  /** When the (earlier, for a duplicate) message was stored, ms since the Unix epoch. */
+  readonly receivedAt: number;
+}
+
+/** One write, with every value it needs (ids and digests as column values, `now` from the store's clock). */
+export type MailboxOp =
+  | {
+      readonly kind: 'enqueue';
+      readonly id: Uint8Array;
+      readonly digest: Uint8Array;
+      readonly envelope: Uint8Array;
+      readonly now: number;
+      readonly ttlMs: number;
+      readonly maxMessages: number;
+    }
+  | { readonly kind: 'ack'; readonly id: Uint8Array; readonly seqs: readonly number[] };
+
+/** An enqueue's result, or how many messages an acknowledgement deleted. */
+export type MailboxOpResult = EnqueueResult | number;
+
+/** The queries every delivery and acknowledgement runs, compiled once (see prepared-query.ts). */
+export function mailboxQueries(db: Kysely<Schema>) {
+  return {
+    /** The mailbox (no row: unknown), a waiting message with this digest, and the unexpired count. */
+    state: new PreparedQuery(db, (q, $) =>
+      q
+        .selectFrom('mailboxes as m')
+        .leftJoin('mailbox_messages as d', (join) =>
+          join.onRef('d.mailbox_id', '=', 'm.mailbox_id').on('d.digest', '=', $(1)),
+        )
+        .select(['d.seq', 'd.expires_at', 'd.received_at'])
+        .select((eb) =>
+          eb
+            .selectFrom('mailbox_messages as c')
+            .whereRef('c.mailbox_id', '=', 'm.mailbox_id')
+            .where('c.expires_at', '>', $(2))
+            .select((e) => e.fn.countAll<number>().as('n'))
+            .as('n'),
+        )
+        .where('m.mailbox_id', '=', $(0)),
+    ),
+    /** mailbox, digest, envelope, received at, expires at → seq */
+    insert: new PreparedQuery(db, (q, $) =>
+      q
+        .insertInto('mailbox_messages')
+        .values({ mailbox_id: $(0), digest: $(1), envelope: $(2), received_at: $(3), expires_at: $(4) })
+        .returning('seq'),
+    ),
+    /** seq: an expired message, before a new copy of it is stored */
+    deleteSeq: new PreparedQuery(db, (q, $) => q.deleteFrom('mailbox_messages').where('seq', '=', $(0))),
+    /** mailbox, seq */
+    ackOne: new PreparedQuery(db, (q, $) =>
+      // The mailbox condition is what keeps one owner from deleting another's messages.
+      q.deleteFrom('mailbox_messages').where('mailbox_id', '=', $(0)).where('seq', '=', $(1)),
+    ),
+  };
+}
+
+export type MailboxQueries = ReturnType<typeof mailboxQueries>;
+
+/** What the state query found for an enqueue (see `mailboxQueries`); no row: no such mailbox. */
+interface EnqueueState {
+  readonly seq: number | null;
+  readonly expires_at: number | null;
+  readonly received_at: number | null;
+  readonly n: number | null;
+}
+
+type Verdict =
+  | { readonly kind: 'duplicate'; readonly result: EnqueueResult }
+  /** Store it, after deleting `expiredSeq` (an expired, unpurged copy of the same envelope) if set. */
+  | { readonly kind: 'insert'; readonly expiredSeq: number | null };
+
+/**
+ * The existence, duplicate and capacity rules of {@link MailboxStore.enqueue}, decided from the
+ * state query alone, before anything is written (a refusal must not leave writes behind).
+ */
+function judgeEnqueue(state: EnqueueState | undefined, now: number, maxMessages: number): Verdict {
+  if (state === undefined) throw new StorageError('not-found', 'mailbox not found');
+  let expiredSeq: number | null = null;
+  if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
+    if (state.expires_at > now) {
+      return { kind: 'duplicate', result: { seq: Number(state.seq), duplicate: true, receivedAt: state.received_at } };
+    }
+    // Expired and not yet purged: gone as far as anyone can tell, so this is a new message (and
+    // one the count already leaves out).
+    expiredSeq = state.seq;
+  }
+  if (Number(state.n) >= maxMessages) throw new StorageError('mailbox-full', 'mailbox is full');
+  return { kind: 'insert', expiredSeq };
+}
+
+function inserted(row: { seq: number } | undefined, now: number): EnqueueResult {
+  if (row === undefined) throw new StorageError('dependency', 'insert returned no seq');
+  return { seq: Number(row.seq), duplicate: false, receivedAt: now };
+}
+
+/** Runs `op` inside a Kysely transaction. Throws a {@link StorageError} to refuse it alone. */
+export async function applyInTransaction(
+  trx: Transaction<Schema>,
+  dialect: Dialect,
+  q: MailboxQueries,
+  op: MailboxOp,
+): Promise<MailboxOpResult> {
+  if (op.kind === 'ack') {
+    if (op.seqs.length === 1) return Number((await q.ackOne.execute(trx, [op.id, op.seqs[0]])).numAffectedRows ?? 0n);
+    let deleted = 0n;
+    for (let i = 0; i < op.seqs.length; i += BATCH_SEQS) {
+      const result = await trx
+        .deleteFrom('mailbox_messages')
+        // The mailbox condition is what keeps one owner from deleting another's messages.
+        .where('mailbox_id', '=', op.id)
+        .where('seq', 'in', op.seqs.slice(i, i + BATCH_SEQS))
+        .executeTakeFirst();
+      deleted += result.numDeletedRows;
+    }
+    return Number(deleted);
+  }
+  const { id, digest, now } = op;
+  // Serialises enqueues into this mailbox (see mailbox-store.ts): "check duplicate, count,
+  // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked. The lock is
+  // its own statement so that the query below, a new statement, reads what the previous holder
+  // committed. SQLite needs no lock: its transactions run one at a time.
+  if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) {
+    throw new StorageError('not-found', 'mailbox not found');
+  }
+  const [state] = (await q.state.execute(trx, [id, digest, now])).rows;
+  const verdict = judgeEnqueue(state, now, op.maxMessages);
+  if (verdict.kind === 'duplicate') return verdict.result;
+  if (verdict.expiredSeq !== null) await q.deleteSeq.execute(trx, [verdict.expiredSeq]);
+  return inserted((await q.insert.execute(trx, insertValues(op))).rows[0], now);
+}
+
+/** {@link applyInTransaction} on SQLite's connection, synchronously: the same statements. */
+export function applyOnSqlite(sqlite: BetterSqlite3.Database, q: MailboxQueries, op: MailboxOp): MailboxOpResult {
+  // One statement per seq: synchronously that costs less than building an `in (…)` list.
+  if (op.kind === 'ack') return op.seqs.reduce((n, seq) => n + q.ackOne.runOn(sqlite, [op.id, seq]), 0);
+  const verdict = judgeEnqueue(q.state.getOn(sqlite, [op.id, op.digest, op.now]), op.now, op.maxMessages);
+  if (verdict.kind === 'duplicate') return verdict.result;
+  if (verdict.expiredSeq !== null) q.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);
+  return inserted(q.insert.getOn(sqlite, insertValues(op)), op.now);
+}
+
+function insertValues(op: MailboxOp & { kind: 'enqueue' }): unknown[] {
+  return [op.id, op.digest, op.envelope, op.now, op.now + op.ttlMs];
+}

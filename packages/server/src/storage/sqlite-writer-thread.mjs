@@ -1,0 +1,6 @@
+// The SQLite writer's thread (sqlite-writer.ts). Workers do not inherit the main thread's tsx
+// loader, so this registers it, as bin/parley-server.mjs does, then loads the body.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('./sqlite-writer-thread.ts');

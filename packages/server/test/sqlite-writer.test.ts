@@ -1,0 +1,80 @@
+/**
+ * The SQLite writer thread (sqlite-writer.ts) beyond what the storage conformance suite already
+ * runs through it: a batch that fails is rolled back whole and the thread goes on, and closing
+ * waits for the batch in flight.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/storage/database.ts';
+import { StorageError } from '../src/storage/errors.ts';
+import type { MailboxOp } from '../src/storage/mailbox-ops.ts';
+import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
+import { T0 } from './storage-fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'parley-writer-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function open(name: string) {
+  const database = await openDatabase({ sqlitePath: join(dir, name) }, { writerThread: true });
+  const writer = database.writer;
+  if (writer === null) throw new Error('no writer thread');
+  const mailboxes = new SqlMailboxStore(database);
+  const { mailboxId } = await mailboxes.createMailbox({ recipientKey: randomBytes(32), senderKey: randomBytes(32) });
+  const enqueue = (text: string): MailboxOp => {
+    const envelope = Buffer.from(text);
+    return {
+      kind: 'enqueue',
+      id: Buffer.from(mailboxId),
+      digest: createHash('sha256').update(envelope).digest(),
+      envelope,
+      now: T0,
+      ttlMs: 1e12,
+      maxMessages: 100,
+    };
+  };
+  return { database, writer, mailboxes, mailboxId, enqueue };
+}
+
+describe('the SQLite writer thread', () => {
+  it('rolls a failing batch back whole, answers each refusal on its own, and writes the next batch', async () => {
+    const { database, writer, mailboxes, mailboxId, enqueue } = await open('rollback.db');
+    try {
+      // An operation the thread cannot run (not a refusal): the whole batch fails, none of it stored.
+      const broken = { kind: 'ack', id: Buffer.from(mailboxId) } as unknown as MailboxOp;
+      const failed = await writer.write([enqueue('first'), broken]).catch((e: unknown) => e);
+      expect(StorageError.is(failed, 'dependency')).toBe(true);
+      expect(await mailboxes.count(mailboxId)).toBe(0);
+
+      // An unknown mailbox is that operation's own refusal; the rest of its batch commits.
+      const unknown = { ...enqueue('elsewhere'), id: randomBytes(16) };
+      const outcomes = await writer.write([enqueue('second'), unknown, enqueue('third')]);
+      expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+      const refusal = outcomes[1];
+      expect(refusal?.ok === false && StorageError.is(refusal.error, 'not-found')).toBe(true);
+      const texts = (await mailboxes.fetch(mailboxId, { limit: 10 })).map((m) => Buffer.from(m.envelope).toString());
+      expect(texts).toEqual(['second', 'third']);
+    } finally {
+      await database.close();
+    }
+  });
+
+  it('finishes the batch in flight before closing, and refuses batches after', async () => {
+    const { database, writer, mailboxId, enqueue } = await open('close.db');
+    const written = writer.write([enqueue('last words')]);
+    const closed = database.close();
+    const [outcome] = await written;
+    expect(outcome?.ok).toBe(true);
+    await closed;
+    await expect(writer.write([enqueue('too late')])).rejects.toSatisfy((e) => StorageError.is(e, 'dependency'));
+
+    const reopened = await openDatabase({ sqlitePath: join(dir, 'close.db') });
+    try {
+      expect(await new SqlMailboxStore(reopened).count(mailboxId)).toBe(1);
+    } finally {
+      await reopened.close();
+    }
+  });
+});

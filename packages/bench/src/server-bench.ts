@@ -191,10 +191,15 @@ function connect(wsUrl: string, onFrame: (peer: Peer, frame: Record<string, unkn
 }
 
 function request(peer: Peer, frame: Record<string, unknown>): Promise<Record<string, unknown>> {
+  return requestText(peer, JSON.stringify(frame));
+}
+
+/** `request` for a frame already in JSON (an object): the id goes in front, without parsing it again. */
+function requestText(peer: Peer, json: string): Promise<Record<string, unknown>> {
   const id = peer.nextId++;
   return new Promise((resolve) => {
     peer.pending.set(id, resolve);
-    peer.ws.send(JSON.stringify({ ...frame, id }));
+    peer.ws.send(`{"id":${id},${json.slice(1)}`);
   });
 }
 
@@ -238,9 +243,8 @@ async function exchange(
           const wait = due - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
-        const frame = JSON.parse(frames[i]?.[k] ?? '{}') as Record<string, unknown>;
         sentAt.set(`${tag}:${i}:${k}`, performance.now());
-        const answer = await request(peer, frame);
+        const answer = await requestText(peer, frames[i]?.[k] ?? '{}');
         if (answer.type !== 'sent') throw new Error(`send refused: ${JSON.stringify(answer.error)}`);
       }
     }),

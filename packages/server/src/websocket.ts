@@ -4,7 +4,7 @@
  *   → {"type":"challenge","id"}                                   ← {"type":"challenge","id","challenge"}
  *   → {"type":"subscribe","id","mailbox","challenge","proof"}    ← {"type":"subscribed","id","mailbox"}
  *                                                                 ← {"type":"message","mailbox","seq","envelope","receivedAt"}…
- *   → {"type":"ack","id","mailbox","seqs"}                        ← {"type":"acked","id","deleted"}
+ *   → {"type":"ack","id"?,"mailbox","seqs"}                       ← {"type":"acked","id","deleted"} (with an id)
  *   → {"type":"authorize","id","mailbox","challenge","proof"}    ← {"type":"authorized","id","mailbox"}
  *   → {"type":"send","id","mailbox","envelope","signature"?}      ← {"type":"sent","id","seq"} once stored
  *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
@@ -75,7 +75,9 @@ const Frame = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('ack'),
-    id: z.number().int(),
+    // Without an id nothing answers a successful ack (pushes are acknowledged as they are handled;
+    // one that is lost is pushed again), which saves a frame per message each way.
+    id: z.number().int().optional(),
     mailbox: b64url(16),
     seqs: z.array(z.number().int().min(1)).min(1).max(1000),
   }),
@@ -255,7 +257,7 @@ export function attachWebSocket(
         const sub = subs.get(Buffer.from(f.mailbox).toString('hex'));
         if (sub === undefined) return fail(f.id, 'forbidden', 'subscribe to the mailbox first');
         const deleted = await deps.mailboxes.ack(f.mailbox, f.seqs);
-        send({ type: 'acked', id: f.id, deleted });
+        if (f.id !== undefined) send({ type: 'acked', id: f.id, deleted });
         // The client is catching up: feed what was held back. A subscription that is not behind
         // has been pushed everything committed since it subscribed, so there is nothing to read.
         if (sub.behind) pump(sub);

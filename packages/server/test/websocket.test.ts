@@ -150,6 +150,34 @@ describe('WebSocket push', () => {
     client.ws.close();
   });
 
+  it('deletes on an ack without an id and answers only a refusal', async () => {
+    const box = await newMailbox(remote(url));
+    await deliver(box, 'quiet');
+    const client = new Client();
+    await client.opened();
+    await client.subscribe(box);
+    const [pushed] = await client.messages(1);
+    client.ws.send(JSON.stringify({ type: 'ack', mailbox: box.id, seqs: [pushed?.seq] }));
+    // Not subscribed to `other`: the refusal comes, without an id.
+    const other = await newMailbox(remote(url));
+    client.ws.send(JSON.stringify({ type: 'ack', mailbox: other.id, seqs: [1] }));
+    const refusal = await client.next((f) => f.type === 'error');
+    expect(refusal).toMatchObject({ error: { code: 'forbidden' } });
+    expect(refusal.id).toBeUndefined();
+    // An ack with an id, queued after the first: its batch commits no earlier, so when it is
+    // answered the first has deleted the message (this one finds nothing left).
+    const confirm = await client.request({ type: 'ack', mailbox: box.id, seqs: [pushed?.seq] });
+    expect(confirm).toMatchObject({ type: 'acked', deleted: 0 });
+    await expect(client.next((f) => f.type === 'acked', 300)).rejects.toThrow('no matching frame');
+    const later = new Client();
+    await later.opened();
+    await later.subscribe(box);
+    await deliver(box, 'next');
+    expect(texts(await later.messages(1))).toEqual(['next']);
+    client.ws.close();
+    later.ws.close();
+  });
+
   it('answers malformed frames with errors, disconnects a client that keeps sending them, and serves others', async () => {
     const bad = new Client();
     await bad.opened();

@@ -7,6 +7,14 @@ export interface PushConnection {
   subscribe(mailbox: OwnedMailbox): void;
   unsubscribe(mailboxId: Uint8Array): void;
   close(): void;
+  /** Whether a connection is open now: deliveries to our own server then go over it. */
+  readonly connected: boolean;
+  /**
+   * Delivers an envelope into a mailbox on our server, like `ServerApiLike.deliver` (idempotent,
+   * the same errors); `MailboxSocket` proves the sender key once per connection instead of
+   * signing each envelope.
+   */
+  send(mailboxId: Uint8Array, senderPrivateKey: Uint8Array, envelope: Uint8Array): Promise<unknown>;
 }
 
 export interface PushHandlers {

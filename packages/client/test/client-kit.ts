@@ -1,7 +1,12 @@
-/** Helpers for SDK tests: clients on in-memory stores against a real server process. */
+/**
+ * Helpers for SDK tests: clients on in-memory stores against a real server process, and a
+ * WebSocket that records the frames it sends.
+ */
 import { expect } from 'vitest';
+import { WebSocket } from 'ws';
 import { ParleyClient } from '../src/client.ts';
 import { ClientError } from '../src/errors.ts';
+import type { WebSocketConstructor } from '../src/net/websocket-like.ts';
 import { nodeClientOptions } from '../src/node.ts';
 import { MemoryRecordStore } from '../src/store/memory.ts';
 import type { ListOptions, RecordStore, RecordWrite } from '../src/store/record-store.ts';
@@ -69,3 +74,31 @@ export async function failureOf(p: Promise<unknown>): Promise<ClientError> {
   }
   throw new Error('expected a rejection');
 }
+
+export interface Sent {
+  readonly type: string;
+  readonly signature?: string;
+}
+
+/** A WebSocket that records the frames each connection sends (`frames[n]`: the n-th connection's). */
+export function recording(): { WebSocket: WebSocketConstructor; frames: Sent[][]; sockets: WebSocket[] } {
+  const frames: Sent[][] = [];
+  const sockets: WebSocket[] = [];
+  class Recording extends WebSocket {
+    private readonly mine: Sent[] = [];
+    constructor(url: string) {
+      super(url);
+      frames.push(this.mine);
+      sockets.push(this);
+    }
+    override send(data: string): void {
+      this.mine.push(JSON.parse(data) as Sent);
+      super.send(data);
+    }
+  }
+  return { WebSocket: Recording, frames, sockets };
+}
+
+/** The frames of one type that a connection sent. */
+export const ofType = (frames: readonly Sent[] | undefined, type: string) =>
+  (frames ?? []).filter((f) => f.type === type);

@@ -6,7 +6,7 @@
  */
 import { deviceId, defaultEnv as env, generateEd25519, generateIdentity, utf8 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { WebSocket, WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { ClientError } from '../src/errors.ts';
 import {
   Backoff,
@@ -18,10 +18,9 @@ import {
   type PushedMessage,
   ServerApi,
   type SocketState,
-  type WebSocketConstructor,
 } from '../src/net/index.ts';
 import { parseServerFrame } from '../src/net/socket-frames.ts';
-import { failureOf } from './client-kit.ts';
+import { failureOf, ofType, recording } from './client-kit.ts';
 import { type ServerProcess, startServer } from './server-process.ts';
 
 let server: ServerProcess;
@@ -87,32 +86,6 @@ function open(options: Partial<MailboxSocketOptions> & { url?: string } = {}): R
 }
 
 const eventually = <T>(f: () => T | Promise<T>, timeout = 10_000) => vi.waitFor(f, { timeout, interval: 20 });
-
-interface Sent {
-  readonly type: string;
-  readonly signature?: string;
-}
-
-/** A WebSocket that records the frames each connection sends (`frames[n]`: the n-th connection's). */
-function recording(): { WebSocket: WebSocketConstructor; frames: Sent[][]; sockets: WebSocket[] } {
-  const frames: Sent[][] = [];
-  const sockets: WebSocket[] = [];
-  class Recording extends WebSocket {
-    private readonly mine: Sent[] = [];
-    constructor(url: string) {
-      super(url);
-      frames.push(this.mine);
-      sockets.push(this);
-    }
-    override send(data: string): void {
-      this.mine.push(JSON.parse(data) as Sent);
-      super.send(data);
-    }
-  }
-  return { WebSocket: Recording, frames, sockets };
-}
-
-const ofType = (frames: readonly Sent[] | undefined, type: string) => (frames ?? []).filter((f) => f.type === type);
 
 /** A fake `/v1/ws` server; `onFrame` answers each parsed frame. */
 async function fakeServer(onFrame: (ws: WebSocket, frame: { type: string; id: number }) => void) {

@@ -10,6 +10,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
 import { type Dialect, hasRowLocks } from './dialect.ts';
 import { StorageError } from './errors.ts';
+import { applyEach, type Outcome } from './group-commit.ts';
 import { lockMailbox } from './locks.ts';
 import { PreparedQuery } from './prepared-query.ts';
 import type { Schema } from './schema.ts';
@@ -164,6 +165,20 @@ export function applyOnSqlite(sqlite: BetterSqlite3.Database, q: MailboxQueries,
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) q.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);
   return inserted(q.insert.getOn(sqlite, insertValues(op)), op.now);
+}
+
+/**
+ * A whole batch on SQLite's connection in one transaction, rolled back if it throws; the
+ * caller must hold the connection (no other transaction open on it).
+ */
+export function writeBatchOnSqlite(
+  sqlite: BetterSqlite3.Database,
+  q: MailboxQueries,
+  ops: readonly MailboxOp[],
+): Outcome<MailboxOpResult>[] {
+  // IMMEDIATE: the write lock from the start, so no other connection's writer can make this
+  // transaction fail halfway (a deferred one would upgrade after its first read).
+  return sqlite.transaction(() => applyEach(ops, (op) => applyOnSqlite(sqlite, q, op))).immediate();
 }
 
 function insertValues(op: MailboxOp & { kind: 'enqueue' }): unknown[] {

@@ -34,15 +34,15 @@ import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
-import { applyEach, applyEachAsync, type BatchWriter, GroupCommit } from './group-commit.ts';
+import { applyEachAsync, type BatchWriter, GroupCommit } from './group-commit.ts';
 import {
   applyInTransaction,
-  applyOnSqlite,
   type EnqueueResult,
   type MailboxOp,
   type MailboxOpResult,
   type MailboxQueries,
   mailboxQueries,
+  writeBatchOnSqlite,
 } from './mailbox-ops.ts';
 
 export type { EnqueueResult } from './mailbox-ops.ts';
@@ -171,12 +171,7 @@ function batchWriter(database: Database, q: MailboxQueries): BatchWriter<Mailbox
   if (writer !== null) return writer;
   if (sqlite !== null) {
     return {
-      write: (ops) =>
-        db.connection().execute(async () =>
-          // IMMEDIATE: the write lock from the start, so no other connection's writer can make
-          // this transaction fail halfway (a deferred one would upgrade after its first read).
-          sqlite.transaction(() => applyEach(ops, (op) => applyOnSqlite(sqlite, q, op))).immediate(),
-        ),
+      write: (ops) => db.connection().execute(async () => writeBatchOnSqlite(sqlite, q, ops)),
     };
   }
   return {

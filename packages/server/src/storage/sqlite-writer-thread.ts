@@ -7,8 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
-import { applyEach } from './group-commit.ts';
-import { applyOnSqlite, type MailboxOp, mailboxQueries } from './mailbox-ops.ts';
+import { type MailboxOp, mailboxQueries, writeBatchOnSqlite } from './mailbox-ops.ts';
 import type { Schema } from './schema.ts';
 import { openSqliteConnection } from './sqlite-connection.ts';
 import type { WriterData, WriterReply } from './sqlite-writer.ts';
@@ -28,9 +27,7 @@ port?.on('message', (message: readonly MailboxOp[] | 'stop') => {
   }
   let reply: WriterReply;
   try {
-    const outcomes = sqlite
-      .transaction(() => applyEach(message, (op) => applyOnSqlite(sqlite, queries, op)))
-      .immediate();
+    const outcomes = writeBatchOnSqlite(sqlite, queries, message);
     reply = {
       outcomes: outcomes.map((o) => (o.ok ? o : { ok: false, code: o.error.code, message: o.error.message })),
     };

@@ -82,17 +82,22 @@ function startServer(): Promise<Server> {
   });
 }
 
-/** CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms). */
-function cpuMsOf(pid: number): number {
+/**
+ * CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms); with
+ * `mainThread`, only its main thread's (whose thread id is the process id).
+ */
+function cpuMsOf(pid: number, mainThread = false): number {
   // Fields after the command name (which is in parentheses and may contain spaces): utime is the
   // 12th and stime the 13th of them.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
+  const fields = stat.split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Both sides' CPU over a timed phase: how many cores the server and this load generator used. */
 async function withCpu<T>(pid: number, phase: () => Promise<T>) {
   const server0 = cpuMsOf(pid);
+  const main0 = cpuMsOf(pid, true);
   const self0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await phase();
@@ -101,6 +106,7 @@ async function withCpu<T>(pid: number, phase: () => Promise<T>) {
   return {
     result,
     serverCores: Math.round(((cpuMsOf(pid) - server0) / wall) * 100) / 100,
+    serverMainCores: Math.round(((cpuMsOf(pid, true) - main0) / wall) * 100) / 100,
     clientCores: Math.round(((self.user + self.system) / 1000 / wall) * 100) / 100,
   };
 }
@@ -327,6 +333,8 @@ async function benchParley(clients: number, messages: number, signed: boolean) {
       server_cores: peakRun.serverCores,
       client_cores: peakRun.clientCores,
       server_cpu_us_per_msg: Math.round((peakRun.serverCores * 1e6) / peak),
+      server_main_thread_cores: peakRun.serverMainCores,
+      server_main_thread_us_per_msg: Math.round((peakRun.serverMainCores * 1e6) / peak),
     };
   } finally {
     server.child.kill('SIGTERM');
@@ -425,7 +433,7 @@ console.error(
 console.error('parley-server ...');
 const server = await benchParley(clients, messages, signed);
 console.error(
-  `parley-server: ${server.msgs_per_s} msgs/s, p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU at full load: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message; load generator ${server.client_cores} cores)`,
+  `parley-server: ${server.msgs_per_s} msgs/s, p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU at full load: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message, of which its main thread ${server.server_main_thread_cores} cores, ${server.server_main_thread_us_per_msg} µs; load generator ${server.client_cores} cores)`,
 );
 console.log(
   JSON.stringify({ server, bare_relay, ratio: Math.round((server.msgs_per_s / bare_relay.msgs_per_s) * 1000) / 1000 }),

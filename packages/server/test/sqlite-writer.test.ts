@@ -7,6 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
@@ -42,9 +43,12 @@ describe('the SQLite writer thread', () => {
   it('rolls a failing batch back whole, answers each refusal on its own, and writes the next batch', async () => {
     const { database, writer, mailboxes, mailboxId, enqueue } = await open('rollback.db');
     try {
-      // An operation the thread cannot run (not a refusal): the whole batch fails, none of it stored.
-      const broken = { kind: 'ack', id: Buffer.from(mailboxId) } as unknown as MailboxOp;
-      const failed = await writer.write([enqueue('first'), broken]).catch((e: unknown) => e);
+      // The database fails on the second operation (a trigger stands in for a full disk, say):
+      // not a refusal, so the whole batch is rolled back, the first operation's insert with it.
+      await sql`create trigger poison before insert on mailbox_messages when new.envelope = x'dead'
+        begin select raise(abort, 'poisoned'); end`.execute(database.db);
+      const poisoned = { ...enqueue('x'), envelope: Buffer.from([0xde, 0xad]) };
+      const failed = await writer.write([enqueue('first'), poisoned]).catch((e: unknown) => e);
       expect(StorageError.is(failed, 'dependency')).toBe(true);
       expect(await mailboxes.count(mailboxId)).toBe(0);
 

@@ -85,6 +85,8 @@ const Frame = z.discriminatedUnion('type', [
 
 interface Subscription {
   readonly mailbox: Uint8Array;
+  /** The mailbox id as it goes in every pushed frame, encoded once. */
+  readonly mailboxText: string;
   lastSeq: number;
   /** Not caught up with the store: new deliveries wait for pump to read them. */
   behind: boolean;
@@ -151,7 +153,7 @@ export function attachWebSocket(
     const push = (sub: Subscription, m: MailboxMessage) => {
       send({
         type: 'message',
-        mailbox: toB64url(sub.mailbox),
+        mailbox: sub.mailboxText,
         seq: m.seq,
         envelope: toB64url(m.envelope),
         receivedAt: m.receivedAt,
@@ -221,6 +223,7 @@ export function attachWebSocket(
           return fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
         const sub: Subscription = {
           mailbox: f.mailbox,
+          mailboxText: toB64url(f.mailbox),
           lastSeq: 0,
           behind: true,
           chain: Promise.resolve(),

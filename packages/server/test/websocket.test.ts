@@ -106,6 +106,16 @@ class Client {
   }
 }
 
+/** A new mailbox, its owner subscribed to it, and another client to write into it. */
+async function ownerAndWriter(): Promise<{ box: Box; owner: Client; writer: Client }> {
+  const box = await newMailbox(remote(url));
+  const owner = new Client();
+  const writer = new Client();
+  await Promise.all([owner.opened(), writer.opened()]);
+  await owner.subscribe(box);
+  return { box, owner, writer };
+}
+
 const texts = (frames: Frame[]) => frames.map((f) => Buffer.from(String(f.envelope), 'base64url').toString());
 
 describe('WebSocket push', () => {
@@ -201,11 +211,7 @@ describe('WebSocket push', () => {
   });
 
   it('sends over the socket: acknowledged once stored, pushed to the owner, refused when forged', async () => {
-    const box = await newMailbox(remote(url));
-    const owner = new Client();
-    const writer = new Client();
-    await Promise.all([owner.opened(), writer.opened()]);
-    await owner.subscribe(box);
+    const { box, owner, writer } = await ownerAndWriter();
     const envelope = utf8('over the socket');
     const sent = await writer.request({
       type: 'send',
@@ -238,13 +244,10 @@ describe('WebSocket push', () => {
 
 describe('sending proofs', () => {
   it('authorise unsigned sends into one mailbox on one connection only', async () => {
-    const box = await newMailbox(remote(url));
+    const { box, owner, writer } = await ownerAndWriter();
     const other = await newMailbox(remote(url));
-    const owner = new Client();
-    const writer = new Client();
     const stranger = new Client();
-    await Promise.all([owner.opened(), writer.opened(), stranger.opened()]);
-    await owner.subscribe(box);
+    await stranger.opened();
 
     expect(await writer.send(box, 'too early')).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });
     expect(await writer.authorize(box)).toMatchObject({ type: 'authorized', mailbox: box.id });
@@ -302,11 +305,7 @@ describe('sending proofs', () => {
   });
 
   it('answers a burst of sends on one connection each with its own seq, pushed in order', async () => {
-    const box = await newMailbox(remote(url));
-    const owner = new Client();
-    const writer = new Client();
-    await Promise.all([owner.opened(), writer.opened()]);
-    await owner.subscribe(box);
+    const { box, owner, writer } = await ownerAndWriter();
     await writer.authorize(box);
     // All at once: they share group commits, and the answers of one commit leave in one write.
     const texts200 = Array.from({ length: 200 }, (_, i) => `burst ${i}`);

@@ -13,6 +13,7 @@ import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
 import type { MailboxOp } from '../src/storage/mailbox-ops.ts';
 import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
+import { SqliteWriter } from '../src/storage/sqlite-writer.ts';
 import { T0 } from './storage-fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-writer-'));
@@ -80,5 +81,11 @@ describe('the SQLite writer thread', () => {
     } finally {
       await reopened.close();
     }
+  });
+
+  it('reports a thread that cannot open the database, and still closes', async () => {
+    const writer = new SqliteWriter(join(dir, 'no-such-dir', 'x.db'), { busyTimeoutMs: 100, checkpointThread: false });
+    await expect(writer.ready()).rejects.toBeDefined();
+    await writer.close();
   });
 });

@@ -107,14 +107,15 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
     if (this.#worker !== null) return this.#worker;
     const worker = new Worker(WORKER_URL, { workerData: this.#data });
     worker.unref(); // an idle writer does not keep the process alive (see write)
+    let opened = () => {};
     this.#ready = new Promise<void>((resolve, reject) => {
-      worker.once('online', () => worker.once('message', () => resolve()));
+      opened = resolve;
       worker.once('error', reject);
       worker.once('exit', () => reject(new StorageError('dependency', 'the database writer stopped')));
     });
     this.#ready.catch(() => {}); // a thread that never came up fails its first batch instead
     worker.on('message', (reply: WriterReply | 'ready') => {
-      if (reply === 'ready') return;
+      if (reply === 'ready') return opened();
       const waiter = this.#inFlight;
       this.#inFlight = null;
       worker.unref();

@@ -71,7 +71,10 @@ async function sdkFigures(server: string, dir: string, messages: number) {
   await bob.connect(link);
   await alice.sync();
   await bob.sync();
+  // Both running, as two chat apps would be: the receiver gets pushes, and the sender delivers to
+  // its own server over its push connection (docs/client.md §4.3).
   await alice.start();
+  await bob.start();
   await new Promise((r) => setTimeout(r, 500)); // subscribed
   const latencies: number[] = [];
   for (let i = 0; i < messages; i++) {

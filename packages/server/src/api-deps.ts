@@ -2,6 +2,7 @@
 import type { ProtocolEnv } from '@parley/protocol';
 import type { DeliveryVerifier } from './delivery-verifier.ts';
 import type { MailboxEvents } from './mailbox-events.ts';
+import type { Metrics } from './metrics.ts';
 import type {
   AccountStore,
   ChallengeStore,
@@ -25,4 +26,6 @@ export interface ApiDeps {
   readonly verifier?: DeliveryVerifier;
   /** When set, registration requires this key (a private server). */
   readonly registrationKey: string | null;
+  /** Where deliveries, pushes and WebSocket connections are counted (none: not counted). */
+  readonly metrics?: Metrics;
 }

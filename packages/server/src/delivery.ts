@@ -8,6 +8,7 @@
 import type { ApiDeps } from './api-deps.ts';
 import { inlineVerifier } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
+import type { Transport } from './metrics.ts';
 import { StorageError } from './storage/index.ts';
 
 /** The largest envelope a mailbox accepts. */
@@ -24,17 +25,19 @@ function noSuchMailbox(): never {
 /** A delivery carrying its own sender-key signature (HTTP, or a WebSocket `send` with `signature`). */
 export async function deliver(
   deps: ApiDeps,
+  transport: Transport,
   id: Uint8Array,
   envelope: Uint8Array,
   signature: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
+  const arrived = performance.now();
   checkSize(envelope);
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
   const verifier = deps.verifier ?? inlineVerifier(deps.env);
   if (!(await verifier.check(mailbox.senderKey, id, envelope, signature))) {
     throw new HttpError('forbidden', 'the signature does not match this mailbox');
   }
-  return store(deps, id, envelope);
+  return store(deps, transport, arrived, id, envelope);
 }
 
 /**
@@ -46,8 +49,9 @@ export async function deliverAuthorized(
   id: Uint8Array,
   envelope: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
+  const arrived = performance.now();
   checkSize(envelope);
-  return store(deps, id, envelope);
+  return store(deps, 'websocket', arrived, id, envelope);
 }
 
 function checkSize(envelope: Uint8Array): void {
@@ -56,6 +60,8 @@ function checkSize(envelope: Uint8Array): void {
 
 async function store(
   deps: ApiDeps,
+  transport: Transport,
+  arrived: number,
   id: Uint8Array,
   envelope: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
@@ -65,6 +71,8 @@ async function store(
       maxMessages: MAX_MAILBOX_MESSAGES,
     });
     if (!result.duplicate) deps.events.notify(id, { seq: result.seq, envelope, receivedAt: result.receivedAt });
+    deps.metrics?.deliveries.inc({ transport, result: result.duplicate ? 'duplicate' : 'stored' });
+    deps.metrics?.deliverySeconds.observe({ transport }, (performance.now() - arrived) / 1000);
     return result;
   } catch (e) {
     if (StorageError.is(e, 'not-found')) noSuchMailbox();

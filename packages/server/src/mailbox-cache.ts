@@ -73,4 +73,8 @@ export class CachedMailboxStore implements MailboxStore {
   count(mailboxId: Uint8Array): Promise<number | null> {
     return this.#inner.count(mailboxId);
   }
+
+  total(): Promise<number> {
+    return this.#inner.total();
+  }
 }

@@ -72,8 +72,10 @@ try {
   process.exit(1);
 }
 
+const metrics = createMetrics();
 const challenges = new SqlChallengeStore(database);
-const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database));
+const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database, { onBatch: metrics.observeCommit }));
+metrics.countQueued(() => mailboxes.total());
 const addresses = new SqlContactAddressStore(database);
 const events = new MailboxEvents();
 /** Expired challenges, messages and contact requests are deleted every minute. */
@@ -99,10 +101,11 @@ const api: ApiDeps = {
   events,
   challenges,
   registrationKey: config.registrationKey,
+  metrics,
 };
 const app = createApp({
   version: VERSION,
-  metrics: createMetrics(),
+  metrics,
   log,
   api,
   checkDatabase: async () => {

@@ -3,18 +3,56 @@
  * several servers in one process do not share counters). Labels are route patterns and status
  * codes only: never an account, device, mailbox or anything else a request carries.
  */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** How a delivery reached the server. */
+export type Transport = 'http' | 'websocket';
 
 export interface Metrics {
   readonly registry: Registry;
   readonly requests: Counter<'method' | 'route' | 'status'>;
   readonly requestSeconds: Histogram<'method' | 'route'>;
   readonly errors: Counter<'code'>;
+  readonly websocketConnections: Gauge;
+  /** Deliveries stored, or recognised as a copy of one waiting (`duplicate`). */
+  readonly deliveries: Counter<'transport' | 'result'>;
+  /** From a delivery's arrival (validated) to its commit: what a sender waits for. */
+  readonly deliverySeconds: Histogram<'transport'>;
+  readonly pushes: Counter;
+  /** One group commit of deliveries and acknowledgements: how many, and how long it took. */
+  observeCommit(operations: number, seconds: number): void;
+  /** Where `parley_queued_messages` comes from, read at each scrape. */
+  countQueued(source: () => Promise<number>): void;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'parley_' });
+  const commitOperations = new Histogram({
+    name: 'parley_group_commit_operations',
+    help: 'Deliveries and acknowledgements written per group commit',
+    buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1024],
+    registers: [registry],
+  });
+  const commitSeconds = new Histogram({
+    name: 'parley_group_commit_duration_seconds',
+    help: 'How long one group commit took to write, commit included',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+    registers: [registry],
+  });
+  let queuedSource: (() => Promise<number>) | null = null;
+  new Gauge({
+    name: 'parley_queued_messages',
+    help: 'Messages stored and not yet acknowledged or expired, in all mailboxes',
+    registers: [registry],
+    async collect() {
+      try {
+        if (queuedSource !== null) this.set(await queuedSource());
+      } catch {
+        // the database is failing: keep the last value (/health says so)
+      }
+    },
+  });
   return {
     registry,
     requests: new Counter({
@@ -36,5 +74,35 @@ export function createMetrics(): Metrics {
       labelNames: ['code'],
       registers: [registry],
     }),
+    websocketConnections: new Gauge({
+      name: 'parley_websocket_connections',
+      help: 'Open WebSocket connections',
+      registers: [registry],
+    }),
+    deliveries: new Counter({
+      name: 'parley_deliveries_total',
+      help: 'Deliveries into mailboxes by transport and result (stored, or duplicate of one waiting)',
+      labelNames: ['transport', 'result'],
+      registers: [registry],
+    }),
+    deliverySeconds: new Histogram({
+      name: 'parley_delivery_duration_seconds',
+      help: 'From a delivery arriving to its commit, by transport',
+      labelNames: ['transport'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    pushes: new Counter({
+      name: 'parley_pushes_total',
+      help: 'Messages pushed to subscribed WebSocket connections',
+      registers: [registry],
+    }),
+    observeCommit: (operations, seconds) => {
+      commitOperations.observe(operations);
+      commitSeconds.observe(seconds);
+    },
+    countQueued: (source) => {
+      queuedSource = source;
+    },
   };
 }

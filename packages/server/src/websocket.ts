@@ -125,6 +125,7 @@ export function attachWebSocket(
 
   /** `socket` is the connection under `ws` (ours from the upgrade), corked to batch writes. */
   function serve(ws: WebSocket, socket: Duplex): void {
+    deps.metrics?.websocketConnections.inc();
     const subs = new Map<string, Subscription>();
     /** Mailboxes this connection has proved the sender key of (hex ids). */
     const authorized = new Set<string>();
@@ -159,6 +160,7 @@ export function attachWebSocket(
         receivedAt: m.receivedAt,
       });
       sub.lastSeq = m.seq;
+      deps.metrics?.pushes.inc();
     };
     const guard = (sub: Subscription) => {
       sub.chain = sub.chain.catch(() => {
@@ -247,7 +249,8 @@ export function attachWebSocket(
         // the delivery's own signature or, once per connection, by a sending proof.
         try {
           let delivered: { seq: number };
-          if (f.signature !== undefined) delivered = await deliver(deps, f.mailbox, f.envelope, f.signature);
+          if (f.signature !== undefined)
+            delivered = await deliver(deps, 'websocket', f.mailbox, f.envelope, f.signature);
           else if (authorized.has(Buffer.from(f.mailbox).toString('hex')))
             delivered = await deliverAuthorized(deps, f.mailbox, f.envelope);
           else return fail(f.id, 'unauthorized', 'sign the delivery, or authorise the mailbox on this connection');
@@ -285,6 +288,7 @@ export function attachWebSocket(
     }, pingIntervalMs);
     ping.unref();
     ws.on('close', () => {
+      deps.metrics?.websocketConnections.dec();
       clearInterval(ping);
       for (const sub of subs.values()) sub.unsubscribe();
       subs.clear();

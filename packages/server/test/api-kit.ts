@@ -78,17 +78,22 @@ async function throwawayDatabase(): Promise<{ database: Database; remove(): Prom
 export async function testServer(): Promise<TestServer> {
   const { database, remove } = await throwawayDatabase();
   const events = new MailboxEvents();
+  // One registry for the server's life, as in main.ts: what the API counts, /metrics shows.
+  const metrics = createMetrics();
+  const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database, { onBatch: metrics.observeCommit }));
   const deps: ApiDeps = {
     env,
     accounts: new SqlAccountStore(database),
     devices: new SqlDeviceStore(database),
     prekeys: new SqlPreKeyStore(database),
-    mailboxes: new CachedMailboxStore(new SqlMailboxStore(database)),
+    mailboxes,
     addresses: new SqlContactAddressStore(database),
     events,
     challenges: new SqlChallengeStore(database),
     registrationKey: null,
+    metrics,
   };
+  metrics.countQueued(() => mailboxes.total());
   const app = (
     options: {
       registrationKey?: string;
@@ -98,7 +103,7 @@ export async function testServer(): Promise<TestServer> {
   ) =>
     createApp({
       version: 'test',
-      metrics: createMetrics(),
+      metrics,
       log: createLogger({ level: 'silent' }),
       checkDatabase: async () => true,
       api: { ...deps, registrationKey: options.registrationKey ?? null },

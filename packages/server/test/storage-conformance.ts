@@ -773,6 +773,21 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         expect(again.seq).toBeGreaterThan(there.seq);
       });
 
+      it('totals the unexpired messages of all mailboxes', async () => {
+        clock = T0 + 10;
+        const beforeLater = await mailboxes.total(); // what other tests left, as at the end
+        clock = T0;
+        const before = await mailboxes.total();
+        const a = await filled(3);
+        await filled(2);
+        expect(await mailboxes.total()).toBe(before + 5);
+        expect(await mailboxes.ack(a.id, [a.seqs[0] ?? 0])).toBe(1);
+        await mailboxes.enqueue(a.id, bytes(12), { ttlMs: 10, maxMessages: 10 });
+        expect(await mailboxes.total()).toBe(before + 5);
+        clock = T0 + 10; // the last one has expired, and counts no more
+        expect(await mailboxes.total()).toBe(beforeLater + 4);
+      });
+
       it('refuses a message beyond maxMessages, storing nothing', async () => {
         clock = T0;
         const { mailboxId: id } = await mailboxes.createMailbox(mailboxKeys());

@@ -38,8 +38,8 @@ class Client {
   #id = 0;
   closed: Promise<number>;
 
-  constructor() {
-    this.ws = new WebSocket(`${url.replace('http', 'ws')}/v1/ws`);
+  constructor(base = url) {
+    this.ws = new WebSocket(`${base.replace('http', 'ws')}/v1/ws`);
     this.ws.on('message', (d) => {
       this.#frames.push(JSON.parse(d.toString()) as Frame);
       for (const w of this.#waiters.splice(0)) w();
@@ -317,6 +317,54 @@ describe('sending proofs', () => {
     expect(texts(await owner.messages(200))).toEqual(texts200);
     owner.ws.close();
     writer.ws.close();
+  });
+});
+
+describe('metrics', () => {
+  it('count deliveries by transport and result, pushes, connections, queued messages and group commits', async () => {
+    const fresh = await testServer();
+    const served = await fresh.listen();
+    const metric = async (name: string): Promise<number> => {
+      const text = await (await fetch(`${served.url}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return Number(line?.split(' ')[1] ?? Number.NaN);
+    };
+    try {
+      const api = remote(served.url);
+      const box = await newMailbox(api);
+      expect((await sendDelivery(api, box, utf8('over http'))).status).toBe(201);
+      expect((await sendDelivery(api, box, utf8('over http'))).status).toBe(200); // a copy
+      const owner = new Client(served.url);
+      const writer = new Client(served.url);
+      await Promise.all([owner.opened(), writer.opened()]);
+      await owner.subscribe(box);
+      await writer.authorize(box);
+      expect(await writer.send(box, 'over the socket')).toMatchObject({ type: 'sent' });
+      const pushed = await owner.messages(2);
+
+      expect(await metric('parley_deliveries_total{transport="http",result="stored"}')).toBe(1);
+      expect(await metric('parley_deliveries_total{transport="http",result="duplicate"}')).toBe(1);
+      expect(await metric('parley_deliveries_total{transport="websocket",result="stored"}')).toBe(1);
+      expect(await metric('parley_delivery_duration_seconds_count{transport="http"}')).toBe(2);
+      expect(await metric('parley_pushes_total')).toBe(2);
+      expect(await metric('parley_websocket_connections')).toBe(2);
+      expect(await metric('parley_queued_messages')).toBe(2);
+      // Two stored deliveries at least went through group commits (an ack would add to them).
+      expect(await metric('parley_group_commit_operations_sum')).toBeGreaterThanOrEqual(2);
+
+      await owner.request({ type: 'ack', mailbox: box.id, seqs: pushed.map((f) => f.seq) });
+      expect(await metric('parley_queued_messages')).toBe(0);
+      owner.ws.close();
+      await owner.closed;
+      const deadline = Date.now() + 5000;
+      while ((await metric('parley_websocket_connections')) !== 1 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(await metric('parley_websocket_connections')).toBe(1);
+      writer.ws.close();
+    } finally {
+      await served.close();
+      await fresh.close();
+    }
   });
 });
 

@@ -36,7 +36,7 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   api.post('/mailboxes/:id/messages', async (c) => {
     const id = objectIdOf(c);
     const { envelope, signature } = await readBody(c, SendBody);
-    const { seq, duplicate } = await deliver(deps, id, envelope, signature);
+    const { seq, duplicate } = await deliver(deps, 'http', id, envelope, signature);
     return c.json({ seq }, duplicate ? 200 : 201);
   });
 

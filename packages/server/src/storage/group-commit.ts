@@ -49,15 +49,24 @@ interface Pending<Op, R> {
   reject(error: unknown): void;
 }
 
+export interface GroupCommitOptions {
+  /** The most operations in one batch (default {@link MAX_BATCH}). */
+  readonly maxBatch?: number;
+  /** Called after each batch that committed: its size, and how long writing it took. */
+  readonly onBatch?: (operations: number, seconds: number) => void;
+}
+
 export class GroupCommit<Op, R> {
   readonly #writer: BatchWriter<Op, R>;
   readonly #maxBatch: number;
+  readonly #onBatch: (operations: number, seconds: number) => void;
   readonly #queue: Pending<Op, R>[] = [];
   #flushing = false;
 
-  constructor(writer: BatchWriter<Op, R>, maxBatch = MAX_BATCH) {
+  constructor(writer: BatchWriter<Op, R>, options: GroupCommitOptions = {}) {
     this.#writer = writer;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = options.maxBatch ?? MAX_BATCH;
+    this.#onBatch = options.onBatch ?? (() => {});
   }
 
   /** Writes `op` in the next batch's transaction; settles once that transaction committed. */
@@ -76,8 +85,10 @@ export class GroupCommit<Op, R> {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, this.#maxBatch);
       let outcomes: Outcome<R>[];
+      const started = performance.now();
       try {
         outcomes = await this.#writer.write(batch.map((item) => item.op));
+        this.#onBatch(batch.length, (performance.now() - started) / 1000);
       } catch (error) {
         const failed = translateError(error, 'dependency');
         for (const item of batch) item.reject(failed);

@@ -126,6 +126,8 @@ export interface MailboxStore {
   purgeExpired(): Promise<number>;
   /** How many unexpired messages the mailbox holds, or `null` if there is no such mailbox. */
   count(mailboxId: Uint8Array): Promise<number | null>;
+  /** How many unexpired messages all mailboxes hold (for metrics: it reads every message). */
+  total(): Promise<number>;
 }
 
 export interface MailboxStoreOptions {
@@ -133,6 +135,8 @@ export interface MailboxStoreOptions {
   readonly now?: () => number;
   /** The source of mailbox ids; must return 16 bytes. Default 16 bytes from `crypto.randomBytes`. */
   readonly random?: () => Uint8Array;
+  /** Called after each group commit of enqueues and acknowledgements (for metrics). */
+  readonly onBatch?: (operations: number, seconds: number) => void;
 }
 
 function defaultRandom(): Uint8Array {
@@ -189,7 +193,9 @@ export class SqlMailboxStore implements MailboxStore {
 
   constructor(database: Database, options: MailboxStoreOptions = {}) {
     this.#database = database;
-    this.#commits = new GroupCommit(batchWriter(database, mailboxQueries(database.db)));
+    this.#commits = new GroupCommit(batchWriter(database, mailboxQueries(database.db)), {
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
+    });
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? defaultRandom;
   }
@@ -322,6 +328,18 @@ export class SqlMailboxStore implements MailboxStore {
 
   purgeExpired(): Promise<number> {
     return deleteExpired(this.#database, 'mailbox_messages', this.#now());
+  }
+
+  async total(): Promise<number> {
+    const now = this.#now();
+    return storageOp('dependency', async () => {
+      const row = await this.#database.db
+        .selectFrom('mailbox_messages')
+        .where('expires_at', '>', now)
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    });
   }
 
   async count(mailboxId: Uint8Array): Promise<number | null> {

@@ -122,4 +122,40 @@ describe('synchronous group commits on SQLite', () => {
       await database.close();
     }
   });
+
+  it('leave the event loop a turn between batches, however fast callers queue again', async () => {
+    const database = await openDatabase('sqlite::memory:');
+    try {
+      const mailboxes = new SqlMailboxStore(database);
+      const keys = () => ({ recipientKey: randomBytes(32), senderKey: randomBytes(32) });
+      const ids = await Promise.all(
+        Array.from({ length: 2000 }, async () => (await mailboxes.createMailbox(keys())).mailboxId),
+      );
+      // Each caller queues its next write as soon as the last one resolved. Without a turn of the
+      // event loop between batches this is one long chain of microtasks (measured: a 1 s timer
+      // still had not fired after 30 s), so the timer would fire only after every caller is done.
+      let cycles = 0;
+      let atTimer = -1;
+      const timer = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          atTimer = cycles;
+          resolve();
+        }, 20),
+      );
+      await Promise.all(
+        ids.map(async (id) => {
+          for (let i = 0; i < 10; i++) {
+            const { seq } = await mailboxes.enqueue(id, randomBytes(20), { ttlMs: 60_000, maxMessages: 1000 });
+            await mailboxes.ack(id, [seq]);
+            cycles++;
+          }
+        }),
+      );
+      await timer;
+      expect(atTimer).toBeGreaterThanOrEqual(0);
+      expect(atTimer).toBeLessThan(cycles);
+    } finally {
+      await database.close();
+    }
+  });
 });

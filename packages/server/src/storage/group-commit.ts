@@ -82,7 +82,11 @@ export class GroupCommit<Op, R> {
   }
 
   async #flush(): Promise<void> {
-    while (this.#queue.length > 0) {
+    for (let first = true; this.#queue.length > 0; first = false) {
+      // Between batches, a turn of the event loop: a batch written synchronously (SQLite on the
+      // event loop) resolves in microtasks alone, and callers that queue again as they resolve
+      // would otherwise keep every timer and socket waiting for as long as they go on.
+      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = this.#queue.splice(0, this.#maxBatch);
       let outcomes: Outcome<R>[];
       const started = performance.now();

@@ -209,6 +209,17 @@ function requestText(peer: Peer, json: string): Promise<Record<string, unknown>>
   });
 }
 
+/** A `type` frame for mailbox `id` carrying `prove`'s answer to a fresh challenge; the answer. */
+async function answerChallenge(
+  peer: Peer,
+  type: 'subscribe' | 'authorize',
+  id: Uint8Array,
+  prove: (challenge: Uint8Array) => Uint8Array,
+): Promise<Record<string, unknown>> {
+  const c = unb64(String((await request(peer, { type: 'challenge' })).challenge));
+  return request(peer, { type, mailbox: b64(id), challenge: b64(c), proof: b64(prove(c)) });
+}
+
 /** Runs the message exchange; `ratePerSecond` paces sends overall (Infinity = as fast as possible). */
 async function exchange(
   peers: Peer[],
@@ -288,23 +299,15 @@ async function benchParley(clients: number, messages: number, signed: boolean) {
     await Promise.all(
       peers.map(async (peer, i) => {
         const box = boxes[i] as { id: Uint8Array; recipient: Uint8Array };
-        const c = unb64(String((await request(peer, { type: 'challenge' })).challenge));
-        const r = await request(peer, {
-          type: 'subscribe',
-          mailbox: b64(box.id),
-          challenge: b64(c),
-          proof: b64(proveMailboxAccess(env, box.recipient, box.id, c)),
-        });
+        const r = await answerChallenge(peer, 'subscribe', box.id, (c) =>
+          proveMailboxAccess(env, box.recipient, box.id, c),
+        );
         if (r.type !== 'subscribed') throw new Error('subscribe refused');
         if (signed) return;
         const target = boxes[(i + 1) % clients] as { id: Uint8Array; sender: Uint8Array };
-        const c2 = unb64(String((await request(peer, { type: 'challenge' })).challenge));
-        const a = await request(peer, {
-          type: 'authorize',
-          mailbox: b64(target.id),
-          challenge: b64(c2),
-          proof: b64(proveSendingRight(env, target.sender, target.id, c2)),
-        });
+        const a = await answerChallenge(peer, 'authorize', target.id, (c) =>
+          proveSendingRight(env, target.sender, target.id, c),
+        );
         if (a.type !== 'authorized') throw new Error('authorize refused');
       }),
     );

@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { checkDelivery, defaultEnv } from '@parley/protocol';
+import { idKey } from './id-key.ts';
 import { decodeJobs, type VerifyJob } from './verify-batch.ts';
 
 /** Sender keys kept, least recently used out first. */
@@ -13,7 +14,7 @@ const MAX_KEYS = 100_000;
 const keys = new Map<string, Uint8Array>();
 
 function stableKey(key: Uint8Array): Uint8Array {
-  const hex = Buffer.from(key.buffer, key.byteOffset, key.length).toString('hex');
+  const hex = idKey(key);
   const kept = keys.get(hex);
   if (kept !== undefined) {
     keys.delete(hex); // re-inserted: Map order is recency order

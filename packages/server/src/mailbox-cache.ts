@@ -6,6 +6,7 @@
  * a cached record can only outlive its mailbox in another process, and enqueue re-checks that the
  * mailbox exists inside its transaction.
  */
+import { idKey } from './id-key.ts';
 import type {
   EnqueueOptions,
   EnqueueResult,
@@ -27,7 +28,7 @@ export class CachedMailboxStore implements MailboxStore {
   }
 
   async getMailbox(mailboxId: Uint8Array): Promise<MailboxRecord | null> {
-    const key = Buffer.from(mailboxId).toString('hex');
+    const key = idKey(mailboxId);
     const hit = this.#records.get(key);
     if (hit !== undefined) {
       this.#records.delete(key); // re-inserted: Map order is recency order
@@ -46,7 +47,7 @@ export class CachedMailboxStore implements MailboxStore {
   }
 
   async deleteMailbox(mailboxId: Uint8Array): Promise<boolean> {
-    this.#records.delete(Buffer.from(mailboxId).toString('hex'));
+    this.#records.delete(idKey(mailboxId));
     return this.#inner.deleteMailbox(mailboxId);
   }
 

@@ -4,6 +4,7 @@
  * committed, in commit (seq) order, and carries the message so that subscribers can push it
  * without reading it back. (A cluster will relay the same notifications over its message bus.)
  */
+import { idKey } from './id-key.ts';
 import type { MailboxMessage } from './storage/index.ts';
 
 export type Listener = (message: MailboxMessage) => void;
@@ -13,7 +14,7 @@ export class MailboxEvents {
 
   /** Calls `listener` after each delivery to the mailbox; returns the unsubscribe function. */
   subscribe(mailboxId: Uint8Array, listener: Listener): () => void {
-    const key = Buffer.from(mailboxId).toString('hex');
+    const key = idKey(mailboxId);
     let set = this.#listeners.get(key);
     if (set === undefined) {
       set = new Set();
@@ -27,7 +28,7 @@ export class MailboxEvents {
   }
 
   notify(mailboxId: Uint8Array, message: MailboxMessage): void {
-    const set = this.#listeners.get(Buffer.from(mailboxId).toString('hex'));
+    const set = this.#listeners.get(idKey(mailboxId));
     if (set) for (const listener of set) listener(message);
   }
 }

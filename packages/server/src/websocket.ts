@@ -32,6 +32,7 @@ import { z } from 'zod';
 import type { ApiDeps } from './api-deps.ts';
 import { deliver, deliverAuthorized } from './delivery.ts';
 import { type ErrorCode, HttpError } from './http-error.ts';
+import { idKey } from './id-key.ts';
 import type { Logger } from './logger.ts';
 import { mailboxOwnership, provesOwnership, sendingRight } from './owner-proof.ts';
 import { CHALLENGE_TTL_MS } from './routes/accounts.ts';
@@ -218,7 +219,7 @@ export function attachWebSocket(
         const { challenge } = await deps.challenges.issue(CHALLENGE_TTL_MS);
         send({ type: 'challenge', id: f.id, challenge: toB64url(challenge) });
       } else if (f.type === 'subscribe') {
-        const key = Buffer.from(f.mailbox).toString('hex');
+        const key = idKey(f.mailbox);
         if (subs.has(key)) return send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
         if (subs.size >= MAX_SUBSCRIPTIONS) return fail(f.id, 'rate-limited', 'too many subscriptions');
         if (!(await provesOwnership(owners, f.mailbox, f.challenge, f.proof)))
@@ -236,7 +237,7 @@ export function attachWebSocket(
         send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
         pump(sub);
       } else if (f.type === 'authorize') {
-        const key = Buffer.from(f.mailbox).toString('hex');
+        const key = idKey(f.mailbox);
         if (!authorized.has(key)) {
           if (authorized.size >= MAX_AUTHORIZED) return fail(f.id, 'rate-limited', 'too many authorised mailboxes');
           if (!(await provesOwnership(senders, f.mailbox, f.challenge, f.proof)))
@@ -251,8 +252,7 @@ export function attachWebSocket(
           let delivered: { seq: number };
           if (f.signature !== undefined)
             delivered = await deliver(deps, 'websocket', f.mailbox, f.envelope, f.signature);
-          else if (authorized.has(Buffer.from(f.mailbox).toString('hex')))
-            delivered = await deliverAuthorized(deps, f.mailbox, f.envelope);
+          else if (authorized.has(idKey(f.mailbox))) delivered = await deliverAuthorized(deps, f.mailbox, f.envelope);
           else return fail(f.id, 'unauthorized', 'sign the delivery, or authorise the mailbox on this connection');
           send({ type: 'sent', id: f.id, seq: delivered.seq });
         } catch (e) {
@@ -260,7 +260,7 @@ export function attachWebSocket(
           fail(f.id, e.code, e.message);
         }
       } else {
-        const sub = subs.get(Buffer.from(f.mailbox).toString('hex'));
+        const sub = subs.get(idKey(f.mailbox));
         if (sub === undefined) return fail(f.id, 'forbidden', 'subscribe to the mailbox first');
         const deleted = await deps.mailboxes.ack(f.mailbox, f.seqs);
         if (f.id !== undefined) send({ type: 'acked', id: f.id, deleted });

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
+import { idKey } from '../id-key.ts';
 import { addressOwnership, type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { StorageError } from '../storage/index.ts';
@@ -69,7 +70,7 @@ export function addressRoutes(deps: ApiDeps, options: AddressRouteOptions = {}):
     if (request.length > MAX_REQUEST_BYTES) throw new HttpError('too-large', 'request larger than 32 KiB');
     const trusted = token !== undefined && (await addresses.hasToken(id, createHash('sha256').update(token).digest()));
     if (!trusted) {
-      const wait = perAddress.take(Buffer.from(id).toString('hex'));
+      const wait = perAddress.take(idKey(id));
       if (wait > 0) {
         c.header('retry-after', String(Math.ceil(wait / 1000)));
         throw new HttpError('rate-limited', 'too many requests to this address; retry later');

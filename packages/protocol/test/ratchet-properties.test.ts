@@ -57,6 +57,9 @@ const BASE_KEY = [134, 166] as const;
 const SENDER = [2, 134] as const;
 const DEVICE = [130, 134] as const;
 
+/** Bit 7 of the last byte of the sender's agreement key (bytes 34..66) and of the base key. */
+const X25519_TOP_BITS = [65 * 8 + 7, (BASE_KEY[1] - 1) * 8 + 7];
+
 /**
  * The byte ranges of an initial message that `decryptMessage` on an established session must
  * authenticate: the frame, the sender identity and device, the base key (which together select
@@ -556,13 +559,17 @@ describe(`ratchet under random schedules (${crypto.name} backend)`, () => {
           const before = hex(bob);
           const code = codeOf(() => decryptMessage(envs.b, bob, flipBit(msg, bit)));
           const byte = bit >>> 3;
-          // Another session's sender or base key; a device id flipped to 0 is malformed instead.
+          // Another session's sender or base key. Malformed instead: a device id flipped to 0, or
+          // the top bit of an X25519 key set, which no canonical encoding has (RFC 7748 §5).
           if (byte >= DEVICE[0] && byte < DEVICE[1]) expect(['wrong-session', 'decode']).toContain(code);
+          else if (X25519_TOP_BITS.includes(bit)) expect(code).toBe('decode');
           else if (byte >= SENDER[0] && byte < BASE_KEY[1]) expect(code).toBe('wrong-session');
           expect(hex(bob)).toBe(before);
         }),
         { numRuns: heavy ? 300 : 40 },
       );
+      for (const bit of X25519_TOP_BITS)
+        expect(codeOf(() => decryptMessage(envs.b, bob, flipBit(msg, bit)))).toBe('decode');
       expect(decryptMessage(envs.b, bob, msg).plaintext).toEqual(utf8('second'));
     },
     TIMEOUT,

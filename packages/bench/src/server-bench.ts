@@ -13,7 +13,14 @@
  * msgs/s when something else shares the machine, and shows whether the load generator (one
  * thread) rather than the server was the limit. The last line printed is one JSON object.
  *
- * Options: --clients N (default 2000) --messages M per client (default 10), --signed. To profile the
+ * Both sides stay up for the whole run and are measured in turn, round by round, after a warm-up
+ * round each: on a shared machine either one's rate drifts by tens of percent within minutes, so
+ * each round's ratio compares the two on the same machine, and the figures reported are medians
+ * (`ratio` is the median of the rounds' ratios, all of them in `ratios`). Without the warm-up the
+ * relay, timed while V8 still compiled it, looked up to a third slower.
+ *
+ * Options: --clients N (default 2000) --messages M per client and round (default 10), --rounds R
+ * (default 5), --signed. To profile the
  * server: PARLEY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server
  * Everything runs on 127.0.0.1 and stops by itself (a global time limit of 10 minutes).
  */
@@ -37,7 +44,7 @@ import {
   signDelivery,
 } from '@parley/protocol';
 import WebSocket from 'ws';
-import { parseCounts } from './measure.ts';
+import { parseCounts, round1 } from './measure.ts';
 
 const HARD_LIMIT_MS = 10 * 60 * 1000;
 const ENVELOPE_BYTES = 100;
@@ -272,84 +279,81 @@ async function exchange(
 
 const sentAt = new Map<string, number>();
 
-async function benchParley(clients: number, messages: number, signed: boolean) {
-  const server = await startServer();
-  try {
-    const boxes = await createMailboxes(server.url, clients);
-    const rssBefore = rssKb(server.child.pid as number);
-    const received = { count: 0, latencies: [] as number[], done: () => {} };
-    let expected = 0;
-    const onFrame = (peer: Peer, f: Record<string, unknown>) => {
-      if (f.type !== 'message') return;
-      const text = Buffer.from(String(f.envelope), 'base64url').toString().split(':').slice(0, 3).join(':');
-      const t = sentAt.get(text);
-      if (t !== undefined) received.latencies.push(performance.now() - t);
-      // No id: the server does not answer (the recipient does not need the count).
-      peer.ws.send(JSON.stringify({ type: 'ack', mailbox: f.mailbox, seqs: [f.seq] }));
-      received.count++;
-      if (received.count === expected) received.done();
-    };
-    const wsUrl = `${server.url.replace('http', 'ws')}/v1/ws`;
-    const peers: Peer[] = [];
-    for (let i = 0; i < clients; i += 100) {
-      peers.push(
-        ...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect(wsUrl, onFrame)))),
-      );
-    }
-    await Promise.all(
-      peers.map(async (peer, i) => {
-        const box = boxes[i] as { id: Uint8Array; recipient: Uint8Array };
-        const r = await answerChallenge(peer, 'subscribe', box.id, (c) =>
-          proveMailboxAccess(env, box.recipient, box.id, c),
-        );
-        if (r.type !== 'subscribed') throw new Error('subscribe refused');
-        if (signed) return;
-        const target = boxes[(i + 1) % clients] as { id: Uint8Array; sender: Uint8Array };
-        const a = await answerChallenge(peer, 'authorize', target.id, (c) =>
-          proveSendingRight(env, target.sender, target.id, c),
-        );
-        if (a.type !== 'authorized') throw new Error('authorize refused');
-      }),
-    );
-    await new Promise((r) => setTimeout(r, 1000));
-    const rssKbPerConn = (rssKb(server.child.pid as number) - rssBefore) / clients;
+/** One timed phase: throughput, the send → push latencies, and the CPU each side used. */
+interface Round {
+  readonly msgs_per_s: number;
+  readonly latencies: number[];
+  readonly serverCores: number;
+  readonly serverMainCores: number;
+  readonly clientCores: number;
+}
 
-    expected = clients * messages;
-    const peakRun = await withCpu(server.child.pid as number, () =>
-      exchange(peers, boxes, messages, received, Number.POSITIVE_INFINITY, 'peak', signed),
+/** The Parley server, its mailboxes created and every client connected, subscribed and authorised. */
+async function setUpParley(clients: number, signed: boolean) {
+  const server = await startServer();
+  const boxes = await createMailboxes(server.url, clients);
+  const rssBefore = rssKb(server.child.pid as number);
+  const received = { count: 0, latencies: [] as number[], done: () => {} };
+  let expected = 0;
+  const onFrame = (peer: Peer, f: Record<string, unknown>) => {
+    if (f.type !== 'message') return;
+    const text = Buffer.from(String(f.envelope), 'base64url').toString().split(':').slice(0, 3).join(':');
+    const t = sentAt.get(text);
+    if (t !== undefined) received.latencies.push(performance.now() - t);
+    // No id: the server does not answer (the recipient does not need the count).
+    peer.ws.send(JSON.stringify({ type: 'ack', mailbox: f.mailbox, seqs: [f.seq] }));
+    received.count++;
+    if (received.count === expected) received.done();
+  };
+  const wsUrl = `${server.url.replace('http', 'ws')}/v1/ws`;
+  const peers: Peer[] = [];
+  for (let i = 0; i < clients; i += 100) {
+    peers.push(
+      ...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect(wsUrl, onFrame)))),
     );
-    const peak = peakRun.result;
-    const peakLat = [...received.latencies].sort((a, b) => a - b);
-    received.count = 0;
-    received.latencies = [];
-    expected = clients * messages;
-    await exchange(peers, boxes, messages, received, peak / 2, 'half', signed);
-    const halfLat = [...received.latencies].sort((a, b) => a - b);
-    for (const p of peers) p.ws.terminate();
-    return {
-      msgs_per_s: Math.round(peak),
-      p50_ms: Math.round(percentile(peakLat, 50) * 10) / 10,
-      p99_ms: Math.round(percentile(peakLat, 99) * 10) / 10,
-      half_load_p50_ms: Math.round(percentile(halfLat, 50) * 10) / 10,
-      half_load_p99_ms: Math.round(percentile(halfLat, 99) * 10) / 10,
-      rss_kb_per_conn: Math.round(rssKbPerConn * 10) / 10,
-      server_cores: peakRun.serverCores,
-      client_cores: peakRun.clientCores,
-      server_cpu_us_per_msg: Math.round((peakRun.serverCores * 1e6) / peak),
-      server_main_thread_cores: peakRun.serverMainCores,
-      server_main_thread_us_per_msg: Math.round((peakRun.serverMainCores * 1e6) / peak),
-    };
-  } finally {
-    server.child.kill('SIGTERM');
-    await new Promise((r) => server.child.once('exit', r));
-    rmSync(server.dir, { recursive: true, force: true });
   }
+  await Promise.all(
+    peers.map(async (peer, i) => {
+      const box = boxes[i] as { id: Uint8Array; recipient: Uint8Array };
+      const r = await answerChallenge(peer, 'subscribe', box.id, (c) =>
+        proveMailboxAccess(env, box.recipient, box.id, c),
+      );
+      if (r.type !== 'subscribed') throw new Error('subscribe refused');
+      if (signed) return;
+      const target = boxes[(i + 1) % clients] as { id: Uint8Array; sender: Uint8Array };
+      const a = await answerChallenge(peer, 'authorize', target.id, (c) =>
+        proveSendingRight(env, target.sender, target.id, c),
+      );
+      if (a.type !== 'authorized') throw new Error('authorize refused');
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 1000));
+  const rssKbPerConn = (rssKb(server.child.pid as number) - rssBefore) / clients;
+  const pid = server.child.pid as number;
+  return {
+    rssKbPerConn,
+    /** Every client sends `messages` messages; `ratePerSecond` paces them (Infinity: full speed). */
+    async round(messages: number, ratePerSecond: number, tag: string): Promise<Round> {
+      received.count = 0;
+      received.latencies = [];
+      sentAt.clear();
+      expected = clients * messages;
+      const run = await withCpu(pid, () => exchange(peers, boxes, messages, received, ratePerSecond, tag, signed));
+      return { msgs_per_s: run.result, latencies: received.latencies, ...run };
+    },
+    async close(): Promise<void> {
+      for (const p of peers) p.ws.terminate();
+      server.child.kill('SIGTERM');
+      await new Promise((r) => server.child.once('exit', r));
+      rmSync(server.dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // The bare relay (bare-relay-server.ts, its own process): forwards {"to":i,...} frames to client i.
 
-async function benchBareRelay(clients: number, messages: number) {
+async function setUpBareRelay(clients: number) {
   const script = new URL('./bare-relay-server.ts', import.meta.url).pathname;
   const relay = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -362,11 +366,8 @@ async function benchBareRelay(clients: number, messages: number) {
     relay.on('exit', (code) => reject(new Error(`relay exited with ${code}`)));
   });
   let count = 0;
-  const total = clients * messages;
+  let total = 0;
   let done = () => {};
-  const finished = new Promise<void>((r) => {
-    done = r;
-  });
   const open = (i: number) =>
     new Promise<{ ws: WebSocket; ack: () => Promise<void> }>((resolve, reject) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/?i=${i}`);
@@ -395,50 +396,112 @@ async function benchBareRelay(clients: number, messages: number) {
     peers.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, (_, j) => open(i + j)))));
   }
   const payload = b64(new Uint8Array(ENVELOPE_BYTES));
-  const start = performance.now();
-  const run = await withCpu(relay.pid as number, async () => {
-    await Promise.all(
-      peers.map(async (p, i) => {
-        for (let k = 0; k < messages; k++) {
-          const acked = p.ack();
-          p.ws.send(JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }));
-          await acked;
-        }
-      }),
-    );
-    await finished;
-  });
-  const rate = total / ((performance.now() - start) / 1000);
-  for (const p of peers) p.ws.terminate();
-  relay.kill('SIGTERM');
   return {
-    msgs_per_s: Math.round(rate),
-    server_cores: run.serverCores,
-    client_cores: run.clientCores,
-    server_cpu_us_per_msg: Math.round((run.serverCores * 1e6) / rate),
+    async round(messages: number): Promise<Round> {
+      count = 0;
+      total = clients * messages;
+      const finished = new Promise<void>((r) => {
+        done = r;
+      });
+      const start = performance.now();
+      const run = await withCpu(relay.pid as number, async () => {
+        await Promise.all(
+          peers.map(async (p, i) => {
+            for (let k = 0; k < messages; k++) {
+              const acked = p.ack();
+              p.ws.send(JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }));
+              await acked;
+            }
+          }),
+        );
+        await finished;
+      });
+      return { msgs_per_s: total / ((performance.now() - start) / 1000), latencies: [], ...run };
+    },
+    close(): void {
+      for (const p of peers) p.ws.terminate();
+      relay.kill('SIGTERM');
+    },
+  };
+}
+
+const median = (xs: number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+
+/** A round's figures as printed: msgs/s and the CPU each side used per second and per message. */
+function cpuOf(r: Round) {
+  return {
+    msgs_per_s: Math.round(r.msgs_per_s),
+    server_cores: r.serverCores,
+    client_cores: r.clientCores,
+    server_cpu_us_per_msg: Math.round((r.serverCores * 1e6) / r.msgs_per_s),
   };
 }
 
 const argv = process.argv.slice(2);
 const signed = argv.includes('--signed');
-const { clients, messages } = parseCounts<'clients' | 'messages'>(
+const { clients, messages, rounds } = parseCounts<'clients' | 'messages' | 'rounds'>(
   argv.filter((a) => a !== '--signed'),
-  { clients: 2000, messages: 10 },
+  { clients: 2000, messages: 10, rounds: 5 },
 );
 console.error(
-  `server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes, ${signed ? 'each signed' : 'one sending proof per connection'}`,
+  `server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes, ${signed ? 'each signed' : 'one sending proof per connection'}; ${rounds} rounds of the bare relay and the server in turn`,
 );
-console.error('bare relay ...');
-const bare_relay = await benchBareRelay(clients, messages);
+const relay = await setUpBareRelay(clients);
+const parley = await setUpParley(clients, signed);
+// A warm-up round each (not counted): V8 compiles the hot paths, SQLite's caches fill.
+await relay.round(messages);
+await parley.round(messages, Number.POSITIVE_INFINITY, 'warm');
+const relayRounds: Round[] = [];
+const serverRounds: Round[] = [];
+// In turn, so that both see the same machine: on a shared machine either one's rate drifts by
+// tens of percent within minutes, and a ratio of two runs minutes apart says little.
+for (let r = 0; r < rounds; r++) {
+  const b = await relay.round(messages);
+  const p = await parley.round(messages, Number.POSITIVE_INFINITY, `peak${r}`);
+  relayRounds.push(b);
+  serverRounds.push(p);
+  console.error(
+    `round ${r + 1}: bare relay ${Math.round(b.msgs_per_s)} msgs/s (relay ${cpuOf(b).server_cpu_us_per_msg} µs a message), parley-server ${Math.round(p.msgs_per_s)} msgs/s (server ${cpuOf(p).server_cpu_us_per_msg} µs a message, main thread ${Math.round((p.serverMainCores * 1e6) / p.msgs_per_s)}), ratio ${(p.msgs_per_s / b.msgs_per_s).toFixed(3)}`,
+  );
+}
+relay.close();
+const peak = median(serverRounds.map((r) => r.msgs_per_s));
+const half = await parley.round(messages, peak / 2, 'half');
+await parley.close();
+
+/** The round with the median rate, by rate (for its CPU figures). */
+const medianRound = (rs: Round[]) =>
+  [...rs].sort((a, b) => a.msgs_per_s - b.msgs_per_s)[Math.floor(rs.length / 2)] as Round;
+const mid = medianRound(serverRounds);
+const peakLat = serverRounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+const halfLat = [...half.latencies].sort((a, b) => a - b);
+const ratios = serverRounds.map(
+  (p, i) => Math.round((p.msgs_per_s / (relayRounds[i] as Round).msgs_per_s) * 1000) / 1000,
+);
+const server = {
+  ...cpuOf(mid),
+  msgs_per_s: Math.round(peak),
+  p50_ms: round1(percentile(peakLat, 50)),
+  p99_ms: round1(percentile(peakLat, 99)),
+  half_load_p50_ms: round1(percentile(halfLat, 50)),
+  half_load_p99_ms: round1(percentile(halfLat, 99)),
+  rss_kb_per_conn: round1(parley.rssKbPerConn),
+  server_main_thread_cores: mid.serverMainCores,
+  server_main_thread_us_per_msg: Math.round((mid.serverMainCores * 1e6) / mid.msgs_per_s),
+  rounds: serverRounds.map((r) => Math.round(r.msgs_per_s)),
+};
+const bare_relay = {
+  ...cpuOf(medianRound(relayRounds)),
+  msgs_per_s: Math.round(median(relayRounds.map((r) => r.msgs_per_s))),
+  rounds: relayRounds.map((r) => Math.round(r.msgs_per_s)),
+};
 console.error(
-  `bare relay: ${bare_relay.msgs_per_s} msgs/s (CPU: relay ${bare_relay.server_cores} cores, ${bare_relay.server_cpu_us_per_msg} µs a message; load generator ${bare_relay.client_cores} cores)`,
+  `parley-server: ${server.msgs_per_s} msgs/s (median of ${rounds}), p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU in the median round: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message, of which its main thread ${server.server_main_thread_cores} cores, ${server.server_main_thread_us_per_msg} µs; load generator ${server.client_cores} cores)`,
 );
-console.error('parley-server ...');
-const server = await benchParley(clients, messages, signed);
-console.error(
-  `parley-server: ${server.msgs_per_s} msgs/s, p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU at full load: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message, of which its main thread ${server.server_main_thread_cores} cores, ${server.server_main_thread_us_per_msg} µs; load generator ${server.client_cores} cores)`,
-);
-console.log(
-  JSON.stringify({ server, bare_relay, ratio: Math.round((server.msgs_per_s / bare_relay.msgs_per_s) * 1000) / 1000 }),
-);
+console.error(`bare relay: ${bare_relay.msgs_per_s} msgs/s (median); ratio per round ${ratios.join(', ')}`);
+console.log(JSON.stringify({ server, bare_relay, ratio: median(ratios), ratios }));
 process.exit(0);

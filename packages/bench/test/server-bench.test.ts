@@ -1,0 +1,34 @@
+/**
+ * `npm run bench:server` keeps working: a short run (20 clients, 3 messages each, 2 rounds)
+ * prints its figures and ends with one JSON object in the shape the home-server issue asks for,
+ * with one ratio per round. The figures themselves are not judged here (benchmarks report, tests
+ * do not time).
+ */
+import { spawnSync } from 'node:child_process';
+import { expect, it } from 'vitest';
+
+const BENCH = new URL('../src/server-bench.ts', import.meta.url).pathname;
+const TSX = new URL('../../../node_modules/tsx/dist/cli.mjs', import.meta.url).pathname;
+
+it('bench:server runs both sides in turn and prints its JSON summary last', () => {
+  const r = spawnSync(process.execPath, [TSX, BENCH, '--clients', '20', '--messages', '3', '--rounds', '2'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const lines = r.stdout.trim().split('\n');
+  const summary = JSON.parse(lines[lines.length - 1] as string);
+  for (const f of [
+    summary.server.msgs_per_s,
+    summary.server.p50_ms,
+    summary.server.p99_ms,
+    summary.server.half_load_p99_ms,
+    summary.bare_relay.msgs_per_s,
+    summary.ratio,
+  ])
+    expect(f).toBeGreaterThan(0);
+  expect(summary.server.rss_kb_per_conn).toBeTypeOf('number');
+  expect(summary.ratios).toHaveLength(2);
+  expect(summary.server.rounds).toHaveLength(2);
+  expect(r.stderr).toContain('round 2:');
+}, 150_000);

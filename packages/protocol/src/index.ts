@@ -48,4 +48,5 @@ export * from './prekeys.ts';
 export * from './safety-number.ts';
 export * from './session.ts';
 export * from './session-codec.ts';
+export * from './socket-frames.ts';
 export { WIRE_VERSION, WireType } from './wire.ts';

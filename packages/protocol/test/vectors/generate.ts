@@ -1,5 +1,6 @@
 /**
- * Known-answer vectors for Parley protocol v1 (bundle, PQXDH, Double Ratchet, safety numbers),
+ * Known-answer vectors for Parley protocol v1 (bundle, PQXDH, Double Ratchet, safety numbers, the
+ * WebSocket's binary frames),
  * and the one-off saved-session fixture in test/fixtures.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
@@ -51,6 +52,7 @@ import {
   utf8,
 } from '../../src/index.ts';
 import { testEnv } from '../kit.ts';
+import { buildSocketFramesVector } from './socket-frames.ts';
 
 /** Lower-case hex of a byte string. */
 export type Hex = string;
@@ -600,6 +602,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'pqxdh.json': buildPqxdhVector(crypto),
     'ratchet.json': buildRatchetVector(crypto),
     'safety-number.json': buildSafetyNumberVector(crypto),
+    'socket-frames.json': buildSocketFramesVector(),
   };
 }
 

@@ -1,13 +1,17 @@
 /**
- * WebSocket push for mailboxes: `GET /v1/ws` (docs/server.md "WebSocket"). JSON text frames.
+ * WebSocket push for mailboxes: `GET /v1/ws` (docs/server.md "WebSocket"). JSON text frames, and
+ * binary ones for the hot path (send, ack and their answers, pushes: websocket-binary.ts).
  *
+ *                                                                 ← {"type":"hello","api":1,"features"} first
  *   → {"type":"challenge","id"}                                   ← {"type":"challenge","id","challenge"}
- *   → {"type":"subscribe","id","mailbox","challenge","proof"}    ← {"type":"subscribed","id","mailbox"}
- *                                                                 ← {"type":"message","mailbox","seq","envelope","receivedAt"}…
+ *   → {"type":"subscribe","id","mailbox","challenge","proof",    ← {"type":"subscribed","id","mailbox"}
+ *      "push"?:"json"|"binary"}                                   ← {"type":"message","mailbox","seq","envelope","receivedAt"}…
+ *                                                                   or binary 0x82 message frames
  *   → {"type":"ack","id"?,"mailbox","seqs"}                       ← {"type":"acked","id","deleted"} (with an id)
  *   → {"type":"authorize","id","mailbox","challenge","proof"}    ← {"type":"authorized","id","mailbox"}
  *   → {"type":"send","id","mailbox","envelope","signature"?}      ← {"type":"sent","id","seq"} once stored
  *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
+ *   → binary 0x01 send, 0x02 ack                                  ← binary 0x81 sent, 0x83 acked; errors in JSON
  *
  * Subscribing takes the same mailbox proof as HTTP reads (protocol §3.6). The server then sends
  * every stored message of the mailbox in order (read from the database), and then each new
@@ -27,7 +31,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ApiDeps } from './api-deps.ts';
 import { deliver, deliverAuthorized } from './delivery.ts';
@@ -37,6 +41,7 @@ import type { Logger } from './logger.ts';
 import { mailboxOwnership, provesOwnership, sendingRight } from './owner-proof.ts';
 import { CHALLENGE_TTL_MS } from './routes/accounts.ts';
 import type { MailboxMessage } from './storage/index.ts';
+import { binaryAcked, binaryPush, binarySent, HELLO, parseBinaryFrame } from './websocket-binary.ts';
 import { b64url, toB64url } from './wire-json.ts';
 
 export const WS_PATH = '/v1/ws';
@@ -59,6 +64,8 @@ const Frame = z.discriminatedUnion('type', [
     mailbox: b64url(16),
     challenge: b64url(32),
     proof: b64url(64),
+    /** How this subscription's messages are pushed (default JSON). */
+    push: z.enum(['json', 'binary']).optional(),
   }),
   z.strictObject({
     type: z.literal('authorize'),
@@ -86,8 +93,10 @@ const Frame = z.discriminatedUnion('type', [
 
 interface Subscription {
   readonly mailbox: Uint8Array;
-  /** The mailbox id as it goes in every pushed frame, encoded once. */
+  /** The mailbox id as it goes in every pushed JSON frame, encoded once. */
   readonly mailboxText: string;
+  /** Pushed as binary `message` frames. */
+  readonly binary: boolean;
   lastSeq: number;
   /** Not caught up with the store: new deliveries wait for pump to read them. */
   behind: boolean;
@@ -137,7 +146,7 @@ export function attachWebSocket(
       corked = false;
       socket.uncork();
     };
-    const send = (frame: object) => {
+    const write = (data: string | Buffer) => {
       if (ws.readyState !== ws.OPEN) return;
       if (!corked) {
         // Until this turn's callbacks and microtasks are done: whatever else is sent to this
@@ -146,20 +155,23 @@ export function attachWebSocket(
         socket.cork();
         process.nextTick(uncork);
       }
-      ws.send(JSON.stringify(frame));
+      ws.send(data);
     };
+    const send = (frame: object) => write(JSON.stringify(frame));
     const fail = (id: number | undefined, code: ErrorCode, message: string) => {
       send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code, message } });
     };
 
     const push = (sub: Subscription, m: MailboxMessage) => {
-      send({
-        type: 'message',
-        mailbox: sub.mailboxText,
-        seq: m.seq,
-        envelope: toB64url(m.envelope),
-        receivedAt: m.receivedAt,
-      });
+      if (sub.binary) write(binaryPush(sub.mailbox, m));
+      else
+        send({
+          type: 'message',
+          mailbox: sub.mailboxText,
+          seq: m.seq,
+          envelope: toB64url(m.envelope),
+          receivedAt: m.receivedAt,
+        });
       sub.lastSeq = m.seq;
       deps.metrics?.pushes.inc();
     };
@@ -200,6 +212,56 @@ export function attachWebSocket(
       guard(sub);
     };
 
+    const malformed = () => {
+      badFrames++;
+      fail(undefined, 'bad-request', 'malformed frame');
+      if (badFrames >= MAX_BAD_FRAMES) ws.close(1008, 'too many malformed frames');
+    };
+
+    /**
+     * A send (JSON or binary: `binary` says how to answer). Any connection may send (sealed
+     * sender): the sender key is the authorisation, proved by the delivery's own signature or,
+     * once per connection, by a sending proof.
+     */
+    async function sendInto(
+      id: number,
+      mailbox: Uint8Array,
+      envelope: Uint8Array,
+      signature: Uint8Array | undefined,
+      binary: boolean,
+    ): Promise<void> {
+      try {
+        let delivered: { seq: number };
+        if (signature !== undefined) delivered = await deliver(deps, 'websocket', mailbox, envelope, signature);
+        else if (authorized.has(idKey(mailbox))) delivered = await deliverAuthorized(deps, mailbox, envelope);
+        else return fail(id, 'unauthorized', 'sign the delivery, or authorise the mailbox on this connection');
+        if (binary) write(binarySent(id, delivered.seq));
+        else send({ type: 'sent', id, seq: delivered.seq });
+      } catch (e) {
+        if (!HttpError.is(e)) throw e;
+        fail(id, e.code, e.message);
+      }
+    }
+
+    /** An ack (JSON or binary); without an id only a refusal is answered. */
+    async function ack(id: number | undefined, mailbox: Uint8Array, seqs: number[], binary: boolean): Promise<void> {
+      const sub = subs.get(idKey(mailbox));
+      if (sub === undefined) return fail(id, 'forbidden', 'subscribe to the mailbox first');
+      const deleted = await deps.mailboxes.ack(mailbox, seqs);
+      if (id !== undefined) write(binary ? binaryAcked(id, deleted) : JSON.stringify({ type: 'acked', id, deleted }));
+      // The client is catching up: feed what was held back. A subscription that is not behind
+      // has been pushed everything committed since it subscribed, so there is nothing to read.
+      if (sub.behind) pump(sub);
+    }
+
+    /** A binary frame: the same requests as their JSON forms, answered in binary (errors in JSON). */
+    async function handleBinary(data: RawData): Promise<void> {
+      const f = parseBinaryFrame(data);
+      if (f === null) return malformed();
+      if (f.type === 'send') return sendInto(f.id, f.mailbox, f.envelope, f.signature, true);
+      return ack(f.id === 0 ? undefined : f.id, f.mailbox, [...f.seqs], true);
+    }
+
     async function handle(raw: string): Promise<void> {
       let json: unknown;
       try {
@@ -208,18 +270,14 @@ export function attachWebSocket(
         json = undefined;
       }
       const parsed = Frame.safeParse(json);
-      if (!parsed.success) {
-        badFrames++;
-        fail(undefined, 'bad-request', 'malformed frame');
-        if (badFrames >= MAX_BAD_FRAMES) ws.close(1008, 'too many malformed frames');
-        return;
-      }
+      if (!parsed.success) return malformed();
       const f = parsed.data;
       if (f.type === 'challenge') {
         const { challenge } = await deps.challenges.issue(CHALLENGE_TTL_MS);
         send({ type: 'challenge', id: f.id, challenge: toB64url(challenge) });
       } else if (f.type === 'subscribe') {
         const key = idKey(f.mailbox);
+        // Subscribed already: it keeps its push mode.
         if (subs.has(key)) return send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
         if (subs.size >= MAX_SUBSCRIPTIONS) return fail(f.id, 'rate-limited', 'too many subscriptions');
         if (!(await provesOwnership(owners, f.mailbox, f.challenge, f.proof)))
@@ -227,6 +285,7 @@ export function attachWebSocket(
         const sub: Subscription = {
           mailbox: f.mailbox,
           mailboxText: toB64url(f.mailbox),
+          binary: f.push === 'binary',
           lastSeq: 0,
           behind: true,
           chain: Promise.resolve(),
@@ -245,38 +304,15 @@ export function attachWebSocket(
           authorized.add(key);
         }
         send({ type: 'authorized', id: f.id, mailbox: toB64url(f.mailbox) });
-      } else if (f.type === 'send') {
-        // Any connection may send (sealed sender): the sender key is the authorisation, proved by
-        // the delivery's own signature or, once per connection, by a sending proof.
-        try {
-          let delivered: { seq: number };
-          if (f.signature !== undefined)
-            delivered = await deliver(deps, 'websocket', f.mailbox, f.envelope, f.signature);
-          else if (authorized.has(idKey(f.mailbox))) delivered = await deliverAuthorized(deps, f.mailbox, f.envelope);
-          else return fail(f.id, 'unauthorized', 'sign the delivery, or authorise the mailbox on this connection');
-          send({ type: 'sent', id: f.id, seq: delivered.seq });
-        } catch (e) {
-          if (!HttpError.is(e)) throw e;
-          fail(f.id, e.code, e.message);
-        }
-      } else {
-        const sub = subs.get(idKey(f.mailbox));
-        if (sub === undefined) return fail(f.id, 'forbidden', 'subscribe to the mailbox first');
-        const deleted = await deps.mailboxes.ack(f.mailbox, f.seqs);
-        if (f.id !== undefined) send({ type: 'acked', id: f.id, deleted });
-        // The client is catching up: feed what was held back. A subscription that is not behind
-        // has been pushed everything committed since it subscribed, so there is nothing to read.
-        if (sub.behind) pump(sub);
-      }
+      } else if (f.type === 'send') await sendInto(f.id, f.mailbox, f.envelope, f.signature, false);
+      else await ack(f.id, f.mailbox, f.seqs, false);
     }
 
+    write(HELLO);
     ws.on('message', (data, isBinary) => {
-      if (isBinary) {
-        badFrames++;
-        fail(undefined, 'bad-request', 'frames are JSON text');
-        return;
-      }
-      handle(data.toString()).catch(() => fail(undefined, 'internal', 'internal error'));
+      (isBinary ? handleBinary(data) : handle(data.toString())).catch(() =>
+        fail(undefined, 'internal', 'internal error'),
+      );
     });
     ws.on('pong', () => {
       alive = true;

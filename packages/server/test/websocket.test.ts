@@ -2,10 +2,20 @@
  * WebSocket push on a real loopback server: a subscribed owner receives stored and new messages
  * in order, acknowledges them over the socket, gets them again after a reconnect until it does,
  * and hostile or broken clients get typed errors or are disconnected while others are served.
+ * The same for the binary frames (sends, acks, their answers and pushes), and the hello first.
  */
 
 import { once } from 'node:events';
-import { defaultEnv as env, proveMailboxAccess, proveSendingRight, signDelivery, utf8 } from '@parley/protocol';
+import {
+  decodeServerFrame,
+  encodeAckFrame,
+  encodeSendFrame,
+  defaultEnv as env,
+  proveMailboxAccess,
+  proveSendingRight,
+  signDelivery,
+  utf8,
+} from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { toB64url } from '../src/wire-json.ts';
@@ -30,18 +40,38 @@ async function deliver(box: Box, text: string): Promise<void> {
 
 type Frame = Record<string, unknown> & { type: string };
 
-/** A client that queues incoming frames and can wait for the next one matching a predicate. */
+const HELLO = { type: 'hello', api: 1, features: ['authorize', 'binary'] };
+
+/**
+ * A frame as the tests read it: JSON as it came; a binary one decoded into the same shape (byte
+ * strings in base64url, as in JSON) with `binary: true`.
+ */
+function frameOf(d: Buffer, isBinary: boolean): Frame {
+  if (!isBinary) return JSON.parse(d.toString()) as Frame;
+  const f: Record<string, unknown> = { ...decodeServerFrame(d), binary: true };
+  for (const [k, v] of Object.entries(f)) if (v instanceof Uint8Array) f[k] = toB64url(v);
+  return f as Frame;
+}
+
+/**
+ * A client that queues incoming frames and can wait for the next one matching a predicate. The
+ * server's hello (the first frame of every connection) is kept apart, in `hello`.
+ */
 class Client {
   readonly ws: WebSocket;
   readonly #frames: Frame[] = [];
   #waiters: (() => void)[] = [];
   #id = 0;
+  /** Every frame in arrival order, hello included. */
+  readonly all: Frame[] = [];
   closed: Promise<number>;
 
   constructor(base = url) {
     this.ws = new WebSocket(`${base.replace('http', 'ws')}/v1/ws`);
-    this.ws.on('message', (d) => {
-      this.#frames.push(JSON.parse(d.toString()) as Frame);
+    this.ws.on('message', (d: Buffer, isBinary) => {
+      const f = frameOf(d, isBinary);
+      this.all.push(f);
+      if (f.type !== 'hello') this.#frames.push(f);
       for (const w of this.#waiters.splice(0)) w();
     });
     this.closed = new Promise((resolve) => this.ws.on('close', (code) => resolve(code)));
@@ -70,21 +100,45 @@ class Client {
     return this.next((f) => f.id === id);
   }
 
+  /** A binary request with a fresh id; resolves with the frame (binary or JSON) that repeats it. */
+  async requestBinary(encode: (id: number) => Uint8Array): Promise<Frame> {
+    const id = ++this.#id;
+    this.ws.send(encode(id));
+    return this.next((f) => f.id === id);
+  }
+
+  /** A binary send, signed by `key` if given, else unsigned. */
+  binarySend(box: Box, text: string, key?: Uint8Array): Promise<Frame> {
+    const envelope = utf8(text);
+    const signature = key === undefined ? undefined : signDelivery(env, key, box.idBytes, envelope);
+    return this.requestBinary((id) => encodeSendFrame({ id, mailbox: box.idBytes, signature, envelope }));
+  }
+
+  /** A binary ack with an id (answered); `binaryAckQuietly` sends one with id 0. */
+  binaryAck(box: Box, seqs: number[]): Promise<Frame> {
+    return this.requestBinary((id) => encodeAckFrame({ id, mailbox: box.idBytes, seqs }));
+  }
+
+  binaryAckQuietly(box: Box, seqs: number[]): void {
+    this.ws.send(encodeAckFrame({ id: 0, mailbox: box.idBytes, seqs }));
+  }
+
   /** A `type` frame for `box` carrying `prove`'s answer to a fresh challenge (or to `reuse`). */
   async #answer(
     type: 'subscribe' | 'authorize',
     box: Box,
     prove: (challenge: Uint8Array) => Uint8Array,
     reuse?: string,
+    push?: 'json' | 'binary',
   ): Promise<Frame> {
     const challenge =
       reuse ?? ((await this.request({ type: 'challenge' })) as unknown as { challenge: string }).challenge;
     const proof = prove(new Uint8Array(Buffer.from(challenge, 'base64url')));
-    return this.request({ type, mailbox: box.id, challenge, proof: toB64url(proof) });
+    return this.request({ type, mailbox: box.id, challenge, proof: toB64url(proof), ...(push ? { push } : {}) });
   }
 
-  subscribe(box: Box, key = box.recipient.privateKey): Promise<Frame> {
-    return this.#answer('subscribe', box, (c) => proveMailboxAccess(env, key, box.idBytes, c));
+  subscribe(box: Box, key = box.recipient.privateKey, push?: 'json' | 'binary'): Promise<Frame> {
+    return this.#answer('subscribe', box, (c) => proveMailboxAccess(env, key, box.idBytes, c), undefined, push);
   }
 
   /** Proves `box`'s sender key (or `key`) on this connection, for sends without signatures. */
@@ -310,6 +364,134 @@ describe('sending proofs', () => {
     expect([...seqs].sort((a, b) => a - b)).toEqual(seqs); // sent in order, stored in order
     expect(texts(await owner.messages(200))).toEqual(texts200);
     owner.ws.close();
+    writer.ws.close();
+  });
+});
+
+describe('hello and binary frames', () => {
+  it('greets every connection with a hello first, before any answer', async () => {
+    const client = new Client();
+    await client.opened();
+    await client.request({ type: 'challenge' });
+    expect(client.all[0]).toEqual(HELLO);
+    expect(client.all.filter((f) => f.type === 'hello')).toHaveLength(1);
+    client.ws.close();
+  });
+
+  it('a binary send is answered with a binary sent, pushed in binary to a binary subscription, and acks delete', async () => {
+    const box = await newMailbox(remote(url));
+    const owner = new Client();
+    const jsonOwner = new Client();
+    const writer = new Client();
+    await Promise.all([owner.opened(), jsonOwner.opened(), writer.opened()]);
+    expect(await owner.subscribe(box, undefined, 'binary')).toMatchObject({ type: 'subscribed' });
+    // Subscribed again (as JSON): the subscription keeps its mode.
+    expect(await owner.subscribe(box, undefined, 'json')).toMatchObject({ type: 'subscribed' });
+    await jsonOwner.subscribe(box);
+    await writer.authorize(box);
+
+    const sent = await writer.binarySend(box, 'in binary');
+    expect(sent).toEqual({ type: 'sent', id: expect.any(Number), seq: expect.any(Number), binary: true });
+    const [pushed] = await owner.messages(1);
+    expect(pushed).toMatchObject({ binary: true, mailbox: box.id, seq: sent.seq, receivedAt: expect.any(Number) });
+    expect(texts([pushed as Frame])).toEqual(['in binary']);
+    const [asJson] = await jsonOwner.messages(1);
+    expect(asJson).toMatchObject({ seq: sent.seq, envelope: pushed?.envelope });
+    expect(asJson?.binary).toBeUndefined();
+
+    expect(await owner.binaryAck(box, [Number(sent.seq)])).toEqual({
+      type: 'acked',
+      id: expect.any(Number),
+      deleted: 1,
+      binary: true,
+    });
+    const second = await writer.binarySend(box, 'acked quietly');
+    const [quiet] = await owner.messages(1);
+    expect(quiet?.seq).toBe(second.seq);
+    owner.binaryAckQuietly(box, [Number(second.seq)]);
+    // Queued after the quiet ack, so answered after it committed: nothing left to delete.
+    expect(await owner.binaryAck(box, [Number(second.seq)])).toMatchObject({ type: 'acked', deleted: 0 });
+    await expect(owner.next((f) => f.type === 'acked' || f.type === 'error', 300)).rejects.toThrow('no matching frame');
+    const later = new Client();
+    await later.opened();
+    await later.subscribe(box, undefined, 'binary');
+    await deliver(box, 'next');
+    expect(texts(await later.messages(1))).toEqual(['next']);
+    for (const c of [owner, jsonOwner, writer, later]) c.ws.close();
+  });
+
+  it('a signed binary send works on any connection; refusals are JSON errors carrying the id', async () => {
+    const { box, owner, writer } = await ownerAndWriter();
+    const signed = await writer.binarySend(box, 'signed in binary', box.sender.privateKey);
+    expect(signed).toMatchObject({ type: 'sent', binary: true });
+    expect(texts(await owner.messages(1))).toEqual(['signed in binary']);
+
+    const unsigned = await writer.binarySend(box, 'not authorised');
+    expect(unsigned).toEqual({
+      type: 'error',
+      id: expect.any(Number),
+      error: { code: 'unauthorized', message: expect.any(String) },
+    });
+    const forged = await writer.binarySend(box, 'forged', box.recipient.privateKey);
+    expect(forged).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+    const unknown = await writer.requestBinary((id) =>
+      encodeSendFrame({ id, mailbox: new Uint8Array(16), signature: new Uint8Array(64), envelope: utf8('x') }),
+    );
+    expect(unknown).toMatchObject({ type: 'error', error: { code: 'not-found' } });
+    await writer.authorize(box);
+    const big = await writer.requestBinary((id) =>
+      encodeSendFrame({ id, mailbox: box.idBytes, signature: undefined, envelope: new Uint8Array(64 * 1024 + 1) }),
+    );
+    expect(big).toMatchObject({ type: 'error', error: { code: 'too-large' } });
+
+    // An ack for a mailbox not subscribed on this connection: refused with the id, or without
+    // one for an ack with id 0.
+    expect(await writer.binaryAck(box, [1])).toMatchObject({ type: 'error', error: { code: 'forbidden' } });
+    writer.binaryAckQuietly(box, [1]);
+    const refusal = await writer.next((f) => f.type === 'error');
+    expect(refusal).toMatchObject({ error: { code: 'forbidden' } });
+    expect(refusal.id).toBeUndefined();
+    owner.ws.close();
+    writer.ws.close();
+  });
+
+  it('answers malformed binary frames with bad-request, closes after 10 with 1008, and serves others', async () => {
+    const box = await newMailbox(remote(url));
+    const good = new Client();
+    const bad = new Client();
+    await Promise.all([good.opened(), bad.opened()]);
+    await good.subscribe(box, undefined, 'binary');
+    const mailbox = box.idBytes;
+    const ackHead = (n: number) => Buffer.concat([Buffer.from([0x02, 0, 0, 0, 1]), mailbox, Buffer.from([n >> 8, n])]);
+    const seq = (hi: number, lo: number) =>
+      Buffer.from([hi >>> 24, hi >>> 16, hi >>> 8, hi, lo >>> 24, lo >>> 16, lo >>> 8, lo]);
+    const frames = [
+      Buffer.alloc(0),
+      Buffer.from([0x03, 0, 0, 0, 1]),
+      Buffer.from(encodeSendFrame({ id: 1, mailbox, signature: undefined, envelope: utf8('x') })).fill(0x02, 21, 22), // bad flags
+      Buffer.concat([Buffer.from([0x01, 0, 0, 0, 1]), mailbox, Buffer.from([0])]), // empty envelope
+      ackHead(0),
+      Buffer.concat([ackHead(1), seq(0, 0)]), // seq 0
+      Buffer.concat([ackHead(1), seq(0x200000, 0)]), // seq 2^53
+      Buffer.concat([ackHead(1), seq(0, 1), Buffer.from([0])]), // trailing byte
+      Buffer.concat([ackHead(2), seq(0, 1)]), // cut short
+    ];
+    for (const f of frames) {
+      bad.ws.send(f);
+      const e = await bad.next((x) => x.type === 'error');
+      expect(e).toMatchObject({ error: { code: 'bad-request' } });
+      expect(e.id).toBeUndefined();
+    }
+    // Binary and JSON malformed frames count together: the tenth closes the connection.
+    bad.ws.send(Buffer.from([0xff]));
+    expect(await bad.closed).toBe(1008);
+
+    const writer = new Client();
+    await writer.opened();
+    const sent = await writer.binarySend(box, 'still serving', box.sender.privateKey);
+    expect(sent).toMatchObject({ type: 'sent' });
+    expect(texts(await good.messages(1))).toEqual(['still serving']);
+    good.ws.close();
     writer.ws.close();
   });
 });

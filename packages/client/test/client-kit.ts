@@ -2,6 +2,7 @@
  * Helpers for SDK tests: clients on in-memory stores against a real server process, and a
  * WebSocket that records the frames it sends.
  */
+import { base64url, decodeClientFrame } from '@parley/protocol';
 import { expect } from 'vitest';
 import { WebSocket } from 'ws';
 import { ParleyClient } from '../src/client.ts';
@@ -78,25 +79,49 @@ export async function failureOf(p: Promise<unknown>): Promise<ClientError> {
 export interface Sent {
   readonly type: string;
   readonly signature?: string;
+  /** A binary frame (send or ack), recorded in the shape of its JSON form. */
+  readonly binary?: true;
+  readonly push?: string;
 }
 
-/** A WebSocket that records the frames each connection sends (`frames[n]`: the n-th connection's). */
-export function recording(): { WebSocket: WebSocketConstructor; frames: Sent[][]; sockets: WebSocket[] } {
+/** A frame as recorded: JSON as sent; a binary one decoded, byte strings in base64url. */
+function sentOf(data: string | Uint8Array): Sent {
+  if (typeof data === 'string') return JSON.parse(data) as Sent;
+  const f: Record<string, unknown> = { binary: true };
+  for (const [k, v] of Object.entries(decodeClientFrame(data)))
+    if (v !== undefined) f[k] = v instanceof Uint8Array ? base64url(v) : v;
+  return f as unknown as Sent;
+}
+
+/**
+ * A WebSocket that records the frames each connection sends (`frames[n]`: the n-th connection's)
+ * and whether each frame it received was binary (`received[n]`).
+ */
+export function recording(): {
+  WebSocket: WebSocketConstructor;
+  frames: Sent[][];
+  received: ('text' | 'binary')[][];
+  sockets: WebSocket[];
+} {
   const frames: Sent[][] = [];
+  const received: ('text' | 'binary')[][] = [];
   const sockets: WebSocket[] = [];
   class Recording extends WebSocket {
     private readonly mine: Sent[] = [];
     constructor(url: string) {
       super(url);
       frames.push(this.mine);
+      const kinds: ('text' | 'binary')[] = [];
+      received.push(kinds);
+      this.on('message', (_data, isBinary) => kinds.push(isBinary ? 'binary' : 'text'));
       sockets.push(this);
     }
-    override send(data: string): void {
-      this.mine.push(JSON.parse(data) as Sent);
+    override send(data: string | Uint8Array): void {
+      this.mine.push(sentOf(data));
       super.send(data);
     }
   }
-  return { WebSocket: Recording, frames, sockets };
+  return { WebSocket: Recording, frames, received, sockets };
 }
 
 /** The frames of one type that a connection sent. */

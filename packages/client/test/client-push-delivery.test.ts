@@ -3,7 +3,8 @@
  * the WebSocket it already holds (one sending proof per connection, no signature or HTTP request
  * per envelope) and falls back to HTTP whenever that connection is not open. The outbox's rules
  * hold on both paths: a refusal for good marks the message failed, an unreachable server keeps it
- * queued, and a socket that fails on the way never stores a message twice.
+ * queued, and a socket that fails on the way never stores a message twice. Against this server,
+ * whose hello lists them, the socket uses the binary frames.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
@@ -77,6 +78,10 @@ describe('deliveries over the push connection', () => {
     expect(ofType(frames, 'authorize')).toHaveLength(1);
     expect(ofType(frames, 'send')).toHaveLength(3);
     expect(ofType(frames, 'send').every((f) => f.signature === undefined)).toBe(true);
+    // The server's hello lists binary frames: sends, acks and the subscription's pushes use them.
+    expect(ofType(frames, 'send').every((f) => f.binary)).toBe(true);
+    expect(ofType(frames, 'subscribe').length).toBeGreaterThan(0);
+    expect(ofType(frames, 'subscribe').every((f) => f.push === 'binary')).toBe(true);
     expect(bob.http).toHaveLength(before);
     expect(await received(alice)).toEqual(['one', 'two', 'three']);
 

@@ -1,10 +1,11 @@
 /**
  * `MailboxSocket` against a real `parley-server` process: pushes in order, acknowledgements,
  * sends (one sending proof per mailbox and connection), one-at-a-time handling, and reconnection
- * when the server restarts. Fake servers (the `ws` package) play hostile or unusual peers: malformed
- * frames, a refused authorisation, a connection that dies mid-request.
+ * when the server restarts; binary frames where the server's hello lists them. Fake servers (the
+ * `ws` package) play hostile or unusual peers: malformed frames, a refused authorisation, a
+ * connection that dies mid-request, servers from before binary frames and from before the hello.
  */
-import { deviceId, defaultEnv as env, generateEd25519, generateIdentity, utf8 } from '@parley/protocol';
+import { base64url, deviceId, defaultEnv as env, generateEd25519, generateIdentity, utf8 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { ClientError } from '../src/errors.ts';
@@ -87,14 +88,33 @@ function open(options: Partial<MailboxSocketOptions> & { url?: string } = {}): R
 
 const eventually = <T>(f: () => T | Promise<T>, timeout = 10_000) => vi.waitFor(f, { timeout, interval: 20 });
 
-/** A fake `/v1/ws` server; `onFrame` answers each parsed frame. */
-async function fakeServer(onFrame: (ws: WebSocket, frame: { type: string; id: number }) => void) {
+/**
+ * A fake `/v1/ws` server; `onFrame` answers each parsed JSON frame. It greets each connection
+ * with a hello listing `features` (default: sending proofs but no binary frames), or with none
+ * for `null` (a server from before the hello). Binary frames, which it does not understand, are
+ * counted and refused as malformed, as such a server does.
+ */
+async function fakeServer(
+  onFrame: (ws: WebSocket, frame: { type: string; id: number }) => void,
+  features: string[] | null = ['authorize'],
+) {
   const fake = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((resolve) => fake.once('listening', resolve));
-  fake.on('connection', (ws) => ws.on('message', (raw) => onFrame(ws, JSON.parse(raw.toString()))));
+  let binaryFrames = 0;
+  fake.on('connection', (ws) => {
+    if (features !== null) ws.send(JSON.stringify({ type: 'hello', api: 1, features }));
+    ws.on('message', (raw, isBinary) => {
+      if (!isBinary) return onFrame(ws, JSON.parse(raw.toString()));
+      binaryFrames++;
+      ws.send(JSON.stringify({ type: 'error', error: { code: 'bad-request', message: 'frames are JSON text' } }));
+    });
+  });
   const { port } = fake.address() as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
+    get binaryFrames() {
+      return binaryFrames;
+    },
     close: async () => {
       for (const c of fake.clients) c.terminate();
       await new Promise((resolve) => fake.close(resolve));
@@ -318,6 +338,103 @@ describe('MailboxSocket', () => {
     expect((await failureOf(socket.whenSubscribed())).code).toBe('usage');
     expect((await failureOf(socket.send(new Uint8Array(16), new Uint8Array(32), utf8('x')))).code).toBe('usage');
   }, 60_000);
+});
+
+describe("MailboxSocket and the server's features", () => {
+  it('uses binary frames where the hello lists them: binary pushes, sends, acks and answers', async () => {
+    const box = await newBox();
+    await box.deliver('stored');
+    const rec = recording();
+    const { socket, received, errors } = open({ WebSocket: rec.WebSocket });
+    socket.subscribe(box.owned);
+    await socket.whenSubscribed();
+    await eventually(() => expect(received.map(text)).toEqual(['stored']));
+    const { seq } = await socket.send(box.owned.id, box.senderKey, utf8('sent in binary'));
+    await eventually(() => expect(received.map(text)).toEqual(['stored', 'sent in binary']));
+    expect(received[1]?.seq).toBe(seq);
+    // Both handled, so both acknowledged (in binary), which deleted them.
+    await eventually(async () => expect(await api.readMailbox(box.owned)).toEqual([]));
+    expect(await socket.ack(box.owned.id, [seq])).toBe(0); // answered by a binary acked
+
+    const sent = rec.frames[0] ?? [];
+    expect(ofType(sent, 'subscribe')).toEqual([expect.objectContaining({ push: 'binary' })]);
+    expect(ofType(sent, 'authorize')).toHaveLength(1);
+    expect(ofType(sent, 'send')).toEqual([expect.objectContaining({ binary: true, id: expect.any(Number) })]);
+    expect(ofType(sent, 'send')[0]?.signature).toBeUndefined();
+    expect(ofType(sent, 'ack').length).toBeGreaterThanOrEqual(2);
+    expect(ofType(sent, 'ack').every((f) => f.binary)).toBe(true);
+    // The hello (text) first; then, in binary, two pushes, the sent and the acked answers.
+    const kinds = rec.received[0] ?? [];
+    expect(kinds[0]).toBe('text');
+    expect(kinds.filter((k) => k === 'binary').length).toBeGreaterThanOrEqual(5);
+    expect(socket.malformedFrames).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
+  /** A server that speaks JSON only, with sending proofs if `features` lists them. */
+  const oldServer = (features: string[] | null) => {
+    let seq = 0;
+    const authorized = new Set<string>();
+    return fakeServer((ws, frame) => {
+      const f = frame as { type: string; id: number; mailbox?: string; signature?: string; seqs?: number[] };
+      const reply = (answer: object) => ws.send(JSON.stringify(answer));
+      // Such a server's frames are strict: an unknown type or field is a malformed frame (no id).
+      const malformed = () => reply({ type: 'error', error: { code: 'bad-request', message: 'malformed frame' } });
+      if (f.type === 'challenge') ws.send(challengeFrame(f.id));
+      else if (f.type === 'subscribe') {
+        if ('push' in f) return malformed();
+        reply({ type: 'subscribed', id: f.id, mailbox: f.mailbox });
+        const envelope = base64url(utf8('pushed as JSON'));
+        reply({ type: 'message', mailbox: f.mailbox, seq: 1, envelope, receivedAt: 1 });
+      } else if (f.type === 'authorize' && features?.includes('authorize')) {
+        authorized.add(String(f.mailbox));
+        reply({ type: 'authorized', id: f.id, mailbox: f.mailbox });
+      } else if (f.type === 'send') {
+        if (f.signature === undefined && !authorized.has(String(f.mailbox)))
+          reply({ type: 'error', id: f.id, error: { code: 'unauthorized' } });
+        else reply({ type: 'sent', id: f.id, seq: ++seq });
+      } else if (f.type === 'ack') reply({ type: 'acked', id: f.id, deleted: f.seqs?.length ?? 0 });
+      else malformed();
+    }, features);
+  };
+
+  it.each([
+    ['without a hello (before hellos): JSON frames, every send signed', null],
+    ['whose hello lacks "binary": JSON frames, one sending proof', ['authorize']],
+  ] as const)('against a server %s, without waiting for what it cannot answer', async (_name, features) => {
+    const fake = await oldServer(features === null ? null : [...features]);
+    try {
+      const rec = recording();
+      const box = await newBox(); // only its keys: the fake server stores nothing
+      const { socket, received, errors } = open({ url: fake.url, WebSocket: rec.WebSocket });
+      socket.subscribe(box.owned);
+      await socket.whenSubscribed();
+      await eventually(() => expect(received.map(text)).toEqual(['pushed as JSON']));
+      const started = Date.now();
+      expect(await socket.send(box.owned.id, box.senderKey, utf8('a'))).toEqual({ seq: 1 });
+      expect(await socket.send(box.owned.id, box.senderKey, utf8('b'))).toEqual({ seq: 2 });
+      expect(Date.now() - started).toBeLessThan(2_000); // not the 15 s deadline of an unanswered authorize
+      await eventually(() => expect(ofType(rec.frames[0], 'ack')).toHaveLength(1));
+
+      const sent = rec.frames[0] ?? [];
+      expect(sent.some((f) => f.binary)).toBe(false);
+      expect(fake.binaryFrames).toBe(0);
+      expect(ofType(sent, 'subscribe')[0]?.push).toBeUndefined();
+      const signed = ofType(sent, 'send').map((f) => typeof f.signature === 'string');
+      if (features === null) {
+        expect(ofType(sent, 'authorize')).toHaveLength(0);
+        expect(signed).toEqual([true, true]);
+      } else {
+        expect(ofType(sent, 'authorize')).toHaveLength(1);
+        expect(signed).toEqual([false, false]);
+      }
+      expect(rec.received[0]?.every((k) => k === 'text')).toBe(true);
+      expect(errors).toEqual([]);
+      socket.close();
+    } finally {
+      await fake.close();
+    }
+  });
 });
 
 describe('MailboxSocket against a hostile server', () => {

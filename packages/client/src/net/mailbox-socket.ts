@@ -7,6 +7,9 @@
  *   messages in order, then each new one.
  * - Sends need no subscription: the first send into a mailbox on a connection proves its sender
  *   key once (a sending proof, sending-rights.ts), and later ones on that connection go unsigned.
+ * - Sends, acknowledgements and pushes use the binary frames (docs/server.md "Binary frames")
+ *   where the server's hello lists `binary`, and JSON frames elsewhere; sending proofs only where
+ *   it lists `authorize` (else every send is signed). A server without a hello predates both.
  * - Messages go to the handler strictly one at a time, in arrival order. When the handler's
  *   promise resolves the message is acknowledged (in batches), which deletes it on the server;
  *   when it rejects, the failure goes to `onError` and the message is not acknowledged, so the
@@ -31,6 +34,8 @@
  */
 import {
   defaultEnv,
+  encodeAckFrame,
+  encodeSendFrame,
   MAILBOX_ID_BYTES,
   type ProtocolEnv,
   proveMailboxAccess,
@@ -45,7 +50,7 @@ import { chunks, DEFAULT_TIMEOUT_MS, SEQS_CHUNK } from './server-api.ts';
 import type { OwnedMailbox } from './server-api-types.ts';
 import { malformedAnswer, signing, socketError, unreachable } from './server-errors.ts';
 import { originOf, websocketUrl } from './server-url.ts';
-import { SocketConnection } from './socket-connection.ts';
+import { type Outgoing, SocketConnection } from './socket-connection.ts';
 import { type AnswerType, parseServerFrame, type ServerFrame } from './socket-frames.ts';
 import type { WebSocketConstructor, WebSocketLike } from './websocket-like.ts';
 
@@ -209,8 +214,11 @@ export class MailboxSocket {
     let deleted = 0;
     for (const chunk of chunks(seqs, SEQS_CHUNK)) {
       const sub = this.subscription(key);
-      const frame = { type: 'ack', mailbox: toB64url(mailboxId), seqs: chunk };
-      const answer = await this.call(frame, 'acked', () => this.confirmedConnection(key));
+      const answer = await this.call(
+        (conn) => ackFrame(conn, mailboxId, chunk),
+        'acked',
+        () => this.confirmedConnection(key),
+      );
       deleted += answer.deleted;
       this.forget(sub, chunk);
     }
@@ -236,9 +244,15 @@ export class MailboxSocket {
     // Proof and send on the same connection: if it dies in between, the send fails (the caller
     // retries, and the next connection proves again).
     const conn = await this.connection(() => this.openConnection(), deadline);
-    const frame: Record<string, unknown> = { type: 'send', mailbox: toB64url(mailboxId), envelope: toB64url(envelope) };
-    if (!(await this.rights.unsigned(conn, mailboxId, senderPrivateKey, deadline))) {
-      frame.signature = toB64url(signing(() => signDelivery(this.env, senderPrivateKey, mailboxId, envelope)));
+    const signature = (await this.rights.unsigned(conn, mailboxId, senderPrivateKey, deadline))
+      ? undefined
+      : signing(() => signDelivery(this.env, senderPrivateKey, mailboxId, envelope));
+    // The server's first frame has come by now (an answer to the proof's challenge, at least).
+    let frame: Outgoing;
+    if (conn.supports('binary')) frame = (id) => encodeSendFrame({ id, mailbox: mailboxId, signature, envelope });
+    else {
+      frame = { type: 'send', mailbox: toB64url(mailboxId), envelope: toB64url(envelope) };
+      if (signature !== undefined) frame.signature = toB64url(signature);
     }
     const { seq } = await conn.request(frame, 'sent', left(deadline));
     return { seq };
@@ -272,6 +286,7 @@ export class MailboxSocket {
     }
     const conn: SocketConnection = new SocketConnection(ws, this.origin, () => this.drop(conn, true));
     this.current = conn;
+    ws.binaryType = 'arraybuffer'; // binary frames as ArrayBuffer, in browsers and in `ws`
     ws.onopen = () => this.guarded(() => this.opened(conn));
     ws.onmessage = (event: { data?: unknown }) => this.guarded(() => this.onFrame(conn, event.data));
     ws.onclose = () => this.guarded(() => this.drop(conn, false));
@@ -341,6 +356,8 @@ export class MailboxSocket {
         mailbox: toB64url(sub.mailbox.id),
         challenge: toB64url(challenge),
         proof: toB64url(proof),
+        // Known by now: the hello, if any, came before the challenge's answer.
+        ...(conn.supports('binary') ? { push: 'binary' } : {}),
       };
       await conn.request(frame, 'subscribed', this.timeoutMs);
       if (!current()) return;
@@ -364,13 +381,13 @@ export class MailboxSocket {
    * it returns null.
    */
   private async call<T extends AnswerType>(
-    frame: Record<string, unknown>,
+    frame: (conn: SocketConnection) => Outgoing,
     expect: T,
     ready: () => SocketConnection | null,
   ): Promise<Extract<ServerFrame, { type: T }>> {
     const deadline = Date.now() + this.timeoutMs;
     const conn = await this.connection(ready, deadline);
-    return conn.request(frame, expect, left(deadline));
+    return conn.request(frame(conn), expect, left(deadline));
   }
 
   /** The connection `ready` returns, waiting for one until `deadline` while it returns null. */
@@ -431,12 +448,14 @@ export class MailboxSocket {
   private onFrame(conn: SocketConnection, data: unknown): void {
     if (conn.dead) return;
     const frame = parseServerFrame(data);
+    conn.received(frame);
     if (frame === null) {
       this.malformed++;
       this.report(malformedAnswer());
       return;
     }
     if (frame.type === 'message') this.pushed(frame);
+    else if (frame.type === 'hello') return;
     else if (frame.type === 'error' && frame.id === undefined) this.report(socketError(frame.error.code));
     else conn.settle(frame);
   }
@@ -512,8 +531,7 @@ export class MailboxSocket {
       const seqs = sub.acks;
       sub.acks = [];
       for (const chunk of chunks(seqs, SEQS_CHUNK)) {
-        const frame = { type: 'ack', mailbox: toB64url(sub.mailbox.id), seqs: chunk };
-        conn.request(frame, 'acked', this.timeoutMs).then(
+        conn.request(ackFrame(conn, sub.mailbox.id, chunk), 'acked', this.timeoutMs).then(
           () => this.forget(sub, chunk),
           (e: unknown) => {
             if (!conn.dead && ClientError.is(e)) this.report(e, sub.mailbox.id);
@@ -560,6 +578,12 @@ export class MailboxSocket {
   private checkOpen(): void {
     if (this.closed) throw closedError();
   }
+}
+
+/** An acknowledgement on `conn`: binary where the server has binary frames (always with an id). */
+function ackFrame(conn: SocketConnection, mailboxId: Uint8Array, seqs: readonly number[]): Outgoing {
+  if (conn.supports('binary')) return (id) => encodeAckFrame({ id, mailbox: mailboxId, seqs });
+  return { type: 'ack', mailbox: toB64url(mailboxId), seqs };
 }
 
 /** What is left of a deadline, for a timer (at least 1 ms). */

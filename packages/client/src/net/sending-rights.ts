@@ -10,8 +10,10 @@
  * `unauthorized`, so a prober cannot tell them apart), its limit of mailboxes per connection, an
  * answer this client does not understand — sends into that mailbox on that connection are signed,
  * as before sending proofs. The server's answer to a signed send is then the one an HTTP delivery
- * gets (403 wrong key, 404 unknown mailbox), which callers already know how to treat. Only a
- * connection that dies during the proof fails the sends waiting for it (`server-unreachable`).
+ * gets (403 wrong key, 404 unknown mailbox), which callers already know how to treat. So are the
+ * sends to a server whose hello does not list `authorize` (or that sends no hello: it predates
+ * them), which is never asked. Only a connection that dies during the proof fails the sends
+ * waiting for it (`server-unreachable`).
  *
  * @example
  * ```ts
@@ -73,8 +75,11 @@ export class SendingRights {
     deadline: number,
   ): Promise<boolean> {
     const left = () => Math.max(1, deadline - Date.now());
+    if (conn.greeted && !conn.supports('authorize')) return false;
     try {
       const { challenge } = await conn.request({ type: 'challenge' }, 'challenge', left());
+      // The server's first frame (its hello, if it has one) came before this answer.
+      if (!conn.supports('authorize')) return false;
       const proof = signing(() => proveSendingRight(this.env, senderPrivateKey, mailboxId, challenge));
       const frame = {
         type: 'authorize',

@@ -4,7 +4,10 @@
  * the server (stored durably, pushed, acknowledged). Each client authorises its target mailbox on
  * its connection once, with a sending proof (protocol §3.6), and then sends without a signature
  * per envelope, as the client SDK's MailboxSocket does; `--signed` signs every delivery instead
- * (the HTTP API's way, and the WebSocket's without a proof). It reports delivered
+ * (the HTTP API's way, and the WebSocket's without a proof). Like the SDK, the clients use the
+ * binary frames (docs/server.md "Binary frames"): subscriptions with `"push":"binary"`, binary
+ * sends, and binary acks with id 0 (no answer); `--json` uses the JSON frames instead, for
+ * comparison (base64 envelopes, JSON parsing on both sides). It reports delivered
  * messages/s, send → push latency (p50/p99) at full load and at half of that rate, and the
  * server's RSS per idle subscribed connection. In the same run it measures a bare relay — a
  * minimal `ws` server that forwards frames with no authentication or storage — as the ceiling
@@ -20,7 +23,7 @@
  * relay, timed while V8 still compiled it, looked up to a third slower.
  *
  * Options: --clients N (default 2000) --messages M per client and round (default 10), --rounds R
- * (default 5), --signed. To profile the
+ * (default 5), --signed, --json. To profile the
  * server: PARLEY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server
  * Everything runs on 127.0.0.1 and stops by itself (a global time limit of 10 minutes).
  */
@@ -31,9 +34,12 @@ import { join } from 'node:path';
 import {
   AuthPurpose,
   certifyDevice,
+  decodeServerFrame,
   deviceId,
+  encodeAckFrame,
   encodeDeviceCertificate,
   encodeIdentity,
+  encodeSendFrame,
   defaultEnv as env,
   generateEd25519,
   generateIdentity,
@@ -46,6 +52,10 @@ import {
 import WebSocket from 'ws';
 import { parseCounts, round1 } from './measure.ts';
 
+const argv = process.argv.slice(2);
+const signed = argv.includes('--signed');
+/** JSON frames instead of the binary ones. */
+const json = argv.includes('--json');
 const HARD_LIMIT_MS = 10 * 60 * 1000;
 const ENVELOPE_BYTES = 100;
 setTimeout(() => {
@@ -55,6 +65,12 @@ setTimeout(() => {
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
+const readU32 = (b: Uint8Array, off: number) =>
+  (((b[off] as number) << 24) |
+    ((b[off + 1] as number) << 16) |
+    ((b[off + 2] as number) << 8) |
+    (b[off + 3] as number)) >>>
+  0;
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -186,14 +202,18 @@ interface Peer {
   nextId: number;
 }
 
+/** A frame: JSON parsed, binary decoded (byte strings then stay bytes). */
+const frameOf = (data: Buffer, isBinary: boolean): Record<string, unknown> =>
+  isBinary ? { ...decodeServerFrame(data) } : (JSON.parse(data.toString()) as Record<string, unknown>);
+
 function connect(wsUrl: string, onFrame: (peer: Peer, frame: Record<string, unknown>) => void): Promise<Peer> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl);
     const peer: Peer = { ws, pending: new Map(), nextId: 1 };
     ws.on('open', () => resolve(peer));
     ws.on('error', reject);
-    ws.on('message', (data) => {
-      const frame = JSON.parse(data.toString()) as Record<string, unknown>;
+    ws.on('message', (data: Buffer, isBinary) => {
+      const frame = frameOf(data, isBinary);
       const waiter = typeof frame.id === 'number' ? peer.pending.get(frame.id) : undefined;
       if (waiter) {
         peer.pending.delete(frame.id as number);
@@ -204,15 +224,23 @@ function connect(wsUrl: string, onFrame: (peer: Peer, frame: Record<string, unkn
 }
 
 function request(peer: Peer, frame: Record<string, unknown>): Promise<Record<string, unknown>> {
-  return requestText(peer, JSON.stringify(frame));
+  return requestEncoded(peer, JSON.stringify(frame));
 }
 
-/** `request` for a frame already in JSON (an object): the id goes in front, without parsing it again. */
-function requestText(peer: Peer, json: string): Promise<Record<string, unknown>> {
+/**
+ * `request` for a frame already encoded: in JSON (an object), the id goes in front without
+ * parsing it again; a binary one has its u32 id written in place (ws copies the frame as it
+ * masks it, so the buffer can be reused).
+ */
+function requestEncoded(peer: Peer, frame: string | Buffer): Promise<Record<string, unknown>> {
   const id = peer.nextId++;
   return new Promise((resolve) => {
     peer.pending.set(id, resolve);
-    peer.ws.send(`{"id":${id},${json.slice(1)}`);
+    if (typeof frame === 'string') peer.ws.send(`{"id":${id},${frame.slice(1)}`);
+    else {
+      frame.writeUInt32BE(id, 1);
+      peer.ws.send(frame);
+    }
   });
 }
 
@@ -224,7 +252,8 @@ async function answerChallenge(
   prove: (challenge: Uint8Array) => Uint8Array,
 ): Promise<Record<string, unknown>> {
   const c = unb64(String((await request(peer, { type: 'challenge' })).challenge));
-  return request(peer, { type, mailbox: b64(id), challenge: b64(c), proof: b64(prove(c)) });
+  const push = type === 'subscribe' && !json ? { push: 'binary' } : {};
+  return request(peer, { type, mailbox: b64(id), challenge: b64(c), proof: b64(prove(c)), ...push });
 }
 
 /** Runs the message exchange; `ratePerSecond` paces sends overall (Infinity = as fast as possible). */
@@ -238,18 +267,23 @@ async function exchange(
   signed: boolean,
 ): Promise<number> {
   const n = peers.length;
-  // Pre-sign every envelope (with --signed) so the timed phase measures the server, not this
-  // process's Ed25519.
-  const frames: string[][] = peers.map((_, i) => {
+  // Pre-sign (with --signed) and pre-encode every envelope so the timed phase measures the
+  // server, not this process's Ed25519. An envelope starts with its sender's index and its number
+  // (u32 each, for the latency bookkeeping), then the round's tag (so no round repeats another's).
+  const frames: (string | Buffer)[][] = peers.map((_, i) => {
     const target = boxes[(i + 1) % n] as { id: Uint8Array; sender: Uint8Array };
     return Array.from({ length: messages }, (_, k) => {
-      const envelope = new Uint8Array(ENVELOPE_BYTES);
-      envelope.set(Buffer.from(`${tag}:${i}:${k}:`), 0);
+      const envelope = Buffer.alloc(ENVELOPE_BYTES);
+      envelope.writeUInt32BE(i, 0);
+      envelope.writeUInt32BE(k, 4);
+      envelope.write(tag, 8);
+      const signature = signed ? signDelivery(env, target.sender, target.id, envelope) : undefined;
+      if (!json) return Buffer.from(encodeSendFrame({ id: 0, mailbox: target.id, signature, envelope }));
       return JSON.stringify({
         type: 'send',
         mailbox: b64(target.id),
         envelope: b64(envelope),
-        ...(signed ? { signature: b64(signDelivery(env, target.sender, target.id, envelope)) } : {}),
+        ...(signature ? { signature: b64(signature) } : {}),
       });
     });
   });
@@ -267,8 +301,8 @@ async function exchange(
           const wait = due - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
-        sentAt.set(`${tag}:${i}:${k}`, performance.now());
-        const answer = await requestText(peer, frames[i]?.[k] ?? '{}');
+        sentAt[i * messages + k] = performance.now();
+        const answer = await requestEncoded(peer, frames[i]?.[k] ?? '{}');
         if (answer.type !== 'sent') throw new Error(`send refused: ${JSON.stringify(answer.error)}`);
       }
     }),
@@ -277,7 +311,8 @@ async function exchange(
   return total / ((performance.now() - start) / 1000);
 }
 
-const sentAt = new Map<string, number>();
+/** When envelope k of client i was sent (ms, performance.now()), at [i × messages + k]; 0 if not. */
+let sentAt = new Float64Array(0);
 
 /** One timed phase: throughput, the send → push latencies, and the CPU each side used. */
 interface Round {
@@ -295,13 +330,16 @@ async function setUpParley(clients: number, signed: boolean) {
   const rssBefore = rssKb(server.child.pid as number);
   const received = { count: 0, latencies: [] as number[], done: () => {} };
   let expected = 0;
+  let perClient = 0;
   const onFrame = (peer: Peer, f: Record<string, unknown>) => {
     if (f.type !== 'message') return;
-    const text = Buffer.from(String(f.envelope), 'base64url').toString().split(':').slice(0, 3).join(':');
-    const t = sentAt.get(text);
-    if (t !== undefined) received.latencies.push(performance.now() - t);
-    // No id: the server does not answer (the recipient does not need the count).
-    peer.ws.send(JSON.stringify({ type: 'ack', mailbox: f.mailbox, seqs: [f.seq] }));
+    const envelope = json ? Buffer.from(String(f.envelope), 'base64url') : (f.envelope as Uint8Array);
+    const at = sentAt[readU32(envelope, 0) * perClient + readU32(envelope, 4)];
+    if (at !== undefined && at > 0) received.latencies.push(performance.now() - at);
+    // No id (id 0 in binary): the server does not answer (the recipient does not need the count).
+    const seq = f.seq as number;
+    if (json) peer.ws.send(JSON.stringify({ type: 'ack', mailbox: f.mailbox, seqs: [seq] }));
+    else peer.ws.send(encodeAckFrame({ id: 0, mailbox: f.mailbox as Uint8Array, seqs: [seq] }));
     received.count++;
     if (received.count === expected) received.done();
   };
@@ -336,7 +374,8 @@ async function setUpParley(clients: number, signed: boolean) {
     async round(messages: number, ratePerSecond: number, tag: string): Promise<Round> {
       received.count = 0;
       received.latencies = [];
-      sentAt.clear();
+      sentAt = new Float64Array(clients * messages);
+      perClient = messages;
       expected = clients * messages;
       const run = await withCpu(pid, () => exchange(peers, boxes, messages, received, ratePerSecond, tag, signed));
       return { msgs_per_s: run.result, latencies: received.latencies, ...run };
@@ -441,14 +480,12 @@ function cpuOf(r: Round) {
   };
 }
 
-const argv = process.argv.slice(2);
-const signed = argv.includes('--signed');
 const { clients, messages, rounds } = parseCounts<'clients' | 'messages' | 'rounds'>(
-  argv.filter((a) => a !== '--signed'),
+  argv.filter((a) => a !== '--signed' && a !== '--json'),
   { clients: 2000, messages: 10, rounds: 5 },
 );
 console.error(
-  `server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes, ${signed ? 'each signed' : 'one sending proof per connection'}; ${rounds} rounds of the bare relay and the server in turn`,
+  `server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes, ${signed ? 'each signed' : 'one sending proof per connection'}, ${json ? 'JSON' : 'binary'} frames; ${rounds} rounds of the bare relay and the server in turn`,
 );
 const relay = await setUpBareRelay(clients);
 const parley = await setUpParley(clients, signed);
@@ -503,5 +540,5 @@ console.error(
   `parley-server: ${server.msgs_per_s} msgs/s (median of ${rounds}), p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU in the median round: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message, of which its main thread ${server.server_main_thread_cores} cores, ${server.server_main_thread_us_per_msg} µs; load generator ${server.client_cores} cores)`,
 );
 console.error(`bare relay: ${bare_relay.msgs_per_s} msgs/s (median); ratio per round ${ratios.join(', ')}`);
-console.log(JSON.stringify({ server, bare_relay, ratio: median(ratios), ratios }));
+console.log(JSON.stringify({ frames: json ? 'json' : 'binary', server, bare_relay, ratio: median(ratios), ratios }));
 process.exit(0);

@@ -1,8 +1,8 @@
 /**
  * `npm run bench:server` keeps working: a short run (20 clients, 3 messages each, 2 rounds)
  * prints its figures and ends with one JSON object in the shape the home-server issue asks for,
- * with one ratio per round. The figures themselves are not judged here (benchmarks report, tests
- * do not time).
+ * with one ratio per round; with the binary frames by default, and with `--json` the JSON ones.
+ * The figures themselves are not judged here (benchmarks report, tests do not time).
  */
 import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
@@ -30,5 +30,19 @@ it('bench:server runs both sides in turn and prints its JSON summary last', () =
   expect(summary.server.rss_kb_per_conn).toBeTypeOf('number');
   expect(summary.ratios).toHaveLength(2);
   expect(summary.server.rounds).toHaveLength(2);
+  expect(summary.frames).toBe('binary');
   expect(r.stderr).toContain('round 2:');
+}, 150_000);
+
+it('bench:server --json runs on the JSON frames', () => {
+  const r = spawnSync(process.execPath, [TSX, BENCH, '--clients', '10', '--messages', '2', '--rounds', '1', '--json'], {
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+  expect(summary.frames).toBe('json');
+  expect(summary.server.msgs_per_s).toBeGreaterThan(0);
+  expect(summary.server.p50_ms).toBeGreaterThan(0); // the latency bookkeeping read the JSON pushes
+  expect(r.stderr).toContain('JSON frames');
 }, 150_000);

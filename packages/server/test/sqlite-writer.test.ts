@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SqlChallengeStore } from '../src/storage/challenge-store.ts';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
 import type { MailboxOp } from '../src/storage/mailbox-ops.ts';
@@ -80,6 +81,52 @@ describe('the SQLite writer thread', () => {
       expect(await new SqlMailboxStore(reopened).count(mailboxId)).toBe(1);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it("keeps the event loop's statements out of its transactions: they wait for a batch, not for SQLite's lock", async () => {
+    // No busy timeout: a statement on the event loop's connection that met the writer's lock
+    // would fail at once (SQLITE_BUSY), where the server's 5 s timeout would sleep on the event loop.
+    const database = await openDatabase({ sqlitePath: join(dir, 'lock.db') }, { writerThread: true, busyTimeoutMs: 0 });
+    try {
+      const mailboxes = new SqlMailboxStore(database);
+      const challenges = new SqlChallengeStore(database);
+      const boxes = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          mailboxes.createMailbox({ recipientKey: randomBytes(32), senderKey: randomBytes(32) }),
+        ),
+      );
+      // Three batches' worth of deliveries keep the writer busy; meanwhile the event loop issues
+      // challenges (a write on its own connection), one after another, in turns of the event
+      // loop of their own as requests would come (a loop of awaits alone would never let the
+      // group commit, scheduled with setImmediate, start).
+      let written = false;
+      const deliveries = Promise.all(
+        Array.from({ length: 3000 }, (_, i) =>
+          mailboxes.enqueue((boxes[i % 10] as { mailboxId: Uint8Array }).mailboxId, Buffer.from(`m${i}`), {
+            ttlMs: 60_000,
+            maxMessages: 1000,
+          }),
+        ),
+      ).finally(() => {
+        written = true;
+      });
+      const outcomes: string[] = [];
+      while (!written) {
+        await new Promise((resolve) => setImmediate(resolve));
+        outcomes.push(
+          await challenges.issue(60_000).then(
+            () => 'issued',
+            (e: unknown) => String(e),
+          ),
+        );
+      }
+      await deliveries;
+      expect(outcomes.length).toBeGreaterThan(0);
+      expect(outcomes.filter((o) => o !== 'issued')).toEqual([]);
+      expect(await mailboxes.total()).toBe(3000);
+    } finally {
+      await database.close();
     }
   });
 

@@ -166,13 +166,18 @@ function sha256(bytes: Uint8Array): Uint8Array {
 
 /**
  * Where the group commits of enqueues and acknowledgements are written: the writer thread if the
- * database has one, else synchronously on SQLite's connection (after waiting for Kysely's, so
- * never inside another transaction), else in a Kysely transaction (PostgreSQL). See
- * group-commit.ts and sqlite-writer.ts.
+ * database has one, else synchronously on SQLite's connection, else in a Kysely transaction
+ * (PostgreSQL). See group-commit.ts and sqlite-writer.ts.
+ *
+ * On SQLite a batch first waits for Kysely's connection and holds it until it has committed, on
+ * the writer thread too: the event loop's own statements (challenges, accounts, prekeys, reads)
+ * then wait for a batch asynchronously, instead of meeting the writer's lock in SQLite's busy
+ * handler, which sleeps on the event loop — a reconnect storm under load, each subscription
+ * using a challenge, held it for a batch's length per write.
  */
 function batchWriter(database: Database, q: MailboxQueries): BatchWriter<MailboxOp, MailboxOpResult> {
   const { db, dialect, sqlite, writer } = database;
-  if (writer !== null) return writer;
+  if (writer !== null) return { write: (ops) => db.connection().execute(() => writer.write(ops)) };
   if (sqlite !== null) {
     return {
       write: (ops) => db.connection().execute(async () => writeBatchOnSqlite(sqlite, q, ops)),

@@ -9,10 +9,10 @@
  * statements and rules as on the event loop (mailbox-ops.ts), and a batch's operations are
  * answered only after its commit returned: durability is unchanged.
  *
- * What it costs: the event loop's own connection still writes everything else (accounts,
- * prekeys, challenges, mailbox creation); such a write waits for the writer's transaction in
- * progress (SQLite's busy timeout), which under full load can hold the event loop for the length
- * of a batch (~10 ms).
+ * The event loop's own connection still runs everything else (accounts, prekeys, challenges,
+ * mailbox creation, reads). The mailbox store holds that connection while a batch is written
+ * here (mailbox-store.ts), so those statements wait for the batch asynchronously rather than
+ * meeting this thread's lock in SQLite's busy handler, which would sleep on the event loop.
  *
  * If the thread dies, the batch in flight fails (`dependency`, nothing of it stored: its
  * transaction never committed) and the next batch starts a new thread.

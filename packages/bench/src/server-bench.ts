@@ -10,8 +10,8 @@
  * comparison (base64 envelopes, JSON parsing on both sides). It reports delivered
  * messages/s, send → push latency (p50/p99) at full load and at half of that rate, and the
  * server's RSS per idle subscribed connection. In the same run it measures a bare relay — a
- * minimal `ws` server that forwards frames with no authentication or storage — as the ceiling
- * for Node on this machine. For both it reports the CPU each side used while timed (cores: CPU
+ * minimal `ws` server that forwards frames with no authentication or storage, in the same
+ * framing (binary, or JSON with `--json`) — as the ceiling for Node on this machine. For both it reports the CPU each side used while timed (cores: CPU
  * seconds per second, all threads) and the server's CPU per message, which is steadier than
  * msgs/s when something else shares the machine, and shows whether the load generator (one
  * thread) rather than the server was the limit. The last line printed is one JSON object.
@@ -390,7 +390,9 @@ async function setUpParley(clients: number, signed: boolean) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The bare relay (bare-relay-server.ts, its own process): forwards {"to":i,...} frames to client i.
+// The bare relay (bare-relay-server.ts, its own process): forwards each frame to client i, in the
+// framing of the Parley run (binary `u32 i ‖ payload`, or JSON {"to":i,...} with --json), so that
+// the ceiling does not pay for JSON the server no longer parses.
 
 async function setUpBareRelay(clients: number) {
   const script = new URL('./bare-relay-server.ts', import.meta.url).pathname;
@@ -411,9 +413,9 @@ async function setUpBareRelay(clients: number) {
     new Promise<{ ws: WebSocket; ack: () => Promise<void> }>((resolve, reject) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/?i=${i}`);
       let waiting: (() => void) | null = null;
-      ws.on('message', (d) => {
-        const s = d.toString();
-        if (s === '{"type":"sent"}') {
+      ws.on('message', (d, isBinary) => {
+        const sent = isBinary ? (d as Buffer).length === 1 : d.toString() === '{"type":"sent"}';
+        if (sent) {
           waiting?.();
           waiting = null;
         } else if (++count === total) done();
@@ -435,6 +437,12 @@ async function setUpBareRelay(clients: number) {
     peers.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, (_, j) => open(i + j)))));
   }
   const payload = b64(new Uint8Array(ENVELOPE_BYTES));
+  /** Client i's frame to i + 1: binary ones built once (ws copies a frame as it masks it). */
+  const binaryFrames = peers.map((_, i) => {
+    const frame = Buffer.alloc(4 + ENVELOPE_BYTES);
+    frame.writeUInt32BE((i + 1) % clients, 0);
+    return frame;
+  });
   return {
     async round(messages: number): Promise<Round> {
       count = 0;
@@ -448,7 +456,9 @@ async function setUpBareRelay(clients: number) {
           peers.map(async (p, i) => {
             for (let k = 0; k < messages; k++) {
               const acked = p.ack();
-              p.ws.send(JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }));
+              p.ws.send(
+                json ? JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }) : (binaryFrames[i] as Buffer),
+              );
               await acked;
             }
           }),

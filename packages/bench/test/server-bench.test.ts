@@ -30,6 +30,7 @@ it('bench:server runs both sides in turn and prints its JSON summary last', () =
   expect(summary.server.rss_kb_per_conn).toBeTypeOf('number');
   expect(summary.ratios).toHaveLength(2);
   expect(summary.server.rounds).toHaveLength(2);
+  expect(summary.server.half_load_p99_rounds).toHaveLength(2);
   expect(summary.frames).toBe('binary');
   expect(r.stderr).toContain('round 2:');
 }, 150_000);

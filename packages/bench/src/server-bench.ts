@@ -87,6 +87,17 @@ interface Server {
   readonly dir: string;
 }
 
+/**
+ * Stops `child` when this process exits however it exits (the time limit, an error, a signal):
+ * a benchmark that fails must not leave a server holding its port and 2,000 connections' memory.
+ */
+function stopOnExit(child: ChildProcess): void {
+  const stop = () => child.kill('SIGKILL');
+  process.once('exit', stop);
+  child.once('exit', () => process.off('exit', stop));
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
+
 function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
   const bin = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
@@ -96,6 +107,8 @@ function startServer(): Promise<Server> {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
   });
+  stopOnExit(child);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -399,6 +412,7 @@ async function setUpParley(clients: number, signed: boolean) {
 async function setUpBareRelay(clients: number) {
   const script = new URL('./bare-relay-server.ts', import.meta.url).pathname;
   const relay = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  stopOnExit(relay);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     relay.stdout?.on('data', (d: Buffer) => {

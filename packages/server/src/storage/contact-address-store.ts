@@ -28,9 +28,10 @@
  * await addresses.deleteRequests(addressId, requests.map((r) => r.seq));
  * ```
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
+import { sha256 } from './digest.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
@@ -166,10 +167,6 @@ function checkTokenHashes(tokenHashes: readonly Uint8Array[]): Uint8Array[] {
     unique.set(Buffer.from(copy).toString('hex'), copy);
   }
   return [...unique.values()];
-}
-
-function sha256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
 function addressNotFound(): StorageError {

@@ -28,9 +28,10 @@
  * await mailboxes.ack(mailboxId, messages.map((m) => m.seq));
  * ```
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
+import { sha256 } from './digest.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
@@ -158,10 +159,6 @@ function checkKey(key: unknown, name: string): Uint8Array {
 
 function checkPositive(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value <= 0) throw new StorageError('usage', `${name} must be a positive integer`);
-}
-
-function sha256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
 /**

@@ -51,6 +51,7 @@ import {
   proveMailboxAccess,
   proveSendingRight,
   publicIdentity,
+  Reader,
   signDelivery,
 } from '@parley/protocol';
 import WebSocket from 'ws';
@@ -69,13 +70,6 @@ setTimeout(() => {
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
-const readU32 = (b: Uint8Array, off: number) =>
-  (((b[off] as number) << 24) |
-    ((b[off + 1] as number) << 16) |
-    ((b[off + 2] as number) << 8) |
-    (b[off + 3] as number)) >>>
-  0;
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
@@ -221,7 +215,7 @@ interface Peer {
 
 /** A frame: JSON parsed, binary decoded (byte strings then stay bytes). */
 const frameOf = (data: Buffer, isBinary: boolean): Record<string, unknown> =>
-  isBinary ? { ...decodeServerFrame(data) } : (JSON.parse(data.toString()) as Record<string, unknown>);
+  (isBinary ? decodeServerFrame(data) : JSON.parse(data.toString())) as Record<string, unknown>;
 
 function connect(wsUrl: string, onFrame: (peer: Peer, frame: Record<string, unknown>) => void): Promise<Peer> {
   return new Promise((resolve, reject) => {
@@ -351,7 +345,8 @@ async function setUpParley(clients: number, signed: boolean) {
   const onFrame = (peer: Peer, f: Record<string, unknown>) => {
     if (f.type !== 'message') return;
     const envelope = json ? Buffer.from(String(f.envelope), 'base64url') : (f.envelope as Uint8Array);
-    const at = sentAt[readU32(envelope, 0) * perClient + readU32(envelope, 4)];
+    const r = new Reader(envelope, 'bench envelope');
+    const at = sentAt[r.u32() * perClient + r.u32()];
     if (at !== undefined && at > 0) received.latencies.push(performance.now() - at);
     // No id (id 0 in binary): the server does not answer (the recipient does not need the count).
     const seq = f.seq as number;
@@ -526,9 +521,6 @@ const { clients, messages, rounds } = parseCounts<'clients' | 'messages' | 'roun
   argv.filter((a) => a !== '--signed' && a !== '--json'),
   { clients: 2000, messages: 10, rounds: 5 },
 );
-console.error(
-  `server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes, ${signed ? 'each signed' : 'one sending proof per connection'}, ${json ? 'JSON' : 'binary'} frames; ${rounds} rounds of the bare relay and the server${2 * clients + 1000 <= openFileLimit() ? ' in turn' : ', the relay first (too many sockets for both at once)'}`,
-);
 /** This process's limit on open files (Linux), or none known. */
 function openFileLimit(): number {
   try {
@@ -542,6 +534,9 @@ function openFileLimit(): number {
 // (20,000 files here, so at 10,000 clients) the relay's rounds all run first and its clients
 // close before the server's connect: the rounds' ratios then compare the two a minute apart.
 const inTurn = 2 * clients + 1000 <= openFileLimit();
+console.error(
+  `server benchmark: ${clients} clients × ${messages} messages of ${ENVELOPE_BYTES} bytes, ${signed ? 'each signed' : 'one sending proof per connection'}, ${json ? 'JSON' : 'binary'} frames; ${rounds} rounds of the bare relay and the server${inTurn ? ' in turn' : ', the relay first (too many sockets for both at once)'}`,
+);
 const relayRounds: Round[] = [];
 const serverRounds: Round[] = [];
 const relay = await setUpBareRelay(clients);

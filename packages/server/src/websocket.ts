@@ -244,7 +244,12 @@ export function attachWebSocket(
     }
 
     /** An ack (JSON or binary); without an id only a refusal is answered. */
-    async function ack(id: number | undefined, mailbox: Uint8Array, seqs: number[], binary: boolean): Promise<void> {
+    async function ack(
+      id: number | undefined,
+      mailbox: Uint8Array,
+      seqs: readonly number[],
+      binary: boolean,
+    ): Promise<void> {
       const sub = subs.get(idKey(mailbox));
       if (sub === undefined) return fail(id, 'forbidden', 'subscribe to the mailbox first');
       const deleted = await deps.mailboxes.ack(mailbox, seqs);
@@ -259,7 +264,7 @@ export function attachWebSocket(
       const f = parseBinaryFrame(data);
       if (f === null) return malformed();
       if (f.type === 'send') return sendInto(f.id, f.mailbox, f.envelope, f.signature, true);
-      return ack(f.id === 0 ? undefined : f.id, f.mailbox, [...f.seqs], true);
+      return ack(f.id === 0 ? undefined : f.id, f.mailbox, f.seqs, true);
     }
 
     async function handle(raw: string): Promise<void> {

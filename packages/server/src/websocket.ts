@@ -100,7 +100,10 @@ interface Subscription {
   lastSeq: number;
   /** Not caught up with the store: new deliveries wait for pump to read them. */
   behind: boolean;
-  chain: Promise<void>;
+  /** pump is reading the store. */
+  pumping: boolean;
+  /** A delivery came while pump was reading: it reads again before it stops. */
+  missed: boolean;
   unsubscribe(): void;
 }
 
@@ -175,41 +178,52 @@ export function attachWebSocket(
       sub.lastSeq = m.seq;
       deps.metrics?.pushes.inc();
     };
-    const guard = (sub: Subscription) => {
-      sub.chain = sub.chain.catch(() => {
-        log.error({ event: 'ws-push-failed' }, 'push failed');
-      });
-    };
-
-    /** Reads and pushes what is stored after lastSeq (on subscribe, and to catch up after an ack). */
+    /**
+     * Reads and pushes what is stored after lastSeq (on subscribe, and to catch up after an ack),
+     * until a page comes back short with no delivery in the meantime: one that committed during
+     * a read is then read back, not pushed out of order.
+     */
     const pump = (sub: Subscription) => {
-      sub.chain = sub.chain.then(async () => {
-        while (ws.readyState === ws.OPEN && ws.bufferedAmount < MAX_BUFFERED_BYTES) {
-          const page = await deps.mailboxes.fetch(sub.mailbox, { afterSeq: sub.lastSeq, limit: PAGE });
-          for (const m of page) push(sub, m);
-          if (page.length < PAGE) {
-            sub.behind = false;
-            return;
-          }
+      if (sub.pumping) {
+        sub.missed = true;
+        return;
+      }
+      sub.pumping = true;
+      const read = async () => {
+        try {
+          do {
+            sub.missed = false;
+            let page: MailboxMessage[];
+            do {
+              if (ws.readyState !== ws.OPEN || ws.bufferedAmount >= MAX_BUFFERED_BYTES) return;
+              page = await deps.mailboxes.fetch(sub.mailbox, { afterSeq: sub.lastSeq, limit: PAGE });
+              for (const m of page) push(sub, m);
+            } while (page.length === PAGE);
+          } while (sub.missed);
+          sub.behind = false;
+        } finally {
+          // In the same turn as the last check of `missed`: a delivery after it is pushed at once.
+          sub.pumping = false;
         }
-      });
-      guard(sub);
+      };
+      read().catch(() => log.error({ event: 'ws-push-failed' }, 'push failed'));
     };
 
     /**
-     * A message just committed: push it as it is, after anything already queued for this
-     * subscription. A connection that is behind (its send buffer was full) gets nothing new until
-     * it catches up through pump, so nothing is skipped.
+     * A message just committed: pushed as it is, at once (deliveries come in commit order). While
+     * pump reads, it reads this one too; a connection that is behind (its send buffer was full)
+     * gets nothing new until it catches up through pump, so nothing is skipped.
      */
     const onDelivery = (sub: Subscription, m: MailboxMessage) => {
-      sub.chain = sub.chain.then(() => {
-        if (sub.behind || ws.bufferedAmount >= MAX_BUFFERED_BYTES) {
-          sub.behind = true;
-          return;
-        }
-        if (m.seq > sub.lastSeq) push(sub, m);
-      });
-      guard(sub);
+      if (sub.pumping) {
+        sub.missed = true;
+        return;
+      }
+      if (sub.behind || ws.bufferedAmount >= MAX_BUFFERED_BYTES) {
+        sub.behind = true;
+        return;
+      }
+      if (m.seq > sub.lastSeq) push(sub, m);
     };
 
     const malformed = () => {
@@ -293,7 +307,8 @@ export function attachWebSocket(
           binary: f.push === 'binary',
           lastSeq: 0,
           behind: true,
-          chain: Promise.resolve(),
+          pumping: false,
+          missed: false,
           unsubscribe: () => {},
         };
         sub.unsubscribe = deps.events.subscribe(f.mailbox, (m) => onDelivery(sub, m));

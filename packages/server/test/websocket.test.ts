@@ -366,6 +366,61 @@ describe('sending proofs', () => {
     owner.ws.close();
     writer.ws.close();
   });
+  it('a subscription made while sends stream in gets each message once, in seq order', async () => {
+    const box = await newMailbox(remote(url));
+    const writer = new Client();
+    const owner = new Client();
+    await Promise.all([writer.opened(), owner.opened()]);
+    await writer.authorize(box);
+    // More than a page (500) is stored before the subscription reads, and more commits while it
+    // reads: each must be pushed once, whether it was read back or pushed as it committed.
+    const sends = Array.from({ length: 1200 }, (_, i) => writer.send(box, `m${i}`));
+    await Promise.all(sends.slice(0, 600));
+    const subscribed = owner.subscribe(box);
+    const seqs = (await Promise.all(sends)).map((a) => Number(a.seq));
+    expect((await subscribed).type).toBe('subscribed');
+    const pushed = (await owner.messages(1200)).map((f) => Number(f.seq));
+    expect(pushed).toEqual([...seqs].sort((a, b) => a - b));
+    // Nothing more comes: no message was pushed twice.
+    await expect(owner.next((f) => f.type === 'message', 300)).rejects.toThrow('no matching frame');
+    owner.ws.close();
+    writer.ws.close();
+  });
+
+  it('a message that commits while the subscription reads the store is read back, not lost', async () => {
+    const box = await newMailbox(remote(url));
+    const writer = new Client();
+    const owner = new Client();
+    await Promise.all([writer.opened(), owner.opened()]);
+    await writer.authorize(box);
+    // The subscription's first read finds the mailbox empty, and its answer is held back until a
+    // message has committed (and been announced) meanwhile.
+    const store = server.deps.mailboxes;
+    const fetch = store.fetch.bind(store);
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let reads = 0;
+    store.fetch = async (id, options) => {
+      const page = await fetch(id, options);
+      if (reads++ === 0) await held;
+      return page;
+    };
+    try {
+      const subscribed = owner.subscribe(box);
+      while (reads === 0) await new Promise((r) => setTimeout(r, 5));
+      expect((await writer.send(box, 'during the read')).type).toBe('sent');
+      release();
+      expect((await subscribed).type).toBe('subscribed');
+      expect(texts(await owner.messages(1))).toEqual(['during the read']);
+      expect(reads).toBe(2);
+    } finally {
+      store.fetch = fetch;
+      owner.ws.close();
+      writer.ws.close();
+    }
+  });
 });
 
 describe('hello and binary frames', () => {

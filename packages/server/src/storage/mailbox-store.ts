@@ -273,13 +273,14 @@ export class SqlMailboxStore implements MailboxStore {
       return Promise.reject(e);
     }
     if (!isMailboxId(mailboxId)) return Promise.reject(mailboxNotFound());
-    // A copy, so that the digest is of exactly the bytes stored.
-    const stored = new Uint8Array(envelope);
+    // Copies, so that the digest is of exactly the bytes stored (Buffer.from copies a small one
+    // into Node's shared pool rather than a buffer of its own: one allocation less a message).
+    const stored = Buffer.from(envelope);
     const op: MailboxOp = {
       kind: 'enqueue',
-      id: toColumn(new Uint8Array(mailboxId)),
+      id: Buffer.from(mailboxId),
       digest: toColumn(sha256(stored)),
-      envelope: toColumn(stored),
+      envelope: stored,
       now: this.#now(),
       ttlMs: options.ttlMs,
       maxMessages: options.maxMessages,
@@ -321,11 +322,11 @@ export class SqlMailboxStore implements MailboxStore {
       throw new StorageError('usage', 'seqs must be non-negative integers');
     }
     if (!isMailboxId(mailboxId)) return 0;
-    const unique = [...new Set(seqs)];
+    const unique = seqs.length === 1 ? seqs : [...new Set(seqs)];
     if (unique.length === 0) return 0;
     // Group-committed with enqueues: acknowledged deliveries are deleted durably before this
     // resolves, at the cost of one fsync per batch rather than one per acknowledgement.
-    return this.#commits.run({ kind: 'ack', id: toColumn(new Uint8Array(mailboxId)), seqs: unique }) as Promise<number>;
+    return this.#commits.run({ kind: 'ack', id: Buffer.from(mailboxId), seqs: unique }) as Promise<number>;
   }
 
   purgeExpired(): Promise<number> {

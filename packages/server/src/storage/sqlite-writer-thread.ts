@@ -1,16 +1,17 @@
 /**
  * The body of the SQLite writer thread (sqlite-writer.ts): its own connection to the database
- * file, on which each message — a batch of mailbox operations — is written in one
- * `BEGIN IMMEDIATE … COMMIT`, answered with the operations' outcomes once it has committed, or
- * with `{failed: true}` if it rolled back. It says `'ready'` once its connection is open;
+ * file, on which each message — a batch of mailbox operations, packed (writer-batch.ts) — is
+ * written in one `BEGIN IMMEDIATE … COMMIT`, answered with the operations' outcomes (packed too)
+ * once it has committed, or with `{failed: true}` if it rolled back. It says `'ready'` once its connection is open;
  * `'stop'` closes the connection and ends the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
-import { type MailboxOp, mailboxQueries, writeBatchOnSqlite } from './mailbox-ops.ts';
+import { mailboxQueries, writeBatchOnSqlite } from './mailbox-ops.ts';
 import type { Schema } from './schema.ts';
 import { openSqliteConnection } from './sqlite-connection.ts';
 import type { WriterData, WriterReply } from './sqlite-writer.ts';
+import { decodeOps, encodeOutcomes } from './writer-batch.ts';
 
 const { path, settings } = workerData as WriterData;
 const sqlite = openSqliteConnection(path, settings);
@@ -19,7 +20,7 @@ const queries = mailboxQueries(new Kysely<Schema>({ dialect: new SqliteDialect({
 const port = parentPort;
 port?.postMessage('ready');
 
-port?.on('message', (message: readonly MailboxOp[] | 'stop') => {
+port?.on('message', (message: ArrayBuffer | 'stop') => {
   if (message === 'stop') {
     sqlite.close();
     port.close();
@@ -27,12 +28,10 @@ port?.on('message', (message: readonly MailboxOp[] | 'stop') => {
   }
   let reply: WriterReply;
   try {
-    const outcomes = writeBatchOnSqlite(sqlite, queries, message);
-    reply = {
-      outcomes: outcomes.map((o) => (o.ok ? o : { ok: false, code: o.error.code, message: o.error.message })),
-    };
+    reply = encodeOutcomes(writeBatchOnSqlite(sqlite, queries, decodeOps(message)));
   } catch {
     reply = { failed: true };
   }
-  port.postMessage(reply);
+  if ('results' in reply) port.postMessage(reply, [reply.results]);
+  else port.postMessage(reply);
 });

@@ -25,22 +25,21 @@
  * ```
  */
 import { Worker } from 'node:worker_threads';
-import { StorageError, type StorageErrorCode } from './errors.ts';
+import { StorageError } from './errors.ts';
 import type { BatchWriter, Outcome } from './group-commit.ts';
 import type { MailboxOp, MailboxOpResult } from './mailbox-ops.ts';
 import type { SqliteSettings } from './sqlite-connection.ts';
+import { decodeOutcomes, encodeOps, type Refusal } from './writer-batch.ts';
 
 /** The worker's script: registers tsx, then loads sqlite-writer-thread.ts. */
 const WORKER_URL = new URL('./sqlite-writer-thread.mjs', import.meta.url);
 
-/** What the thread answers for one batch (see sqlite-writer-thread.ts); first it says `'ready'`. */
+/**
+ * What the thread answers for one batch (see sqlite-writer-thread.ts), its outcomes packed
+ * (writer-batch.ts); first it says `'ready'`.
+ */
 export type WriterReply =
-  | {
-      readonly outcomes: readonly (
-        | { readonly ok: true; readonly value: MailboxOpResult }
-        | { readonly ok: false; readonly code: StorageErrorCode; readonly message: string }
-      )[];
-    }
+  | { readonly results: ArrayBuffer; readonly refusals: readonly Refusal[] }
   | { readonly failed: true };
 
 export interface WriterData {
@@ -75,6 +74,12 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
   write(ops: readonly MailboxOp[]): Promise<Outcome<MailboxOpResult>[]> {
     if (this.#closed) return Promise.reject(new StorageError('dependency', 'the database is closed'));
     if (this.#inFlight !== null) return Promise.reject(new Error('SqliteWriter writes one batch at a time'));
+    let batch: ArrayBuffer;
+    try {
+      batch = encodeOps(ops);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const written = new Promise<Outcome<MailboxOpResult>[]>((resolve, reject) => {
       this.#inFlight = { resolve, reject };
     });
@@ -84,7 +89,7 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
     );
     const worker = this.#start();
     worker.ref(); // an answer is awaited: keep the process alive until it comes
-    worker.postMessage(ops);
+    worker.postMessage(batch, [batch]); // moved, not copied: `batch` is detached here
     return written;
   }
 
@@ -124,7 +129,11 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
         waiter.reject(new StorageError('dependency', 'database operation failed'));
         return;
       }
-      waiter.resolve(reply.outcomes.map((o) => (o.ok ? o : { ok: false, error: new StorageError(o.code, o.message) })));
+      try {
+        waiter.resolve(decodeOutcomes(reply.results, reply.refusals));
+      } catch (e) {
+        waiter.reject(e);
+      }
     });
     const fail = () => {
       if (this.#worker === worker) this.#worker = null;

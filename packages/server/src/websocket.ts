@@ -31,6 +31,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { MAX_ACK_SEQS } from '@parley/protocol';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ApiDeps } from './api-deps.ts';
@@ -87,7 +88,8 @@ const Frame = z.discriminatedUnion('type', [
     // one that is lost is pushed again), which saves a frame per message each way.
     id: z.number().int().optional(),
     mailbox: b64url(16),
-    seqs: z.array(z.number().int().min(1)).min(1).max(1000),
+    // zod 4's int() takes safe integers only (≤ 2^53 − 1), as the binary ack's u64 seqs.
+    seqs: z.array(z.number().int().min(1)).min(1).max(MAX_ACK_SEQS),
   }),
 ]);
 

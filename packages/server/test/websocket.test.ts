@@ -257,7 +257,11 @@ describe('WebSocket push', () => {
     await bad.opened();
     bad.ws.send('not json');
     expect(await bad.next((f) => f.type === 'error')).toMatchObject({ error: { code: 'bad-request' } });
-    for (let i = 0; i < 10; i++) bad.ws.send(JSON.stringify({ type: 'subscribe', id: i }));
+    // A seq past 2^53 − 1 is malformed (as in a binary ack), not a storage error.
+    const unsafe = JSON.stringify({ type: 'ack', id: 1, mailbox: toB64url(new Uint8Array(16)), seqs: [1] });
+    bad.ws.send(unsafe.replace('[1]', '[9007199254740993]'));
+    expect(await bad.next((f) => f.type === 'error')).toMatchObject({ error: { code: 'bad-request' } });
+    for (let i = 0; i < 8; i++) bad.ws.send(JSON.stringify({ type: 'subscribe', id: i }));
     expect(await bad.closed).toBe(1008);
 
     const big = new Client();

@@ -94,11 +94,22 @@ function stopOnExit(child: ChildProcess): void {
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 
+/** The server's launcher, as `npm start` and `npx parley-server` run it. */
+const SERVER_BIN = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
+
+/** The node flags of a launcher's `#!/usr/bin/env -S node …` line (none without one). */
+function launcherFlags(path: string): string[] {
+  const first = readFileSync(path, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node((?: +--\S+)*) *$/.exec(first);
+  return m?.[1] ? m[1].trim().split(/ +/) : [];
+}
+
 function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const bin = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
-  // PARLEY_BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
-  const nodeArgs = (process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const bin = SERVER_BIN;
+  // PARLEY_BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p",
+  // after the flags the server's launcher gives it (its #! line), as `npm start` runs it.
+  const nodeArgs = [...launcherFlags(bin), ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, bin, '--port', '0', '--data', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
@@ -408,7 +419,10 @@ async function setUpParley(clients: number, signed: boolean) {
 
 async function setUpBareRelay(clients: number) {
   const script = new URL('./bare-relay-server.ts', import.meta.url).pathname;
-  const relay = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // With the server's node flags (its launcher's): the ceiling is Node's as the server runs it.
+  const relay = spawn(process.execPath, [...launcherFlags(SERVER_BIN), '--import', 'tsx', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   stopOnExit(relay);
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';

@@ -214,7 +214,9 @@ export function attachWebSocket(
     /**
      * A message just committed: pushed as it is, at once (deliveries come in commit order). While
      * pump reads, it reads this one too; a connection that is behind (its send buffer was full)
-     * gets nothing new until it catches up through pump, so nothing is skipped.
+     * gets nothing new until it catches up through pump, so nothing is skipped. It runs inside
+     * the sender's delivery, which a failure here must not fail (the message is stored): that
+     * subscription is left behind instead, to catch up from the store.
      */
     const onDelivery = (sub: Subscription, m: MailboxMessage) => {
       if (sub.pumping) {
@@ -225,7 +227,12 @@ export function attachWebSocket(
         sub.behind = true;
         return;
       }
-      if (m.seq > sub.lastSeq) push(sub, m);
+      try {
+        if (m.seq > sub.lastSeq) push(sub, m);
+      } catch {
+        sub.behind = true;
+        log.error({ event: 'ws-push-failed' }, 'push failed');
+      }
     };
 
     const malformed = () => {

@@ -391,6 +391,29 @@ describe('sending proofs', () => {
     writer.ws.close();
   });
 
+  it('a push that fails does not fail the send: the sender gets its seq, the owner catches up after an ack', async () => {
+    const { box, owner, writer } = await ownerAndWriter();
+    await writer.authorize(box);
+    const pushes = server.deps.metrics?.pushes;
+    if (pushes === undefined) throw new Error('no metrics');
+    const inc = pushes.inc;
+    pushes.inc = () => {
+      throw new Error('a push that fails');
+    };
+    try {
+      expect(await writer.send(box, 'stored anyway')).toMatchObject({ type: 'sent' });
+    } finally {
+      pushes.inc = inc;
+    }
+    // The failed push left the subscription behind; it reads the store again after an ack.
+    const [first] = await owner.messages(1);
+    expect(await writer.send(box, 'next')).toMatchObject({ type: 'sent' });
+    await owner.request({ type: 'ack', mailbox: box.id, seqs: [Number(first?.seq)] });
+    expect(texts(await owner.messages(1))).toEqual(['next']);
+    owner.ws.close();
+    writer.ws.close();
+  });
+
   it('a message that commits while the subscription reads the store is read back, not lost', async () => {
     const box = await newMailbox(remote(url));
     const writer = new Client();

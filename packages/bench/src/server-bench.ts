@@ -1,9 +1,10 @@
 /**
  * `npm run bench:server`: N WebSocket clients on one real `parley-server` process (SQLite, the
- * default), each subscribed to its own mailbox and sending to the next client's mailbox through
- * the server (stored durably, pushed, acknowledged). Each client authorises its target mailbox on
- * its connection once, with a sending proof (protocol §3.6), and then sends without a signature
- * per envelope, as the client SDK's MailboxSocket does; `--signed` signs every delivery instead
+ * default; with the node flags of its launcher's `#!` line, as `npm start` runs it, and so is
+ * the bare relay), each subscribed to its own mailbox and sending to the next client's mailbox
+ * through the server (stored durably, pushed, acknowledged). Each client authorises its target
+ * mailbox on its connection once, with a sending proof (protocol §3.6), and then sends without a
+ * signature per envelope, as the client SDK's MailboxSocket does; `--signed` signs every delivery instead
  * (the HTTP API's way, and the WebSocket's without a proof). Like the SDK, the clients use the
  * binary frames (docs/server.md "Binary frames"): subscriptions with `"push":"binary"`, binary
  * sends, and binary acks with id 0 (no answer); `--json` uses the JSON frames instead, for
@@ -106,11 +107,13 @@ function launcherFlags(path: string): string[] {
 
 function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  const bin = SERVER_BIN;
   // PARLEY_BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p",
   // after the flags the server's launcher gives it (its #! line), as `npm start` runs it.
-  const nodeArgs = [...launcherFlags(bin), ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, [...nodeArgs, bin, '--port', '0', '--data', dir], {
+  const nodeArgs = [
+    ...launcherFlags(SERVER_BIN),
+    ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_BIN, '--port', '0', '--data', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
   });
@@ -234,8 +237,8 @@ const SENT: Record<string, unknown> = Object.freeze({ type: 'sent' });
 /**
  * A client. The two binary frames of every message are read in place rather than decoded into
  * objects — `sent` (0x81 ‖ u32 id ‖ u64 seq) and `message` (handed to `onPush` as bytes) — so
- * that the load generator, on the same two cores as the server, spends on a message little more
- * than the bare relay's clients do; every other frame is decoded.
+ * that the load generator takes less of the two cores it shares with the server, and fewer of its
+ * own GC pauses land in the latencies it measures; every other frame is decoded.
  */
 function connect(
   wsUrl: string,

@@ -72,6 +72,12 @@ export function mailboxQueries(db: Kysely<Schema>) {
         .values({ mailbox_id: $(0), digest: $(1), envelope: $(2), received_at: $(3), expires_at: $(4) })
         .returning('seq'),
     ),
+    /** The same insert without `RETURNING`, for SQLite: `seq` is the rowid (see `insertOn`). */
+    insertRow: new PreparedQuery(db, (q, $) =>
+      q
+        .insertInto('mailbox_messages')
+        .values({ mailbox_id: $(0), digest: $(1), envelope: $(2), received_at: $(3), expires_at: $(4) }),
+    ),
     /** seq: an expired message, before a new copy of it is stored */
     deleteSeq: new PreparedQuery(db, (q, $) => q.deleteFrom('mailbox_messages').where('seq', '=', $(0))),
     /** mailbox, seq */
@@ -164,7 +170,8 @@ export function applyOnSqlite(sqlite: BetterSqlite3.Database, q: MailboxQueries,
   const verdict = judgeEnqueue(q.state.getOn(sqlite, [op.id, op.digest, op.now]), op.now, op.maxMessages);
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) q.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);
-  return inserted(q.insert.getOn(sqlite, insertValues(op)), op.now);
+  // `seq` is an `integer primary key`, the rowid (dialect.ts `serialPrimaryKey`).
+  return { seq: q.insertRow.insertOn(sqlite, insertValues(op)), duplicate: false, receivedAt: op.now };
 }
 
 /**

@@ -69,6 +69,15 @@ export class PreparedQuery<Row> {
     return this.#on(sqlite).run(this.parameters(values)).changes;
   }
 
+  /**
+   * SQLite only: runs an INSERT synchronously and returns the new row's rowid. For a table whose
+   * primary key is an `integer primary key`, that is the key; cheaper than `RETURNING`, whose rows
+   * SQLite collects in a temporary table first (2.8 against 5.7–6.9 µs per delivery's insert).
+   */
+  insertOn(sqlite: BetterSqlite3.Database, values: readonly unknown[]): number {
+    return Number(this.#on(sqlite).run(this.parameters(values)).lastInsertRowid);
+  }
+
   #on(sqlite: BetterSqlite3.Database): BetterSqlite3.Statement {
     if (this.#statement?.database !== sqlite) this.#statement = sqlite.prepare(this.#compiled.sql);
     return this.#statement;

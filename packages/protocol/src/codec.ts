@@ -172,7 +172,10 @@ export class Writer {
 
   u53(v: number): this {
     if (!Number.isSafeInteger(v) || v < 0) throw new ProtocolError('usage', 'u64 out of range');
-    return this.u32(Math.floor(v / 0x100000000)).u32(v >>> 0);
+    this.ensure(8);
+    writeU53(this.buf, this.off, v);
+    this.off += 8;
+    return this;
   }
 
   bool(v: boolean): this {
@@ -204,6 +207,12 @@ export function writeU32(buf: Uint8Array, off: number, v: number): void {
   buf[off + 1] = (v >>> 16) & 0xff;
   buf[off + 2] = (v >>> 8) & 0xff;
   buf[off + 3] = v & 0xff;
+}
+
+/** A u64 of at most 2^53 − 1 (the caller checks the range), big-endian. */
+export function writeU53(buf: Uint8Array, off: number, v: number): void {
+  writeU32(buf, off, Math.floor(v / 0x100000000));
+  writeU32(buf, off + 4, v >>> 0);
 }
 
 export function readU32(buf: Uint8Array, off: number): number {

@@ -23,8 +23,10 @@
  * decodeServerFrame(encodeSentFrame(7, 42)); // { type: 'sent', id: 7, seq: 42 }
  * ```
  */
-import { Reader, writeU32 } from './codec.ts';
+import { Reader, writeU32, writeU53 } from './codec.ts';
+import { ED25519_SIGNATURE_BYTES } from './crypto/backend.ts';
 import { ProtocolError } from './errors.ts';
+import { MAILBOX_ID_BYTES } from './mailbox-proof.ts';
 
 export const SocketFrameType = {
   send: 0x01,
@@ -35,8 +37,8 @@ export const SocketFrameType = {
 } as const;
 
 /** Bytes of a mailbox id and of a delivery signature in a frame. */
-const MAILBOX = 16;
-const SIGNATURE = 64;
+const MAILBOX = MAILBOX_ID_BYTES;
+const SIGNATURE = ED25519_SIGNATURE_BYTES;
 /** flags bit 0: a signature follows. */
 const SIGNED = 0x01;
 /** The most seqs one ack frame carries (as the JSON `ack`). */
@@ -196,11 +198,6 @@ function readSeq(r: Reader): number {
   const v = r.u53();
   if (v === 0) r.fail();
   return v;
-}
-
-function writeU53(out: Uint8Array, off: number, v: number): void {
-  writeU32(out, off, Math.floor(v / 0x100000000));
-  writeU32(out, off + 4, v >>> 0);
 }
 
 function u32(v: number): number {

@@ -37,6 +37,7 @@ import {
   encodeAckFrame,
   encodeSendFrame,
   MAILBOX_ID_BYTES,
+  MAX_ACK_SEQS,
   type ProtocolEnv,
   proveMailboxAccess,
   signDelivery,
@@ -46,7 +47,7 @@ import { ClientError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { toB64url } from './base64url.ts';
 import { SendingRights } from './sending-rights.ts';
-import { chunks, DEFAULT_TIMEOUT_MS, SEQS_CHUNK } from './server-api.ts';
+import { chunks, DEFAULT_TIMEOUT_MS } from './server-api.ts';
 import type { OwnedMailbox } from './server-api-types.ts';
 import { malformedAnswer, signing, socketError, unreachable } from './server-errors.ts';
 import { originOf, websocketUrl } from './server-url.ts';
@@ -212,7 +213,7 @@ export class MailboxSocket {
     }
     const key = toHex(mailboxId);
     let deleted = 0;
-    for (const chunk of chunks(seqs, SEQS_CHUNK)) {
+    for (const chunk of chunks(seqs, MAX_ACK_SEQS)) {
       const sub = this.subscription(key);
       const answer = await this.call(
         (conn) => ackFrame(conn, mailboxId, chunk),
@@ -247,7 +248,8 @@ export class MailboxSocket {
     const signature = (await this.rights.unsigned(conn, mailboxId, senderPrivateKey, deadline))
       ? undefined
       : signing(() => signDelivery(this.env, senderPrivateKey, mailboxId, envelope));
-    // The server's first frame has come by now (an answer to the proof's challenge, at least).
+    // The server's first frame has usually come by now (an answer to the proof's challenge); if
+    // not, supports() is false and the send goes as JSON, which every server accepts.
     let frame: Outgoing;
     if (conn.supports('binary')) frame = (id) => encodeSendFrame({ id, mailbox: mailboxId, signature, envelope });
     else {
@@ -530,7 +532,7 @@ export class MailboxSocket {
       if (sub.acks.length === 0 || sub.confirmedOn !== conn) continue;
       const seqs = sub.acks;
       sub.acks = [];
-      for (const chunk of chunks(seqs, SEQS_CHUNK)) {
+      for (const chunk of chunks(seqs, MAX_ACK_SEQS)) {
         conn.request(ackFrame(conn, sub.mailbox.id, chunk), 'acked', this.timeoutMs).then(
           () => this.forget(sub, chunk),
           (e: unknown) => {

@@ -276,7 +276,8 @@ export function attachWebSocket(
       const sub = subs.get(idKey(mailbox));
       if (sub === undefined) return fail(id, 'forbidden', 'subscribe to the mailbox first');
       const deleted = await deps.mailboxes.ack(mailbox, seqs);
-      if (id !== undefined) write(binary ? binaryAcked(id, deleted) : JSON.stringify({ type: 'acked', id, deleted }));
+      if (id !== undefined && binary) write(binaryAcked(id, deleted));
+      else if (id !== undefined) send({ type: 'acked', id, deleted });
       // The client is catching up: feed what was held back. A subscription that is not behind
       // has been pushed everything committed since it subscribed, so there is nothing to read.
       if (sub.behind) pump(sub);

@@ -2,8 +2,8 @@
  * The body of the SQLite writer thread (sqlite-writer.ts): its own connection to the database
  * file, on which each message — a batch of mailbox operations, packed (writer-batch.ts) — is
  * written in one `BEGIN IMMEDIATE … COMMIT`, answered with the operations' outcomes (packed too)
- * once it has committed, or with `{failed: true}` if it rolled back. It says `'ready'` once its connection is open;
- * `'stop'` closes the connection and ends the thread.
+ * once it has committed, or with `{failed: true}` if it rolled back. It says `'ready'` once its
+ * connection is open; `'stop'` closes the connection and ends the thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';

@@ -41,6 +41,7 @@ import {
   certifyDevice,
   decodeServerFrame,
   deviceId,
+  encodeAckFrame,
   encodeDeviceCertificate,
   encodeIdentity,
   encodeSendFrame,
@@ -270,8 +271,7 @@ function request(peer: Peer, frame: Record<string, unknown>): Promise<Record<str
 
 /**
  * `request` for a frame already encoded: in JSON (an object), the id goes in front without
- * parsing it again; a binary one has its u32 id written in place (ws copies the frame as it
- * masks it, so the buffer can be reused).
+ * parsing it again; a binary one has its u32 id written into the frame built for this send.
  */
 function requestEncoded(peer: Peer, frame: string | Buffer): Promise<Record<string, unknown>> {
   const id = peer.nextId++;
@@ -297,21 +297,20 @@ async function answerChallenge(
   return request(peer, { type, mailbox: b64(id), challenge: b64(c), proof: b64(prove(c)), ...push });
 }
 
-/** Runs the message exchange; `ratePerSecond` paces sends overall (Infinity = as fast as possible). */
-async function exchange(
-  peers: Peer[],
+/**
+ * Every client's frames for one round, pre-signed (with --signed) and pre-encoded so that the
+ * timed phase — its CPU figures too — measures the server, not this process's Ed25519. An
+ * envelope starts with its sender's index and its number (u32 each, for the latency
+ * bookkeeping), then the round's tag (so no round repeats another's).
+ */
+function buildFrames(
   boxes: { id: Uint8Array; sender: Uint8Array }[],
   messages: number,
-  received: { count: number; latencies: number[]; done: () => void },
-  ratePerSecond: number,
   tag: string,
   signed: boolean,
-): Promise<number> {
-  const n = peers.length;
-  // Pre-sign (with --signed) and pre-encode every envelope so the timed phase measures the
-  // server, not this process's Ed25519. An envelope starts with its sender's index and its number
-  // (u32 each, for the latency bookkeeping), then the round's tag (so no round repeats another's).
-  const frames: (string | Buffer)[][] = peers.map((_, i) => {
+): (string | Buffer)[][] {
+  const n = boxes.length;
+  return boxes.map((_, i) => {
     const target = boxes[(i + 1) % n] as { id: Uint8Array; sender: Uint8Array };
     return Array.from({ length: messages }, (_, k) => {
       const envelope = Buffer.alloc(ENVELOPE_BYTES);
@@ -328,6 +327,17 @@ async function exchange(
       });
     });
   });
+}
+
+/** Runs the message exchange; `ratePerSecond` paces sends overall (Infinity = as fast as possible). */
+async function exchange(
+  peers: Peer[],
+  frames: (string | Buffer)[][],
+  messages: number,
+  received: { count: number; latencies: number[]; done: () => void },
+  ratePerSecond: number,
+): Promise<number> {
+  const n = peers.length;
   const total = n * messages;
   const allDone = new Promise<void>((resolve) => {
     received.done = resolve;
@@ -343,7 +353,7 @@ async function exchange(
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
         sentAt[i * messages + k] = performance.now();
-        const answer = await requestEncoded(peer, frames[i]?.[k] ?? '{}');
+        const answer = await requestEncoded(peer, frames[i]?.[k] as string | Buffer);
         if (answer.type !== 'sent') throw new Error(`send refused: ${JSON.stringify(answer.error)}`);
       }
     }),
@@ -382,12 +392,13 @@ async function setUpParley(clients: number, signed: boolean) {
   // need the count).
   const onFrame = (peer: Peer, f: Record<string, unknown>) => {
     if (f.type !== 'message') return;
+    if (!json) throw new Error('a JSON push on a binary subscription');
     const r = new Reader(Buffer.from(String(f.envelope), 'base64url'), 'bench envelope');
     peer.ws.send(JSON.stringify({ type: 'ack', mailbox: f.mailbox, seqs: [f.seq] }));
     delivered(r.u32(), r.u32());
   };
-  /** A binary ack of one seq: 0x02 ‖ u32 id 0 ‖ mailbox ‖ u16 1 ‖ u64 seq (ws copies it as it masks it). */
-  const ack = Buffer.from([SocketFrameType.ack, 0, 0, 0, 0, ...new Uint8Array(16), 0, 1, ...new Uint8Array(8)]);
+  /** A binary ack of one seq, 0x02 ‖ u32 id 0 ‖ mailbox ‖ u16 1 ‖ u64 seq, reused (ws copies it as it masks it). */
+  const ack = Buffer.from(encodeAckFrame({ id: 0, mailbox: new Uint8Array(16), seqs: [1] }));
   const onPush = (peer: Peer, m: Buffer) => {
     // 0x82 ‖ mailbox (16) ‖ u64 seq ‖ u64 receivedAt ‖ envelope: the ack takes the mailbox and
     // the seq as they are; the envelope starts with its sender's index and its number.
@@ -430,7 +441,8 @@ async function setUpParley(clients: number, signed: boolean) {
       sentAt = new Float64Array(clients * messages);
       perClient = messages;
       expected = clients * messages;
-      const run = await withCpu(pid, () => exchange(peers, boxes, messages, received, ratePerSecond, tag, signed));
+      const frames = buildFrames(boxes, messages, tag, signed);
+      const run = await withCpu(pid, () => exchange(peers, frames, messages, received, ratePerSecond));
       return { msgs_per_s: run.result, latencies: received.latencies, ...run };
     },
     async close(): Promise<void> {
@@ -506,10 +518,15 @@ async function setUpBareRelay(clients: number) {
     peers = [];
   };
   const payload = b64(new Uint8Array(ENVELOPE_BYTES));
-  /** Client i's frame to i + 1: binary ones built once (ws copies a frame as it masks it). */
-  const binaryFrames = Array.from({ length: clients }, (_, i) => {
+  /**
+   * Client i's frame to i + 1, built once, outside the timed loop as the server run's are (ws
+   * copies a binary frame as it masks it, so one buffer serves every send).
+   */
+  const frames = Array.from({ length: clients }, (_, i): string | Buffer => {
+    const to = (i + 1) % clients;
+    if (json) return JSON.stringify({ to, envelope: payload });
     const frame = Buffer.alloc(4 + ENVELOPE_BYTES);
-    frame.writeUInt32BE((i + 1) % clients, 0);
+    frame.writeUInt32BE(to, 0);
     return frame;
   });
   return {
@@ -527,9 +544,7 @@ async function setUpBareRelay(clients: number) {
           peers.map(async (p, i) => {
             for (let k = 0; k < messages; k++) {
               const acked = p.ack();
-              p.ws.send(
-                json ? JSON.stringify({ to: (i + 1) % clients, envelope: payload, k }) : (binaryFrames[i] as Buffer),
-              );
+              p.ws.send(frames[i] as string | Buffer);
               await acked;
             }
           }),

@@ -12,7 +12,12 @@
  *
  * Operations are data; a {@link BatchWriter} writes a batch of them in one transaction wherever
  * that runs (mailbox-store.ts has three: a Kysely transaction, SQLite's connection on the event
- * loop, and a writer thread). One batch is written at a time.
+ * loop, and a writer thread). One batch is written at a time. A writer off the event loop (the
+ * thread, PostgreSQL) is handed the next batch as soon as the last one's outcomes are back, and
+ * writes it while the event loop answers the last one's callers (pushes, answers to the sends):
+ * under bench:server, waiting for those answers first left the writer thread idle ~40% of the
+ * time (p50 9.7 ms between batches of 1,024 operations written in 10 ms). Batches still commit,
+ * and their callers are answered, in order.
  *
  * @example
  * ```ts
@@ -41,6 +46,11 @@ export interface BatchWriter<Op, R> {
    * or throws (nothing of the batch stored).
    */
   write(ops: readonly Op[]): Promise<Outcome<R>[]>;
+  /**
+   * Writes off the event loop (a thread, a database server): the next batch may be handed over
+   * as soon as the last one's outcomes are back, before its callers are answered.
+   */
+  readonly overlaps?: boolean;
 }
 
 interface Pending<Op, R> {
@@ -82,29 +92,59 @@ export class GroupCommit<Op, R> {
   }
 
   async #flush(): Promise<void> {
-    for (let first = true; this.#queue.length > 0; first = false) {
-      // Between batches, a turn of the event loop: a batch written synchronously (SQLite on the
-      // event loop) resolves in microtasks alone, and callers that queue again as they resolve
-      // would otherwise keep every timer and socket waiting for as long as they go on.
-      if (!first) await new Promise<void>((resolve) => setImmediate(resolve));
-      const batch = this.#queue.splice(0, this.#maxBatch);
-      let outcomes: Outcome<R>[];
-      const started = performance.now();
-      try {
-        outcomes = await this.#writer.write(batch.map((item) => item.op));
-        this.#onBatch(batch.length, (performance.now() - started) / 1000);
-      } catch (error) {
-        const failed = translateError(error, 'dependency');
-        for (const item of batch) item.reject(failed);
-        continue;
+    const overlaps = this.#writer.overlaps === true;
+    let batch = this.#take();
+    let written = this.#write(batch);
+    while (batch.length > 0) {
+      const outcomes = await written;
+      let next: Pending<Op, R>[] = [];
+      // A writer off the event loop gets the next batch before this one's callers are answered,
+      // so that it writes while they run (it still writes one batch at a time).
+      if (overlaps) {
+        next = this.#take();
+        if (next.length > 0) written = this.#write(next);
       }
-      batch.forEach((item, i) => {
-        const o = outcomes[i];
-        if (o?.ok) item.resolve(o.value);
-        else item.reject(o?.error ?? new StorageError('dependency', 'no outcome for an operation'));
-      });
+      this.#settle(batch, outcomes);
+      if (!overlaps) {
+        // Between batches, a turn of the event loop: a batch written synchronously (SQLite on the
+        // event loop) resolves in microtasks alone, and callers that queue again as they resolve
+        // would otherwise keep every timer and socket waiting for as long as they go on.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        next = this.#take();
+        if (next.length > 0) written = this.#write(next);
+      }
+      batch = next;
     }
     this.#flushing = false;
+  }
+
+  #take(): Pending<Op, R>[] {
+    return this.#queue.splice(0, this.#maxBatch);
+  }
+
+  /** Writes `batch`; its outcomes, or the error that failed all of it. */
+  async #write(batch: readonly Pending<Op, R>[]): Promise<Outcome<R>[] | StorageError> {
+    if (batch.length === 0) return [];
+    const started = performance.now();
+    try {
+      const outcomes = await this.#writer.write(batch.map((item) => item.op));
+      this.#onBatch(batch.length, (performance.now() - started) / 1000);
+      return outcomes;
+    } catch (error) {
+      return translateError(error, 'dependency');
+    }
+  }
+
+  #settle(batch: readonly Pending<Op, R>[], outcomes: Outcome<R>[] | StorageError): void {
+    if (!Array.isArray(outcomes)) {
+      for (const item of batch) item.reject(outcomes);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const o = outcomes[i];
+      if (o?.ok) item.resolve(o.value);
+      else item.reject(o?.error ?? new StorageError('dependency', 'no outcome for an operation'));
+    });
   }
 }
 

@@ -174,13 +174,14 @@ function checkPositive(value: number, name: string): void {
  */
 function batchWriter(database: Database, q: MailboxQueries): BatchWriter<MailboxOp, MailboxOpResult> {
   const { db, dialect, sqlite, writer } = database;
-  if (writer !== null) return { write: (ops) => db.connection().execute(() => writer.write(ops)) };
+  if (writer !== null) return { overlaps: true, write: (ops) => db.connection().execute(() => writer.write(ops)) };
   if (sqlite !== null) {
     return {
       write: (ops) => db.connection().execute(async () => writeBatchOnSqlite(sqlite, q, ops)),
     };
   }
   return {
+    overlaps: true,
     write: (ops) =>
       db.transaction().execute((trx) => applyEachAsync(ops, (op) => applyInTransaction(trx, dialect, q, op))),
   };

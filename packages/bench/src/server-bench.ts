@@ -34,6 +34,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -249,9 +250,14 @@ function connect(
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(wsUrl);
     const peer: Peer = { ws, pending: new Map(), nextId: 1 };
+    let socket: Socket | undefined;
+    ws.on('upgrade', (res) => {
+      socket = res.socket;
+    });
     ws.on('open', () => resolve(peer));
     ws.on('error', reject);
     ws.on('message', (data: Buffer, isBinary) => {
+      if (socket !== undefined) corkForThisTurn(socket);
       if (isBinary && data[0] === SocketFrameType.message) return onPush(peer, data);
       const sent = isBinary && data[0] === SocketFrameType.sent && data.length === 13;
       const frame = sent ? null : frameOf(data, isBinary);
@@ -263,6 +269,27 @@ function connect(
       } else if (frame !== null) onFrame(peer, frame);
     });
   });
+}
+
+/** Sockets corked by corkForThisTurn, uncorked together once this turn's I/O callbacks are done. */
+const corked = new Set<Socket>();
+const uncorkAll = () => {
+  for (const socket of corked) socket.uncork();
+  corked.clear();
+};
+
+/**
+ * Holds a client's writes back until every frame that arrived in this turn of the event loop has
+ * been handled (a setImmediate, after the I/O callbacks and their microtasks), so that a push's
+ * ack and the next send it answers leave in one write, as the server's answers to them arrived
+ * (websocket.ts corks too). The server reads the same frames; only this process's system calls
+ * and the server's reads of them are fewer.
+ */
+function corkForThisTurn(socket: Socket): void {
+  if (corked.has(socket)) return;
+  if (corked.size === 0) setImmediate(uncorkAll);
+  corked.add(socket);
+  socket.cork();
 }
 
 function request(peer: Peer, frame: Record<string, unknown>): Promise<Record<string, unknown>> {

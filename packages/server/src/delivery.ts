@@ -31,7 +31,8 @@ export async function deliver(
   signature: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
   const arrived = performance.now();
-  checkSize(envelope);
+  const tooLarge = sizeError(envelope);
+  if (tooLarge !== undefined) throw tooLarge;
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
   const verifier = deps.verifier ?? inlineVerifier(deps.env);
   if (!(await verifier.check(mailbox.senderKey, id, envelope, signature))) {
@@ -43,40 +44,43 @@ export async function deliver(
 /**
  * A delivery over a WebSocket connection on which the sender already proved the mailbox's sender
  * key (a sending proof, protocol §3.6): the caller has checked that; nothing is verified here.
+ * Not an async function, as the rest of this hot path (websocket.ts): each async frame is kept
+ * alive, and copied by every scavenge, for as long as the group commit takes.
  */
-export async function deliverAuthorized(
+export function deliverAuthorized(
   deps: ApiDeps,
   id: Uint8Array,
   envelope: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
   const arrived = performance.now();
-  checkSize(envelope);
+  const tooLarge = sizeError(envelope);
+  if (tooLarge !== undefined) return Promise.reject(tooLarge);
   return store(deps, 'websocket', arrived, id, envelope);
 }
 
-function checkSize(envelope: Uint8Array): void {
-  if (envelope.length > MAX_ENVELOPE_BYTES) throw new HttpError('too-large', 'envelope larger than 64 KiB');
+function sizeError(envelope: Uint8Array): HttpError | undefined {
+  if (envelope.length > MAX_ENVELOPE_BYTES) return new HttpError('too-large', 'envelope larger than 64 KiB');
+  return undefined;
 }
 
-async function store(
+function store(
   deps: ApiDeps,
   transport: Transport,
   arrived: number,
   id: Uint8Array,
   envelope: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
-  try {
-    const result = await deps.mailboxes.enqueue(id, envelope, {
-      ttlMs: MESSAGE_TTL_MS,
-      maxMessages: MAX_MAILBOX_MESSAGES,
-    });
-    if (!result.duplicate) deps.events.notify(id, { seq: result.seq, envelope, receivedAt: result.receivedAt });
-    deps.metrics?.deliveries.inc({ transport, result: result.duplicate ? 'duplicate' : 'stored' });
-    deps.metrics?.deliverySeconds.observe({ transport }, (performance.now() - arrived) / 1000);
-    return result;
-  } catch (e) {
-    if (StorageError.is(e, 'not-found')) noSuchMailbox();
-    if (StorageError.is(e, 'mailbox-full')) throw new HttpError('rate-limited', 'the mailbox is full; retry later');
-    throw e;
-  }
+  return deps.mailboxes.enqueue(id, envelope, { ttlMs: MESSAGE_TTL_MS, maxMessages: MAX_MAILBOX_MESSAGES }).then(
+    (result) => {
+      if (!result.duplicate) deps.events.notify(id, { seq: result.seq, envelope, receivedAt: result.receivedAt });
+      deps.metrics?.deliveries.inc({ transport, result: result.duplicate ? 'duplicate' : 'stored' });
+      deps.metrics?.deliverySeconds.observe({ transport }, (performance.now() - arrived) / 1000);
+      return result;
+    },
+    (e: unknown) => {
+      if (StorageError.is(e, 'not-found')) noSuchMailbox();
+      if (StorageError.is(e, 'mailbox-full')) throw new HttpError('rate-limited', 'the mailbox is full; retry later');
+      throw e;
+    },
+  );
 }

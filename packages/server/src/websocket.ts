@@ -244,49 +244,60 @@ export function attachWebSocket(
     /**
      * A send (JSON or binary: `binary` says how to answer). Any connection may send (sealed
      * sender): the sender key is the authorisation, proved by the delivery's own signature or,
-     * once per connection, by a sending proof.
+     * once per connection, by a sending proof. This and ack are not async functions: an async
+     * frame per layer lives as long as the group commit, and every scavenge copies it.
      */
-    async function sendInto(
+    function sendInto(
       id: number,
       mailbox: Uint8Array,
       envelope: Uint8Array,
       signature: Uint8Array | undefined,
       binary: boolean,
-    ): Promise<void> {
-      try {
-        let delivered: { seq: number };
-        if (signature !== undefined) delivered = await deliver(deps, 'websocket', mailbox, envelope, signature);
-        else if (authorized.has(idKey(mailbox))) delivered = await deliverAuthorized(deps, mailbox, envelope);
-        else return fail(id, 'unauthorized', 'sign the delivery, or authorise the mailbox on this connection');
-        if (binary) write(binarySent(id, delivered.seq));
-        else send({ type: 'sent', id, seq: delivered.seq });
-      } catch (e) {
-        if (!HttpError.is(e)) throw e;
-        fail(id, e.code, e.message);
+    ): Promise<void> | undefined {
+      let delivery: Promise<{ seq: number }>;
+      if (signature !== undefined) delivery = deliver(deps, 'websocket', mailbox, envelope, signature);
+      else if (authorized.has(idKey(mailbox))) delivery = deliverAuthorized(deps, mailbox, envelope);
+      else {
+        fail(id, 'unauthorized', 'sign the delivery, or authorise the mailbox on this connection');
+        return undefined;
       }
+      return delivery.then(
+        ({ seq }) => (binary ? write(binarySent(id, seq)) : send({ type: 'sent', id, seq })),
+        (e: unknown) => {
+          if (!HttpError.is(e)) throw e;
+          fail(id, e.code, e.message);
+        },
+      );
     }
 
     /** An ack (JSON or binary); without an id only a refusal is answered. */
-    async function ack(
+    function ack(
       id: number | undefined,
       mailbox: Uint8Array,
       seqs: readonly number[],
       binary: boolean,
-    ): Promise<void> {
+    ): Promise<void> | undefined {
       const sub = subs.get(idKey(mailbox));
-      if (sub === undefined) return fail(id, 'forbidden', 'subscribe to the mailbox first');
-      const deleted = await deps.mailboxes.ack(mailbox, seqs);
-      if (id !== undefined && binary) write(binaryAcked(id, deleted));
-      else if (id !== undefined) send({ type: 'acked', id, deleted });
-      // The client is catching up: feed what was held back. A subscription that is not behind
-      // has been pushed everything committed since it subscribed, so there is nothing to read.
-      if (sub.behind) pump(sub);
+      if (sub === undefined) {
+        fail(id, 'forbidden', 'subscribe to the mailbox first');
+        return undefined;
+      }
+      return deps.mailboxes.ack(mailbox, seqs).then((deleted) => {
+        if (id !== undefined && binary) write(binaryAcked(id, deleted));
+        else if (id !== undefined) send({ type: 'acked', id, deleted });
+        // The client is catching up: feed what was held back. A subscription that is not behind
+        // has been pushed everything committed since it subscribed, so there is nothing to read.
+        if (sub.behind) pump(sub);
+      });
     }
 
     /** A binary frame: the same requests as their JSON forms, answered in binary (errors in JSON). */
-    async function handleBinary(data: RawData): Promise<void> {
+    function handleBinary(data: RawData): Promise<void> | undefined {
       const f = parseBinaryFrame(data);
-      if (f === null) return malformed();
+      if (f === null) {
+        malformed();
+        return undefined;
+      }
       if (f.type === 'send') return sendInto(f.id, f.mailbox, f.envelope, f.signature, true);
       return ack(f.id === 0 ? undefined : f.id, f.mailbox, f.seqs, true);
     }
@@ -339,10 +350,14 @@ export function attachWebSocket(
     }
 
     write(HELLO);
+    const internalError = () => fail(undefined, 'internal', 'internal error');
     ws.on('message', (data, isBinary) => {
-      (isBinary ? handleBinary(data) : handle(data.toString())).catch(() =>
-        fail(undefined, 'internal', 'internal error'),
-      );
+      // Nothing may throw back into `ws`: an error here would be the process's uncaught exception.
+      try {
+        (isBinary ? handleBinary(data) : handle(data.toString()))?.catch(internalError);
+      } catch {
+        internalError();
+      }
     });
     ws.on('pong', () => {
       alive = true;

@@ -421,6 +421,32 @@ describe('sending proofs', () => {
     writer.ws.close();
   });
 
+  it('a store that throws at once is an internal error on that connection, not a crash', async () => {
+    const { box, owner, writer } = await ownerAndWriter();
+    await writer.authorize(box);
+    const sent = await writer.binarySend(box, 'first');
+    await owner.messages(1);
+    // The binary path calls the store without an async function around it: a synchronous throw
+    // must reach the connection's error answer, not `ws` (the process's uncaught exception).
+    const mailboxes = server.deps.mailboxes;
+    const ack = mailboxes.ack;
+    mailboxes.ack = () => {
+      throw new Error('a store that throws');
+    };
+    try {
+      owner.binaryAckQuietly(box, [Number(sent.seq)]);
+      const error = await owner.next((f) => f.type === 'error');
+      expect(error).toMatchObject({ error: { code: 'internal', message: 'internal error' } });
+    } finally {
+      mailboxes.ack = ack;
+    }
+    expect(await owner.binaryAck(box, [Number(sent.seq)])).toMatchObject({ type: 'acked', deleted: 1 });
+    expect(await writer.binarySend(box, 'second')).toMatchObject({ type: 'sent' });
+    expect(texts(await owner.messages(1))).toEqual(['second']);
+    owner.ws.close();
+    writer.ws.close();
+  });
+
   it('a message that commits while the subscription reads the store is read back, not lost', async () => {
     const { box, owner, writer } = await authorizedWriterAndOwner();
     // The subscription's first read finds the mailbox empty, and its answer is held back until a

@@ -318,13 +318,14 @@ export class SqlMailboxStore implements MailboxStore {
     });
   }
 
-  async ack(mailboxId: Uint8Array, seqs: readonly number[]): Promise<number> {
+  ack(mailboxId: Uint8Array, seqs: readonly number[]): Promise<number> {
+    // Not async, as enqueue: the hot path keeps no frame of its own alive during the group commit.
     if (!Array.isArray(seqs) || !seqs.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-      throw new StorageError('usage', 'seqs must be non-negative integers');
+      return Promise.reject(new StorageError('usage', 'seqs must be non-negative integers'));
     }
-    if (!isMailboxId(mailboxId)) return 0;
+    if (!isMailboxId(mailboxId)) return Promise.resolve(0);
     const unique = seqs.length === 1 ? seqs : [...new Set(seqs)];
-    if (unique.length === 0) return 0;
+    if (unique.length === 0) return Promise.resolve(0);
     // Group-committed with enqueues: acknowledged deliveries are deleted durably before this
     // resolves, at the cost of one fsync per batch rather than one per acknowledgement.
     return this.#commits.run({ kind: 'ack', id: Buffer.from(mailboxId), seqs: unique }) as Promise<number>;

@@ -107,29 +107,54 @@ function launcherFlags(path: string): string[] {
   return m?.[1] ? m[1].trim().split(/ +/) : [];
 }
 
-function startServer(): Promise<Server> {
+/**
+ * Spawns `node args…` (`name` in errors; stopped when this process exits) and resolves with the first match of
+ * `ready` on its stdout; rejects if it exits first.
+ */
+function spawnUntil(
+  name: string,
+  args: string[],
+  ready: RegExp,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; match: string }> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...(env ? { env } : {}) });
+  stopOnExit(child);
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = ready.exec(out);
+      if (m?.[1]) resolve({ child, match: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+}
+
+async function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   // PARLEY_BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p",
   // after the flags the server's launcher gives it (its #! line), as `npm start` runs it.
   const nodeArgs = [
     ...launcherFlags(SERVER_BIN),
     ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
   ];
-  const child = spawn(process.execPath, [...nodeArgs, SERVER_BIN, '--port', '0', '--data', dir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
-  });
-  stopOnExit(child);
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1], dir });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  const { child, match } = await spawnUntil(
+    'server',
+    [...nodeArgs, SERVER_BIN, '--port', '0', '--data', dir],
+    /listening on (\S+)/,
+    { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
+  );
+  return { child, url: match, dir };
+}
+
+/** Opens `count` connections with `open(i)`, 100 at a time: 10,000 at once overflow the accept backlog. */
+async function inHundreds<T>(count: number, open: (i: number) => Promise<T>): Promise<T[]> {
+  const all: T[] = [];
+  for (let i = 0; i < count; i += 100) {
+    all.push(...(await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, j) => open(i + j)))));
+  }
+  return all;
 }
 
 /**
@@ -435,12 +460,7 @@ async function setUpParley(clients: number, signed: boolean) {
     delivered(m.readUInt32BE(33), m.readUInt32BE(37));
   };
   const wsUrl = `${server.url.replace('http', 'ws')}/v1/ws`;
-  const peers: Peer[] = [];
-  for (let i = 0; i < clients; i += 100) {
-    peers.push(
-      ...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, () => connect(wsUrl, onFrame, onPush)))),
-    );
-  }
+  const peers = await inHundreds(clients, () => connect(wsUrl, onFrame, onPush));
   await Promise.all(
     peers.map(async (peer, i) => {
       const box = boxes[i] as { id: Uint8Array; recipient: Uint8Array };
@@ -489,19 +509,12 @@ async function setUpParley(clients: number, signed: boolean) {
 async function setUpBareRelay(clients: number) {
   const script = new URL('./bare-relay-server.ts', import.meta.url).pathname;
   // With the server's node flags (its launcher's): the ceiling is Node's as the server runs it.
-  const relay = spawn(process.execPath, [...launcherFlags(SERVER_BIN), '--import', 'tsx', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  stopOnExit(relay);
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    relay.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\d+)/.exec(out);
-      if (m?.[1]) resolve(Number(m[1]));
-    });
-    relay.on('exit', (code) => reject(new Error(`relay exited with ${code}`)));
-  });
+  const { child: relay, match } = await spawnUntil(
+    'relay',
+    [...launcherFlags(SERVER_BIN), '--import', 'tsx', script],
+    /listening on (\d+)/,
+  );
+  const port = Number(match);
   let count = 0;
   let total = 0;
   let done = () => {};
@@ -529,10 +542,7 @@ async function setUpBareRelay(clients: number) {
     });
   let peers: { ws: WebSocket; ack: () => Promise<void> }[] = [];
   const connectAll = async () => {
-    // In steps of 100, as for the Parley server: 10,000 at once overflow the accept backlog.
-    for (let i = 0; i < clients; i += 100) {
-      peers.push(...(await Promise.all(Array.from({ length: Math.min(100, clients - i) }, (_, j) => open(i + j)))));
-    }
+    peers = await inHundreds(clients, open);
   };
   const disconnectAll = async () => {
     await Promise.all(

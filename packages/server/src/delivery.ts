@@ -9,7 +9,7 @@ import type { ApiDeps } from './api-deps.ts';
 import { inlineVerifier } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
 import type { Transport } from './metrics.ts';
-import { StorageError } from './storage/index.ts';
+import { type EnqueueResult, StorageError } from './storage/index.ts';
 
 /** The largest envelope a mailbox accepts. */
 export const MAX_ENVELOPE_BYTES = 64 * 1024;
@@ -70,7 +70,14 @@ function store(
   id: Uint8Array,
   envelope: Uint8Array,
 ): Promise<{ seq: number; duplicate: boolean }> {
-  return deps.mailboxes.enqueue(id, envelope, { ttlMs: MESSAGE_TTL_MS, maxMessages: MAX_MAILBOX_MESSAGES }).then(
+  let enqueued: Promise<EnqueueResult>;
+  try {
+    enqueued = deps.mailboxes.enqueue(id, envelope, { ttlMs: MESSAGE_TTL_MS, maxMessages: MAX_MAILBOX_MESSAGES });
+  } catch (e) {
+    // A store that refuses synchronously gets the same answers as one that rejects.
+    enqueued = Promise.reject(e);
+  }
+  return enqueued.then(
     (result) => {
       if (!result.duplicate) deps.events.notify(id, { seq: result.seq, envelope, receivedAt: result.receivedAt });
       deps.metrics?.deliveries.inc({ transport, result: result.duplicate ? 'duplicate' : 'stored' });

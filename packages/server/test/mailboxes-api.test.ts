@@ -7,6 +7,7 @@ import { CHALLENGE_BYTES, defaultEnv as env, proveMailboxAccess, toHex, utf8 } f
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BYTES } from '../src/delivery.ts';
+import { StorageError } from '../src/storage/index.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { type Box, challenge, errorCode, newMailbox, sendDelivery, type TestServer, testServer } from './api-kit.ts';
 
@@ -79,6 +80,23 @@ describe('mailboxes', () => {
     expect((await send(box, new Uint8Array(MAX_ENVELOPE_BYTES + 1))).status).toBe(413);
     expect((await send(box, new Uint8Array(MAX_ENVELOPE_BYTES))).status).toBe(201);
     expect(await read(box)).toHaveLength(1);
+  });
+
+  it('answer a store that refuses at once as one that rejects: a full mailbox is 429', async () => {
+    const box = await newMailbox(app);
+    const mailboxes = server.deps.mailboxes;
+    const enqueue = mailboxes.enqueue;
+    mailboxes.enqueue = () => {
+      throw new StorageError('mailbox-full', 'full');
+    };
+    try {
+      const refused = await send(box, utf8('no room'));
+      expect(refused.status).toBe(429);
+      expect(await errorCode(refused)).toBe('rate-limited');
+    } finally {
+      mailboxes.enqueue = enqueue;
+    }
+    expect((await send(box, utf8('room again'))).status).toBe(201);
   });
 
   it('let only the recipient key read, acknowledge or delete, and never across mailboxes', async () => {

@@ -6,8 +6,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, startServer } from '../../client/test/server-process.ts';
+import { useTestServer } from '../../client/test/test-server.ts';
 import { BIN, Home, meet, PASSPHRASE, texts } from './cli-kit.ts';
+import { useTestHomes } from './test-homes.ts';
 
 /** A tmux server of our own, so the tests never touch the user's sessions. */
 const SOCKET = `parley-test-${process.pid}`;
@@ -92,21 +93,15 @@ const promptLine = (screen: string) =>
     .filter((l) => l === '>' || l.startsWith('> '))
     .pop();
 
-let server: ServerProcess;
-let alice: Home;
-let bob: Home;
+const server = useTestServer();
+const { alice, bob } = useTestHomes(server);
 
 beforeAll(async () => {
-  server = await startServer();
-  [alice, bob] = await Promise.all([Home.create(server.url, 'Alice'), Home.create(server.url, 'Bob')]);
   await meet(alice, bob);
 }, 60_000);
 
-afterAll(async () => {
+afterAll(() => {
   spawnSync('tmux', ['-L', SOCKET, 'kill-server'], { timeout: TMUX_TIMEOUT_MS });
-  await server?.stop();
-  alice?.remove();
-  bob?.remove();
 });
 
 describe('parley chat in a terminal', () => {

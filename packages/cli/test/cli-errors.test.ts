@@ -4,25 +4,14 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, startServer } from '../../client/test/server-process.ts';
+import { describe, expect, it } from 'vitest';
+import { startServer } from '../../client/test/server-process.ts';
+import { useTestServer } from '../../client/test/test-server.ts';
 import { type CliResult, Home, parley } from './cli-kit.ts';
+import { useTestHomes } from './test-homes.ts';
 
-let server: ServerProcess;
-let alice: Home;
-let bob: Home;
-const homes: Home[] = [];
-
-beforeAll(async () => {
-  server = await startServer();
-  [alice, bob] = await Promise.all([Home.create(server.url, 'Alice'), Home.create(server.url, 'Bob')]);
-  homes.push(alice, bob);
-}, 60_000);
-
-afterAll(async () => {
-  await server?.stop();
-  for (const h of homes) h.remove();
-});
+const server = useTestServer();
+const { alice, bob, homes } = useTestHomes(server);
 
 /** A loopback port nothing listens on. */
 async function closedPort(): Promise<number> {

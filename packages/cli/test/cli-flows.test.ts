@@ -4,25 +4,13 @@
  * and a passphrase derivation, so the conversation carries on from test to test).
  */
 import { openProfile } from '@parley/client/node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServerProcess, startServer } from '../../client/test/server-process.ts';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../client/test/test-server.ts';
 import { Home, PASSPHRASE, texts } from './cli-kit.ts';
+import { useTestHomes } from './test-homes.ts';
 
-let server: ServerProcess;
-let alice: Home;
-let bob: Home;
-const homes: Home[] = [];
-
-beforeAll(async () => {
-  server = await startServer();
-  [alice, bob] = await Promise.all([Home.create(server.url, 'Alice'), Home.create(server.url, 'Bob')]);
-  homes.push(alice, bob);
-}, 60_000);
-
-afterAll(async () => {
-  await server?.stop();
-  for (const h of homes) h.remove();
-});
+const server = useTestServer();
+const { alice, bob, homes } = useTestHomes(server);
 
 describe('parley end to end', () => {
   it('meets by invitation, then messages flow both ways', async () => {

@@ -8,16 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type ServerProcess, startServer } from './server-process.ts';
+import { afterAll, expect, it } from 'vitest';
+import { useTestServer } from './test-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-client-browser-'));
-let server: ServerProcess;
-beforeAll(async () => {
-  server = await startServer();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
+const server = useTestServer();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 

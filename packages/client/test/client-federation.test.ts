@@ -3,18 +3,13 @@
  * client reads only its own server and delivers to the contact's; a contact's server that is
  * down holds back only what goes to it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { meet, newClient, received } from './client-kit.ts';
-import { type ServerProcess, startServer } from './server-process.ts';
+import { useTestServer } from './test-server.ts';
 
-let home: ServerProcess;
-let other: ServerProcess;
-beforeAll(async () => {
-  [home, other] = await Promise.all([startServer(), startServer()]);
-}, 60_000);
-afterAll(async () => {
-  await Promise.all([home?.stop(), other?.stop()]);
-});
+/** Two servers of their own, with nothing shared between them. */
+const home = useTestServer();
+const other = useTestServer();
 
 describe('contacts on two servers', () => {
   it('meet by invitation and by address, and talk both ways', async () => {

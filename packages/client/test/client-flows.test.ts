@@ -2,21 +2,15 @@
  * The SDK end to end against a real server process: meeting by invitation and by address,
  * messages both ways and offline, receipts, verification and identity changes, session resets.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { ParleyClient } from '../src/client.ts';
 import { ClientError } from '../src/errors.ts';
 import { nodeClientOptions } from '../src/node.ts';
 import { KeptStore, meet, newClient, received, reopen } from './client-kit.ts';
-import { type ServerProcess, startServer } from './server-process.ts';
+import { useTestServer } from './test-server.ts';
 
-let server: ServerProcess;
-beforeAll(async () => {
-  server = await startServer();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useTestServer();
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {

@@ -6,7 +6,7 @@
  * queued, and a socket that fails on the way never stores a message twice. Against this server,
  * whose hello lists them, the socket uses the binary frames.
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient, type PushConnection } from '../src/client.ts';
 import { ClientError } from '../src/errors.ts';
@@ -14,15 +14,9 @@ import { MailboxSocket } from '../src/net/mailbox-socket.ts';
 import type { ServerApiLike } from '../src/net/server-api-types.ts';
 import { nodeClientOptions } from '../src/node.ts';
 import { KeptStore, meet, newClient, ofType, received, recording } from './client-kit.ts';
-import { type ServerProcess, startServer } from './server-process.ts';
+import { useTestServer } from './test-server.ts';
 
-let server: ServerProcess;
-beforeAll(async () => {
-  server = await startServer();
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useTestServer();
 
 const eventually = <T>(f: () => T | Promise<T>, timeout = 20_000) => vi.waitFor(f, { timeout, interval: 20 });
 

@@ -22,23 +22,21 @@ import {
 } from '../src/net/index.ts';
 import { parseServerFrame } from '../src/net/socket-frames.ts';
 import { failureOf, ofType, recording } from './client-kit.ts';
-import { type ServerProcess, startServer } from './server-process.ts';
+import { useTestServer } from './test-server.ts';
 
-let server: ServerProcess;
+const server = useTestServer();
 let api: ServerApi;
 let auth: DeviceAuth;
 const sockets: MailboxSocket[] = [];
 
 beforeAll(async () => {
-  server = await startServer();
   api = new ServerApi(server.url);
   const keys = generateEd25519(env);
   const { accountId } = await api.register(generateIdentity(env), deviceId(1), keys);
   auth = { account: accountId, device: deviceId(1), devicePrivateKey: keys.privateKey };
 }, 60_000);
-afterAll(async () => {
+afterAll(() => {
   for (const s of sockets) s.close();
-  await server?.stop();
 });
 
 interface Box {

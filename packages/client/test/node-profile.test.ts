@@ -22,16 +22,14 @@ import {
 } from '../src/node.ts';
 import { EncryptedRecordStore } from '../src/store/encrypted.ts';
 import { nodeStoreCrypto } from '../src/store/node-crypto.ts';
-import { type ServerProcess, startServer } from './server-process.ts';
+import { useTestServer } from './test-server.ts';
 
-let server: ServerProcess;
+const server = useTestServer();
 let home: string;
 beforeAll(async () => {
-  server = await startServer();
   home = await mkdtemp(join(tmpdir(), 'parley-home-'));
-}, 60_000);
+});
 afterAll(async () => {
-  await server?.stop();
   await rm(home, { recursive: true, force: true });
 });
 

@@ -23,21 +23,18 @@ import {
   utf8,
   verifyBundle,
 } from '@parley/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ClientError } from '../src/errors.ts';
 import { type DeviceAuth, ServerApi } from '../src/net/index.ts';
 import { failureOf } from './client-kit.ts';
-import { type ServerProcess, startServer } from './server-process.ts';
+import { startServer } from './server-process.ts';
+import { useTestServer } from './test-server.ts';
 
-let server: ServerProcess;
+const server = useTestServer();
 let api: ServerApi;
 
-beforeAll(async () => {
-  server = await startServer();
+beforeAll(() => {
   api = new ServerApi(server.url);
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
 });
 
 interface Device {

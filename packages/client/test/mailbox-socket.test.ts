@@ -433,6 +433,26 @@ describe("MailboxSocket and the server's features", () => {
       await fake.close();
     }
   });
+
+  it('against a server without a hello, signs a first send made before any frame has come', async () => {
+    const fake = await oldServer(null);
+    try {
+      const rec = recording();
+      const box = await newBox();
+      const { socket, errors } = open({ url: fake.url, WebSocket: rec.WebSocket });
+      // No subscription: the send's challenge is the connection's first request, made before the
+      // server has said anything, so its answer is what shows there is no hello.
+      expect(await socket.send(box.owned.id, box.senderKey, utf8('first'))).toEqual({ seq: 1 });
+      const sent = rec.frames[0] ?? [];
+      expect(ofType(sent, 'challenge')).toHaveLength(1);
+      expect(ofType(sent, 'authorize')).toHaveLength(0);
+      expect(ofType(sent, 'send').map((f) => typeof f.signature)).toEqual(['string']);
+      expect(errors).toEqual([]);
+      socket.close();
+    } finally {
+      await fake.close();
+    }
+  });
 });
 
 describe('MailboxSocket against a hostile server', () => {

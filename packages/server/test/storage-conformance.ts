@@ -587,11 +587,74 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         return Number(n);
       }
 
+      /** The mailbox's stored count (migration 0002), which the bound check reads. */
+      async function storedCount(id: Uint8Array): Promise<number> {
+        const { message_count } = await database.db
+          .selectFrom('mailboxes')
+          .select('message_count')
+          .where('mailbox_id', '=', id)
+          .executeTakeFirstOrThrow();
+        return Number(message_count);
+      }
+
+      it('keeps each mailbox’s stored count with every insert and delete, whoever makes it', async () => {
+        const later = 5_000_000_000_000; // beyond every other test's messages
+        clock = later;
+        await mailboxes.purgeExpired();
+        const a = await filled(4);
+        const b = await filled(2);
+        const check = async () => {
+          expect(await storedCount(a.id)).toBe(await stored(a.id));
+          expect(await storedCount(b.id)).toBe(await stored(b.id));
+        };
+        await check();
+        expect(await storedCount(a.id)).toBe(4);
+        // A duplicate stores nothing; an acknowledgement deletes; another mailbox's seqs do not.
+        await mailboxes.enqueue(a.id, a.envelopes[0] as Uint8Array, { ttlMs: 60_000, maxMessages: 100 });
+        await mailboxes.ack(a.id, [a.seqs[0] ?? 0, ...b.seqs]);
+        await check();
+        expect(await storedCount(a.id)).toBe(3);
+        // Rows written directly, as an operator's script would, are counted too.
+        await database.db
+          .insertInto('mailbox_messages')
+          .values({
+            mailbox_id: b.id,
+            digest: bytes(32),
+            envelope: bytes(8),
+            received_at: later,
+            expires_at: later + 1,
+          })
+          .execute();
+        await check();
+        // An expired copy sent again replaces the old row; purging removes the rest.
+        const { mailboxId: c } = await mailboxes.createMailbox(mailboxKeys());
+        const envelope = bytes(20);
+        await mailboxes.enqueue(c, envelope, { ttlMs: 1, maxMessages: 100 });
+        clock = later + 10;
+        await mailboxes.enqueue(c, envelope, { ttlMs: 60_000, maxMessages: 100 });
+        expect(await storedCount(c)).toBe(1);
+        expect(await stored(c)).toBe(1);
+        await mailboxes.purgeExpired(); // b's direct row has expired
+        await check();
+        expect(await storedCount(b.id)).toBe(2);
+        // The bound still holds once the count reaches it (the exact count decides there).
+        const full = await filled(3);
+        await expectStorageError(
+          mailboxes.enqueue(full.id, bytes(10), { ttlMs: 60_000, maxMessages: 3 }),
+          'mailbox-full',
+        );
+        expect(await storedCount(full.id)).toBe(3);
+        expect(await mailboxes.deleteMailbox(a.id)).toBe(true);
+        expect(await stored(a.id)).toBe(0);
+      });
+
       it('links a mailbox or contact address to no account or device in the schema itself', async () => {
         const schema = await logicalSchema(database);
         expect(Object.keys(schema.mailboxes ?? {}).sort()).toEqual([
           'created_at',
           'mailbox_id',
+          // How many messages it stores: what counting its rows in mailbox_messages tells anyway.
+          'message_count',
           'recipient_key',
           'sender_key',
         ]);

@@ -41,7 +41,13 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     signature: 'bytes',
   },
   // A mailbox is its id and two public keys: nothing that links it to an account or device.
-  mailboxes: { created_at: 'integer', mailbox_id: 'bytes', recipient_key: 'bytes', sender_key: 'bytes' },
+  mailboxes: {
+    created_at: 'integer',
+    mailbox_id: 'bytes',
+    message_count: 'integer',
+    recipient_key: 'bytes',
+    sender_key: 'bytes',
+  },
   mailbox_messages: {
     digest: 'bytes',
     envelope: 'bytes',

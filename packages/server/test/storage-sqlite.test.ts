@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sql } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
 import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
+import { migrations } from '../src/storage/migrations.ts';
 import { runStorageConformance } from './storage-conformance.ts';
 import { EXPECTED_SCHEMA, logicalSchema } from './storage-schema.ts';
 
@@ -154,6 +156,46 @@ describe('synchronous group commits on SQLite', () => {
       await timer;
       expect(atTimer).toBeGreaterThanOrEqual(0);
       expect(atTimer).toBeLessThan(cycles);
+    } finally {
+      await database.close();
+    }
+  });
+});
+
+describe('migration 0002 (stored message counts)', () => {
+  it('counts the messages a database already holds when it migrates', async () => {
+    const file = join(dir, 'before-0002.db');
+    // The database as the first migration left it, with messages in two mailboxes.
+    // biome-ignore lint/suspicious/noExplicitAny: the schema before the latest migration is untyped.
+    const early = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) });
+    const migrator = new Migrator({ db: early, provider: { getMigrations: async () => migrations('sqlite') } });
+    expect((await migrator.migrateTo('0001-accounts-devices-prekeys')).error).toBeUndefined();
+    const ids = [randomBytes(16), randomBytes(16)];
+    for (const id of ids) {
+      await early
+        .insertInto('mailboxes')
+        .values({ mailbox_id: id, recipient_key: randomBytes(32), sender_key: randomBytes(32), created_at: 1 })
+        .execute();
+    }
+    const message = (id: Buffer) => ({
+      mailbox_id: id,
+      digest: randomBytes(32),
+      envelope: randomBytes(8),
+      received_at: 1,
+      expires_at: 2,
+    });
+    await early
+      .insertInto('mailbox_messages')
+      .values([message(ids[0] as Buffer), message(ids[0] as Buffer), message(ids[0] as Buffer)])
+      .execute();
+    await early.destroy();
+
+    const database = await openDatabase({ sqlitePath: file });
+    try {
+      const rows = await database.db.selectFrom('mailboxes').select(['mailbox_id', 'message_count']).execute();
+      const counts = new Map(rows.map((r) => [Buffer.from(r.mailbox_id).toString('hex'), Number(r.message_count)]));
+      expect(counts.get((ids[0] as Buffer).toString('hex'))).toBe(3);
+      expect(counts.get((ids[1] as Buffer).toString('hex'))).toBe(0);
     } finally {
       await database.close();
     }

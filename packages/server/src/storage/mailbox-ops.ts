@@ -47,7 +47,11 @@ export type MailboxOpResult = EnqueueResult | number;
 /** The queries every delivery and acknowledgement runs, compiled once (see prepared-query.ts). */
 export function mailboxQueries(db: Kysely<Schema>) {
   return {
-    /** The mailbox (no row: unknown), a waiting message with this digest, and the unexpired count. */
+    /**
+     * mailbox, digest, now, bound → the mailbox (no row: unknown), a waiting message with this
+     * digest, and `n`: the stored count (migration 0002) while it is under the bound, else the
+     * exact unexpired count, which reads every waiting message and so is taken only there.
+     */
     state: new PreparedQuery(db, (q, $) =>
       q
         .selectFrom('mailboxes as m')
@@ -57,10 +61,17 @@ export function mailboxQueries(db: Kysely<Schema>) {
         .select(['d.seq', 'd.expires_at', 'd.received_at'])
         .select((eb) =>
           eb
-            .selectFrom('mailbox_messages as c')
-            .whereRef('c.mailbox_id', '=', 'm.mailbox_id')
-            .where('c.expires_at', '>', $(2))
-            .select((e) => e.fn.countAll<number>().as('n'))
+            .case()
+            .when('m.message_count', '<', $(3))
+            .then(eb.ref('m.message_count'))
+            .else(
+              eb
+                .selectFrom('mailbox_messages as c')
+                .whereRef('c.mailbox_id', '=', 'm.mailbox_id')
+                .where('c.expires_at', '>', $(2))
+                .select((e) => e.fn.countAll<number>().as('n')),
+            )
+            .end()
             .as('n'),
         )
         .where('m.mailbox_id', '=', $(0)),
@@ -156,7 +167,7 @@ export async function applyInTransaction(
   if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) {
     throw new StorageError('not-found', 'mailbox not found');
   }
-  const [state] = (await q.state.execute(trx, [id, digest, now])).rows;
+  const [state] = (await q.state.execute(trx, [id, digest, now, op.maxMessages])).rows;
   const verdict = judgeEnqueue(state, now, op.maxMessages);
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) await q.deleteSeq.execute(trx, [verdict.expiredSeq]);
@@ -167,7 +178,11 @@ export async function applyInTransaction(
 export function applyOnSqlite(sqlite: BetterSqlite3.Database, q: MailboxQueries, op: MailboxOp): MailboxOpResult {
   // One statement per seq: synchronously that costs less than building an `in (…)` list.
   if (op.kind === 'ack') return op.seqs.reduce((n, seq) => n + q.ackOne.runOn(sqlite, [op.id, seq]), 0);
-  const verdict = judgeEnqueue(q.state.getOn(sqlite, [op.id, op.digest, op.now]), op.now, op.maxMessages);
+  const verdict = judgeEnqueue(
+    q.state.getOn(sqlite, [op.id, op.digest, op.now, op.maxMessages]),
+    op.now,
+    op.maxMessages,
+  );
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) q.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);
   // `seq` is an `integer primary key`, the rowid (dialect.ts `serialPrimaryKey`).

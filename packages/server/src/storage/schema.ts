@@ -95,6 +95,8 @@ export interface MailboxesTable {
   /** The Ed25519 public key (32 bytes) that senders sign deliveries with. */
   sender_key: Uint8Array;
   created_at: Millis;
+  /** How many messages it stores, expired ones too until purged (kept by triggers). */
+  message_count: Generated<number>;
 }
 
 /** Envelopes waiting in a mailbox until the owner acknowledges them or they expire. */

@@ -170,23 +170,21 @@ class Client {
   }
 }
 
-/** A new mailbox, its owner connected but not yet subscribed, and a writer that authorised it. */
-async function authorizedWriterAndOwner(): Promise<{ box: Box; owner: Client; writer: Client }> {
-  const box = await newMailbox(remote(url));
-  const writer = new Client();
-  const owner = new Client();
-  await Promise.all([writer.opened(), owner.opened()]);
-  await writer.authorize(box);
-  return { box, owner, writer };
-}
-
-/** A new mailbox, its owner subscribed to it, and another client to write into it. */
-async function ownerAndWriter(): Promise<{ box: Box; owner: Client; writer: Client }> {
+/**
+ * A new mailbox, its owner subscribed to it (unless `subscribed` is false), and another client to
+ * write into it, which has authorised it if `authorized`.
+ */
+async function ownerAndWriter({ subscribed = true, authorized = false } = {}): Promise<{
+  box: Box;
+  owner: Client;
+  writer: Client;
+}> {
   const box = await newMailbox(remote(url));
   const owner = new Client();
   const writer = new Client();
   await Promise.all([owner.opened(), writer.opened()]);
-  await owner.subscribe(box);
+  if (subscribed) await owner.subscribe(box);
+  if (authorized) await writer.authorize(box);
   return { box, owner, writer };
 }
 
@@ -366,8 +364,7 @@ describe('sending proofs', () => {
   });
 
   it('answers a burst of sends on one connection each with its own seq, pushed in order', async () => {
-    const { box, owner, writer } = await ownerAndWriter();
-    await writer.authorize(box);
+    const { box, owner, writer } = await ownerAndWriter({ authorized: true });
     // All at once: they share group commits (and the answers of one commit one corked write, which
     // this test does not observe: it checks the seqs and the order).
     const texts200 = Array.from({ length: 200 }, (_, i) => `burst ${i}`);
@@ -381,7 +378,7 @@ describe('sending proofs', () => {
     writer.ws.close();
   });
   it('a subscription made while sends stream in gets each message once, in seq order', async () => {
-    const { box, owner, writer } = await authorizedWriterAndOwner();
+    const { box, owner, writer } = await ownerAndWriter({ subscribed: false, authorized: true });
     // More than a page (500) is stored before the subscription reads, and more commits while it
     // reads: each must be pushed once, whether it was read back or pushed as it committed.
     const sends = Array.from({ length: 1200 }, (_, i) => writer.send(box, `m${i}`));
@@ -398,8 +395,7 @@ describe('sending proofs', () => {
   });
 
   it('a push that fails does not fail the send: the sender gets its seq, and later messages still reach the owner', async () => {
-    const { box, owner, writer } = await ownerAndWriter();
-    await writer.authorize(box);
+    const { box, owner, writer } = await ownerAndWriter({ authorized: true });
     const pushes = server.deps.metrics?.pushes;
     if (pushes === undefined) throw new Error('no metrics');
     const inc = pushes.inc;
@@ -422,8 +418,7 @@ describe('sending proofs', () => {
   });
 
   it('a store that throws at once is an internal error on that connection, not a crash', async () => {
-    const { box, owner, writer } = await ownerAndWriter();
-    await writer.authorize(box);
+    const { box, owner, writer } = await ownerAndWriter({ authorized: true });
     const sent = await writer.binarySend(box, 'first');
     await owner.messages(1);
     // The binary path calls the store without an async function around it: a synchronous throw
@@ -448,7 +443,7 @@ describe('sending proofs', () => {
   });
 
   it('a message that commits while the subscription reads the store is read back, not lost', async () => {
-    const { box, owner, writer } = await authorizedWriterAndOwner();
+    const { box, owner, writer } = await ownerAndWriter({ subscribed: false, authorized: true });
     // The subscription's first read finds the mailbox empty, and its answer is held back until a
     // message has committed (and been announced) meanwhile.
     const store = server.deps.mailboxes;

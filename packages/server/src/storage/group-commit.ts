@@ -97,22 +97,18 @@ export class GroupCommit<Op, R> {
     let written = this.#write(batch);
     while (batch.length > 0) {
       const outcomes = await written;
-      let next: Pending<Op, R>[] = [];
-      // A writer off the event loop gets the next batch before this one's callers are answered,
-      // so that it writes while they run (it still writes one batch at a time).
-      if (overlaps) {
-        next = this.#take();
-        if (next.length > 0) written = this.#write(next);
-      }
-      this.#settle(batch, outcomes);
       if (!overlaps) {
+        this.#settle(batch, outcomes);
         // Between batches, a turn of the event loop: a batch written synchronously (SQLite on the
         // event loop) resolves in microtasks alone, and callers that queue again as they resolve
         // would otherwise keep every timer and socket waiting for as long as they go on.
         await new Promise<void>((resolve) => setImmediate(resolve));
-        next = this.#take();
-        if (next.length > 0) written = this.#write(next);
       }
+      const next = this.#take();
+      if (next.length > 0) written = this.#write(next);
+      // A writer off the event loop has the next batch before this one's callers are answered,
+      // so that it writes while they run (it still writes one batch at a time).
+      if (overlaps) this.#settle(batch, outcomes);
       batch = next;
     }
     this.#flushing = false;
@@ -124,7 +120,6 @@ export class GroupCommit<Op, R> {
 
   /** Writes `batch`; its outcomes, or the error that failed all of it. */
   async #write(batch: readonly Pending<Op, R>[]): Promise<Outcome<R>[] | StorageError> {
-    if (batch.length === 0) return [];
     const started = performance.now();
     try {
       const outcomes = await this.#writer.write(batch.map((item) => item.op));

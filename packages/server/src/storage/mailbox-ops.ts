@@ -15,6 +15,9 @@ import { lockMailbox } from './locks.ts';
 import { PreparedQuery } from './prepared-query.ts';
 import type { Schema } from './schema.ts';
 
+/** Mailbox ids are 16 random bytes. */
+export const MAILBOX_ID_BYTES = 16;
+
 /** Seqs per DELETE in an acknowledgement on PostgreSQL: far below its bound-parameter limit. */
 const BATCH_SEQS = 500;
 

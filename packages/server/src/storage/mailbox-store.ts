@@ -39,6 +39,7 @@ import { applyEachAsync, type BatchWriter, GroupCommit } from './group-commit.ts
 import {
   applyInTransaction,
   type EnqueueResult,
+  MAILBOX_ID_BYTES,
   type MailboxOp,
   type MailboxOpResult,
   type MailboxQueries,
@@ -46,10 +47,7 @@ import {
   writeBatchOnSqlite,
 } from './mailbox-ops.ts';
 
-export type { EnqueueResult } from './mailbox-ops.ts';
-
-/** Mailbox ids are 16 random bytes. */
-export const MAILBOX_ID_BYTES = 16;
+export { type EnqueueResult, MAILBOX_ID_BYTES } from './mailbox-ops.ts';
 
 /** Ed25519 public keys. */
 const KEY_BYTES = 32;

@@ -21,14 +21,15 @@
  * const outcomes = decodeOutcomes(results, refusals);          // event loop
  * ```
  */
+import { DIGEST_BYTES } from './digest.ts';
 import { StorageError, type StorageErrorCode } from './errors.ts';
 import type { Outcome } from './group-commit.ts';
-import type { MailboxOp, MailboxOpResult } from './mailbox-ops.ts';
+import { MAILBOX_ID_BYTES, type MailboxOp, type MailboxOpResult } from './mailbox-ops.ts';
 
 const ENQUEUE = 1;
 const ACK = 2;
-const ID = 16;
-const DIGEST = 32;
+const ID = MAILBOX_ID_BYTES;
+const DIGEST = DIGEST_BYTES;
 /** kind, id, digest, now, ttlMs, maxMessages, envelope length (the envelope follows). */
 const ENQUEUE_HEAD = 1 + ID + DIGEST + 8 + 8 + 8 + 4;
 /** kind, id, count (the seqs follow). */

@@ -41,11 +41,32 @@ class Terminal {
       options.stderr ? ';' : `2>${quote(this.errFile)};`,
       `echo $? > ${quote(this.codeFile)}`,
     ].join(' ');
-    tmux('new-session', '-d', '-s', this.name, '-x', '120', '-y', '40', command);
+    // The pane stays, dead, once the command exits, so that what it printed last can still be
+    // read: a command that prints and exits between two polls would otherwise leave no screen.
+    // Set in the same invocation, before the server runs the command's exit.
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      this.name,
+      '-x',
+      '120',
+      '-y',
+      '40',
+      command,
+      ';',
+      'set-option',
+      '-t',
+      this.name,
+      'remain-on-exit',
+      'on',
+    );
   }
 
+  /** What the pane shows; once the command has exited, all it printed (tmux may scroll it away). */
   screen(): string {
     try {
+      if (!this.alive()) return tmux('capture-pane', '-p', '-S', '-', '-t', this.name);
       return tmux('capture-pane', '-p', '-t', this.name);
     } catch {
       return '';
@@ -70,8 +91,13 @@ class Terminal {
     }
   }
 
+  /** Whether the command still runs (its pane is kept once it exits, see the constructor). */
   alive(): boolean {
-    return spawnSync('tmux', ['-L', SOCKET, 'has-session', '-t', this.name], { timeout: TMUX_TIMEOUT_MS }).status === 0;
+    const r = spawnSync('tmux', ['-L', SOCKET, 'display-message', '-p', '-t', this.name, '#{pane_dead}'], {
+      timeout: TMUX_TIMEOUT_MS,
+      encoding: 'utf8',
+    });
+    return r.status === 0 && r.stdout.trim() === '0';
   }
 
   /** Waits for the session to end; resolves with the chat's exit code. */

@@ -8,7 +8,9 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
+import { toColumn } from './column-values.ts';
 import { type Dialect, hasRowLocks } from './dialect.ts';
+import { sha256 } from './digest.ts';
 import { StorageError } from './errors.ts';
 import { applyEach, type Outcome } from './group-commit.ts';
 import { lockMailbox } from './locks.ts';
@@ -31,12 +33,15 @@ export interface EnqueueResult {
   readonly receivedAt: number;
 }
 
-/** One write, with every value it needs (ids and digests as column values, `now` from the store's clock). */
+/**
+ * One write, with every value it needs (ids as column values, `now` from the store's clock). An
+ * enqueue carries no digest: it is taken where the write runs (`digestOf`), on the writer thread
+ * when there is one, so that the event loop does not hash every envelope.
+ */
 export type MailboxOp =
   | {
       readonly kind: 'enqueue';
       readonly id: Uint8Array;
-      readonly digest: Uint8Array;
       readonly envelope: Uint8Array;
       readonly now: number;
       readonly ttlMs: number;
@@ -162,7 +167,8 @@ export async function applyInTransaction(
     }
     return Number(deleted);
   }
-  const { id, digest, now } = op;
+  const { id, now } = op;
+  const digest = digestOf(op);
   // Serialises enqueues into this mailbox (see mailbox-store.ts): "check duplicate, count,
   // insert" is atomic, and seqs commit in order. Inserts elsewhere are not blocked. The lock is
   // its own statement so that the query below, a new statement, reads what the previous holder
@@ -174,22 +180,19 @@ export async function applyInTransaction(
   const verdict = judgeEnqueue(state, now, op.maxMessages);
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) await q.deleteSeq.execute(trx, [verdict.expiredSeq]);
-  return inserted((await q.insert.execute(trx, insertValues(op))).rows[0], now);
+  return inserted((await q.insert.execute(trx, insertValues(op, digest))).rows[0], now);
 }
 
 /** {@link applyInTransaction} on SQLite's connection, synchronously: the same statements. */
 export function applyOnSqlite(sqlite: BetterSqlite3.Database, q: MailboxQueries, op: MailboxOp): MailboxOpResult {
   // One statement per seq: synchronously that costs less than building an `in (…)` list.
   if (op.kind === 'ack') return op.seqs.reduce((n, seq) => n + q.ackOne.runOn(sqlite, [op.id, seq]), 0);
-  const verdict = judgeEnqueue(
-    q.state.getOn(sqlite, [op.id, op.digest, op.now, op.maxMessages]),
-    op.now,
-    op.maxMessages,
-  );
+  const digest = digestOf(op);
+  const verdict = judgeEnqueue(q.state.getOn(sqlite, [op.id, digest, op.now, op.maxMessages]), op.now, op.maxMessages);
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) q.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);
   // `seq` is an `integer primary key`, the rowid (dialect.ts `serialPrimaryKey`).
-  return { seq: q.insertRow.insertOn(sqlite, insertValues(op)), duplicate: false, receivedAt: op.now };
+  return { seq: q.insertRow.insertOn(sqlite, insertValues(op, digest)), duplicate: false, receivedAt: op.now };
 }
 
 /**
@@ -206,6 +209,11 @@ export function writeBatchOnSqlite(
   return sqlite.transaction(() => applyEach(ops, (op) => applyOnSqlite(sqlite, q, op))).immediate();
 }
 
-function insertValues(op: MailboxOp & { kind: 'enqueue' }): unknown[] {
-  return [op.id, op.digest, op.envelope, op.now, op.now + op.ttlMs];
+/** The envelope's SHA-256, which makes a resent envelope a duplicate (mailbox-store.ts). */
+function digestOf(op: MailboxOp & { kind: 'enqueue' }): Uint8Array {
+  return toColumn(sha256(op.envelope));
+}
+
+function insertValues(op: MailboxOp & { kind: 'enqueue' }, digest: Uint8Array): unknown[] {
+  return [op.id, digest, op.envelope, op.now, op.now + op.ttlMs];
 }

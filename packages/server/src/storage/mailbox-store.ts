@@ -31,7 +31,6 @@
 import { randomBytes } from 'node:crypto';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
-import { sha256 } from './digest.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
@@ -272,14 +271,13 @@ export class SqlMailboxStore implements MailboxStore {
       return Promise.reject(e);
     }
     if (!isMailboxId(mailboxId)) return Promise.reject(mailboxNotFound());
-    // Copies, so that the digest is of exactly the bytes stored (Buffer.from copies a small one
-    // into Node's shared pool rather than a buffer of its own: one allocation less a message).
-    const stored = Buffer.from(envelope);
+    // Copies, so that what is stored (and hashed, where the write runs) is the bytes given now,
+    // whatever the caller does with its buffers meanwhile (Buffer.from copies a small one into
+    // Node's shared pool rather than a buffer of its own: one allocation less a message).
     const op: MailboxOp = {
       kind: 'enqueue',
       id: Buffer.from(mailboxId),
-      digest: toColumn(sha256(stored)),
-      envelope: stored,
+      envelope: Buffer.from(envelope),
       now: this.#now(),
       ttlMs: options.ttlMs,
       maxMessages: options.maxMessages,

@@ -7,7 +7,7 @@
  *
  * Both ends are this process, so the layout is ours to change with the code (little-endian):
  *
- *   enqueue  u8 1 ‖ mailbox id (16) ‖ digest (32) ‖ f64 now ‖ f64 ttlMs ‖ f64 maxMessages ‖ u32 n ‖ envelope (n)
+ *   enqueue  u8 1 ‖ mailbox id (16) ‖ f64 now ‖ f64 ttlMs ‖ f64 maxMessages ‖ u32 n ‖ envelope (n)
  *   ack      u8 2 ‖ mailbox id (16) ‖ u32 n ‖ n × f64 seq
  *
  * Outcomes are three f64 per operation — stored or duplicate (seq, receivedAt), or acknowledged
@@ -21,7 +21,6 @@
  * const outcomes = decodeOutcomes(results, refusals);          // event loop
  * ```
  */
-import { DIGEST_BYTES } from './digest.ts';
 import { StorageError, type StorageErrorCode } from './errors.ts';
 import type { Outcome } from './group-commit.ts';
 import { MAILBOX_ID_BYTES, type MailboxOp, type MailboxOpResult } from './mailbox-ops.ts';
@@ -29,9 +28,8 @@ import { MAILBOX_ID_BYTES, type MailboxOp, type MailboxOpResult } from './mailbo
 const ENQUEUE = 1;
 const ACK = 2;
 const ID = MAILBOX_ID_BYTES;
-const DIGEST = DIGEST_BYTES;
-/** kind, id, digest, now, ttlMs, maxMessages, envelope length (the envelope follows). */
-const ENQUEUE_HEAD = 1 + ID + DIGEST + 8 + 8 + 8 + 4;
+/** kind, id, now, ttlMs, maxMessages, envelope length (the envelope follows). */
+const ENQUEUE_HEAD = 1 + ID + 8 + 8 + 8 + 4;
 /** kind, id, count (the seqs follow). */
 const ACK_HEAD = 1 + ID + 4;
 
@@ -60,13 +58,11 @@ export function encodeOps(ops: readonly MailboxOp[]): ArrayBuffer {
     fixed(op.id, ID, 'mailbox id');
     bytes.set(op.id, at + 1);
     if (op.kind === 'enqueue') {
-      fixed(op.digest, DIGEST, 'digest');
       bytes[at] = ENQUEUE;
-      bytes.set(op.digest, at + 1 + ID);
-      view.setFloat64(at + 1 + ID + DIGEST, op.now, true);
-      view.setFloat64(at + 9 + ID + DIGEST, op.ttlMs, true);
-      view.setFloat64(at + 17 + ID + DIGEST, op.maxMessages, true);
-      view.setUint32(at + 25 + ID + DIGEST, op.envelope.length, true);
+      view.setFloat64(at + 1 + ID, op.now, true);
+      view.setFloat64(at + 9 + ID, op.ttlMs, true);
+      view.setFloat64(at + 17 + ID, op.maxMessages, true);
+      view.setUint32(at + 25 + ID, op.envelope.length, true);
       bytes.set(op.envelope, at + ENQUEUE_HEAD);
       at += ENQUEUE_HEAD + op.envelope.length;
     } else {
@@ -96,14 +92,13 @@ export function decodeOps(buffer: ArrayBuffer): MailboxOp[] {
     const kind = bytes[at];
     const id = slice(at + 1, ID);
     if (kind === ENQUEUE) {
-      const n = view.getUint32(at + 25 + ID + DIGEST, true);
+      const n = view.getUint32(at + 25 + ID, true);
       ops.push({
         kind: 'enqueue',
         id,
-        digest: slice(at + 1 + ID, DIGEST),
-        now: view.getFloat64(at + 1 + ID + DIGEST, true),
-        ttlMs: view.getFloat64(at + 9 + ID + DIGEST, true),
-        maxMessages: view.getFloat64(at + 17 + ID + DIGEST, true),
+        now: view.getFloat64(at + 1 + ID, true),
+        ttlMs: view.getFloat64(at + 9 + ID, true),
+        maxMessages: view.getFloat64(at + 17 + ID, true),
         envelope: slice(at + ENQUEUE_HEAD, n),
       });
       at += ENQUEUE_HEAD + n;

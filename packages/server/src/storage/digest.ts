@@ -6,9 +6,6 @@
  */
 import { hash } from 'node:crypto';
 
-/** The length of a digest. */
-export const DIGEST_BYTES = 32;
-
 export function sha256(bytes: Uint8Array): Uint8Array {
   const digest = hash('sha256', bytes, 'buffer');
   return new Uint8Array(digest.buffer, digest.byteOffset, digest.length);

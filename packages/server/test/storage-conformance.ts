@@ -14,7 +14,7 @@ import { SqlContactAddressStore } from '../src/storage/contact-address-store.ts'
 import type { Database } from '../src/storage/database.ts';
 import { DEFAULT_MAX_DEVICES, type DeviceCredentials, SqlDeviceStore } from '../src/storage/device-store.ts';
 import { StorageError, type StorageErrorCode } from '../src/storage/errors.ts';
-import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
+import { type EnqueueResult, SqlMailboxStore } from '../src/storage/mailbox-store.ts';
 import { migrations } from '../src/storage/migrations.ts';
 import { SqlPreKeyStore } from '../src/storage/prekey-store.ts';
 import {
@@ -1023,6 +1023,41 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         expect((e2 as { seq: number }).seq).toBeGreaterThan((e1 as { seq: number }).seq);
         // Six, less four acknowledged, plus two new.
         expect(await mailboxes.count(id)).toBe(4);
+      });
+
+      it('refuses every enqueue into a full mailbox in one batch, answers copies as duplicates, and counts again after an ack', async () => {
+        clock = T0;
+        const full = await filled(3);
+        const other = await filled(1);
+        const options = { ttlMs: 60_000, maxMessages: 3 };
+        // Issued in one turn: one group commit, in this order.
+        const calls: Promise<EnqueueResult | number>[] = [
+          mailboxes.enqueue(full.id, bytes(20), options),
+          mailboxes.enqueue(full.id, full.envelopes[1] as Uint8Array, options),
+          mailboxes.enqueue(other.id, bytes(20), options),
+          mailboxes.enqueue(full.id, bytes(21), options),
+          mailboxes.ack(full.id, [full.seqs[0] ?? 0]),
+          mailboxes.enqueue(full.id, bytes(22), options),
+          mailboxes.enqueue(full.id, bytes(23), options),
+          mailboxes.enqueue(full.id, full.envelopes[2] as Uint8Array, options),
+        ];
+        const outcomes = (await Promise.allSettled(calls)).map((r) => {
+          if (r.status === 'rejected') return StorageError.is(r.reason) ? r.reason.code : String(r.reason);
+          if (typeof r.value === 'number') return `acked ${r.value}`;
+          return r.value.duplicate ? `duplicate of ${r.value.seq}` : 'stored';
+        });
+        expect(outcomes).toEqual([
+          'mailbox-full',
+          `duplicate of ${full.seqs[1]}`, // a copy of a waiting envelope, even when full
+          'stored', // another mailbox
+          'mailbox-full',
+          'acked 1', // frees a slot…
+          'stored', // …which the next enqueue takes
+          'mailbox-full',
+          `duplicate of ${full.seqs[2]}`,
+        ]);
+        expect(await mailboxes.count(full.id)).toBe(3);
+        expect(await stored(full.id)).toBe(3);
       });
 
       it('keeps mailboxes and messages across close and reopen', async () => {

@@ -34,15 +34,15 @@ import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
-import { applyEachAsync, type BatchWriter, GroupCommit } from './group-commit.ts';
+import { type BatchWriter, GroupCommit } from './group-commit.ts';
 import {
-  applyInTransaction,
   type EnqueueResult,
   MAILBOX_ID_BYTES,
   type MailboxOp,
   type MailboxOpResult,
   type MailboxQueries,
   mailboxQueries,
+  writeBatchInTransaction,
   writeBatchOnSqlite,
 } from './mailbox-ops.ts';
 
@@ -179,8 +179,7 @@ function batchWriter(database: Database, q: MailboxQueries): BatchWriter<Mailbox
   }
   return {
     overlaps: true,
-    write: (ops) =>
-      db.transaction().execute((trx) => applyEachAsync(ops, (op) => applyInTransaction(trx, dialect, q, op))),
+    write: (ops) => db.transaction().execute((trx) => writeBatchInTransaction(trx, dialect, q, ops)),
   };
 }
 

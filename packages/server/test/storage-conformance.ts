@@ -1029,17 +1029,20 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         clock = T0;
         const full = await filled(3);
         const other = await filled(1);
-        const options = { ttlMs: 60_000, maxMessages: 3 };
+        const at3 = { ttlMs: 60_000, maxMessages: 3 };
+        const at4 = { ...at3, maxMessages: 4 };
         // Issued in one turn: one group commit, in this order.
         const calls: Promise<EnqueueResult | number>[] = [
-          mailboxes.enqueue(full.id, bytes(20), options),
-          mailboxes.enqueue(full.id, full.envelopes[1] as Uint8Array, options),
-          mailboxes.enqueue(other.id, bytes(20), options),
-          mailboxes.enqueue(full.id, bytes(21), options),
+          mailboxes.enqueue(full.id, bytes(20), at3),
+          mailboxes.enqueue(full.id, full.envelopes[1] as Uint8Array, at3),
+          mailboxes.enqueue(other.id, bytes(20), at3),
+          mailboxes.enqueue(full.id, bytes(21), at3),
+          mailboxes.enqueue(full.id, bytes(22), at4),
+          mailboxes.enqueue(full.id, bytes(23), at4),
           mailboxes.ack(full.id, [full.seqs[0] ?? 0]),
-          mailboxes.enqueue(full.id, bytes(22), options),
-          mailboxes.enqueue(full.id, bytes(23), options),
-          mailboxes.enqueue(full.id, full.envelopes[2] as Uint8Array, options),
+          mailboxes.enqueue(full.id, bytes(24), at4),
+          mailboxes.enqueue(full.id, bytes(25), at4),
+          mailboxes.enqueue(full.id, full.envelopes[2] as Uint8Array, at4),
         ];
         const outcomes = (await Promise.allSettled(calls)).map((r) => {
           if (r.status === 'rejected') return StorageError.is(r.reason) ? r.reason.code : String(r.reason);
@@ -1051,13 +1054,15 @@ export function runStorageConformance(name: string, open: () => Promise<Database
           `duplicate of ${full.seqs[1]}`, // a copy of a waiting envelope, even when full
           'stored', // another mailbox
           'mailbox-full',
+          'stored', // a higher bound has room: counted again, and let in
+          'mailbox-full', // full at that bound too, now
           'acked 1', // frees a slot…
           'stored', // …which the next enqueue takes
           'mailbox-full',
           `duplicate of ${full.seqs[2]}`,
         ]);
-        expect(await mailboxes.count(full.id)).toBe(3);
-        expect(await stored(full.id)).toBe(3);
+        expect(await mailboxes.count(full.id)).toBe(4);
+        expect(await stored(full.id)).toBe(4);
       });
 
       it('keeps mailboxes and messages across close and reopen', async () => {

@@ -134,21 +134,27 @@ interface EnqueueState {
  * one: ~220 ms, `npm run bench:mailbox`). A later enqueue into one of them only looks for a
  * waiting copy of its envelope — still answered as a duplicate — and is refused otherwise; an
  * acknowledgement into the mailbox in between forgets it, and the next enqueue counts again.
- * (Messages that expire during the batch's milliseconds are not noticed: those senders retry.)
+ * Each enqueue brings its own bound: one found full at a bound is full at any lower one, and an
+ * enqueue with a higher bound counts again. (Messages that expire during the batch's
+ * milliseconds are not noticed: those senders retry.)
  */
 class FullInBatch {
-  readonly #keys = new Set<string>();
+  /** By mailbox: the highest bound it was found holding at least as many messages as. */
+  readonly #atLeast = new Map<string, number>();
 
-  has(id: Uint8Array): boolean {
-    return this.#keys.size > 0 && this.#keys.has(keyOf(id));
+  has(id: Uint8Array, maxMessages: number): boolean {
+    if (this.#atLeast.size === 0) return false;
+    const known = this.#atLeast.get(keyOf(id));
+    return known !== undefined && maxMessages <= known;
   }
 
-  add(id: Uint8Array): void {
-    this.#keys.add(keyOf(id));
+  add(id: Uint8Array, maxMessages: number): void {
+    const key = keyOf(id);
+    this.#atLeast.set(key, Math.max(maxMessages, this.#atLeast.get(key) ?? 0));
   }
 
   delete(id: Uint8Array): void {
-    if (this.#keys.size > 0) this.#keys.delete(keyOf(id));
+    if (this.#atLeast.size > 0) this.#atLeast.delete(keyOf(id));
   }
 }
 
@@ -183,7 +189,7 @@ function judgeEnqueue(state: EnqueueState | undefined, op: EnqueueOp, full: Full
     expiredSeq = state.seq;
   }
   if (Number(state.n) >= maxMessages) {
-    full.add(op.id);
+    full.add(op.id, maxMessages);
     throw new StorageError('mailbox-full', 'mailbox is full');
   }
   return { kind: 'insert', expiredSeq };
@@ -226,7 +232,7 @@ async function applyInTransaction(
   if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) {
     throw new StorageError('not-found', 'mailbox not found');
   }
-  const state = full.has(id)
+  const state = full.has(id, op.maxMessages)
     ? stateWhenFull((await q.waiting.execute(trx, [id, digest])).rows[0], op.maxMessages)
     : (await q.state.execute(trx, [id, digest, now, op.maxMessages])).rows[0];
   const verdict = judgeEnqueue(state, op, full);
@@ -248,7 +254,7 @@ function applyOnSqlite(
     return op.seqs.reduce((n, seq) => n + q.ackOne.runOn(sqlite, [op.id, seq]), 0);
   }
   const digest = digestOf(op);
-  const state = full.has(op.id)
+  const state = full.has(op.id, op.maxMessages)
     ? stateWhenFull(q.waiting.getOn(sqlite, [op.id, digest]), op.maxMessages)
     : q.state.getOn(sqlite, [op.id, digest, op.now, op.maxMessages]);
   const verdict = judgeEnqueue(state, op, full);

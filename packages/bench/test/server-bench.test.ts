@@ -4,20 +4,13 @@
  * with one ratio per round; with the binary frames by default, and with `--json` the JSON ones.
  * The figures themselves are not judged here (benchmarks report, tests do not time).
  */
-import { spawnSync } from 'node:child_process';
 import { expect, it } from 'vitest';
-
-const BENCH = new URL('../src/server-bench.ts', import.meta.url).pathname;
-const TSX = new URL('../../../node_modules/tsx/dist/cli.mjs', import.meta.url).pathname;
+import { runBench } from './run-bench.ts';
 
 it('bench:server runs both sides in turn and prints its JSON summary last', () => {
-  const r = spawnSync(process.execPath, [TSX, BENCH, '--clients', '20', '--messages', '3', '--rounds', '2'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = runBench('server-bench.ts', ['--clients', '20', '--messages', '3', '--rounds', '2']);
   expect(r.status, r.stderr).toBe(0);
-  const lines = r.stdout.trim().split('\n');
-  const summary = JSON.parse(lines[lines.length - 1] as string);
+  const { summary } = r;
   for (const f of [
     summary.server.msgs_per_s,
     summary.server.p50_ms,
@@ -36,12 +29,9 @@ it('bench:server runs both sides in turn and prints its JSON summary last', () =
 }, 150_000);
 
 it('bench:server --json runs on the JSON frames', () => {
-  const r = spawnSync(process.execPath, [TSX, BENCH, '--clients', '10', '--messages', '2', '--rounds', '1', '--json'], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const r = runBench('server-bench.ts', ['--clients', '10', '--messages', '2', '--rounds', '1', '--json']);
   expect(r.status, r.stderr).toBe(0);
-  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
+  const { summary } = r;
   expect(summary.frames).toBe('json');
   expect(summary.server.msgs_per_s).toBeGreaterThan(0);
   expect(summary.server.p50_ms).toBeGreaterThan(0); // the latency bookkeeping read the JSON pushes

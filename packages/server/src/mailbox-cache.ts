@@ -9,8 +9,9 @@
  * It also remembers, for `fullHoldMs` (1 s), the mailboxes it saw refused as full, and refuses
  * further enqueues into them (`mailbox-full`) without asking the store: at its bound the store
  * counts a mailbox's unexpired messages one by one (~0.8 ms of the writer thread at 10,000,
- * docs/benchmarks.md), and a sender who keeps sending into a full mailbox would otherwise buy
- * that for everyone's group commit. An acknowledgement or deletion through this store frees the
+ * docs/benchmarks.md) — once per group commit that sends into it (mailbox-ops.ts FullInBatch) —
+ * and a sender who keeps sending into a full mailbox would otherwise buy that for every group
+ * commit it joins. An acknowledgement or deletion through this store frees the
  * mailbox at once (one in another process, after at most `fullHoldMs`). Meanwhile an envelope
  * already stored is refused as well, instead of answered as a duplicate: the sender retries
  * later (HTTP 429, "retry later"), and is answered then.
@@ -24,6 +25,7 @@ import {
   type MailboxMessage,
   type MailboxRecord,
   type MailboxStore,
+  mailboxFull,
   StorageError,
 } from './storage/index.ts';
 
@@ -122,8 +124,4 @@ export class CachedMailboxStore implements MailboxStore {
       if (oldest !== undefined) this.#fullUntil.delete(oldest);
     }
   }
-}
-
-function mailboxFull(): StorageError {
-  return new StorageError('mailbox-full', 'mailbox is full');
 }

@@ -39,6 +39,7 @@ export {
   type MailboxRecord,
   type MailboxStore,
   type MailboxStoreOptions,
+  mailboxFull,
   SqlMailboxStore,
 } from './mailbox-store.ts';
 export { migrations } from './migrations.ts';

@@ -8,6 +8,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
+import { idKey } from '../id-key.ts';
 import { toColumn } from './column-values.ts';
 import { type Dialect, hasRowLocks } from './dialect.ts';
 import { sha256 } from './digest.ts';
@@ -19,6 +20,16 @@ import type { Schema } from './schema.ts';
 
 /** Mailbox ids are 16 random bytes. */
 export const MAILBOX_ID_BYTES = 16;
+
+/** An enqueue's refusal: no such mailbox (or an id that cannot name one). */
+export function mailboxNotFound(): StorageError {
+  return new StorageError('not-found', 'mailbox not found');
+}
+
+/** An enqueue's refusal: the mailbox holds its bound of unexpired messages. */
+export function mailboxFull(): StorageError {
+  return new StorageError('mailbox-full', 'mailbox is full');
+}
 
 /** Seqs per DELETE in an acknowledgement on PostgreSQL: far below its bound-parameter limit. */
 const BATCH_SEQS = 500;
@@ -144,22 +155,18 @@ class FullInBatch {
 
   has(id: Uint8Array, maxMessages: number): boolean {
     if (this.#atLeast.size === 0) return false;
-    const known = this.#atLeast.get(keyOf(id));
+    const known = this.#atLeast.get(idKey(id));
     return known !== undefined && maxMessages <= known;
   }
 
   add(id: Uint8Array, maxMessages: number): void {
-    const key = keyOf(id);
+    const key = idKey(id);
     this.#atLeast.set(key, Math.max(maxMessages, this.#atLeast.get(key) ?? 0));
   }
 
   delete(id: Uint8Array): void {
-    if (this.#atLeast.size > 0) this.#atLeast.delete(keyOf(id));
+    if (this.#atLeast.size > 0) this.#atLeast.delete(idKey(id));
   }
-}
-
-function keyOf(id: Uint8Array): string {
-  return Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('latin1');
 }
 
 /** The state of a mailbox this batch found full: a waiting copy of the envelope, if any, and a full count. */
@@ -178,7 +185,7 @@ type Verdict =
  */
 function judgeEnqueue(state: EnqueueState | undefined, op: EnqueueOp, full: FullInBatch): Verdict {
   const { now, maxMessages } = op;
-  if (state === undefined) throw new StorageError('not-found', 'mailbox not found');
+  if (state === undefined) throw mailboxNotFound();
   let expiredSeq: number | null = null;
   if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
     if (state.expires_at > now) {
@@ -190,7 +197,7 @@ function judgeEnqueue(state: EnqueueState | undefined, op: EnqueueOp, full: Full
   }
   if (Number(state.n) >= maxMessages) {
     full.add(op.id, maxMessages);
-    throw new StorageError('mailbox-full', 'mailbox is full');
+    throw mailboxFull();
   }
   return { kind: 'insert', expiredSeq };
 }
@@ -230,7 +237,7 @@ async function applyInTransaction(
   // its own statement so that the query below, a new statement, reads what the previous holder
   // committed. SQLite needs no lock: its transactions run one at a time.
   if (hasRowLocks(dialect) && !(await lockMailbox(trx, dialect, id))) {
-    throw new StorageError('not-found', 'mailbox not found');
+    throw mailboxNotFound();
   }
   const state = full.has(id, op.maxMessages)
     ? stateWhenFull((await q.waiting.execute(trx, [id, digest])).rows[0], op.maxMessages)

@@ -41,12 +41,13 @@ import {
   type MailboxOp,
   type MailboxOpResult,
   type MailboxQueries,
+  mailboxNotFound,
   mailboxQueries,
   writeBatchInTransaction,
   writeBatchOnSqlite,
 } from './mailbox-ops.ts';
 
-export { type EnqueueResult, MAILBOX_ID_BYTES } from './mailbox-ops.ts';
+export { type EnqueueResult, MAILBOX_ID_BYTES, mailboxFull } from './mailbox-ops.ts';
 
 /** Ed25519 public keys. */
 const KEY_BYTES = 32;
@@ -361,8 +362,4 @@ export class SqlMailboxStore implements MailboxStore {
       return row === undefined ? null : Number(row.n);
     });
   }
-}
-
-function mailboxNotFound(): StorageError {
-  return new StorageError('not-found', 'mailbox not found');
 }

@@ -2,28 +2,33 @@
  * Group commit (group-commit.ts) over a scripted writer: what arrives in one turn is one batch,
  * one batch is written at a time, each operation gets its own outcome, a failed batch fails its
  * operations alone, and a writer off the event loop is handed the next batch before the last
- * one's callers are answered, while one on it answers them first.
+ * one's callers are answered (a pipelined one, two batches at a time), while one on it answers
+ * them first.
  */
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../src/storage/errors.ts';
 import { type BatchWriter, GroupCommit, type Outcome } from '../src/storage/group-commit.ts';
 
-/** A writer whose batches stay in flight until the test settles them; it logs what happens. */
-function scriptedWriter(overlaps: boolean) {
+/**
+ * A writer whose batches stay in flight until the test settles them, oldest first; it logs what
+ * happens. `pipelined`: it takes a second batch while one is in flight (never a third).
+ */
+function scriptedWriter(overlaps: boolean, pipelined = false) {
   const log: string[] = [];
   const inFlight: { ops: readonly number[]; settle: (outcomes: Outcome<number>[] | Error) => void }[] = [];
-  let writing = false;
+  let writing = 0;
   const writer: BatchWriter<number, number> = {
     overlaps,
+    pipelined,
     write(ops) {
-      if (writing) throw new Error('two batches in flight');
-      writing = true;
+      if (writing === (pipelined ? 2 : 1)) throw new Error('too many batches in flight');
+      writing++;
       log.push(`write ${ops.join(',')}`);
       return new Promise((resolve, reject) => {
         inFlight.push({
           ops,
           settle: (outcomes) => {
-            writing = false;
+            writing--;
             if (outcomes instanceof Error) reject(outcomes);
             else resolve(outcomes);
           },
@@ -95,6 +100,28 @@ describe('group commit', () => {
     commit();
     await Promise.all(later);
     expect(log).toEqual(['write 1', 'write 2,3', 'answered 1', 'answered 2', 'answered 3']);
+  });
+
+  it('gives a pipelined writer its next batch while it writes one, two at most, and answers in order', async () => {
+    const { writer, log, commit, fail } = scriptedWriter(false, true);
+    const commits = new GroupCommit(writer, { maxBatch: 2 });
+    const first = logged(commits, log, 1);
+    await batches(log, 1);
+    // Queued while batch 1 is in flight: written at its outcomes, two batches' worth at once.
+    const later = [2, 3, 4, 5, 6].map((op) => logged(commits, log, op));
+    await new Promise((r) => setImmediate(r));
+    expect(log).toEqual(['write 1']);
+    commit();
+    await first;
+    // Two batches went to the writer before the caller of batch 1 was answered; the third waits.
+    expect(log).toEqual(['write 1', 'write 2,3', 'write 4,5', 'answered 1']);
+    fail(); // batch 2,3 fails alone
+    await Promise.allSettled(later.slice(0, 2));
+    expect(log.slice(4)).toEqual(['write 6', 'failed 2', 'failed 3']);
+    commit();
+    commit();
+    await expect(Promise.all(later.slice(2))).resolves.toEqual([40, 50, 60]);
+    expect(log.slice(7)).toEqual(['answered 4', 'answered 5', 'answered 6']);
   });
 
   it('answers the callers of a batch written on the event loop before handing it the next', async () => {

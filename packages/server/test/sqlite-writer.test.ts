@@ -1,7 +1,8 @@
 /**
  * The SQLite writer thread (sqlite-writer.ts) beyond what the storage conformance suite already
- * runs through it: a batch that fails is rolled back whole and the thread goes on, and closing
- * waits for the batch in flight.
+ * runs through it: a batch that fails is rolled back whole and the thread goes on, closing
+ * waits for the batch in flight, the next batches reach it before the last one's callers are
+ * answered, and the event loop's statements wait for its batches.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,6 +81,32 @@ describe('the SQLite writer thread', () => {
       expect(await new SqlMailboxStore(reopened).count(mailboxId)).toBe(1);
     } finally {
       await reopened.close();
+    }
+  });
+
+  it("is handed the store's next batches before the last one's callers are answered, two at a time", async () => {
+    const { database, writer, mailboxes, mailboxId } = await open('handover.db');
+    try {
+      const log: string[] = [];
+      const write = writer.write.bind(writer);
+      writer.write = (ops) => {
+        log.push(`write ${ops.length}`);
+        return write(ops);
+      };
+      const enqueue = (text: string) =>
+        mailboxes.enqueue(mailboxId, Buffer.from(text), { ttlMs: 60_000, maxMessages: 10_000 }).then(() => {
+          log.push(`answered ${text}`);
+        });
+      const first = enqueue('first');
+      while (log.length === 0) await new Promise((resolve) => setImmediate(resolve));
+      // Queued while the first batch is on the thread: more than one batch's worth (1,024).
+      const later = Array.from({ length: 1500 }, (_, i) => enqueue(`later ${i}`));
+      await first;
+      expect(log.slice(0, 4)).toEqual(['write 1', 'write 1024', 'write 476', 'answered first']);
+      await Promise.all(later);
+      expect(await mailboxes.count(mailboxId)).toBe(1501);
+    } finally {
+      await database.close();
     }
   });
 

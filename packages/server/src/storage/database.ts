@@ -18,8 +18,9 @@
  * ```
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { ConnectionLock, LockedSqliteDialect } from './connection-lock.ts';
 import type { Dialect } from './dialect.ts';
 import { StorageError } from './errors.ts';
 import { migrations } from './migrations.ts';
@@ -35,9 +36,15 @@ export interface Database {
   readonly dialect: Dialect;
   /**
    * SQLite: the connection under `db`, for the hot batches that run synchronously on it (see
-   * group-commit.ts); only while holding `db`'s connection. `null` on PostgreSQL.
+   * group-commit.ts); only while holding `lock`. `null` on PostgreSQL.
    */
   readonly sqlite: BetterSqlite3.Database | null;
+  /**
+   * SQLite: who holds the connection under `db` — `db`'s queries take it, and a mailbox batch
+   * holds it while it is written, on the writer thread too (connection-lock.ts). `null` on
+   * PostgreSQL.
+   */
+  readonly lock: ConnectionLock | null;
   /** SQLite in a file, if asked for: the thread that writes mailbox batches (sqlite-writer.ts). */
   readonly writer: SqliteWriter | null;
   /** Closes the connection (SQLite) or ends the pool (PostgreSQL). Safe to call twice. */
@@ -86,10 +93,12 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
   const parsed = parseTarget(target);
   let db: Kysely<Schema>;
   let sqlite: BetterSqlite3.Database | null = null;
+  let lock: ConnectionLock | null = null;
   try {
     if (parsed.dialect === 'sqlite') {
       sqlite = openSqliteConnection(parsed.path, sqliteSettings(options));
-      db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }) });
+      lock = new ConnectionLock();
+      db = new Kysely<Schema>({ dialect: new LockedSqliteDialect({ database: cachingStatements(sqlite) }, lock) });
     } else db = openPostgres(parsed.url, options);
   } catch (e) {
     throw new StorageError('dependency', 'could not open the database', { cause: e });
@@ -104,6 +113,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     db,
     dialect: parsed.dialect,
     sqlite,
+    lock,
     writer,
     close: () => {
       closing ??= (async () => {

@@ -164,19 +164,19 @@ function checkPositive(value: number, name: string): void {
  * database has one, else synchronously on SQLite's connection, else in a Kysely transaction
  * (PostgreSQL). See group-commit.ts and sqlite-writer.ts.
  *
- * On SQLite a batch first waits for Kysely's connection and holds it until it has committed, on
- * the writer thread too: the event loop's own statements (challenges, accounts, prekeys, reads)
- * then wait for a batch asynchronously, instead of meeting the writer's lock in SQLite's busy
- * handler, which sleeps on the event loop — a reconnect storm under load, each subscription
- * using a challenge, held it for a batch's length per write.
+ * On SQLite a batch holds the connection's lock until it has committed, on the writer thread
+ * too: the event loop's own statements (challenges, accounts, prekeys, reads) then wait for a
+ * batch asynchronously, instead of meeting the writer's lock in SQLite's busy handler, which
+ * sleeps on the event loop — a reconnect storm under load, each subscription using a challenge,
+ * held it for a batch's length per write. A free lock is taken synchronously, so the next batch
+ * reaches the writer thread before the last one's callers are answered; the thread's batches
+ * share it, two at a time (connection-lock.ts).
  */
 function batchWriter(database: Database, q: MailboxQueries): BatchWriter<MailboxOp, MailboxOpResult> {
-  const { db, dialect, sqlite, writer } = database;
-  if (writer !== null) return { overlaps: true, write: (ops) => db.connection().execute(() => writer.write(ops)) };
-  if (sqlite !== null) {
-    return {
-      write: (ops) => db.connection().execute(async () => writeBatchOnSqlite(sqlite, q, ops)),
-    };
+  const { db, dialect, sqlite, lock, writer } = database;
+  if (lock !== null && writer !== null) return { pipelined: true, write: (ops) => lock.share(() => writer.write(ops)) };
+  if (lock !== null && sqlite !== null) {
+    return { write: (ops) => lock.run(async () => writeBatchOnSqlite(sqlite, q, ops)) };
   }
   return {
     overlaps: true,

@@ -14,8 +14,12 @@
  * here (mailbox-store.ts), so those statements wait for the batch asynchronously rather than
  * meeting this thread's lock in SQLite's busy handler, which would sleep on the event loop.
  *
- * If the thread dies, the batch in flight fails (`dependency`, nothing of it stored: its
- * transaction never committed) and the next batch starts a new thread.
+ * The group commit gives the thread its next batch while it writes the last (`pipelined`):
+ * batches queue on the thread's port and are written, and answered, in the order they were
+ * posted, so the thread does not wait for the event loop between batches.
+ *
+ * If the thread dies, the batches in flight fail (`dependency`: nothing of the one being written
+ * is stored, its transaction never committed) and the next batch starts a new thread.
  *
  * @example
  * ```ts
@@ -53,10 +57,12 @@ interface Waiter {
 }
 
 export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
+  /** Batches queue on the thread (its port) and are written in the order they were posted. */
+  readonly pipelined = true;
   readonly #data: WriterData;
   #worker: Worker | null = null;
-  /** The batch being written (GroupCommit writes one at a time). */
-  #inFlight: Waiter | null = null;
+  /** The batches posted and not yet answered, oldest first: the thread answers them in order. */
+  readonly #inFlight: Waiter[] = [];
   #idle: Promise<void> = Promise.resolve();
   #closed = false;
   #ready: Promise<void> = Promise.resolve();
@@ -73,7 +79,6 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
 
   write(ops: readonly MailboxOp[]): Promise<Outcome<MailboxOpResult>[]> {
     if (this.#closed) return Promise.reject(new StorageError('dependency', 'the database is closed'));
-    if (this.#inFlight !== null) return Promise.reject(new Error('SqliteWriter writes one batch at a time'));
     let batch: ArrayBuffer;
     try {
       batch = encodeOps(ops);
@@ -81,7 +86,7 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
       return Promise.reject(e);
     }
     const written = new Promise<Outcome<MailboxOpResult>[]>((resolve, reject) => {
-      this.#inFlight = { resolve, reject };
+      this.#inFlight.push({ resolve, reject });
     });
     this.#idle = written.then(
       () => {},
@@ -93,7 +98,7 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
     return written;
   }
 
-  /** Waits for the batch in flight, then stops the thread and closes its connection. */
+  /** Waits for the batches in flight, then stops the thread and closes its connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -121,10 +126,9 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
     this.#ready.catch(() => {}); // a thread that never came up fails its first batch instead
     worker.on('message', (reply: WriterReply | 'ready') => {
       if (reply === 'ready') return opened();
-      const waiter = this.#inFlight;
-      this.#inFlight = null;
-      worker.unref();
-      if (waiter === null) return;
+      const waiter = this.#inFlight.shift();
+      if (this.#inFlight.length === 0) worker.unref();
+      if (waiter === undefined) return;
       if ('failed' in reply) {
         waiter.reject(new StorageError('dependency', 'database operation failed'));
         return;
@@ -137,9 +141,9 @@ export class SqliteWriter implements BatchWriter<MailboxOp, MailboxOpResult> {
     });
     const fail = () => {
       if (this.#worker === worker) this.#worker = null;
-      const waiter = this.#inFlight;
-      this.#inFlight = null;
-      waiter?.reject(new StorageError('dependency', 'the database writer stopped'));
+      for (const waiter of this.#inFlight.splice(0)) {
+        waiter.reject(new StorageError('dependency', 'the database writer stopped'));
+      }
     };
     worker.on('error', fail);
     worker.on('exit', fail);

@@ -5,15 +5,15 @@
  * instead of meeting the writer thread's lock in SQLite's busy handler, which sleeps on the event
  * loop (sqlite-writer.ts).
  *
- * Kysely's own connection mutex is only reached through four `await`s, so a batch that waited for
- * it was handed to the writer thread only after every microtask queued before its turn — and the
- * group commit answers the last batch's callers right after asking for the next one (group-commit.ts),
- * about a thousand answers (pushes, `sent` frames) under bench:server: the writer thread sat idle
- * for them, p50 4.7 ms of a 25 ms cycle (docs/benchmarks.md). A free lock is taken here at once,
- * in the caller's own call, so the next batch is on its way before the first answer runs.
- * Batches on the writer thread share the lock (the thread is given two at a time), and waiters
- * are served in arrival order, so back-to-back batches cannot starve the event loop's
- * statements, nor they the batches.
+ * Kysely's own connection mutex is only reached several `await`s deep, so a batch that waited
+ * for it was handed to the writer thread only after every microtask queued before its turn — and
+ * the group commit answers the last batch's callers right after asking for the next one
+ * (group-commit.ts): about a thousand answers (pushes, `sent` frames) under bench:server, for
+ * which the writer thread sat idle, p50 4.7 ms of a 25 ms cycle (docs/benchmarks.md). A free
+ * lock is taken here at once, in the caller's own call, so the next batch is on its way before
+ * the first answer runs. Batches on the writer thread share the lock (the thread is given two at
+ * a time), and waiters are served in arrival order, so back-to-back batches cannot starve the
+ * event loop's statements, nor they the batches.
  *
  * @example
  * ```ts
@@ -53,7 +53,10 @@ export class ConnectionLock {
     return this.#take(false) ? Promise.resolve() : this.#wait(false);
   }
 
-  /** Gives back one hold; the last one hands the lock to the longest waiter (and the sharers right behind it). */
+  /**
+   * Gives back one hold; the last one hands the lock to the longest waiter (and to the sharers
+   * right behind it, if it shares).
+   */
   release(): void {
     if (--this.#holders > 0) return;
     const next = this.#waiters.shift();
@@ -94,7 +97,7 @@ export class ConnectionLock {
   }
 }
 
-/** Kysely's SQLite dialect, its queries taking a {@link ConnectionLock} for as long as they hold the connection. */
+/** Kysely's SQLite dialect whose queries hold a {@link ConnectionLock} for as long as they hold the connection. */
 export class LockedSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
   readonly #lock: ConnectionLock;

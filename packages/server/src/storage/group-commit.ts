@@ -120,7 +120,8 @@ export class GroupCommit<Op, R> {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       // A writer off the event loop has the next batch before this one's callers are answered,
-      // so that it writes while they run (it still writes one batch at a time).
+      // so that it writes while they run (it still writes one batch at a time; a pipelined one
+      // is handed two and writes them in turn).
       while (inFlight.length < (pipelined ? 2 : 1) && this.#start(inFlight)) {}
       if (overlaps) this.#settle(next.batch, outcomes);
     }

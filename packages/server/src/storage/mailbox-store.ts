@@ -174,7 +174,9 @@ function checkPositive(value: number, name: string): void {
  */
 function batchWriter(database: Database, q: MailboxQueries): BatchWriter<MailboxOp, MailboxOpResult> {
   const { db, dialect, sqlite, lock, writer } = database;
-  if (lock !== null && writer !== null) return { pipelined: true, write: (ops) => lock.share(() => writer.write(ops)) };
+  if (lock !== null && writer !== null) {
+    return { pipelined: writer.pipelined, write: (ops) => lock.share(() => writer.write(ops)) };
+  }
   if (lock !== null && sqlite !== null) {
     return { write: (ops) => lock.run(async () => writeBatchOnSqlite(sqlite, q, ops)) };
   }

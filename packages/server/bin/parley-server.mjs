@@ -11,9 +11,10 @@
 // --no-allocation-site-pretenuring: V8 allocates the objects of a site whose objects mostly
 // survive a scavenge straight in the old generation. At full load a pending delivery's promises,
 // closures and buffers live a group commit's round trip (~100 ms), so V8 pretenured them, and
-// they died in the old generation: it grew ~20 MB a second until a major GC (66 → 165 MB over the
-// half-load rounds), and the scavenges that remained still took 8–16 ms at half load. Without
-// pretenuring they die young (the heap stays at 59–82 MB; scavenges 2–7 ms at half load). In
+// they died in the old generation: it grew ~9 MB a second until a major GC (to 144 and 165 MB in
+// two runs' half-load rounds), and the scavenges that remained still took 7–15 ms at half load
+// (the longest of each second). Without pretenuring they die young (the heap stays at 59–82 MB;
+// scavenges 2–8 ms at half load). In
 // bench:server, five --rounds 3 runs of each in alternation (docs/benchmarks.md "Third night
 // session"): 57–73 µs of server CPU a message against 71–87, 15.2k–18.6k msgs/s against
 // 13.9k–15.8k, ratio to the bare relay 0.519–0.572 against 0.471–0.538.

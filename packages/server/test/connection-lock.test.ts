@@ -97,8 +97,8 @@ describe('the connection lock', () => {
   it("is the lock Kysely's queries take on the server's SQLite connection", async () => {
     const database = await openDatabase('sqlite::memory:');
     try {
-      const lock = database.lock;
-      if (lock === null) throw new Error('no lock on SQLite');
+      const lock = database.sqlite?.lock;
+      if (lock === undefined) throw new Error('no lock on SQLite');
       const held = gate();
       const holding = lock.run(() => held.opened);
       let answered = false;

@@ -43,8 +43,8 @@ describe('prepared queries', () => {
   });
 
   it('insertOn returns the new row’s rowid: a mailbox message’s seq, as RETURNING gives it', async () => {
-    const sqlite = database.sqlite;
-    if (sqlite === null) throw new Error('not SQLite');
+    const sqlite = database.sqlite?.connection;
+    if (sqlite === undefined) throw new Error('not SQLite');
     const mailbox = new Uint8Array(16).fill(9);
     await database.db
       .insertInto('mailboxes')

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SqlChallengeStore } from '../src/storage/challenge-store.ts';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
+import { MAX_BATCH } from '../src/storage/group-commit.ts';
 import type { MailboxOp } from '../src/storage/mailbox-ops.ts';
 import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
 import { SqliteWriter } from '../src/storage/sqlite-writer.ts';
@@ -99,12 +100,13 @@ describe('the SQLite writer thread', () => {
         });
       const first = enqueue('first');
       while (log.length === 0) await new Promise((resolve) => setImmediate(resolve));
-      // Queued while the first batch is on the thread: more than one batch's worth (1,024).
-      const later = Array.from({ length: 1500 }, (_, i) => enqueue(`later ${i}`));
+      // Queued while the first batch is on the thread: more than one batch's worth.
+      const queued = MAX_BATCH + 476;
+      const later = Array.from({ length: queued }, (_, i) => enqueue(`later ${i}`));
       await first;
-      expect(log.slice(0, 4)).toEqual(['write 1', 'write 1024', 'write 476', 'answered first']);
+      expect(log.slice(0, 4)).toEqual(['write 1', `write ${MAX_BATCH}`, 'write 476', 'answered first']);
       await Promise.all(later);
-      expect(await mailboxes.count(mailboxId)).toBe(1501);
+      expect(await mailboxes.count(mailboxId)).toBe(queued + 1);
     } finally {
       await database.close();
     }

@@ -9,11 +9,11 @@
  * for it was handed to the writer thread only after every microtask queued before its turn — and
  * the group commit answers the last batch's callers right after asking for the next one
  * (group-commit.ts): about a thousand answers (pushes, `sent` frames) under bench:server, for
- * which the writer thread sat idle, p50 4.7 ms of a 25 ms cycle (docs/benchmarks.md). A free
- * lock is taken here at once, in the caller's own call, so the next batch is on its way before
- * the first answer runs. Batches on the writer thread share the lock (the thread is given two at
- * a time), and waiters are served in arrival order, so back-to-back batches cannot starve the
- * event loop's statements, nor they the batches.
+ * which the writer thread sat idle, p50 4.7 ms a batch against 13–19 ms to write one
+ * (docs/benchmarks.md). A free lock is taken here at once, in the caller's own call, so the next
+ * batch is on its way before the first answer runs. Batches on the writer thread share the lock
+ * (the thread is given two at a time), and waiters are served in arrival order, so back-to-back
+ * batches cannot starve the event loop's statements, nor they the batches.
  *
  * @example
  * ```ts

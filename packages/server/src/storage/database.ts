@@ -36,15 +36,11 @@ export interface Database {
   readonly dialect: Dialect;
   /**
    * SQLite: the connection under `db`, for the hot batches that run synchronously on it (see
-   * group-commit.ts); only while holding `lock`. `null` on PostgreSQL.
+   * group-commit.ts), and its `lock`, which `db`'s queries take and a mailbox batch holds while
+   * it is written, on the writer thread too (connection-lock.ts); the connection only while
+   * holding the lock. `null` on PostgreSQL.
    */
-  readonly sqlite: BetterSqlite3.Database | null;
-  /**
-   * SQLite: who holds the connection under `db` — `db`'s queries take it, and a mailbox batch
-   * holds it while it is written, on the writer thread too (connection-lock.ts). `null` on
-   * PostgreSQL.
-   */
-  readonly lock: ConnectionLock | null;
+  readonly sqlite: { readonly connection: BetterSqlite3.Database; readonly lock: ConnectionLock } | null;
   /** SQLite in a file, if asked for: the thread that writes mailbox batches (sqlite-writer.ts). */
   readonly writer: SqliteWriter | null;
   /** Closes the connection (SQLite) or ends the pool (PostgreSQL). Safe to call twice. */
@@ -92,13 +88,12 @@ function parseTarget(target: DatabaseTarget): Parsed {
 export async function openDatabase(target: DatabaseTarget, options: OpenOptions = {}): Promise<Database> {
   const parsed = parseTarget(target);
   let db: Kysely<Schema>;
-  let sqlite: BetterSqlite3.Database | null = null;
-  let lock: ConnectionLock | null = null;
+  let sqlite: Database['sqlite'] = null;
   try {
     if (parsed.dialect === 'sqlite') {
-      sqlite = openSqliteConnection(parsed.path, sqliteSettings(options));
-      lock = new ConnectionLock();
-      db = new Kysely<Schema>({ dialect: new LockedSqliteDialect({ database: cachingStatements(sqlite) }, lock) });
+      sqlite = { connection: openSqliteConnection(parsed.path, sqliteSettings(options)), lock: new ConnectionLock() };
+      const database = cachingStatements(sqlite.connection);
+      db = new Kysely<Schema>({ dialect: new LockedSqliteDialect({ database }, sqlite.lock) });
     } else db = openPostgres(parsed.url, options);
   } catch (e) {
     throw new StorageError('dependency', 'could not open the database', { cause: e });
@@ -113,7 +108,6 @@ export async function openDatabase(target: DatabaseTarget, options: OpenOptions 
     db,
     dialect: parsed.dialect,
     sqlite,
-    lock,
     writer,
     close: () => {
       closing ??= (async () => {

@@ -19,7 +19,7 @@
  * time (p50 9.7 ms between batches of 1,024 operations written in 10 ms). A writer that queues
  * batches itself and writes them in order (the thread) is given the next one while it writes the
  * last, so it does not wait for the event loop to take each batch's outcomes and hand over the
- * next: under bench:server that wait was p50 ~10 ms between batches written in 15 ms, the event
+ * next: under bench:server that wait was p50 8–11 ms between batches written in 13–19 ms, the event
  * loop being busy answering the batch before. Batches still commit, and their callers are
  * answered, in order.
  *

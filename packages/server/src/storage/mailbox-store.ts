@@ -173,12 +173,12 @@ function checkPositive(value: number, name: string): void {
  * share it, two at a time (connection-lock.ts).
  */
 function batchWriter(database: Database, q: MailboxQueries): BatchWriter<MailboxOp, MailboxOpResult> {
-  const { db, dialect, sqlite, lock, writer } = database;
-  if (lock !== null && writer !== null) {
-    return { pipelined: writer.pipelined, write: (ops) => lock.share(() => writer.write(ops)) };
+  const { db, dialect, sqlite, writer } = database;
+  if (sqlite !== null && writer !== null) {
+    return { pipelined: writer.pipelined, write: (ops) => sqlite.lock.share(() => writer.write(ops)) };
   }
-  if (lock !== null && sqlite !== null) {
-    return { write: (ops) => lock.run(async () => writeBatchOnSqlite(sqlite, q, ops)) };
+  if (sqlite !== null) {
+    return { write: (ops) => sqlite.lock.run(async () => writeBatchOnSqlite(sqlite.connection, q, ops)) };
   }
   return {
     overlaps: true,

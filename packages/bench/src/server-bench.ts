@@ -10,7 +10,9 @@
  * sends, and binary acks with id 0 (no answer); `--json` uses the JSON frames instead, for
  * comparison (base64 envelopes, JSON parsing on both sides). It reports delivered
  * messages/s, send → push latency (p50/p99) at full load and at half of that rate, and the
- * server's RSS per idle subscribed connection. In the same run it measures a bare relay — a
+ * server's RSS per idle subscribed connection and what its heap holds for one (from before the
+ * clients connect to after, each read once the server has collected its garbage: it runs with
+ * server-gc-hook.mjs loaded). In the same run it measures a bare relay — a
  * minimal `ws` server that forwards frames with no authentication or storage, in the same
  * framing (binary, or JSON with `--json`) — as the ceiling for Node on this machine. For both it reports the CPU each side used while timed (cores: CPU
  * seconds per second, all threads) and the server's CPU per message, which is steadier than
@@ -97,6 +99,9 @@ function stopOnExit(child: ChildProcess): void {
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 
+/** Makes the server collect its garbage on SIGUSR2 and say what it holds (see the file). */
+const GC_HOOK = new URL('./server-gc-hook.mjs', import.meta.url).pathname;
+
 /** The server's launcher, as `npm start` and `npx parley-server` run it. */
 const SERVER_BIN = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
 
@@ -138,6 +143,9 @@ async function startServer(): Promise<Server> {
   const nodeArgs = [
     ...launcherFlags(SERVER_BIN),
     ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    '--expose-gc',
+    '--import',
+    GC_HOOK,
   ];
   const { child, match } = await spawnUntil(
     'server',
@@ -184,6 +192,27 @@ async function withCpu<T>(pid: number, phase: () => Promise<T>) {
     serverMainCores: Math.round(((cpuMsOf(pid, true) - main0) / wall) * 100) / 100,
     clientCores: Math.round(((self.user + self.system) / 1000 / wall) * 100) / 100,
   };
+}
+
+/**
+ * The server's RSS, and the bytes live in its main thread's heap and its buffers, in KB, once it
+ * has collected its garbage (server-gc-hook.mjs).
+ */
+async function collectedMemory(server: Server): Promise<{ rssKb: number; liveKb: number }> {
+  const out = server.child.stdout;
+  if (out === null) throw new Error('the server has no stdout');
+  const live = new Promise<number>((resolve) => {
+    const onData = (d: Buffer) => {
+      const m = /parley-bench: collected (\d+)/.exec(d.toString());
+      if (m === null) return;
+      out.off('data', onData);
+      resolve(Number(m[1]) / 1024);
+    };
+    out.on('data', onData);
+  });
+  server.child.kill('SIGUSR2');
+  const liveKb = await live;
+  return { rssKb: rssKb(server.child.pid as number), liveKb };
 }
 
 function rssKb(pid: number): number {
@@ -430,7 +459,6 @@ interface Round {
 async function setUpParley(clients: number, signed: boolean) {
   const server = await startServer();
   const boxes = await createMailboxes(server.url, clients);
-  const rssBefore = rssKb(server.child.pid as number);
   const received = { count: 0, latencies: [] as number[], done: () => {} };
   let expected = 0;
   let perClient = 0;
@@ -460,6 +488,9 @@ async function setUpParley(clients: number, signed: boolean) {
     delivered(m.readUInt32BE(33), m.readUInt32BE(37));
   };
   const wsUrl = `${server.url.replace('http', 'ws')}/v1/ws`;
+  // Both read once the server has collected its garbage. RSS still moves by megabytes on its own
+  // (server-gc-hook.mjs), so at 2,000 clients the live heap is the steadier figure.
+  const before = await collectedMemory(server);
   const peers = await inHundreds(clients, () => connect(wsUrl, onFrame, onPush));
   await Promise.all(
     peers.map(async (peer, i) => {
@@ -477,10 +508,13 @@ async function setUpParley(clients: number, signed: boolean) {
     }),
   );
   await new Promise((r) => setTimeout(r, 1000));
-  const rssKbPerConn = (rssKb(server.child.pid as number) - rssBefore) / clients;
+  const after = await collectedMemory(server);
+  const rssKbPerConn = (after.rssKb - before.rssKb) / clients;
+  const liveKbPerConn = (after.liveKb - before.liveKb) / clients;
   const pid = server.child.pid as number;
   return {
     rssKbPerConn,
+    liveKbPerConn,
     /** Every client sends `messages` messages; `ratePerSecond` paces them (Infinity: full speed). */
     async round(messages: number, ratePerSecond: number, tag: string): Promise<Round> {
       received.count = 0;
@@ -688,6 +722,8 @@ const server = {
     ),
   ),
   rss_kb_per_conn: round1(parley.rssKbPerConn),
+  /** What the main thread's heap and buffers hold per idle connection (after collecting). */
+  live_kb_per_conn: round1(parley.liveKbPerConn),
   server_main_thread_cores: mid.serverMainCores,
   server_main_thread_us_per_msg: Math.round((mid.serverMainCores * 1e6) / mid.msgs_per_s),
   rounds: serverRounds.map((r) => Math.round(r.msgs_per_s)),
@@ -698,7 +734,7 @@ const bare_relay = {
   rounds: relayRounds.map((r) => Math.round(r.msgs_per_s)),
 };
 console.error(
-  `parley-server: ${server.msgs_per_s} msgs/s (median of ${rounds}), p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (CPU in the median round: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message, of which its main thread ${server.server_main_thread_cores} cores, ${server.server_main_thread_us_per_msg} µs; load generator ${server.client_cores} cores)`,
+  `parley-server: ${server.msgs_per_s} msgs/s (median of ${rounds}), p50 ${server.p50_ms} ms, p99 ${server.p99_ms} ms (half load: p50 ${server.half_load_p50_ms} ms, p99 ${server.half_load_p99_ms} ms), ${server.rss_kb_per_conn} KB RSS per idle connection (${server.live_kb_per_conn} KB live in its heap) (CPU in the median round: server ${server.server_cores} cores, ${server.server_cpu_us_per_msg} µs a message, of which its main thread ${server.server_main_thread_cores} cores, ${server.server_main_thread_us_per_msg} µs; load generator ${server.client_cores} cores)`,
 );
 console.error(`bare relay: ${bare_relay.msgs_per_s} msgs/s (median); ratio per round ${ratios.join(', ')}`);
 console.log(JSON.stringify({ frames: json ? 'json' : 'binary', server, bare_relay, ratio: median(ratios), ratios }));

@@ -21,6 +21,8 @@ it('bench:server runs both sides in turn and prints its JSON summary last', () =
   ])
     expect(f).toBeGreaterThan(0);
   expect(summary.server.rss_kb_per_conn).toBeTypeOf('number');
+  // The server said what its heap held before and after the clients connected (server-gc-hook.mjs).
+  expect(summary.server.live_kb_per_conn).toBeGreaterThan(0);
   expect(summary.ratios).toHaveLength(2);
   expect(summary.server.rounds).toHaveLength(2);
   expect(summary.server.half_load_p99_rounds).toHaveLength(2);

@@ -20,6 +20,7 @@ import { CachedMailboxStore } from './mailbox-cache.ts';
 import { MailboxEvents } from './mailbox-events.ts';
 import { createMetrics } from './metrics.ts';
 import {
+  MemoryChallengeStore,
   openDatabase,
   SqlAccountStore,
   SqlChallengeStore,
@@ -73,7 +74,10 @@ try {
 }
 
 const metrics = createMetrics();
-const challenges = new SqlChallengeStore(database);
+// SQLite is this process's alone, so its challenges can live in memory: issuing one costs no
+// durable write on the event loop (storage/challenge-store.ts). PostgreSQL may be shared by a
+// cluster, any process of which must be able to check a challenge another issued.
+const challenges = database.dialect === 'sqlite' ? new MemoryChallengeStore() : new SqlChallengeStore(database);
 const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database, { onBatch: metrics.observeCommit }));
 metrics.countQueued(() => mailboxes.total());
 const addresses = new SqlContactAddressStore(database);

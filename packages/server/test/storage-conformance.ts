@@ -17,6 +17,7 @@ import { StorageError, type StorageErrorCode } from '../src/storage/errors.ts';
 import { type EnqueueResult, SqlMailboxStore } from '../src/storage/mailbox-store.ts';
 import { migrations } from '../src/storage/migrations.ts';
 import { SqlPreKeyStore } from '../src/storage/prekey-store.ts';
+import { runChallengeStoreConformance } from './challenge-conformance.ts';
 import {
   bytes,
   deviceCredentials,
@@ -1425,128 +1426,17 @@ export function runStorageConformance(name: string, open: () => Promise<Database
       });
     });
 
-    describe('challenges', () => {
-      let clock = T0;
-      let challenges: SqlChallengeStore;
-      beforeAll(() => {
-        challenges = new SqlChallengeStore(database, { now: () => clock });
-      });
-
-      /** How many rows the table holds for these challenges (consumed and purged ones are gone). */
-      async function stored(...list: Uint8Array[]): Promise<number> {
+    runChallengeStoreConformance('challenges', {
+      make: (options) => new SqlChallengeStore(database, options),
+      // How many rows the table holds for these challenges (consumed and purged ones are gone).
+      stored: async (...list) => {
         const { n } = await database.db
           .selectFrom('auth_challenges')
           .select((eb) => eb.fn.countAll<number>().as('n'))
           .where('challenge', 'in', list)
           .executeTakeFirstOrThrow();
         return Number(n);
-      }
-
-      it('issues fresh 32-byte challenges that expire after their time to live', async () => {
-        clock = T0;
-        const first = await challenges.issue(60_000);
-        const second = await challenges.issue(1);
-        expect(first.challenge).toBeInstanceOf(Uint8Array);
-        expect(first.challenge).toHaveLength(32);
-        expect(first.expiresAt).toBe(T0 + 60_000);
-        expect(second.expiresAt).toBe(T0 + 1);
-        expect(second.challenge).not.toEqual(first.challenge);
-        const row = await database.db
-          .selectFrom('auth_challenges')
-          .select('expires_at')
-          .where('challenge', '=', first.challenge)
-          .executeTakeFirst();
-        expect(row).toEqual({ expires_at: T0 + 60_000 });
-        // The default clock is the real one.
-        const before = Date.now();
-        const real = await new SqlChallengeStore(database).issue(1000);
-        expect(real.expiresAt).toBeGreaterThanOrEqual(before + 1000);
-        expect(real.expiresAt).toBeLessThanOrEqual(Date.now() + 1000);
-      });
-
-      it('accepts a challenge exactly once, and nothing it did not issue', async () => {
-        clock = T0;
-        const { challenge } = await challenges.issue(60_000);
-        const altered = new Uint8Array(challenge);
-        altered[31] = (altered[31] ?? 0) ^ 1;
-        expect(await challenges.consume(altered)).toBe(false);
-        expect(await challenges.consume(bytes(32))).toBe(false);
-        for (const n of [0, 31, 33]) expect(await challenges.consume(bytes(n))).toBe(false);
-        expect(await challenges.consume(new Uint8Array([...challenge, 0]).subarray(0, 32))).toBe(true);
-        expect(await challenges.consume(challenge)).toBe(false);
-        expect(await stored(challenge)).toBe(0);
-      });
-
-      it('refuses a challenge from the moment it expires, keeping it for the purge', async () => {
-        clock = T0;
-        const early = await challenges.issue(1000);
-        const onTime = await challenges.issue(1000);
-        clock = T0 + 999;
-        expect(await challenges.consume(onTime.challenge)).toBe(true);
-        clock = T0 + 1000;
-        expect(await challenges.consume(early.challenge)).toBe(false);
-        clock = T0 + 5000;
-        expect(await challenges.consume(early.challenge)).toBe(false);
-        expect(await stored(early.challenge)).toBe(1);
-        // A clock that goes back does not revive a challenge once consumed.
-        clock = T0;
-        expect(await challenges.consume(onTime.challenge)).toBe(false);
-      });
-
-      it('takes challenges from the injected source, and refuses a bad source or time to live', async () => {
-        clock = T0;
-        const fixed = bytes(32);
-        const seeded = new SqlChallengeStore(database, { now: () => clock, random: () => fixed });
-        const issued = await seeded.issue(1000);
-        expect(issued.challenge).toEqual(fixed);
-        expect(issued.challenge).not.toBe(fixed);
-        // The same value twice means a broken source: refused, never handed out a second time.
-        await expectStorageError(seeded.issue(1000), 'dependency');
-        expect(await seeded.consume(fixed)).toBe(true);
-
-        const short = new SqlChallengeStore(database, { random: () => bytes(16) });
-        await expectStorageError(short.issue(1000), 'usage');
-        for (const ttl of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
-          await expectStorageError(challenges.issue(ttl), 'usage');
-        }
-      });
-
-      it('purges expired challenges, and only those', async () => {
-        // Far beyond every other test's challenges (including ones on the real clock): purge those first.
-        const later = 4_000_000_000_000;
-        clock = later;
-        await challenges.purgeExpired();
-        expect(await challenges.purgeExpired()).toBe(0);
-
-        const short = await Promise.all(Array.from({ length: 3 }, () => challenges.issue(1000)));
-        const long = await Promise.all(Array.from({ length: 2 }, () => challenges.issue(60_000)));
-        clock = later + 999;
-        expect(await challenges.purgeExpired()).toBe(0);
-        clock = later + 1000;
-        expect(await challenges.purgeExpired()).toBe(3);
-        expect(await challenges.purgeExpired()).toBe(0);
-        expect(await stored(...short.map((c) => c.challenge))).toBe(0);
-        expect(await stored(...long.map((c) => c.challenge))).toBe(2);
-        for (const { challenge } of long) expect(await challenges.consume(challenge)).toBe(true);
-        for (const { challenge } of short) expect(await challenges.consume(challenge)).toBe(false);
-      });
-
-      // Races are timing-dependent, so the scenario runs for several rounds.
-      it.each([1, 2, 3, 4, 5])('lets exactly one of concurrent consumers use a challenge (round %i)', async () => {
-        clock = T0;
-        const one = await challenges.issue(60_000);
-        const results = await Promise.all(Array.from({ length: 10 }, () => challenges.consume(one.challenge)));
-        expect(results.filter((r) => r)).toHaveLength(1);
-
-        const several = await Promise.all(Array.from({ length: 5 }, () => challenges.issue(60_000)));
-        const attempts = several.flatMap(({ challenge }, i) => Array.from({ length: 10 }, () => ({ i, challenge })));
-        const outcomes = await Promise.all(
-          attempts.map(async ({ i, challenge }) => ({ i, ok: await challenges.consume(challenge) })),
-        );
-        const winners = outcomes.filter((o) => o.ok).map((o) => o.i);
-        expect(winners.sort()).toEqual([0, 1, 2, 3, 4]);
-        expect(await stored(one.challenge, ...several.map((c) => c.challenge))).toBe(0);
-      });
+      },
     });
   });
 }

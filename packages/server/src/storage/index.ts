@@ -3,7 +3,14 @@
  * PostgreSQL, and a narrow store per kind of record.
  */
 export { type AccountRecord, type AccountStore, type AccountStoreOptions, SqlAccountStore } from './account-store.ts';
-export { type ChallengeStore, type ChallengeStoreOptions, SqlChallengeStore } from './challenge-store.ts';
+export {
+  type ChallengeStore,
+  type ChallengeStoreOptions,
+  MAX_LIVE_CHALLENGES,
+  MemoryChallengeStore,
+  type MemoryChallengeStoreOptions,
+  SqlChallengeStore,
+} from './challenge-store.ts';
 export {
   type AddRequestOptions,
   type AddRequestResult,

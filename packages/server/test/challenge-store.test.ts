@@ -1,0 +1,37 @@
+/**
+ * The in-memory challenge store (a server alone on its SQLite database): the conformance suite
+ * every challenge store passes, and what only it does — forgetting the oldest challenge past its
+ * bound, and nothing carried over to a new process.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryChallengeStore } from '../src/storage/challenge-store.ts';
+import { runChallengeStoreConformance } from './challenge-conformance.ts';
+
+const made: MemoryChallengeStore[] = [];
+runChallengeStoreConformance('challenge store in memory', {
+  make: (options) => {
+    const store = new MemoryChallengeStore(options);
+    made.push(store);
+    return store;
+  },
+  stored: async (...list) => list.filter((c) => made.some((store) => store.holds(c))).length,
+});
+
+describe('challenge store in memory, beyond the suite', () => {
+  it('past its bound forgets the oldest challenge, which is then refused like an unknown one', async () => {
+    const store = new MemoryChallengeStore({ maxLive: 3 });
+    const issued = [];
+    for (let i = 0; i < 5; i++) issued.push((await store.issue(60_000)).challenge);
+    expect(issued.map((c) => store.holds(c))).toEqual([false, false, true, true, true]);
+    expect(await store.consume(issued[0] as Uint8Array)).toBe(false);
+    expect(await store.consume(issued[4] as Uint8Array)).toBe(true);
+    // A used one makes room: the next issue forgets nothing.
+    await store.issue(60_000);
+    expect(store.holds(issued[2] as Uint8Array)).toBe(true);
+  });
+
+  it('knows nothing another store (a process before a restart) issued', async () => {
+    const { challenge } = await new MemoryChallengeStore().issue(60_000);
+    expect(await new MemoryChallengeStore().consume(challenge)).toBe(false);
+  });
+});

@@ -35,6 +35,11 @@ export async function rateAsync(count: number, op: (i: number) => Promise<void>)
 
 export const round1 = (x: number): number => Math.round(x * 10) / 10;
 
+/** The `p`th percentile (0–100) of values sorted ascending; NaN if there are none. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
 /** Iteration counts for each measurement. */
 export interface BenchOptions {
   setups: number;

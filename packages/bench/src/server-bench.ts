@@ -1,44 +1,5 @@
-/**
- * `npm run bench:server`: N WebSocket clients on one real `parley-server` process (SQLite, the
- * default; with the node flags of its launcher's `#!` line, as `npm start` runs it, and so is
- * the bare relay), each subscribed to its own mailbox and sending to the next client's mailbox
- * through the server (stored durably, pushed, acknowledged). Each client authorises its target
- * mailbox on its connection once, with a sending proof (protocol §3.6), and then sends without a
- * signature per envelope, as the client SDK's MailboxSocket does; `--signed` signs every delivery instead
- * (the HTTP API's way, and the WebSocket's without a proof). Like the SDK, the clients use the
- * binary frames (docs/server.md "Binary frames"): subscriptions with `"push":"binary"`, binary
- * sends, and binary acks with id 0 (no answer); `--json` uses the JSON frames instead, for
- * comparison (base64 envelopes, JSON parsing on both sides). It reports delivered
- * messages/s, send → push latency (p50/p99) at full load and at half of that rate, and the
- * server's RSS per idle subscribed connection and what its heap holds for one (from before the
- * clients connect to after, each read once the server has collected its garbage: it runs with
- * server-gc-hook.mjs loaded). In the same run it measures a bare relay — a
- * minimal `ws` server that forwards frames with no authentication or storage, in the same
- * framing (binary, or JSON with `--json`) — as the ceiling for Node on this machine. For both it reports the CPU each side used while timed (cores: CPU
- * seconds per second, all threads) and the server's CPU per message, which is steadier than
- * msgs/s when something else shares the machine, and shows whether the load generator (one
- * thread) rather than the server was the limit. The last line printed is one JSON object.
- *
- * Both sides stay up for the whole run and are measured in turn, round by round, after a warm-up
- * round each: on a shared machine either one's rate drifts by tens of percent within minutes, so
- * each round's ratio compares the two on the same machine, and the figures reported are medians
- * (`ratio` is the median of the rounds' ratios, all of them in `ratios`). Without the warm-up the
- * relay, timed while V8 still compiled it, looked up to a third slower. (Where both sides'
- * clients do not fit in this process's open-file limit — 10,000 clients here — the relay's rounds
- * run first.) Then as many rounds at
- * half of the median peak rate; the half-load p50/p99 are over all of their messages (each
- * round's p99 in `half_load_p99_rounds`), since one hiccup sets a single short round's p99.
- *
- * Options: --clients N (default 2000) --messages M per client and round (default 10), --rounds R
- * (default 5), --signed, --json. To profile the
- * server: PARLEY_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench:server
- * Everything runs on 127.0.0.1 and stops by itself (a global time limit of 10 minutes).
- */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AuthPurpose,
   certifyDevice,
@@ -60,7 +21,8 @@ import {
   signDelivery,
 } from '@parley/protocol';
 import WebSocket from 'ws';
-import { parseCounts, round1 } from './measure.ts';
+import { parseCounts, percentile, round1 } from './measure.ts';
+import { cpuMsOf, launcherFlags, SERVER_BIN, type Server, spawnUntil, startServer } from './server-process.ts';
 
 const argv = process.argv.slice(2);
 const signed = argv.includes('--signed');
@@ -75,86 +37,9 @@ setTimeout(() => {
 
 const b64 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
 const unb64 = (s: string) => new Uint8Array(Buffer.from(s, 'base64url'));
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-// ---------------------------------------------------------------------------------------------
-// The Parley server as a child process.
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly dir: string;
-}
-
-/**
- * Stops `child` when this process exits however it exits (the time limit, an error, a signal):
- * a benchmark that fails must not leave a server holding its port and 2,000 connections' memory.
- */
-function stopOnExit(child: ChildProcess): void {
-  const stop = () => child.kill('SIGKILL');
-  process.once('exit', stop);
-  child.once('exit', () => process.off('exit', stop));
-}
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, () => process.exit(130));
 
 /** Makes the server collect its garbage on SIGUSR2 and say what it holds (see the file). */
 const GC_HOOK = new URL('./server-gc-hook.mjs', import.meta.url).pathname;
-
-/** The server's launcher, as `npm start` and `npx parley-server` run it. */
-const SERVER_BIN = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
-
-/** The node flags of a launcher's `#!/usr/bin/env -S node …` line (none without one). */
-function launcherFlags(path: string): string[] {
-  const first = readFileSync(path, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env -S node((?: +--\S+)*) *$/.exec(first);
-  return m?.[1] ? m[1].trim().split(/ +/) : [];
-}
-
-/**
- * Spawns `node args…` (`name` in errors; stopped when this process exits) and resolves with the first match of
- * `ready` on its stdout; rejects if it exits first.
- */
-function spawnUntil(
-  name: string,
-  args: string[],
-  ready: RegExp,
-  env?: NodeJS.ProcessEnv,
-): Promise<{ child: ChildProcess; match: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], ...(env ? { env } : {}) });
-  stopOnExit(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = ready.exec(out);
-      if (m?.[1]) resolve({ child, match: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-}
-
-async function startServer(): Promise<Server> {
-  const dir = mkdtempSync(join(tmpdir(), 'parley-bench-'));
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  // PARLEY_BENCH_NODE_ARGS passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p",
-  // after the flags the server's launcher gives it (its #! line), as `npm start` runs it.
-  const nodeArgs = [
-    ...launcherFlags(SERVER_BIN),
-    ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    '--expose-gc',
-    '--import',
-    GC_HOOK,
-  ];
-  const { child, match } = await spawnUntil(
-    'server',
-    [...nodeArgs, SERVER_BIN, '--port', '0', '--data', dir],
-    /listening on (\S+)/,
-    { ...process.env, PARLEY_LOG_LEVEL: 'warn' },
-  );
-  return { child, url: match, dir };
-}
 
 /** Opens `count` connections with `open(i)`, 100 at a time: 10,000 at once overflow the accept backlog. */
 async function inHundreds<T>(count: number, open: (i: number) => Promise<T>): Promise<T[]> {
@@ -163,18 +48,6 @@ async function inHundreds<T>(count: number, open: (i: number) => Promise<T>): Pr
     all.push(...(await Promise.all(Array.from({ length: Math.min(100, count - i) }, (_, j) => open(i + j)))));
   }
   return all;
-}
-
-/**
- * CPU time (user + system) a process has used, in ms, from /proc (clock ticks of 10 ms); with
- * `mainThread`, only its main thread's (whose thread id is the process id).
- */
-function cpuMsOf(pid: number, mainThread = false): number {
-  // Fields after the command name (which is in parentheses and may contain spaces): utime is the
-  // 12th and stime the 13th of them.
-  const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
-  const fields = stat.split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Both sides' CPU over a timed phase: how many cores the server and this load generator used. */
@@ -457,7 +330,7 @@ interface Round {
 
 /** The Parley server, its mailboxes created and every client connected, subscribed and authorised. */
 async function setUpParley(clients: number, signed: boolean) {
-  const server = await startServer();
+  const server = await startServer(['--expose-gc', '--import', GC_HOOK]);
   const boxes = await createMailboxes(server.url, clients);
   const received = { count: 0, latencies: [] as number[], done: () => {} };
   let expected = 0;

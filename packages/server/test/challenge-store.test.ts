@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryChallengeStore } from '../src/storage/challenge-store.ts';
+import { StorageError } from '../src/storage/errors.ts';
 import { runChallengeStoreConformance } from './challenge-conformance.ts';
 
 const made: MemoryChallengeStore[] = [];
@@ -18,16 +19,18 @@ runChallengeStoreConformance('challenge store in memory', {
 });
 
 describe('challenge store in memory, beyond the suite', () => {
-  it('past its bound forgets the oldest challenge, which is then refused like an unknown one', async () => {
+  it('forgets a challenge once its bound of others were issued after it; it is then refused like an unknown one', async () => {
     const store = new MemoryChallengeStore({ maxLive: 3 });
     const issued = [];
     for (let i = 0; i < 5; i++) issued.push((await store.issue(60_000)).challenge);
     expect(issued.map((c) => store.holds(c))).toEqual([false, false, true, true, true]);
     expect(await store.consume(issued[0] as Uint8Array)).toBe(false);
     expect(await store.consume(issued[4] as Uint8Array)).toBe(true);
-    // A used one makes room: the next issue forgets nothing.
+    // Each is forgotten once three more have been issued, whatever became of those.
     await store.issue(60_000);
-    expect(store.holds(issued[2] as Uint8Array)).toBe(true);
+    expect(store.holds(issued[2] as Uint8Array)).toBe(false);
+    expect(store.holds(issued[3] as Uint8Array)).toBe(true);
+    for (const maxLive of [0, -1, 1.5]) expect(() => new MemoryChallengeStore({ maxLive })).toThrow(StorageError);
   });
 
   it('knows nothing another store (a process before a restart) issued', async () => {

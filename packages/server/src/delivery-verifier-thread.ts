@@ -7,26 +7,19 @@
 import { parentPort } from 'node:worker_threads';
 import { checkDelivery, defaultEnv } from '@parley/protocol';
 import { idKey } from './id-key.ts';
+import { RecentMap } from './recent-map.ts';
 import { decodeJobs, type VerifyJob } from './verify-batch.ts';
 
-/** Sender keys kept, least recently used out first. */
+/** Sender keys kept: the recently used ones (recent-map.ts). */
 const MAX_KEYS = 100_000;
-const keys = new Map<string, Uint8Array>();
+const keys = new RecentMap<Uint8Array>(MAX_KEYS);
 
 function stableKey(key: Uint8Array): Uint8Array {
   const hex = idKey(key);
   const kept = keys.get(hex);
-  if (kept !== undefined) {
-    keys.delete(hex); // re-inserted: Map order is recency order
-    keys.set(hex, kept);
-    return kept;
-  }
+  if (kept !== undefined) return kept;
   const copy = new Uint8Array(key); // the job's key is a view into its whole batch
   keys.set(hex, copy);
-  if (keys.size > MAX_KEYS) {
-    const oldest = keys.keys().next().value;
-    if (oldest !== undefined) keys.delete(oldest);
-  }
   return copy;
 }
 

@@ -17,6 +17,7 @@
  * later (HTTP 429, "retry later"), and is answered then.
  */
 import { idKey } from './id-key.ts';
+import { RecentMap } from './recent-map.ts';
 import {
   type EnqueueOptions,
   type EnqueueResult,
@@ -38,16 +39,17 @@ export interface MailboxCacheOptions {
 
 export class CachedMailboxStore implements MailboxStore {
   readonly #inner: MailboxStore;
-  readonly #records = new Map<string, MailboxRecord>();
-  readonly #max: number;
+  /** Recently used mailboxes' records (recent-map.ts). */
+  readonly #records: RecentMap<MailboxRecord>;
   /** Mailboxes refused as full, by key: until when they are refused from memory. */
-  readonly #fullUntil = new Map<string, number>();
+  readonly #fullUntil: RecentMap<{ readonly until: number }>;
   readonly #fullHoldMs: number;
   readonly #now: () => number;
 
   constructor(inner: MailboxStore, maxRecords = 100_000, options: MailboxCacheOptions = {}) {
     this.#inner = inner;
-    this.#max = maxRecords;
+    this.#records = new RecentMap(maxRecords);
+    this.#fullUntil = new RecentMap(maxRecords);
     this.#fullHoldMs = options.fullHoldMs ?? 1000;
     this.#now = options.now ?? Date.now;
   }
@@ -55,19 +57,9 @@ export class CachedMailboxStore implements MailboxStore {
   async getMailbox(mailboxId: Uint8Array): Promise<MailboxRecord | null> {
     const key = idKey(mailboxId);
     const hit = this.#records.get(key);
-    if (hit !== undefined) {
-      this.#records.delete(key); // re-inserted: Map order is recency order
-      this.#records.set(key, hit);
-      return hit;
-    }
+    if (hit !== undefined) return hit;
     const record = await this.#inner.getMailbox(mailboxId);
-    if (record !== null) {
-      this.#records.set(key, record);
-      if (this.#records.size > this.#max) {
-        const oldest = this.#records.keys().next().value;
-        if (oldest !== undefined) this.#records.delete(oldest);
-      }
-    }
+    if (record !== null) this.#records.set(key, record);
     return record;
   }
 
@@ -85,9 +77,9 @@ export class CachedMailboxStore implements MailboxStore {
     // Empty but for full mailboxes: the common case costs one size check.
     if (this.#fullUntil.size > 0) {
       const key = idKey(mailboxId);
-      const until = this.#fullUntil.get(key);
-      if (until !== undefined && until > this.#now()) return Promise.reject(mailboxFull());
-      if (until !== undefined) this.#fullUntil.delete(key);
+      const full = this.#fullUntil.get(key);
+      if (full !== undefined && full.until > this.#now()) return Promise.reject(mailboxFull());
+      if (full !== undefined) this.#fullUntil.delete(key);
     }
     return this.#inner.enqueue(mailboxId, envelope, options).catch((e: unknown) => {
       if (StorageError.is(e, 'mailbox-full')) this.#refusedAsFull(idKey(mailboxId));
@@ -117,11 +109,6 @@ export class CachedMailboxStore implements MailboxStore {
   }
 
   #refusedAsFull(key: string): void {
-    this.#fullUntil.delete(key); // re-inserted: Map order is the order they were refused in
-    this.#fullUntil.set(key, this.#now() + this.#fullHoldMs);
-    if (this.#fullUntil.size > this.#max) {
-      const oldest = this.#fullUntil.keys().next().value;
-      if (oldest !== undefined) this.#fullUntil.delete(oldest);
-    }
+    this.#fullUntil.set(key, { until: this.#now() + this.#fullHoldMs });
   }
 }

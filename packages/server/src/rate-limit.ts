@@ -1,10 +1,12 @@
 /**
  * Token-bucket rate limiting in memory, per key (a requester address, a target device, …). Each
- * bucket holds `burst` tokens and refills at `perMinute` tokens a minute. The table is bounded:
- * past `maxKeys` the least recently used buckets are forgotten (a forgotten bucket is full
- * again, which errs on the side of serving). Limits are per process: in a cluster each process
+ * bucket holds `burst` tokens and refills at `perMinute` tokens a minute. The table is bounded
+ * (recent-map.ts): a bucket used within the last `maxKeys / 2` keys is kept, and no more than
+ * `maxKeys` are; a forgotten bucket is full again, which errs on the side of serving. Limits are per process: in a cluster each process
  * enforces its own, so the effective limit is N × the configured one.
  */
+import { RecentMap } from './recent-map.ts';
+
 export interface RateLimit {
   readonly perMinute: number;
   readonly burst: number;
@@ -16,14 +18,13 @@ interface Bucket {
 }
 
 export class RateLimiter {
-  readonly #buckets = new Map<string, Bucket>();
+  readonly #buckets: RecentMap<Bucket>;
   readonly #limit: RateLimit;
-  readonly #maxKeys: number;
   readonly #now: () => number;
 
   constructor(limit: RateLimit, options: { maxKeys?: number; now?: () => number } = {}) {
     this.#limit = limit;
-    this.#maxKeys = options.maxKeys ?? 100_000;
+    this.#buckets = new RecentMap(options.maxKeys ?? 100_000);
     this.#now = options.now ?? Date.now;
   }
 
@@ -31,18 +32,16 @@ export class RateLimiter {
   take(key: string): number {
     const now = this.#now();
     const { perMinute, burst } = this.#limit;
-    const bucket = this.#buckets.get(key) ?? { tokens: burst, at: now };
-    this.#buckets.delete(key); // re-inserted below: Map order is recency order
+    let bucket = this.#buckets.get(key);
+    if (bucket === undefined) {
+      bucket = { tokens: burst, at: now };
+      this.#buckets.set(key, bucket);
+    }
     bucket.tokens = Math.min(burst, bucket.tokens + ((now - bucket.at) * perMinute) / 60_000);
     bucket.at = now;
     let wait = 0;
     if (bucket.tokens >= 1) bucket.tokens -= 1;
     else wait = Math.ceil(((1 - bucket.tokens) * 60_000) / perMinute);
-    this.#buckets.set(key, bucket);
-    if (this.#buckets.size > this.#maxKeys) {
-      const oldest = this.#buckets.keys().next().value;
-      if (oldest !== undefined) this.#buckets.delete(oldest);
-    }
     return wait;
   }
 }

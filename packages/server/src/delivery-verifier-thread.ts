@@ -1,16 +1,16 @@
 /**
- * The body of the delivery verifier's worker thread: answers each posted batch of
- * {@link VerifyJob}s (verify-batch.ts) with one byte per job, in order (1: verified), using `checkDelivery` from the protocol
- * library. Each sender key arrives as a view into a new batch; keys are kept here (copied)
+ * The body of the signature verifier's worker thread: answers each posted batch of
+ * {@link VerifyJob}s (verify-batch.ts) with one byte per job, in order (1: verified), using the
+ * protocol library's check for the job's kind. Each key arrives as a view into a new batch; keys are kept here (copied)
  * by value so that the crypto backend's parsed-key cache (keyed by the array) hits again.
  */
 import { parentPort } from 'node:worker_threads';
-import { checkDelivery, defaultEnv } from '@parley/protocol';
+import { defaultEnv } from '@parley/protocol';
 import { idKey } from './id-key.ts';
 import { RecentMap } from './recent-map.ts';
-import { decodeJobs, type VerifyJob } from './verify-batch.ts';
+import { decodeJobs, SIGNATURE_CHECKS, type VerifyJob } from './verify-batch.ts';
 
-/** Sender keys kept: the recently used ones (recent-map.ts). */
+/** Keys kept: the recently used ones (recent-map.ts). */
 const MAX_KEYS = 100_000;
 const keys = new RecentMap<Uint8Array>(MAX_KEYS);
 
@@ -25,7 +25,7 @@ function stableKey(key: Uint8Array): Uint8Array {
 
 function verify(job: VerifyJob): boolean {
   try {
-    return checkDelivery(defaultEnv, stableKey(job.key), job.mailbox, job.envelope, job.signature);
+    return SIGNATURE_CHECKS[job.kind](defaultEnv, stableKey(job.key), job.id, job.payload, job.signature);
   } catch {
     return false; // malformed input is a signature that does not verify
   }

@@ -1,12 +1,15 @@
 /**
- * Checking delivery signatures (protocol §3.6) off the event loop. Ed25519 verification was the
- * largest single cost of a delivery (29% of the server's time under bench:server), and it ran on
- * the one thread that also parses frames, runs SQLite and pushes messages. A
- * {@link ThreadVerifier} sends the checks to a worker thread instead, in batches (whatever arrived
- * while the previous batch was checked is one transferred buffer, see verify-batch.ts), so the main thread only copies a few
- * hundred bytes per delivery and a second core does the curve arithmetic. The check itself is
- * still `checkDelivery` from `@parley/protocol`, run in the worker: nothing of the signature
- * format or the cryptography is re-implemented here.
+ * Checking delivery signatures and ownership proofs (protocol §3.6–3.7) off the event loop.
+ * Ed25519 verification was the largest single cost of a delivery (29% of the server's time under
+ * bench:server), and it ran on the one thread that also parses frames, runs SQLite and pushes
+ * messages; a reconnect storm's proofs (a subscription and a sending proof per client, each key
+ * new to the process) held the event loop for over a second per 2,000 clients. A
+ * {@link ThreadVerifier} sends the checks to a worker thread instead, in batches (whatever
+ * arrived while the previous batch was checked is one transferred buffer, see verify-batch.ts),
+ * so the main thread only copies a few hundred bytes per check and a second core does the curve
+ * arithmetic. The checks themselves are still the protocol library's (`checkDelivery`,
+ * `checkMailboxAccess`, …), run in the worker: nothing of the signature formats or the
+ * cryptography is re-implemented here.
  *
  * If the worker dies, the checks in flight fail (the deliveries are answered `internal`, nothing
  * is stored) and the next check starts a new worker.
@@ -14,17 +17,28 @@
  * @example
  * ```ts
  * const verifier = new ThreadVerifier();
- * if (!(await verifier.check(senderKey, mailboxId, envelope, signature))) refuse();
+ * if (!(await verifier.check('delivery', senderKey, mailboxId, envelope, signature))) refuse();
  * await verifier.close();
  * ```
  */
 import { Worker } from 'node:worker_threads';
-import { checkDelivery, type ProtocolEnv } from '@parley/protocol';
-import { encodeJobs, type VerifyJob } from './verify-batch.ts';
+import type { ProtocolEnv } from '@parley/protocol';
+import { encodeJobs, SIGNATURE_CHECKS, type SignatureKind, type VerifyJob } from './verify-batch.ts';
+
+export type { SignatureKind } from './verify-batch.ts';
 
 export interface DeliveryVerifier {
-  /** Whether `signature` is the sender key's delivery signature over the mailbox id and envelope. */
-  check(senderKey: Uint8Array, mailboxId: Uint8Array, envelope: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  /**
+   * Whether `signature` is `key`'s signature of this kind over the object id and the payload
+   * (the envelope of a delivery, the challenge of a proof).
+   */
+  check(
+    kind: SignatureKind,
+    key: Uint8Array,
+    id: Uint8Array,
+    payload: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean>;
   /** Stops any thread it started. */
   close(): Promise<void>;
 }
@@ -32,9 +46,9 @@ export interface DeliveryVerifier {
 /** Checks on the calling thread (tests, and anywhere a thread is not worth it). */
 export function inlineVerifier(env: ProtocolEnv): DeliveryVerifier {
   return {
-    check: async (senderKey, mailboxId, envelope, signature) => {
+    check: async (kind, key, id, payload, signature) => {
       try {
-        return checkDelivery(env, senderKey, mailboxId, envelope, signature);
+        return SIGNATURE_CHECKS[kind](env, key, id, payload, signature);
       } catch {
         return false; // malformed input is a signature that does not verify
       }
@@ -60,9 +74,15 @@ export class ThreadVerifier implements DeliveryVerifier {
   readonly #inFlight: Waiter[][] = [];
   #scheduled = false;
 
-  check(senderKey: Uint8Array, mailboxId: Uint8Array, envelope: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  check(
+    kind: SignatureKind,
+    key: Uint8Array,
+    id: Uint8Array,
+    payload: Uint8Array,
+    signature: Uint8Array,
+  ): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#jobs.push({ key: senderKey, mailbox: mailboxId, envelope, signature });
+      this.#jobs.push({ kind, key, id, payload, signature });
       this.#waiting.push({ resolve, reject });
       // One batch at a time: while the worker is busy, checks gather for the next one. Each post
       // wakes the other thread (a system call and often a context switch), so under load fewer,
@@ -79,7 +99,7 @@ export class ThreadVerifier implements DeliveryVerifier {
    * the first delivery does not wait for the thread to load: 0.5-0.9 s on this machine.
    */
   async warm(): Promise<void> {
-    await this.check(new Uint8Array(32), new Uint8Array(16), new Uint8Array(1), new Uint8Array(64));
+    await this.check('delivery', new Uint8Array(32), new Uint8Array(16), new Uint8Array(1), new Uint8Array(64));
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ export async function deliver(
   if (tooLarge !== undefined) throw tooLarge;
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
   const verifier = deps.verifier ?? inlineVerifier(deps.env);
-  if (!(await verifier.check(mailbox.senderKey, id, envelope, signature))) {
+  if (!(await verifier.check('delivery', mailbox.senderKey, id, envelope, signature))) {
     throw new HttpError('forbidden', 'the signature does not match this mailbox');
   }
   return store(deps, transport, arrived, id, envelope);

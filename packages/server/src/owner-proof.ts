@@ -8,9 +8,9 @@
  * Every failure, an unknown object included, is the same 401, so a prober cannot tell which ids
  * exist.
  */
-import { checkAddressOwnership, checkMailboxAccess, checkSendingRight, type ProtocolEnv } from '@parley/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from './api-deps.ts';
+import { type DeliveryVerifier, inlineVerifier, type SignatureKind } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
 import type { ChallengeStore } from './storage/index.ts';
 import { decodeB64url } from './wire-json.ts';
@@ -22,26 +22,25 @@ export type OwnedEnv = { Variables: { objectId: Uint8Array } };
 
 /** How to check ownership of one kind of object (mailbox or contact address). */
 export interface Ownership {
-  readonly env: ProtocolEnv;
+  /** Checks the proof (on the verifier thread, if the server runs one). */
+  readonly verifier: DeliveryVerifier;
+  readonly kind: Exclude<SignatureKind, 'delivery'>;
   readonly challenges: ChallengeStore;
   /** The object's public key, or null when there is no such object. */
   readonly keyOf: (id: Uint8Array) => Promise<Uint8Array | null>;
-  readonly check: (
-    env: ProtocolEnv,
-    key: Uint8Array,
-    id: Uint8Array,
-    challenge: Uint8Array,
-    proof: Uint8Array,
-  ) => boolean;
+}
+
+function verifierOf(deps: ApiDeps): DeliveryVerifier {
+  return deps.verifier ?? inlineVerifier(deps.env);
 }
 
 /** Mailboxes are owned through their recipient key (protocol §3.6). */
 export function mailboxOwnership(deps: ApiDeps): Ownership {
   return {
-    env: deps.env,
+    verifier: verifierOf(deps),
+    kind: 'mailbox-access',
     challenges: deps.challenges,
     keyOf: async (id) => (await deps.mailboxes.getMailbox(id))?.recipientKey ?? null,
-    check: checkMailboxAccess,
   };
 }
 
@@ -51,20 +50,20 @@ export function mailboxOwnership(deps: ApiDeps): Ownership {
  */
 export function sendingRight(deps: ApiDeps): Ownership {
   return {
-    env: deps.env,
+    verifier: verifierOf(deps),
+    kind: 'sending-right',
     challenges: deps.challenges,
     keyOf: async (id) => (await deps.mailboxes.getMailbox(id))?.senderKey ?? null,
-    check: checkSendingRight,
   };
 }
 
 /** Contact addresses are owned through their owner key (protocol §3.7). */
 export function addressOwnership(deps: ApiDeps): Ownership {
   return {
-    env: deps.env,
+    verifier: verifierOf(deps),
+    kind: 'address-ownership',
     challenges: deps.challenges,
     keyOf: async (id) => (await deps.addresses.getAddress(id))?.ownerKey ?? null,
-    check: checkAddressOwnership,
   };
 }
 
@@ -79,7 +78,11 @@ export async function provesOwnership(
   proof: Uint8Array,
 ): Promise<boolean> {
   const key = await o.keyOf(id);
-  return key !== null && o.check(o.env, key, id, challenge, proof) && (await o.challenges.consume(challenge));
+  return (
+    key !== null &&
+    (await o.verifier.check(o.kind, key, id, challenge, proof)) &&
+    (await o.challenges.consume(challenge))
+  );
 }
 
 /** The object id in the path (`:id`), or `not-found` when it cannot be one. */

@@ -1,31 +1,66 @@
 /**
- * The delivery verifier's batches as one buffer each. Posting an array of jobs to the worker
+ * The signature verifier's batches as one buffer each. Posting an array of jobs to the worker
  * structured-cloned four small arrays per job (6.5% of the main thread's time under
  * bench:server); one buffer, transferred rather than copied, costs one copy of the bytes. Each
- * job is its four byte strings, each a u32 length (big-endian) and the bytes: sender key, mailbox
- * id, envelope, signature. The buffer is made by this process, but it is still decoded with its
- * bounds checked.
+ * job is its kind (one byte, {@link SIGNATURE_KINDS}) and its four byte strings, each a u32
+ * length (big-endian) and the bytes: key, object id, payload, signature. The buffer is made by
+ * this process, but it is still decoded with its bounds checked.
  */
+import {
+  checkAddressOwnership,
+  checkDelivery,
+  checkMailboxAccess,
+  checkSendingRight,
+  type ProtocolEnv,
+} from '@parley/protocol';
 
-/** One check: whether `signature` is `key`'s delivery signature over `mailbox` and `envelope`. */
+/**
+ * What a signature is checked as (protocol §3.6–3.7): a delivery (payload: the envelope), or a
+ * proof over a challenge (payload: the challenge) of a mailbox's recipient key, of its sender
+ * key, or of a contact address's owner key.
+ */
+export type SignatureKind = 'delivery' | 'mailbox-access' | 'sending-right' | 'address-ownership';
+
+/** The kinds in the order of their byte in a batch. */
+export const SIGNATURE_KINDS: readonly SignatureKind[] = [
+  'delivery',
+  'mailbox-access',
+  'sending-right',
+  'address-ownership',
+];
+
+/** The protocol library's check for each kind: nothing of the signatures is re-implemented here. */
+export const SIGNATURE_CHECKS: Record<
+  SignatureKind,
+  (env: ProtocolEnv, key: Uint8Array, id: Uint8Array, payload: Uint8Array, signature: Uint8Array) => boolean
+> = {
+  delivery: checkDelivery,
+  'mailbox-access': checkMailboxAccess,
+  'sending-right': checkSendingRight,
+  'address-ownership': checkAddressOwnership,
+};
+
+/** One check: whether `signature` is `key`'s signature of kind `kind` over `id` and `payload`. */
 export interface VerifyJob {
+  readonly kind: SignatureKind;
   readonly key: Uint8Array;
-  readonly mailbox: Uint8Array;
-  readonly envelope: Uint8Array;
+  readonly id: Uint8Array;
+  readonly payload: Uint8Array;
   readonly signature: Uint8Array;
 }
 
 function fields(job: VerifyJob): Uint8Array[] {
-  return [job.key, job.mailbox, job.envelope, job.signature];
+  return [job.key, job.id, job.payload, job.signature];
 }
 
 export function encodeJobs(jobs: readonly VerifyJob[]): Uint8Array<ArrayBuffer> {
   let size = 0;
   for (const job of jobs) for (const f of fields(job)) size += 4 + f.length;
-  const out = new Uint8Array(size);
+  const out = new Uint8Array(size + jobs.length);
   const view = new DataView(out.buffer);
   let at = 0;
   for (const job of jobs) {
+    out[at++] = SIGNATURE_KINDS.indexOf(job.kind);
     for (const f of fields(job)) {
       view.setUint32(at, f.length);
       out.set(f, at + 4);
@@ -35,7 +70,7 @@ export function encodeJobs(jobs: readonly VerifyJob[]): Uint8Array<ArrayBuffer> 
   return out;
 }
 
-/** The jobs of an encoded batch, as views into it; throws on a truncated buffer. */
+/** The jobs of an encoded batch, as views into it; throws on a truncated buffer or an unknown kind. */
 export function decodeJobs(bytes: Uint8Array): VerifyJob[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
@@ -48,6 +83,10 @@ export function decodeJobs(bytes: Uint8Array): VerifyJob[] {
     return f;
   };
   const jobs: VerifyJob[] = [];
-  while (at < bytes.length) jobs.push({ key: next(), mailbox: next(), envelope: next(), signature: next() });
+  while (at < bytes.length) {
+    const kind = SIGNATURE_KINDS[bytes[at++] as number];
+    if (kind === undefined) throw new RangeError('unknown signature kind in verify batch');
+    jobs.push({ kind, key: next(), id: next(), payload: next(), signature: next() });
+  }
   return jobs;
 }

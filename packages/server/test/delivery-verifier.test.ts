@@ -2,9 +2,16 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultEnv as env, generateEd25519, signDelivery } from '@parley/protocol';
+import {
+  defaultEnv as env,
+  generateEd25519,
+  proveAddressOwnership,
+  proveMailboxAccess,
+  proveSendingRight,
+  signDelivery,
+} from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DeliveryVerifier, inlineVerifier, ThreadVerifier } from '../src/delivery-verifier.ts';
+import { type DeliveryVerifier, inlineVerifier, type SignatureKind, ThreadVerifier } from '../src/delivery-verifier.ts';
 
 const mailbox = new Uint8Array(16).fill(7);
 const sender = generateEd25519(env);
@@ -18,7 +25,7 @@ function delivery(i: number) {
 describe.each([
   ['on a worker thread', () => new ThreadVerifier()],
   ['inline', () => inlineVerifier(env)],
-])('the delivery verifier %s', (_, make: () => DeliveryVerifier) => {
+])('the signature verifier %s', (_, make: () => DeliveryVerifier) => {
   const verifier = make();
   afterAll(() => verifier.close());
 
@@ -28,7 +35,7 @@ describe.each([
       if (i % 5 === 1) signature[0] = (signature[0] ?? 0) ^ 1; // a damaged signature
       if (i % 5 === 2) envelope[0] = (envelope[0] ?? 0) ^ 1; // a changed envelope
       const key = i % 5 === 3 ? other.publicKey : sender.publicKey; // another mailbox's key
-      return verifier.check(key, mailbox, envelope, signature);
+      return verifier.check('delivery', key, mailbox, envelope, signature);
     });
     const results = await Promise.all(checks);
     results.forEach((ok, i) => {
@@ -36,13 +43,48 @@ describe.each([
     });
   });
 
+  it('checks each kind of proof as that kind only, in one batch with deliveries', async () => {
+    const challenge = new Uint8Array(32).fill(9);
+    const proofs: [SignatureKind, Uint8Array][] = [
+      ['mailbox-access', proveMailboxAccess(env, sender.privateKey, mailbox, challenge)],
+      ['sending-right', proveSendingRight(env, sender.privateKey, mailbox, challenge)],
+      ['address-ownership', proveAddressOwnership(env, sender.privateKey, mailbox, challenge)],
+    ];
+    const kinds = proofs.map(([kind]) => kind);
+    const { envelope, signature } = delivery(7);
+    const checks = [
+      verifier.check('delivery', sender.publicKey, mailbox, envelope, signature),
+      // Every proof under every kind: only its own verifies (each signs a label of its own).
+      ...proofs.flatMap(([, proof]) =>
+        kinds.map((kind) => verifier.check(kind, sender.publicKey, mailbox, challenge, proof)),
+      ),
+      // A delivery signature is no proof, nor a proof a delivery signature.
+      verifier.check('mailbox-access', sender.publicKey, mailbox, challenge, signature),
+      verifier.check('delivery', sender.publicKey, mailbox, challenge, proofs[0]?.[1] as Uint8Array),
+    ];
+    expect(await Promise.all(checks)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+      false,
+      true,
+      false,
+      false,
+    ]);
+  });
+
   it('refuses malformed keys and signatures without failing', async () => {
     const { envelope, signature } = delivery(1);
-    expect(await verifier.check(new Uint8Array(31), mailbox, envelope, signature)).toBe(false);
-    expect(await verifier.check(new Uint8Array(32), mailbox, envelope, signature)).toBe(false);
-    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature.subarray(1))).toBe(false);
-    expect(await verifier.check(sender.publicKey, new Uint8Array(15), envelope, signature)).toBe(false);
-    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature)).toBe(true);
+    expect(await verifier.check('delivery', new Uint8Array(31), mailbox, envelope, signature)).toBe(false);
+    expect(await verifier.check('delivery', new Uint8Array(32), mailbox, envelope, signature)).toBe(false);
+    expect(await verifier.check('delivery', sender.publicKey, mailbox, envelope, signature.subarray(1))).toBe(false);
+    expect(await verifier.check('delivery', sender.publicKey, new Uint8Array(15), envelope, signature)).toBe(false);
+    expect(await verifier.check('delivery', sender.publicKey, mailbox, envelope, signature)).toBe(true);
   });
 });
 
@@ -50,9 +92,9 @@ describe('the worker-thread verifier', () => {
   it('starts a new worker after close or a crash', async () => {
     const verifier = new ThreadVerifier();
     const { envelope, signature } = delivery(3);
-    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature)).toBe(true);
+    expect(await verifier.check('delivery', sender.publicKey, mailbox, envelope, signature)).toBe(true);
     await verifier.close();
-    expect(await verifier.check(sender.publicKey, mailbox, envelope, signature)).toBe(true);
+    expect(await verifier.check('delivery', sender.publicKey, mailbox, envelope, signature)).toBe(true);
     await verifier.close();
   });
 });
@@ -68,7 +110,7 @@ describe('a process whose only work is a check', () => {
       const key = generateEd25519(env);
       const mailbox = new Uint8Array(16);
       const envelope = new Uint8Array([1, 2, 3]);
-      const ok = await new ThreadVerifier().check(key.publicKey, mailbox, envelope, signDelivery(env, key.privateKey, mailbox, envelope));
+      const ok = await new ThreadVerifier().check('delivery', key.publicKey, mailbox, envelope, signDelivery(env, key.privateKey, mailbox, envelope));
       console.log(ok);`;
     const dir = mkdtempSync(join(tmpdir(), 'parley-verifier-'));
     try {

@@ -1,6 +1,6 @@
 /** What the v1 API needs: the protocol environment, the stores and the server's settings. */
 import type { ProtocolEnv } from '@parley/protocol';
-import type { DeliveryVerifier } from './delivery-verifier.ts';
+import type { SignatureVerifier } from './delivery-verifier.ts';
 import type { MailboxEvents } from './mailbox-events.ts';
 import type { Metrics } from './metrics.ts';
 import type {
@@ -23,7 +23,7 @@ export interface ApiDeps {
   /** Tells WebSocket subscribers that a mailbox received a message. */
   readonly events: MailboxEvents;
   /** Checks delivery signatures; without one they are checked on the calling thread with `env`. */
-  readonly verifier?: DeliveryVerifier;
+  readonly verifier?: SignatureVerifier;
   /** When set, registration requires this key (a private server). */
   readonly registrationKey: string | null;
   /** Where deliveries, pushes and WebSocket connections are counted (none: not counted). */

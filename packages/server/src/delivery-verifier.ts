@@ -27,7 +27,7 @@ import { encodeJobs, SIGNATURE_CHECKS, type SignatureKind, type VerifyJob } from
 
 export type { SignatureKind } from './verify-batch.ts';
 
-export interface DeliveryVerifier {
+export interface SignatureVerifier {
   /**
    * Whether `signature` is `key`'s signature of this kind over the object id and the payload
    * (the envelope of a delivery, the challenge of a proof).
@@ -44,7 +44,7 @@ export interface DeliveryVerifier {
 }
 
 /** Checks on the calling thread (tests, and anywhere a thread is not worth it). */
-export function inlineVerifier(env: ProtocolEnv): DeliveryVerifier {
+export function inlineVerifier(env: ProtocolEnv): SignatureVerifier {
   return {
     check: async (kind, key, id, payload, signature) => {
       try {
@@ -65,7 +65,7 @@ interface Waiter {
 /** The worker's script: a plain module that loads tsx, then the TypeScript worker body. */
 const WORKER_URL = new URL('./delivery-verifier-worker.mjs', import.meta.url);
 
-export class ThreadVerifier implements DeliveryVerifier {
+export class ThreadVerifier implements SignatureVerifier {
   #worker: Worker | null = null;
   /** Checks not yet posted: they go together on the next turn of the event loop. */
   #jobs: VerifyJob[] = [];

@@ -10,7 +10,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from './api-deps.ts';
-import { type DeliveryVerifier, inlineVerifier, type SignatureKind } from './delivery-verifier.ts';
+import { inlineVerifier, type SignatureKind, type SignatureVerifier } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
 import type { ChallengeStore } from './storage/index.ts';
 import { decodeB64url } from './wire-json.ts';
@@ -23,14 +23,14 @@ export type OwnedEnv = { Variables: { objectId: Uint8Array } };
 /** How to check ownership of one kind of object (mailbox or contact address). */
 export interface Ownership {
   /** Checks the proof (on the verifier thread, if the server runs one). */
-  readonly verifier: DeliveryVerifier;
+  readonly verifier: SignatureVerifier;
   readonly kind: Exclude<SignatureKind, 'delivery'>;
   readonly challenges: ChallengeStore;
   /** The object's public key, or null when there is no such object. */
   readonly keyOf: (id: Uint8Array) => Promise<Uint8Array | null>;
 }
 
-function verifierOf(deps: ApiDeps): DeliveryVerifier {
+function verifierOf(deps: ApiDeps): SignatureVerifier {
   return deps.verifier ?? inlineVerifier(deps.env);
 }
 

@@ -11,7 +11,12 @@ import {
   signDelivery,
 } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type DeliveryVerifier, inlineVerifier, type SignatureKind, ThreadVerifier } from '../src/delivery-verifier.ts';
+import {
+  inlineVerifier,
+  type SignatureKind,
+  type SignatureVerifier,
+  ThreadVerifier,
+} from '../src/delivery-verifier.ts';
 
 const mailbox = new Uint8Array(16).fill(7);
 const sender = generateEd25519(env);
@@ -25,7 +30,7 @@ function delivery(i: number) {
 describe.each([
   ['on a worker thread', () => new ThreadVerifier()],
   ['inline', () => inlineVerifier(env)],
-])('the signature verifier %s', (_, make: () => DeliveryVerifier) => {
+])('the signature verifier %s', (_, make: () => SignatureVerifier) => {
   const verifier = make();
   afterAll(() => verifier.close());
 

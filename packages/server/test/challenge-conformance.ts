@@ -5,23 +5,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ChallengeStore, ChallengeStoreOptions } from '../src/storage/challenge-store.ts';
-import { StorageError, type StorageErrorCode } from '../src/storage/errors.ts';
-import { bytes, T0 } from './storage-fixtures.ts';
+import { bytes, expectStorageError, T0 } from './storage-fixtures.ts';
 
 export interface ChallengeBackend {
   /** A store over the backend's one storage, with these options. */
   make(options: ChallengeStoreOptions): ChallengeStore;
   /** How many of these challenges the backend keeps (issued, and neither used nor purged). */
   stored(...list: Uint8Array[]): Promise<number>;
-}
-
-async function expectStorageError(promise: Promise<unknown>, code: StorageErrorCode): Promise<void> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(StorageError.is(error), `expected StorageError ${code}, got ${String(error)}`).toBe(true);
-  expect((error as StorageError).code).toBe(code);
 }
 
 export function runChallengeStoreConformance(name: string, backend: ChallengeBackend): void {

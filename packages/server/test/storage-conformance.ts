@@ -13,7 +13,7 @@ import { accountKey } from '../src/storage/column-values.ts';
 import { SqlContactAddressStore } from '../src/storage/contact-address-store.ts';
 import type { Database } from '../src/storage/database.ts';
 import { DEFAULT_MAX_DEVICES, type DeviceCredentials, SqlDeviceStore } from '../src/storage/device-store.ts';
-import { StorageError, type StorageErrorCode } from '../src/storage/errors.ts';
+import { StorageError } from '../src/storage/errors.ts';
 import { type EnqueueResult, SqlMailboxStore } from '../src/storage/mailbox-store.ts';
 import { migrations } from '../src/storage/migrations.ts';
 import { SqlPreKeyStore } from '../src/storage/prekey-store.ts';
@@ -21,6 +21,7 @@ import { runChallengeStoreConformance } from './challenge-conformance.ts';
 import {
   bytes,
   deviceCredentials,
+  expectStorageError,
   firstDevice,
   kemPreKey,
   kemPreKeys,
@@ -35,16 +36,6 @@ import { EXPECTED_SCHEMA, logicalSchema, referencedTables } from './storage-sche
 
 const D1 = deviceId(1);
 const D2 = deviceId(2);
-
-async function expectStorageError(promise: Promise<unknown>, code: StorageErrorCode): Promise<StorageError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(StorageError.is(error), `expected StorageError ${code}, got ${String(error)}`).toBe(true);
-  expect((error as StorageError).code).toBe(code);
-  return error as StorageError;
-}
 
 /** Rows left anywhere for the account, table by table. */
 async function rowsOf(database: Database, account: AccountId): Promise<Record<string, number>> {

@@ -1,6 +1,7 @@
 /**
  * Test data for the storage suites: random identities, device credentials and prekeys of the right
  * sizes. Storage never checks signatures or certificates, so random bytes stand in for real keys.
+ * And the suites' one assertion helper, {@link expectStorageError}.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -12,9 +13,22 @@ import {
   type PublicIdentity,
   type SignedPreKeyPublic,
 } from '@parley/protocol';
+import { expect } from 'vitest';
 import type { DeviceCredentials } from '../src/storage/device-store.ts';
+import { StorageError, type StorageErrorCode } from '../src/storage/errors.ts';
 
 export const T0 = 1_700_000_000_000;
+
+/** Asserts that `promise` rejects with a {@link StorageError} of this code, and returns it. */
+export async function expectStorageError(promise: Promise<unknown>, code: StorageErrorCode): Promise<StorageError> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(StorageError.is(error), `expected StorageError ${code}, got ${String(error)}`).toBe(true);
+  expect((error as StorageError).code).toBe(code);
+  return error as StorageError;
+}
 
 /** FIPS 203 ML-KEM-768 encapsulation key size. */
 const KEM_PUBLIC_KEY_BYTES = 1184;

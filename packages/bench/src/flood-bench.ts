@@ -56,7 +56,10 @@ async function flooders(url: string, connections: number) {
   const worker = new Worker(new URL('./flood-worker.mjs', import.meta.url), {
     workerData: { url, connections, inFlight: IN_FLIGHT },
   });
-  const next = () => new Promise<unknown>((resolve) => worker.once('message', resolve));
+  // A thread that fails (a connection refused, say) fails the run rather than leaving it waiting.
+  const failed = new Promise<never>((_, reject) => worker.once('error', reject));
+  failed.catch(() => {});
+  const next = () => Promise.race([new Promise<unknown>((resolve) => worker.once('message', resolve)), failed]);
   if ((await next()) !== 'open') throw new Error('the flooders did not connect');
   const ask = async (what: 'count' | 'stop') => {
     const answer = next();

@@ -165,7 +165,11 @@ describe('durability', () => {
           }
         };
         const senders = Array.from({ length: 8 }, streamSends);
-        await new Promise((resolve) => setTimeout(resolve, 700));
+        // Until the stream is well under way, however slow the machine is: a fixed 700 ms saw no
+        // acknowledgement at all once, with other suites loading both cores.
+        for (const deadline = Date.now() + 20_000; acknowledged.size <= 20 && Date.now() < deadline; ) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
         const exited = new Promise((resolve) => r.child.once('exit', resolve));
         r.child.kill('SIGKILL');
         await exited;

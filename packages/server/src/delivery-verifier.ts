@@ -43,6 +43,14 @@ export interface SignatureVerifier {
   close(): Promise<void>;
 }
 
+/** The verifier the server was given, else checks on the calling thread (tests run without one). */
+export function verifierOf(deps: {
+  readonly verifier?: SignatureVerifier;
+  readonly env: ProtocolEnv;
+}): SignatureVerifier {
+  return deps.verifier ?? inlineVerifier(deps.env);
+}
+
 /** Checks on the calling thread (tests, and anywhere a thread is not worth it). */
 export function inlineVerifier(env: ProtocolEnv): SignatureVerifier {
   return {

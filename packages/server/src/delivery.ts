@@ -6,7 +6,7 @@
  * acknowledgement to the sender always means "on disk".
  */
 import type { ApiDeps } from './api-deps.ts';
-import { inlineVerifier } from './delivery-verifier.ts';
+import { verifierOf } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
 import type { Transport } from './metrics.ts';
 import { type EnqueueResult, StorageError } from './storage/index.ts';
@@ -34,8 +34,7 @@ export async function deliver(
   const tooLarge = sizeError(envelope);
   if (tooLarge !== undefined) throw tooLarge;
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
-  const verifier = deps.verifier ?? inlineVerifier(deps.env);
-  if (!(await verifier.check('delivery', mailbox.senderKey, id, envelope, signature))) {
+  if (!(await verifierOf(deps).check('delivery', mailbox.senderKey, id, envelope, signature))) {
     throw new HttpError('forbidden', 'the signature does not match this mailbox');
   }
   return store(deps, transport, arrived, id, envelope);

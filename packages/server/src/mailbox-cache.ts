@@ -42,7 +42,7 @@ export class CachedMailboxStore implements MailboxStore {
   /** Recently used mailboxes' records (recent-map.ts). */
   readonly #records: RecentMap<MailboxRecord>;
   /** Mailboxes refused as full, by key: until when they are refused from memory. */
-  readonly #fullUntil: RecentMap<{ readonly until: number }>;
+  readonly #fullUntil: RecentMap<number>;
   readonly #fullHoldMs: number;
   readonly #now: () => number;
 
@@ -77,9 +77,9 @@ export class CachedMailboxStore implements MailboxStore {
     // Empty but for full mailboxes: the common case costs one size check.
     if (this.#fullUntil.size > 0) {
       const key = idKey(mailboxId);
-      const full = this.#fullUntil.get(key);
-      if (full !== undefined && full.until > this.#now()) return Promise.reject(mailboxFull());
-      if (full !== undefined) this.#fullUntil.delete(key);
+      const until = this.#fullUntil.get(key);
+      if (until !== undefined && until > this.#now()) return Promise.reject(mailboxFull());
+      if (until !== undefined) this.#fullUntil.delete(key);
     }
     return this.#inner.enqueue(mailboxId, envelope, options).catch((e: unknown) => {
       if (StorageError.is(e, 'mailbox-full')) this.#refusedAsFull(idKey(mailboxId));
@@ -109,6 +109,6 @@ export class CachedMailboxStore implements MailboxStore {
   }
 
   #refusedAsFull(key: string): void {
-    this.#fullUntil.set(key, { until: this.#now() + this.#fullHoldMs });
+    this.#fullUntil.set(key, this.#now() + this.#fullHoldMs);
   }
 }

@@ -10,7 +10,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ApiDeps } from './api-deps.ts';
-import { inlineVerifier, type SignatureKind, type SignatureVerifier } from './delivery-verifier.ts';
+import { type SignatureKind, type SignatureVerifier, verifierOf } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
 import type { ChallengeStore } from './storage/index.ts';
 import { decodeB64url } from './wire-json.ts';
@@ -28,10 +28,6 @@ export interface Ownership {
   readonly challenges: ChallengeStore;
   /** The object's public key, or null when there is no such object. */
   readonly keyOf: (id: Uint8Array) => Promise<Uint8Array | null>;
-}
-
-function verifierOf(deps: ApiDeps): SignatureVerifier {
-  return deps.verifier ?? inlineVerifier(deps.env);
 }
 
 /** Mailboxes are owned through their recipient key (protocol §3.6). */

@@ -18,7 +18,8 @@
  * buckets.set(key, bucket);
  * ```
  */
-export class RecentMap<V extends object> {
+/** Values are anything but `undefined`, which is what a miss returns. */
+export class RecentMap<V extends NonNullable<unknown>> {
   #young = new Map<string, V>();
   #old = new Map<string, V>();
   readonly #half: number;

@@ -165,10 +165,10 @@ function checkPositive(value: number, name: string): void {
  * (PostgreSQL). See group-commit.ts and sqlite-writer.ts.
  *
  * On SQLite a batch holds the connection's lock until it has committed, on the writer thread
- * too: the event loop's own statements (challenges, accounts, prekeys, reads) then wait for a
- * batch asynchronously, instead of meeting the writer's lock in SQLite's busy handler, which
- * sleeps on the event loop — a reconnect storm under load, each subscription using a challenge,
- * held it for a batch's length per write. A free lock is taken synchronously, so the next batch
+ * too: the event loop's own statements (accounts, prekeys, mailbox creation, reads) then wait
+ * for a batch asynchronously, instead of meeting the writer's lock in SQLite's busy handler,
+ * which sleeps on the event loop — a reconnect storm under load, each subscription then writing
+ * a challenge, held it for a batch's length per write. A free lock is taken synchronously, so the next batch
  * reaches the writer thread before the last one's callers are answered; the thread's batches
  * share it, two at a time (connection-lock.ts).
  */

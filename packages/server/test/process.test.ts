@@ -93,6 +93,26 @@ describe('parley-server process', () => {
     expect(bad.out).toContain('--port must be');
   }, 30_000);
 
+  it('on SQLite keeps challenges in memory: one issued before a restart is refused after it', async () => {
+    const args = ['--port', '0', '--data', join(dataDir, 'challenges')];
+    let r = await start(args);
+    let api = remote(r.url);
+    const { id: mailboxId, idBytes, recipient } = await newMailbox(api);
+    const read = (c: Uint8Array) =>
+      api.request(`/v1/mailboxes/${mailboxId}/messages`, {
+        headers: {
+          authorization: `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proveMailboxAccess(env, recipient.privateKey, idBytes, c))}`,
+        },
+      });
+    const before = await challenge(api);
+    expect((await stop(r)).code).toBe(0);
+    r = await start(args);
+    api = remote(r.url);
+    expect((await read(before)).status).toBe(401);
+    expect((await read(await challenge(api))).status).toBe(200); // the mailbox is still there
+    expect((await stop(r)).code).toBe(0);
+  }, 30_000);
+
   it('serves https when given a certificate and key', async () => {
     const cert = join(dataDir, 'cert.pem');
     const key = join(dataDir, 'key.pem');

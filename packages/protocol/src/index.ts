@@ -50,3 +50,4 @@ export * from './session.ts';
 export * from './session-codec.ts';
 export * from './socket-frames.ts';
 export { WIRE_VERSION, WireType } from './wire.ts';
+export * from './wire-contract/index.ts';

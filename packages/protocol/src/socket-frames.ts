@@ -27,6 +27,7 @@ import { Reader, writeU32, writeU53 } from './codec.ts';
 import { ED25519_SIGNATURE_BYTES } from './crypto/backend.ts';
 import { ProtocolError } from './errors.ts';
 import { MAILBOX_ID_BYTES } from './mailbox-proof.ts';
+import { MAX_SEQS_PER_REQUEST } from './wire-contract/limits.ts';
 
 export const SocketFrameType = {
   send: 0x01,
@@ -41,8 +42,8 @@ const MAILBOX = MAILBOX_ID_BYTES;
 const SIGNATURE = ED25519_SIGNATURE_BYTES;
 /** flags bit 0: a signature follows. */
 const SIGNED = 0x01;
-/** The most seqs one ack frame carries (as the JSON `ack`). */
-export const MAX_ACK_SEQS = 1000;
+/** The most seqs one ack frame carries (as the JSON `ack`: wire-contract/limits.ts). */
+export const MAX_ACK_SEQS = MAX_SEQS_PER_REQUEST;
 
 export interface SendFrame {
   readonly type: 'send';

@@ -2,6 +2,7 @@
  * The HTTP application. Like hono's own design, it sees only web-standard Request/Response:
  * tests call `app.request(...)` without a socket, and main.ts adapts it to Node's http server.
  */
+import { MAX_BODY_BYTES } from '@parley/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ApiDeps } from './api-deps.ts';
@@ -13,8 +14,8 @@ import { type AddressRouteOptions, addressRoutes } from './routes/addresses.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { type PreKeyRouteOptions, prekeyRoutes } from './routes/prekeys.ts';
 
-/** The largest request body the server reads (an envelope is ≤ 64 KiB; JSON/base64 adds ~⅓). */
-export const MAX_BODY_BYTES = 96 * 1024;
+/** The largest request body the server reads (the wire contract's limit, re-exported). */
+export { MAX_BODY_BYTES };
 
 export interface AppDeps {
   /** Reports whether the database answers; /health returns 503 when it does not. */

@@ -5,14 +5,15 @@
  * and wake the subscribers. It resolves only once the message is committed, so an
  * acknowledgement to the sender always means "on disk".
  */
+import { MAX_ENVELOPE_BYTES } from '@parley/protocol';
 import type { ApiDeps } from './api-deps.ts';
 import { verifierOf } from './delivery-verifier.ts';
 import { HttpError } from './http-error.ts';
 import type { Transport } from './metrics.ts';
 import { type EnqueueResult, StorageError } from './storage/index.ts';
 
-/** The largest envelope a mailbox accepts. */
-export const MAX_ENVELOPE_BYTES = 64 * 1024;
+/** The largest envelope a mailbox accepts (the wire contract's limit, re-exported). */
+export { MAX_ENVELOPE_BYTES };
 /** Unacknowledged messages are deleted after this long (21 days). */
 export const MESSAGE_TTL_MS = 21 * 24 * 60 * 60 * 1000;
 /** The most unacknowledged messages one mailbox holds. */

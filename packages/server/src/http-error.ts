@@ -1,20 +1,14 @@
 /**
  * The server's typed API errors: every failure is `{"error":{"code":…,"message":…}}` with the
- * status its code implies. Messages are fixed strings: no identifiers, keys or request bytes.
+ * status its code implies (the wire contract: @parley/protocol wire-contract/errors.ts). Messages
+ * are fixed strings: no identifiers, keys or request bytes.
  */
-export const ERROR_STATUS = {
-  'bad-request': 400,
-  unauthorized: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  'too-large': 413,
-  'rate-limited': 429,
-  internal: 500,
-  unavailable: 503,
-} as const;
+import { WIRE_ERROR_STATUS, type WireErrorCode, type WireErrorStatus, wireErrorBody } from '@parley/protocol';
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+/** The status of each code (the wire contract's table, under the name this package exported). */
+export const ERROR_STATUS = WIRE_ERROR_STATUS;
+
+export type ErrorCode = WireErrorCode;
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
@@ -25,7 +19,7 @@ export class HttpError extends Error {
     super(message);
   }
 
-  get status(): (typeof ERROR_STATUS)[ErrorCode] {
+  get status(): WireErrorStatus {
     return ERROR_STATUS[this.code];
   }
 
@@ -34,6 +28,4 @@ export class HttpError extends Error {
   }
 }
 
-export function errorBody(code: ErrorCode, message: string): { error: { code: ErrorCode; message: string } } {
-  return { error: { code, message } };
-}
+export const errorBody = wireErrorBody;

@@ -11,12 +11,13 @@ import {
   encodeMessageFrame,
   encodeSentFrame,
   ProtocolError,
+  SERVER_HELLO,
 } from '@parley/protocol';
 import type { RawData } from 'ws';
 import type { MailboxMessage } from './storage/index.ts';
 
 /** The first frame of every connection: the API version and the optional frames it serves. */
-export const HELLO = JSON.stringify({ type: 'hello', api: 1, features: ['authorize', 'binary'] });
+export const HELLO = JSON.stringify(SERVER_HELLO);
 
 const alloc = (n: number) => Buffer.allocUnsafe(n);
 

@@ -31,7 +31,17 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { MAX_ACK_SEQS } from '@parley/protocol';
+import {
+  errorFrame,
+  type JsonClientFrame,
+  type JsonServerFrame,
+  MAX_SEQS_PER_REQUEST,
+  MAX_SOCKET_AUTHORIZED,
+  MAX_SOCKET_BAD_FRAMES,
+  MAX_SOCKET_FRAME_BYTES,
+  MAX_SOCKET_SUBSCRIPTIONS,
+  SOCKET_PATH,
+} from '@parley/protocol';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ApiDeps } from './api-deps.ts';
@@ -45,12 +55,7 @@ import type { MailboxMessage } from './storage/index.ts';
 import { binaryAcked, binaryPush, binarySent, HELLO, parseBinaryFrame } from './websocket-binary.ts';
 import { b64url, toB64url } from './wire-json.ts';
 
-export const WS_PATH = '/v1/ws';
-const MAX_FRAME_BYTES = 128 * 1024;
-const MAX_SUBSCRIPTIONS = 1000;
-/** Mailboxes one connection may authorise for sending. */
-const MAX_AUTHORIZED = 1000;
-const MAX_BAD_FRAMES = 10;
+export const WS_PATH = SOCKET_PATH;
 /** How often a connection is pinged by default; a ping still unanswered at the next one closes it. */
 const PING_INTERVAL_MS = 30_000;
 /** Past this much unsent data the connection is not fed more until the client catches up. */
@@ -89,9 +94,9 @@ const Frame = z.discriminatedUnion('type', [
     id: z.number().int().optional(),
     mailbox: b64url(16),
     // zod 4's int() takes safe integers only (≤ 2^53 − 1), as the binary ack's u64 seqs.
-    seqs: z.array(z.number().int().min(1)).min(1).max(MAX_ACK_SEQS),
+    seqs: z.array(z.number().int().min(1)).min(1).max(MAX_SEQS_PER_REQUEST),
   }),
-]);
+]) satisfies z.ZodType<unknown, JsonClientFrame>;
 
 interface Subscription {
   readonly mailbox: Uint8Array;
@@ -128,7 +133,7 @@ export function attachWebSocket(
   const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
   const owners = mailboxOwnership(deps);
   const senders = sendingRight(deps);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SOCKET_FRAME_BYTES });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) {
@@ -162,9 +167,9 @@ export function attachWebSocket(
       }
       ws.send(data);
     };
-    const send = (frame: object) => write(JSON.stringify(frame));
+    const send = (frame: JsonServerFrame) => write(JSON.stringify(frame));
     const fail = (id: number | undefined, code: ErrorCode, message: string) => {
-      send({ type: 'error', ...(id === undefined ? {} : { id }), error: { code, message } });
+      send(errorFrame(id, code, message));
     };
 
     const push = (sub: Subscription, m: MailboxMessage) => {
@@ -238,7 +243,7 @@ export function attachWebSocket(
     const malformed = () => {
       badFrames++;
       fail(undefined, 'bad-request', 'malformed frame');
-      if (badFrames >= MAX_BAD_FRAMES) ws.close(1008, 'too many malformed frames');
+      if (badFrames >= MAX_SOCKET_BAD_FRAMES) ws.close(1008, 'too many malformed frames');
     };
 
     /**
@@ -319,7 +324,7 @@ export function attachWebSocket(
         const key = idKey(f.mailbox);
         // Subscribed already: it keeps its push mode.
         if (subs.has(key)) return send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
-        if (subs.size >= MAX_SUBSCRIPTIONS) return fail(f.id, 'rate-limited', 'too many subscriptions');
+        if (subs.size >= MAX_SOCKET_SUBSCRIPTIONS) return fail(f.id, 'rate-limited', 'too many subscriptions');
         if (!(await provesOwnership(owners, f.mailbox, f.challenge, f.proof)))
           return fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
         const sub: Subscription = {
@@ -339,7 +344,8 @@ export function attachWebSocket(
       } else if (f.type === 'authorize') {
         const key = idKey(f.mailbox);
         if (!authorized.has(key)) {
-          if (authorized.size >= MAX_AUTHORIZED) return fail(f.id, 'rate-limited', 'too many authorised mailboxes');
+          if (authorized.size >= MAX_SOCKET_AUTHORIZED)
+            return fail(f.id, 'rate-limited', 'too many authorised mailboxes');
           if (!(await provesOwnership(senders, f.mailbox, f.challenge, f.proof)))
             return fail(f.id, 'unauthorized', 'a valid sending proof is required');
           authorized.add(key);

@@ -3,18 +3,19 @@
  * with `bad-request`. Bytes travel as unpadded base64url (RFC 4648 §5) and must be canonical, so
  * one byte string has exactly one spelling.
  */
+import { WIRE_BYTES_ALPHABET } from '@parley/protocol';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import { HttpError } from './http-error.ts';
 
-const B64URL = /^[A-Za-z0-9_-]*$/;
-
 /**
  * Decodes canonical unpadded base64url (of exactly `length` bytes, if given), or `null`.
- * Node's decoder skips characters outside the alphabet, so the re-encoding is compared too.
+ * Node's decoder skips characters outside the alphabet, so the re-encoding is compared too. The
+ * rule is the wire contract's (@parley/protocol `decodeWireBytes`); this is its Buffer-fast twin,
+ * tested to agree (test/wire-json.test.ts).
  */
 export function decodeB64url(s: string, length?: number): Uint8Array | null {
-  if (!B64URL.test(s)) return null;
+  if (!WIRE_BYTES_ALPHABET.test(s)) return null;
   const out = new Uint8Array(Buffer.from(s, 'base64url'));
   if (Buffer.from(out).toString('base64url') !== s || (length !== undefined && out.length !== length)) return null;
   return out;

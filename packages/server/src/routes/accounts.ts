@@ -17,6 +17,7 @@ import {
   checkDeviceProof,
   DEVICE_CERTIFICATE_BYTES,
   decodeDeviceCertificate,
+  MAX_REGISTRATION_KEY_LENGTH,
   ProtocolError,
   PUBLIC_IDENTITY_BYTES,
   type PublicIdentity,
@@ -39,7 +40,7 @@ const RegisterBody = z.strictObject({
   deviceCertificate: b64url(DEVICE_CERTIFICATE_BYTES),
   challenge: b64url(CHALLENGE_BYTES),
   proof: b64url(64),
-  registrationKey: z.string().max(1024).optional(),
+  registrationKey: z.string().max(MAX_REGISTRATION_KEY_LENGTH).optional(),
 });
 
 function identityOf(bytes: Uint8Array): PublicIdentity {

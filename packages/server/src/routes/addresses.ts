@@ -14,6 +14,13 @@
  *   DELETE /v1/addresses/{id}                (owner proof) → 204: revoked, with its requests and tokens
  */
 import { createHash } from 'node:crypto';
+import {
+  DEFAULT_PAGE_LIMIT,
+  MAX_CONTACT_REQUEST_BYTES,
+  MAX_PAGE_LIMIT,
+  MAX_SEQS_PER_REQUEST,
+  MAX_TOKEN_HASHES_PER_REQUEST,
+} from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
@@ -26,7 +33,7 @@ import { StorageError } from '../storage/index.ts';
 import { b64url, readBody, toB64url } from '../wire-json.ts';
 
 /** The largest contact request (an initial message plus an introduction, encrypted). */
-export const MAX_REQUEST_BYTES = 32 * 1024;
+export const MAX_REQUEST_BYTES = MAX_CONTACT_REQUEST_BYTES;
 /** Unanswered requests are deleted after 30 days. */
 export const REQUEST_TTL_MS = 30 * 24 * 60 * 60 * 1000;
 /** The most pending requests one address holds. */
@@ -37,11 +44,11 @@ const RequestBody = z.strictObject({
   request: b64url().refine((b) => b.length >= 1, 'request must not be empty'),
   token: b64url(32).optional(),
 });
-const SeqsBody = z.strictObject({ seqs: z.array(z.number().int().min(1)).min(1).max(1000) });
-const TokensBody = z.strictObject({ tokenHashes: z.array(b64url(32)).min(1).max(100) });
+const SeqsBody = z.strictObject({ seqs: z.array(z.number().int().min(1)).min(1).max(MAX_SEQS_PER_REQUEST) });
+const TokensBody = z.strictObject({ tokenHashes: z.array(b64url(32)).min(1).max(MAX_TOKEN_HASHES_PER_REQUEST) });
 const ListQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
 });
 
 export interface AddressRouteOptions {

@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MAX_SEQS_PER_REQUEST } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
@@ -12,10 +13,10 @@ const SendBody = z.strictObject({
   envelope: b64url().refine((b) => b.length >= 1, 'envelope must not be empty'),
   signature: b64url(64),
 });
-const AckBody = z.strictObject({ seqs: z.array(z.number().int().min(1)).min(1).max(1000) });
+const AckBody = z.strictObject({ seqs: z.array(z.number().int().min(1)).min(1).max(MAX_SEQS_PER_REQUEST) });
 const FetchQuery = z.object({
   after: z.coerce.number().int().min(0).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_LIMIT).default(DEFAULT_PAGE_LIMIT),
 });
 
 type MailboxEnv = AuthEnv & OwnedEnv;

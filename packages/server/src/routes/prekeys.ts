@@ -18,6 +18,8 @@ import {
   deviceId,
   encodeBundle,
   type KemPreKeyPublic,
+  MAX_KEM_PREKEY_UPLOAD,
+  MAX_ONE_TIME_PREKEY_UPLOAD,
   MLKEM768_PUBLIC_KEY_BYTES,
   ProtocolError,
   parseAccountId,
@@ -34,9 +36,9 @@ import { StorageError } from '../storage/index.ts';
 import { b64url, readBody, toB64url } from '../wire-json.ts';
 
 /** The most one-time X25519 prekeys one request may upload. */
-export const MAX_UPLOAD_KEYS = 500;
+export const MAX_UPLOAD_KEYS = MAX_ONE_TIME_PREKEY_UPLOAD;
 /** The most ML-KEM prekeys one request may upload: 50 × ~1.7 KB of JSON fits the body limit. */
-export const MAX_KEM_UPLOAD_KEYS = 50;
+export const MAX_KEM_UPLOAD_KEYS = MAX_KEM_PREKEY_UPLOAD;
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 const timestamp = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

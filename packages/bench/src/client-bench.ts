@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createProfile, openProfile } from '@parley/client/node';
-import { startServer } from '../../client/test/server-process.ts';
+import { startServer } from '@parley/testkit/server-process';
 
 const CLI = new URL('../../cli/bin/parley.mjs', import.meta.url).pathname;
 const PASSPHRASE = 'bench passphrase';

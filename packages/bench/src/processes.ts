@@ -46,16 +46,19 @@ export function spawnUntil(
 /**
  * Starts the server with `nodeArgs` after the launcher's flags and PARLEY_BENCH_NODE_ARGS, which
  * passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p". stop() ends it and
- * removes its data directory.
+ * removes its data directory; its stderr goes to this process's.
  */
-export function startBenchServer(nodeArgs: readonly string[] = []): Promise<ServerProcess> {
-  return startServer([], {
+export async function startBenchServer(nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+  const server = await startServer([], {
     nodeArgs: [
       ...launcherFlags(SERVER_BIN),
       ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
       ...nodeArgs,
     ],
   });
+  // What the server says on stderr (warnings, a crash) shows in the benchmark's own.
+  server.process.stderr?.pipe(process.stderr, { end: false });
+  return server;
 }
 
 /**

@@ -58,7 +58,7 @@ export interface ServerProcess {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
-  /** The current server process (a new one after restart() or resume()). */
+  /** The current server process: a new one after restart() or resume(); none after stop() or kill(). */
   readonly process: ChildProcess;
   /** What the current process printed (the last 64 KiB). */
   output(): string;

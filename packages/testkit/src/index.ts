@@ -1,8 +1,8 @@
 /**
  * Shared kits for the tests of several packages and for the benchmarks. Private: nothing ships
- * with it. `@parley/testkit/server-process` is the launcher alone, for code that runs outside
- * vitest (the benchmarks); this index also registers vitest hooks when its `use…` helpers are
- * called.
+ * with it. `@parley/testkit/server-process` and `@parley/testkit/cli-kit` import nothing from
+ * vitest, for code that runs outside it (the benchmarks); this index also brings in the `use…`
+ * helpers, which register vitest hooks.
  *
  * - server-process.ts: a real `parley-server` process on a free port (startServer).
  * - test-server.ts: one such server for the tests of a file (useTestServer).

@@ -14,7 +14,7 @@
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { parseCounts, percentile, round1 } from './measure.ts';
-import { cpuMsOf, startServer } from './server-process.ts';
+import { cpuMsOf, startBenchServer } from './processes.ts';
 
 const { seconds, flooders: many } = parseCounts<'seconds' | 'flooders'>(process.argv.slice(2), {
   seconds: 5,
@@ -79,9 +79,9 @@ interface Phase {
   readonly server_cores: number;
 }
 
-const server = await startServer();
+const server = await startBenchServer();
 const wsUrl = `${server.url.replace('http', 'ws')}/v1/ws`;
-const pid = server.child.pid as number;
+const pid = server.process.pid as number;
 const probe = await open(wsUrl);
 
 /** The well-behaved client's answers for `seconds`, while `flooding` connections flood. */
@@ -135,7 +135,6 @@ for (const [name, n] of [
     `${name === 'quiet' ? 'quiet' : `${n} flooding`}: /health p50 ${r.health_p50_ms} ms, p99 ${r.health_p99_ms} ms; challenge p50 ${r.challenge_p50_ms} ms, p99 ${r.challenge_p99_ms} ms; ${r.flood_per_s} challenges/s to the flood; server ${r.server_cores} cores`,
   );
 }
-server.child.kill('SIGTERM');
-await new Promise((r) => server.child.once('exit', r));
+await server.stop();
 console.log(JSON.stringify({ seconds, flooders: many, ...results }));
 process.exit(0);

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import {
   AuthPurpose,
@@ -20,9 +20,10 @@ import {
   SocketFrameType,
   signDelivery,
 } from '@parley/protocol';
+import { launcherFlags, SERVER_BIN, type ServerProcess } from '@parley/testkit/server-process';
 import WebSocket from 'ws';
 import { parseCounts, percentile, round1 } from './measure.ts';
-import { cpuMsOf, launcherFlags, SERVER_BIN, type Server, spawnUntil, startServer } from './server-process.ts';
+import { cpuMsOf, spawnUntil, startBenchServer } from './processes.ts';
 
 const argv = process.argv.slice(2);
 const signed = argv.includes('--signed');
@@ -71,8 +72,8 @@ async function withCpu<T>(pid: number, phase: () => Promise<T>) {
  * The server's RSS, and the bytes live in its main thread's heap and its buffers, in KB, once it
  * has collected its garbage (server-gc-hook.mjs).
  */
-async function collectedMemory(server: Server): Promise<{ rssKb: number; liveKb: number }> {
-  const out = server.child.stdout;
+async function collectedMemory(server: ServerProcess): Promise<{ rssKb: number; liveKb: number }> {
+  const out = server.process.stdout;
   if (out === null) throw new Error('the server has no stdout');
   const live = new Promise<number>((resolve) => {
     const onData = (d: Buffer) => {
@@ -83,9 +84,9 @@ async function collectedMemory(server: Server): Promise<{ rssKb: number; liveKb:
     };
     out.on('data', onData);
   });
-  server.child.kill('SIGUSR2');
+  server.process.kill('SIGUSR2');
   const liveKb = await live;
-  return { rssKb: rssKb(server.child.pid as number), liveKb };
+  return { rssKb: rssKb(server.process.pid as number), liveKb };
 }
 
 function rssKb(pid: number): number {
@@ -330,7 +331,7 @@ interface Round {
 
 /** The Parley server, its mailboxes created and every client connected, subscribed and authorised. */
 async function setUpParley(clients: number, signed: boolean) {
-  const server = await startServer(['--expose-gc', '--import', GC_HOOK]);
+  const server = await startBenchServer(['--expose-gc', '--import', GC_HOOK]);
   const boxes = await createMailboxes(server.url, clients);
   const received = { count: 0, latencies: [] as number[], done: () => {} };
   let expected = 0;
@@ -384,7 +385,7 @@ async function setUpParley(clients: number, signed: boolean) {
   const after = await collectedMemory(server);
   const rssKbPerConn = (after.rssKb - before.rssKb) / clients;
   const liveKbPerConn = (after.liveKb - before.liveKb) / clients;
-  const pid = server.child.pid as number;
+  const pid = server.process.pid as number;
   return {
     rssKbPerConn,
     liveKbPerConn,
@@ -401,9 +402,7 @@ async function setUpParley(clients: number, signed: boolean) {
     },
     async close(): Promise<void> {
       for (const p of peers) p.ws.terminate();
-      server.child.kill('SIGTERM');
-      await new Promise((r) => server.child.once('exit', r));
-      rmSync(server.dir, { recursive: true, force: true });
+      await server.stop();
     },
   };
 }

@@ -4,8 +4,10 @@
  * its summary — the JSON object on its last line of stdout — if it exited cleanly.
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 
-const TSX = new URL('../../../node_modules/tsx/dist/cli.mjs', import.meta.url).pathname;
+/** tsx's command line, found through the package as `npm run` finds it. */
+const TSX = createRequire(import.meta.url).resolve('tsx/cli');
 
 export interface BenchRun {
   readonly status: number | null;

@@ -5,10 +5,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CLI_BIN as BIN, Home, meet, PASSPHRASE, texts, useTestHomes, useTestServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestServer } from '../../client/test/test-server.ts';
-import { BIN, Home, meet, PASSPHRASE, texts } from './cli-kit.ts';
-import { useTestHomes } from './test-homes.ts';
 
 /** A tmux server of our own, so the tests never touch the user's sessions. */
 const SOCKET = `parley-test-${process.pid}`;

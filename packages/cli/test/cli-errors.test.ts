@@ -4,11 +4,8 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { type CliResult, Home, parley, startServer, useTestHomes, useTestServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
-import { startServer } from '../../client/test/server-process.ts';
-import { useTestServer } from '../../client/test/test-server.ts';
-import { type CliResult, Home, parley } from './cli-kit.ts';
-import { useTestHomes } from './test-homes.ts';
 
 const server = useTestServer();
 const { alice, bob, homes } = useTestHomes(server);

@@ -4,10 +4,8 @@
  * and a passphrase derivation, so the conversation carries on from test to test).
  */
 import { openProfile } from '@parley/client/node';
+import { Home, PASSPHRASE, texts, useTestHomes, useTestServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
-import { useTestServer } from '../../client/test/test-server.ts';
-import { Home, PASSPHRASE, texts } from './cli-kit.ts';
-import { useTestHomes } from './test-homes.ts';
 
 const server = useTestServer();
 const { alice, bob, homes } = useTestHomes(server);

@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { useTestServer } from '@parley/testkit';
 import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
-import { useTestServer } from './test-server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-client-browser-'));
 const server = useTestServer();

@@ -3,9 +3,9 @@
  * client reads only its own server and delivers to the contact's; a contact's server that is
  * down holds back only what goes to it.
  */
+import { useTestServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import { meet, newClient, received } from './client-kit.ts';
-import { useTestServer } from './test-server.ts';
 
 /** Two servers of their own, with nothing shared between them. */
 const home = useTestServer();

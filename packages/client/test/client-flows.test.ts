@@ -2,13 +2,13 @@
  * The SDK end to end against a real server process: meeting by invitation and by address,
  * messages both ways and offline, receipts, verification and identity changes, session resets.
  */
+import { useTestServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { ParleyClient } from '../src/client.ts';
 import { ClientError } from '../src/errors.ts';
 import { nodeClientOptions } from '../src/node.ts';
 import { KeptStore, meet, newClient, received, reopen } from './client-kit.ts';
-import { useTestServer } from './test-server.ts';
 
 const server = useTestServer();
 

@@ -6,6 +6,7 @@
  * queued, and a socket that fails on the way never stores a message twice. Against this server,
  * whose hello lists them, the socket uses the binary frames.
  */
+import { useTestServer } from '@parley/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient, type PushConnection } from '../src/client.ts';
@@ -14,7 +15,6 @@ import { MailboxSocket } from '../src/net/mailbox-socket.ts';
 import type { ServerApiLike } from '../src/net/server-api-types.ts';
 import { nodeClientOptions } from '../src/node.ts';
 import { KeptStore, meet, newClient, ofType, received, recording } from './client-kit.ts';
-import { useTestServer } from './test-server.ts';
 
 const server = useTestServer();
 

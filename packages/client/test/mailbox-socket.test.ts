@@ -6,6 +6,7 @@
  * connection that dies mid-request, servers from before binary frames and from before the hello.
  */
 import { base64url, deviceId, defaultEnv as env, generateEd25519, generateIdentity, utf8 } from '@parley/protocol';
+import { useTestServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { ClientError } from '../src/errors.ts';
@@ -22,7 +23,6 @@ import {
 } from '../src/net/index.ts';
 import { parseServerFrame } from '../src/net/socket-frames.ts';
 import { failureOf, ofType, recording } from './client-kit.ts';
-import { useTestServer } from './test-server.ts';
 
 const server = useTestServer();
 let api: ServerApi;

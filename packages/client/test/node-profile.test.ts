@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { useTestServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRecord, type ProfileRecord } from '../src/engine/records.ts';
 import { ClientError } from '../src/errors.ts';
@@ -22,7 +23,6 @@ import {
 } from '../src/node.ts';
 import { EncryptedRecordStore } from '../src/store/encrypted.ts';
 import { nodeStoreCrypto } from '../src/store/node-crypto.ts';
-import { useTestServer } from './test-server.ts';
 
 const server = useTestServer();
 let home: string;

@@ -23,12 +23,11 @@ import {
   utf8,
   verifyBundle,
 } from '@parley/protocol';
+import { startServer, useTestServer } from '@parley/testkit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClientError } from '../src/errors.ts';
 import { type DeviceAuth, ServerApi } from '../src/net/index.ts';
 import { failureOf } from './client-kit.ts';
-import { startServer } from './server-process.ts';
-import { useTestServer } from './test-server.ts';
 
 const server = useTestServer();
 let api: ServerApi;

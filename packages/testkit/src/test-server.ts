@@ -50,6 +50,9 @@ export function useTestServer(args: readonly string[] = [], options: ServerProce
     get dataDir() {
       return current().dataDir;
     },
+    get process() {
+      return current().process;
+    },
     output: () => current().output(),
     stop: () => current().stop(),
     kill: () => current().kill(),

@@ -1,7 +1,9 @@
 /**
- * A real `parley-server` process for client tests: started on a free loopback port with a fresh
- * data directory (or one you give), stopped with SIGTERM or killed, and restartable on the same
- * port and data — for tests that need the server to go away and come back.
+ * A real `parley-server` process for tests and benchmarks: started on a free loopback port with a
+ * fresh data directory (or one you give), stopped with SIGTERM or killed, and restartable on the
+ * same port and data — for tests that need the server to go away and come back. If the process
+ * that started it exits first (a failed test or benchmark, a time limit), the server is killed and
+ * the data directory it created removed, so nothing is left holding a port.
  *
  * @example
  * ```ts
@@ -12,11 +14,29 @@
  * ```
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-const BIN = new URL('../../server/bin/parley-server.mjs', import.meta.url).pathname;
+/**
+ * The server's launcher, as `npm start` and `npx parley-server` run it: the `bin` of
+ * @parley/server, found through the package (its entry point is src/index.ts).
+ */
+export const SERVER_BIN = join(
+  dirname(createRequire(import.meta.url).resolve('@parley/server')),
+  '..',
+  'bin',
+  'parley-server.mjs',
+);
+
+/** The node flags of a launcher's `#!/usr/bin/env -S node …` line (none without one). */
+export function launcherFlags(path: string): string[] {
+  const first = readFileSync(path, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node((?: +--\S+)*) *$/.exec(first);
+  return m?.[1] ? m[1].trim().split(/ +/) : [];
+}
+
 const START_TIMEOUT_MS = 30_000;
 /** Output kept per process, for failure messages. */
 const MAX_OUTPUT = 64 * 1024;
@@ -26,6 +46,11 @@ export interface ServerProcessOptions {
   readonly dataDir?: string;
   /** Extra environment (PARLEY_LOG_LEVEL defaults to warn). */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Node flags for the server's process, before the launcher (default: none). The benchmarks pass
+   * `launcherFlags(SERVER_BIN)` first, to run the server as `npm start` does.
+   */
+  readonly nodeArgs?: readonly string[];
 }
 
 export interface ServerProcess {
@@ -33,6 +58,8 @@ export interface ServerProcess {
   readonly url: string;
   readonly port: number;
   readonly dataDir: string;
+  /** The current server process: a new one after restart() or resume(); none after stop() or kill(). */
+  readonly process: ChildProcess;
   /** What the current process printed (the last 64 KiB). */
   output(): string;
   /** SIGTERM, then waits for the exit (graceful); resolves with the exit code. */
@@ -54,12 +81,23 @@ interface Child {
   output: string;
 }
 
-function spawnServer(args: readonly string[], env: Readonly<Record<string, string>>): Promise<Child> {
-  const child = spawn(process.execPath, [BIN, ...args], {
+function spawnServer(
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  nodeArgs: readonly string[],
+): Promise<Child> {
+  const child = spawn(process.execPath, [...nodeArgs, SERVER_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...env },
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.off('exit', killOnExit);
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
     let output = '';
     let started: Child | null = null;
@@ -105,11 +143,17 @@ export async function startServer(
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'parley-client-test-'));
   const env = options.env ?? {};
+  const nodeArgs = options.nodeArgs ?? [];
+  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  if (ownDir) process.once('exit', removeDir);
   let child: Child;
   try {
-    child = await spawnServer(['--port', '0', '--data', dataDir, ...args], env);
+    child = await spawnServer(['--port', '0', '--data', dataDir, ...args], env, nodeArgs);
   } catch (e) {
-    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    if (ownDir) {
+      process.off('exit', removeDir);
+      removeDir();
+    }
     throw e;
   }
   const url = child.url;
@@ -118,7 +162,10 @@ export async function startServer(
   let ended = false;
   const cleanUp = () => {
     ended = true;
-    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    if (ownDir) {
+      process.off('exit', removeDir);
+      removeDir();
+    }
   };
   const pause = async () => {
     if (running !== null) await signal(running, 'SIGTERM');
@@ -126,12 +173,16 @@ export async function startServer(
   const resume = async () => {
     if (ended) throw new Error('the server was stopped for good');
     if (running !== null && running.process.exitCode === null && running.process.signalCode === null) return;
-    running = await spawnServer(['--port', String(port), '--data', dataDir, ...args], env);
+    running = await spawnServer(['--port', String(port), '--data', dataDir, ...args], env, nodeArgs);
   };
   return {
     url,
     port,
     dataDir,
+    get process() {
+      if (running === null) throw new Error('the server is not running');
+      return running.process;
+    },
     output: () => running?.output ?? '',
     stop: async () => {
       const code = running === null ? null : await signal(running, 'SIGTERM');

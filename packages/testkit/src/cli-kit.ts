@@ -12,10 +12,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
-export const BIN = new URL('../bin/parley.mjs', import.meta.url).pathname;
+/** The `parley` command's launcher: the `bin` of @parley/cli, found through the package. */
+export const CLI_BIN = join(dirname(createRequire(import.meta.url).resolve('@parley/cli')), '..', 'bin', 'parley.mjs');
 export const PASSPHRASE = 'correct horse battery staple';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -67,8 +69,8 @@ export interface Running {
   waitForOutput(predicate: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
 }
 
-export function start(args: readonly string[], options: RunOptions = {}): Running {
-  const child = spawn(process.execPath, [BIN, ...args], {
+export function startParley(args: readonly string[], options: RunOptions = {}): Running {
+  const child = spawn(process.execPath, [CLI_BIN, ...args], {
     stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: childEnv(options.env),
     detached: true,
@@ -120,7 +122,7 @@ export function start(args: readonly string[], options: RunOptions = {}): Runnin
 
 /** Runs `parley ARGS…` to completion. */
 export function parley(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
-  return start(args, options).done;
+  return startParley(args, options).done;
 }
 
 /** A client home directory with its profile, and shortcuts to run commands in it. */
@@ -152,7 +154,7 @@ export class Home {
   }
 
   start(args: readonly string[], options: RunOptions = {}): Running {
-    return start(['--home', this.dir, ...args], options);
+    return startParley(['--home', this.dir, ...args], options);
   }
 
   /** Runs with --json, expects exit 0 and returns the document. */

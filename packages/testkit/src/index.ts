@@ -1,0 +1,15 @@
+/**
+ * Shared kits for the tests of several packages and for the benchmarks. Private: nothing ships
+ * with it. `@parley/testkit/server-process` and `@parley/testkit/cli-kit` import nothing from
+ * vitest, for code that runs outside it (the benchmarks); this index also brings in the `use…`
+ * helpers, which register vitest hooks.
+ *
+ * - server-process.ts: a real `parley-server` process on a free port (startServer).
+ * - test-server.ts: one such server for the tests of a file (useTestServer).
+ * - cli-kit.ts: the `parley` CLI run as a child process against a temporary home (Home, parley).
+ * - test-homes.ts: Alice's and Bob's initialised CLI homes for a file (useTestHomes).
+ */
+export * from './cli-kit.ts';
+export * from './server-process.ts';
+export * from './test-homes.ts';
+export * from './test-server.ts';

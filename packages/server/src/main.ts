@@ -12,12 +12,11 @@ import { serve } from '@hono/node-server';
 import { defaultEnv } from '@parley/protocol';
 import { sql } from 'kysely';
 import type { ApiDeps } from './api-deps.ts';
-import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
-import { ThreadVerifier } from './delivery-verifier.ts';
+import { createApp } from './http/app.ts';
 import { createLogger } from './logger.ts';
-import { CachedMailboxStore } from './mailbox-cache.ts';
-import { MailboxEvents } from './mailbox-events.ts';
+import { CachedMailboxStore } from './mailboxes/mailbox-cache.ts';
+import { MailboxEvents } from './mailboxes/mailbox-events.ts';
 import { createMetrics } from './metrics.ts';
 import {
   MemoryChallengeStore,
@@ -29,7 +28,8 @@ import {
   SqlMailboxStore,
   SqlPreKeyStore,
 } from './storage/index.ts';
-import { attachWebSocket } from './websocket.ts';
+import { ThreadVerifier } from './verifier/delivery-verifier.ts';
+import { attachWebSocket } from './websocket/websocket.ts';
 
 const VERSION = '0.1.0';
 /** How long shutdown waits for in-flight requests before closing anyway. */

@@ -6,7 +6,7 @@
 import { WIRE_BYTES_ALPHABET } from '@parley/protocol';
 import type { Context } from 'hono';
 import { z } from 'zod';
-import { HttpError } from './http-error.ts';
+import { HttpError } from './http/http-error.ts';
 
 /**
  * Decodes canonical unpadded base64url (of exactly `length` bytes, if given), or `null`.

@@ -21,10 +21,10 @@ import {
 import type { Hono } from 'hono';
 import { expect } from 'vitest';
 import type { ApiDeps } from '../src/api-deps.ts';
-import { type AppDeps, createApp } from '../src/app.ts';
+import { type AppDeps, createApp } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
-import { CachedMailboxStore } from '../src/mailbox-cache.ts';
-import { MailboxEvents } from '../src/mailbox-events.ts';
+import { CachedMailboxStore } from '../src/mailboxes/mailbox-cache.ts';
+import { MailboxEvents } from '../src/mailboxes/mailbox-events.ts';
 import { createMetrics } from '../src/metrics.ts';
 import {
   type Database,
@@ -36,7 +36,7 @@ import {
   SqlMailboxStore,
   SqlPreKeyStore,
 } from '../src/storage/index.ts';
-import { attachWebSocket, type WebSocketOptions } from '../src/websocket.ts';
+import { attachWebSocket, type WebSocketOptions } from '../src/websocket/websocket.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { createTestDatabase } from './postgres-kit.ts';
 

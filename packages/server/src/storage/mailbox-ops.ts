@@ -13,10 +13,10 @@ import { toColumn } from './column-values.ts';
 import { type Dialect, hasRowLocks } from './dialect.ts';
 import { sha256 } from './digest.ts';
 import { StorageError } from './errors.ts';
-import { applyEach, applyEachAsync, type Outcome } from './group-commit.ts';
 import { lockMailbox } from './locks.ts';
 import { PreparedQuery } from './prepared-query.ts';
 import type { Schema } from './schema.ts';
+import { applyEach, applyEachAsync, type Outcome } from './sqlite/group-commit.ts';
 
 /** Mailbox ids are 16 random bytes. */
 export const MAILBOX_ID_BYTES = 16;

@@ -34,7 +34,6 @@ import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
-import { type BatchWriter, GroupCommit } from './group-commit.ts';
 import {
   type EnqueueResult,
   MAILBOX_ID_BYTES,
@@ -46,6 +45,7 @@ import {
   writeBatchInTransaction,
   writeBatchOnSqlite,
 } from './mailbox-ops.ts';
+import { type BatchWriter, GroupCommit } from './sqlite/group-commit.ts';
 
 export { type EnqueueResult, MAILBOX_ID_BYTES, mailboxFull } from './mailbox-ops.ts';
 

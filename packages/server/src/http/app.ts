@@ -5,10 +5,10 @@
 import { MAX_BODY_BYTES } from '@parley/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { ApiDeps } from './api-deps.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { type AddressRouteOptions, addressRoutes } from './routes/addresses.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';

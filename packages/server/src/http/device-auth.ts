@@ -16,9 +16,9 @@ import {
   parseAccountId,
 } from '@parley/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiDeps } from './api-deps.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { decodeB64url } from '../wire-json.ts';
 import { HttpError } from './http-error.ts';
-import { decodeB64url } from './wire-json.ts';
 
 export interface AuthenticatedDevice {
   readonly account: AccountId;

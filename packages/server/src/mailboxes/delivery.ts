@@ -6,11 +6,11 @@
  * acknowledgement to the sender always means "on disk".
  */
 import { MAX_ENVELOPE_BYTES } from '@parley/protocol';
-import type { ApiDeps } from './api-deps.ts';
-import { verifierOf } from './delivery-verifier.ts';
-import { HttpError } from './http-error.ts';
-import type { Transport } from './metrics.ts';
-import { type EnqueueResult, StorageError } from './storage/index.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { HttpError } from '../http/http-error.ts';
+import type { Transport } from '../metrics.ts';
+import { type EnqueueResult, StorageError } from '../storage/index.ts';
+import { verifierOf } from '../verifier/delivery-verifier.ts';
 
 /** The largest envelope a mailbox accepts (the wire contract's limit, re-exported). */
 export { MAX_ENVELOPE_BYTES };

@@ -9,11 +9,11 @@
  * exist.
  */
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiDeps } from './api-deps.ts';
-import { type SignatureKind, type SignatureVerifier, verifierOf } from './delivery-verifier.ts';
-import { HttpError } from './http-error.ts';
-import type { ChallengeStore } from './storage/index.ts';
-import { decodeB64url } from './wire-json.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { HttpError } from '../http/http-error.ts';
+import type { ChallengeStore } from '../storage/index.ts';
+import { type SignatureKind, type SignatureVerifier, verifierOf } from '../verifier/delivery-verifier.ts';
+import { decodeB64url } from '../wire-json.ts';
 
 /** Object ids are 16 random bytes, in the path as base64url. */
 export const OBJECT_ID_BYTES = 16;

@@ -1,6 +1,6 @@
 /**
  * WebSocket push for mailboxes: `GET /v1/ws` (docs/server.md "WebSocket"). JSON text frames, and
- * binary ones for the hot path (send, ack and their answers, pushes: websocket-binary.ts).
+ * binary ones for the hot path (send, ack and their answers, pushes: binary.ts).
  *
  *                                                                 ← {"type":"hello","api":1,"features"} first
  *   → {"type":"challenge","id"}                                   ← {"type":"challenge","id","challenge"}
@@ -44,16 +44,16 @@ import {
 } from '@parley/protocol';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
-import type { ApiDeps } from './api-deps.ts';
-import { deliver, deliverAuthorized } from './delivery.ts';
-import { type ErrorCode, HttpError } from './http-error.ts';
-import { idKey } from './id-key.ts';
-import type { Logger } from './logger.ts';
-import { mailboxOwnership, provesOwnership, sendingRight } from './owner-proof.ts';
-import { CHALLENGE_TTL_MS } from './routes/accounts.ts';
-import type { MailboxMessage } from './storage/index.ts';
-import { binaryAcked, binaryPush, binarySent, HELLO, parseBinaryFrame } from './websocket-binary.ts';
-import { b64url, toB64url } from './wire-json.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { issueChallenge } from '../challenges.ts';
+import { type ErrorCode, HttpError } from '../http/http-error.ts';
+import { idKey } from '../id-key.ts';
+import type { Logger } from '../logger.ts';
+import { deliver, deliverAuthorized } from '../mailboxes/delivery.ts';
+import { mailboxOwnership, provesOwnership, sendingRight } from '../mailboxes/owner-proof.ts';
+import type { MailboxMessage } from '../storage/index.ts';
+import { b64url, toB64url } from '../wire-json.ts';
+import { binaryAcked, binaryPush, binarySent, HELLO, parseBinaryFrame } from './binary.ts';
 
 export const WS_PATH = SOCKET_PATH;
 /** How often a connection is pinged by default; a ping still unanswered at the next one closes it. */
@@ -318,7 +318,7 @@ export function attachWebSocket(
       if (!parsed.success) return malformed();
       const f = parsed.data;
       if (f.type === 'challenge') {
-        const { challenge } = await deps.challenges.issue(CHALLENGE_TTL_MS);
+        const { challenge } = await issueChallenge(deps.challenges);
         send({ type: 'challenge', id: f.id, challenge: toB64url(challenge) });
       } else if (f.type === 'subscribe') {
         const key = idKey(f.mailbox);

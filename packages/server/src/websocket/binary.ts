@@ -14,7 +14,7 @@ import {
   SERVER_HELLO,
 } from '@parley/protocol';
 import type { RawData } from 'ws';
-import type { MailboxMessage } from './storage/index.ts';
+import type { MailboxMessage } from '../storage/index.ts';
 
 /** The first frame of every connection: the API version and the optional frames it serves. */
 export const HELLO = JSON.stringify(SERVER_HELLO);

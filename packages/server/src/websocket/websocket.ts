@@ -41,12 +41,13 @@ import {
   MAX_SOCKET_FRAME_BYTES,
   MAX_SOCKET_SUBSCRIPTIONS,
   SOCKET_PATH,
+  type WireErrorCode,
 } from '@parley/protocol';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { issueChallenge } from '../challenges.ts';
-import { type ErrorCode, HttpError } from '../http/http-error.ts';
+import { DomainError, wireCodeOf } from '../domain-error.ts';
 import { idKey } from '../id-key.ts';
 import type { Logger } from '../logger.ts';
 import { deliver, deliverAuthorized } from '../mailboxes/delivery.ts';
@@ -168,7 +169,7 @@ export function attachWebSocket(
       ws.send(data);
     };
     const send = (frame: JsonServerFrame) => write(JSON.stringify(frame));
-    const fail = (id: number | undefined, code: ErrorCode, message: string) => {
+    const fail = (id: number | undefined, code: WireErrorCode, message: string) => {
       send(errorFrame(id, code, message));
     };
 
@@ -269,8 +270,8 @@ export function attachWebSocket(
       return delivery.then(
         ({ seq }) => (binary ? write(binarySent(id, seq)) : send({ type: 'sent', id, seq })),
         (e: unknown) => {
-          if (!HttpError.is(e)) throw e;
-          fail(id, e.code, e.message);
+          if (!DomainError.is(e)) throw e;
+          fail(id, wireCodeOf(e), e.message);
         },
       );
     }

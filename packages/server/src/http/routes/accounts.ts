@@ -29,9 +29,10 @@ import { z } from 'zod';
 import type { ApiDeps } from '../../api-deps.ts';
 import { issueChallenge } from '../../challenges.ts';
 import { StorageError } from '../../storage/index.ts';
-import { b64url, readBody, toB64url } from '../../wire-json.ts';
+import { b64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
+import { readBody } from '../read-body.ts';
 
 /** How long a challenge may be answered. */
 

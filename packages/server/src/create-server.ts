@@ -38,7 +38,7 @@ import {
   SqlPreKeyStore,
 } from './storage/index.ts';
 import type { SignatureVerifier } from './verifier/delivery-verifier.ts';
-import { attachWebSocket, type WebSocketHandle, type WebSocketOptions } from './websocket/websocket.ts';
+import { attachWebSocket, type WebSocketHandle, type WebSocketOptions } from './websocket/ws-adapter.ts';
 
 export interface ServerApiOptions {
   /** Where deliveries, commits and queued messages are counted. */

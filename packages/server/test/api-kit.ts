@@ -24,7 +24,7 @@ import type { AppDeps } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
 import { type Database, openDatabase } from '../src/storage/index.ts';
-import type { WebSocketOptions } from '../src/websocket/websocket.ts';
+import type { WebSocketOptions } from '../src/websocket/ws-adapter.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { createTestDatabase } from './postgres-kit.ts';
 

@@ -44,8 +44,8 @@ export async function deliver(
 /**
  * A delivery over a WebSocket connection on which the sender already proved the mailbox's sender
  * key (a sending proof, protocol §3.6): the caller has checked that; nothing is verified here.
- * Not an async function, as the rest of this hot path (websocket.ts): each async frame is kept
- * alive, and copied by every scavenge, for as long as the group commit takes.
+ * Not an async function, as the rest of this hot path (websocket/connection.ts): each async
+ * frame is kept alive, and copied by every scavenge, for as long as the group commit takes.
  */
 export function deliverAuthorized(
   deps: ApiDeps,

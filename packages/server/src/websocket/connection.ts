@@ -30,15 +30,12 @@
  */
 import {
   errorFrame,
-  type JsonClientFrame,
   type JsonServerFrame,
-  MAX_SEQS_PER_REQUEST,
   MAX_SOCKET_AUTHORIZED,
   MAX_SOCKET_BAD_FRAMES,
   MAX_SOCKET_SUBSCRIPTIONS,
   type WireErrorCode,
 } from '@parley/protocol';
-import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.ts';
 import { issueChallenge } from '../challenges.ts';
 import { DomainError, wireCodeOf } from '../domain-error.ts';
@@ -47,48 +44,13 @@ import type { Logger } from '../logger.ts';
 import { deliver, deliverAuthorized } from '../mailboxes/delivery.ts';
 import { mailboxOwnership, type Ownership, provesOwnership, sendingRight } from '../mailboxes/owner-proof.ts';
 import type { MailboxMessage } from '../storage/index.ts';
-import { b64url, toB64url } from '../wire-json.ts';
+import { toB64url } from '../wire-json.ts';
 import { type BinaryData, binaryAcked, binaryPush, binarySent, HELLO, parseBinaryFrame } from './binary.ts';
+import { JsonClientFrameSchema } from './json-frames.ts';
 
 /** Past this much unsent data the connection is not fed more until the client catches up. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const PAGE = 500;
-
-const Frame = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('challenge'), id: z.number().int() }),
-  z.strictObject({
-    type: z.literal('subscribe'),
-    id: z.number().int(),
-    mailbox: b64url(16),
-    challenge: b64url(32),
-    proof: b64url(64),
-    /** How this subscription's messages are pushed (default JSON). */
-    push: z.enum(['json', 'binary']).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('authorize'),
-    id: z.number().int(),
-    mailbox: b64url(16),
-    challenge: b64url(32),
-    proof: b64url(64),
-  }),
-  z.strictObject({
-    type: z.literal('send'),
-    id: z.number().int(),
-    mailbox: b64url(16),
-    envelope: b64url().refine((b) => b.length >= 1, 'envelope must not be empty'),
-    signature: b64url(64).optional(),
-  }),
-  z.strictObject({
-    type: z.literal('ack'),
-    // Without an id nothing answers a successful ack (pushes are acknowledged as they are handled;
-    // one that is lost is pushed again), which saves a frame per message each way.
-    id: z.number().int().optional(),
-    mailbox: b64url(16),
-    // zod 4's int() takes safe integers only (≤ 2^53 − 1), as the binary ack's u64 seqs.
-    seqs: z.array(z.number().int().min(1)).min(1).max(MAX_SEQS_PER_REQUEST),
-  }),
-]) satisfies z.ZodType<unknown, JsonClientFrame>;
 
 interface Subscription {
   readonly mailbox: Uint8Array;
@@ -329,7 +291,7 @@ export class Connection {
     } catch {
       json = undefined;
     }
-    const parsed = Frame.safeParse(json);
+    const parsed = JsonClientFrameSchema.safeParse(json);
     if (!parsed.success) return this.#malformed();
     const f = parsed.data;
     const deps = this.#deps;

@@ -1,5 +1,5 @@
 /**
- * The errors of code that HTTP and the WebSocket share (delivery, ownership proofs): they say
+ * The errors of code that HTTP and the WebSocket share (delivery, device proofs): they say
  * what went wrong in the server's own terms, and each transport maps them to the wire — HTTP to
  * a status and an error body (http/app.ts), the WebSocket to an error frame (websocket/) — through
  * {@link wireCodeOf}, so both answer a failure with the same code. Messages are fixed sentences:
@@ -22,7 +22,9 @@ export type DomainErrorCode =
   /** An envelope larger than the wire contract allows. */
   | 'envelope-too-large'
   /** The mailbox holds its bound of unacknowledged messages: retry later. */
-  | 'mailbox-full';
+  | 'mailbox-full'
+  /** A device's proof is missing, malformed or does not verify (or its challenge is spent). */
+  | 'no-valid-proof';
 
 /** The wire error code each domain error is answered with, on every transport. */
 const WIRE_CODE: { readonly [C in DomainErrorCode]: WireErrorCode } = {
@@ -30,6 +32,7 @@ const WIRE_CODE: { readonly [C in DomainErrorCode]: WireErrorCode } = {
   'bad-signature': 'forbidden',
   'envelope-too-large': 'too-large',
   'mailbox-full': 'rate-limited',
+  'no-valid-proof': 'unauthorized',
 };
 
 export class DomainError extends Error {

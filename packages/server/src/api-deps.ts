@@ -1,7 +1,6 @@
 /** What the v1 API needs: the protocol environment, the stores and the server's settings. */
 import type { ProtocolEnv } from '@parley/protocol';
-import type { SignatureVerifier } from './delivery-verifier.ts';
-import type { MailboxEvents } from './mailbox-events.ts';
+import type { MailboxEvents } from './mailboxes/mailbox-events.ts';
 import type { Metrics } from './metrics.ts';
 import type {
   AccountStore,
@@ -11,6 +10,7 @@ import type {
   MailboxStore,
   PreKeyStore,
 } from './storage/index.ts';
+import type { SignatureVerifier } from './verifier/delivery-verifier.ts';
 
 export interface ApiDeps {
   readonly env: ProtocolEnv;

@@ -1,35 +1,17 @@
 /**
  * `parley-server`: parses the configuration, opens the database (embedded SQLite under --data
- * by default, PostgreSQL with --database-url), serves the HTTP app and shuts down gracefully:
+ * by default, PostgreSQL with --database-url), serves it (create-server.ts) and shuts down gracefully:
  * on SIGINT/SIGTERM it stops accepting connections, lets in-flight requests finish, then closes
  * the database, so no acknowledged write is cut short.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import type { Server } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { join, resolve } from 'node:path';
-import { serve } from '@hono/node-server';
-import { defaultEnv } from '@parley/protocol';
-import { sql } from 'kysely';
-import type { ApiDeps } from './api-deps.ts';
-import { createApp } from './app.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
-import { ThreadVerifier } from './delivery-verifier.ts';
+import { createServer, serverApi } from './create-server.ts';
 import { createLogger } from './logger.ts';
-import { CachedMailboxStore } from './mailbox-cache.ts';
-import { MailboxEvents } from './mailbox-events.ts';
 import { createMetrics } from './metrics.ts';
-import {
-  MemoryChallengeStore,
-  openDatabase,
-  SqlAccountStore,
-  SqlChallengeStore,
-  SqlContactAddressStore,
-  SqlDeviceStore,
-  SqlMailboxStore,
-  SqlPreKeyStore,
-} from './storage/index.ts';
-import { attachWebSocket } from './websocket.ts';
+import { openDatabase } from './storage/index.ts';
+import { ThreadVerifier } from './verifier/delivery-verifier.ts';
 
 const VERSION = '0.1.0';
 /** How long shutdown waits for in-flight requests before closing anyway. */
@@ -74,76 +56,18 @@ try {
 }
 
 const metrics = createMetrics();
-// SQLite is this process's alone, so its challenges can live in memory: issuing one costs no
-// durable write on the event loop (storage/challenge-store.ts). PostgreSQL may be shared by a
-// cluster, any process of which must be able to check a challenge another issued.
-const challenges = database.dialect === 'sqlite' ? new MemoryChallengeStore() : new SqlChallengeStore(database);
-const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database, { onBatch: metrics.observeCommit }));
-metrics.countQueued(() => mailboxes.total());
-const addresses = new SqlContactAddressStore(database);
-const events = new MailboxEvents();
-/** Expired challenges, messages and contact requests are deleted every minute. */
-const purge = setInterval(() => {
-  challenges.purgeExpired().catch(() => undefined);
-  mailboxes.purgeExpired().catch(() => undefined);
-  addresses.purgeExpired().catch(() => undefined);
-}, 60_000);
-purge.unref();
-
 const log = createLogger();
-/** Delivery signatures are checked on a worker thread, off the event loop (delivery-verifier.ts). */
+/** Delivery signatures are checked on a worker thread, off the event loop (verifier/delivery-verifier.ts). */
 const verifier = new ThreadVerifier();
 await verifier.warm(); // before listening: the first delivery does not wait for the thread
-const api: ApiDeps = {
-  env: defaultEnv,
-  verifier,
-  accounts: new SqlAccountStore(database),
-  devices: new SqlDeviceStore(database),
-  prekeys: new SqlPreKeyStore(database),
-  mailboxes,
-  addresses,
-  events,
-  challenges,
-  registrationKey: config.registrationKey,
-  metrics,
-};
-const app = createApp({
+const server = createServer({
   version: VERSION,
   metrics,
   log,
-  api,
-  checkDatabase: async () => {
-    await sql`select 1`.execute(database.db);
-    return true;
-  },
-});
-
-const tls = config.tlsCert !== null && config.tlsKey !== null;
-const server = serve(
-  {
-    fetch: app.fetch,
-    port: config.port,
-    hostname: config.host,
-    ...(tls
-      ? {
-          createServer: createHttpsServer,
-          serverOptions: { cert: readFileSync(config.tlsCert as string), key: readFileSync(config.tlsKey as string) },
-        }
-      : {}),
-  },
-  (info) => {
-    const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-    process.stdout.write(
-      `parley-server ${VERSION} listening on ${tls ? 'https' : 'http'}://${host}:${info.port} (${where})\n`,
-    );
-  },
-);
-
-const sockets = attachWebSocket(server as Server, api, log);
-
-server.on('error', (e: NodeJS.ErrnoException) => {
-  process.stderr.write(`parley-server: cannot listen on ${config.host}:${config.port} (${e.code ?? 'error'})\n`);
-  process.exit(1);
+  database,
+  api: serverApi(database, { metrics, verifier, registrationKey: config.registrationKey }),
+  /** Expired challenges, messages and contact requests are deleted every minute. */
+  purgeEveryMs: 60_000,
 });
 
 let stopping = false;
@@ -153,9 +77,7 @@ function shutdown(signal: string): void {
   process.stdout.write(`parley-server: ${signal}, finishing in-flight requests\n`);
   const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
   force.unref();
-  clearInterval(purge);
-  sockets.close();
-  server.close(async () => {
+  void server.close().then(async () => {
     await verifier.close();
     await database.close();
     process.stdout.write('parley-server: stopped\n');
@@ -164,3 +86,26 @@ function shutdown(signal: string): void {
 }
 process.on('SIGINT', () => shutdown('SIGINT'));
 process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+const tls =
+  config.tlsCert !== null && config.tlsKey !== null
+    ? { cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }
+    : undefined;
+const cannotListen = (e: NodeJS.ErrnoException) => {
+  process.stderr.write(`parley-server: cannot listen on ${config.host}:${config.port} (${e.code ?? 'error'})\n`);
+  process.exit(1);
+};
+try {
+  const info = await server.listen({
+    port: config.port,
+    host: config.host,
+    ...(tls ? { tls } : {}),
+    onError: cannotListen,
+  });
+  const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+  process.stdout.write(
+    `parley-server ${VERSION} listening on ${tls ? 'https' : 'http'}://${host}:${info.port} (${where})\n`,
+  );
+} catch (e) {
+  cannotListen(e as NodeJS.ErrnoException);
+}

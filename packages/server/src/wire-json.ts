@@ -1,12 +1,10 @@
 /**
- * JSON at the edge: request bodies are parsed with a zod schema into typed values or refused
- * with `bad-request`. Bytes travel as unpadded base64url (RFC 4648 §5) and must be canonical, so
- * one byte string has exactly one spelling.
+ * Bytes in JSON at the edge (HTTP bodies, WebSocket frames): zod schemas for byte fields. Bytes
+ * travel as unpadded base64url (RFC 4648 §5) and must be canonical, so one byte string has
+ * exactly one spelling (the wire contract's rule).
  */
 import { WIRE_BYTES_ALPHABET } from '@parley/protocol';
-import type { Context } from 'hono';
 import { z } from 'zod';
-import { HttpError } from './http-error.ts';
 
 /**
  * Decodes canonical unpadded base64url (of exactly `length` bytes, if given), or `null`.
@@ -38,21 +36,4 @@ export function b64url(bytes?: number) {
 
 export function toB64url(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64url');
-}
-
-/** Reads the JSON body and validates it; `bad-request` naming the first bad field otherwise. */
-export async function readBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.output<S>> {
-  let raw: unknown;
-  try {
-    raw = await c.req.json();
-  } catch {
-    throw new HttpError('bad-request', 'body must be JSON');
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue?.path.length ? issue.path.join('.') : 'body';
-    throw new HttpError('bad-request', `invalid ${where}: ${issue?.message ?? 'invalid'}`);
-  }
-  return parsed.data;
 }

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { defaultEnv as env, generateEd25519, proveAddressOwnership, utf8 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimiter } from '../src/rate-limit.ts';
-import { MAX_REQUEST_BYTES } from '../src/routes/addresses.ts';
+import { RateLimiter } from '../src/http/rate-limit.ts';
+import { MAX_REQUEST_BYTES } from '../src/http/routes/addresses.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { authorization, challenge, errorCode, registered, type TestServer, testServer } from './api-kit.ts';
 

@@ -1,9 +1,7 @@
 /** Helpers for API tests: a throwaway database, registration and authenticated requests. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '@hono/node-server';
 import {
   AuthPurpose,
   certifyDevice,
@@ -21,24 +19,20 @@ import {
 import type { Hono } from 'hono';
 import { expect } from 'vitest';
 import type { ApiDeps } from '../src/api-deps.ts';
-import { type AppDeps, createApp } from '../src/app.ts';
+import { createServer, serverApi } from '../src/create-server.ts';
+import type { AppDeps } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
-import { CachedMailboxStore } from '../src/mailbox-cache.ts';
-import { MailboxEvents } from '../src/mailbox-events.ts';
 import { createMetrics } from '../src/metrics.ts';
-import {
-  type Database,
-  openDatabase,
-  SqlAccountStore,
-  SqlChallengeStore,
-  SqlContactAddressStore,
-  SqlDeviceStore,
-  SqlMailboxStore,
-  SqlPreKeyStore,
-} from '../src/storage/index.ts';
-import { attachWebSocket, type WebSocketOptions } from '../src/websocket.ts';
+import { type Database, openDatabase } from '../src/storage/index.ts';
+import type { WebSocketOptions } from '../src/websocket/ws-adapter.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { createTestDatabase } from './postgres-kit.ts';
+
+export interface AppOptions {
+  registrationKey?: string;
+  prekeyOptions?: AppDeps['prekeyOptions'];
+  addressOptions?: AppDeps['addressOptions'];
+}
 
 export interface TestServer {
   readonly database: Database;
@@ -47,11 +41,7 @@ export interface TestServer {
   /** Serves an app and the WebSocket on a loopback port; returns its base URL and a closer. */
   listen(options?: WebSocketOptions): Promise<{ url: string; close(): Promise<void> }>;
   /** An app over the database with the given settings. */
-  app(options?: {
-    registrationKey?: string;
-    prekeyOptions?: AppDeps['prekeyOptions'];
-    addressOptions?: AppDeps['addressOptions'];
-  }): Hono;
+  app(options?: AppOptions): Hono;
   close(): Promise<void>;
 }
 
@@ -74,60 +64,36 @@ async function throwawayDatabase(): Promise<{ database: Database; remove(): Prom
   };
 }
 
-/** A server's stores over a throwaway database, removed by close(). */
+/**
+ * A server over a throwaway database, removed by close(): the binary's own wiring
+ * (create-server.ts), except that challenges are kept in the database on both backends.
+ */
 export async function testServer(): Promise<TestServer> {
   const { database, remove } = await throwawayDatabase();
-  const events = new MailboxEvents();
   // One registry for the server's life, as in main.ts: what the API counts, /metrics shows.
   const metrics = createMetrics();
-  const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database, { onBatch: metrics.observeCommit }));
-  const deps: ApiDeps = {
-    env,
-    accounts: new SqlAccountStore(database),
-    devices: new SqlDeviceStore(database),
-    prekeys: new SqlPreKeyStore(database),
-    mailboxes,
-    addresses: new SqlContactAddressStore(database),
-    events,
-    challenges: new SqlChallengeStore(database),
-    registrationKey: null,
-    metrics,
-  };
-  metrics.countQueued(() => mailboxes.total());
-  const app = (
-    options: {
-      registrationKey?: string;
-      prekeyOptions?: AppDeps['prekeyOptions'];
-      addressOptions?: AppDeps['addressOptions'];
-    } = {},
-  ) =>
-    createApp({
+  const deps = serverApi(database, { metrics, env, challengesInMemory: false });
+  const log = createLogger({ level: 'silent' });
+  const server = (options: AppOptions = {}, websocket?: WebSocketOptions) =>
+    createServer({
       version: 'test',
       metrics,
-      log: createLogger({ level: 'silent' }),
-      checkDatabase: async () => true,
+      log,
+      database,
       api: { ...deps, registrationKey: options.registrationKey ?? null },
       ...(options.prekeyOptions ? { prekeyOptions: options.prekeyOptions } : {}),
       ...(options.addressOptions ? { addressOptions: options.addressOptions } : {}),
+      ...(websocket ? { websocket } : {}),
     });
   return {
     database,
     deps,
-    app,
-    listen: (options) =>
-      new Promise((resolve) => {
-        const server = serve({ fetch: app().fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
-          const sockets = attachWebSocket(server as Server, deps, createLogger({ level: 'silent' }), options);
-          resolve({
-            url: `http://127.0.0.1:${info.port}`,
-            close: () =>
-              new Promise<void>((done) => {
-                sockets.close();
-                server.close(() => done());
-              }),
-          });
-        });
-      }),
+    app: (options) => server(options).app,
+    listen: async (options) => {
+      const running = server({}, options);
+      const { port } = await running.listen({ port: 0, host: '127.0.0.1' });
+      return { url: `http://127.0.0.1:${port}`, close: () => running.close() };
+    },
     close: async () => {
       await database.close();
       await remove();

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createApp, MAX_BODY_BYTES } from '../src/app.ts';
+import { createApp, MAX_BODY_BYTES } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
 

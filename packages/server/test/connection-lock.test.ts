@@ -5,8 +5,8 @@
  */
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { ConnectionLock } from '../src/storage/connection-lock.ts';
 import { openDatabase } from '../src/storage/database.ts';
+import { ConnectionLock } from '../src/storage/sqlite/connection-lock.ts';
 
 /** A promise the test resolves itself. */
 function gate() {

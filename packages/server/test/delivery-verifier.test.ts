@@ -16,7 +16,7 @@ import {
   type SignatureKind,
   type SignatureVerifier,
   ThreadVerifier,
-} from '../src/delivery-verifier.ts';
+} from '../src/verifier/delivery-verifier.ts';
 
 const mailbox = new Uint8Array(16).fill(7);
 const sender = generateEd25519(env);
@@ -106,7 +106,7 @@ describe('the worker-thread verifier', () => {
 
 describe('a process whose only work is a check', () => {
   it('stays alive until the answer comes, then exits by itself (the idle worker does not hold it)', () => {
-    const verifier = new URL('../src/delivery-verifier.ts', import.meta.url).href;
+    const verifier = new URL('../src/verifier/delivery-verifier.ts', import.meta.url).href;
     // The script lives outside the workspace, so it names both modules by file URL.
     const protocol = new URL('../../protocol/src/index.ts', import.meta.url).href;
     const script = `

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../src/storage/errors.ts';
-import { type BatchWriter, GroupCommit, type Outcome } from '../src/storage/group-commit.ts';
+import { type BatchWriter, GroupCommit, type Outcome } from '../src/storage/sqlite/group-commit.ts';
 
 /**
  * A writer whose batches stay in flight until the test settles them, oldest first; it logs what

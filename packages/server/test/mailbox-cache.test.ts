@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CachedMailboxStore } from '../src/mailbox-cache.ts';
+import { CachedMailboxStore } from '../src/mailboxes/mailbox-cache.ts';
 import { SqlMailboxStore, StorageError } from '../src/storage/index.ts';
 import { type TestServer, testServer } from './api-kit.ts';
 

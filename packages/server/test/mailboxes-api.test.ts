@@ -6,7 +6,7 @@
 import { CHALLENGE_BYTES, defaultEnv as env, proveMailboxAccess, toHex, utf8 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_ENVELOPE_BYTES } from '../src/delivery.ts';
+import { MAX_ENVELOPE_BYTES } from '../src/mailboxes/delivery.ts';
 import { StorageError } from '../src/storage/index.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { type Box, challenge, errorCode, newMailbox, sendDelivery, type TestServer, testServer } from './api-kit.ts';

@@ -22,7 +22,7 @@ import {
 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RateLimiter } from '../src/rate-limit.ts';
+import { RateLimiter } from '../src/http/rate-limit.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { authorization, errorCode, type Registration, registered, type TestServer, testServer } from './api-kit.ts';
 

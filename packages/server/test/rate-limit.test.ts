@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../src/rate-limit.ts';
+import { RateLimiter } from '../src/http/rate-limit.ts';
 
 describe('RateLimiter', () => {
   it('allows a burst, then one request per refill interval', () => {

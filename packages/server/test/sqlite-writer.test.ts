@@ -13,10 +13,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { SqlChallengeStore } from '../src/storage/challenge-store.ts';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
-import { MAX_BATCH } from '../src/storage/group-commit.ts';
 import type { MailboxOp } from '../src/storage/mailbox-ops.ts';
 import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
-import { SqliteWriter } from '../src/storage/sqlite-writer.ts';
+import { MAX_BATCH } from '../src/storage/sqlite/group-commit.ts';
+import { SqliteWriter } from '../src/storage/sqlite/sqlite-writer.ts';
 import { T0 } from './storage-fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-writer-'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeJobs, encodeJobs, SIGNATURE_KINDS, type VerifyJob } from '../src/verify-batch.ts';
+import { decodeJobs, encodeJobs, SIGNATURE_KINDS, type VerifyJob } from '../src/verifier/verify-batch.ts';
 
 const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
 

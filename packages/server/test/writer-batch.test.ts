@@ -5,9 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StorageError } from '../src/storage/errors.ts';
-import type { Outcome } from '../src/storage/group-commit.ts';
 import type { MailboxOp, MailboxOpResult } from '../src/storage/mailbox-ops.ts';
-import { decodeOps, decodeOutcomes, encodeOps, encodeOutcomes } from '../src/storage/writer-batch.ts';
+import type { Outcome } from '../src/storage/sqlite/group-commit.ts';
+import { decodeOps, decodeOutcomes, encodeOps, encodeOutcomes } from '../src/storage/sqlite/writer-batch.ts';
 import { T0 } from './storage-fixtures.ts';
 
 const enqueue = (envelope: Uint8Array): MailboxOp => ({

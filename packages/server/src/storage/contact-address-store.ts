@@ -9,7 +9,8 @@
  * address to an account, a device, a mailbox or another address; request bodies are opaque bytes
  * and tokens are hashes. Verifying signatures and hashing tokens is the caller's job.
  *
- * Ordering, idempotency and expiry are those of mailboxes (see `mailbox-store.ts`): `seq` is
+ * Ordering, idempotency and expiry are those of mailboxes (see `mailbox-store.ts`; the rules both
+ * follow are a signed queue's, signed-queue.ts): `seq` is
  * assigned by the database and only ever increases; requests to one address are added one at a
  * time (on PostgreSQL each locks the address row until it commits, on SQLite every transaction
  * runs alone), so a reader paging with `afterSeq` never skips one that commits afterwards; a
@@ -36,18 +37,26 @@ import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
 import { lockAddress } from './locks.ts';
+import {
+  checkPage,
+  checkPositive,
+  checkQueueKey,
+  checkSeqs,
+  isQueueId,
+  judgeAdd,
+  MAX_QUEUE_PAGE,
+  newQueueId,
+  QUEUE_ID_BYTES,
+} from './signed-queue.ts';
 
-/** Contact address ids are 16 random bytes. */
-export const CONTACT_ADDRESS_ID_BYTES = 16;
+/** Contact address ids are 16 random bytes (a signed queue's). */
+export const CONTACT_ADDRESS_ID_BYTES = QUEUE_ID_BYTES;
 
 /** Token hashes are SHA-256 digests. */
 export const CONTACT_TOKEN_HASH_BYTES = 32;
 
-/** The most requests one {@link ContactAddressStore.listRequests} returns. */
-export const MAX_LIST_REQUESTS_LIMIT = 1000;
-
-/** Ed25519 public keys. */
-const KEY_BYTES = 32;
+/** The most requests one {@link ContactAddressStore.listRequests} returns (a signed queue's page). */
+export const MAX_LIST_REQUESTS_LIMIT = MAX_QUEUE_PAGE;
 
 /** Values per batched statement: keeps bound parameters far below both backends' limits. */
 const BATCH = 500;
@@ -144,13 +153,7 @@ function defaultRandom(): Uint8Array {
 }
 
 /** Whether `id` can name an address at all. */
-function isAddressId(id: unknown): id is Uint8Array {
-  return id instanceof Uint8Array && id.length === CONTACT_ADDRESS_ID_BYTES;
-}
-
-function checkPositive(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new StorageError('usage', `${name} must be a positive integer`);
-}
+const isAddressId = isQueueId;
 
 /**
  * The token hashes, checked and without repeats, as copies: what is checked is what is stored,
@@ -186,14 +189,8 @@ export class SqlContactAddressStore implements ContactAddressStore {
   }
 
   async createAddress(ownerKey: Uint8Array): Promise<{ addressId: Uint8Array }> {
-    if (!(ownerKey instanceof Uint8Array) || ownerKey.length !== KEY_BYTES) {
-      throw new StorageError('usage', 'owner key must be 32 bytes');
-    }
-    const key = new Uint8Array(ownerKey);
-    const addressId = new Uint8Array(this.#random());
-    if (addressId.length !== CONTACT_ADDRESS_ID_BYTES) {
-      throw new StorageError('usage', 'contact address id must be 16 bytes');
-    }
+    const key = checkQueueKey(ownerKey, 'owner key');
+    const addressId = newQueueId(this.#random, 'contact address id');
     const createdAt = this.#now();
     // Two equal 16-byte random ids do not happen; if they do, the source is broken, and the
     // primary-key violation is reported as a failed dependency rather than sharing an address.
@@ -254,15 +251,16 @@ export class SqlContactAddressStore implements ContactAddressStore {
 
         const existing = await trx
           .selectFrom('contact_requests')
-          .select(['seq', 'expires_at'])
+          .select(['seq', 'expires_at', 'received_at'])
           .where('address_id', '=', id)
           .where('digest', '=', digest)
           .executeTakeFirst();
-        if (existing !== undefined) {
-          if (existing.expires_at > now) return { seq: Number(existing.seq), duplicate: true };
-          // Expired and not yet purged: gone as far as anyone can tell, so this is a new request.
-          await trx.deleteFrom('contact_requests').where('seq', '=', existing.seq).execute();
-        }
+        const waiting =
+          existing === undefined
+            ? null
+            : { seq: Number(existing.seq), expiresAt: existing.expires_at, receivedAt: existing.received_at };
+        // A waiting duplicate is answered before counting: the count is only needed otherwise.
+        if (waiting !== null && waiting.expiresAt > now) return { seq: waiting.seq, duplicate: true };
 
         const { n } = await trx
           .selectFrom('contact_requests')
@@ -270,7 +268,13 @@ export class SqlContactAddressStore implements ContactAddressStore {
           .where('address_id', '=', id)
           .where('expires_at', '>', now)
           .executeTakeFirstOrThrow();
-        if (Number(n) >= options.maxRequests) throw new StorageError('address-full', 'contact address is full');
+        const verdict = judgeAdd(waiting, Number(n), options.maxRequests, now);
+        if (verdict.kind === 'duplicate') return { seq: verdict.seq, duplicate: true };
+        if (verdict.kind === 'full') throw new StorageError('address-full', 'contact address is full');
+        // Expired and not yet purged: gone as far as anyone can tell, so this is a new request.
+        if (verdict.expiredSeq !== null) {
+          await trx.deleteFrom('contact_requests').where('seq', '=', verdict.expiredSeq).execute();
+        }
 
         const { seq } = await trx
           .insertInto('contact_requests')
@@ -289,14 +293,7 @@ export class SqlContactAddressStore implements ContactAddressStore {
   }
 
   async listRequests(addressId: Uint8Array, options: ListRequestsOptions): Promise<ContactRequest[]> {
-    const afterSeq = options?.afterSeq ?? 0;
-    const limit = options?.limit;
-    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
-      throw new StorageError('usage', 'afterSeq must be a non-negative integer');
-    }
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_REQUESTS_LIMIT) {
-      throw new StorageError('usage', `limit must be an integer from 1 to ${MAX_LIST_REQUESTS_LIMIT}`);
-    }
+    const { afterSeq, limit } = checkPage(options);
     if (!isAddressId(addressId)) return [];
     const now = this.#now();
     return storageOp('dependency', async () => {
@@ -314,11 +311,8 @@ export class SqlContactAddressStore implements ContactAddressStore {
   }
 
   async deleteRequests(addressId: Uint8Array, seqs: readonly number[]): Promise<number> {
-    if (!Array.isArray(seqs) || !seqs.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-      throw new StorageError('usage', 'seqs must be non-negative integers');
-    }
+    const unique = checkSeqs(seqs);
     if (!isAddressId(addressId)) return 0;
-    const unique = [...new Set(seqs)];
     if (unique.length === 0) return 0;
     const id = toColumn(addressId);
     return storageOp('dependency', () =>

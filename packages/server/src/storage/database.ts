@@ -20,15 +20,15 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { ConnectionLock, LockedSqliteDialect } from './connection-lock.ts';
 import type { Dialect } from './dialect.ts';
 import { StorageError } from './errors.ts';
 import { migrations } from './migrations.ts';
 import type { Schema } from './schema.ts';
-import { openSqliteConnection } from './sqlite-connection.ts';
-import { SqliteWriter } from './sqlite-writer.ts';
+import { ConnectionLock, LockedSqliteDialect } from './sqlite/connection-lock.ts';
+import { openSqliteConnection } from './sqlite/sqlite-connection.ts';
+import { SqliteWriter } from './sqlite/sqlite-writer.ts';
+import { startCheckpointer } from './sqlite/wal-checkpointer.ts';
 import { cachingStatements } from './statement-cache.ts';
-import { startCheckpointer } from './wal-checkpointer.ts';
 
 /** An open database: the typed query builder, which backend it is, and how to close it. */
 export interface Database {

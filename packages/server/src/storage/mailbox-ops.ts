@@ -13,13 +13,14 @@ import { toColumn } from './column-values.ts';
 import { type Dialect, hasRowLocks } from './dialect.ts';
 import { sha256 } from './digest.ts';
 import { StorageError } from './errors.ts';
-import { applyEach, applyEachAsync, type Outcome } from './group-commit.ts';
 import { lockMailbox } from './locks.ts';
 import { PreparedQuery } from './prepared-query.ts';
 import type { Schema } from './schema.ts';
+import { judgeAdd, QUEUE_ID_BYTES } from './signed-queue.ts';
+import { applyEach, applyEachAsync, type Outcome } from './sqlite/group-commit.ts';
 
-/** Mailbox ids are 16 random bytes. */
-export const MAILBOX_ID_BYTES = 16;
+/** Mailbox ids are 16 random bytes (a signed queue's, signed-queue.ts). */
+export const MAILBOX_ID_BYTES = QUEUE_ID_BYTES;
 
 /** An enqueue's refusal: no such mailbox (or an id that cannot name one). */
 export function mailboxNotFound(): StorageError {
@@ -180,26 +181,26 @@ type Verdict =
   | { readonly kind: 'insert'; readonly expiredSeq: number | null };
 
 /**
- * The existence, duplicate and capacity rules of {@link MailboxStore.enqueue}, decided from the
- * state query alone, before anything is written (a refusal must not leave writes behind).
+ * The existence, duplicate and capacity rules of {@link MailboxStore.enqueue} (a signed queue's:
+ * signed-queue.ts `judgeAdd`), decided from the state query alone, before anything is written (a
+ * refusal must not leave writes behind).
  */
 function judgeEnqueue(state: EnqueueState | undefined, op: EnqueueOp, full: FullInBatch): Verdict {
   const { now, maxMessages } = op;
   if (state === undefined) throw mailboxNotFound();
-  let expiredSeq: number | null = null;
-  if (state.seq !== null && state.expires_at !== null && state.received_at !== null) {
-    if (state.expires_at > now) {
-      return { kind: 'duplicate', result: { seq: Number(state.seq), duplicate: true, receivedAt: state.received_at } };
-    }
-    // Expired and not yet purged: gone as far as anyone can tell, so this is a new message (and
-    // one the count already leaves out).
-    expiredSeq = state.seq;
+  const waiting =
+    state.seq !== null && state.expires_at !== null && state.received_at !== null
+      ? { seq: Number(state.seq), expiresAt: state.expires_at, receivedAt: state.received_at }
+      : null;
+  const verdict = judgeAdd(waiting, Number(state.n), maxMessages, now);
+  if (verdict.kind === 'duplicate') {
+    return { kind: 'duplicate', result: { seq: verdict.seq, duplicate: true, receivedAt: verdict.receivedAt } };
   }
-  if (Number(state.n) >= maxMessages) {
+  if (verdict.kind === 'full') {
     full.add(op.id, maxMessages);
     throw mailboxFull();
   }
-  return { kind: 'insert', expiredSeq };
+  return verdict;
 }
 
 function inserted(row: { seq: number } | undefined, now: number): EnqueueResult {

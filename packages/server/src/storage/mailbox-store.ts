@@ -34,7 +34,6 @@ import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
-import { type BatchWriter, GroupCommit } from './group-commit.ts';
 import {
   type EnqueueResult,
   MAILBOX_ID_BYTES,
@@ -46,14 +45,21 @@ import {
   writeBatchInTransaction,
   writeBatchOnSqlite,
 } from './mailbox-ops.ts';
+import {
+  checkPage,
+  checkPositive,
+  checkQueueKey,
+  checkSeqs,
+  isQueueId,
+  MAX_QUEUE_PAGE,
+  newQueueId,
+} from './signed-queue.ts';
+import { type BatchWriter, GroupCommit } from './sqlite/group-commit.ts';
 
 export { type EnqueueResult, MAILBOX_ID_BYTES, mailboxFull } from './mailbox-ops.ts';
 
-/** Ed25519 public keys. */
-const KEY_BYTES = 32;
-
-/** The most messages one {@link MailboxStore.fetch} returns. */
-export const MAX_FETCH_LIMIT = 1000;
+/** The most messages one {@link MailboxStore.fetch} returns (a signed queue's page). */
+export const MAX_FETCH_LIMIT = MAX_QUEUE_PAGE;
 
 /** The two public keys a mailbox is created with. */
 export interface MailboxKeys {
@@ -143,21 +149,7 @@ function defaultRandom(): Uint8Array {
 }
 
 /** Whether `id` can name a mailbox at all. */
-function isMailboxId(id: unknown): id is Uint8Array {
-  return id instanceof Uint8Array && id.length === MAILBOX_ID_BYTES;
-}
-
-function checkKey(key: unknown, name: string): Uint8Array {
-  if (!(key instanceof Uint8Array) || key.length !== KEY_BYTES) {
-    throw new StorageError('usage', `${name} must be 32 bytes`);
-  }
-  // A copy: what is checked is what is stored, whatever the caller does with its buffer meanwhile.
-  return new Uint8Array(key);
-}
-
-function checkPositive(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new StorageError('usage', `${name} must be a positive integer`);
-}
+const isMailboxId = isQueueId;
 
 /**
  * Where the group commits of enqueues and acknowledgements are written: the writer thread if the
@@ -203,10 +195,9 @@ export class SqlMailboxStore implements MailboxStore {
   }
 
   async createMailbox(keys: MailboxKeys): Promise<{ mailboxId: Uint8Array }> {
-    const recipientKey = checkKey(keys?.recipientKey, 'recipient key');
-    const senderKey = checkKey(keys?.senderKey, 'sender key');
-    const mailboxId = new Uint8Array(this.#random());
-    if (mailboxId.length !== MAILBOX_ID_BYTES) throw new StorageError('usage', 'mailbox id must be 16 bytes');
+    const recipientKey = checkQueueKey(keys?.recipientKey, 'recipient key');
+    const senderKey = checkQueueKey(keys?.senderKey, 'sender key');
+    const mailboxId = newQueueId(this.#random, 'mailbox id');
     const createdAt = this.#now();
     // Two equal 16-byte random ids do not happen; if they do, the source is broken, and the
     // primary-key violation is reported as a failed dependency rather than sharing a mailbox.
@@ -288,14 +279,7 @@ export class SqlMailboxStore implements MailboxStore {
   }
 
   async fetch(mailboxId: Uint8Array, options: FetchOptions): Promise<MailboxMessage[]> {
-    const afterSeq = options?.afterSeq ?? 0;
-    const limit = options?.limit;
-    if (!Number.isSafeInteger(afterSeq) || afterSeq < 0) {
-      throw new StorageError('usage', 'afterSeq must be a non-negative integer');
-    }
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_FETCH_LIMIT) {
-      throw new StorageError('usage', `limit must be an integer from 1 to ${MAX_FETCH_LIMIT}`);
-    }
+    const { afterSeq, limit } = checkPage(options);
     if (!isMailboxId(mailboxId)) return [];
     const now = this.#now();
     return storageOp('dependency', async () => {
@@ -318,11 +302,13 @@ export class SqlMailboxStore implements MailboxStore {
 
   ack(mailboxId: Uint8Array, seqs: readonly number[]): Promise<number> {
     // Not async, as enqueue: the hot path keeps no frame of its own alive during the group commit.
-    if (!Array.isArray(seqs) || !seqs.every((s) => Number.isSafeInteger(s) && s >= 0)) {
-      return Promise.reject(new StorageError('usage', 'seqs must be non-negative integers'));
+    let unique: readonly number[];
+    try {
+      unique = checkSeqs(seqs);
+    } catch (e) {
+      return Promise.reject(e);
     }
     if (!isMailboxId(mailboxId)) return Promise.resolve(0);
-    const unique = seqs.length === 1 ? seqs : [...new Set(seqs)];
     if (unique.length === 0) return Promise.resolve(0);
     // Group-committed with enqueues: acknowledged deliveries are deleted durably before this
     // resolves, at the cost of one fsync per batch rather than one per acknowledgement.

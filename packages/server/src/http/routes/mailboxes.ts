@@ -1,12 +1,14 @@
 import { DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MAX_SEQS_PER_REQUEST } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { ApiDeps } from '../api-deps.ts';
-import { deliver } from '../delivery.ts';
+import type { ApiDeps } from '../../api-deps.ts';
+import { deliver } from '../../mailboxes/delivery.ts';
+import { mailboxOwnership } from '../../mailboxes/owner-proof.ts';
+import { b64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
-import { mailboxOwnership, type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
-import { b64url, readBody, toB64url } from '../wire-json.ts';
+import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-auth.ts';
+import { readBody } from '../read-body.ts';
 
 const CreateBody = z.strictObject({ recipientKey: b64url(32), senderKey: b64url(32) });
 const SendBody = z.strictObject({

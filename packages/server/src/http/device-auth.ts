@@ -5,25 +5,15 @@
  *
  *   Authorization: Parley account=<account id>, device=<n>, challenge=<b64url>, proof=<b64url>
  *
- * The challenge is consumed by the first valid proof, so a captured header is worthless.
+ * The challenge is consumed by the first valid proof, so a captured header is worthless. The
+ * header is parsed here; the proof is checked by accounts/device-proof.ts.
  */
-import {
-  type AccountId,
-  AuthPurpose,
-  checkDeviceProof,
-  type DeviceId,
-  deviceId,
-  parseAccountId,
-} from '@parley/protocol';
+import { type AccountId, type DeviceId, deviceId, parseAccountId } from '@parley/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiDeps } from './api-deps.ts';
+import { type AuthenticatedDevice, authenticateDevice, type DeviceClaim } from '../accounts/device-proof.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { decodeB64url } from '../wire-json.ts';
 import { HttpError } from './http-error.ts';
-import { decodeB64url } from './wire-json.ts';
-
-export interface AuthenticatedDevice {
-  readonly account: AccountId;
-  readonly device: DeviceId;
-}
 
 export type AuthEnv = { Variables: { caller: AuthenticatedDevice } };
 
@@ -40,16 +30,8 @@ function bytes(s: string | undefined, length: number): Uint8Array {
   return (s === undefined ? null : decodeB64url(s, length)) ?? unauthorized();
 }
 
-interface Claim {
-  readonly account: AccountId;
-  readonly accountKey: Uint8Array;
-  readonly device: DeviceId;
-  readonly challenge: Uint8Array;
-  readonly proof: Uint8Array;
-}
-
 /** Parses the Authorization header; any malformation is `unauthorized`, never a crash. */
-export function parseAuthorization(header: string | undefined): Claim {
+export function parseAuthorization(header: string | undefined): DeviceClaim {
   const m = header === undefined || header.length > MAX_HEADER ? null : HEADER.exec(header);
   if (m?.[1] === undefined) unauthorized();
   const params = new Map<string, string>();
@@ -80,21 +62,7 @@ export function parseAuthorization(header: string | undefined): Claim {
 /** Middleware: authenticates the calling device and stores it as `c.var.caller`. */
 export function requireDevice(deps: ApiDeps): MiddlewareHandler<AuthEnv> {
   return async (c: Context<AuthEnv>, next) => {
-    const claim = parseAuthorization(c.req.header('authorization'));
-    const record = await deps.devices.getDevice(claim.account, claim.device);
-    if (record === null) unauthorized();
-    const ok = checkDeviceProof(
-      deps.env,
-      record.deviceKey,
-      AuthPurpose.connect,
-      claim.challenge,
-      claim.accountKey,
-      claim.device,
-      claim.proof,
-    );
-    if (!ok || !(await deps.challenges.consume(claim.challenge))) unauthorized();
-    await deps.devices.touch(claim.account, claim.device);
-    c.set('caller', { account: claim.account, device: claim.device });
+    c.set('caller', await authenticateDevice(deps, parseAuthorization(c.req.header('authorization'))));
     await next();
   };
 }

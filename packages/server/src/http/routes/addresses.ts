@@ -23,14 +23,16 @@ import {
 } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { ApiDeps } from '../api-deps.ts';
+import type { ApiDeps } from '../../api-deps.ts';
+import { idKey } from '../../id-key.ts';
+import { addressOwnership } from '../../mailboxes/owner-proof.ts';
+import { StorageError } from '../../storage/index.ts';
+import { b64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
-import { idKey } from '../id-key.ts';
-import { addressOwnership, type OwnedEnv, objectIdOf, requireOwner } from '../owner-proof.ts';
+import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-auth.ts';
 import { RateLimiter } from '../rate-limit.ts';
-import { StorageError } from '../storage/index.ts';
-import { b64url, readBody, toB64url } from '../wire-json.ts';
+import { readBody } from '../read-body.ts';
 
 /** The largest contact request (an initial message plus an introduction, encrypted). */
 export const MAX_REQUEST_BYTES = MAX_CONTACT_REQUEST_BYTES;

@@ -13,16 +13,18 @@ import {
   ProtocolError,
   SERVER_HELLO,
 } from '@parley/protocol';
-import type { RawData } from 'ws';
-import type { MailboxMessage } from './storage/index.ts';
+import type { MailboxMessage } from '../storage/index.ts';
 
 /** The first frame of every connection: the API version and the optional frames it serves. */
 export const HELLO = JSON.stringify(SERVER_HELLO);
 
 const alloc = (n: number) => Buffer.allocUnsafe(n);
 
+/** A binary frame as a socket library hands it over: bytes, or fragments of them (ws's RawData). */
+export type BinaryData = Uint8Array | ArrayBuffer | Uint8Array[];
+
 /** A binary request, or null if it does not parse (a malformed frame, like bad JSON). */
-export function parseBinaryFrame(data: RawData): ClientSocketFrame | null {
+export function parseBinaryFrame(data: BinaryData): ClientSocketFrame | null {
   const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
   try {
     return decodeClientFrame(bytes);

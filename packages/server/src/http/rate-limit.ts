@@ -5,7 +5,7 @@
  * `maxKeys` are; a forgotten bucket is full again, which errs on the side of serving. Limits are per process: in a cluster each process
  * enforces its own, so the effective limit is N × the configured one.
  */
-import { RecentMap } from './recent-map.ts';
+import { RecentMap } from '../recent-map.ts';
 
 export interface RateLimit {
   readonly perMinute: number;

@@ -6,11 +6,11 @@
  * acknowledgement to the sender always means "on disk".
  */
 import { MAX_ENVELOPE_BYTES } from '@parley/protocol';
-import type { ApiDeps } from './api-deps.ts';
-import { verifierOf } from './delivery-verifier.ts';
-import { HttpError } from './http-error.ts';
-import type { Transport } from './metrics.ts';
-import { type EnqueueResult, StorageError } from './storage/index.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { DomainError } from '../domain-error.ts';
+import type { Transport } from '../metrics.ts';
+import { type EnqueueResult, StorageError } from '../storage/index.ts';
+import { verifierOf } from '../verifier/delivery-verifier.ts';
 
 /** The largest envelope a mailbox accepts (the wire contract's limit, re-exported). */
 export { MAX_ENVELOPE_BYTES };
@@ -20,7 +20,7 @@ export const MESSAGE_TTL_MS = 21 * 24 * 60 * 60 * 1000;
 export const MAX_MAILBOX_MESSAGES = 10_000;
 
 function noSuchMailbox(): never {
-  throw new HttpError('not-found', 'no such mailbox');
+  throw new DomainError('no-such-mailbox', 'no such mailbox');
 }
 
 /** A delivery carrying its own sender-key signature (HTTP, or a WebSocket `send` with `signature`). */
@@ -36,7 +36,7 @@ export async function deliver(
   if (tooLarge !== undefined) throw tooLarge;
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
   if (!(await verifierOf(deps).check('delivery', mailbox.senderKey, id, envelope, signature))) {
-    throw new HttpError('forbidden', 'the signature does not match this mailbox');
+    throw new DomainError('bad-signature', 'the signature does not match this mailbox');
   }
   return store(deps, transport, arrived, id, envelope);
 }
@@ -44,8 +44,8 @@ export async function deliver(
 /**
  * A delivery over a WebSocket connection on which the sender already proved the mailbox's sender
  * key (a sending proof, protocol §3.6): the caller has checked that; nothing is verified here.
- * Not an async function, as the rest of this hot path (websocket.ts): each async frame is kept
- * alive, and copied by every scavenge, for as long as the group commit takes.
+ * Not an async function, as the rest of this hot path (websocket/connection.ts): each async
+ * frame is kept alive, and copied by every scavenge, for as long as the group commit takes.
  */
 export function deliverAuthorized(
   deps: ApiDeps,
@@ -58,8 +58,8 @@ export function deliverAuthorized(
   return store(deps, 'websocket', arrived, id, envelope);
 }
 
-function sizeError(envelope: Uint8Array): HttpError | undefined {
-  if (envelope.length > MAX_ENVELOPE_BYTES) return new HttpError('too-large', 'envelope larger than 64 KiB');
+function sizeError(envelope: Uint8Array): DomainError | undefined {
+  if (envelope.length > MAX_ENVELOPE_BYTES) return new DomainError('envelope-too-large', 'envelope larger than 64 KiB');
   return undefined;
 }
 
@@ -86,7 +86,7 @@ function store(
     },
     (e: unknown) => {
       if (StorageError.is(e, 'not-found')) noSuchMailbox();
-      if (StorageError.is(e, 'mailbox-full')) throw new HttpError('rate-limited', 'the mailbox is full; retry later');
+      if (StorageError.is(e, 'mailbox-full')) throw new DomainError('mailbox-full', 'the mailbox is full; retry later');
       throw e;
     },
   );

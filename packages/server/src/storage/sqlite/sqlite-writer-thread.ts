@@ -7,8 +7,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
-import { mailboxQueries, writeBatchOnSqlite } from './mailbox-ops.ts';
-import type { Schema } from './schema.ts';
+import { mailboxQueries, writeBatchOnSqlite } from '../mailbox-ops.ts';
+import type { Schema } from '../schema.ts';
 import { openSqliteConnection } from './sqlite-connection.ts';
 import type { WriterData, WriterReply } from './sqlite-writer.ts';
 import { decodeOps, encodeOutcomes } from './writer-batch.ts';

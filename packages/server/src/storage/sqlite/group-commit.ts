@@ -33,8 +33,8 @@
  * const deleted = await commits.run(1);
  * ```
  */
-import { translateError } from './driver-errors.ts';
-import { StorageError } from './errors.ts';
+import { translateError } from '../driver-errors.ts';
+import { StorageError } from '../errors.ts';
 
 /** The most operations written in one group-commit transaction. */
 export const MAX_BATCH = 1024;

@@ -6,8 +6,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { defaultEnv } from '@parley/protocol';
-import { idKey } from './id-key.ts';
-import { RecentMap } from './recent-map.ts';
+import { idKey } from '../id-key.ts';
+import { RecentMap } from '../recent-map.ts';
 import { decodeJobs, SIGNATURE_CHECKS, type VerifyJob } from './verify-batch.ts';
 
 /** Keys kept: the recently used ones (recent-map.ts). */

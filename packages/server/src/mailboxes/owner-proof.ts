@@ -8,17 +8,12 @@
  * Every failure, an unknown object included, is the same 401, so a prober cannot tell which ids
  * exist.
  */
-import type { Context, MiddlewareHandler } from 'hono';
-import type { ApiDeps } from './api-deps.ts';
-import { type SignatureKind, type SignatureVerifier, verifierOf } from './delivery-verifier.ts';
-import { HttpError } from './http-error.ts';
-import type { ChallengeStore } from './storage/index.ts';
-import { decodeB64url } from './wire-json.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import type { ChallengeStore } from '../storage/index.ts';
+import { type SignatureKind, type SignatureVerifier, verifierOf } from '../verifier/delivery-verifier.ts';
 
-/** Object ids are 16 random bytes, in the path as base64url. */
+/** Object ids are 16 random bytes. */
 export const OBJECT_ID_BYTES = 16;
-
-export type OwnedEnv = { Variables: { objectId: Uint8Array } };
 
 /** How to check ownership of one kind of object (mailbox or contact address). */
 export interface Ownership {
@@ -79,27 +74,4 @@ export async function provesOwnership(
     (await o.verifier.check(o.kind, key, id, challenge, proof)) &&
     (await o.challenges.consume(challenge))
   );
-}
-
-/** The object id in the path (`:id`), or `not-found` when it cannot be one. */
-export function objectIdOf(c: Context): Uint8Array {
-  const id = decodeB64url(c.req.param('id') ?? '', OBJECT_ID_BYTES);
-  if (id === null) throw new HttpError('not-found', 'no such object');
-  return id;
-}
-
-/** Middleware: the request must carry `Authorization: <scheme> challenge=…, proof=…` for `:id`. */
-export function requireOwner<E extends OwnedEnv>(scheme: string, o: Ownership): MiddlewareHandler<E> {
-  const header = new RegExp(`^${scheme}\\s+challenge=([A-Za-z0-9_-]{43}),\\s*proof=([A-Za-z0-9_-]{86})$`);
-  return async (c, next) => {
-    const id = objectIdOf(c);
-    const m = header.exec(c.req.header('authorization') ?? '');
-    const challenge = m?.[1] === undefined ? null : decodeB64url(m[1], 32);
-    const proof = m?.[2] === undefined ? null : decodeB64url(m[2], 64);
-    if (challenge === null || proof === null || !(await provesOwnership(o, id, challenge, proof))) {
-      throw new HttpError('unauthorized', 'a valid ownership proof is required');
-    }
-    c.set('objectId', id);
-    await next();
-  };
 }

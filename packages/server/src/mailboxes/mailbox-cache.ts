@@ -16,8 +16,8 @@
  * already stored is refused as well, instead of answered as a duplicate: the sender retries
  * later (HTTP 429, "retry later"), and is answered then.
  */
-import { idKey } from './id-key.ts';
-import { RecentMap } from './recent-map.ts';
+import { idKey } from '../id-key.ts';
+import { RecentMap } from '../recent-map.ts';
 import {
   type EnqueueOptions,
   type EnqueueResult,
@@ -28,7 +28,7 @@ import {
   type MailboxStore,
   mailboxFull,
   StorageError,
-} from './storage/index.ts';
+} from '../storage/index.ts';
 
 export interface MailboxCacheOptions {
   /** How long a mailbox refused as full is refused without asking the store (default 1 s). */

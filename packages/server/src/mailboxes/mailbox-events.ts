@@ -4,8 +4,8 @@
  * committed, in commit (seq) order, and carries the message so that subscribers can push it
  * without reading it back. (A cluster will relay the same notifications over its message bus.)
  */
-import { idKey } from './id-key.ts';
-import type { MailboxMessage } from './storage/index.ts';
+import { idKey } from '../id-key.ts';
+import type { MailboxMessage } from '../storage/index.ts';
 
 export type Listener = (message: MailboxMessage) => void;
 

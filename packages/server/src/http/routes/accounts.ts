@@ -26,14 +26,15 @@ import {
 } from '@parley/protocol';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { ApiDeps } from '../api-deps.ts';
+import type { ApiDeps } from '../../api-deps.ts';
+import { issueChallenge } from '../../challenges.ts';
+import { StorageError } from '../../storage/index.ts';
+import { b64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
-import { StorageError } from '../storage/index.ts';
-import { b64url, readBody, toB64url } from '../wire-json.ts';
+import { readBody } from '../read-body.ts';
 
 /** How long a challenge may be answered. */
-export const CHALLENGE_TTL_MS = 5 * 60 * 1000;
 
 const RegisterBody = z.strictObject({
   identity: b64url(PUBLIC_IDENTITY_BYTES),
@@ -67,7 +68,7 @@ export function accountRoutes(deps: ApiDeps): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
 
   api.post('/challenges', async (c) => {
-    const { challenge, expiresAt } = await deps.challenges.issue(CHALLENGE_TTL_MS);
+    const { challenge, expiresAt } = await issueChallenge(deps.challenges);
     return c.json({ challenge: toB64url(challenge), expiresAt }, 201);
   });
 

@@ -21,9 +21,9 @@
  * const outcomes = decodeOutcomes(results, refusals);          // event loop
  * ```
  */
-import { StorageError, type StorageErrorCode } from './errors.ts';
+import { StorageError, type StorageErrorCode } from '../errors.ts';
+import { MAILBOX_ID_BYTES, type MailboxOp, type MailboxOpResult } from '../mailbox-ops.ts';
 import type { Outcome } from './group-commit.ts';
-import { MAILBOX_ID_BYTES, type MailboxOp, type MailboxOpResult } from './mailbox-ops.ts';
 
 const ENQUEUE = 1;
 const ACK = 2;

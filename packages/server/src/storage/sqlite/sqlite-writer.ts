@@ -29,9 +29,9 @@
  * ```
  */
 import { Worker } from 'node:worker_threads';
-import { StorageError } from './errors.ts';
+import { StorageError } from '../errors.ts';
+import type { MailboxOp, MailboxOpResult } from '../mailbox-ops.ts';
 import type { BatchWriter, Outcome } from './group-commit.ts';
-import type { MailboxOp, MailboxOpResult } from './mailbox-ops.ts';
 import type { SqliteSettings } from './sqlite-connection.ts';
 import { decodeOutcomes, encodeOps, type Refusal } from './writer-batch.ts';
 

@@ -28,12 +28,13 @@ import {
 } from '@parley/protocol';
 import { type Context, Hono } from 'hono';
 import { z } from 'zod';
-import type { ApiDeps } from '../api-deps.ts';
+import type { ApiDeps } from '../../api-deps.ts';
+import { StorageError } from '../../storage/index.ts';
+import { b64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
 import { RateLimiter } from '../rate-limit.ts';
-import { StorageError } from '../storage/index.ts';
-import { b64url, readBody, toB64url } from '../wire-json.ts';
+import { readBody } from '../read-body.ts';
 
 /** The most one-time X25519 prekeys one request may upload. */
 export const MAX_UPLOAD_KEYS = MAX_ONE_TIME_PREKEY_UPLOAD;

@@ -5,10 +5,11 @@
 import { MAX_BODY_BYTES } from '@parley/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { ApiDeps } from './api-deps.ts';
+import type { ApiDeps } from '../api-deps.ts';
+import { DomainError, wireCodeOf } from '../domain-error.ts';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error.ts';
-import type { Logger } from './logger.ts';
-import type { Metrics } from './metrics.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { type AddressRouteOptions, addressRoutes } from './routes/addresses.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
@@ -73,9 +74,11 @@ export function createApp(deps: AppDeps): Hono {
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), 404));
 
   app.onError((err, c) => {
-    const code: ErrorCode = HttpError.is(err) ? err.code : 'internal';
+    // Shared code speaks in domain errors; here they become the wire contract's codes and statuses.
+    const known = HttpError.is(err) ? err : DomainError.is(err) ? new HttpError(wireCodeOf(err), err.message) : null;
+    const code: ErrorCode = known === null ? 'internal' : known.code;
     deps.metrics.errors.inc({ code });
-    if (HttpError.is(err)) return c.json(errorBody(err.code, err.message), err.status);
+    if (known !== null) return c.json(errorBody(known.code, known.message), known.status);
     // Never echo or log internal details: they may contain identifiers or request bytes.
     deps.log.error({ err: { name: err.name } }, 'internal error');
     return c.json(errorBody('internal', 'internal error'), ERROR_STATUS.internal);

@@ -1,5 +1,5 @@
 /** Key pair types and generation. Private keys are drawn from the injected random source. */
-import type { KemKeyPair } from './crypto/backend.ts';
+import type { KemEncapsulation, KemKeyPair } from './crypto/backend.ts';
 import type { ProtocolEnv } from './env.ts';
 
 export interface X25519KeyPair {
@@ -27,4 +27,15 @@ export function generateEd25519(env: ProtocolEnv): Ed25519KeyPair {
 /** FIPS 203 §6.1 ML-KEM.KeyGen_internal with a 64-byte seed (d ‖ z) from the random source. */
 export function generateKem(env: ProtocolEnv): KemKeyPair {
   return env.crypto.mlKemKeygen(env.random(64));
+}
+
+/**
+ * FIPS 203 §7.2 ML-KEM.Encaps to `publicKey`. With the platform CSPRNG as the random source
+ * (`env.random` is the backend's own `randomBytes`, as in `envFor` and `defaultEnv`), the backend
+ * draws m itself — natively under Node; with any other source (seeded tests, vectors), m is
+ * `env.random(32)` and the result is §6.2 ML-KEM.Encaps_internal(ek, m), reproducible.
+ */
+export function encapsulateKem(env: ProtocolEnv, publicKey: Uint8Array): KemEncapsulation {
+  const fromPlatform = env.random === env.crypto.randomBytes;
+  return env.crypto.mlKemEncapsulate(publicKey, fromPlatform ? undefined : env.random(32));
 }

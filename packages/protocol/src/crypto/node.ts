@@ -1,14 +1,15 @@
 /**
- * Node backend: node:crypto (OpenSSL) for every classical primitive, @noble/post-quantum for
- * ML-KEM-768 (Node 20 has none). Selected by the `node` export condition.
+ * Node backend: node:crypto (OpenSSL) for every primitive, ML-KEM-768 included (ml-kem-node.ts;
+ * Node ≥ 24.7). Selected by the `node` export condition.
  *
  * Performance notes (measured on the 2-core CI machine, docs/benchmarks.md):
  * - Importing a raw key into a KeyObject costs more than the DH it is used for, so parsed
  *   KeyObjects are cached in WeakMaps keyed by the (immutable) Uint8Array that holds the key.
  * - Raw keys are imported as JWK: OpenSSL 3's DER decoder path is ~10× slower here.
- * - Keys are never generated with generateKeyPairSync: exporting a key produced by it can
- *   deadlock Node 20 (a GC finalizer takes the key's mutex during export). Key generation
- *   draws random bytes and imports them, which also keeps randomness injectable.
+ * - Key generation draws random bytes from the environment and imports them, which keeps
+ *   randomness injectable (seeded tests, vectors). (It also avoided a deadlock of Node 20, where
+ *   exporting a key made by generateKeyPairSync could block on a GC finalizer; Node 24 is not
+ *   affected, but injectable randomness is reason enough.)
  */
 import {
   createCipheriv,
@@ -27,7 +28,7 @@ import {
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { ProtocolError } from '../errors.ts';
 import { AES_GCM_TAG_BYTES, type CryptoBackend } from './backend.ts';
-import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem.ts';
+import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem-node.ts';
 
 type Curve = 'X25519' | 'Ed25519';
 

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 const ROOT = new URL('../../..', import.meta.url).pathname;
 const root = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   engines: { node: string };
-  devDependencies: Record<string, string>;
+  devDependencies: { node: string };
 };
 const PINNED = `v${root.devDependencies.node}`;
 

@@ -24,9 +24,18 @@ export function generateEd25519(env: ProtocolEnv): Ed25519KeyPair {
   return { privateKey, publicKey: env.crypto.ed25519PublicKey(privateKey) };
 }
 
-/** FIPS 203 §6.1 ML-KEM.KeyGen_internal with a 64-byte seed (d ‖ z) from the random source. */
+/**
+ * An ML-KEM-768 key pair: FIPS 203 §6.1 ML-KEM.KeyGen_internal with a 64-byte seed (d ‖ z) from
+ * the random source or, when that is the platform CSPRNG (see {@link encapsulateKem}), §7.1
+ * ML-KEM.KeyGen with d ‖ z drawn by the backend itself (natively under Node).
+ */
 export function generateKem(env: ProtocolEnv): KemKeyPair {
-  return env.crypto.mlKemKeygen(env.random(64));
+  return env.crypto.mlKemKeygen(fromPlatform(env) ? undefined : env.random(64));
+}
+
+/** Whether the random source is the backend's own CSPRNG, which the backend may draw from itself. */
+function fromPlatform(env: ProtocolEnv): boolean {
+  return env.random === env.crypto.randomBytes;
 }
 
 /**
@@ -36,6 +45,5 @@ export function generateKem(env: ProtocolEnv): KemKeyPair {
  * `env.random(32)` and the result is §6.2 ML-KEM.Encaps_internal(ek, m), reproducible.
  */
 export function encapsulateKem(env: ProtocolEnv, publicKey: Uint8Array): KemEncapsulation {
-  const fromPlatform = env.random === env.crypto.randomBytes;
-  return env.crypto.mlKemEncapsulate(publicKey, fromPlatform ? undefined : env.random(32));
+  return env.crypto.mlKemEncapsulate(publicKey, fromPlatform(env) ? undefined : env.random(32));
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { CryptoBackend } from '../src/crypto/backend.ts';
 import { nobleBackend } from '../src/crypto/noble.ts';
 import { nodeBackend } from '../src/crypto/node.ts';
-import { encapsulateKem, envFor, ProtocolError, type ProtocolErrorCode } from '../src/index.ts';
+import { encapsulateKem, envFor, generateKem, ProtocolError, type ProtocolErrorCode } from '../src/index.ts';
 import { seededRandom, testEnv } from './kit.ts';
 
 const random = seededRandom('ml-kem');
@@ -62,6 +62,22 @@ describe('ML-KEM-768 across backends', () => {
     });
   }
 
+  it('generates fresh pairs without a seed (§7.1) that the other backend uses both ways', () => {
+    for (const [generator, other] of [
+      [nodeBackend, nobleBackend],
+      [nobleBackend, nodeBackend],
+    ] as const) {
+      const keys = generator.mlKemKeygen();
+      expect(keys.publicKey.length).toBe(1184);
+      expect(keys.secretKey.length).toBe(2400);
+      expect(generator.mlKemKeygen().publicKey).not.toEqual(keys.publicKey);
+      const sent = other.mlKemEncapsulate(keys.publicKey);
+      expect(generator.mlKemDecapsulate(sent.ciphertext, keys.secretKey)).toEqual(sent.sharedSecret);
+      const back = generator.mlKemEncapsulate(keys.publicKey);
+      expect(other.mlKemDecapsulate(back.ciphertext, keys.secretKey)).toEqual(back.sharedSecret);
+    }
+  });
+
   it('draws fresh randomness for each encapsulation', () => {
     for (const backend of [nodeBackend, nobleBackend]) {
       const { publicKey } = backend.mlKemKeygen(seeds[1] as Uint8Array);
@@ -101,26 +117,30 @@ describe('ML-KEM-768 across backends', () => {
   });
 });
 
-describe('encapsulateKem', () => {
-  it('lets the backend draw m when the random source is its own CSPRNG', () => {
-    let asked = 0;
+describe('generateKem and encapsulateKem', () => {
+  it('let the backend draw the randomness when the random source is its own CSPRNG', () => {
+    const given: (Uint8Array | undefined)[] = [];
     const backend: CryptoBackend = {
       ...nobleBackend,
+      mlKemKeygen(seed) {
+        given.push(seed);
+        return nobleBackend.mlKemKeygen(seed);
+      },
       mlKemEncapsulate(publicKey, randomness) {
-        expect(randomness).toBeUndefined();
-        asked++;
+        given.push(randomness);
         return nobleBackend.mlKemEncapsulate(publicKey, randomness);
       },
     };
-    const { publicKey } = nobleBackend.mlKemKeygen(seeds[0] as Uint8Array);
-    encapsulateKem(envFor(backend), publicKey);
-    expect(asked).toBe(1);
+    const env = envFor(backend);
+    encapsulateKem(env, generateKem(env).publicKey);
+    expect(given).toEqual([undefined, undefined]);
   });
 
-  it('takes m from any other random source, reproducibly', () => {
-    const { publicKey } = nobleBackend.mlKemKeygen(seeds[0] as Uint8Array);
-    const a = encapsulateKem(testEnv('encapsulate', nodeBackend), publicKey);
-    const b = encapsulateKem(testEnv('encapsulate', nobleBackend), publicKey);
-    expect(a).toEqual(b);
+  it('take the randomness from any other source, reproducibly', () => {
+    const onNode = testEnv('kem', nodeBackend);
+    const onNoble = testEnv('kem', nobleBackend);
+    const keys = generateKem(onNode);
+    expect(keys).toEqual(generateKem(onNoble));
+    expect(encapsulateKem(onNode, keys.publicKey)).toEqual(encapsulateKem(onNoble, keys.publicKey));
   });
 });

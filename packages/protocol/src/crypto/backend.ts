@@ -62,8 +62,14 @@ export interface CryptoBackend {
   /** FIPS 180-4 SHA-512 (used by safety numbers). */
   sha512(data: Uint8Array): Uint8Array;
 
-  /** FIPS 203 ML-KEM-768 KeyGen from a 64-byte seed (d ‖ z). */
-  mlKemKeygen(seed: Uint8Array): KemKeyPair;
+  /**
+   * FIPS 203 ML-KEM-768 key generation. With a 64-byte `seed` (d ‖ z), §6.1
+   * ML-KEM.KeyGen_internal(d, z): deterministic, for seeded tests and vectors. Without, §7.1
+   * ML-KEM.KeyGen: the backend draws d and z from the platform CSPRNG (natively where it can,
+   * which is faster in node:crypto than deriving from a given seed). Use `generateKem` (keys.ts),
+   * which chooses.
+   */
+  mlKemKeygen(seed?: Uint8Array): KemKeyPair;
   /**
    * FIPS 203 ML-KEM-768 Encaps. Without `randomness`, §7.2 ML-KEM.Encaps: the backend draws m
    * from the platform CSPRNG (natively where it can). With 32 bytes of `randomness`, §6.2

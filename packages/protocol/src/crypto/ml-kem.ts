@@ -6,7 +6,8 @@ import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { ProtocolError } from '../errors.ts';
 import type { KemEncapsulation, KemKeyPair } from './backend.ts';
 
-export function mlKemKeygen(seed: Uint8Array): KemKeyPair {
+/** FIPS 203 §6.1 KeyGen_internal from seed = d ‖ z, or §7.1 KeyGen with d, z from the CSPRNG. */
+export function mlKemKeygen(seed?: Uint8Array): KemKeyPair {
   return ml_kem768.keygen(seed);
 }
 

@@ -39,6 +39,7 @@ import {
   MLKEM768_SECRET_KEY_BYTES,
 } from './backend.ts';
 import * as noble from './ml-kem.ts';
+import { quietly } from './node-keys.ts';
 
 const ALGORITHM = 'ml-kem-768';
 const SEED_BYTES = 64;
@@ -100,11 +101,11 @@ export function mlKemKeygen(seed?: Uint8Array): KemKeyPair {
   const key =
     seed === undefined
       ? generateKeyPairSync(ALGORITHM).privateKey
-      : createPrivateKey({ key: buffer(seed), format: 'raw-seed', asymmetricKeyType: ALGORITHM });
+      : quietly(() => createPrivateKey({ key: buffer(seed), format: 'raw-seed', asymmetricKeyType: ALGORITHM }));
   const secretKey = expandedKeyOf(key);
   // An OpenSSL configured to write another PKCS#8 form (ml-kem.output_formats): same bytes, from @noble.
   if (secretKey === null) return noble.mlKemKeygen(seed);
-  const pub = createPublicKey(key);
+  const pub = quietly(() => createPublicKey(key));
   const publicKey = view(pub.export({ format: 'raw-public' }));
   secretKeys.set(secretKey, key);
   publicKeys.set(publicKey, pub);
@@ -117,7 +118,9 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
     // FIPS 203 §7.2 input checks: the type check (length) here, the modulus check by OpenSSL's import.
     if (publicKey.length !== MLKEM768_PUBLIC_KEY_BYTES) throw new ProtocolError('decode', 'invalid ML-KEM public key');
     try {
-      ko = createPublicKey({ key: buffer(publicKey), format: 'raw-public', asymmetricKeyType: ALGORITHM });
+      ko = quietly(() =>
+        createPublicKey({ key: buffer(publicKey), format: 'raw-public', asymmetricKeyType: ALGORITHM }),
+      );
     } catch (cause) {
       throw new ProtocolError('decode', 'invalid ML-KEM public key', { cause });
     }
@@ -137,7 +140,7 @@ function secretKeyObject(secretKey: Uint8Array): KeyObject {
     der.set(EXPANDED_PREFIX, 0);
     der.set(secretKey, EXPANDED_PREFIX.length);
     try {
-      ko = createPrivateKey({ key: buffer(der), format: 'der', type: 'pkcs8' });
+      ko = quietly(() => createPrivateKey({ key: buffer(der), format: 'der', type: 'pkcs8' }));
     } catch (cause) {
       throw new ProtocolError('usage', 'invalid ML-KEM secret key', { cause });
     } finally {

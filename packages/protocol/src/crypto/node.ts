@@ -31,6 +31,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { ProtocolError } from '../errors.ts';
 import { AES_GCM_TAG_BYTES, type CryptoBackend } from './backend.ts';
 import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem-node.ts';
+import { quietly } from './node-keys.ts';
 
 type Curve = 'X25519' | 'Ed25519';
 
@@ -51,7 +52,7 @@ function privateKey(crv: Curve, raw: Uint8Array): KeyObject {
   if (ko === undefined) {
     if (raw.length !== 32) throw new ProtocolError('usage', 'private key must be 32 bytes');
     // OpenSSL derives the public half from `d`; `x` is required by Node's JWK parser but unused.
-    ko = createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(raw), x: '' }, format: 'jwk' });
+    ko = quietly(() => createPrivateKey({ key: { kty: 'OKP', crv, d: b64url(raw), x: '' }, format: 'jwk' }));
     privateKeys[crv].set(raw, ko);
   }
   return ko;
@@ -79,7 +80,7 @@ function publicKey(crv: Curve, raw: Uint8Array): KeyObject {
     if (raw.length !== 32) throw new ProtocolError('decode', 'invalid public key');
     if (crv === 'Ed25519') assertStrictEd25519Key(raw);
     try {
-      ko = createPublicKey({ key: { kty: 'OKP', crv, x: b64url(raw) }, format: 'jwk' });
+      ko = quietly(() => createPublicKey({ key: { kty: 'OKP', crv, x: b64url(raw) }, format: 'jwk' }));
     } catch (cause) {
       throw new ProtocolError('decode', 'invalid public key', { cause });
     }

@@ -7,7 +7,7 @@
  * 17–36 µs), and those throws were a fifth of session setup's time (`--cpu-prof` of
  * bench:protocol's setup loop). So imports run with `Error.stackTraceLimit` at 0, restored in
  * `finally` before anything else can run: the call is synchronous and calls back into no user
- * code. An error it throws has an empty stack, and callers wrap it as the `cause` of a
+ * code. (hkdfSync tests its key the same way, and runs the same way.) An error it throws has an empty stack, and callers wrap it as the `cause` of a
  * ProtocolError made after the limit is restored.
  */
 const adjustable = Object.getOwnPropertyDescriptor(Error, 'stackTraceLimit')?.writable === true;

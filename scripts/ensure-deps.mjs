@@ -11,10 +11,11 @@
 // started it — on a fresh clone the system's, which may be older (it must run on Node 20) —
 // and hands over by exiting: the commands after it in each npm script find the pinned one.
 //
-// Native addons are compiled for the pinned runtime: `npm_config_nodedir` points node-gyp at
-// the pinned build's own C headers (a user's npmrc may point it at the system Node's, whose ABI
-// differs; the addon would then fail to load), and after installing, each addon is loaded once
-// under the pinned Node and rebuilt if that fails (a checkout installed under another Node).
+// Native addons must load under the pinned runtime. better-sqlite3 (≥ 13) ships Node-API
+// prebuilds, which load under any Node; should an addon be compiled here after all, it is
+// compiled for the pinned runtime: `npm_config_nodedir` points node-gyp at the pinned build's
+// own C headers (a user's npmrc may point it at the system Node's, whose ABI differs). After
+// installing, each addon is loaded once under the pinned Node and rebuilt if that fails.
 //
 // With `--test` it also installs the Debian packages the test suite drives (tmux, for the
 // interactive chat test) when they are missing and apt-get can be run (as root).

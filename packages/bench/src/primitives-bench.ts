@@ -36,9 +36,19 @@ function ops(c: CryptoBackend): Op[] {
     ['aes-256-gcm open, bad tag', () => c.aesGcmOpen(x, nonce, sealed, msg)],
     ['hmac-sha512 (1 B)', () => c.hmacSha512(key, info)],
     ['hkdf-sha256 (96 B out)', () => c.hkdfSha256(key, x, info, 96)],
-    ['ml-kem-768 keygen', () => c.mlKemKeygen(c.randomBytes(64))],
-    ['ml-kem-768 encapsulate', () => c.mlKemEncapsulate(kem.publicKey, c.randomBytes(32))],
+    // As sessions run it (keys.ts generateKem): the backend draws the seed.
+    ['ml-kem-768 keygen', () => c.mlKemKeygen()],
+    ['ml-kem-768 keygen from a given seed (seeded)', () => c.mlKemKeygen(c.randomBytes(64))],
+    // As sessions run it (keys.ts encapsulateKem): the backend draws m.
+    ['ml-kem-768 encapsulate', () => c.mlKemEncapsulate(kem.publicKey)],
+    ['ml-kem-768 encapsulate, given m (seeded)', () => c.mlKemEncapsulate(kem.publicKey, c.randomBytes(32))],
     ['ml-kem-768 decapsulate', () => c.mlKemDecapsulate(enc.ciphertext, kem.secretKey)],
+    // A key just decoded (a fetched bundle, a stored prekey) is a new array: parsed first.
+    ['ml-kem-768 new public key + encapsulate', () => c.mlKemEncapsulate(new Uint8Array(kem.publicKey))],
+    [
+      'ml-kem-768 new secret key + decapsulate',
+      () => c.mlKemDecapsulate(enc.ciphertext, new Uint8Array(kem.secretKey)),
+    ],
   ];
 }
 

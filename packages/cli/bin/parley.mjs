@@ -14,6 +14,17 @@ const dist = join(here, '..', 'dist');
 const bundle = join(dist, 'parley.mjs');
 const manifest = join(dist, 'parley.inputs.json');
 
+// Parley runs on the Node.js pinned in the repository's package.json (devDependencies.node;
+// engines: >=24.7), which npm puts first on PATH for `npx parley` and every npm script. Started
+// by an older `node` (this file run straight from a shell), say so instead of failing later.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 24 || (major === 24 && minor < 7)) {
+  process.stderr.write(
+    `parley: needs Node.js >= 24.7 (this is ${process.version}); from the repository, run \`npx parley\`, which uses the pinned Node.\n`,
+  );
+  process.exit(1);
+}
+
 if (process.env.PARLEY_DEBUG === '1') process.setSourceMapsEnabled(true);
 
 /** True when the bundle was built from exactly the files (by path and mtime) there now. */
@@ -46,7 +57,7 @@ async function build() {
     bundle: true,
     platform: 'node',
     format: 'esm',
-    target: 'node20',
+    target: 'node24',
     // The native SQLite binding loads its .node file relative to itself.
     external: ['better-sqlite3'],
     banner: {

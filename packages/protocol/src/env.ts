@@ -8,7 +8,11 @@ import { defaultBackend } from './crypto/default.ts';
 
 export interface ProtocolEnv {
   readonly crypto: CryptoBackend;
-  /** Returns `length` fresh random bytes. Must be a CSPRNG outside of tests. */
+  /**
+   * Returns `length` fresh random bytes. Must be a CSPRNG outside of tests. When it is the
+   * backend's own `randomBytes` (as `envFor` sets it), the backend may draw some randomness
+   * itself, natively (ML-KEM encapsulation, keys.ts `encapsulateKem`).
+   */
   readonly random: (length: number) => Uint8Array;
   /**
    * Random bytes for public values (nonces), which a backend may pool; `random` when absent
@@ -31,7 +35,7 @@ export interface ProtocolEnv {
 export function envFor(crypto: CryptoBackend): ProtocolEnv {
   return {
     crypto,
-    random: (n) => crypto.randomBytes(n),
+    random: crypto.randomBytes,
     publicRandom: (n) => crypto.publicRandomBytes(n),
     now: () => Date.now(),
   };

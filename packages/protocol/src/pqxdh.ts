@@ -15,7 +15,7 @@ import { Writer } from './codec.ts';
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import { checkIdentity, type IdentityKeyPair, type PublicIdentity, publicIdentity } from './identity.ts';
-import { generateX25519, type X25519KeyPair } from './keys.ts';
+import { encapsulateKem, generateX25519, type X25519KeyPair } from './keys.ts';
 
 const INFO = new TextEncoder().encode('Parley_CURVE25519_SHA-256_ML-KEM-768');
 /** PQXDH §2.2: F is 32 0xFF bytes for X25519, prepended to the KDF input for domain separation. */
@@ -94,7 +94,7 @@ export function pqxdhInitiate(
   const peer = verifyBundle(env, bundle, knownIdentity);
 
   const ek: X25519KeyPair = generateX25519(env);
-  const { ciphertext, sharedSecret } = env.crypto.mlKemEncapsulate(bundle.kemPreKey.publicKey, env.random(32));
+  const { ciphertext, sharedSecret } = encapsulateKem(env, bundle.kemPreKey.publicKey);
   const c = env.crypto;
   const spk = bundle.signedPreKey.publicKey;
   const km = [

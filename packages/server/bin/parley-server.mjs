@@ -21,5 +21,17 @@
 // Other flags: node --max-semi-space-size=N … packages/server/bin/parley-server.mjs …
 import { register } from 'tsx/esm/api';
 
+// Parley runs on the Node.js pinned in the repository's package.json (devDependencies.node;
+// engines: >=24.7), which npm puts first on PATH for `npm start`, `npx parley-server` and
+// every npm script. Started by an older `node` (this file run straight from a shell), say so
+// instead of failing later.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 24 || (major === 24 && minor < 7)) {
+  process.stderr.write(
+    `parley-server: needs Node.js >= 24.7 (this is ${process.version}); from the repository, run \`npm start\` or \`npx parley-server\`, which use the pinned Node.\n`,
+  );
+  process.exit(1);
+}
+
 register();
 await import('../src/main.ts');

@@ -3,8 +3,9 @@
  * synchronous on purpose: every primitive here is fast enough that an async boundary would cost
  * more than the work (docs/protocol.md §1.2). Two implementations exist, chosen by package export
  * conditions (`#default-crypto` in package.json): `node.ts` (node:crypto, OpenSSL) and `noble.ts`
- * (the audited @noble libraries, for browsers). Both use @noble/post-quantum for ML-KEM-768,
- * since Node 20 has none.
+ * (the audited @noble libraries, for browsers). ML-KEM-768 is node:crypto's in the first
+ * (OpenSSL 3.5, Node ≥ 24.7) and @noble/post-quantum's in the second; both read and write the
+ * same FIPS 203 byte encodings.
  *
  * Contract: keys are raw byte strings (RFC 7748 / RFC 8032 / FIPS 203 encodings) and are never
  * mutated once created; backends may cache parsed key objects keyed by the array's identity.
@@ -61,10 +62,21 @@ export interface CryptoBackend {
   /** FIPS 180-4 SHA-512 (used by safety numbers). */
   sha512(data: Uint8Array): Uint8Array;
 
-  /** FIPS 203 ML-KEM-768 KeyGen from a 64-byte seed (d ‖ z). */
-  mlKemKeygen(seed: Uint8Array): KemKeyPair;
-  /** FIPS 203 ML-KEM-768 Encaps with 32 bytes of caller randomness m. */
-  mlKemEncapsulate(publicKey: Uint8Array, randomness: Uint8Array): KemEncapsulation;
+  /**
+   * FIPS 203 ML-KEM-768 key generation. With a 64-byte `seed` (d ‖ z), §6.1
+   * ML-KEM.KeyGen_internal(d, z): deterministic, for seeded tests and vectors. Without, §7.1
+   * ML-KEM.KeyGen: the backend draws d and z from the platform CSPRNG (natively where it can,
+   * which is faster in node:crypto than deriving from a given seed). Use `generateKem` (keys.ts),
+   * which chooses.
+   */
+  mlKemKeygen(seed?: Uint8Array): KemKeyPair;
+  /**
+   * FIPS 203 ML-KEM-768 Encaps. Without `randomness`, §7.2 ML-KEM.Encaps: the backend draws m
+   * from the platform CSPRNG (natively where it can). With 32 bytes of `randomness`, §6.2
+   * ML-KEM.Encaps_internal(ek, m): deterministic, for seeded tests and known-answer vectors, and
+   * possibly slower (node:crypto cannot take m). Use `encapsulateKem` (keys.ts), which chooses.
+   */
+  mlKemEncapsulate(publicKey: Uint8Array, randomness?: Uint8Array): KemEncapsulation;
   /** FIPS 203 ML-KEM-768 Decaps (implicit rejection: never throws on a bad ciphertext). */
   mlKemDecapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
 }

@@ -45,6 +45,7 @@ import {
   publicIdentity,
   SAFETY_NUMBER_ITERATIONS,
   type Session,
+  type SessionVersion,
   type SignedPreKey,
   safetyNumber,
   signedPreKeyPublic,
@@ -172,8 +173,9 @@ function makeBob(rec: Recorder): BobKeys {
   };
 }
 
-function bundleOfBob(b: BobKeys): PreKeyBundle {
+function bundleOfBob(b: BobKeys, version: SessionVersion = 1): PreKeyBundle {
   return {
+    version,
     identity: publicIdentity(b.identity),
     deviceId: deviceId(BOB_DEVICE),
     signedPreKey: signedPreKeyPublic(b.signedPreKey),
@@ -297,11 +299,15 @@ interface Established {
 
 const FIRST_PLAINTEXT = 'hello bob';
 
-function establish(crypto: CryptoBackend, seeds: { readonly alice: string; readonly bob: string }): Established {
+function establish(
+  crypto: CryptoBackend,
+  seeds: { readonly alice: string; readonly bob: string },
+  version: SessionVersion = 1,
+): Established {
   const alice = recorder(seeds.alice, crypto);
   const bob = recorder(seeds.bob, crypto);
   const bobKeys = makeBob(bob);
-  const bundle = bundleOfBob(bobKeys);
+  const bundle = bundleOfBob(bobKeys, version);
   bob.take();
 
   const aliceIdentity = generateIdentity(alice.env);

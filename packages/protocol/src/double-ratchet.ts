@@ -8,17 +8,8 @@
  *
  * Two wire versions share the chain and skipped-key logic. Version 2 (docs/protocol.md §13) adds
  * the KEM ratchet of kem-ratchet.ts (its secrets enter KDF_RK), carries KEM chunks in the body's
- * padding slack and drops the explicit nonce (message-v2.ts).
- *
- * Version 1 message layout (docs/protocol.md §6.2):
- *   u8 version ‖ u8 type ‖ nonce (12) ‖ enc_header (40 + 16) ‖ body (padded + 16)
- *   header    = DHs.public (32) ‖ u32 PN ‖ u32 N                 (§3.1 HEADER)
- *   enc_header = AES-256-GCM(HKs, nonce, header, aad = version ‖ type)   (HENCRYPT)
- *   body       = AES-256-GCM(mk,  nonce, padded, aad = AD ‖ version ‖ type ‖ nonce ‖ enc_header)
- * The nonce is random: a header key encrypts a whole chain, so its nonce must not repeat
- * (§4.2 HENCRYPT). The body key mk is used once, and reusing the header's random nonce with it is
- * safe under a different key (§3.1 ENCRYPT allows any nonce scheme for single-use keys); a random
- * rather than fixed nonce also keeps GCM safe if a state is ever rolled back and a key reused.
+ * padding slack and drops the explicit nonce. The message layouts are in message-v1.ts and
+ * message-v2.ts.
  */
 import { concatBytes, equalBytes } from './bytes.ts';
 import { readU32, writeU32 } from './codec.ts';
@@ -33,6 +24,7 @@ import {
   takeReadySecret,
 } from './kem-ratchet.ts';
 import { generateX25519, type X25519KeyPair } from './keys.ts';
+import { openBodyV1, parseV1, sealV1 } from './message-v1.ts';
 import {
   bodyLengthV2,
   MAX_PLAINTEXT_V2,
@@ -42,8 +34,8 @@ import {
   sealV2,
   splitBodyV2,
 } from './message-v2.ts';
-import { isBucket, pad, unpad } from './padding.ts';
-import { type SessionVersion, WIRE_VERSION, WireType } from './wire.ts';
+import { pad, unpad } from './padding.ts';
+import type { SessionVersion } from './wire.ts';
 
 /** §3.1/§3.5 MAX_SKIP: the most message keys one incoming message may make us skip in one chain. */
 export const MAX_SKIP = 1000;
@@ -58,11 +50,8 @@ export const MAX_SKIPPED_CHAINS = 5;
  */
 export const MAX_CHAIN_LENGTH = 2 ** 31;
 
-const NONCE = 12;
+/** Bytes of a plaintext header (§3.1 HEADER): DHs.public ‖ u32 PN ‖ u32 N. */
 const HEADER = 40;
-const ENC_HEADER = HEADER + 16;
-const PREFIX = 2 + NONCE + ENC_HEADER; // bytes before the body
-export const RATCHET_OVERHEAD = PREFIX + 16;
 
 const CK_INPUT = Uint8Array.of(0x01);
 const RK_INFO = new TextEncoder().encode('Parley DR root v1');
@@ -258,35 +247,6 @@ export function ratchetEncryptBody(env: ProtocolEnv, s: RatchetState, body: Uint
   return { state: { ...s, sendChainKey: ck, sendCount: s.sendCount + 1, sentSinceReceive: true }, message };
 }
 
-/** The version 1 layout (§6.2): a random nonce shared by header and body. */
-function sealV1(
-  env: ProtocolEnv,
-  mk: Uint8Array,
-  headerKey: Uint8Array,
-  header: Uint8Array,
-  padded: Uint8Array,
-  ad: Uint8Array,
-): Uint8Array {
-  const c = env.crypto;
-  const nonce = (env.publicRandom ?? env.random)(NONCE);
-  const message = new Uint8Array(PREFIX + padded.length + 16);
-  message[0] = WIRE_VERSION;
-  message[1] = WireType.ratchetMessage;
-  message.set(nonce, 2);
-  // enc_header = HENCRYPT(state.HKs, header)
-  message.set(c.aesGcmSeal(headerKey, nonce, header, message.subarray(0, 2)), 2 + NONCE);
-  // ENCRYPT(mk, plaintext, CONCAT(AD, enc_header))
-  message.set(c.aesGcmSeal(mk, nonce, padded, bodyAad(ad, message)), PREFIX);
-  return message;
-}
-
-function bodyAad(ad: Uint8Array, message: Uint8Array): Uint8Array {
-  const aad = new Uint8Array(ad.length + PREFIX);
-  aad.set(ad, 0);
-  aad.set(message.subarray(0, PREFIX), ad.length);
-  return aad;
-}
-
 interface Header {
   readonly dh: Uint8Array;
   readonly pn: number;
@@ -310,15 +270,6 @@ export interface DecryptResult {
   readonly plaintext: Uint8Array;
 }
 
-/** Checks the fixed framing of a version 1 ratchet message; `decode` error if it cannot be one. */
-export function checkRatchetMessage(message: Uint8Array): void {
-  if (message.length < RATCHET_OVERHEAD) throw new ProtocolError('decode', 'malformed ratchet message');
-  if (message[0] !== WIRE_VERSION) throw new ProtocolError('unsupported-version', 'unsupported message version');
-  if (message[1] !== WireType.ratchetMessage || !isBucket(message.length - RATCHET_OVERHEAD)) {
-    throw new ProtocolError('decode', 'malformed ratchet message');
-  }
-}
-
 /** What an opened body yields: the plaintext, and the KEM ratchet after reading its section. */
 interface Opened {
   readonly plaintext: Uint8Array;
@@ -338,20 +289,13 @@ interface Incoming {
 type Attempt = (m: Incoming, s: RatchetState) => DecryptResult | null;
 
 function incomingV1(env: ProtocolEnv, message: Uint8Array, ad: Uint8Array): Incoming {
-  checkRatchetMessage(message);
-  const nonce = message.subarray(2, 2 + NONCE);
-  const body = message.subarray(PREFIX);
-  const aad = bodyAad(ad, message);
+  const parsed = parseV1(message);
   return {
     env,
-    headerNonce: nonce,
-    encHeader: message.subarray(2 + NONCE, PREFIX),
-    headerAad: message.subarray(0, 2),
-    open(mk, kem) {
-      const padded = env.crypto.aesGcmOpen(mk, nonce, body, aad);
-      if (padded === null) throw new ProtocolError('decrypt-failed', 'message authentication failed');
-      return { plaintext: unpad(padded), kem };
-    },
+    headerNonce: parsed.nonce,
+    encHeader: parsed.encHeader,
+    headerAad: parsed.headerAad,
+    open: (mk, kem) => ({ plaintext: unpad(openBodyV1(env, mk, parsed, message, ad)), kem }),
   };
 }
 

@@ -19,7 +19,6 @@ export {
   MAX_SKIP,
   MAX_SKIPPED_CHAINS,
   MAX_SKIPPED_KEYS,
-  RATCHET_OVERHEAD,
   type RatchetState,
   type SkippedChain,
 } from './double-ratchet.ts';
@@ -43,6 +42,7 @@ export { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from 
 export type { Assembly, KemRatchet } from './kem-ratchet.ts';
 export * from './keys.ts';
 export * from './mailbox-proof.ts';
+export { RATCHET_OVERHEAD } from './message-v1.ts';
 export { MAX_PLAINTEXT_V2, RATCHET_OVERHEAD_V2 } from './message-v2.ts';
 export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
 export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';

@@ -1,7 +1,9 @@
 /**
  * A 1:1 session between two devices (docs/protocol.md §7): PQXDH to start, the header-encrypted
- * Double Ratchet after. Pure functions: state in, state out; nothing is mutated, so a caller that
- * persists the returned session only after a successful step can never be left half-updated.
+ * Double Ratchet after, and in version 2 the KEM ratchet beside it (§13). A new session takes the
+ * version its bundle advertises (§13.1; `encodeBundle` writes 2 by default); a saved version 1
+ * session stays version 1. Pure functions: state in, state out; nothing is mutated, so a caller
+ * that persists the returned session only after a successful step can never be left half-updated.
  *
  * @example
  * ```ts

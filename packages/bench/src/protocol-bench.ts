@@ -57,15 +57,29 @@ const keys = ['setup_per_s', 'oneway_msgs_per_s', 'pingpong_msgs_per_s', 'wire_b
 type Key = (typeof keys)[number];
 const medianOf = (runs: ProtocolFigures[], k: Key) => round1(median(runs.map((r) => r[k])));
 const libsignal = Object.fromEntries(keys.map((k) => [k, medianOf(ls, k)])) as unknown as ProtocolFigures;
+const parleyExtra = [
+  'setup_unpinned_per_s',
+  'wire_bytes_100_pq',
+  'wire_bytes_100_v1',
+  'oneway_v1_msgs_per_s',
+  'pingpong_v1_msgs_per_s',
+  'pq_epoch_msgs_100',
+] as const;
 const parley: ParleyFigures = {
   ...(Object.fromEntries(keys.map((k) => [k, medianOf(pa, k)])) as unknown as ProtocolFigures),
-  setup_unpinned_per_s: round1(median(pa.map((p) => p.setup_unpinned_per_s))),
+  ...(Object.fromEntries(parleyExtra.map((k) => [k, round1(median(pa.map((p) => p[k])))])) as Pick<
+    ParleyFigures,
+    (typeof parleyExtra)[number]
+  >),
 };
 const perRound = (k: Key) => ratio(median(pa.map((p, i) => p[k] / (ls[i] as ProtocolFigures)[k])), 1);
 const ratios = {
   setup: perRound('setup_per_s'),
   oneway: perRound('oneway_msgs_per_s'),
   pingpong: perRound('pingpong_msgs_per_s'),
+  /** Parley v2 against Parley v1 (same process, same round): what the KEM ratchet costs. */
+  pingpong_v2_vs_v1: ratio(median(pa.map((p) => p.pingpong_msgs_per_s / p.pingpong_v1_msgs_per_s)), 1),
+  oneway_v2_vs_v1: ratio(median(pa.map((p) => p.oneway_msgs_per_s / p.oneway_v1_msgs_per_s)), 1),
 };
 
 const rows: [string, number, number, number][] = [
@@ -85,5 +99,10 @@ console.error(
 for (const [name, p, l, q] of rows) {
   console.error(`${name.padEnd(24)}${String(p).padStart(12)}${String(l).padStart(12)}${String(q).padStart(8)}`);
 }
-console.error(`(parley setups/s verifying both identity certificates each time: ${parley.setup_unpinned_per_s})\n`);
+console.error(`(parley setups/s verifying both identity certificates each time: ${parley.setup_unpinned_per_s})`);
+console.error(
+  `(parley figures are protocol v2, KEM ratchet on; v1: one-way ${parley.oneway_v1_msgs_per_s}/s, ping-pong ` +
+    `${parley.pingpong_v1_msgs_per_s}/s, ${parley.wire_bytes_100_v1} bytes; v2 worst case ${parley.wire_bytes_100_pq} ` +
+    `bytes; one KEM epoch every ${parley.pq_epoch_msgs_100} ping-pong messages)\n`,
+);
 console.log(JSON.stringify({ parley, libsignal, ratio: ratios }));

@@ -14,9 +14,14 @@ import {
   verifyKemPreKey,
   verifySignedPreKey,
 } from './prekeys.ts';
-import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
+import { LATEST_SESSION_VERSION, readSessionFrame, type SessionVersion, WireType } from './wire.ts';
 
 export interface PreKeyBundle {
+  /**
+   * The highest session version the device speaks (docs/protocol.md §13.1), from the bundle's
+   * version byte; absent means the latest. An initiator starts a session of this version.
+   */
+  readonly version?: SessionVersion;
   readonly identity: PublicIdentity;
   readonly deviceId: DeviceId;
   readonly signedPreKey: SignedPreKeyPublic;
@@ -46,7 +51,7 @@ export function verifyBundle(env: ProtocolEnv, b: PreKeyBundle, pinned?: PublicI
  * ```
  */
 export function encodeBundle(b: PreKeyBundle): Uint8Array {
-  const w = new Writer(1560).u8(WIRE_VERSION).u8(WireType.bundle);
+  const w = new Writer(1560).u8(b.version ?? LATEST_SESSION_VERSION).u8(WireType.bundle);
   writeIdentity(w, b.identity);
   w.u32(b.deviceId);
   const s = b.signedPreKey;
@@ -61,7 +66,7 @@ export function encodeBundle(b: PreKeyBundle): Uint8Array {
 /** Parses a bundle. Signatures are not checked here: call {@link verifyBundle}. */
 export function decodeBundle(bytes: Uint8Array): PreKeyBundle {
   const r = new Reader(bytes, 'prekey bundle');
-  readFrame(r, WireType.bundle, 'prekey bundle');
+  const version = readSessionFrame(r, WireType.bundle, 'prekey bundle');
   const identity = readIdentity(r);
   const dev = r.device();
   const signedPreKey = { id: r.u32(), createdAt: r.u53(), publicKey: r.x25519Public(), signature: r.bytes(64) };
@@ -74,5 +79,5 @@ export function decodeBundle(bytes: Uint8Array): PreKeyBundle {
     signature: r.bytes(64),
   };
   r.end();
-  return { identity, deviceId: deviceId(dev), signedPreKey, oneTimePreKey, kemPreKey };
+  return { version, identity, deviceId: deviceId(dev), signedPreKey, oneTimePreKey, kemPreKey };
 }

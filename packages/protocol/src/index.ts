@@ -19,7 +19,6 @@ export {
   MAX_SKIP,
   MAX_SKIPPED_CHAINS,
   MAX_SKIPPED_KEYS,
-  RATCHET_OVERHEAD,
   type RatchetState,
   type SkippedChain,
 } from './double-ratchet.ts';
@@ -40,8 +39,11 @@ export {
   writeIdentity,
 } from './identity.ts';
 export { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
+export type { Assembly, KemRatchet } from './kem-ratchet.ts';
 export * from './keys.ts';
 export * from './mailbox-proof.ts';
+export { RATCHET_OVERHEAD } from './message-v1.ts';
+export { MAX_PLAINTEXT_V2, RATCHET_OVERHEAD_V2 } from './message-v2.ts';
 export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
 export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';
 export * from './prekeys.ts';
@@ -49,5 +51,5 @@ export * from './safety-number.ts';
 export * from './session.ts';
 export * from './session-codec.ts';
 export * from './socket-frames.ts';
-export { WIRE_VERSION, WireType } from './wire.ts';
+export { LATEST_SESSION_VERSION, type SessionVersion, WIRE_VERSION, WireType } from './wire.ts';
 export * from './wire-contract/index.ts';

@@ -12,9 +12,11 @@ import { Reader, Writer } from './codec.ts';
 import { MLKEM768_CIPHERTEXT_BYTES } from './crypto/backend.ts';
 import { readIdentity, writeIdentity } from './identity.ts';
 import type { PqxdhHeader } from './pqxdh.ts';
-import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
+import { readSessionFrame, type SessionVersion, WireType } from './wire.ts';
 
 export interface InitialMessage {
+  /** The session version (docs/protocol.md §13.1); absent means 1. The embedded message has it too. */
+  readonly version?: SessionVersion;
   readonly header: PqxdhHeader;
   /** The embedded ratchet message, with its own framing. */
   readonly ratchetMessage: Uint8Array;
@@ -48,7 +50,7 @@ export function readPqxdhHeader(r: Reader): PqxdhHeader {
 }
 
 export function encodeInitialMessage(m: InitialMessage): Uint8Array {
-  const w = new Writer(1300 + m.ratchetMessage.length).u8(WIRE_VERSION).u8(WireType.initialMessage);
+  const w = new Writer(1300 + m.ratchetMessage.length).u8(m.version ?? 1).u8(WireType.initialMessage);
   writePqxdhHeader(w, m.header);
   return w.bytes(m.ratchetMessage).finish();
 }
@@ -56,7 +58,7 @@ export function encodeInitialMessage(m: InitialMessage): Uint8Array {
 /** Parses an initial message; the embedded ratchet message is checked when it is decrypted. */
 export function decodeInitialMessage(bytes: Uint8Array): InitialMessage {
   const r = new Reader(bytes, 'initial message');
-  readFrame(r, WireType.initialMessage, 'initial message');
+  const version = readSessionFrame(r, WireType.initialMessage, 'initial message');
   const header = readPqxdhHeader(r);
-  return { header, ratchetMessage: r.rest() };
+  return { version, header, ratchetMessage: r.rest() };
 }

@@ -16,8 +16,11 @@ import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import { checkIdentity, type IdentityKeyPair, type PublicIdentity, publicIdentity } from './identity.ts';
 import { encapsulateKem, generateX25519, type X25519KeyPair } from './keys.ts';
+import type { SessionVersion } from './wire.ts';
 
 const INFO = new TextEncoder().encode('Parley_CURVE25519_SHA-256_ML-KEM-768');
+/** Version 2 sessions (docs/protocol.md §13.6) use their own info string, so no key is shared across versions. */
+const INFO_V2 = new TextEncoder().encode('Parley_v2_CURVE25519_SHA-256_ML-KEM-768');
 /** PQXDH §2.2: F is 32 0xFF bytes for X25519, prepended to the KDF input for domain separation. */
 const F = new Uint8Array(32).fill(0xff);
 const ZERO_SALT = new Uint8Array(32);
@@ -53,8 +56,8 @@ export interface PqxdhHeader {
  * PQXDH §2.2 KDF: HKDF-SHA256 with F ‖ KM as input, a zero salt and the info string. We take
  * 96 bytes: SK (32) and the two shared header keys the header-encrypted ratchet needs (32 + 32).
  */
-function kdf(env: ProtocolEnv, km: Uint8Array[], ad: Uint8Array): SharedSecrets {
-  const out = env.crypto.hkdfSha256(concatBytes(F, ...km), ZERO_SALT, INFO, 96);
+function kdf(env: ProtocolEnv, version: SessionVersion, km: Uint8Array[], ad: Uint8Array): SharedSecrets {
+  const out = env.crypto.hkdfSha256(concatBytes(F, ...km), ZERO_SALT, version === 1 ? INFO : INFO_V2, 96);
   return {
     rootKey: out.slice(0, 32),
     headerKeyA: out.slice(32, 64),
@@ -86,6 +89,7 @@ export interface InitiatorResult {
  */
 export function pqxdhInitiate(
   env: ProtocolEnv,
+  version: SessionVersion,
   ours: IdentityKeyPair,
   ourDevice: DeviceId,
   bundle: PreKeyBundle,
@@ -106,7 +110,7 @@ export function pqxdhInitiate(
   km.push(sharedSecret); // SS
   const me = publicIdentity(ours);
   return {
-    secrets: kdf(env, km, associatedData(me, ourDevice, peer, bundle.deviceId)),
+    secrets: kdf(env, version, km, associatedData(me, ourDevice, peer, bundle.deviceId)),
     header: {
       initiator: me,
       initiatorDevice: ourDevice,
@@ -133,6 +137,7 @@ export interface ResponderPreKeys {
  */
 export function pqxdhRespond(
   env: ProtocolEnv,
+  version: SessionVersion,
   ours: IdentityKeyPair,
   ourDevice: DeviceId,
   keys: ResponderPreKeys,
@@ -151,5 +156,10 @@ export function pqxdhRespond(
   ];
   if (keys.oneTimePreKey) km.push(c.x25519(keys.oneTimePreKey.privateKey, header.baseKey)); // DH4
   km.push(c.mlKemDecapsulate(header.kemCiphertext, keys.kemSecretKey)); // SS
-  return kdf(env, km, associatedData(header.initiator, header.initiatorDevice, publicIdentity(ours), ourDevice));
+  return kdf(
+    env,
+    version,
+    km,
+    associatedData(header.initiator, header.initiatorDevice, publicIdentity(ours), ourDevice),
+  );
 }

@@ -1,12 +1,13 @@
 /**
- * Session state as versioned bytes (docs/protocol.md §8). Round-trips exactly; a decoder of a
- * later version must keep reading version 1 (test/fixtures holds a saved state to prove it).
+ * Session state as versioned bytes (docs/protocol.md §8, §13.8). Round-trips exactly; version 2
+ * keeps reading version 1 (test/fixtures holds a saved state of each version to prove it).
  *
  *   u8 version ‖ u8 type (0x04) ‖ identity (128) ‖ u32 remoteDevice ‖ u32 localDevice
  *   ‖ var16 AD ‖ baseKey (32) ‖ u8 hasPending [‖ PQXDH header as in §6.1]
  *   ‖ RK (32) ‖ DHs.private (32) ‖ DHs.public (32) ‖ u8 flags (5 presence bits, sentSinceReceive)
  *   ‖ [DHr 32] [CKs 32] [CKr 32] [HKs 32] [HKr 32] ‖ NHKs (32) ‖ NHKr (32) ‖ u32 Ns ‖ u32 Nr ‖ u32 PN
  *   ‖ u8 chainCount ‖ chainCount × (HK (32) ‖ u16 keyCount ‖ keyCount × (u32 N ‖ MK (32)))
+ *   [version 2: flags bit 6 = sendChainMixed, and the KEM ratchet at the end, §13.8]
  */
 import { type DeviceId, deviceId } from './address.ts';
 import { equalBytes } from './bytes.ts';
@@ -14,13 +15,19 @@ import { Reader, Writer } from './codec.ts';
 import { MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS, type RatchetState, type SkippedChain } from './double-ratchet.ts';
 import { readIdentity, writeIdentity } from './identity.ts';
 import { readPqxdhHeader, writePqxdhHeader } from './initial-message.ts';
+import { type Assembly, encapsulationKeyOf, KEM_SIZES, type KemRatchet } from './kem-ratchet.ts';
 import type { PqxdhHeader } from './pqxdh.ts';
 import type { Session } from './session.ts';
-import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
+import { readSessionFrame, WireType } from './wire.ts';
 
 const OPTIONAL = ['dhRemote', 'sendChainKey', 'recvChainKey', 'sendHeaderKey', 'recvHeaderKey'] as const;
 /** Flag bit 5: RatchetState.sentSinceReceive. */
 const SENT_SINCE_RECEIVE = 1 << OPTIONAL.length;
+/** Flag bit 6, version 2 only: RatchetState.sendChainMixed. */
+const SEND_CHAIN_MIXED = SENT_SINCE_RECEIVE << 1;
+
+/** §13.8: the KEM ratchet's phase byte. */
+const PHASE = { keyholderWithoutKey: 0, keyholder: 1, ready: 2, collecting: 3, encapsulated: 4 } as const;
 
 /**
  * @example
@@ -30,18 +37,19 @@ const SENT_SINCE_RECEIVE = 1 << OPTIONAL.length;
  * ```
  */
 export function encodeSession(s: Session): Uint8Array {
-  const w = new Writer(2048).u8(WIRE_VERSION).u8(WireType.sessionState);
+  const r = s.ratchet;
+  const w = new Writer(r.version === 1 ? 2048 : 8192).u8(r.version).u8(WireType.sessionState);
   writeIdentity(w, s.remoteIdentity);
   w.u32(s.remoteDevice).u32(s.localDevice).var16(s.associatedData).bytes(s.baseKey);
   if (s.pending) writePqxdhHeader(w.u8(1), s.pending);
   else w.u8(0);
-  const r = s.ratchet;
   w.bytes(r.rootKey).bytes(r.dhSelf.privateKey).bytes(r.dhSelf.publicKey);
   let flags = 0;
   OPTIONAL.forEach((k, i) => {
     if (r[k] !== null) flags |= 1 << i;
   });
   if (r.sentSinceReceive) flags |= SENT_SINCE_RECEIVE;
+  if (r.sendChainMixed) flags |= SEND_CHAIN_MIXED;
   w.u8(flags);
   for (const k of OPTIONAL) {
     const v = r[k];
@@ -53,12 +61,80 @@ export function encodeSession(s: Session): Uint8Array {
     w.bytes(chain.headerKey).u16(chain.keys.size);
     for (const [n, mk] of chain.keys) w.u32(n).bytes(mk);
   }
+  if (r.kem !== null) writeKemRatchet(w, r.kem);
   return w.finish();
+}
+
+function writeKemRatchet(w: Writer, k: KemRatchet): void {
+  switch (k.phase) {
+    case 'keyholder':
+      if (k.keys === null) {
+        w.u8(PHASE.keyholderWithoutKey).u32(k.epoch);
+        return;
+      }
+      w.u8(PHASE.keyholder).u32(k.epoch).bytes(k.keys.secretKey).u16(k.cursor).bytes(k.ct.have).bytes(k.ct.bytes);
+      return;
+    case 'ready':
+      w.u8(PHASE.ready).u32(k.epoch).bytes(k.secret);
+      return;
+    case 'collecting':
+      w.u8(PHASE.collecting).u32(k.epoch).bytes(k.ek.have).bytes(k.ek.bytes);
+      return;
+    case 'encapsulated':
+      w.u8(PHASE.encapsulated).u32(k.epoch).bytes(k.ct).bytes(k.secret).u16(k.cursor);
+      return;
+  }
+}
+
+/** Reads a partial object: bitmap, then bytes, with every byte not yet received zero (canonical). */
+function readAssembly(r: Reader, size: number): Assembly {
+  const have = r.bytes(size / 8);
+  const bytes = r.bytes(size);
+  let missing = 0;
+  for (let i = 0; i < size; i++) {
+    if (((have[i >>> 3] as number) & (1 << (i & 7))) === 0) {
+      missing++;
+      if (bytes[i] !== 0) r.fail();
+    }
+  }
+  // A complete key or ciphertext is used at once (§13.2), so a stored one is never complete.
+  if (missing === 0) r.fail();
+  return { bytes, have, missing };
+}
+
+function readKemRatchet(r: Reader): KemRatchet {
+  const phase = r.u8();
+  const epoch = r.u32();
+  if (epoch === 0) r.fail();
+  switch (phase) {
+    case PHASE.keyholderWithoutKey:
+      return { phase: 'keyholder', epoch, keys: null };
+    case PHASE.keyholder: {
+      const secretKey = r.bytes(KEM_SIZES.dk);
+      const cursor = r.u16();
+      if (cursor >= KEM_SIZES.ek) r.fail();
+      const ct = readAssembly(r, KEM_SIZES.ct);
+      return { phase: 'keyholder', epoch, keys: { publicKey: encapsulationKeyOf(secretKey), secretKey }, cursor, ct };
+    }
+    case PHASE.ready:
+      return { phase: 'ready', epoch, secret: r.bytes(32) };
+    case PHASE.collecting:
+      return { phase: 'collecting', epoch, ek: readAssembly(r, KEM_SIZES.ek) };
+    case PHASE.encapsulated: {
+      const ct = r.bytes(KEM_SIZES.ct);
+      const secret = r.bytes(32);
+      const cursor = r.u16();
+      if (cursor >= KEM_SIZES.ct) r.fail();
+      return { phase: 'encapsulated', epoch, ct, secret, cursor };
+    }
+    default:
+      return r.fail();
+  }
 }
 
 export function decodeSession(bytes: Uint8Array): Session {
   const r = new Reader(bytes, 'session state');
-  readFrame(r, WireType.sessionState, 'session state');
+  const version = readSessionFrame(r, WireType.sessionState, 'session state');
   const remoteIdentity = readIdentity(r);
   const remoteDevice: DeviceId = deviceId(r.device());
   const localDevice: DeviceId = deviceId(r.device());
@@ -72,7 +148,7 @@ export function decodeSession(bytes: Uint8Array): Session {
   const rootKey = r.bytes(32);
   const dhSelf = { privateKey: r.bytes(32), publicKey: r.bytes(32) };
   const flags = r.u8();
-  if (flags >= SENT_SINCE_RECEIVE << 1) r.fail();
+  if (flags >= (version === 1 ? SEND_CHAIN_MIXED : SEND_CHAIN_MIXED << 1)) r.fail();
   const opt = (i: number): Uint8Array | null => (flags & (1 << i) ? r.bytes(32) : null);
   const dhRemote = opt(0);
   const sendChainKey = opt(1);
@@ -102,8 +178,10 @@ export function decodeSession(bytes: Uint8Array): Session {
     if (keys.size !== count) r.fail();
     skipped.push({ headerKey, keys });
   }
+  const kem = version === 1 ? null : readKemRatchet(r);
   r.end();
   const ratchet: RatchetState = {
+    version,
     rootKey,
     dhSelf,
     dhRemote,
@@ -118,6 +196,8 @@ export function decodeSession(bytes: Uint8Array): Session {
     prevSendCount,
     skipped,
     sentSinceReceive: (flags & SENT_SINCE_RECEIVE) !== 0,
+    kem,
+    sendChainMixed: (flags & SEND_CHAIN_MIXED) !== 0,
   };
   return { remoteIdentity, remoteDevice, localDevice, associatedData, baseKey, pending, ratchet };
 }

@@ -1,7 +1,9 @@
 /**
  * A 1:1 session between two devices (docs/protocol.md §7): PQXDH to start, the header-encrypted
- * Double Ratchet after. Pure functions: state in, state out; nothing is mutated, so a caller that
- * persists the returned session only after a successful step can never be left half-updated.
+ * Double Ratchet after, and in version 2 the KEM ratchet beside it (§13). A new session takes the
+ * version its bundle advertises (§13.1; `encodeBundle` writes 2 by default); a saved version 1
+ * session stays version 1. Pure functions: state in, state out; nothing is mutated, so a caller
+ * that persists the returned session only after a successful step can never be left half-updated.
  *
  * @example
  * ```ts
@@ -26,10 +28,9 @@ import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import { type IdentityKeyPair, type PublicIdentity, sameIdentity } from './identity.ts';
 import { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
-import { pad, unpad } from './padding.ts';
 import { type PqxdhHeader, pqxdhInitiate, pqxdhRespond } from './pqxdh.ts';
 import type { KemPreKey, OneTimePreKey, SignedPreKey } from './prekeys.ts';
-import { WireType } from './wire.ts';
+import { LATEST_SESSION_VERSION, type SessionVersion, WireType } from './wire.ts';
 
 export interface Session {
   /** The peer's identity, as authenticated by PQXDH. */
@@ -57,7 +58,9 @@ export function createInitiatorSession(
   bundle: PreKeyBundle,
   knownIdentity?: PublicIdentity,
 ): Session {
-  const { secrets, header } = pqxdhInitiate(env, ours, ourDevice, bundle, knownIdentity);
+  // §13.1: the session version is the one the bundle advertises.
+  const version = bundle.version ?? LATEST_SESSION_VERSION;
+  const { secrets, header } = pqxdhInitiate(env, version, ours, ourDevice, bundle, knownIdentity);
   return {
     remoteIdentity: bundle.identity,
     remoteDevice: bundle.deviceId,
@@ -67,6 +70,7 @@ export function createInitiatorSession(
     pending: header,
     ratchet: initInitiator(
       env,
+      version,
       secrets.rootKey,
       bundle.signedPreKey.publicKey,
       secrets.headerKeyA,
@@ -83,10 +87,16 @@ export interface SessionEncryptResult {
 
 /** Pads and encrypts one plaintext (Double Ratchet §4.5 RatchetEncryptHE). */
 export function encryptMessage(env: ProtocolEnv, session: Session, plaintext: Uint8Array): SessionEncryptResult {
-  const { state, message } = ratchetEncrypt(env, session.ratchet, pad(plaintext), session.associatedData);
+  const { state, message } = ratchetEncrypt(env, session.ratchet, plaintext, session.associatedData);
   const next = { ...session, ratchet: state };
   if (session.pending === null) return { session: next, message };
-  return { session: next, message: encodeInitialMessage({ header: session.pending, ratchetMessage: message }) };
+  const initial = { version: state.version, header: session.pending, ratchetMessage: message };
+  return { session: next, message: encodeInitialMessage(initial) };
+}
+
+/** The session's wire version (docs/protocol.md §13.1): 2 for sessions with the KEM ratchet. */
+export function sessionVersion(session: Session): SessionVersion {
+  return session.ratchet.version;
 }
 
 export interface SessionDecryptResult {
@@ -102,8 +112,9 @@ export interface SessionDecryptResult {
 export function decryptMessage(env: ProtocolEnv, session: Session, message: Uint8Array): SessionDecryptResult {
   let ratchetMessage = message;
   if (message.length > 1 && message[1] === WireType.initialMessage) {
-    const { header, ratchetMessage: inner } = decodeInitialMessage(message);
+    const { version, header, ratchetMessage: inner } = decodeInitialMessage(message);
     if (
+      (version ?? 1) !== session.ratchet.version ||
       !equalBytes(header.baseKey, session.baseKey) ||
       !sameIdentity(header.initiator, session.remoteIdentity) ||
       header.initiatorDevice !== session.remoteDevice
@@ -112,8 +123,7 @@ export function decryptMessage(env: ProtocolEnv, session: Session, message: Uint
     }
     ratchetMessage = inner;
   }
-  const { state, padded } = ratchetDecrypt(env, session.ratchet, ratchetMessage, session.associatedData);
-  const plaintext = unpad(padded);
+  const { state, plaintext } = ratchetDecrypt(env, session.ratchet, ratchetMessage, session.associatedData);
   // Any authentic message from the peer proves it has the session: stop attaching PQXDH fields.
   return { session: { ...session, ratchet: state, pending: null }, plaintext };
 }
@@ -182,8 +192,10 @@ export function acceptInitialMessage(
       throw new ProtocolError('replayed-initial-message', 'initial message was already accepted');
     }
   }
+  const version = message.version ?? 1;
   const secrets = pqxdhRespond(
     env,
+    version,
     ours,
     ourDevice,
     {
@@ -194,8 +206,14 @@ export function acceptInitialMessage(
     h,
     options.knownIdentity,
   );
-  const ratchet = initResponder(secrets.rootKey, keys.signedPreKey.keyPair, secrets.headerKeyA, secrets.nextHeaderKeyB);
-  const { state, padded } = ratchetDecrypt(env, ratchet, message.ratchetMessage, secrets.associatedData);
+  const ratchet = initResponder(
+    version,
+    secrets.rootKey,
+    keys.signedPreKey.keyPair,
+    secrets.headerKeyA,
+    secrets.nextHeaderKeyB,
+  );
+  const { state, plaintext } = ratchetDecrypt(env, ratchet, message.ratchetMessage, secrets.associatedData);
   return {
     session: {
       remoteIdentity: h.initiator,
@@ -206,7 +224,7 @@ export function acceptInitialMessage(
       pending: null,
       ratchet: state,
     },
-    plaintext: unpad(padded),
+    plaintext,
     consumed: {
       oneTimePreKeyId: h.oneTimePreKeyId,
       kemPreKeyId: keys.kemPreKey.lastResort ? null : h.kemPreKeyId,

@@ -7,6 +7,15 @@ import { ProtocolError } from './errors.ts';
 
 export const WIRE_VERSION = 1;
 
+/**
+ * Session versions (docs/protocol.md §13.1): 1 is the Double Ratchet of §6–§8; 2 adds the KEM
+ * ratchet. Bundles, initial messages, ratchet messages and session states carry one of them in
+ * their version byte; every other object stays at version 1.
+ */
+export type SessionVersion = 1 | 2;
+/** The version new sessions use when the peer's bundle advertises it (§13.1). */
+export const LATEST_SESSION_VERSION: SessionVersion = 2;
+
 export const WireType = {
   bundle: 0x01,
   initialMessage: 0x02,
@@ -22,4 +31,12 @@ export function readFrame(r: Reader, type: WireType, what: string): void {
   const version = r.u8();
   if (version !== WIRE_VERSION) throw new ProtocolError('unsupported-version', `unsupported ${what} version`);
   if (r.u8() !== type) throw new ProtocolError('decode', `not a ${what}`);
+}
+
+/** Reads the two framing bytes of an object that exists in both session versions. */
+export function readSessionFrame(r: Reader, type: WireType, what: string): SessionVersion {
+  const version = r.u8();
+  if (version !== 1 && version !== 2) throw new ProtocolError('unsupported-version', `unsupported ${what} version`);
+  if (r.u8() !== type) throw new ProtocolError('decode', `not a ${what}`);
+  return version;
 }

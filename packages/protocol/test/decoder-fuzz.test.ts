@@ -112,8 +112,10 @@ const bobKeys = {
   kemPreKey: bobDev.kemPreKey,
 };
 
-const bundleWithOtk = encodeBundle(bundleOf(bobDev));
-const bundleWithoutOtk = encodeBundle(bundleOf(bobDev, { oneTime: false }));
+// This file fuzzes the version 1 encodings (decoder-fuzz-v2.test.ts covers what version 2 adds).
+const V1 = { version: 1 } as const;
+const bundleWithOtk = encodeBundle(bundleOf(bobDev, V1));
+const bundleWithoutOtk = encodeBundle(bundleOf(bobDev, { oneTime: false, ...V1 }));
 
 /** Bundle layout (bundle.ts): fields that no signature covers: the device id and the one-time prekey. */
 const IDENTITY_END = 2 + 128;
@@ -127,18 +129,18 @@ const BUNDLE_UNSIGNED_WITHOUT_OTK = [
 ] as const;
 
 // Alice before any reply: her messages are initial messages; Bob accepted the first one.
-const early = establish(testEnv('fuzz-early-a', crypto), testEnv('fuzz-early-b', crypto), aliceDev, bobDev, false);
+const early = establish(testEnv('fuzz-early-a', crypto), testEnv('fuzz-early-b', crypto), aliceDev, bobDev, false, 1);
 const earlyEnvA = testEnv('fuzz-early-a2', crypto);
 const earlyEnvB = testEnv('fuzz-early-b2', crypto);
 const initialMessage = encryptMessage(earlyEnvA, early.alice, utf8('second initial')).message;
 const freshInitialMessage = encryptMessage(
   earlyEnvA,
-  createInitiatorSession(earlyEnvA, aliceDev.identity, aliceDev.device, bundleOf(bobDev)),
+  createInitiatorSession(earlyEnvA, aliceDev.identity, aliceDev.device, bundleOf(bobDev, V1)),
   utf8('first'),
 ).message;
 
 // An established pair with skipped keys on Bob's side.
-let { alice, bob } = establish(envA, envB, aliceDev, bobDev);
+let { alice, bob } = establish(envA, envB, aliceDev, bobDev, true, 1);
 const burst: Uint8Array[] = [];
 for (let i = 0; i < 3; i++) {
   const m = encryptMessage(envA, alice, utf8(`m${i}`));
@@ -227,6 +229,8 @@ describe(`decoder fuzzing (${crypto.name} backend)`, () => {
       for (const sample of t.samples) {
         for (let v = 0; v < 256; v++) {
           if (v === WIRE_VERSION) continue;
+          // Version 2 is a valid version of these objects (docs/protocol.md §13.1), with its own tests.
+          if (v === 2 && t.type !== WireType.ratchetMessage && t.type !== WireType.safetyNumberQr) continue;
           const bad = sample.slice();
           bad[0] = v;
           expect(codeOf(() => t.run(bad))).toBe('unsupported-version');

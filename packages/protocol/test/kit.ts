@@ -20,6 +20,7 @@ import {
   type IdentityKeyPair,
   type KemPreKey,
   kemPreKeyPublic,
+  LATEST_SESSION_VERSION,
   type OneTimePreKey,
   oneTimePreKeyPublic,
   type PreKeyBundle,
@@ -28,6 +29,7 @@ import {
   type ProtocolErrorCode,
   publicIdentity,
   type Session,
+  type SessionVersion,
   type SignedPreKey,
   signedPreKeyPublic,
   utf8,
@@ -76,9 +78,13 @@ export function makeDevice(env: ProtocolEnv, dev = 1, identity = generateIdentit
   };
 }
 
-export function bundleOf(d: Device, opts: { oneTime?: boolean; lastResort?: boolean } = {}): PreKeyBundle {
+export function bundleOf(
+  d: Device,
+  opts: { oneTime?: boolean; lastResort?: boolean; version?: SessionVersion } = {},
+): PreKeyBundle {
   const otk = d.oneTimePreKeys[0];
   return {
+    version: opts.version ?? LATEST_SESSION_VERSION,
     identity: publicIdentity(d.identity),
     deviceId: d.device,
     signedPreKey: signedPreKeyPublic(d.signedPreKey),
@@ -93,8 +99,15 @@ export interface Pair {
 }
 
 /** Alice starts a session with Bob's bundle; Bob accepts her first message and replies once. */
-export function establish(envA: ProtocolEnv, envB: ProtocolEnv, a: Device, b: Device, reply = true): Pair {
-  const bundle = bundleOf(b);
+export function establish(
+  envA: ProtocolEnv,
+  envB: ProtocolEnv,
+  a: Device,
+  b: Device,
+  reply = true,
+  version: SessionVersion = LATEST_SESSION_VERSION,
+): Pair {
+  const bundle = bundleOf(b, { version });
   let alice = createInitiatorSession(envA, a.identity, a.device, bundle);
   const first = encryptMessage(envA, alice, utf8('hello bob'));
   alice = first.session;

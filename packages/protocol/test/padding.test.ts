@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ratchetEncrypt } from '../src/double-ratchet.ts';
+import { ratchetEncryptBody } from '../src/double-ratchet.ts';
 import {
   decryptMessage,
   defaultEnv,
@@ -168,7 +168,7 @@ describe('pad and unpad', () => {
 describe(`padding on the wire (${defaultEnv.crypto.name} backend)`, () => {
   const envA = testEnv('pad-a');
   const envB = testEnv('pad-b');
-  const pair = establish(envA, envB, makeDevice(envA, 1), makeDevice(envB, 2));
+  const pair = establish(envA, envB, makeDevice(envA, 1), makeDevice(envB, 2), true, 1); // version 1 pads (§6.4)
 
   it('a ratchet message is RATCHET_OVERHEAD plus the padded length, and decrypts to the exact plaintext', () => {
     let { alice, bob } = pair;
@@ -192,7 +192,7 @@ describe(`padding on the wire (${defaultEnv.crypto.name} backend)`, () => {
   it('an authentic message with bad padding throws decode and leaves the receiver unchanged', () => {
     const { alice, bob } = pair;
     for (const bad of [new Uint8Array(64), Uint8Array.from({ length: 64 }, (_, i) => (i === 63 ? 0x01 : 0x80))]) {
-      const { message } = ratchetEncrypt(envA, alice.ratchet, bad, alice.associatedData);
+      const { message } = ratchetEncryptBody(envA, alice.ratchet, bad, alice.associatedData);
       const before = toHex(encodeSession(bob));
       expect(codeOf(() => decryptMessage(envB, bob, message))).toBe('decode');
       expect(toHex(encodeSession(bob))).toBe(before);

@@ -1,7 +1,8 @@
 /**
  * Compatibility promise: a session state saved by protocol v1 (test/fixtures/session-v1.hex, written
  * once by `generate.ts --fixture` and never regenerated) must keep loading and working in every
- * later version. This test deliberately depends only on the fixture files and the public API, not
+ * later version; so must the v2 state (session-v2.hex, `generate.ts --fixture --v2`), saved
+ * mid-epoch of the KEM ratchet. This test deliberately depends only on the fixture files and the public API, not
  * on the generator. If a future version changes the state encoding, keep decoding v1 and adjust only
  * the re-encoding check below.
  */
@@ -17,6 +18,7 @@ import {
   type ProtocolEnv,
   ProtocolError,
   type Session,
+  sessionVersion,
   toHex,
   utf8,
 } from '../src/index.ts';
@@ -38,8 +40,14 @@ interface Fixture {
 }
 
 const fixtures = new URL('./fixtures/', import.meta.url);
-const fixture = JSON.parse(readFileSync(new URL('session-v1.json', fixtures), 'utf8')) as Fixture;
-const stateHex = readFileSync(new URL(fixture.stateFile, fixtures), 'utf8').trim();
+const load = (name: string) => {
+  const fixture = JSON.parse(readFileSync(new URL(name, fixtures), 'utf8')) as Fixture;
+  return { fixture, stateHex: readFileSync(new URL(fixture.stateFile, fixtures), 'utf8').trim() };
+};
+const cases = [
+  { version: 1, ...load('session-v1.json') },
+  { version: 2, ...load('session-v2.json') },
+];
 
 /** An environment that hands out the recorded random draws in order. */
 function replay(crypto: CryptoBackend, draws: readonly string[]): { env: ProtocolEnv; remaining: () => number } {
@@ -61,41 +69,48 @@ function replay(crypto: CryptoBackend, draws: readonly string[]): { env: Protoco
 const skipped = (s: Session) => s.ratchet.skipped.map((c) => [...c.keys.keys()]);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
-describe.each(backends.map((b) => [b.name, b] as const))('v1 saved session fixture (%s backend)', (_name, crypto) => {
-  it('decodes, and re-encodes to exactly the saved bytes', () => {
-    const bytes = fromHex(stateHex);
-    expect(bytes.length).toBe(fixture.stateBytes);
-    const session = decodeSession(bytes);
-    expect(toHex(encodeSession(session))).toBe(stateHex);
-    expect(skipped(session)).toEqual(fixture.skippedBefore);
-  });
+describe.each(backends.flatMap((b) => cases.map((c) => [c.version, b.name, b, c] as const)))(
+  'v%s saved session fixture (%s backend)',
+  (version, _name, crypto, { fixture, stateHex }) => {
+    it('decodes, and re-encodes to exactly the saved bytes', () => {
+      const bytes = fromHex(stateHex);
+      expect(bytes.length).toBe(fixture.stateBytes);
+      const session = decodeSession(bytes);
+      expect(toHex(encodeSession(session))).toBe(stateHex);
+      expect(skipped(session)).toEqual(fixture.skippedBefore);
+      expect(sessionVersion(session)).toBe(version);
+      // v2: saved mid-epoch, as the keyholder with a decapsulation key (docs/protocol.md §13.8).
+      if (version === 2) expect(session.ratchet.kem).toMatchObject({ phase: 'keyholder', epoch: 1 });
+      else expect(session.ratchet.kem).toBeNull();
+    });
 
-  it('decrypts the next messages with the saved state, then refuses a duplicate and can reply', () => {
-    let bob = decodeSession(fromHex(stateHex));
-    for (const m of fixture.messages) {
-      const r = replay(crypto, m.random);
-      const got = decryptMessage(r.env, bob, fromHex(m.message));
-      expect(r.remaining(), m.id).toBe(0);
-      expect(text(got.plaintext), m.id).toBe(m.plaintext);
-      bob = got.session;
-    }
-    expect(skipped(bob)).toEqual(fixture.skippedAfter);
+    it('decrypts the next messages with the saved state, then refuses a duplicate and can reply', () => {
+      let bob = decodeSession(fromHex(stateHex));
+      for (const m of fixture.messages) {
+        const r = replay(crypto, m.random);
+        const got = decryptMessage(r.env, bob, fromHex(m.message));
+        expect(r.remaining(), m.id).toBe(0);
+        expect(text(got.plaintext), m.id).toBe(m.plaintext);
+        bob = got.session;
+      }
+      expect(skipped(bob)).toEqual(fixture.skippedAfter);
 
-    const dup = fixture.messages.find((m) => m.id === fixture.duplicate);
-    expect(dup).toBeDefined();
-    let error: unknown;
-    try {
-      decryptMessage(replay(crypto, []).env, bob, fromHex(dup?.message ?? ''));
-    } catch (e) {
-      error = e;
-    }
-    expect(ProtocolError.is(error, 'duplicate-message')).toBe(true);
+      const dup = fixture.messages.find((m) => m.id === fixture.duplicate);
+      expect(dup).toBeDefined();
+      let error: unknown;
+      try {
+        decryptMessage(replay(crypto, []).env, bob, fromHex(dup?.message ?? ''));
+      } catch (e) {
+        error = e;
+      }
+      expect(ProtocolError.is(error, 'duplicate-message')).toBe(true);
 
-    // The loaded session still sends: the peer's state saved at the same point decrypts a reply.
-    const reply = encryptMessage(testEnv('fixture reply', crypto), bob, utf8('reply after reload'));
-    const alice = decodeSession(fromHex(fixture.peer.state));
-    expect(text(decryptMessage(testEnv('fixture peer', crypto), alice, reply.message).plaintext)).toBe(
-      'reply after reload',
-    );
-  });
-});
+      // The loaded session still sends: the peer's state saved at the same point decrypts a reply.
+      const reply = encryptMessage(testEnv('fixture reply', crypto), bob, utf8('reply after reload'));
+      const alice = decodeSession(fromHex(fixture.peer.state));
+      expect(text(decryptMessage(testEnv('fixture peer', crypto), alice, reply.message).plaintext)).toBe(
+        'reply after reload',
+      );
+    });
+  },
+);

@@ -32,11 +32,14 @@ import { backends } from './kit.ts';
 import {
   type BundleVector,
   buildBundleVector,
+  buildPqRatchetVector,
   buildPqxdhVector,
   buildRatchetVector,
   buildSafetyNumberVector,
   type IdentityVector,
+  type PqRatchetVector,
   type PqxdhVector,
+  type RatchetStep,
   type RatchetVector,
   replayEnv,
   type SafetyNumberVector,
@@ -50,6 +53,7 @@ const bundleVector = load<BundleVector>('bundle.json');
 const pqxdhVector = load<PqxdhVector>('pqxdh.json');
 const ratchetVector = load<RatchetVector>('ratchet.json');
 const safetyVector = load<SafetyNumberVector>('safety-number.json');
+const pqVector = load<PqRatchetVector>('pq-ratchet.json');
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -65,6 +69,41 @@ function publicIdentityFrom(hex: string): PublicIdentity {
   const b = fromHex(hex);
   expect(b.length).toBe(128);
   return { signingKey: b.subarray(0, 32), agreementKey: b.subarray(32, 64), certificate: b.subarray(64, 128) };
+}
+
+/** Decrypts and re-encrypts every recorded step from its recorded states and draws alone. */
+function checkSteps(crypto: (typeof backends)[number], steps: readonly RatchetStep[]): void {
+  for (const step of steps) {
+    const dec = replayEnv(crypto, step.receiverRandom);
+    const got = decryptMessage(dec.env, decodeSession(fromHex(step.receiverStateBefore)), fromHex(step.message));
+    expect(dec.remaining(), `step ${step.step}`).toBe(0);
+    expect(text(got.plaintext), `step ${step.step}`).toBe(step.plaintext);
+    expect(toHex(encodeSession(got.session)), `step ${step.step}`).toBe(step.receiverStateAfter);
+
+    const enc = replayEnv(crypto, step.senderRandom);
+    const sent = encryptMessage(enc.env, decodeSession(fromHex(step.senderStateBefore)), utf8(step.plaintext));
+    expect(enc.remaining(), `step ${step.step}`).toBe(0);
+    expect(toHex(sent.message), `step ${step.step}`).toBe(step.message);
+    expect(toHex(encodeSession(sent.session)), `step ${step.step}`).toBe(step.senderStateAfter);
+  }
+}
+
+/** Each party's states form one chain from its initial state through every recorded operation. */
+function checkStateChains(initial: { alice: string; bob: string }, steps: readonly RatchetStep[]): void {
+  for (const party of ['alice', 'bob'] as const) {
+    const next = new Map<string, string>();
+    for (const s of steps) {
+      if (s.sender === party) next.set(s.senderStateBefore, s.senderStateAfter);
+      if (s.receiver === party) next.set(s.receiverStateBefore, s.receiverStateAfter);
+    }
+    let state: string | undefined = initial[party];
+    let count = 0;
+    while (state !== undefined && next.has(state)) {
+      state = next.get(state);
+      count++;
+    }
+    expect(count, party).toBe(next.size);
+  }
 }
 
 describe.each(backends.map((b) => [b.name, b] as const))('known-answer vectors (%s backend)', (_name, crypto) => {
@@ -227,6 +266,76 @@ describe.each(backends.map((b) => [b.name, b] as const))('known-answer vectors (
         }
         expect(count, party).toBe(next.size);
       }
+    });
+  });
+
+  describe('pq-ratchet.json (protocol v2)', () => {
+    const v = pqVector;
+
+    it('regenerates byte for byte from the seeds', () => {
+      expect(buildPqRatchetVector(crypto)).toEqual(v);
+    });
+
+    it('sets up a version 2 session from the recorded bundle, keys and draws', () => {
+      const bundle = decodeBundle(fromHex(v.setup.bob.bundle));
+      expect(bundle.version).toBe(2);
+      expect(v.setup.bob.bundle.slice(0, 4)).toBe('0201');
+      const r = v.setup.alice.random;
+      const replay = replayEnv(crypto, [...r.createSession, ...r.encrypt]);
+      const session = createInitiatorSession(
+        replay.env,
+        identityFrom(v.setup.alice.identity),
+        deviceId(v.setup.alice.deviceId),
+        bundle,
+      );
+      const sent = encryptMessage(replay.env, session, utf8(v.setup.plaintext));
+      expect(replay.remaining()).toBe(0);
+      expect(toHex(sent.message)).toBe(v.setup.initialMessage);
+      expect(v.setup.initialMessage.slice(0, 4)).toBe('0202');
+      expect(toHex(encodeSession(sent.session))).toBe(v.setup.aliceState);
+
+      const k = v.bobKeys;
+      const x25519 = (priv: string) => ({
+        privateKey: fromHex(priv),
+        publicKey: crypto.x25519PublicKey(fromHex(priv)),
+      });
+      const bob = replayEnv(crypto, v.setup.bob.random.accept);
+      const accepted = acceptInitialMessage(
+        bob.env,
+        identityFrom(k.identity),
+        deviceId(v.setup.bob.deviceId),
+        decodeInitialMessage(fromHex(v.setup.initialMessage)),
+        {
+          signedPreKey: {
+            id: bundle.signedPreKey.id,
+            keyPair: x25519(k.signedPreKey.privateKey),
+            createdAt: k.signedPreKey.createdAt,
+            signature: fromHex(k.signedPreKey.signature),
+          },
+          oneTimePreKey: { id: bundle.oneTimePreKey?.id ?? 0, keyPair: x25519(k.oneTimePreKey.privateKey) },
+          kemPreKey: {
+            id: bundle.kemPreKey.id,
+            keyPair: { publicKey: fromHex(k.kemPreKey.publicKey), secretKey: fromHex(k.kemPreKey.secretKey) },
+            lastResort: false,
+            createdAt: k.kemPreKey.createdAt,
+            signature: fromHex(k.kemPreKey.signature),
+          },
+        },
+      );
+      expect(bob.remaining()).toBe(0);
+      expect(text(accepted.plaintext)).toBe(v.setup.plaintext);
+      expect(toHex(encodeSession(accepted.session))).toBe(v.setup.bobState);
+    });
+
+    it('decrypts (and re-encrypts) every step from the recorded state bytes and draws', () => {
+      checkSteps(crypto, v.steps);
+    });
+
+    it("chains each party's states, and the conversation completes KEM epoch 1 on both sides", () => {
+      checkStateChains(v.initialStates, v.steps);
+      const last = v.steps[v.steps.length - 1];
+      expect(decodeSession(fromHex(last?.senderStateAfter ?? '')).ratchet.kem?.epoch).toBe(2);
+      expect(decodeSession(fromHex(last?.receiverStateAfter ?? '')).ratchet.kem?.epoch).toBe(2);
     });
   });
 

@@ -1,10 +1,11 @@
 /**
  * Known-answer vectors for Parley protocol v1 (bundle, PQXDH, Double Ratchet, safety numbers, the
- * WebSocket's binary frames),
- * and the one-off saved-session fixture in test/fixtures.
+ * WebSocket's binary frames) and v2 (pq-ratchet.json: PQXDH and a conversation through a KEM epoch),
+ * and the one-off saved-session fixtures in test/fixtures.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
  *   npx tsx packages/protocol/test/vectors/generate.ts --fixture   # writes test/fixtures/session-v1.*
+ *   npx tsx packages/protocol/test/vectors/generate.ts --fixture --v2   # writes test/fixtures/session-v2.*
  *                                                                  # once; refuses to overwrite
  *
  * Everything is derived from fixed seeds through `testEnv` (test/kit.ts), so the output is a pure
@@ -24,6 +25,7 @@ import {
   type CryptoBackend,
   createInitiatorSession,
   decodeInitialMessage,
+  decodeSession,
   decryptMessage,
   deviceId,
   encodeBundle,
@@ -45,6 +47,7 @@ import {
   publicIdentity,
   SAFETY_NUMBER_ITERATIONS,
   type Session,
+  type SessionVersion,
   type SignedPreKey,
   safetyNumber,
   signedPreKeyPublic,
@@ -59,6 +62,11 @@ export type Hex = string;
 
 export const CLOCK_START = 1_767_225_600_000;
 export const VECTOR_SEEDS = { alice: 'parley/vectors/v1/alice', bob: 'parley/vectors/v1/bob' } as const;
+export const PQ_VECTOR_SEEDS = { alice: 'parley/vectors/v2/alice', bob: 'parley/vectors/v2/bob' } as const;
+export const FIXTURE_SEEDS_V2 = {
+  alice: 'parley/fixture/session-v2/alice',
+  bob: 'parley/fixture/session-v2/bob',
+} as const;
 export const FIXTURE_SEEDS = {
   alice: 'parley/fixture/session-v1/alice',
   bob: 'parley/fixture/session-v1/bob',
@@ -172,8 +180,9 @@ function makeBob(rec: Recorder): BobKeys {
   };
 }
 
-function bundleOfBob(b: BobKeys): PreKeyBundle {
+function bundleOfBob(b: BobKeys, version: SessionVersion = 1): PreKeyBundle {
   return {
+    version,
     identity: publicIdentity(b.identity),
     deviceId: deviceId(BOB_DEVICE),
     signedPreKey: signedPreKeyPublic(b.signedPreKey),
@@ -297,11 +306,15 @@ interface Established {
 
 const FIRST_PLAINTEXT = 'hello bob';
 
-function establish(crypto: CryptoBackend, seeds: { readonly alice: string; readonly bob: string }): Established {
+function establish(
+  crypto: CryptoBackend,
+  seeds: { readonly alice: string; readonly bob: string },
+  version: SessionVersion = 1,
+): Established {
   const alice = recorder(seeds.alice, crypto);
   const bob = recorder(seeds.bob, crypto);
   const bobKeys = makeBob(bob);
-  const bundle = bundleOfBob(bobKeys);
+  const bundle = bundleOfBob(bobKeys, version);
   bob.take();
 
   const aliceIdentity = generateIdentity(alice.env);
@@ -556,6 +569,123 @@ export function buildRatchetVector(crypto: CryptoBackend): RatchetVector {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Protocol v2: PQXDH with a v2 bundle, then a conversation that completes a KEM epoch.
+
+/** A 600-byte plaintext: its 1024-byte bucket leaves a 422-byte KEM section (416 bytes of chunk). */
+function long(id: string): string {
+  const head = `${id}: a long message whose padding slack carries a KEM chunk `;
+  return head + '.'.repeat(600 - head.length);
+}
+
+const PQ_SCRIPT: readonly Action[] = [
+  send('bob', 'B1', long('B1')),
+  send('bob', 'B2', long('B2')),
+  send('bob', 'B3', long('B3')),
+  send('bob', 'B4', long('B4 (its ek chunk arrives after Alice has encapsulated: ignored)')),
+  receive('alice', 'B1'),
+  receive('alice', 'B3'),
+  receive('alice', 'B2'),
+  send('alice', 'A1', long('A1')),
+  send('alice', 'A2', long('A2')),
+  send('alice', 'A3', long('A3')),
+  receive('alice', 'B4'),
+  receive('bob', 'A2'),
+  receive('bob', 'A3'),
+  receive('bob', 'A1'),
+  send('bob', 'B5', 'b5: Bob has decapsulated; his current chain started before, so no flag yet'),
+  receive('alice', 'B5'),
+  send('alice', 'A4', 'a4 starts a new chain'),
+  receive('bob', 'A4'),
+  send('bob', 'B6', 'b6: first chain that mixed the KEM secret (flag set)'),
+  receive('alice', 'B6'),
+  send('alice', 'A5', long('A5: Alice is the keyholder of epoch 2')),
+  receive('bob', 'A5'),
+];
+
+/** Where a state's KEM ratchet is, e.g. "keyholder 1 (key pair, 0/1088 ciphertext bytes)". */
+function kemSummary(state: Hex): string {
+  const k = decodeSession(fromHex(state)).ratchet.kem;
+  if (k === null) return 'none (version 1)';
+  switch (k.phase) {
+    case 'keyholder':
+      return k.keys === null
+        ? `keyholder of epoch ${k.epoch}, no key pair yet`
+        : `keyholder of epoch ${k.epoch}, ek cursor ${k.cursor}, ${1088 - k.ct.missing}/1088 ciphertext bytes received`;
+    case 'ready':
+      return `keyholder of epoch ${k.epoch}, decapsulated: secret waits for the next sending chain`;
+    case 'collecting':
+      return `encapsulator of epoch ${k.epoch}, ${1184 - k.ek.missing}/1184 encapsulation key bytes received`;
+    case 'encapsulated':
+      return `encapsulator of epoch ${k.epoch}, encapsulated, ct cursor ${k.cursor}`;
+  }
+}
+
+export interface PqRatchetVector {
+  readonly description: string;
+  readonly seeds: { readonly alice: string; readonly bob: string };
+  readonly clockStart: number;
+  /** The PQXDH exchange with a version 2 bundle, in the form of pqxdh.json. */
+  readonly setup: Omit<PqxdhVector, 'description'>;
+  /** Bob's private keys behind setup.bob.bundle (its prekey ids are those of bundle.json). */
+  readonly bobKeys: {
+    readonly identity: IdentityVector;
+    readonly signedPreKey: { readonly privateKey: Hex; readonly createdAt: number; readonly signature: Hex };
+    readonly oneTimePreKey: { readonly privateKey: Hex };
+    readonly kemPreKey: {
+      readonly publicKey: Hex;
+      readonly secretKey: Hex;
+      readonly createdAt: number;
+      readonly signature: Hex;
+    };
+  };
+  readonly initialStates: { readonly alice: Hex; readonly bob: Hex };
+  readonly script: readonly string[];
+  readonly steps: readonly (RatchetStep & { readonly senderKem: string; readonly receiverKem: string })[];
+}
+
+export function buildPqRatchetVector(crypto: CryptoBackend): PqRatchetVector {
+  const e = establish(crypto, PQ_VECTOR_SEEDS, 2);
+  const conv = conversation(e.aliceSession, e.bobSession);
+  runScript({ alice: e.alice, bob: e.bob }, conv, PQ_SCRIPT);
+  return {
+    description:
+      "Protocol version 2 (docs/protocol.md §13): Bob publishes a version 2 bundle (bundle.json's steps on " +
+      'his own seed, encoded with version byte 2), Alice starts a session from it and Bob accepts her first ' +
+      'message ("setup", in the form of pqxdh.json). Then a conversation in which Bob, the keyholder of KEM ' +
+      'epoch 1, sends his ML-KEM-768 encapsulation key in chunks, Alice encapsulates and sends the ciphertext ' +
+      'back in chunks (both out of order), Bob decapsulates and mixes the secret into the next sending chain ' +
+      "he creates, Alice mixes it when that chain's first message arrives, and Alice starts epoch 2. Each " +
+      "step has the same fields as ratchet.json, plus where each side's KEM ratchet is afterwards. " +
+      RNG_DESCRIPTION,
+    seeds: { alice: PQ_VECTOR_SEEDS.alice, bob: PQ_VECTOR_SEEDS.bob },
+    clockStart: CLOCK_START,
+    setup: e.vector,
+    bobKeys: {
+      identity: identityVector(e.bobKeys.identity),
+      signedPreKey: {
+        privateKey: toHex(e.bobKeys.signedPreKey.keyPair.privateKey),
+        createdAt: e.bobKeys.signedPreKey.createdAt,
+        signature: toHex(e.bobKeys.signedPreKey.signature),
+      },
+      oneTimePreKey: { privateKey: toHex(e.bobKeys.oneTimePreKey.keyPair.privateKey) },
+      kemPreKey: {
+        publicKey: toHex(e.bobKeys.kemPreKey.keyPair.publicKey),
+        secretKey: toHex(e.bobKeys.kemPreKey.keyPair.secretKey),
+        createdAt: e.bobKeys.kemPreKey.createdAt,
+        signature: toHex(e.bobKeys.kemPreKey.signature),
+      },
+    },
+    initialStates: { alice: e.vector.aliceState, bob: e.vector.bobState },
+    script: describeScript(PQ_SCRIPT),
+    steps: conv.steps.map((step) => ({
+      ...step,
+      senderKem: kemSummary(step.senderStateAfter),
+      receiverKem: kemSummary(step.receiverStateAfter),
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // Safety numbers.
 
 export interface SafetyNumberVector {
@@ -602,6 +732,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'pqxdh.json': buildPqxdhVector(crypto),
     'ratchet.json': buildRatchetVector(crypto),
     'safety-number.json': buildSafetyNumberVector(crypto),
+    'pq-ratchet.json': buildPqRatchetVector(crypto),
     'socket-frames.json': buildSocketFramesVector(),
   };
 }
@@ -662,8 +793,12 @@ function skippedNumbers(s: Session): number[][] {
   return s.ratchet.skipped.map((c) => [...c.keys.keys()]);
 }
 
-export function buildSessionFixture(crypto: CryptoBackend): { readonly hex: Hex; readonly json: SessionFixture } {
-  const e = establish(crypto, FIXTURE_SEEDS);
+export function buildSessionFixture(
+  crypto: CryptoBackend,
+  version: SessionVersion = 1,
+): { readonly hex: Hex; readonly json: SessionFixture } {
+  const seeds = version === 1 ? FIXTURE_SEEDS : FIXTURE_SEEDS_V2;
+  const e = establish(crypto, seeds, version);
   const recs = { alice: e.alice, bob: e.bob };
   const conv = conversation(e.aliceSession, e.bobSession);
   runScript(recs, conv, FIXTURE_BEFORE);
@@ -687,27 +822,33 @@ export function buildSessionFixture(crypto: CryptoBackend): { readonly hex: Hex;
       plaintext: new TextDecoder().decode(r.plaintext),
     };
   });
+  const v = `v${version}`;
+  const kemNote =
+    version === 1
+      ? ''
+      : ' His KEM ratchet (docs/protocol.md §13) is mid-epoch: he is the keyholder of epoch 1 and has sent ' +
+        'part of his encapsulation key, so the state holds his ML-KEM decapsulation key.';
   return {
     hex,
     json: {
       description:
-        "A session state saved by Parley protocol v1: Bob's side (the responder) in the middle of a " +
-        'conversation, with skipped message keys in two receiving chains. Generated ONCE by ' +
-        '`generate.ts --fixture` and never regenerated: it is the promise that later versions still load ' +
-        'states saved by v1. session-fixture.test.ts decodes session-v1.hex, checks that re-encoding gives ' +
+        `A session state saved by Parley protocol ${v}: Bob's side (the responder) in the middle of a ` +
+        `conversation, with skipped message keys in two receiving chains.${kemNote} Generated ONCE by ` +
+        `\`generate.ts --fixture${version === 1 ? '' : ' --v2'}\` and never regenerated: it is the promise that later versions still load ` +
+        `states saved by ${v}. session-fixture.test.ts decodes session-${v}.hex, checks that re-encoding gives ` +
         'the same bytes, decrypts "messages" in order (replaying each message\'s "random" draws), checks the ' +
         'plaintexts and the skipped keys left, that a second delivery of "duplicate" is refused, and that ' +
         'the peer (Alice, from "peer.state") can decrypt a reply. Seeds (only needed to regenerate, which ' +
-        `must not happen): alice ${FIXTURE_SEEDS.alice}, bob ${FIXTURE_SEEDS.bob}; PQXDH as in pqxdh.json. ` +
+        `must not happen): alice ${seeds.alice}, bob ${seeds.bob}; PQXDH as in ${version === 1 ? 'pqxdh.json' : 'pq-ratchet.json'}. ` +
         RNG_DESCRIPTION,
-      format: 'session state, wire version 1, type 0x04 (docs/protocol.md §8; session-codec.ts)',
-      stateFile: 'session-v1.hex',
+      format: `session state, wire version ${version}, type 0x04 (docs/protocol.md ${version === 1 ? '§8' : '§8, §13.8'}; session-codec.ts)`,
+      stateFile: `session-${v}.hex`,
       stateBytes: hex.length / 2,
       party: `bob (responder, device ${BOB_DEVICE}); peer alice (device ${ALICE_DEVICE})`,
       history: [
         'alice encrypts "hello bob" (initial message); bob accepts it',
         ...describeScript(FIXTURE_BEFORE),
-        'bob saves his session: session-v1.hex',
+        `bob saves his session: session-${v}.hex`,
         ...describeScript(FIXTURE_AFTER),
         'alice saves her session: peer.state',
       ],
@@ -739,19 +880,22 @@ function isMain(): boolean {
 
 function main(): void {
   if (process.argv.includes('--fixture')) {
+    const version: SessionVersion = process.argv.includes('--v2') ? 2 : 1;
     const dir = fileURLToPath(new URL('../fixtures/', import.meta.url));
-    const hexPath = `${dir}session-v1.hex`;
-    const jsonPath = `${dir}session-v1.json`;
+    const hexPath = `${dir}session-v${version}.hex`;
+    const jsonPath = `${dir}session-v${version}.json`;
     if (existsSync(hexPath) || existsSync(jsonPath)) {
       console.error(
-        `${hexPath} already exists. The v1 session fixture is generated once and must not change: ` +
+        `${hexPath} already exists. The v${version} session fixture is generated once and must not change: ` +
           'delete both files by hand only if you really mean to replace the compatibility promise.',
       );
       process.exitCode = 1;
       return;
     }
-    const fixture = buildSessionFixture(nodeBackend);
-    if (json(buildSessionFixture(nobleBackend)) !== json(fixture)) throw new Error('backends disagree on the fixture');
+    const fixture = buildSessionFixture(nodeBackend, version);
+    if (json(buildSessionFixture(nobleBackend, version)) !== json(fixture)) {
+      throw new Error('backends disagree on the fixture');
+    }
     mkdirSync(dir, { recursive: true });
     writeFileSync(hexPath, `${fixture.hex}\n`);
     writeFileSync(jsonPath, json(fixture.json));

@@ -32,6 +32,7 @@ import {
 } from './crypto/backend.ts';
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
+import { encapsulateKem, generateKem } from './keys.ts';
 
 /** Bytes of a chunk's header in the body: u32 epoch ‖ u16 offset. */
 export const CHUNK_HEADER = 6;
@@ -107,15 +108,16 @@ export interface KemSend {
 }
 
 /**
- * §13.3 sender side: fills a section of `room` bytes. A keyholder without a key pair draws
- * random(64) and generates one first (the only randomness drawn when sending a v2 message).
+ * §13.3 sender side: fills a section of `room` bytes. A keyholder without a key pair generates
+ * one first (the only randomness drawn when sending a v2 message): `generateKem` (keys.ts) takes
+ * d ‖ z = random(64) from a seeded environment and lets the backend draw them natively otherwise.
  */
 export function kemSend(env: ProtocolEnv, k: KemRatchet, room: number): KemSend {
   const section = new Uint8Array(room);
   if (room <= CHUNK_HEADER) return { kem: k, section };
   let kem = k;
   if (kem.phase === 'keyholder' && kem.keys === null) {
-    const keys = env.crypto.mlKemKeygen(env.random(64));
+    const keys = generateKem(env);
     kem = {
       phase: 'keyholder',
       epoch: kem.epoch,
@@ -166,7 +168,7 @@ function absorb(a: Assembly, offset: number, data: Uint8Array): Assembly {
 /**
  * §13.3 receiver side: reads the KEM section of an authentic message from the peer. A chunk of
  * another epoch, or of this epoch once we no longer need it, is ignored. When the last byte of
- * ek arrives we encapsulate at once (random(32)); when the last byte of ct arrives we
+ * ek arrives we encapsulate at once (random(32), drawn as `encapsulateKem` in keys.ts says); when the last byte of ct arrives we
  * decapsulate. Malformed sections (only a broken peer can produce them: the body is
  * authenticated) are `decode`; an invalid encapsulation key is `decode` too.
  */
@@ -188,7 +190,7 @@ export function kemReceive(env: ProtocolEnv, k: KemRatchet, section: Uint8Array)
   if (k.phase === 'collecting') {
     const ek = receiveChunk(k.ek, offset, section);
     if (ek.missing > 0) return { ...k, ek };
-    const { ciphertext, sharedSecret } = env.crypto.mlKemEncapsulate(ek.bytes, env.random(32));
+    const { ciphertext, sharedSecret } = encapsulateKem(env, ek.bytes);
     return { phase: 'encapsulated', epoch: k.epoch, ct: ciphertext, secret: sharedSecret, cursor: 0 };
   }
   return k; // 'ready' or 'encapsulated': the peer's chunks of this epoch are no longer needed

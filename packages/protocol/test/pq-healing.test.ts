@@ -39,8 +39,8 @@ function kemBlind(c: CryptoBackend): CryptoBackend {
   const flip = (b: Uint8Array) => b.map((x, i) => (i === 0 ? x ^ 1 : x));
   return {
     ...c,
-    mlKemKeygen: (seed) => c.mlKemKeygen(flip(seed)),
-    mlKemEncapsulate: (pk, m) => c.mlKemEncapsulate(pk, flip(m)),
+    mlKemKeygen: (seed) => c.mlKemKeygen(seed && flip(seed)),
+    mlKemEncapsulate: (pk, m) => c.mlKemEncapsulate(pk, m && flip(m)),
   };
 }
 

@@ -34,6 +34,8 @@ export interface ContactView {
   /** pending: we sent a request or used an invitation and wait for the answer. */
   readonly state: 'pending' | 'connected';
   readonly createdAt: number;
+  /** The 1:1 conversation with this contact (what `MessageView.conversationId` names). */
+  readonly conversationId: string;
 }
 
 export type MessageStatus =
@@ -51,6 +53,9 @@ export type MessageStatus =
 export interface MessageView {
   /** Unique per profile, increasing in the order messages were stored locally. */
   readonly id: string;
+  /** The conversation it belongs to (a contact's 1:1 conversation today; groups later). */
+  readonly conversationId: string;
+  /** The contact who sent it (incoming), or to whom it went (outgoing, 1:1). */
   readonly contactId: string;
   readonly direction: 'in' | 'out';
   readonly text: string;
@@ -91,11 +96,16 @@ export interface SafetyNumberView {
 
 export type ClientEvent =
   | { readonly type: 'message'; readonly message: MessageView }
-  | { readonly type: 'delivered'; readonly contactId: string; readonly messageIds: readonly string[] }
+  | {
+      readonly type: 'delivered';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
   | { readonly type: 'contact-connected'; readonly contact: ContactView }
   | { readonly type: 'contact-request'; readonly request: RequestView }
   /** Loud: the contact's identity key changed (reinstall, new device state, or an attack). */
   | { readonly type: 'identity-changed'; readonly contact: ContactView }
   /** A message from this contact could not be decrypted; the session was reset. A gap. */
-  | { readonly type: 'undecryptable'; readonly contactId: string }
+  | { readonly type: 'undecryptable'; readonly conversationId: string; readonly contactId: string }
   | { readonly type: 'connection'; readonly state: 'online' | 'offline' };

@@ -43,9 +43,9 @@ import {
   signDelivery,
   toHex,
 } from '@parley/protocol';
+import { toB64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { toB64url } from './base64url.ts';
 import { SendingRights } from './sending-rights.ts';
 import { chunks, DEFAULT_TIMEOUT_MS } from './server-api.ts';
 import type { OwnedMailbox } from './server-api-types.ts';

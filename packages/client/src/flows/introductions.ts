@@ -13,14 +13,14 @@ import {
   sameIdentity,
   verifyBundle,
 } from '@parley/protocol';
-import type { ContactView } from './api.ts';
+import type { ContactView } from '../api.ts';
+import { type NewPeer, newPeerWrites, pendingContact } from '../engine/new-contact.ts';
+import { type ContactRecord, del } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import type { ServerApiLike } from '../net/server-api-types.ts';
+import { contactView } from '../views.ts';
 import { uniqueName } from './contact-lookup.ts';
 import { type ClientContext, newMailbox, ownedMailbox } from './context.ts';
-import { pendingContact } from './engine/new-contact.ts';
-import { type ContactRecord, del, put } from './engine/records.ts';
-import { ClientError } from './errors.ts';
-import type { ServerApiLike } from './net/server-api-types.ts';
-import { contactView } from './views.ts';
 
 export function refuseOwn(ctx: ClientContext, identity: PublicIdentity): void {
   if (sameIdentity(identity, publicIdentity(ctx.profile.identity))) {
@@ -36,7 +36,7 @@ export async function startContact(
   device: number,
   keySource: ContactRecord['keySource'],
   alias: string | undefined,
-): Promise<ContactRecord> {
+): Promise<NewPeer> {
   const env = ctx.env;
   let bundle: Awaited<ReturnType<ServerApiLike['fetchBundle']>>;
   bundle = await ctx
@@ -68,7 +68,7 @@ export async function startContact(
   );
   const myMailbox = await newMailbox(ctx);
   const id = ctx.newId();
-  const slot = { id, name: await uniqueName(ctx, alias ?? 'contact'), myMailbox };
+  const slot = { id, name: await uniqueName(ctx, alias ?? 'contact'), conversationId: ctx.newId(), myMailbox };
   return pendingContact(env, slot, { keySource, identity, device, aliasSet: alias !== undefined }, session);
 }
 
@@ -80,21 +80,22 @@ export async function startContact(
  */
 export async function introduce(
   ctx: ClientContext,
-  contact: ContactRecord,
+  peer: NewPeer,
   send: () => Promise<unknown>,
   gone: ClientError,
 ): Promise<ContactView> {
-  await ctx.commit([put('contact', contact.id, contact)]);
+  const writes = newPeerWrites(peer);
+  await ctx.commit(writes);
   try {
     await send();
   } catch (e) {
-    await ctx.commit([del('contact', contact.id)]);
+    await ctx.commit(writes.map((w) => del(w.kind, w.id)));
     await ctx
       .api(ctx.profile.server)
-      .deleteMailbox(ownedMailbox(contact.myMailbox))
+      .deleteMailbox(ownedMailbox(peer.device.myMailbox))
       .catch(() => undefined);
     throw ClientError.is(e, 'server-error') && e.status === 404 ? gone : e;
   }
-  ctx.push?.subscribe(ownedMailbox(contact.myMailbox));
-  return contactView(contact);
+  ctx.push?.subscribe(ownedMailbox(peer.device.myMailbox));
+  return contactView(peer.contact);
 }

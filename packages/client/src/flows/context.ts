@@ -5,14 +5,15 @@
  * the context first; only client.ts creates one.
  */
 import { accountIdOf, deviceId, generateEd25519, type ProtocolEnv, publicIdentity } from '@parley/protocol';
-import type { ClientEvent } from './api.ts';
-import type { ClientOptions, PushConnection } from './client-options.ts';
-import type { NewId } from './engine/id-sequence.ts';
-import { decodeRecord, type OwnMailbox, type ProfileRecord } from './engine/records.ts';
-import { ClientError } from './errors.ts';
+import type { ClientOptions, PushConnection } from '../client-options.ts';
+import type { DomainEvent } from '../engine/events.ts';
+import type { NewId } from '../engine/id-sequence.ts';
+import { decodeAs, type RecordType, type RecordTypes } from '../engine/record-schemas.ts';
+import { type MessageRecord, messageKind, type OwnMailbox, type ProfileRecord } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import type { DeviceAuth, OwnedMailbox, ServerApiLike } from '../net/server-api-types.ts';
+import type { RecordStore, RecordWrite } from '../store/record-store.ts';
 import type { MailboxRoutes } from './mailbox-routes.ts';
-import type { DeviceAuth, OwnedMailbox, ServerApiLike } from './net/server-api-types.ts';
-import type { RecordStore, RecordWrite } from './store/record-store.ts';
 
 export interface ClientContext {
   readonly store: RecordStore;
@@ -29,19 +30,35 @@ export interface ClientContext {
   commit(writes: readonly RecordWrite[]): Promise<void>;
   /** Runs `f` after every operation queued before it (one state change at a time). */
   serial<T>(f: () => Promise<T>): Promise<T>;
-  /** Hands committed events to the app's listeners. */
-  emit(events: readonly ClientEvent[]): void;
+  /** Hands committed events to the app's listeners (the facade turns them into views). */
+  emit(events: readonly DomainEvent[]): void;
   /** A server API for a base URL. */
   api(url: string): ServerApiLike;
 }
 
-export async function getRecord<T>(ctx: ClientContext, kind: string, id: string): Promise<T | undefined> {
+/** A record of `kind`, checked against its schema (`store-corrupt` if it does not match). */
+export async function getRecord<K extends RecordType>(
+  ctx: ClientContext,
+  kind: K,
+  id: string,
+): Promise<RecordTypes[K] | undefined> {
   const bytes = await ctx.store.get(kind, id);
-  return bytes === undefined ? undefined : decodeRecord<T>(bytes);
+  return bytes === undefined ? undefined : decodeAs(kind, bytes);
 }
 
-export async function listRecords<T>(ctx: ClientContext, kind: string): Promise<T[]> {
-  return (await ctx.store.list(kind)).map((r) => decodeRecord<T>(r.value));
+/** Every record of `kind`, in id order, each checked against its schema. */
+export async function listRecords<K extends RecordType>(ctx: ClientContext, kind: K): Promise<RecordTypes[K][]> {
+  return (await ctx.store.list(kind)).map((r) => decodeAs(kind, r.value));
+}
+
+/** A message of a conversation's history. */
+export async function getMessage(
+  ctx: ClientContext,
+  conversationId: string,
+  id: string,
+): Promise<MessageRecord | undefined> {
+  const bytes = await ctx.store.get(messageKind(conversationId), id);
+  return bytes === undefined ? undefined : decodeAs('message', bytes);
 }
 
 export function auth(ctx: ClientContext): DeviceAuth {

@@ -5,10 +5,11 @@
  * connection instead of a signature and an HTTP request per envelope); the rest goes over HTTP.
  */
 
-import { type ClientContext, getRecord } from './context.ts';
-import { decodeRecord, del, type MessageRecord, messageKind, type OutboxRecord, put } from './engine/records.ts';
-import { ClientError } from './errors.ts';
-import type { RecordWrite } from './store/record-store.ts';
+import { decodeAs } from '../engine/record-schemas.ts';
+import { del, type MessageRecord, messageKind, type OutboxRecord, put } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import type { RecordWrite } from '../store/record-store.ts';
+import { type ClientContext, getMessage } from './context.ts';
 
 /**
  * Delivers queued envelopes, in order per mailbox. A server that cannot take one (unreachable,
@@ -24,7 +25,7 @@ export async function flushOutbox(ctx: ClientContext): Promise<void> {
 export async function flushOutboxLocked(ctx: ClientContext): Promise<void> {
   const held = new Map<string, unknown>(); // server → why its deliveries wait
   for (const row of await ctx.store.list('outbox')) {
-    const o = decodeRecord<OutboxRecord>(row.value);
+    const o = decodeAs('outbox', row.value);
     if (held.has(o.mailbox.server)) continue;
     let status: MessageRecord['status'] = 'sent';
     try {
@@ -38,8 +39,8 @@ export async function flushOutboxLocked(ctx: ClientContext): Promise<void> {
     }
     const writes: RecordWrite[] = [del('outbox', row.id)];
     if (o.message !== null) {
-      const m = await getRecord<MessageRecord>(ctx, messageKind(o.message.contactId), o.message.id);
-      if (m && m.status === 'queued') writes.push(put(messageKind(m.contactId), m.id, { ...m, status }));
+      const m = await getMessage(ctx, o.message.conversationId, o.message.id);
+      if (m && m.status === 'queued') writes.push(put(messageKind(m.conversationId), m.id, { ...m, status }));
     }
     await ctx.commit(writes);
   }

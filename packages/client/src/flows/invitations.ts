@@ -3,13 +3,13 @@
  * ours once expired. What happens when a hello arrives on one is in inbound.ts.
  */
 import { deviceId, publicIdentity } from '@parley/protocol';
-import type { ContactView, InvitationView } from './api.ts';
+import type { ContactView, InvitationView } from '../api.ts';
+import { seal } from '../engine/conversation.ts';
+import { decodeInvitation, encodeInvitation } from '../engine/links.ts';
+import { del, type InvitationRecord, peerMailboxOf, put } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
 import { checkName } from './contact-lookup.ts';
 import { type ClientContext, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
-import { seal } from './engine/conversation.ts';
-import { decodeInvitation, encodeInvitation } from './engine/links.ts';
-import { del, type InvitationRecord, peerMailboxOf, put } from './engine/records.ts';
-import { ClientError } from './errors.ts';
 import { introduce, refuseOwn, startContact } from './introductions.ts';
 
 /** Invitations expire after a week unless the caller says otherwise. */
@@ -32,7 +32,7 @@ export async function createInvitation(ctx: ClientContext, options: { ttlMs?: nu
       expiresAt,
     });
     const id = ctx.newId();
-    const record: InvitationRecord = { v: 1, id, mailbox, link, createdAt: now, expiresAt };
+    const record: InvitationRecord = { v: 2, id, mailbox, link, createdAt: now, expiresAt };
     await ctx.commit([put('invitation', id, record)]);
     ctx.push?.subscribe(ownedMailbox(mailbox));
     return { id, link, expiresAt };
@@ -40,7 +40,7 @@ export async function createInvitation(ctx: ClientContext, options: { ttlMs?: nu
 }
 
 export async function invitations(ctx: ClientContext): Promise<InvitationView[]> {
-  return (await listRecords<InvitationRecord>(ctx, 'invitation'))
+  return (await listRecords(ctx, 'invitation'))
     .filter((i) => !i.used)
     .map((i) => ({
       id: i.id,
@@ -59,15 +59,15 @@ export async function connect(ctx: ClientContext, link: string, options: { name?
   }
   return ctx.serial(async () => {
     refuseOwn(ctx, inv.identity);
-    const contact = await startContact(ctx, inv.server, inv.identity, inv.device, 'invitation', options.name);
-    const { contact: sealed, envelope } = seal(env, contact, {
+    const peer = await startContact(ctx, inv.server, inv.identity, inv.device, 'invitation', options.name);
+    const { device, envelope } = seal(env, peer.device, {
       t: 'hello',
       name: ctx.profile.displayName,
-      mailbox: peerMailboxOf(ctx.profile.server, contact.myMailbox),
+      mailbox: peerMailboxOf(ctx.profile.server, peer.device.myMailbox),
     });
     return introduce(
       ctx,
-      sealed,
+      { ...peer, device },
       () => ctx.api(inv.server).deliver(inv.mailboxId, inv.senderPrivateKey, envelope),
       new ClientError('invitation-used', 'This invitation was already used or withdrawn. Ask for a new one.'),
     );
@@ -80,7 +80,7 @@ export async function connect(ctx: ClientContext, link: string, options: { name?
  */
 export async function expireInvitations(ctx: ClientContext): Promise<void> {
   const now = ctx.env.now();
-  for (const inv of await listRecords<InvitationRecord>(ctx, 'invitation')) {
+  for (const inv of await listRecords(ctx, 'invitation')) {
     if (inv.expiresAt <= now || inv.used) await withdrawInvitation(ctx, inv);
   }
 }

@@ -10,38 +10,40 @@ import {
   parseAccountId,
   verifyBundle,
 } from '@parley/protocol';
-import { findContact, identityFrom } from './contact-lookup.ts';
-import { type ClientContext, getRecord, ignoreGone, listRecords } from './context.ts';
-import { replaceSession, seal } from './engine/conversation.ts';
-import { outboxWrite } from './engine/outbox-entry.ts';
-import { rotatedProfile } from './engine/profile.ts';
-import { type ContactRecord, del, type ProfileRecord, put } from './engine/records.ts';
-import type { DeviceAuth } from './net/server-api-types.ts';
+import { replaceSession, seal } from '../engine/conversation.ts';
+import { outboxWrite } from '../engine/outbox-entry.ts';
+import { rotatedProfile } from '../engine/profile.ts';
+import { del, type Peer, type ProfileRecord, put } from '../engine/records.ts';
+import type { DeviceAuth } from '../net/server-api-types.ts';
+import { findPeer, identityFrom } from './contact-lookup.ts';
+import { type ClientContext, ignoreGone, listRecords } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure, isPassingFailure } from './outbox.ts';
+import { loadPeer } from './peers.ts';
 import { finishRegistration } from './prekey-maintenance.ts';
 
 /** Starts a fresh session with a contact (their current keys, pinned to the identity we know). */
 export async function resetSession(ctx: ClientContext, nameOrId: string): Promise<void> {
   await ctx.serial(async () => {
-    await restartSession(ctx, await findContact(ctx, nameOrId));
+    await restartSession(ctx, await findPeer(ctx, nameOrId));
   });
   await flushOutbox(ctx).catch(ignoreDeliveryFailure);
 }
 
-/** Commits a new session with `c` and a `reset` in the outbox. Call it inside `ctx.serial`. */
+/** Commits a new session with the peer's device and a `reset` in the outbox. Call it inside `ctx.serial`. */
 export async function restartSession(
   ctx: ClientContext,
-  c: ContactRecord,
+  peer: Peer,
   identity: IdentityKeyPair = ctx.profile.identity,
 ): Promise<void> {
-  if (c.theirMailbox === null) return;
+  const d = peer.device;
+  if (d.theirMailbox === null) return;
   const env = ctx.env;
-  const theirs = identityFrom(c.identity);
-  const bundle = await ctx.api(c.theirMailbox.server).fetchBundle(accountIdOf(theirs), deviceId(c.device));
+  const theirs = identityFrom(peer.contact.identity);
+  const bundle = await ctx.api(d.theirMailbox.server).fetchBundle(accountIdOf(theirs), deviceId(d.device));
   verifyBundle(env, bundle, theirs);
   const session = createInitiatorSession(env, identity, deviceId(ctx.profile.device), bundle, theirs);
-  const { contact, envelope } = seal(env, replaceSession(c, session), { t: 'reset' });
-  await ctx.commit([put('contact', contact.id, contact), outboxWrite(contact, envelope, null, ctx.newId())]);
+  const { device, envelope } = seal(env, replaceSession(d, session), { t: 'reset' });
+  await ctx.commit([put('device', device.id, device), outboxWrite(device, envelope, null, ctx.newId())]);
 }
 
 /**
@@ -54,7 +56,7 @@ export async function restartSession(
 export async function rotateIdentity(ctx: ClientContext): Promise<void> {
   await ctx.serial(async () => {
     await finishRotation(ctx); // an earlier rotation first
-    const contacts = (await listRecords<ContactRecord>(ctx, 'contact')).filter((c) => c.state === 'connected');
+    const contacts = (await listRecords(ctx, 'contact')).filter((c) => c.state === 'connected');
     const profile = rotatedProfile(
       ctx.env,
       ctx.profile,
@@ -90,10 +92,10 @@ export async function finishRotation(ctx: ClientContext): Promise<void> {
   await ctx.api(ctx.profile.server).deleteAccount(old).catch(ignoreGone);
   const left: string[] = [];
   for (const id of r.contacts) {
-    const c = await getRecord<ContactRecord>(ctx, 'contact', id);
-    if (c?.state !== 'connected') continue;
+    const peer = await loadPeer(ctx, id);
+    if (peer?.contact.state !== 'connected') continue;
     try {
-      await restartSession(ctx, c, ctx.profile.identity);
+      await restartSession(ctx, peer, ctx.profile.identity);
     } catch (e) {
       // Their server may answer later: try again at the next sync. Anything else (their bundle no
       // longer verifies against the identity we pinned) no retry can change, and it must not

@@ -2,6 +2,9 @@
  * The SDK's public surface: what an app (the CLI, the web client later) sees. Everything here is
  * plain data; ids are opaque strings. `ParleyClient` (client.ts) implements `ParleyClientApi`.
  */
+import type { MessageStatus, Verification } from './engine/records.ts';
+
+export type { MessageStatus, Verification } from './engine/records.ts';
 
 export interface ProfileView {
   /** The profile's label in this client (not sent anywhere). */
@@ -12,12 +15,6 @@ export interface ProfileView {
   /** The account id on the server (base64url of the identity signing key). */
   readonly accountId: string;
 }
-
-export type Verification =
-  /** Keys came out of band (invitation) or from a server (address); safety number not compared. */
-  | 'unverified'
-  /** The user compared the safety number and confirmed it. */
-  | 'verified';
 
 export interface ContactView {
   readonly id: string;
@@ -37,18 +34,6 @@ export interface ContactView {
   /** The 1:1 conversation with this contact (what `MessageView.conversationId` names). */
   readonly conversationId: string;
 }
-
-export type MessageStatus =
-  /** Committed locally, not yet accepted by the contact's server. */
-  | 'queued'
-  /** Stored by the contact's server. */
-  | 'sent'
-  /** The contact's device confirmed it (delivery receipt). */
-  | 'delivered'
-  /** An incoming message. */
-  | 'received'
-  /** The contact's server refused it for good (a 4xx: their mailbox is gone, say). */
-  | 'failed';
 
 export interface MessageView {
   /** Unique per profile, increasing in the order messages were stored locally. */

@@ -19,9 +19,26 @@
  *   outbox      message id / random    OutboxRecord: an envelope not yet accepted by a server
  */
 import { base64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
-import type { MessageStatus, Verification } from '../api.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { encodeRecord } from './record-json.ts';
+
+export type Verification =
+  /** Keys came out of band (invitation) or from a server (address); safety number not compared. */
+  | 'unverified'
+  /** The user compared the safety number and confirmed it. */
+  | 'verified';
+
+export type MessageStatus =
+  /** Committed locally, not yet accepted by the contact's server. */
+  | 'queued'
+  /** Stored by the contact's server. */
+  | 'sent'
+  /** The contact's device confirmed it (delivery receipt). */
+  | 'delivered'
+  /** An incoming message. */
+  | 'received'
+  /** The contact's server refused it for good (a 4xx: their mailbox is gone, say). */
+  | 'failed';
 
 export interface KeyPairRecord {
   readonly privateKey: Uint8Array;

@@ -40,6 +40,7 @@ import * as requests from './flows/contact-requests.ts';
 import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './flows/context.ts';
 import { catchUp, ownMailboxes, receive } from './flows/inbound.ts';
 import * as invitations from './flows/invitations.ts';
+import { Lanes } from './flows/lanes.ts';
 import { MailboxRoutes } from './flows/mailbox-routes.ts';
 import * as messages from './flows/messages.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './flows/outbox.ts';
@@ -82,6 +83,7 @@ export class ParleyClient {
         routes.committed(writes);
       },
       serial: (f) => this.serial(f),
+      lanes: new Lanes(),
       emit: (events) => this.emit(events.map(eventView)),
       api: (url) => options.api(url),
     };
@@ -121,6 +123,8 @@ export class ParleyClient {
     this.closed = true;
     await this.stop();
     for (const wake of this.wakers) wake();
+    await this.queue.catch(() => undefined);
+    await this.ctx.lanes.idle();
     await this.queue.catch(() => undefined);
     await this.ctx.store.close();
   }
@@ -354,7 +358,7 @@ export class ParleyClient {
       // A contact's server being down leaves those messages queued (retried on the next sync or
       // reconnect); it must not stop us reading our own server.
       await this.flushOutbox().catch(ignoreDeliveryFailure);
-      if (ctx.profile.retiring !== undefined) await this.serial(() => sessions.finishRotation(ctx));
+      if (ctx.profile.retiring !== undefined) await sessions.finishRotation(ctx);
       await this.serial(() => invitations.expireInvitations(ctx));
       await this.serial(() => maintainPreKeys(ctx, true));
       await catchUp(ctx);

@@ -19,8 +19,8 @@ import type { RecordWrite } from '../store/record-store.ts';
 import { contactView, requestView } from '../views.ts';
 import { checkName, uniqueName } from './contact-lookup.ts';
 import { auth, type ClientContext, getRecord, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
-import { introduce, refuseOwn, startContact } from './introductions.ts';
-import { flushOutboxLocked, ignoreDeliveryFailure } from './outbox.ts';
+import { introduce, startContact } from './introductions.ts';
+import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 
 /** Publishes our contact address (one per profile), or returns the existing one. */
@@ -75,18 +75,16 @@ export async function sendRequest(
   if (message.length > MAX_INTRO)
     throw new ClientError('usage', `The introduction is longer than ${MAX_INTRO} characters.`);
   if (options.name !== undefined) checkName(options.name);
-  return ctx.serial(async () => {
-    refuseOwn(ctx, addr.identity);
-    const peer = await startContact(ctx, addr.server, addr.identity, addr.device, 'address', options.name);
-    const request = requestPayload(env, ctx.profile, addr.addressId, message, peer.device.myMailbox);
-    const { device, envelope } = seal(env, peer.device, request);
-    return introduce(
-      ctx,
-      { ...peer, device },
-      () => ctx.api(addr.server).postRequest(addr.addressId, envelope),
-      new ClientError('address-revoked', 'This contact address was revoked by its owner.'),
-    );
-  });
+  const target = { server: addr.server, identity: addr.identity, device: addr.device, keySource: 'address' } as const;
+  const { peer, envelope } = await startContact(ctx, target, options.name, (myMailbox) =>
+    requestPayload(env, ctx.profile, addr.addressId, message, myMailbox),
+  );
+  return introduce(
+    ctx,
+    peer,
+    () => ctx.api(addr.server).postRequest(addr.addressId, envelope),
+    new ClientError('address-revoked', 'This contact address was revoked by its owner.'),
+  );
 }
 
 export async function requests(ctx: ClientContext): Promise<RequestView[]> {
@@ -106,7 +104,7 @@ export async function acceptRequest(
   options: { name?: string },
 ): Promise<ContactView> {
   if (options.name !== undefined) checkName(options.name);
-  return ctx.serial(async () => {
+  const accepted = await ctx.serial(async () => {
     const r = await pendingRequest(ctx, requestId);
     const env = ctx.env;
     const myMailbox = await newMailbox(ctx);
@@ -122,11 +120,12 @@ export async function acceptRequest(
     const contact = peer.contact;
     await ctx.commit([...newPeerWrites(peer), del('request', r.id), outboxWrite(device, envelope, null, ctx.newId())]);
     ctx.push?.subscribe(ownedMailbox(myMailbox));
-    // Accepted and committed: if the requester's server cannot take the answer now, it stays
-    // queued (retried at the next sync or reconnect) rather than failing an accept that happened.
-    await flushOutboxLocked(ctx).catch(ignoreDeliveryFailure);
     return contactView(contact);
   });
+  // Accepted and committed: if the requester's server cannot take the answer now, it stays
+  // queued (retried at the next sync or reconnect) rather than failing an accept that happened.
+  await flushOutbox(ctx).catch(ignoreDeliveryFailure);
+  return accepted;
 }
 
 /** Rejects a request: it is deleted here; the requester is not told (their contact stays pending). */

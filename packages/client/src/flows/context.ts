@@ -13,6 +13,7 @@ import { type MessageRecord, messageKind, type OwnMailbox, type ProfileRecord } 
 import { ClientError } from '../errors.ts';
 import type { DeviceAuth, OwnedMailbox, ServerApiLike } from '../net/server-api-types.ts';
 import type { RecordStore, RecordWrite } from '../store/record-store.ts';
+import type { Lanes } from './lanes.ts';
 import type { MailboxRoutes } from './mailbox-routes.ts';
 
 export interface ClientContext {
@@ -28,8 +29,14 @@ export interface ClientContext {
   readonly newId: NewId;
   /** Commits one atomic batch. */
   commit(writes: readonly RecordWrite[]): Promise<void>;
-  /** Runs `f` after every operation queued before it (one state change at a time). */
+  /**
+   * Runs `f` after every operation queued before it (one state change at a time). Never hold it
+   * across a call to another server: commit the intent, leave, act, and come back to record the
+   * outcome (the outbox, introductions and session restarts do so).
+   */
   serial<T>(f: () => Promise<T>): Promise<T>;
+  /** The outbox's per-server delivery queues (outbox.ts). */
+  readonly lanes: Lanes;
   /** Hands committed events to the app's listeners (the facade turns them into views). */
   emit(events: readonly DomainEvent[]): void;
   /** A server API for a base URL. */

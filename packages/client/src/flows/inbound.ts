@@ -79,31 +79,51 @@ export async function receive(
   ack: boolean,
 ): Promise<void> {
   const processed = await ctx.serial(() => processEnvelope(ctx, mailbox, seq, envelope));
+  // Starting over fetches the contact's bundle from their server: never inside the queue.
+  const restart = async () => {
+    if (processed.restart !== undefined)
+      await restartSession(ctx, processed.restart, { unlessPending: true }).catch(() => undefined);
+  };
   if (ack) {
-    if (processed !== null) {
+    if (processed.ack !== null) {
       await ctx
         .api(ctx.profile.server)
-        .ackMailbox(ownedMailbox(processed), [seq])
+        .ackMailbox(ownedMailbox(processed.ack), [seq])
         .catch(() => undefined);
     }
+    await restart();
     return; // catchUp flushes once it has read everything
   }
-  // A pushed message is acknowledged when this resolves: the receipt it queued goes out after,
-  // so a slow contact server never holds back our acknowledgements.
-  void flushOutbox(ctx).catch(() => undefined);
+  // A pushed message is acknowledged when this resolves: the reset or receipt it queued goes out
+  // after, so a slow contact server never holds back our acknowledgements.
+  void restart()
+    .then(() => flushOutbox(ctx))
+    .catch(() => undefined);
 }
 
-/** Returns the mailbox to acknowledge `seq` on (null: nothing to acknowledge). */
-async function processEnvelope(ctx: ClientContext, mailbox: string, seq: number, envelope: Uint8Array) {
+/** What processing an envelope leaves to do once the queue is released. */
+interface Processed {
+  /** The mailbox to acknowledge it on (null: nothing to acknowledge). */
+  readonly ack: OwnMailbox | null;
+  /** A contact whose session must start over (an undecryptable message). */
+  readonly restart?: string;
+}
+
+async function processEnvelope(
+  ctx: ClientContext,
+  mailbox: string,
+  seq: number,
+  envelope: Uint8Array,
+): Promise<Processed> {
   const route = await ctx.routes.get(ctx.store, mailbox);
-  if (route === undefined) return null;
+  if (route === undefined) return { ack: null };
   if (route.kind === 'device') {
     const d = await getRecord(ctx, 'device', route.id);
     const c = d && (await getRecord(ctx, 'contact', d.contactId));
-    return d && c ? processFromPeer(ctx, { contact: c, device: d }, seq, envelope) : null;
+    return d && c ? processFromPeer(ctx, { contact: c, device: d }, seq, envelope) : { ack: null };
   }
   const inv = await getRecord(ctx, 'invitation', route.id);
-  return inv ? processOnInvitation(ctx, inv, seq, envelope) : null;
+  return { ack: inv ? await processOnInvitation(ctx, inv, seq, envelope) : null };
 }
 
 async function processOnInvitation(
@@ -156,9 +176,9 @@ async function processOnInvitation(
   return null; // the mailbox is deleted: nothing to acknowledge
 }
 
-async function processFromPeer(ctx: ClientContext, peer: Peer, seq: number, envelope: Uint8Array): Promise<OwnMailbox> {
+async function processFromPeer(ctx: ClientContext, peer: Peer, seq: number, envelope: Uint8Array): Promise<Processed> {
   const { contact: c, device: d } = peer;
-  if (seq <= d.myMailbox.lastSeq) return d.myMailbox;
+  if (seq <= d.myMailbox.lastSeq) return { ack: d.myMailbox };
   const env = ctx.env;
   const initial = tryInitialMessage(envelope);
   const keys = initial !== null && !continuesSession(d, initial) ? await responderKeys(ctx, initial) : null;
@@ -166,17 +186,15 @@ async function processFromPeer(ctx: ClientContext, peer: Peer, seq: number, enve
   const bump = (x: DeviceRecord): DeviceRecord => ({ ...x, myMailbox: { ...x.myMailbox, lastSeq: seq } });
   if (opened.kind === 'duplicate') {
     await ctx.commit([put('device', d.id, bump(d))]);
-    return d.myMailbox;
+    return { ack: d.myMailbox };
   }
   if (opened.kind === 'undecryptable') {
     // A gap the user should know of. Start over unless we already did and await an answer.
     const pending = decodeSession(d.session).pending !== null;
     await ctx.commit([put('device', d.id, bump(d))]);
     ctx.emit([{ type: 'undecryptable', contact: c }]);
-    if (!pending && c.state === 'connected') {
-      await restartSession(ctx, { contact: c, device: bump(d) }).catch(() => undefined);
-    }
-    return d.myMailbox;
+    // The reset fetches their bundle from their server: after the queue is released (receive()).
+    return !pending && c.state === 'connected' ? { ack: d.myMailbox, restart: c.id } : { ack: d.myMailbox };
   }
   const events: DomainEvent[] = [];
   const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
@@ -195,5 +213,5 @@ async function processFromPeer(ctx: ClientContext, peer: Peer, seq: number, enve
   events.push(...outcome.events);
   await ctx.commit([...peerWrites(next), ...writes]);
   ctx.emit(events);
-  return d.myMailbox;
+  return { ack: d.myMailbox };
 }

@@ -4,13 +4,12 @@
  */
 import { deviceId, publicIdentity } from '@parley/protocol';
 import type { ContactView, InvitationView } from '../api.ts';
-import { seal } from '../engine/conversation.ts';
 import { decodeInvitation, encodeInvitation } from '../engine/links.ts';
 import { del, type InvitationRecord, peerMailboxOf, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { checkName } from './contact-lookup.ts';
 import { type ClientContext, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
-import { introduce, refuseOwn, startContact } from './introductions.ts';
+import { introduce, startContact } from './introductions.ts';
 
 /** Invitations expire after a week unless the caller says otherwise. */
 export const DEFAULT_INVITATION_TTL_MS = 7 * 24 * 3600_000;
@@ -57,21 +56,18 @@ export async function connect(ctx: ClientContext, link: string, options: { name?
   if (inv.expiresAt <= env.now()) {
     throw new ClientError('invitation-expired', 'This invitation has expired. Ask for a new one.');
   }
-  return ctx.serial(async () => {
-    refuseOwn(ctx, inv.identity);
-    const peer = await startContact(ctx, inv.server, inv.identity, inv.device, 'invitation', options.name);
-    const { device, envelope } = seal(env, peer.device, {
-      t: 'hello',
-      name: ctx.profile.displayName,
-      mailbox: peerMailboxOf(ctx.profile.server, peer.device.myMailbox),
-    });
-    return introduce(
-      ctx,
-      { ...peer, device },
-      () => ctx.api(inv.server).deliver(inv.mailboxId, inv.senderPrivateKey, envelope),
-      new ClientError('invitation-used', 'This invitation was already used or withdrawn. Ask for a new one.'),
-    );
-  });
+  const target = { server: inv.server, identity: inv.identity, device: inv.device, keySource: 'invitation' } as const;
+  const { peer, envelope } = await startContact(ctx, target, options.name, (myMailbox) => ({
+    t: 'hello',
+    name: ctx.profile.displayName,
+    mailbox: peerMailboxOf(ctx.profile.server, myMailbox),
+  }));
+  return introduce(
+    ctx,
+    peer,
+    () => ctx.api(inv.server).deliver(inv.mailboxId, inv.senderPrivateKey, envelope),
+    new ClientError('invitation-used', 'This invitation was already used or withdrawn. Ask for a new one.'),
+  );
 }
 
 /**

@@ -12,6 +12,8 @@ export type ClientErrorCode =
   | 'store-io'
   /** Another process holds the local store (e.g. a running `parley chat`) for too long. */
   | 'store-busy'
+  /** Another process has this profile open for writing (one writer per profile). */
+  | 'profile-locked'
   /** No profile here yet (run init first), or the named profile does not exist. */
   | 'no-profile'
   /** A profile of that name already exists. */

@@ -19,9 +19,9 @@ import {
   removeProfileFiles,
   SqliteRecordStore,
   setDefaultProfile,
-} from '../src/node.ts';
+} from '../src/platform/node/index.ts';
+import { nodeStoreCrypto } from '../src/platform/node/node-crypto.ts';
 import { EncryptedRecordStore } from '../src/store/encrypted.ts';
-import { nodeStoreCrypto } from '../src/store/node-crypto.ts';
 import { useTestServer } from './test-server.ts';
 
 const server = useTestServer();

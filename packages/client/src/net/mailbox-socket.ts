@@ -85,7 +85,7 @@ export interface MailboxSocketOptions {
   readonly env?: ProtocolEnv;
   /**
    * The WebSocket implementation: default the platform's global `WebSocket` (browsers, Node ≥ 22);
-   * Node 20 has none, so Node callers pass `NodeWebSocket` (net/node-websocket.ts, the `ws` package).
+   * Node 20 has none, so Node callers pass `NodeWebSocket` (platform/node/node-websocket.ts, the `ws` package).
    * Kept out of this module so that a browser bundle does not pull in `ws`.
    */
   readonly WebSocket?: WebSocketConstructor;

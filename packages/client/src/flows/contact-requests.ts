@@ -18,7 +18,16 @@ import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { contactView, requestView } from '../views.ts';
 import { checkName, uniqueName } from './contact-lookup.ts';
-import { auth, type ClientContext, getRecord, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
+import {
+  auth,
+  type ClientContext,
+  getRecord,
+  ignoreGone,
+  listRecords,
+  newMailbox,
+  ownedMailbox,
+  refused,
+} from './context.ts';
 import { introduce, startContact } from './introductions.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
 import { responderKeys } from './prekey-maintenance.ts';
@@ -156,7 +165,7 @@ async function checkRequestPage(ctx: ClientContext): Promise<number> {
   const owned = { id: a.id, ownerPrivateKey: a.owner.privateKey };
   const api = ctx.api(ctx.profile.server);
   const batch = await api.listRequests(owned, a.lastSeq, REQUEST_PAGE).catch((e: unknown) => {
-    if (ClientError.is(e, 'server-error') && e.status === 401) return [];
+    if (refused(e, 'not-owner', 'gone')) return []; // the address is gone
     throw e;
   });
   if (batch.length === 0) return 0;

@@ -10,7 +10,7 @@ import type { DomainEvent } from '../engine/events.ts';
 import type { NewId } from '../engine/id-sequence.ts';
 import { decodeAs, type RecordType, type RecordTypes } from '../engine/record-schemas.ts';
 import { type MessageRecord, messageKind, type OwnMailbox, type ProfileRecord } from '../engine/records.ts';
-import { ClientError } from '../errors.ts';
+import { ClientError, type ServerRefusal } from '../errors.ts';
 import type { DeviceAuth, OwnedMailbox, ServerApiLike } from '../net/server-api-types.ts';
 import type { RecordStore, RecordWrite } from '../store/record-store.ts';
 import type { Lanes } from './lanes.ts';
@@ -90,8 +90,13 @@ export function ownedMailbox(m: OwnMailbox): OwnedMailbox {
   return { id: m.id, recipientPrivateKey: m.recipient.privateKey };
 }
 
-/** For deletions on the server: what is already gone (404) or no longer ours (401) is done. */
+/** A refusal of this meaning (errors.ts `ServerRefusal`), as the transport reported it. */
+export function refused(e: unknown, ...meanings: readonly ServerRefusal[]): e is ClientError {
+  return ClientError.is(e, 'server-error') && e.refusal !== undefined && meanings.includes(e.refusal);
+}
+
+/** For deletions on the server: what is already gone or no longer ours is done. */
 export function ignoreGone(e: unknown): void {
-  if (ClientError.is(e, 'server-error') && (e.status === 404 || e.status === 401)) return;
+  if (refused(e, 'gone', 'not-owner')) return;
   throw e;
 }

@@ -30,7 +30,15 @@ import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { uniqueName } from './contact-lookup.ts';
 import { checkRequests } from './contact-requests.ts';
-import { type ClientContext, getMessage, getRecord, listRecords, newMailbox, ownedMailbox } from './context.ts';
+import {
+  type ClientContext,
+  getMessage,
+  getRecord,
+  listRecords,
+  newMailbox,
+  ownedMailbox,
+  refused,
+} from './context.ts';
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
 import { peerWrites } from './peers.ts';
@@ -52,7 +60,7 @@ export async function catchUp(ctx: ClientContext): Promise<void> {
     let after = m.lastSeq;
     for (;;) {
       const batch = await api.readMailbox(ownedMailbox(m), after, 200).catch((e: unknown) => {
-        if (ClientError.is(e, 'server-error') && e.status === 401) return []; // mailbox gone
+        if (refused(e, 'not-owner', 'gone')) return []; // mailbox gone
         throw e;
       });
       for (const item of batch) await receive(ctx, mailboxKey(m.id), item.seq, item.envelope, true);

@@ -22,7 +22,7 @@ import { type ContactRecord, del, type OwnMailbox } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { contactView } from '../views.ts';
 import { uniqueName } from './contact-lookup.ts';
-import { type ClientContext, newMailbox, ownedMailbox } from './context.ts';
+import { type ClientContext, newMailbox, ownedMailbox, refused } from './context.ts';
 
 export function refuseOwn(ctx: ClientContext, identity: PublicIdentity): void {
   if (sameIdentity(identity, publicIdentity(ctx.profile.identity))) {
@@ -46,7 +46,7 @@ export async function fetchLinkedBundle(ctx: ClientContext, link: LinkTarget): P
     .api(link.server)
     .fetchBundle(accountIdOf(link.identity), deviceId(link.device))
     .catch((e: unknown) => {
-      if (ClientError.is(e, 'server-error') && e.status === 404) {
+      if (refused(e, 'gone')) {
         throw new ClientError('bad-link', 'The account this link names does not exist on its server (any more).');
       }
       throw e;
@@ -120,7 +120,7 @@ export async function introduce(
       .api(ctx.profile.server)
       .deleteMailbox(ownedMailbox(peer.device.myMailbox))
       .catch(() => undefined);
-    throw ClientError.is(e, 'server-error') && e.status === 404 ? gone : e;
+    throw refused(e, 'gone') ? gone : e;
   }
   ctx.push?.subscribe(ownedMailbox(peer.device.myMailbox));
   return contactView(peer.contact);

@@ -9,7 +9,7 @@ import { decodeAs } from '../engine/record-schemas.ts';
 import { del, type MessageRecord, messageKind, type OutboxRecord, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
-import { type ClientContext, getMessage } from './context.ts';
+import { type ClientContext, getMessage, refused } from './context.ts';
 
 /**
  * Delivers queued envelopes, in order per mailbox. A server that cannot take one (unreachable,
@@ -88,11 +88,10 @@ export function isPassingFailure(e: unknown): boolean {
 }
 
 /**
- * A server's answer that no retry can change: the mailbox is gone (404), the sender key is no
- * longer accepted (403), or the server refuses the envelope itself (400, 413). 408 and 429 are
- * worth retrying, and so is every 5xx.
+ * A server's answer that no retry can change: the mailbox is gone, the sender key is no longer
+ * accepted, or the server refuses the envelope itself. Rate limits, time-outs and server
+ * failures are worth retrying.
  */
 function refusedForGood(e: unknown): boolean {
-  if (!ClientError.is(e, 'server-error') || e.status === undefined) return false;
-  return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+  return refused(e, 'gone', 'not-owner', 'conflict', 'refused');
 }

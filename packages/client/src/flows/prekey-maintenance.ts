@@ -13,8 +13,7 @@ import {
 import { lastResortKey, type ResponderKeySet } from '../engine/conversation.ts';
 import { PREKEY_POLICY, planPreKeys } from '../engine/prekeys.ts';
 import { keyId, put } from '../engine/records.ts';
-import { ClientError } from '../errors.ts';
-import { auth, type ClientContext, getRecord } from './context.ts';
+import { auth, type ClientContext, getRecord, refused } from './context.ts';
 
 /** Registers the account and device (again, after a crash) and uploads the first prekeys. */
 export async function finishRegistration(ctx: ClientContext, registrationKey: string | undefined): Promise<void> {
@@ -24,7 +23,7 @@ export async function finishRegistration(ctx: ClientContext, registrationKey: st
     await api.register(p.identity, deviceId(p.device), p.deviceKeys, registrationKey);
   } catch (e) {
     // 409: a crash after the server registered us but before we noted it.
-    if (!(ClientError.is(e, 'server-error') && e.status === 409)) throw e;
+    if (!refused(e, 'conflict')) throw e;
   }
   await refillPreKeys(ctx, null);
 }

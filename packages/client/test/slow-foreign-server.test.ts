@@ -85,6 +85,38 @@ describe('a slow contact server', () => {
   }, 60_000);
 });
 
+describe('a slow inviter server', () => {
+  it('does not delay the messages that arrive at our own server while we connect through it', async () => {
+    const alice = await newClient(server.url, 'Alice');
+    const bob = await newClient(server.url, 'Bob');
+    const dave = await newClient(proxy.url, 'Dave'); // Dave's server is the proxy
+    await meet(alice, bob);
+    await received(alice);
+    const { link } = await dave.createInvitation();
+
+    await alice.start();
+    const arrived = new Promise<number>((resolve) => {
+      alice.on((e: ClientEvent) => {
+        if (e.type === 'message' && e.message.text === 'while you connect') resolve(Date.now());
+      });
+    });
+    const held = proxy.held;
+    proxy.slow = true;
+    const connecting = alice.connect(link); // its hello now takes SLOW_MS to be delivered
+    await waitFor(() => proxy.held > held);
+    const sentAt = Date.now();
+    await bob.send('Alice', 'while you connect');
+    expect((await arrived) - sentAt).toBeLessThan(SLOW_MS / 2);
+
+    expect((await connecting).state).toBe('pending');
+    proxy.slow = false;
+    await dave.sync();
+    await alice.sync();
+    expect((await alice.contact('Dave')).state).toBe('connected');
+    for (const c of [alice, bob, dave]) await c.close();
+  }, 60_000);
+});
+
 async function waitFor(f: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 25));
   if (!f()) throw new Error('timed out');

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParleyClient } from '@parley/client';
 import { CliError } from './errors.ts';
-import { lockProfile } from './lock.ts';
 import { askPassphrase } from './passphrase.ts';
 
 export type NodeSdk = typeof import('@parley/client/node');
@@ -64,8 +63,6 @@ export class Context {
   private readonly opened: { client: ParleyClient; release: () => void }[] = [];
   /** Work that must finish before the clients close, even on a signal (see `finishFirst`). */
   private readonly unfinished = new Set<Promise<unknown>>();
-  /** Locks taken by an open() still in progress (released by closeAll on a signal). */
-  private readonly pendingLocks = new Set<() => void>();
 
   constructor(options: GlobalOptions) {
     this.home = options.home;
@@ -105,20 +102,20 @@ export class Context {
     const { node } = await this.sdk();
     const profile = node.resolveProfile(this.location(options.profile ?? this.profileOption));
     if (!node.listProfiles(this.home).includes(profile)) throw noProfile(node.listProfiles(this.home), profile);
-    const release = options.readOnly
-      ? () => undefined
-      : await lockProfile(join(this.home, 'profiles', profile), profile);
-    this.pendingLocks.add(release);
     try {
-      const passphrase = await askPassphrase(profile);
-      const client = await node.openProfile({ home: this.home, profile, passphrase });
-      this.opened.push({ client, release });
+      // The SDK holds the profile's lock until the client closes; asked for after taking it, the
+      // passphrase is not typed in vain when another command has the profile.
+      const client = await node.openProfile({
+        home: this.home,
+        profile,
+        passphrase: () => askPassphrase(profile),
+        lock: !options.readOnly,
+      });
+      this.opened.push({ client, release: () => undefined });
       return client;
     } catch (e) {
-      release();
+      if (e instanceof node.ProfileLockedError) throw profileBusy(e.holderPid, profile);
       throw e;
-    } finally {
-      this.pendingLocks.delete(release);
     }
   }
 
@@ -153,8 +150,6 @@ export class Context {
         release();
       }
     }
-    for (const release of this.pendingLocks) release();
-    this.pendingLocks.clear();
   }
 
   /** Forgets a client the command closed itself (still releasing its lock). */
@@ -185,4 +180,11 @@ export function noProfile(existing: readonly string[], profile: string): CliErro
 /** Whether the profile's store exists (without opening it). */
 export function profileExists(home: string, profile: string): boolean {
   return existsSync(join(home, 'profiles', profile, 'store.db'));
+}
+
+export function profileBusy(pid: number, profile: string): CliError {
+  return new CliError(
+    'profile-busy',
+    `Another parley command (process ${pid}) is using profile ${profile}, e.g. a chat or receive --wait. Let it finish or stop it, then try again.`,
+  );
 }

@@ -2,6 +2,9 @@
  * The SDK's public surface: what an app (the CLI, the web client later) sees. Everything here is
  * plain data; ids are opaque strings. `ParleyClient` (client.ts) implements `ParleyClientApi`.
  */
+import type { MessageStatus, Verification } from './engine/records.ts';
+
+export type { MessageStatus, Verification } from './engine/records.ts';
 
 export interface ProfileView {
   /** The profile's label in this client (not sent anywhere). */
@@ -12,12 +15,6 @@ export interface ProfileView {
   /** The account id on the server (base64url of the identity signing key). */
   readonly accountId: string;
 }
-
-export type Verification =
-  /** Keys came out of band (invitation) or from a server (address); safety number not compared. */
-  | 'unverified'
-  /** The user compared the safety number and confirmed it. */
-  | 'verified';
 
 export interface ContactView {
   readonly id: string;
@@ -34,23 +31,16 @@ export interface ContactView {
   /** pending: we sent a request or used an invitation and wait for the answer. */
   readonly state: 'pending' | 'connected';
   readonly createdAt: number;
+  /** The 1:1 conversation with this contact (what `MessageView.conversationId` names). */
+  readonly conversationId: string;
 }
-
-export type MessageStatus =
-  /** Committed locally, not yet accepted by the contact's server. */
-  | 'queued'
-  /** Stored by the contact's server. */
-  | 'sent'
-  /** The contact's device confirmed it (delivery receipt). */
-  | 'delivered'
-  /** An incoming message. */
-  | 'received'
-  /** The contact's server refused it for good (a 4xx: their mailbox is gone, say). */
-  | 'failed';
 
 export interface MessageView {
   /** Unique per profile, increasing in the order messages were stored locally. */
   readonly id: string;
+  /** The conversation it belongs to (a contact's 1:1 conversation today; groups later). */
+  readonly conversationId: string;
+  /** The contact who sent it (incoming), or to whom it went (outgoing, 1:1). */
   readonly contactId: string;
   readonly direction: 'in' | 'out';
   readonly text: string;
@@ -91,11 +81,16 @@ export interface SafetyNumberView {
 
 export type ClientEvent =
   | { readonly type: 'message'; readonly message: MessageView }
-  | { readonly type: 'delivered'; readonly contactId: string; readonly messageIds: readonly string[] }
+  | {
+      readonly type: 'delivered';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
   | { readonly type: 'contact-connected'; readonly contact: ContactView }
   | { readonly type: 'contact-request'; readonly request: RequestView }
   /** Loud: the contact's identity key changed (reinstall, new device state, or an attack). */
   | { readonly type: 'identity-changed'; readonly contact: ContactView }
   /** A message from this contact could not be decrypted; the session was reset. A gap. */
-  | { readonly type: 'undecryptable'; readonly contactId: string }
+  | { readonly type: 'undecryptable'; readonly conversationId: string; readonly contactId: string }
   | { readonly type: 'connection'; readonly state: 'online' | 'offline' };

@@ -30,34 +30,28 @@ import type {
   SafetyNumberView,
 } from './api.ts';
 import type { ClientOptions, CreateOptions } from './client-options.ts';
-import { checkName, findContact, identityFrom, loadContact, uniqueName } from './contact-lookup.ts';
-import * as requests from './contact-requests.ts';
-import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './context.ts';
 import { idSequence } from './engine/id-sequence.ts';
 import { checkServerUrl } from './engine/links.ts';
 import { newProfile } from './engine/profile.ts';
-import {
-  type AddressRecord,
-  type ContactRecord,
-  decodeRecord,
-  type InvitationRecord,
-  mailboxKey,
-  type ProfileRecord,
-  put,
-} from './engine/records.ts';
+import { type ContactRecord, mailboxKey, type ProfileRecord, put } from './engine/records.ts';
 import { ClientError } from './errors.ts';
-import { catchUp, ownMailboxes, receive } from './inbound.ts';
-import * as invitations from './invitations.ts';
-import { MailboxRoutes } from './mailbox-routes.ts';
-import * as messages from './messages.ts';
-import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
-import { finishRegistration, maintainPreKeys } from './prekey-maintenance.ts';
-import * as sessions from './sessions.ts';
+import { checkName, findContact, identityFrom, uniqueName } from './flows/contact-lookup.ts';
+import * as requests from './flows/contact-requests.ts';
+import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './flows/context.ts';
+import { catchUp, ownMailboxes, receive } from './flows/inbound.ts';
+import * as invitations from './flows/invitations.ts';
+import { Lanes } from './flows/lanes.ts';
+import { MailboxRoutes } from './flows/mailbox-routes.ts';
+import * as messages from './flows/messages.ts';
+import { flushOutbox, ignoreDeliveryFailure } from './flows/outbox.ts';
+import { finishRegistration, maintainPreKeys } from './flows/prekey-maintenance.ts';
+import * as sessions from './flows/sessions.ts';
+import { openProfileRecord } from './flows/upgrade-profile.ts';
 import type { RecordStore } from './store/record-store.ts';
-import { contactView } from './views.ts';
+import { contactView, eventView } from './views.ts';
 
 export type { ClientOptions, CreateOptions, PushConnection, PushHandlers } from './client-options.ts';
-export { DEFAULT_INVITATION_TTL_MS } from './invitations.ts';
+export { DEFAULT_INVITATION_TTL_MS } from './flows/invitations.ts';
 
 /** How often a running client looks for new contact requests (addresses have no push). */
 const REQUEST_POLL_MS = 30_000;
@@ -89,7 +83,8 @@ export class ParleyClient {
         routes.committed(writes);
       },
       serial: (f) => this.serial(f),
-      emit: (events) => this.emit(events),
+      lanes: new Lanes(),
+      emit: (events) => this.emit(events.map(eventView)),
       api: (url) => options.api(url),
     };
   }
@@ -114,9 +109,10 @@ export class ParleyClient {
 
   /** Opens an existing profile; finishes a registration a crash interrupted. */
   static async open(store: RecordStore, options: ClientOptions): Promise<ParleyClient> {
-    const bytes = await store.get('profile', 'self');
-    if (bytes === undefined) throw new ClientError('no-profile', 'There is no account in this profile yet: run init.');
-    const client = new ParleyClient(store, options, decodeRecord<ProfileRecord>(bytes));
+    const profile = await openProfileRecord(store);
+    if (profile === undefined)
+      throw new ClientError('no-profile', 'There is no account in this profile yet: run init.');
+    const client = new ParleyClient(store, options, profile);
     if (!client.ctx.profile.registered) await finishRegistration(client.ctx, undefined);
     return client;
   }
@@ -127,6 +123,8 @@ export class ParleyClient {
     this.closed = true;
     await this.stop();
     for (const wake of this.wakers) wake();
+    await this.queue.catch(() => undefined);
+    await this.ctx.lanes.idle();
     await this.queue.catch(() => undefined);
     await this.ctx.store.close();
   }
@@ -141,14 +139,13 @@ export class ParleyClient {
     const ctx = this.ctx;
     await this.serial(async () => {
       const api = ctx.api(ctx.profile.server);
-      for (const c of await this.contacts()) {
-        const rec = await loadContact(ctx, c.id);
-        await api.deleteMailbox(ownedMailbox(rec.myMailbox)).catch(ignoreGone);
+      for (const d of await listRecords(ctx, 'device')) {
+        await api.deleteMailbox(ownedMailbox(d.myMailbox)).catch(ignoreGone);
       }
-      for (const inv of await listRecords<InvitationRecord>(ctx, 'invitation')) {
+      for (const inv of await listRecords(ctx, 'invitation')) {
         await api.deleteMailbox(ownedMailbox(inv.mailbox)).catch(ignoreGone);
       }
-      const address = await getRecord<AddressRecord>(ctx, 'address', 'self');
+      const address = await getRecord(ctx, 'address', 'self');
       if (address)
         await api.deleteAddress({ id: address.id, ownerPrivateKey: address.owner.privateKey }).catch(ignoreGone);
       await api.deleteAccount(auth(ctx));
@@ -269,7 +266,7 @@ export class ParleyClient {
   // ─── contacts and messages ───────────────────────────────────────────────────────────────
 
   async contacts(): Promise<ContactView[]> {
-    return (await listRecords<ContactRecord>(this.ctx, 'contact')).map(contactView);
+    return (await listRecords(this.ctx, 'contact')).map(contactView);
   }
 
   /** Finds a contact by alias (case-insensitive) or id. */
@@ -361,7 +358,7 @@ export class ParleyClient {
       // A contact's server being down leaves those messages queued (retried on the next sync or
       // reconnect); it must not stop us reading our own server.
       await this.flushOutbox().catch(ignoreDeliveryFailure);
-      if (ctx.profile.retiring !== undefined) await this.serial(() => sessions.finishRotation(ctx));
+      if (ctx.profile.retiring !== undefined) await sessions.finishRotation(ctx);
       await this.serial(() => invitations.expireInvitations(ctx));
       await this.serial(() => maintainPreKeys(ctx, true));
       await catchUp(ctx);

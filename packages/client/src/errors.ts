@@ -12,6 +12,8 @@ export type ClientErrorCode =
   | 'store-io'
   /** Another process holds the local store (e.g. a running `parley chat`) for too long. */
   | 'store-busy'
+  /** Another process has this profile open for writing (one writer per profile). */
+  | 'profile-locked'
   /** No profile here yet (run init first), or the named profile does not exist. */
   | 'no-profile'
   /** A profile of that name already exists. */
@@ -48,6 +50,18 @@ export type ClientErrorCode =
   /** A bug in this package. */
   | 'internal';
 
+/**
+ * What a server's refusal means, whichever transport carried it (net/server-errors.ts), so that no
+ * flow reads an HTTP status:
+ * - `gone`: what was asked for does not exist (any more): a mailbox, an account, an invitation;
+ * - `not-owner`: the credential is not (or no longer) accepted for it — for a mailbox or an
+ *   address the server does not tell this from `gone`;
+ * - `conflict`: it exists already (a registration that happened before a crash);
+ * - `refused`: this request will never be accepted (malformed, too large, forbidden);
+ * - `later`: the server failed or timed out; the same request may succeed later.
+ */
+export type ServerRefusal = 'gone' | 'not-owner' | 'conflict' | 'refused' | 'later';
+
 export class ClientError extends Error {
   override readonly name = 'ClientError';
   readonly code: ClientErrorCode;
@@ -56,17 +70,26 @@ export class ClientError extends Error {
   readonly serverCode: string | undefined;
   /** For `rate-limited`: how long the server asked us to wait. */
   readonly retryAfterMs: number | undefined;
+  /** For `server-error`: what the refusal means (set by the transport). */
+  readonly refusal: ServerRefusal | undefined;
 
   constructor(
     code: ClientErrorCode,
     message: string,
-    details: { status?: number; serverCode?: string; retryAfterMs?: number; cause?: unknown } = {},
+    details: {
+      status?: number;
+      serverCode?: string;
+      retryAfterMs?: number;
+      refusal?: ServerRefusal;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.code = code;
     this.status = details.status;
     this.serverCode = details.serverCode;
     this.retryAfterMs = details.retryAfterMs;
+    this.refusal = details.refusal;
   }
 
   static is(e: unknown, code?: ClientErrorCode): e is ClientError {

@@ -1,5 +1,6 @@
-/** Records → the plain views apps see (api.ts). */
-import type { ContactView, MessageView, RequestView } from './api.ts';
+/** Records and domain events → the plain views and events apps see (api.ts). */
+import type { ClientEvent, ContactView, MessageView, RequestView } from './api.ts';
+import type { DomainEvent } from './engine/events.ts';
 import type { ContactRecord, MessageRecord, RequestRecord } from './engine/records.ts';
 
 export const contactView = (c: ContactRecord): ContactView => ({
@@ -10,11 +11,17 @@ export const contactView = (c: ContactRecord): ContactView => ({
   identityChanged: c.replacedIdentity !== null,
   state: c.state,
   createdAt: c.createdAt,
+  conversationId: c.conversationId,
 });
 
-export const messageView = (m: MessageRecord): MessageView => ({
+/**
+ * `contactId` is the other person of the 1:1 conversation (for an incoming message, its sender);
+ * the facade passes it in because a message names its conversation, not the person.
+ */
+export const messageView = (m: MessageRecord, contactId: string): MessageView => ({
   id: m.id,
-  contactId: m.contactId,
+  conversationId: m.conversationId,
+  contactId: m.from?.contactId ?? contactId,
   direction: m.direction,
   text: m.text,
   sentAt: m.sentAt,
@@ -28,3 +35,20 @@ export const requestView = (r: RequestRecord): RequestView => ({
   message: r.message,
   receivedAt: r.receivedAt,
 });
+
+/** The app's event for a committed domain event. */
+export function eventView(e: DomainEvent): ClientEvent {
+  switch (e.type) {
+    case 'message':
+      return { type: 'message', message: messageView(e.message, e.contactId) };
+    case 'delivered':
+      return { type: 'delivered', conversationId: e.conversationId, contactId: e.contactId, messageIds: e.messageIds };
+    case 'contact-connected':
+    case 'identity-changed':
+      return { type: e.type, contact: contactView(e.contact) };
+    case 'contact-request':
+      return { type: 'contact-request', request: requestView(e.request) };
+    case 'undecryptable':
+      return { type: 'undecryptable', conversationId: e.contact.conversationId, contactId: e.contact.id };
+  }
+}

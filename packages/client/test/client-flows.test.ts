@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { ParleyClient } from '../src/client.ts';
 import { ClientError } from '../src/errors.ts';
-import { nodeClientOptions } from '../src/node.ts';
+import { nodeClientOptions } from '../src/platform/node/index.ts';
 import { KeptStore, meet, newClient, received, reopen } from './client-kit.ts';
 
 const server = useTestServer();

@@ -8,7 +8,7 @@ import { WebSocket } from 'ws';
 import { ParleyClient } from '../src/client.ts';
 import { ClientError } from '../src/errors.ts';
 import type { WebSocketConstructor } from '../src/net/websocket-like.ts';
-import { nodeClientOptions } from '../src/node.ts';
+import { nodeClientOptions } from '../src/platform/node/index.ts';
 import { MemoryRecordStore } from '../src/store/memory.ts';
 import type { ListOptions, RecordStore, RecordWrite } from '../src/store/record-store.ts';
 

@@ -13,7 +13,7 @@ import { type ClientOptions, ParleyClient, type PushConnection } from '../src/cl
 import { ClientError } from '../src/errors.ts';
 import { MailboxSocket } from '../src/net/mailbox-socket.ts';
 import type { ServerApiLike } from '../src/net/server-api-types.ts';
-import { nodeClientOptions } from '../src/node.ts';
+import { nodeClientOptions } from '../src/platform/node/index.ts';
 import { KeptStore, meet, newClient, ofType, received, recording } from './client-kit.ts';
 
 const server = useTestServer();

@@ -28,7 +28,7 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { openRequest, requestPayload } from '../src/engine/contact-request.ts';
-import { openOnContact, type ResponderKeySet, seal, tryInitialMessage } from '../src/engine/conversation.ts';
+import { openFromPeer, type ResponderKeySet, seal, tryInitialMessage } from '../src/engine/conversation.ts';
 import { idSequence } from '../src/engine/id-sequence.ts';
 import {
   decodeAddressLink,
@@ -42,13 +42,8 @@ import { decodePayload, encodePayload, type OutgoingPayload, type Payload } from
 import { applyPayload, receiptIds } from '../src/engine/payload-effects.ts';
 import { PREKEY_POLICY, planPreKeys } from '../src/engine/prekeys.ts';
 import { newProfile } from '../src/engine/profile.ts';
-import {
-  type ContactRecord,
-  decodeRecord,
-  type MessageRecord,
-  type OwnMailbox,
-  type ProfileRecord,
-} from '../src/engine/records.ts';
+import { decodeAs } from '../src/engine/record-schemas.ts';
+import type { MessageRecord, OwnMailbox, Peer, ProfileRecord } from '../src/engine/records.ts';
 import { ClientError } from '../src/errors.ts';
 
 const env = defaultEnv;
@@ -149,7 +144,7 @@ function profileAt(clock: { now: number }): { env: ProtocolEnv; profile: Profile
   return {
     env: e,
     profile: {
-      v: 1,
+      v: 2,
       displayName: 'x',
       server: 'http://s',
       accountId: 'a',
@@ -241,51 +236,61 @@ describe('both sides start a session at once', () => {
     const bundleB = bundleOf(b.profile, 2);
     const contactOf = (self: ProfileRecord, peer: ProfileRecord, bundle: ReturnType<typeof bundleOf>['bundle']) => {
       const session = createInitiatorSession(env, self.identity, deviceId(1), bundle, publicIdentity(peer.identity));
-      const c: ContactRecord = {
-        v: 1,
-        id: 'c',
-        name: 'peer',
-        aliasSet: false,
-        keySource: 'invitation',
-        verification: 'unverified',
-        identity: encodeIdentity(publicIdentity(peer.identity)),
-        device: 1,
-        replacedIdentity: null,
-        state: 'connected',
-        createdAt: 0,
-        theirMailbox: null,
-        myMailbox: {
-          id: new Uint8Array(16),
-          recipient: { privateKey: new Uint8Array(32), publicKey: new Uint8Array(32) },
-          sender: { privateKey: new Uint8Array(32), publicKey: new Uint8Array(32) },
-          lastSeq: 0,
+      const c: Peer = {
+        contact: {
+          v: 2,
+          id: 'c',
+          name: 'peer',
+          aliasSet: false,
+          keySource: 'invitation',
+          verification: 'unverified',
+          identity: encodeIdentity(publicIdentity(peer.identity)),
+          replacedIdentity: null,
+          state: 'connected',
+          createdAt: 0,
+          conversationId: 'k',
         },
-        session: encodeSession(session),
-        previousSessions: [],
+        device: {
+          v: 2,
+          id: 'c/0000000000',
+          contactId: 'c',
+          device: 1,
+          theirMailbox: null,
+          myMailbox: {
+            id: new Uint8Array(16),
+            recipient: { privateKey: new Uint8Array(32), publicKey: new Uint8Array(32) },
+            sender: { privateKey: new Uint8Array(32), publicKey: new Uint8Array(32) },
+            lastSeq: 0,
+          },
+          session: encodeSession(session),
+          previousSessions: [],
+        },
       };
       return c;
     };
     // Both start a new session with the other at the same time and send `reset`.
-    const aSide = seal(env, contactOf(a.profile, b.profile, bundleB.bundle), { t: 'reset' });
-    const bSide = seal(env, contactOf(b.profile, a.profile, bundleA.bundle), { t: 'reset' });
+    const aPeer = contactOf(a.profile, b.profile, bundleB.bundle);
+    const bPeer = contactOf(b.profile, a.profile, bundleA.bundle);
+    const aSide = { ...seal(env, aPeer.device, { t: 'reset' }), contact: aPeer.contact };
+    const bSide = { ...seal(env, bPeer.device, { t: 'reset' }), contact: bPeer.contact };
     const keysFor = (p: ProfileRecord, k: ReturnType<typeof bundleOf>) => ({
       signed: p.signedPreKey,
       oneTime: k.otk ?? null,
       kem: k.kem,
       baseKeyUsed: false,
     });
-    const aGot = openOnContact(env, a.profile, aSide.contact, bSide.envelope, keysFor(a.profile, bundleA));
-    const bGot = openOnContact(env, b.profile, bSide.contact, aSide.envelope, keysFor(b.profile, bundleB));
+    const aGot = openFromPeer(env, a.profile, aSide, bSide.envelope, keysFor(a.profile, bundleA));
+    const bGot = openFromPeer(env, b.profile, bSide, aSide.envelope, keysFor(b.profile, bundleB));
     expect(aGot.kind).toBe('new-session');
     expect(bGot.kind).toBe('new-session');
     if (aGot.kind !== 'new-session' || bGot.kind !== 'new-session') return;
     expect(aGot.identityChanged).toBe(false);
-    const aCurrent = decodeSession(aGot.contact.session).baseKey;
-    const bCurrent = decodeSession(bGot.contact.session).baseKey;
+    const aCurrent = decodeSession(aGot.peer.device.session).baseKey;
+    const bCurrent = decodeSession(bGot.peer.device.session).baseKey;
     expect(aCurrent).toEqual(bCurrent); // the same session on both sides
     // And it works both ways.
-    const m1 = seal(env, aGot.contact, { t: 'text', id: '1', sentAt: 1, body: 'x' });
-    const r1 = openOnContact(env, b.profile, bGot.contact, m1.envelope, null);
+    const m1 = seal(env, aGot.peer.device, { t: 'text', id: '1', sentAt: 1, body: 'x' });
+    const r1 = openFromPeer(env, b.profile, bGot.peer, m1.envelope, null);
     expect(r1.kind === 'message' && r1.payload).toEqual({ t: 'text', id: '1', sentAt: 1, body: 'x' });
     expect(tryInitialMessage(new Uint8Array([1]))).toBeNull();
   });
@@ -305,16 +310,35 @@ function pair() {
   const { otk, kem, bundle } = bundleOf(bob, 1);
   const session = createInitiatorSession(env, alice.identity, deviceId(1), bundle, publicIdentity(bob.identity));
   const link = { keySource: 'address', identity: publicIdentity(bob.identity), device: 1, aliasSet: false } as const;
-  const contact = pendingContact(env, { id: 'c1', name: 'Bob', myMailbox: mailbox() }, link, session);
+  const contact = pendingContact(
+    env,
+    { id: 'c1', name: 'Bob', conversationId: 'k1', myMailbox: mailbox() },
+    link,
+    session,
+  );
   const keys: ResponderKeySet = { signed: bob.signedPreKey, oneTime: otk ?? null, kem, baseKeyUsed: false };
   return { alice, bob, contact, keys };
 }
 
 const outgoing = (id: string, status: MessageRecord['status'], direction: MessageRecord['direction'] = 'out') =>
-  ({ v: 1, id, contactId: 'c1', direction, text: 'x', sentAt: 1, storedAt: 1, status, wireId: id }) as const;
+  ({
+    v: 2,
+    id,
+    conversationId: 'k1',
+    direction,
+    from: direction === 'in' ? { contactId: 'c1', device: 1 } : null,
+    text: 'x',
+    sentAt: 1,
+    storedAt: 1,
+    status,
+    wireId: id,
+  }) as const;
 
-function frozen(c: ContactRecord): ContactRecord {
-  return Object.freeze({ ...c, myMailbox: Object.freeze({ ...c.myMailbox }) });
+function frozen(p: Peer): Peer {
+  return Object.freeze({
+    contact: Object.freeze({ ...p.contact }),
+    device: Object.freeze({ ...p.device, myMailbox: Object.freeze({ ...p.device.myMailbox }) }),
+  });
 }
 
 describe('payload effects', () => {
@@ -333,16 +357,16 @@ describe('payload effects', () => {
       throw new Error('a receipt creates no records');
     };
     const r = applyPayload(env, c, payload, newId, messages);
-    expect(r.contact).toBe(c);
-    expect(r.events).toEqual([{ type: 'delivered', contactId: 'c1', messageIds: ['m1', 'm4'] }]);
+    expect(r.peer).toBe(c);
+    expect(r.events).toEqual([{ type: 'delivered', conversationId: 'k1', contactId: 'c1', messageIds: ['m1', 'm4'] }]);
     expect(r.writes.map((w) => [w.kind, w.id])).toEqual([
-      ['msg.c1', 'm1'],
-      ['msg.c1', 'm4'],
+      ['msg.k1', 'm1'],
+      ['msg.k1', 'm4'],
     ]);
-    for (const w of r.writes) expect(decodeRecord<MessageRecord>(w.value as Uint8Array).status).toBe('delivered');
+    for (const w of r.writes) expect(decodeAs('message', w.value as Uint8Array).status).toBe('delivered');
     // Nothing of ours named: no writes, no event.
     expect(applyPayload(env, c, { t: 'receipt', ids: ['m2'] }, newId, messages)).toEqual({
-      contact: c,
+      peer: c,
       writes: [],
       events: [],
     });
@@ -353,15 +377,30 @@ describe('payload effects', () => {
     const text = { t: 'text', id: 'w1', sentAt: 7, body: 'hi' } as const;
     const newId = idSequence({ ...env, now: () => 5 });
     const pending = applyPayload(env, frozen(contact), text, newId, new Map());
-    expect(pending.writes.map((w) => w.kind)).toEqual(['msg.c1', 'inbox']); // nowhere to send a receipt yet
-    const reachable = {
-      ...contact,
-      theirMailbox: { server: 'http://b.example', id: env.random(16), senderPrivateKey: env.random(32) },
+    expect(pending.writes.map((w) => w.kind)).toEqual(['msg.k1', 'inbox']); // nowhere to send a receipt yet
+    const reachable: Peer = {
+      contact: contact.contact,
+      device: {
+        ...contact.device,
+        theirMailbox: { server: 'http://b.example', id: env.random(16), senderPrivateKey: env.random(32) },
+      },
     };
     const r = applyPayload(env, frozen(reachable), text, newId, new Map());
-    expect(r.writes.map((w) => w.kind)).toEqual(['msg.c1', 'inbox', 'outbox']);
-    expect(r.contact.session).not.toEqual(reachable.session); // the receipt advanced the ratchet
-    expect(r.events).toMatchObject([{ type: 'message', message: { text: 'hi', direction: 'in', status: 'received' } }]);
+    expect(r.writes.map((w) => w.kind)).toEqual(['msg.k1', 'inbox', 'outbox']);
+    expect(r.peer.device.session).not.toEqual(reachable.device.session); // the receipt advanced the ratchet
+    expect(r.events).toMatchObject([
+      {
+        type: 'message',
+        contactId: 'c1',
+        message: {
+          text: 'hi',
+          direction: 'in',
+          status: 'received',
+          conversationId: 'k1',
+          from: { contactId: 'c1', device: 1 },
+        },
+      },
+    ]);
   });
 });
 
@@ -370,7 +409,7 @@ describe('contact requests', () => {
 
   function sent(payload: (p: ReturnType<typeof pair>) => OutgoingPayload) {
     const p = pair();
-    const { envelope } = seal(env, p.contact, payload(p));
+    const { envelope } = seal(env, p.contact.device, payload(p));
     const initial = tryInitialMessage(envelope);
     if (initial === null) throw new Error('a request travels in an initial message');
     return { ...p, initial };
@@ -378,25 +417,25 @@ describe('contact requests', () => {
 
   it('an authentic request for our address becomes a pending request and consumes its prekeys', () => {
     const { alice, bob, contact, keys, initial } = sent((p) =>
-      requestPayload(env, p.alice, addressId, 'hello from Alice', p.contact.myMailbox),
+      requestPayload(env, p.alice, addressId, 'hello from Alice', p.contact.device.myMailbox),
     );
     const r = openRequest(env, bob, addressId, initial, keys, 42, () => 'r1');
     expect(r.record).toMatchObject({ id: 'r1', name: 'Alice', message: 'hello from Alice', receivedAt: 42 });
     expect(r.record.identity).toEqual(encodeIdentity(publicIdentity(alice.identity)));
     expect(r.record.theirMailbox).toEqual({
       server: alice.server,
-      id: contact.myMailbox.id,
-      senderPrivateKey: contact.myMailbox.sender.privateKey,
+      id: contact.device.myMailbox.id,
+      senderPrivateKey: contact.device.myMailbox.sender.privateKey,
     });
     expect(r.writes.map((w) => w.kind).sort()).toEqual(['kempk', 'otpk']);
   });
 
   it('refuses a bad signature, another address and other payloads with bad-message', () => {
     const forged = sent((p) => {
-      const real = requestPayload(env, p.alice, addressId, 'hi', p.contact.myMailbox);
+      const real = requestPayload(env, p.alice, addressId, 'hi', p.contact.device.myMailbox);
       return real.t === 'request' ? { ...real, signature: env.random(64) } : real;
     });
-    const elsewhere = sent((p) => requestPayload(env, p.alice, env.random(16), 'hi', p.contact.myMailbox));
+    const elsewhere = sent((p) => requestPayload(env, p.alice, env.random(16), 'hi', p.contact.device.myMailbox));
     const notRequest = sent(() => ({ t: 'reset' }));
     for (const s of [forged, elsewhere, notRequest]) {
       expect(codeOf(() => openRequest(env, s.bob, addressId, s.initial, s.keys, 1, () => 'r'))).toBe('bad-message');
@@ -406,7 +445,7 @@ describe('contact requests', () => {
   it('refuses a request signed by someone other than the identity PQXDH authenticated', () => {
     const mallory = newProfile(env, 'Mallory', 'http://m.example');
     const s = sent((p) =>
-      requestPayload(env, { ...p.alice, identity: mallory.identity }, addressId, '', p.contact.myMailbox),
+      requestPayload(env, { ...p.alice, identity: mallory.identity }, addressId, '', p.contact.device.myMailbox),
     );
     expect(codeOf(() => openRequest(env, s.bob, addressId, s.initial, s.keys, 1, () => 'r'))).toBe('bad-message');
   });

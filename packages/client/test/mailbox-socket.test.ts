@@ -15,13 +15,13 @@ import {
   type DeviceAuth,
   MailboxSocket,
   type MailboxSocketOptions,
-  NodeWebSocket,
   type OwnedMailbox,
   type PushedMessage,
   ServerApi,
   type SocketState,
 } from '../src/net/index.ts';
 import { parseServerFrame } from '../src/net/socket-frames.ts';
+import { NodeWebSocket } from '../src/platform/node/node-websocket.ts';
 import { failureOf, ofType, recording } from './client-kit.ts';
 
 const server = useTestServer();

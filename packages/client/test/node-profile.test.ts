@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { useTestServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeRecord, type ProfileRecord } from '../src/engine/records.ts';
+import { decodeAs } from '../src/engine/record-schemas.ts';
 import { ClientError } from '../src/errors.ts';
 import { ServerApi } from '../src/net/server-api.ts';
 import {
@@ -20,9 +20,9 @@ import {
   removeProfileFiles,
   SqliteRecordStore,
   setDefaultProfile,
-} from '../src/node.ts';
+} from '../src/platform/node/index.ts';
+import { nodeStoreCrypto } from '../src/platform/node/node-crypto.ts';
 import { EncryptedRecordStore } from '../src/store/encrypted.ts';
-import { nodeStoreCrypto } from '../src/store/node-crypto.ts';
 
 const server = useTestServer();
 let home: string;
@@ -127,7 +127,7 @@ describe('profiles on disk', () => {
     // The secrets to look for: every private key of Alice's profile record.
     const inner = await SqliteRecordStore.open(join(home, 'profiles', 'alice', 'store.db'));
     const store = await EncryptedRecordStore.open(inner, 'a secret', nodeStoreCrypto);
-    const profile = decodeRecord<ProfileRecord>((await store.get('profile', 'self')) as Uint8Array);
+    const profile = decodeAs('profile', (await store.get('profile', 'self')) as Uint8Array);
     await store.close();
     const keys = [
       profile.identity.signing.privateKey,

@@ -14,12 +14,12 @@ import { scrypt as nobleScrypt } from '@noble/hashes/scrypt.js';
 import { fromHex, toHex } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClientError } from '../src/errors.ts';
+import { nodeStoreCrypto } from '../src/platform/node/node-crypto.ts';
+import { SqliteRecordStore } from '../src/platform/node/sqlite.ts';
 import { EncryptedRecordStore, META_ID, META_KIND, SEALED_OVERHEAD } from '../src/store/encrypted.ts';
 import { MemoryRecordStore } from '../src/store/memory.ts';
-import { nodeStoreCrypto } from '../src/store/node-crypto.ts';
 import { DEFAULT_SCRYPT_PARAMS, deriveStoreKey, passphraseBytes } from '../src/store/passphrase.ts';
 import type { RecordStore } from '../src/store/record-store.ts';
-import { SqliteRecordStore } from '../src/store/sqlite.ts';
 import type { ScryptParams } from '../src/store/store-crypto.ts';
 import { describeRecordStore, expectClientError, text } from './record-store-conformance.ts';
 

@@ -5,7 +5,7 @@
  *   the moment the last commit resolves, so nothing after it (no close, no checkpoint) runs.
  * - `writer PATH PREFIX N`: N commits of one record each (`PREFIX-00` …), then closes and exits 0.
  */
-import { SqliteRecordStore } from '../src/store/sqlite.ts';
+import { SqliteRecordStore } from '../src/platform/node/sqlite.ts';
 
 const [mode, path, ...rest] = process.argv.slice(2);
 if (path === undefined) throw new Error('usage: MODE PATH …');

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SQLITE_SCHEMA_VERSION, SqliteRecordStore } from '../src/store/sqlite.ts';
+import { SQLITE_SCHEMA_VERSION, SqliteRecordStore } from '../src/platform/node/sqlite.ts';
 import { describeRecordStore, expectClientError, text } from './record-store-conformance.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'parley-store-sqlite-'));

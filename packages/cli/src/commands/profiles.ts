@@ -2,10 +2,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectPositionals } from '../args.ts';
 import { defineCommand } from '../command.ts';
-import { type Context, noProfile } from '../context.ts';
+import { type Context, noProfile, profileBusy } from '../context.ts';
 import { usageError } from '../errors.ts';
 import { table } from '../format.ts';
-import { lockProfile } from '../lock.ts';
 
 /**
  * After a profile is removed: if it was the default, the first remaining profile becomes the
@@ -85,12 +84,9 @@ export default defineCommand({
         await client.deleteAccount();
         await ctx.closeClient(client);
       }
-      const release = await lockProfile(join(ctx.home, 'profiles', name), name);
-      try {
-        node.removeProfileFiles(ctx.location(name));
-      } finally {
-        release();
-      }
+      await node.removeProfile(ctx.location(name)).catch((e: unknown) => {
+        throw e instanceof node.ProfileLockedError ? profileBusy(e.holderPid, name) : e;
+      });
       const def = await fixDefault(ctx, name);
       ctx.result({ removed: name, accountDeleted: deleteAccount, default: def }, () => {
         ctx.print(`Removed profile ${name}${deleteAccount ? ' and its account on the server' : ''}.`);

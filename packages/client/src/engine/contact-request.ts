@@ -78,7 +78,7 @@ export function openRequest(
   if (!equalBytes(inner.addressId, addressId)) throw bad();
   return {
     record: {
-      v: 1,
+      v: 2,
       id: newId(),
       name: inner.name || 'someone',
       message: inner.message,

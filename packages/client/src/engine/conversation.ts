@@ -27,7 +27,7 @@ import {
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { decodePayload, encodePayload, type OutgoingPayload, type Payload } from './payload.ts';
-import { type ContactRecord, del, keyId, type ProfileRecord, put } from './records.ts';
+import { type DeviceRecord, del, keyId, type Peer, type ProfileRecord, put } from './records.ts';
 
 /** How many replaced sessions stay available for decrypting late messages. */
 export const MAX_PREVIOUS_SESSIONS = 3;
@@ -103,11 +103,11 @@ export function lastResortKey(kemPreKeyId: number, baseKey: Uint8Array): string 
 
 export type Opened =
   /** Decrypted with a session we had. */
-  | { readonly kind: 'message'; readonly contact: ContactRecord; readonly payload: Payload }
+  | { readonly kind: 'message'; readonly peer: Peer; readonly payload: Payload }
   /** The peer started a new session (reset, reinstall, or both sides at once). */
   | {
       readonly kind: 'new-session';
-      readonly contact: ContactRecord;
+      readonly peer: Peer;
       readonly payload: Payload;
       readonly writes: RecordWrite[];
       readonly identityChanged: boolean;
@@ -117,37 +117,37 @@ export type Opened =
   /** Authentic or not, no session of ours opens it. */
   | { readonly kind: 'undecryptable' };
 
-function sessionsOf(c: ContactRecord): Session[] {
-  return [c.session, ...c.previousSessions].map(decodeSession);
+function sessionsOf(d: DeviceRecord): Session[] {
+  return [d.session, ...d.previousSessions].map(decodeSession);
 }
 
-function withSessions(c: ContactRecord, current: Session, others: readonly Session[]): ContactRecord {
+function withSessions(d: DeviceRecord, current: Session, others: readonly Session[]): DeviceRecord {
   return {
-    ...c,
+    ...d,
     session: encodeSession(current),
     previousSessions: others.slice(0, MAX_PREVIOUS_SESSIONS).map(encodeSession),
   };
 }
 
-/** Whether an initial message continues one of our sessions (the initiator repeats its header). */
-export function continuesSession(c: ContactRecord, m: InitialMessage): boolean {
-  return sessionsOf(c).some((s) => equalBytes(s.baseKey, m.header.baseKey));
+/** Whether an initial message continues one of our sessions with a device (the initiator repeats its header). */
+export function continuesSession(d: DeviceRecord, m: InitialMessage): boolean {
+  return sessionsOf(d).some((s) => equalBytes(s.baseKey, m.header.baseKey));
 }
 
 /**
- * Opens an envelope that arrived on a contact's mailbox. `keys` is needed only for an initial
- * message that starts a new session (see {@link continuesSession}); pass null otherwise.
+ * Opens an envelope that arrived on the mailbox of a contact's device. `keys` is needed only for
+ * an initial message that starts a new session (see {@link continuesSession}); pass null otherwise.
  */
-export function openOnContact(
+export function openFromPeer(
   env: ProtocolEnv,
   profile: ProfileRecord,
-  contact: ContactRecord,
+  peer: Peer,
   envelope: Uint8Array,
   keys: ResponderKeySet | null,
 ): Opened {
-  const sessions = sessionsOf(contact);
+  const sessions = sessionsOf(peer.device);
   const initial = tryInitialMessage(envelope);
-  if (initial !== null && !continuesSession(contact, initial)) {
+  if (initial !== null && !continuesSession(peer.device, initial)) {
     if (keys === null) return { kind: 'undecryptable' };
     let accepted: Accepted;
     try {
@@ -159,7 +159,7 @@ export function openOnContact(
       if (ClientError.is(e, 'bad-message')) return { kind: 'undecryptable' };
       throw e;
     }
-    return adoptSession(contact, sessions, accepted);
+    return adoptSession(peer, sessions, accepted);
   }
   let duplicate = false;
   for (let i = 0; i < sessions.length; i++) {
@@ -169,7 +169,8 @@ export function openOnContact(
       const next = sessions.slice();
       next[i] = session;
       const [current, ...others] = next as [Session, ...Session[]];
-      return { kind: 'message', contact: withSessions(contact, current, others), payload: decodePayload(plaintext) };
+      const device = withSessions(peer.device, current, others);
+      return { kind: 'message', peer: { ...peer, device }, payload: decodePayload(plaintext) };
     } catch (e) {
       if (ClientError.is(e, 'bad-message')) return { kind: 'undecryptable' };
       if (!(e instanceof ProtocolError)) throw e;
@@ -185,7 +186,8 @@ export function openOnContact(
  * session with the smaller base key and keep the other for decryption only, so they converge
  * without another round trip. A different identity is installed but flagged for the user.
  */
-function adoptSession(contact: ContactRecord, sessions: Session[], accepted: Accepted): Opened {
+function adoptSession(peer: Peer, sessions: Session[], accepted: Accepted): Opened {
+  const { contact } = peer;
   const theirs = accepted.session;
   const ours = sessions[0] as Session;
   const identity = encodeIdentity(theirs.remoteIdentity);
@@ -196,26 +198,28 @@ function adoptSession(contact: ContactRecord, sessions: Session[], accepted: Acc
     current = ours;
     others = [theirs, ...sessions.slice(1)];
   }
-  const next: ContactRecord = {
-    ...withSessions(contact, current, others),
-    identity,
-    device: theirs.remoteDevice,
-    replacedIdentity: identityChanged ? (contact.replacedIdentity ?? contact.identity) : contact.replacedIdentity,
+  const next: Peer = {
+    contact: {
+      ...contact,
+      identity,
+      replacedIdentity: identityChanged ? (contact.replacedIdentity ?? contact.identity) : contact.replacedIdentity,
+    },
+    device: { ...withSessions(peer.device, current, others), device: theirs.remoteDevice },
   };
-  return { kind: 'new-session', contact: next, payload: accepted.payload, writes: accepted.writes, identityChanged };
+  return { kind: 'new-session', peer: next, payload: accepted.payload, writes: accepted.writes, identityChanged };
 }
 
-/** Encrypts a payload with the contact's current session. */
+/** Encrypts a payload with the device's current session. */
 export function seal(
   env: ProtocolEnv,
-  contact: ContactRecord,
+  device: DeviceRecord,
   payload: OutgoingPayload,
-): { contact: ContactRecord; envelope: Uint8Array } {
-  const { session, message } = encryptMessage(env, decodeSession(contact.session), encodePayload(payload));
-  return { contact: { ...contact, session: encodeSession(session) }, envelope: message };
+): { device: DeviceRecord; envelope: Uint8Array } {
+  const { session, message } = encryptMessage(env, decodeSession(device.session), encodePayload(payload));
+  return { device: { ...device, session: encodeSession(session) }, envelope: message };
 }
 
 /** Makes `session` the one we send with, keeping the old ones for late messages. */
-export function replaceSession(contact: ContactRecord, session: Session): ContactRecord {
-  return withSessions(contact, session, sessionsOf(contact));
+export function replaceSession(device: DeviceRecord, session: Session): DeviceRecord {
+  return withSessions(device, session, sessionsOf(device));
 }

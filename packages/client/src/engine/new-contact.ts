@@ -13,39 +13,77 @@ import {
   type Session,
   sameIdentity,
 } from '@parley/protocol';
+import type { RecordWrite } from '../store/record-store.ts';
 import type { Accepted } from './conversation.ts';
 import { mailboxOf, type Payload } from './payload.ts';
-import type { ContactRecord, OwnMailbox, ProfileRecord, RequestRecord } from './records.ts';
+import {
+  type ContactRecord,
+  type ConversationRecord,
+  type DeviceRecord,
+  deviceRecordId,
+  type OwnMailbox,
+  type Peer,
+  type ProfileRecord,
+  put,
+  type RequestRecord,
+} from './records.ts';
 
-/** What the driver decides for a new contact: its id, alias and the mailbox it created for it. */
+/**
+ * What the driver decides for a new contact: its id, alias, the id of its conversation and the
+ * mailbox it created for its device.
+ */
 export interface ContactSlot {
   readonly id: string;
   readonly name: string;
+  readonly conversationId: string;
   readonly myMailbox: OwnMailbox;
 }
 
-type NewContactFields = ContactSlot &
-  Pick<ContactRecord, 'aliasSet' | 'keySource' | 'identity' | 'device' | 'state' | 'theirMailbox' | 'session'>;
+/** A new contact: the person, their one device, and the conversation with them. */
+export interface NewPeer extends Peer {
+  readonly conversation: ConversationRecord;
+}
 
-function newContact(env: ProtocolEnv, f: NewContactFields): ContactRecord {
+type NewContactFields = ContactSlot &
+  Pick<ContactRecord, 'aliasSet' | 'keySource' | 'identity' | 'state'> &
+  Pick<DeviceRecord, 'device' | 'theirMailbox' | 'session'>;
+
+function newContact(env: ProtocolEnv, f: NewContactFields): NewPeer {
+  const now = env.now();
   return {
-    v: 1,
-    id: f.id,
-    name: f.name,
-    aliasSet: f.aliasSet,
-    keySource: f.keySource,
-    verification: 'unverified',
-    identity: f.identity,
-    device: f.device,
-    replacedIdentity: null,
-    state: f.state,
-    createdAt: env.now(),
-    theirMailbox: f.theirMailbox,
-    myMailbox: f.myMailbox,
-    session: f.session,
-    previousSessions: [],
+    contact: {
+      v: 2,
+      id: f.id,
+      name: f.name,
+      aliasSet: f.aliasSet,
+      keySource: f.keySource,
+      verification: 'unverified',
+      identity: f.identity,
+      replacedIdentity: null,
+      state: f.state,
+      createdAt: now,
+      conversationId: f.conversationId,
+    },
+    device: {
+      v: 2,
+      id: deviceRecordId(f.id, 0),
+      contactId: f.id,
+      device: f.device,
+      theirMailbox: f.theirMailbox,
+      myMailbox: f.myMailbox,
+      session: f.session,
+      previousSessions: [],
+    },
+    conversation: { v: 2, id: f.conversationId, kind: 'direct', contactId: f.id, createdAt: now },
   };
 }
+
+/** The writes that store a new contact with its device and conversation. */
+export const newPeerWrites = (p: NewPeer): RecordWrite[] => [
+  put('contact', p.contact.id, p.contact),
+  put('device', p.device.id, p.device),
+  put('conversation', p.conversation.id, p.conversation),
+];
 
 /** A contact we started with their link: pending until their welcome or accept tells us where to deliver. */
 export function pendingContact(
@@ -53,7 +91,7 @@ export function pendingContact(
   slot: ContactSlot,
   link: { keySource: ContactRecord['keySource']; identity: PublicIdentity; device: number; aliasSet: boolean },
   session: Session,
-): ContactRecord {
+): NewPeer {
   return newContact(env, {
     ...slot,
     aliasSet: link.aliasSet,
@@ -77,7 +115,7 @@ export function helloOf(profile: ProfileRecord, accepted: Accepted): Hello | nul
 }
 
 /** The contact an invitation's hello makes: connected, on the session the hello started. */
-export function contactFromHello(env: ProtocolEnv, slot: ContactSlot, accepted: Accepted, hello: Hello): ContactRecord {
+export function contactFromHello(env: ProtocolEnv, slot: ContactSlot, accepted: Accepted, hello: Hello): NewPeer {
   return newContact(env, {
     ...slot,
     aliasSet: false,
@@ -91,12 +129,7 @@ export function contactFromHello(env: ProtocolEnv, slot: ContactSlot, accepted: 
 }
 
 /** The contact an accepted request makes: connected, on the session the request started. */
-export function contactFromRequest(
-  env: ProtocolEnv,
-  slot: ContactSlot,
-  r: RequestRecord,
-  aliasSet: boolean,
-): ContactRecord {
+export function contactFromRequest(env: ProtocolEnv, slot: ContactSlot, r: RequestRecord, aliasSet: boolean): NewPeer {
   return newContact(env, {
     ...slot,
     aliasSet,

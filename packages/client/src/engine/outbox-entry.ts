@@ -4,16 +4,16 @@
  */
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
-import { type ContactRecord, type OutboxRecord, put } from './records.ts';
+import { type DeviceRecord, type OutboxRecord, put } from './records.ts';
 
-/** The write that queues `envelope` for the contact's mailbox; `message` becomes `sent` once delivered. */
+/** The write that queues `envelope` for a device's mailbox; `message` becomes `sent` once delivered. */
 export function outboxWrite(
-  c: ContactRecord,
+  d: DeviceRecord,
   envelope: Uint8Array,
   message: OutboxRecord['message'],
   id: string,
 ): RecordWrite {
-  if (c.theirMailbox === null) throw new ClientError('internal', 'no mailbox to send to');
-  const record: OutboxRecord = { v: 1, mailbox: c.theirMailbox, envelope, message };
+  if (d.theirMailbox === null) throw new ClientError('internal', 'no mailbox to send to');
+  const record: OutboxRecord = { v: 2, mailbox: d.theirMailbox, envelope, message };
   return put('outbox', id, record);
 }

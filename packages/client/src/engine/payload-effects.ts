@@ -1,23 +1,23 @@
 /**
- * What a decrypted payload does to a contact (docs/client.md §3, §4.3): the contact as it becomes,
- * the records to write with it and the events to emit once they are committed. Pure: the driver
+ * What a decrypted payload does to a contact's device and conversation (docs/client.md §3, §4.3):
+ * the contact and device as they become, the records to write with them and the events to emit
+ * once they are committed. Pure: the driver
  * loads what a payload names first (a receipt's outgoing messages, see {@link receiptIds}) and
  * commits the result in the same batch as the session that opened it.
  */
 import type { ProtocolEnv } from '@parley/protocol';
-import type { ClientEvent } from '../api.ts';
 import type { RecordWrite } from '../store/record-store.ts';
-import { contactView, messageView } from '../views.ts';
 import { seal } from './conversation.ts';
+import type { DomainEvent } from './events.ts';
 import type { NewId } from './id-sequence.ts';
 import { outboxWrite } from './outbox-entry.ts';
 import { mailboxOf, type Payload } from './payload.ts';
-import { type ContactRecord, type MessageRecord, messageKind, put } from './records.ts';
+import { type InboxRecord, type MessageRecord, messageKind, type Peer, put } from './records.ts';
 
 export interface PayloadEffect {
-  readonly contact: ContactRecord;
+  readonly peer: Peer;
   readonly writes: RecordWrite[];
-  readonly events: ClientEvent[];
+  readonly events: DomainEvent[];
 }
 
 /** The ids of our messages a payload names (a receipt's), whose records {@link applyPayload} needs. */
@@ -26,57 +26,59 @@ export function receiptIds(payload: Payload): string[] {
 }
 
 /**
- * Applies `payload` to contact `c`. `messages` holds the records of {@link receiptIds} that exist
- * (by id); `newId` names the records it creates.
+ * Applies `payload` from a contact's device (`peer`) to it and its conversation. `messages` holds
+ * the records of {@link receiptIds} that exist (by id); `newId` names the records it creates.
  *
  * @example
  * ```ts
  * const ids = receiptIds(payload);
  * const messages = new Map(loaded.map((m) => [m.id, m]));
- * const { contact, writes, events } = applyPayload(env, c, payload, newId, messages);
+ * const { peer, writes, events } = applyPayload(env, peer, payload, newId, messages);
  * ```
  */
 export function applyPayload(
   env: ProtocolEnv,
-  c: ContactRecord,
+  peer: Peer,
   payload: Payload,
   newId: NewId,
   messages: ReadonlyMap<string, MessageRecord>,
 ): PayloadEffect {
+  const { contact: c, device: d } = peer;
+  const conversationId = c.conversationId;
   switch (payload.t) {
     case 'welcome':
     case 'accept': {
-      if (c.state === 'connected' && c.theirMailbox !== null) return { contact: c, writes: [], events: [] };
-      const contact: ContactRecord = {
-        ...c,
-        state: 'connected',
-        theirMailbox: mailboxOf(payload.mailbox),
-        name: c.aliasSet ? c.name : payload.name || c.name,
+      if (c.state === 'connected' && d.theirMailbox !== null) return { peer, writes: [], events: [] };
+      const next: Peer = {
+        contact: { ...c, state: 'connected', name: c.aliasSet ? c.name : payload.name || c.name },
+        device: { ...d, theirMailbox: mailboxOf(payload.mailbox) },
       };
-      return { contact, writes: [], events: [{ type: 'contact-connected', contact: contactView(contact) }] };
+      return { peer: next, writes: [], events: [{ type: 'contact-connected', contact: next.contact }] };
     }
     case 'text': {
       const now = env.now();
       const id = newId();
       const record: MessageRecord = {
-        v: 1,
+        v: 2,
         id,
-        contactId: c.id,
+        conversationId,
         direction: 'in',
+        from: { contactId: c.id, device: d.device },
         text: payload.body,
         sentAt: payload.sentAt,
         storedAt: now,
         status: 'received',
         wireId: payload.id,
       };
-      const writes: RecordWrite[] = [put(messageKind(c.id), id, record), put('inbox', id, { contactId: c.id })];
-      let contact = c;
-      if (c.theirMailbox !== null) {
-        const sealed = seal(env, c, { t: 'receipt', ids: [payload.id] });
-        contact = sealed.contact;
-        writes.push(outboxWrite(contact, sealed.envelope, null, newId()));
+      const inbox: InboxRecord = { v: 2, conversationId };
+      const writes: RecordWrite[] = [put(messageKind(conversationId), id, record), put('inbox', id, inbox)];
+      let device = d;
+      if (d.theirMailbox !== null) {
+        const sealed = seal(env, d, { t: 'receipt', ids: [payload.id] });
+        device = sealed.device;
+        writes.push(outboxWrite(device, sealed.envelope, null, newId()));
       }
-      return { contact, writes, events: [{ type: 'message', message: messageView(record) }] };
+      return { peer: { contact: c, device }, writes, events: [{ type: 'message', message: record, contactId: c.id }] };
     }
     case 'receipt': {
       const writes: RecordWrite[] = [];
@@ -84,16 +86,16 @@ export function applyPayload(
       for (const id of receiptIds(payload)) {
         const m = messages.get(id);
         if (m && m.direction === 'out' && m.status !== 'delivered') {
-          writes.push(put(messageKind(c.id), id, { ...m, status: 'delivered' }));
+          writes.push(put(messageKind(conversationId), id, { ...m, status: 'delivered' }));
           delivered.push(id);
         }
       }
-      const events: ClientEvent[] =
-        delivered.length > 0 ? [{ type: 'delivered', contactId: c.id, messageIds: delivered }] : [];
-      return { contact: c, writes, events };
+      const events: DomainEvent[] =
+        delivered.length > 0 ? [{ type: 'delivered', conversationId, contactId: c.id, messageIds: delivered }] : [];
+      return { peer, writes, events };
     }
     default:
       // reset: the new session is the whole point; hello/request do not belong on a contact mailbox.
-      return { contact: c, writes: [], events: [] };
+      return { peer, writes: [], events: [] };
   }
 }

@@ -5,8 +5,8 @@
  */
 import { base64url } from '@parley/protocol';
 import { z } from 'zod';
+import { b64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
-import { b64url } from '../net/base64url.ts';
 import type { PeerMailbox } from './records.ts';
 
 export const MAX_NAME = 100;

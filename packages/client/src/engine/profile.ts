@@ -18,7 +18,7 @@ import type { ProfileRecord } from './records.ts';
 export function newProfile(env: ProtocolEnv, displayName: string, server: string): ProfileRecord {
   const identity = generateIdentity(env);
   return {
-    v: 1,
+    v: 2,
     displayName,
     server,
     accountId: accountIdOf(publicIdentity(identity)),

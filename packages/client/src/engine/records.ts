@@ -8,18 +8,37 @@
  *   otpk        u32 id, 10 digits      a one-time X25519 prekey (private)
  *   kempk       u32 id, 10 digits      a one-time ML-KEM prekey (private)
  *   lrused      kem id . base key      a base key accepted with a last-resort KEM prekey (replays)
- *   contact     random                 ContactRecord: keys, mailboxes, session, verification
+ *   contact     random                 ContactRecord: the person (identity, alias, verification)
+ *   device      contact / slot         DeviceRecord: one device of a contact: sessions, mailboxes
+ *   conversation random                ConversationRecord: a 1:1 (later group) conversation
  *   invitation  random                 InvitationRecord: the one-time mailbox of an invitation
  *   address     self                   AddressRecord: our contact address
  *   request     random                 RequestRecord: a contact request waiting for an answer
- *   msg.<contact> message id           MessageRecord: the conversation's history, in order
- *   inbox       message id             an incoming message not yet handed to the app's reader
+ *   msg.<conversation> message id      MessageRecord: the conversation's history, in order
+ *   inbox       message id             InboxRecord: an incoming message not yet handed to the app
  *   outbox      message id / random    OutboxRecord: an envelope not yet accepted by a server
  */
-import { base64url, fromBase64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
-import type { MessageStatus, Verification } from '../api.ts';
-import { ClientError } from '../errors.ts';
+import { base64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
 import type { RecordWrite } from '../store/record-store.ts';
+import { encodeRecord } from './record-json.ts';
+
+export type Verification =
+  /** Keys came out of band (invitation) or from a server (address); safety number not compared. */
+  | 'unverified'
+  /** The user compared the safety number and confirmed it. */
+  | 'verified';
+
+export type MessageStatus =
+  /** Committed locally, not yet accepted by the contact's server. */
+  | 'queued'
+  /** Stored by the contact's server. */
+  | 'sent'
+  /** The contact's device confirmed it (delivery receipt). */
+  | 'delivered'
+  /** An incoming message. */
+  | 'received'
+  /** The contact's server refused it for good (a 4xx: their mailbox is gone, say). */
+  | 'failed';
 
 export interface KeyPairRecord {
   readonly privateKey: Uint8Array;
@@ -43,7 +62,7 @@ export interface OwnMailbox {
 }
 
 export interface ProfileRecord {
-  readonly v: 1;
+  readonly v: 2;
   readonly displayName: string;
   readonly server: string;
   readonly accountId: string;
@@ -84,8 +103,12 @@ export interface RetiringIdentity {
 export type SignedPreKeyRecord = SignedPreKey;
 export type KemPreKeyRecord = KemPreKey;
 
+/**
+ * A person we talk to: who they are to us (alias, verification, where their keys came from), not
+ * how we reach them — that is per device ({@link DeviceRecord}).
+ */
 export interface ContactRecord {
-  readonly v: 1;
+  readonly v: 2;
   readonly id: string;
   /** The local alias: the user's, or else the name the contact gave. */
   readonly name: string;
@@ -95,14 +118,27 @@ export interface ContactRecord {
   readonly verification: Verification;
   /** The identity (128 bytes, protocol §3.1) we talk to now. */
   readonly identity: Uint8Array;
-  readonly device: number;
   /** Set when a new identity appeared and the user has not accepted it yet: the old one. */
   readonly replacedIdentity: Uint8Array | null;
   readonly state: 'pending' | 'connected';
   readonly createdAt: number;
-  /** Where we deliver to them; null until they told us (pending). */
+  /** The 1:1 conversation with this person. */
+  readonly conversationId: string;
+}
+
+/**
+ * One device of a contact: its sessions and the pair of mailboxes between it and us. Its record
+ * id is `<contact id>/<slot>` ({@link deviceRecordId}), so a contact's devices list together.
+ */
+export interface DeviceRecord {
+  readonly v: 2;
+  readonly id: string;
+  readonly contactId: string;
+  /** The peer's device id (protocol §3.2). */
+  readonly device: number;
+  /** Where we deliver to this device; null until it told us (pending). */
   readonly theirMailbox: PeerMailbox | null;
-  /** Where they deliver to us. */
+  /** Where this device delivers to us. */
   readonly myMailbox: OwnMailbox;
   /** Encoded protocol Session (session-codec), the one we send with. */
   readonly session: Uint8Array;
@@ -110,8 +146,24 @@ export interface ContactRecord {
   readonly previousSessions: readonly Uint8Array[];
 }
 
+/** A contact and the device we talk to (one per contact today). */
+export interface Peer {
+  readonly contact: ContactRecord;
+  readonly device: DeviceRecord;
+}
+
+/** What history, unread state and events belong to: a 1:1 conversation now, groups later. */
+export interface ConversationRecord {
+  readonly v: 2;
+  readonly id: string;
+  readonly kind: 'direct';
+  /** For `direct`: the one other person. */
+  readonly contactId: string;
+  readonly createdAt: number;
+}
+
 export interface InvitationRecord {
-  readonly v: 1;
+  readonly v: 2;
   readonly id: string;
   readonly mailbox: OwnMailbox;
   readonly link: string;
@@ -125,7 +177,7 @@ export interface InvitationRecord {
 }
 
 export interface AddressRecord {
-  readonly v: 1;
+  readonly v: 2;
   readonly id: Uint8Array;
   readonly owner: KeyPairRecord;
   readonly link: string;
@@ -134,7 +186,7 @@ export interface AddressRecord {
 }
 
 export interface RequestRecord {
-  readonly v: 1;
+  readonly v: 2;
   readonly id: string;
   readonly name: string;
   readonly message: string;
@@ -145,11 +197,19 @@ export interface RequestRecord {
   readonly session: Uint8Array;
 }
 
-export interface MessageRecord {
-  readonly v: 1;
-  readonly id: string;
+/** Who sent an incoming message: which device of which person. */
+export interface MessageSender {
   readonly contactId: string;
+  readonly device: number;
+}
+
+export interface MessageRecord {
+  readonly v: 2;
+  readonly id: string;
+  readonly conversationId: string;
   readonly direction: 'in' | 'out';
+  /** The sender of an incoming message; null for ours. */
+  readonly from: MessageSender | null;
   readonly text: string;
   readonly sentAt: number;
   readonly storedAt: number;
@@ -159,30 +219,17 @@ export interface MessageRecord {
 }
 
 export interface OutboxRecord {
-  readonly v: 1;
+  readonly v: 2;
   readonly mailbox: PeerMailbox;
   readonly envelope: Uint8Array;
   /** The message whose status becomes `sent` once the server accepts the envelope. */
-  readonly message: { readonly contactId: string; readonly id: string } | null;
+  readonly message: { readonly conversationId: string; readonly id: string } | null;
 }
 
-const enc = new TextEncoder();
-const dec = new TextDecoder('utf-8', { fatal: true });
-
-export function encodeRecord(value: unknown): Uint8Array {
-  return enc.encode(JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? { $b: base64url(v) } : v)));
-}
-
-export function decodeRecord<T>(bytes: Uint8Array): T {
-  try {
-    return JSON.parse(dec.decode(bytes), (_k, v: unknown) =>
-      v !== null && typeof v === 'object' && '$b' in v && typeof (v as { $b: unknown }).$b === 'string'
-        ? fromBase64url((v as { $b: string }).$b)
-        : v,
-    ) as T;
-  } catch (e) {
-    throw new ClientError('store-corrupt', 'A record of this profile is damaged.', { cause: e });
-  }
+/** An incoming message not yet handed to the app's reader (id: the message's). */
+export interface InboxRecord {
+  readonly v: 2;
+  readonly conversationId: string;
 }
 
 export const put = (kind: string, id: string, value: unknown): RecordWrite => ({
@@ -192,7 +239,12 @@ export const put = (kind: string, id: string, value: unknown): RecordWrite => ({
 });
 export const del = (kind: string, id: string): RecordWrite => ({ kind, id, value: null });
 
-export const messageKind = (contactId: string) => `msg.${contactId}`;
+/** The kind of a conversation's history records. */
+export const messageKind = (conversationId: string) => `msg.${conversationId}`;
+/** The record id of a contact's device in slot `slot` (0 for the one device of today). */
+export const deviceRecordId = (contactId: string, slot: number) => `${contactId}/${keyId(slot)}`;
+/** The version every record has after the upgrade (upgrade.ts); the profile's `v` says the store's. */
+export const RECORD_VERSION = 2;
 export const keyId = (n: number) => String(n).padStart(10, '0');
 export const mailboxKey = (id: Uint8Array) => base64url(id);
 

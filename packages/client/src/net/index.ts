@@ -10,7 +10,6 @@ export {
   type PushedMessage,
   type SocketState,
 } from './mailbox-socket.ts';
-export { NodeWebSocket } from './node-websocket.ts';
 export {
   DEFAULT_TIMEOUT_MS,
   KEM_UPLOAD_CHUNK,

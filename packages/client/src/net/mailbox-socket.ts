@@ -43,9 +43,9 @@ import {
   signDelivery,
   toHex,
 } from '@parley/protocol';
+import { toB64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
-import { toB64url } from './base64url.ts';
 import { SendingRights } from './sending-rights.ts';
 import { chunks, DEFAULT_TIMEOUT_MS } from './server-api.ts';
 import type { OwnedMailbox } from './server-api-types.ts';
@@ -85,7 +85,7 @@ export interface MailboxSocketOptions {
   readonly env?: ProtocolEnv;
   /**
    * The WebSocket implementation: default the platform's global `WebSocket` (browsers, Node ≥ 22);
-   * Node 20 has none, so Node callers pass `NodeWebSocket` (net/node-websocket.ts, the `ws` package).
+   * Node 20 has none, so Node callers pass `NodeWebSocket` (platform/node/node-websocket.ts, the `ws` package).
    * Kept out of this module so that a browser bundle does not pull in `ws`.
    */
   readonly WebSocket?: WebSocketConstructor;

@@ -23,8 +23,8 @@
  * ```
  */
 import { equalBytes, type ProtocolEnv, proveSendingRight, toHex } from '@parley/protocol';
+import { toB64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
-import { toB64url } from './base64url.ts';
 import { signing } from './server-errors.ts';
 import type { SocketConnection } from './socket-connection.ts';
 

@@ -39,8 +39,8 @@ import {
   signDelivery,
 } from '@parley/protocol';
 import { z } from 'zod';
+import { b64url, fromB64url, toB64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
-import { b64url, fromB64url, toB64url } from './base64url.ts';
 import { type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
 import type {
   DeviceAuth,

@@ -3,7 +3,7 @@
  * are fixed sentences: they may name the server's origin (scheme, host and port, which the user
  * typed) and an HTTP status, never a path, an id, a key or text the server sent.
  */
-import { ClientError } from '../errors.ts';
+import { ClientError, type ServerRefusal } from '../errors.ts';
 
 /** The HTTP status behind each error code of the server (docs/server.md "Errors"). */
 const STATUS_OF: Readonly<Record<string, number>> = {
@@ -37,8 +37,20 @@ export function malformedAnswer(status?: number): ClientError {
   return new ClientError(
     'server-error',
     'The server sent an answer this client does not understand. Check that it runs a compatible Parley version.',
-    status === undefined ? {} : { status },
+    status === undefined ? { refusal: 'later' } : { status, refusal: 'later' },
   );
+}
+
+/**
+ * What a status means (errors.ts {@link ServerRefusal}): 404 gone, 401 not the owner, 409 a
+ * conflict, 408 and every 5xx (or no status) worth retrying, any other 4xx refused for good.
+ */
+export function refusalOf(status: number | undefined): ServerRefusal {
+  if (status === undefined || status === 408 || status >= 500) return 'later';
+  if (status === 404) return 'gone';
+  if (status === 401) return 'not-owner';
+  if (status === 409) return 'conflict';
+  return status >= 400 ? 'refused' : 'later';
 }
 
 export function rateLimited(retryAfterMs?: number): ClientError {
@@ -53,7 +65,7 @@ export function registrationRefused(): ClientError {
   return new ClientError(
     'registration-refused',
     'The server refused the registration: it is private and needs a valid registration key.',
-    { status: 403, serverCode: 'forbidden' },
+    { status: 403, serverCode: 'forbidden', refusal: 'refused' },
   );
 }
 
@@ -66,6 +78,7 @@ export function serverError(status: number | undefined, serverCode: string | und
     {
       ...(status === undefined ? {} : { status }),
       ...(serverCode === undefined ? {} : { serverCode }),
+      refusal: refusalOf(status),
     },
   );
 }

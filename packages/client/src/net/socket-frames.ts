@@ -7,7 +7,7 @@
  */
 import { decodeServerFrame, ProtocolError } from '@parley/protocol';
 import { z } from 'zod';
-import { b64url } from './base64url.ts';
+import { b64url } from '../codec/base64url.ts';
 
 const id = z.number().int();
 const seq = z.number().int().min(1);

@@ -1,10 +1,7 @@
 /**
- * The client's local stores: the {@link RecordStore} interface, its backends (memory, SQLite) and
- * encryption at rest over any of them.
- *
- * `sqlite.ts` and `node-crypto.ts` need Node (better-sqlite3, node:crypto); a browser build
- * imports the platform-neutral modules (record-store, memory, encrypted, passphrase,
- * store-crypto, names) directly instead of this index.
+ * The client's local stores, platform-neutral: the {@link RecordStore} interface, the memory
+ * backend and encryption at rest over any backend. The SQLite backend and node:crypto for the
+ * store are Node's (platform/node/).
  */
 export {
   ENCRYPTED_STORE_VERSION,
@@ -16,7 +13,6 @@ export {
 } from './encrypted.ts';
 export { MemoryRecordStore } from './memory.ts';
 export { isValidRecordName, MAX_NAME_LENGTH } from './names.ts';
-export { nodeStoreCrypto } from './node-crypto.ts';
 export {
   DEFAULT_SCRYPT_PARAMS,
   deriveStoreKey,
@@ -27,12 +23,6 @@ export {
   scryptMaxmem,
 } from './passphrase.ts';
 export type { ListOptions, RecordStore, RecordWrite, StoredRecord } from './record-store.ts';
-export {
-  SQLITE_APPLICATION_ID,
-  SQLITE_SCHEMA_VERSION,
-  type SqliteOpenOptions,
-  SqliteRecordStore,
-} from './sqlite.ts';
 export {
   AES_GCM_KEY_BYTES,
   AES_GCM_NONCE_BYTES,

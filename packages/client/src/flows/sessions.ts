@@ -5,43 +5,58 @@
 import {
   accountIdOf,
   createInitiatorSession,
+  decodeSession,
   deviceId,
-  type IdentityKeyPair,
+  equalBytes,
   parseAccountId,
   verifyBundle,
 } from '@parley/protocol';
+import { replaceSession, seal } from '../engine/conversation.ts';
+import { outboxWrite } from '../engine/outbox-entry.ts';
+import { rotatedProfile } from '../engine/profile.ts';
+import { del, type ProfileRecord, put } from '../engine/records.ts';
+import type { DeviceAuth } from '../net/server-api-types.ts';
 import { findContact, identityFrom } from './contact-lookup.ts';
-import { type ClientContext, getRecord, ignoreGone, listRecords } from './context.ts';
-import { replaceSession, seal } from './engine/conversation.ts';
-import { outboxWrite } from './engine/outbox-entry.ts';
-import { rotatedProfile } from './engine/profile.ts';
-import { type ContactRecord, del, type ProfileRecord, put } from './engine/records.ts';
-import type { DeviceAuth } from './net/server-api-types.ts';
+import { type ClientContext, ignoreGone, listRecords } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure, isPassingFailure } from './outbox.ts';
+import { loadPeer } from './peers.ts';
 import { finishRegistration } from './prekey-maintenance.ts';
 
 /** Starts a fresh session with a contact (their current keys, pinned to the identity we know). */
 export async function resetSession(ctx: ClientContext, nameOrId: string): Promise<void> {
-  await ctx.serial(async () => {
-    await restartSession(ctx, await findContact(ctx, nameOrId));
-  });
+  const c = await findContact(ctx, nameOrId);
+  await restartSession(ctx, c.id, { unlessPending: false });
   await flushOutbox(ctx).catch(ignoreDeliveryFailure);
 }
 
-/** Commits a new session with `c` and a `reset` in the outbox. Call it inside `ctx.serial`. */
+/**
+ * Starts a new session with a contact's device and queues a `reset` in it. Their bundle comes from
+ * their server outside the client's queue; the session is then made and committed inside it, on
+ * the contact as it is by then (`unlessPending`: not if a reset of ours already awaits an answer).
+ * Never call it inside `ctx.serial`.
+ */
 export async function restartSession(
   ctx: ClientContext,
-  c: ContactRecord,
-  identity: IdentityKeyPair = ctx.profile.identity,
+  contactId: string,
+  options: { unlessPending: boolean },
 ): Promise<void> {
-  if (c.theirMailbox === null) return;
+  const before = await loadPeer(ctx, contactId);
+  const mailbox = before?.device.theirMailbox;
+  if (!before || !mailbox) return;
   const env = ctx.env;
-  const theirs = identityFrom(c.identity);
-  const bundle = await ctx.api(c.theirMailbox.server).fetchBundle(accountIdOf(theirs), deviceId(c.device));
+  const theirs = identityFrom(before.contact.identity);
+  const bundle = await ctx.api(mailbox.server).fetchBundle(accountIdOf(theirs), deviceId(before.device.device));
   verifyBundle(env, bundle, theirs);
-  const session = createInitiatorSession(env, identity, deviceId(ctx.profile.device), bundle, theirs);
-  const { contact, envelope } = seal(env, replaceSession(c, session), { t: 'reset' });
-  await ctx.commit([put('contact', contact.id, contact), outboxWrite(contact, envelope, null, ctx.newId())]);
+  await ctx.serial(async () => {
+    const peer = await loadPeer(ctx, contactId);
+    if (!peer || peer.device.theirMailbox === null) return;
+    if (!equalBytes(peer.contact.identity, before.contact.identity)) return; // the bundle is for a key it no longer has
+    if (options.unlessPending && decodeSession(peer.device.session).pending !== null) return;
+    const p = ctx.profile;
+    const session = createInitiatorSession(env, p.identity, deviceId(p.device), bundle, theirs);
+    const { device, envelope } = seal(env, replaceSession(peer.device, session), { t: 'reset' });
+    await ctx.commit([put('device', device.id, device), outboxWrite(device, envelope, null, ctx.newId())]);
+  });
 }
 
 /**
@@ -52,9 +67,9 @@ export async function restartSession(
  * that cannot be reached, only delays the rest until {@link finishRotation} runs again.
  */
 export async function rotateIdentity(ctx: ClientContext): Promise<void> {
+  await finishRotation(ctx); // an earlier rotation first
   await ctx.serial(async () => {
-    await finishRotation(ctx); // an earlier rotation first
-    const contacts = (await listRecords<ContactRecord>(ctx, 'contact')).filter((c) => c.state === 'connected');
+    const contacts = (await listRecords(ctx, 'contact')).filter((c) => c.state === 'connected');
     const profile = rotatedProfile(
       ctx.env,
       ctx.profile,
@@ -67,8 +82,8 @@ export async function rotateIdentity(ctx: ClientContext): Promise<void> {
     ];
     await ctx.commit([put('profile', 'self', profile), ...stale]);
     ctx.profile = profile;
-    await finishRotation(ctx);
   });
+  await finishRotation(ctx);
   await flushOutbox(ctx).catch(ignoreDeliveryFailure);
 }
 
@@ -76,10 +91,14 @@ export async function rotateIdentity(ctx: ClientContext): Promise<void> {
  * Does what an identity rotation left undone: registers the new identity, deletes the old
  * account, and resets the contacts not reset yet. Contacts whose server cannot be reached now
  * stay on the list for the next try (every `sync`); our own server unreachable throws. Call it
- * inside `ctx.serial`.
+ * outside `ctx.serial`: it enters the queue only to commit, never across a contact's server.
  */
 export async function finishRotation(ctx: ClientContext): Promise<void> {
-  if (!ctx.profile.registered) await finishRegistration(ctx, undefined);
+  if (!ctx.profile.registered) {
+    await ctx.serial(async () => {
+      if (!ctx.profile.registered) await finishRegistration(ctx, undefined);
+    });
+  }
   const r = ctx.profile.retiring;
   if (r === undefined) return;
   const old: DeviceAuth = {
@@ -90,10 +109,10 @@ export async function finishRotation(ctx: ClientContext): Promise<void> {
   await ctx.api(ctx.profile.server).deleteAccount(old).catch(ignoreGone);
   const left: string[] = [];
   for (const id of r.contacts) {
-    const c = await getRecord<ContactRecord>(ctx, 'contact', id);
-    if (c?.state !== 'connected') continue;
+    const peer = await loadPeer(ctx, id);
+    if (peer?.contact.state !== 'connected') continue;
     try {
-      await restartSession(ctx, c, ctx.profile.identity);
+      await restartSession(ctx, id, { unlessPending: false });
     } catch (e) {
       // Their server may answer later: try again at the next sync. Anything else (their bundle no
       // longer verifies against the identity we pinned) no retry can change, and it must not
@@ -101,8 +120,11 @@ export async function finishRotation(ctx: ClientContext): Promise<void> {
       if (isPassingFailure(e)) left.push(id);
     }
   }
-  const { retiring: _, ...rest } = ctx.profile;
-  const profile: ProfileRecord = left.length === 0 ? rest : { ...rest, retiring: { ...r, contacts: left } };
-  await ctx.commit([put('profile', 'self', profile)]);
-  ctx.profile = profile;
+  await ctx.serial(async () => {
+    if (ctx.profile.retiring === undefined) return; // another run finished it meanwhile
+    const { retiring: _, ...rest } = ctx.profile;
+    const profile: ProfileRecord = left.length === 0 ? rest : { ...rest, retiring: { ...r, contacts: left } };
+    await ctx.commit([put('profile', 'self', profile)]);
+    ctx.profile = profile;
+  });
 }

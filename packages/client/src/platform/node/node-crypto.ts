@@ -4,15 +4,15 @@
  * blocking the event loop.
  */
 import { createCipheriv, createDecipheriv, randomFillSync, scrypt } from 'node:crypto';
-import { ClientError } from '../errors.ts';
-import { scryptMaxmem } from './passphrase.ts';
+import { ClientError } from '../../errors.ts';
+import { scryptMaxmem } from '../../store/passphrase.ts';
 import {
   AES_GCM_KEY_BYTES,
   AES_GCM_NONCE_BYTES,
   AES_GCM_TAG_BYTES,
   type ScryptParams,
   type StoreCrypto,
-} from './store-crypto.ts';
+} from '../../store/store-crypto.ts';
 
 function checkKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
   if (key.length !== AES_GCM_KEY_BYTES || nonce.length !== AES_GCM_NONCE_BYTES) {

@@ -5,27 +5,37 @@
  * every 30 s while running.
  */
 import { deviceId, generateEd25519, publicIdentity } from '@parley/protocol';
-import type { AddressView, ClientEvent, ContactView, RequestView } from './api.ts';
+import type { AddressView, ContactView, RequestView } from '../api.ts';
+import { type OpenedRequest, openRequest, requestPayload } from '../engine/contact-request.ts';
+import { seal, tryInitialMessage } from '../engine/conversation.ts';
+import type { DomainEvent } from '../engine/events.ts';
+import { decodeAddressLink, encodeAddressLink } from '../engine/links.ts';
+import { contactFromRequest, newPeerWrites } from '../engine/new-contact.ts';
+import { outboxWrite } from '../engine/outbox-entry.ts';
+import { MAX_INTRO } from '../engine/payload.ts';
+import { type AddressRecord, del, peerMailboxOf, put, type RequestRecord } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import type { RecordWrite } from '../store/record-store.ts';
+import { contactView, requestView } from '../views.ts';
 import { checkName, uniqueName } from './contact-lookup.ts';
-import { auth, type ClientContext, getRecord, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
-import { type OpenedRequest, openRequest, requestPayload } from './engine/contact-request.ts';
-import { seal, tryInitialMessage } from './engine/conversation.ts';
-import { decodeAddressLink, encodeAddressLink } from './engine/links.ts';
-import { contactFromRequest } from './engine/new-contact.ts';
-import { outboxWrite } from './engine/outbox-entry.ts';
-import { MAX_INTRO } from './engine/payload.ts';
-import { type AddressRecord, del, peerMailboxOf, put, type RequestRecord } from './engine/records.ts';
-import { ClientError } from './errors.ts';
-import { introduce, refuseOwn, startContact } from './introductions.ts';
-import { flushOutboxLocked, ignoreDeliveryFailure } from './outbox.ts';
+import {
+  auth,
+  type ClientContext,
+  getRecord,
+  ignoreGone,
+  listRecords,
+  newMailbox,
+  ownedMailbox,
+  refused,
+} from './context.ts';
+import { introduce, startContact } from './introductions.ts';
+import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
 import { responderKeys } from './prekey-maintenance.ts';
-import type { RecordWrite } from './store/record-store.ts';
-import { contactView, requestView } from './views.ts';
 
 /** Publishes our contact address (one per profile), or returns the existing one. */
 export async function createAddress(ctx: ClientContext): Promise<AddressView> {
   return ctx.serial(async () => {
-    const existing = await getRecord<AddressRecord>(ctx, 'address', 'self');
+    const existing = await getRecord(ctx, 'address', 'self');
     if (existing) return { link: existing.link, createdAt: existing.createdAt };
     const p = ctx.profile;
     const owner = generateEd25519(ctx.env);
@@ -36,27 +46,27 @@ export async function createAddress(ctx: ClientContext): Promise<AddressView> {
       device: deviceId(p.device),
       addressId: id,
     });
-    const record: AddressRecord = { v: 1, id, owner, link, createdAt: ctx.env.now(), lastSeq: 0 };
+    const record: AddressRecord = { v: 2, id, owner, link, createdAt: ctx.env.now(), lastSeq: 0 };
     await ctx.commit([put('address', 'self', record)]);
     return { link, createdAt: record.createdAt };
   });
 }
 
 export async function address(ctx: ClientContext): Promise<AddressView | null> {
-  const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
+  const a = await getRecord(ctx, 'address', 'self');
   return a ? { link: a.link, createdAt: a.createdAt } : null;
 }
 
 /** Revokes our address: the server deletes it with its pending requests; links to it stop working. */
 export async function revokeAddress(ctx: ClientContext): Promise<boolean> {
   return ctx.serial(async () => {
-    const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
+    const a = await getRecord(ctx, 'address', 'self');
     if (!a) return false;
     await ctx
       .api(ctx.profile.server)
       .deleteAddress({ id: a.id, ownerPrivateKey: a.owner.privateKey })
       .catch(ignoreGone);
-    const pending = await listRecords<RequestRecord>(ctx, 'request');
+    const pending = await listRecords(ctx, 'request');
     await ctx.commit([del('address', 'self'), ...pending.map((r) => del('request', r.id))]);
     return true;
   });
@@ -74,26 +84,24 @@ export async function sendRequest(
   if (message.length > MAX_INTRO)
     throw new ClientError('usage', `The introduction is longer than ${MAX_INTRO} characters.`);
   if (options.name !== undefined) checkName(options.name);
-  return ctx.serial(async () => {
-    refuseOwn(ctx, addr.identity);
-    const contact = await startContact(ctx, addr.server, addr.identity, addr.device, 'address', options.name);
-    const request = requestPayload(env, ctx.profile, addr.addressId, message, contact.myMailbox);
-    const { contact: sealed, envelope } = seal(env, contact, request);
-    return introduce(
-      ctx,
-      sealed,
-      () => ctx.api(addr.server).postRequest(addr.addressId, envelope),
-      new ClientError('address-revoked', 'This contact address was revoked by its owner.'),
-    );
-  });
+  const target = { server: addr.server, identity: addr.identity, device: addr.device, keySource: 'address' } as const;
+  const { peer, envelope } = await startContact(ctx, target, options.name, (myMailbox) =>
+    requestPayload(env, ctx.profile, addr.addressId, message, myMailbox),
+  );
+  return introduce(
+    ctx,
+    peer,
+    () => ctx.api(addr.server).postRequest(addr.addressId, envelope),
+    new ClientError('address-revoked', 'This contact address was revoked by its owner.'),
+  );
 }
 
 export async function requests(ctx: ClientContext): Promise<RequestView[]> {
-  return (await listRecords<RequestRecord>(ctx, 'request')).map(requestView);
+  return (await listRecords(ctx, 'request')).map(requestView);
 }
 
 async function pendingRequest(ctx: ClientContext, requestId: string): Promise<RequestRecord> {
-  const r = await getRecord<RequestRecord>(ctx, 'request', requestId);
+  const r = await getRecord(ctx, 'request', requestId);
   if (!r) throw new ClientError('unknown-request', 'There is no pending request with that id: run `requests`.');
   return r;
 }
@@ -105,29 +113,28 @@ export async function acceptRequest(
   options: { name?: string },
 ): Promise<ContactView> {
   if (options.name !== undefined) checkName(options.name);
-  return ctx.serial(async () => {
+  const accepted = await ctx.serial(async () => {
     const r = await pendingRequest(ctx, requestId);
     const env = ctx.env;
     const myMailbox = await newMailbox(ctx);
     const id = ctx.newId();
-    const slot = { id, name: await uniqueName(ctx, options.name ?? r.name), myMailbox };
+    const slot = { id, name: await uniqueName(ctx, options.name ?? r.name), conversationId: ctx.newId(), myMailbox };
     const base = contactFromRequest(env, slot, r, options.name !== undefined);
-    const { contact, envelope } = seal(env, base, {
+    const { device, envelope } = seal(env, base.device, {
       t: 'accept',
       name: ctx.profile.displayName,
       mailbox: peerMailboxOf(ctx.profile.server, myMailbox),
     });
-    await ctx.commit([
-      put('contact', contact.id, contact),
-      del('request', r.id),
-      outboxWrite(contact, envelope, null, ctx.newId()),
-    ]);
+    const peer = { ...base, device };
+    const contact = peer.contact;
+    await ctx.commit([...newPeerWrites(peer), del('request', r.id), outboxWrite(device, envelope, null, ctx.newId())]);
     ctx.push?.subscribe(ownedMailbox(myMailbox));
-    // Accepted and committed: if the requester's server cannot take the answer now, it stays
-    // queued (retried at the next sync or reconnect) rather than failing an accept that happened.
-    await flushOutboxLocked(ctx).catch(ignoreDeliveryFailure);
     return contactView(contact);
   });
+  // Accepted and committed: if the requester's server cannot take the answer now, it stays
+  // queued (retried at the next sync or reconnect) rather than failing an accept that happened.
+  await flushOutbox(ctx).catch(ignoreDeliveryFailure);
+  return accepted;
 }
 
 /** Rejects a request: it is deleted here; the requester is not told (their contact stays pending). */
@@ -153,17 +160,17 @@ export async function checkRequests(ctx: ClientContext): Promise<void> {
 
 /** One page of requests, committed with the address's new `lastSeq`; returns how many came. */
 async function checkRequestPage(ctx: ClientContext): Promise<number> {
-  const a = await getRecord<AddressRecord>(ctx, 'address', 'self');
+  const a = await getRecord(ctx, 'address', 'self');
   if (!a) return 0;
   const owned = { id: a.id, ownerPrivateKey: a.owner.privateKey };
   const api = ctx.api(ctx.profile.server);
   const batch = await api.listRequests(owned, a.lastSeq, REQUEST_PAGE).catch((e: unknown) => {
-    if (ClientError.is(e, 'server-error') && e.status === 401) return [];
+    if (refused(e, 'not-owner', 'gone')) return []; // the address is gone
     throw e;
   });
   if (batch.length === 0) return 0;
   const writes: RecordWrite[] = [];
-  const events: ClientEvent[] = [];
+  const events: DomainEvent[] = [];
   for (const item of batch) {
     const r = await openStored(ctx, a, item.request, item.receivedAt).catch((e: unknown) => {
       if (ClientError.is(e, 'bad-message')) return null;
@@ -171,7 +178,7 @@ async function checkRequestPage(ctx: ClientContext): Promise<number> {
     });
     if (r === null) continue;
     writes.push(...r.writes, put('request', r.record.id, r.record));
-    events.push({ type: 'contact-request', request: requestView(r.record) });
+    events.push({ type: 'contact-request', request: r.record });
   }
   const lastSeq = (batch[batch.length - 1] as { seq: number }).seq;
   await ctx.commit([...writes, put('address', 'self', { ...a, lastSeq })]);

@@ -35,9 +35,9 @@
 import { chmodSync, closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { ClientError } from '../errors.ts';
-import { checkId, checkKind, checkListOptions, checkWrites, closedError } from './names.ts';
-import type { ListOptions, RecordStore, RecordWrite, StoredRecord } from './record-store.ts';
+import { ClientError } from '../../errors.ts';
+import { checkId, checkKind, checkListOptions, checkWrites, closedError } from '../../store/names.ts';
+import type { ListOptions, RecordStore, RecordWrite, StoredRecord } from '../../store/record-store.ts';
 
 /** The schema this code writes; a file with a larger `user_version` is refused. */
 export const SQLITE_SCHEMA_VERSION = 1;

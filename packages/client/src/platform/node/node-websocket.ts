@@ -3,6 +3,6 @@
  * file of the network layer that imports it, so a browser build can pass its own `WebSocket`.
  */
 import { WebSocket } from 'ws';
-import type { WebSocketConstructor } from './websocket-like.ts';
+import type { WebSocketConstructor } from '../../net/websocket-like.ts';
 
 export const NodeWebSocket: WebSocketConstructor = WebSocket;

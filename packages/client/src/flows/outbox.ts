@@ -5,45 +5,51 @@
  * connection instead of a signature and an HTTP request per envelope); the rest goes over HTTP.
  */
 
-import { type ClientContext, getRecord } from './context.ts';
-import { decodeRecord, del, type MessageRecord, messageKind, type OutboxRecord, put } from './engine/records.ts';
-import { ClientError } from './errors.ts';
-import type { RecordWrite } from './store/record-store.ts';
+import { decodeAs } from '../engine/record-schemas.ts';
+import { del, type MessageRecord, messageKind, type OutboxRecord, put } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import type { RecordWrite } from '../store/record-store.ts';
+import { type ClientContext, getMessage, refused } from './context.ts';
 
 /**
  * Delivers queued envelopes, in order per mailbox. A server that cannot take one (unreachable,
  * rate-limited, failing) holds back the rest of what goes to it, not what goes to other servers:
  * a contact's server being down must not stop us talking to everyone else. Throws the first
  * such failure once everything else has been tried.
+ *
+ * No delivery holds the client's state queue: each server's deliveries run in a lane of their
+ * own, and only the outcome (the entry gone, the message `sent` or `failed`) is committed
+ * through `ctx.serial` — so a slow server never delays what arrives meanwhile.
  */
 export async function flushOutbox(ctx: ClientContext): Promise<void> {
-  await ctx.serial(() => flushOutboxLocked(ctx));
+  const servers = new Set<string>();
+  for (const row of await ctx.store.list('outbox')) servers.add(decodeAs('outbox', row.value).mailbox.server);
+  const results = await Promise.allSettled([...servers].map((s) => ctx.lanes.run(s, () => flushServer(ctx, s))));
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
-/** {@link flushOutbox} for a caller already inside `ctx.serial`. */
-export async function flushOutboxLocked(ctx: ClientContext): Promise<void> {
-  const held = new Map<string, unknown>(); // server → why its deliveries wait
+/** Delivers what is queued for `server`, in order, until it is all gone or one waits. Run in its lane. */
+async function flushServer(ctx: ClientContext, server: string): Promise<void> {
   for (const row of await ctx.store.list('outbox')) {
-    const o = decodeRecord<OutboxRecord>(row.value);
-    if (held.has(o.mailbox.server)) continue;
+    const o = decodeAs('outbox', row.value);
+    if (o.mailbox.server !== server) continue;
     let status: MessageRecord['status'] = 'sent';
     try {
       await deliver(ctx, o);
     } catch (e) {
-      if (refusedForGood(e)) status = 'failed';
-      else {
-        held.set(o.mailbox.server, e);
-        continue;
+      if (!refusedForGood(e)) throw e; // the rest for this server waits for the next flush
+      status = 'failed';
+    }
+    await ctx.serial(async () => {
+      if ((await ctx.store.get('outbox', row.id)) === undefined) return;
+      const writes: RecordWrite[] = [del('outbox', row.id)];
+      if (o.message !== null) {
+        const m = await getMessage(ctx, o.message.conversationId, o.message.id);
+        if (m && m.status === 'queued') writes.push(put(messageKind(m.conversationId), m.id, { ...m, status }));
       }
-    }
-    const writes: RecordWrite[] = [del('outbox', row.id)];
-    if (o.message !== null) {
-      const m = await getRecord<MessageRecord>(ctx, messageKind(o.message.contactId), o.message.id);
-      if (m && m.status === 'queued') writes.push(put(messageKind(m.contactId), m.id, { ...m, status }));
-    }
-    await ctx.commit(writes);
+      await ctx.commit(writes);
+    });
   }
-  for (const e of held.values()) throw e;
 }
 
 /**
@@ -82,11 +88,10 @@ export function isPassingFailure(e: unknown): boolean {
 }
 
 /**
- * A server's answer that no retry can change: the mailbox is gone (404), the sender key is no
- * longer accepted (403), or the server refuses the envelope itself (400, 413). 408 and 429 are
- * worth retrying, and so is every 5xx.
+ * A server's answer that no retry can change: the mailbox is gone, the sender key is no longer
+ * accepted, or the server refuses the envelope itself. Rate limits, time-outs and server
+ * failures are worth retrying.
  */
 function refusedForGood(e: unknown): boolean {
-  if (!ClientError.is(e, 'server-error') || e.status === undefined) return false;
-  return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429;
+  return refused(e, 'gone', 'not-owner', 'conflict', 'refused');
 }

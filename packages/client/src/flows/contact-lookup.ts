@@ -1,23 +1,29 @@
 /** Finding contacts by alias or id, and keeping aliases unique and within bounds (they are how users name contacts). */
 import { type PublicIdentity, Reader, readIdentity } from '@parley/protocol';
-import { type ClientContext, getRecord, listRecords } from './context.ts';
-import { MAX_NAME } from './engine/payload.ts';
-import type { ContactRecord } from './engine/records.ts';
-import { ClientError } from './errors.ts';
+import { MAX_NAME } from '../engine/payload.ts';
+import type { ContactRecord, Peer } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import { type ClientContext, listRecords } from './context.ts';
+import { loadPeer, peerOf } from './peers.ts';
 
 /** Finds a contact by id, or else by alias (case-insensitive). */
 export async function findContact(ctx: ClientContext, nameOrId: string): Promise<ContactRecord> {
-  const all = await listRecords<ContactRecord>(ctx, 'contact');
+  const all = await listRecords(ctx, 'contact');
   const key = nameOrId.toLowerCase();
   const found = all.find((c) => c.id === nameOrId) ?? all.find((c) => c.name.toLowerCase() === key);
   if (!found) throw unknownContact();
   return found;
 }
 
-export async function loadContact(ctx: ClientContext, id: string): Promise<ContactRecord> {
-  const c = await getRecord<ContactRecord>(ctx, 'contact', id);
-  if (!c) throw unknownContact();
-  return c;
+/** The contact found by {@link findContact}, with the device we talk to. */
+export async function findPeer(ctx: ClientContext, nameOrId: string): Promise<Peer> {
+  return peerOf(ctx, await findContact(ctx, nameOrId));
+}
+
+export async function loadContact(ctx: ClientContext, id: string): Promise<Peer> {
+  const p = await loadPeer(ctx, id);
+  if (!p) throw unknownContact();
+  return p;
 }
 
 const unknownContact = () =>
@@ -26,7 +32,7 @@ const unknownContact = () =>
 /** `name`, or `name-2`, `name-3`… so that aliases stay unique (they are how users name contacts). */
 export async function uniqueName(ctx: ClientContext, name: string, self?: string): Promise<string> {
   const taken = new Set(
-    (await listRecords<ContactRecord>(ctx, 'contact')).filter((c) => c.id !== self).map((c) => c.name.toLowerCase()),
+    (await listRecords(ctx, 'contact')).filter((c) => c.id !== self).map((c) => c.name.toLowerCase()),
   );
   const base = name.trim() || 'contact';
   let candidate = base;

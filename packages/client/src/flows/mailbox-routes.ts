@@ -1,14 +1,15 @@
 /**
- * Which record owns each of our mailboxes (by base64url mailbox id): the contact or invitation an
- * envelope that arrived there belongs to. Built from the records on first use and dropped whenever
- * a contact or invitation is added or removed (see {@link MailboxRoutes.committed}). Kept in
+ * Which record owns each of our mailboxes (by base64url mailbox id): the contact's device or the
+ * invitation an envelope that arrived there belongs to. Built from the records on first use and
+ * dropped whenever a device or invitation is added or removed (see {@link MailboxRoutes.committed}). Kept in
  * memory only: mailbox ids never appear in the clear in the local store.
  */
-import { type ContactRecord, decodeRecord, type InvitationRecord, mailboxKey } from './engine/records.ts';
-import type { RecordStore, RecordWrite } from './store/record-store.ts';
+import { decodeAs } from '../engine/record-schemas.ts';
+import { mailboxKey } from '../engine/records.ts';
+import type { RecordStore, RecordWrite } from '../store/record-store.ts';
 
 export interface Route {
-  readonly kind: 'contact' | 'invitation';
+  readonly kind: 'device' | 'invitation';
   readonly id: string;
 }
 
@@ -28,12 +29,12 @@ export class MailboxRoutes {
         routes.byMailbox.set(mailboxKey(mailbox), { kind, id });
         routes.records.add(`${kind}/${id}`);
       };
-      for (const r of await store.list('contact')) {
-        const c = decodeRecord<ContactRecord>(r.value);
-        add(c.myMailbox.id, 'contact', c.id);
+      for (const r of await store.list('device')) {
+        const d = decodeAs('device', r.value);
+        add(d.myMailbox.id, 'device', d.id);
       }
       for (const r of await store.list('invitation')) {
-        const i = decodeRecord<InvitationRecord>(r.value);
+        const i = decodeAs('invitation', r.value);
         add(i.mailbox.id, 'invitation', i.id);
       }
       this.cache = routes;
@@ -41,13 +42,13 @@ export class MailboxRoutes {
     return this.cache.byMailbox.get(mailbox);
   }
 
-  /** After a commit: a contact or invitation created or deleted invalidates the routes. */
+  /** After a commit: a device or invitation created or deleted invalidates the routes. */
   committed(writes: readonly RecordWrite[]): void {
     const known = this.cache;
     if (known === null) return;
     for (const w of writes) {
       if (
-        (w.kind === 'contact' || w.kind === 'invitation') &&
+        (w.kind === 'device' || w.kind === 'invitation') &&
         (w.value === null || !known.records.has(`${w.kind}/${w.id}`))
       ) {
         this.cache = null;

@@ -1,47 +1,55 @@
 /**
  * What arrives on our mailboxes (docs/client.md §4, §6): reading them over HTTP or taking what the
- * push connection hands us, routing each envelope to the contact or invitation that owns the
+ * push connection hands us, routing each envelope to the contact's device or invitation that owns the
  * mailbox, and committing what it changes before it is acknowledged.
  */
 import { decodeSession } from '@parley/protocol';
-import type { ClientEvent } from './api.ts';
-import { uniqueName } from './contact-lookup.ts';
-import { checkRequests } from './contact-requests.ts';
-import { type ClientContext, getRecord, listRecords, newMailbox, ownedMailbox } from './context.ts';
 import {
   acceptNewSession,
   continuesSession,
   type Opened,
-  openOnContact,
+  openFromPeer,
   seal,
   tryInitialMessage,
-} from './engine/conversation.ts';
-import { contactFromHello, helloOf } from './engine/new-contact.ts';
-import { outboxWrite } from './engine/outbox-entry.ts';
-import { applyPayload, receiptIds } from './engine/payload-effects.ts';
+} from '../engine/conversation.ts';
+import type { DomainEvent } from '../engine/events.ts';
+import { contactFromHello, helloOf, newPeerWrites } from '../engine/new-contact.ts';
+import { outboxWrite } from '../engine/outbox-entry.ts';
+import { applyPayload, receiptIds } from '../engine/payload-effects.ts';
 import {
-  type ContactRecord,
+  type DeviceRecord,
   type InvitationRecord,
   type MessageRecord,
   mailboxKey,
-  messageKind,
   type OwnMailbox,
+  type Peer,
   peerMailboxOf,
   put,
-} from './engine/records.ts';
-import { ClientError } from './errors.ts';
+} from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import type { RecordWrite } from '../store/record-store.ts';
+import { uniqueName } from './contact-lookup.ts';
+import { checkRequests } from './contact-requests.ts';
+import {
+  type ClientContext,
+  getMessage,
+  getRecord,
+  listRecords,
+  newMailbox,
+  ownedMailbox,
+  refused,
+} from './context.ts';
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
+import { peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 import { restartSession } from './sessions.ts';
-import type { RecordWrite } from './store/record-store.ts';
-import { contactView } from './views.ts';
 
-/** Every mailbox we own: one per contact, one per open invitation. */
+/** Every mailbox we own: one per contact's device, one per open invitation. */
 export async function ownMailboxes(ctx: ClientContext): Promise<OwnMailbox[]> {
   return [
-    ...(await listRecords<ContactRecord>(ctx, 'contact')).map((c) => c.myMailbox),
-    ...(await listRecords<InvitationRecord>(ctx, 'invitation')).filter((i) => !i.used).map((i) => i.mailbox),
+    ...(await listRecords(ctx, 'device')).map((d) => d.myMailbox),
+    ...(await listRecords(ctx, 'invitation')).filter((i) => !i.used).map((i) => i.mailbox),
   ];
 }
 
@@ -52,7 +60,7 @@ export async function catchUp(ctx: ClientContext): Promise<void> {
     let after = m.lastSeq;
     for (;;) {
       const batch = await api.readMailbox(ownedMailbox(m), after, 200).catch((e: unknown) => {
-        if (ClientError.is(e, 'server-error') && e.status === 401) return []; // mailbox gone
+        if (refused(e, 'not-owner', 'gone')) return []; // mailbox gone
         throw e;
       });
       for (const item of batch) await receive(ctx, mailboxKey(m.id), item.seq, item.envelope, true);
@@ -79,30 +87,51 @@ export async function receive(
   ack: boolean,
 ): Promise<void> {
   const processed = await ctx.serial(() => processEnvelope(ctx, mailbox, seq, envelope));
+  // Starting over fetches the contact's bundle from their server: never inside the queue.
+  const restart = async () => {
+    if (processed.restart !== undefined)
+      await restartSession(ctx, processed.restart, { unlessPending: true }).catch(() => undefined);
+  };
   if (ack) {
-    if (processed !== null) {
+    if (processed.ack !== null) {
       await ctx
         .api(ctx.profile.server)
-        .ackMailbox(ownedMailbox(processed), [seq])
+        .ackMailbox(ownedMailbox(processed.ack), [seq])
         .catch(() => undefined);
     }
+    await restart();
     return; // catchUp flushes once it has read everything
   }
-  // A pushed message is acknowledged when this resolves: the receipt it queued goes out after,
-  // so a slow contact server never holds back our acknowledgements.
-  void flushOutbox(ctx).catch(() => undefined);
+  // A pushed message is acknowledged when this resolves: the reset or receipt it queued goes out
+  // after, so a slow contact server never holds back our acknowledgements.
+  void restart()
+    .then(() => flushOutbox(ctx))
+    .catch(() => undefined);
 }
 
-/** Returns the mailbox to acknowledge `seq` on (null: nothing to acknowledge). */
-async function processEnvelope(ctx: ClientContext, mailbox: string, seq: number, envelope: Uint8Array) {
+/** What processing an envelope leaves to do once the queue is released. */
+interface Processed {
+  /** The mailbox to acknowledge it on (null: nothing to acknowledge). */
+  readonly ack: OwnMailbox | null;
+  /** A contact whose session must start over (an undecryptable message). */
+  readonly restart?: string;
+}
+
+async function processEnvelope(
+  ctx: ClientContext,
+  mailbox: string,
+  seq: number,
+  envelope: Uint8Array,
+): Promise<Processed> {
   const route = await ctx.routes.get(ctx.store, mailbox);
-  if (route === undefined) return null;
-  if (route.kind === 'contact') {
-    const c = await getRecord<ContactRecord>(ctx, 'contact', route.id);
-    return c ? processOnContact(ctx, c, seq, envelope) : null;
+  if (route === undefined) return { ack: null };
+  if (route.kind === 'device') {
+    const d = await getRecord(ctx, 'device', route.id);
+    const c = d && (await getRecord(ctx, 'contact', d.contactId));
+    return d && c ? processFromPeer(ctx, { contact: c, device: d }, seq, envelope) : { ack: null };
   }
-  const inv = await getRecord<InvitationRecord>(ctx, 'invitation', route.id);
-  return inv ? processOnInvitation(ctx, inv, seq, envelope) : null;
+  const inv = await getRecord(ctx, 'invitation', route.id);
+  return { ack: inv ? await processOnInvitation(ctx, inv, seq, envelope) : null };
 }
 
 async function processOnInvitation(
@@ -131,71 +160,66 @@ async function processOnInvitation(
   if (hello === null) return skip();
   const myMailbox = await newMailbox(ctx);
   const id = ctx.newId();
-  const slot = { id, name: await uniqueName(ctx, hello.name || 'contact'), myMailbox };
+  const slot = { id, name: await uniqueName(ctx, hello.name || 'contact'), conversationId: ctx.newId(), myMailbox };
   const base = contactFromHello(env, slot, accepted, hello);
-  const { contact, envelope: welcome } = seal(env, base, {
+  const { device, envelope: welcome } = seal(env, base.device, {
     t: 'welcome',
     name: p.displayName,
     mailbox: peerMailboxOf(p.server, myMailbox),
   });
+  const peer = { ...base, device };
   const used: InvitationRecord = { ...inv, used: true };
   await ctx.commit([
-    put('contact', contact.id, contact),
+    ...newPeerWrites(peer),
     put('invitation', inv.id, used),
     ...accepted.writes,
-    outboxWrite(contact, welcome, null, ctx.newId()),
+    outboxWrite(device, welcome, null, ctx.newId()),
   ]);
   ctx.push?.unsubscribe(inv.mailbox.id);
   // The invitation is used: its mailbox goes, so a second use of the link is refused. If the
   // server cannot delete it now, the record stays (used) and every sync tries again.
   await withdrawInvitation(ctx, used).catch(() => undefined);
   ctx.push?.subscribe(ownedMailbox(myMailbox));
-  ctx.emit([{ type: 'contact-connected', contact: contactView(contact) }]);
+  ctx.emit([{ type: 'contact-connected', contact: peer.contact }]);
   return null; // the mailbox is deleted: nothing to acknowledge
 }
 
-async function processOnContact(
-  ctx: ClientContext,
-  c: ContactRecord,
-  seq: number,
-  envelope: Uint8Array,
-): Promise<OwnMailbox> {
-  if (seq <= c.myMailbox.lastSeq) return c.myMailbox;
+async function processFromPeer(ctx: ClientContext, peer: Peer, seq: number, envelope: Uint8Array): Promise<Processed> {
+  const { contact: c, device: d } = peer;
+  if (seq <= d.myMailbox.lastSeq) return { ack: d.myMailbox };
   const env = ctx.env;
   const initial = tryInitialMessage(envelope);
-  const keys = initial !== null && !continuesSession(c, initial) ? await responderKeys(ctx, initial) : null;
-  const opened: Opened = openOnContact(env, ctx.profile, c, envelope, keys);
-  const bump = (x: ContactRecord): ContactRecord => ({ ...x, myMailbox: { ...x.myMailbox, lastSeq: seq } });
+  const keys = initial !== null && !continuesSession(d, initial) ? await responderKeys(ctx, initial) : null;
+  const opened: Opened = openFromPeer(env, ctx.profile, peer, envelope, keys);
+  const bump = (x: DeviceRecord): DeviceRecord => ({ ...x, myMailbox: { ...x.myMailbox, lastSeq: seq } });
   if (opened.kind === 'duplicate') {
-    await ctx.commit([put('contact', c.id, bump(c))]);
-    return c.myMailbox;
+    await ctx.commit([put('device', d.id, bump(d))]);
+    return { ack: d.myMailbox };
   }
   if (opened.kind === 'undecryptable') {
     // A gap the user should know of. Start over unless we already did and await an answer.
-    const pending = decodeSession(c.session).pending !== null;
-    await ctx.commit([put('contact', c.id, bump(c))]);
-    ctx.emit([{ type: 'undecryptable', contactId: c.id }]);
-    if (!pending && c.state === 'connected') {
-      await restartSession(ctx, bump(c)).catch(() => undefined);
-    }
-    return c.myMailbox;
+    const pending = decodeSession(d.session).pending !== null;
+    await ctx.commit([put('device', d.id, bump(d))]);
+    ctx.emit([{ type: 'undecryptable', contact: c }]);
+    // The reset fetches their bundle from their server: after the queue is released (receive()).
+    return !pending && c.state === 'connected' ? { ack: d.myMailbox, restart: c.id } : { ack: d.myMailbox };
   }
-  const events: ClientEvent[] = [];
+  const events: DomainEvent[] = [];
   const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
-  let next = bump(opened.contact);
+  let next: Peer = { ...opened.peer, device: bump(opened.peer.device) };
   if (opened.kind === 'new-session' && opened.identityChanged) {
-    events.push({ type: 'identity-changed', contact: contactView(next) });
+    events.push({ type: 'identity-changed', contact: next.contact });
   }
   const messages = new Map<string, MessageRecord>();
   for (const id of receiptIds(opened.payload)) {
-    const m = await getRecord<MessageRecord>(ctx, messageKind(c.id), id);
+    const m = await getMessage(ctx, c.conversationId, id);
     if (m) messages.set(id, m);
   }
   const outcome = applyPayload(env, next, opened.payload, ctx.newId, messages);
-  next = outcome.contact;
+  next = outcome.peer;
   writes.push(...outcome.writes);
   events.push(...outcome.events);
-  await ctx.commit([put('contact', next.id, next), ...writes]);
+  await ctx.commit([...peerWrites(next), ...writes]);
   ctx.emit(events);
-  return c.myMailbox;
+  return { ack: d.myMailbox };
 }

@@ -3,14 +3,13 @@
  * ours once expired. What happens when a hello arrives on one is in inbound.ts.
  */
 import { deviceId, publicIdentity } from '@parley/protocol';
-import type { ContactView, InvitationView } from './api.ts';
+import type { ContactView, InvitationView } from '../api.ts';
+import { decodeInvitation, encodeInvitation } from '../engine/links.ts';
+import { del, type InvitationRecord, peerMailboxOf, put } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
 import { checkName } from './contact-lookup.ts';
 import { type ClientContext, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
-import { seal } from './engine/conversation.ts';
-import { decodeInvitation, encodeInvitation } from './engine/links.ts';
-import { del, type InvitationRecord, peerMailboxOf, put } from './engine/records.ts';
-import { ClientError } from './errors.ts';
-import { introduce, refuseOwn, startContact } from './introductions.ts';
+import { introduce, startContact } from './introductions.ts';
 
 /** Invitations expire after a week unless the caller says otherwise. */
 export const DEFAULT_INVITATION_TTL_MS = 7 * 24 * 3600_000;
@@ -32,7 +31,7 @@ export async function createInvitation(ctx: ClientContext, options: { ttlMs?: nu
       expiresAt,
     });
     const id = ctx.newId();
-    const record: InvitationRecord = { v: 1, id, mailbox, link, createdAt: now, expiresAt };
+    const record: InvitationRecord = { v: 2, id, mailbox, link, createdAt: now, expiresAt };
     await ctx.commit([put('invitation', id, record)]);
     ctx.push?.subscribe(ownedMailbox(mailbox));
     return { id, link, expiresAt };
@@ -40,7 +39,7 @@ export async function createInvitation(ctx: ClientContext, options: { ttlMs?: nu
 }
 
 export async function invitations(ctx: ClientContext): Promise<InvitationView[]> {
-  return (await listRecords<InvitationRecord>(ctx, 'invitation'))
+  return (await listRecords(ctx, 'invitation'))
     .filter((i) => !i.used)
     .map((i) => ({
       id: i.id,
@@ -57,21 +56,18 @@ export async function connect(ctx: ClientContext, link: string, options: { name?
   if (inv.expiresAt <= env.now()) {
     throw new ClientError('invitation-expired', 'This invitation has expired. Ask for a new one.');
   }
-  return ctx.serial(async () => {
-    refuseOwn(ctx, inv.identity);
-    const contact = await startContact(ctx, inv.server, inv.identity, inv.device, 'invitation', options.name);
-    const { contact: sealed, envelope } = seal(env, contact, {
-      t: 'hello',
-      name: ctx.profile.displayName,
-      mailbox: peerMailboxOf(ctx.profile.server, contact.myMailbox),
-    });
-    return introduce(
-      ctx,
-      sealed,
-      () => ctx.api(inv.server).deliver(inv.mailboxId, inv.senderPrivateKey, envelope),
-      new ClientError('invitation-used', 'This invitation was already used or withdrawn. Ask for a new one.'),
-    );
-  });
+  const target = { server: inv.server, identity: inv.identity, device: inv.device, keySource: 'invitation' } as const;
+  const { peer, envelope } = await startContact(ctx, target, options.name, (myMailbox) => ({
+    t: 'hello',
+    name: ctx.profile.displayName,
+    mailbox: peerMailboxOf(ctx.profile.server, myMailbox),
+  }));
+  return introduce(
+    ctx,
+    peer,
+    () => ctx.api(inv.server).deliver(inv.mailboxId, inv.senderPrivateKey, envelope),
+    new ClientError('invitation-used', 'This invitation was already used or withdrawn. Ask for a new one.'),
+  );
 }
 
 /**
@@ -80,7 +76,7 @@ export async function connect(ctx: ClientContext, link: string, options: { name?
  */
 export async function expireInvitations(ctx: ClientContext): Promise<void> {
   const now = ctx.env.now();
-  for (const inv of await listRecords<InvitationRecord>(ctx, 'invitation')) {
+  for (const inv of await listRecords(ctx, 'invitation')) {
     if (inv.expiresAt <= now || inv.used) await withdrawInvitation(ctx, inv);
   }
 }

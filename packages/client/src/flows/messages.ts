@@ -2,30 +2,32 @@
  * Texts (docs/client.md §4.3): sending one, a conversation's history, and the inbox of incoming
  * messages the app has not taken yet.
  */
-import type { MessageView } from './api.ts';
-import { findContact } from './contact-lookup.ts';
-import { type ClientContext, getRecord } from './context.ts';
-import { seal } from './engine/conversation.ts';
-import { outboxWrite } from './engine/outbox-entry.ts';
-import { MAX_TEXT } from './engine/payload.ts';
-import { decodeRecord, del, type MessageRecord, messageKind, put } from './engine/records.ts';
-import { ClientError } from './errors.ts';
+import type { MessageView } from '../api.ts';
+import { seal } from '../engine/conversation.ts';
+import { outboxWrite } from '../engine/outbox-entry.ts';
+import { MAX_TEXT } from '../engine/payload.ts';
+import { decodeAs } from '../engine/record-schemas.ts';
+import { del, type MessageRecord, messageKind, put } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import { messageView } from '../views.ts';
+import { findContact, findPeer } from './contact-lookup.ts';
+import { type ClientContext, getMessage, getRecord } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
-import { messageView } from './views.ts';
 
 /** Sends a text. It is committed (status `queued`) before it leaves, and retried until a server takes it. */
 export async function send(ctx: ClientContext, nameOrId: string, text: string): Promise<MessageView> {
   if (text.length === 0) throw new ClientError('usage', 'The message is empty.');
   if (text.length > MAX_TEXT) throw new ClientError('usage', `The message is longer than ${MAX_TEXT} characters.`);
   const message = await ctx.serial(async () => {
-    const c = await findContact(ctx, nameOrId);
+    const peer = await findPeer(ctx, nameOrId);
+    const c = peer.contact;
     if (c.replacedIdentity !== null && c.verification === 'verified') {
       throw new ClientError(
         'identity-changed',
         `${c.name}'s safety number changed and ${c.name} was verified: compare the new safety number (verify) and accept it before sending.`,
       );
     }
-    if (c.state !== 'connected' || c.theirMailbox === null) {
+    if (c.state !== 'connected' || peer.device.theirMailbox === null) {
       throw new ClientError(
         'not-connected',
         `${c.name} has not answered yet: wait for them to accept, then try again.`,
@@ -33,12 +35,14 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
     }
     const now = ctx.env.now();
     const id = ctx.newId();
-    const { contact, envelope } = seal(ctx.env, c, { t: 'text', id, sentAt: now, body: text });
+    const { device, envelope } = seal(ctx.env, peer.device, { t: 'text', id, sentAt: now, body: text });
+    const conversationId = c.conversationId;
     const record: MessageRecord = {
-      v: 1,
+      v: 2,
       id,
-      contactId: c.id,
+      conversationId,
       direction: 'out',
+      from: null,
       text,
       sentAt: now,
       storedAt: now,
@@ -46,14 +50,15 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
       wireId: id,
     };
     await ctx.commit([
-      put('contact', c.id, contact),
-      put(messageKind(c.id), id, record),
-      outboxWrite(contact, envelope, { contactId: c.id, id }, id),
+      put('device', device.id, device),
+      put(messageKind(conversationId), id, record),
+      outboxWrite(device, envelope, { conversationId, id }, id),
     ]);
-    return record;
+    return { record, contactId: c.id };
   });
   await flushOutbox(ctx).catch(ignoreDeliveryFailure);
-  return messageView((await getRecord<MessageRecord>(ctx, messageKind(message.contactId), message.id)) ?? message);
+  const { record, contactId } = message;
+  return messageView((await getMessage(ctx, record.conversationId, record.id)) ?? record, contactId);
 }
 
 /** A conversation's history, oldest first (`limit` newest ones). */
@@ -63,8 +68,8 @@ export async function messages(
   options: { limit?: number },
 ): Promise<MessageView[]> {
   const c = await findContact(ctx, nameOrId);
-  const rows = await ctx.store.list(messageKind(c.id), { reverse: true, limit: options.limit ?? 100 });
-  return rows.map((r) => messageView(decodeRecord<MessageRecord>(r.value))).reverse();
+  const rows = await ctx.store.list(messageKind(c.conversationId), { reverse: true, limit: options.limit ?? 100 });
+  return rows.map((r) => messageView(decodeAs('message', r.value), c.id)).reverse();
 }
 
 /**
@@ -75,10 +80,17 @@ export async function unread(ctx: ClientContext, options: { take?: boolean }): P
   const rows = await ctx.store.list('inbox');
   const out: MessageView[] = [];
   for (const r of rows) {
-    const { contactId } = decodeRecord<{ contactId: string }>(r.value);
-    const m = await getRecord<MessageRecord>(ctx, messageKind(contactId), r.id);
-    if (m) out.push(messageView(m));
+    const { conversationId } = decodeAs('inbox', r.value);
+    const m = await getMessage(ctx, conversationId, r.id);
+    if (m) out.push(messageView(m, m.from?.contactId ?? (await contactOf(ctx, conversationId))));
   }
   if (options.take && rows.length > 0) await ctx.commit(rows.map((r) => del('inbox', r.id)));
   return out;
+}
+
+/** The other person of a 1:1 conversation. */
+async function contactOf(ctx: ClientContext, conversationId: string): Promise<string> {
+  const c = await getRecord(ctx, 'conversation', conversationId);
+  if (c === undefined) throw new ClientError('store-corrupt', 'A message of this profile names no conversation.');
+  return c.contactId;
 }

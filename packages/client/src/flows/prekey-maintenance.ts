@@ -10,11 +10,10 @@ import {
   oneTimePreKeyPublic,
   signedPreKeyPublic,
 } from '@parley/protocol';
-import { auth, type ClientContext, getRecord } from './context.ts';
-import { lastResortKey, type ResponderKeySet } from './engine/conversation.ts';
-import { PREKEY_POLICY, planPreKeys } from './engine/prekeys.ts';
-import { type KemPreKeyRecord, keyId, put } from './engine/records.ts';
-import { ClientError } from './errors.ts';
+import { lastResortKey, type ResponderKeySet } from '../engine/conversation.ts';
+import { PREKEY_POLICY, planPreKeys } from '../engine/prekeys.ts';
+import { keyId, put } from '../engine/records.ts';
+import { auth, type ClientContext, getRecord, refused } from './context.ts';
 
 /** Registers the account and device (again, after a crash) and uploads the first prekeys. */
 export async function finishRegistration(ctx: ClientContext, registrationKey: string | undefined): Promise<void> {
@@ -24,7 +23,7 @@ export async function finishRegistration(ctx: ClientContext, registrationKey: st
     await api.register(p.identity, deviceId(p.device), p.deviceKeys, registrationKey);
   } catch (e) {
     // 409: a crash after the server registered us but before we noted it.
-    if (!(ClientError.is(e, 'server-error') && e.status === 409)) throw e;
+    if (!refused(e, 'conflict')) throw e;
   }
   await refillPreKeys(ctx, null);
 }
@@ -64,11 +63,8 @@ export async function responderKeys(ctx: ClientContext, m: InitialMessage): Prom
   const h = m.header;
   const signed = [p.signedPreKey, p.previousSignedPreKey].find((k) => k !== null && k.id === h.signedPreKeyId);
   const lastResort = [p.lastResortKem, p.previousLastResortKem].find((k) => k !== null && k.id === h.kemPreKeyId);
-  const kem = lastResort ?? (await getRecord<KemPreKeyRecord>(ctx, 'kempk', keyId(h.kemPreKeyId)));
-  const oneTime =
-    h.oneTimePreKeyId === null
-      ? null
-      : await getRecord<NonNullable<ResponderKeySet['oneTime']>>(ctx, 'otpk', keyId(h.oneTimePreKeyId));
+  const kem = lastResort ?? (await getRecord(ctx, 'kempk', keyId(h.kemPreKeyId)));
+  const oneTime = h.oneTimePreKeyId === null ? null : await getRecord(ctx, 'otpk', keyId(h.oneTimePreKeyId));
   const baseKeyUsed =
     kem?.lastResort === true && (await ctx.store.get('lrused', lastResortKey(h.kemPreKeyId, h.baseKey))) !== undefined;
   return { signed: signed ?? undefined, oneTime, kem: kem ?? undefined, baseKeyUsed };

@@ -1,6 +1,6 @@
 /**
- * Bytes in JSON (docs/server.md: unpadded, canonical base64url, RFC 4648 §5), without Node's
- * Buffer so that the network layer also runs in a browser. Decoding is strict: a string with a
+ * Bytes in JSON (docs/server.md: unpadded, canonical base64url, RFC 4648 §5), shared by the engine
+ * (payloads) and the transport, without Node's Buffer so that both also run in a browser. Decoding is strict: a string with a
  * character outside the alphabet, padding, or non-zero trailing bits is refused, so one byte
  * string has exactly one spelling — the same rule the server applies.
  */

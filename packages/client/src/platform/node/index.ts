@@ -1,29 +1,34 @@
 /**
  * Node wiring of the SDK: profiles in a client home directory, each an encrypted SQLite store
  * (`<home>/profiles/<name>/store.db`) opened with a passphrase, talking to servers over
- * HTTP (fetch) and the `ws` WebSocket. The browser gets its own wiring with the web client.
+ * HTTP (fetch) and the `ws` WebSocket, one writing process per profile (profile-lock.ts). The
+ * browser gets its own wiring beside this folder.
  *
  *   <home>/config.json                     {"default": "<profile>"} — the profile used when none is named
  *   <home>/profiles/<name>/store.db(-wal)  encrypted records (store/encrypted.ts), mode 0600
+ *   <home>/profiles/<name>/lock            the pid of the process that has it open for writing
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { defaultEnv, type ProtocolEnv } from '@parley/protocol';
-import { type ClientOptions, type CreateOptions, ParleyClient } from './client.ts';
-import { ClientError } from './errors.ts';
-import { MailboxSocket } from './net/mailbox-socket.ts';
-import { NodeWebSocket } from './net/node-websocket.ts';
-import { ServerApi } from './net/server-api.ts';
-import { EncryptedRecordStore } from './store/encrypted.ts';
-import { nodeStoreCrypto } from './store/node-crypto.ts';
-import { SqliteRecordStore } from './store/sqlite.ts';
-import type { ScryptParams } from './store/store-crypto.ts';
+import { type ClientOptions, type CreateOptions, ParleyClient } from '../../client.ts';
+import { ClientError } from '../../errors.ts';
+import { MailboxSocket } from '../../net/mailbox-socket.ts';
+import { ServerApi } from '../../net/server-api.ts';
+import { EncryptedRecordStore } from '../../store/encrypted.ts';
+import type { ScryptParams } from '../../store/store-crypto.ts';
+import { LockedStore } from './locked-store.ts';
+import { nodeStoreCrypto } from './node-crypto.ts';
+import { NodeWebSocket } from './node-websocket.ts';
+import { DEFAULT_LOCK_WAIT_MS, lockProfileDir } from './profile-lock.ts';
+import { SqliteRecordStore } from './sqlite.ts';
 
-export * from './index.ts';
-export { NodeWebSocket } from './net/node-websocket.ts';
-export { nodeStoreCrypto } from './store/node-crypto.ts';
-export { SqliteRecordStore } from './store/sqlite.ts';
+export * from '../../index.ts';
+export { nodeStoreCrypto } from './node-crypto.ts';
+export { NodeWebSocket } from './node-websocket.ts';
+export { DEFAULT_LOCK_WAIT_MS, ProfileLockedError } from './profile-lock.ts';
+export { SqliteRecordStore } from './sqlite.ts';
 
 /** `$PARLEY_HOME`, else `~/.parley`. */
 export function defaultHome(): string {
@@ -37,8 +42,17 @@ export interface ProfileLocation {
 }
 
 export interface OpenOptions extends ProfileLocation {
-  readonly passphrase: string;
+  /** The passphrase, or how to ask for it (asked once the lock is taken, so a busy profile fails first). */
+  readonly passphrase: string | (() => Promise<string>);
   readonly env?: ProtocolEnv;
+  /**
+   * Take the profile's lock (default true) until the client closes, so that no other process
+   * writes to it meanwhile (`profile-locked`, profile-lock.ts). Only a caller that just reads
+   * (lists contacts, shows history) while another process may hold it passes false.
+   */
+  readonly lock?: boolean;
+  /** How long to wait for another process to let go of the lock (default 3 s). */
+  readonly lockWaitMs?: number;
 }
 
 const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -110,15 +124,26 @@ export async function createProfile(
   const profile = resolveProfile(options);
   const path = storePath(options.home, profile);
   if (existsSync(path)) throw new ClientError('profile-exists', `A profile named ${profile} already exists here.`);
-  const inner = await SqliteRecordStore.open(path);
-  let store: EncryptedRecordStore;
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const release = await takeLock(dir, options);
+  let store: LockedStore;
   try {
-    store = await EncryptedRecordStore.create(inner, options.passphrase, nodeStoreCrypto, {
-      ...(options.kdf ? { kdf: options.kdf } : {}),
-    });
+    const inner = await SqliteRecordStore.open(path);
+    try {
+      store = new LockedStore(
+        await EncryptedRecordStore.create(inner, await passphraseOf(options), nodeStoreCrypto, {
+          ...(options.kdf ? { kdf: options.kdf } : {}),
+        }),
+        release,
+      );
+    } catch (e) {
+      await inner.close();
+      throw e;
+    }
   } catch (e) {
-    await inner.close();
-    rmSync(join(options.home, 'profiles', profile), { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+    release();
     throw e;
   }
   try {
@@ -144,17 +169,53 @@ export async function openProfile(options: OpenOptions): Promise<ParleyClient> {
         : `There is no profile named ${profile}: run \`parley profiles\` to list them.`,
     );
   }
-  const inner = await SqliteRecordStore.open(path);
+  const release = await takeLock(dirname(path), options);
+  let inner: SqliteRecordStore;
   try {
-    const store = await EncryptedRecordStore.open(inner, options.passphrase, nodeStoreCrypto);
+    inner = await SqliteRecordStore.open(path);
+  } catch (e) {
+    release();
+    throw e;
+  }
+  try {
+    const store = new LockedStore(
+      await EncryptedRecordStore.open(inner, await passphraseOf(options), nodeStoreCrypto),
+      release,
+    );
     return await ParleyClient.open(store, nodeClientOptions(profile, options.env ?? defaultEnv));
   } catch (e) {
     await inner.close().catch(() => undefined);
+    release();
     throw e;
   }
 }
 
-/** Deletes a profile's local files (not its account: `ParleyClient.deleteAccount` does that). */
+function passphraseOf(options: OpenOptions): Promise<string> {
+  return typeof options.passphrase === 'string' ? Promise.resolve(options.passphrase) : options.passphrase();
+}
+
+function takeLock(dir: string, options: OpenOptions): Promise<() => void> {
+  if (options.lock === false) return Promise.resolve(() => undefined);
+  return lockProfileDir(dir, options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+}
+
+/**
+ * Deletes a profile's local files once no other process has it open (`profile-locked` after
+ * `lockWaitMs`) — not its account: `ParleyClient.deleteAccount` does that.
+ */
+export async function removeProfile(loc: ProfileLocation & { readonly lockWaitMs?: number }): Promise<void> {
+  const profile = resolveProfile(loc);
+  const dir = join(loc.home, 'profiles', profile);
+  if (!existsSync(dir)) return;
+  const release = await lockProfileDir(dir, loc.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+  } finally {
+    release();
+  }
+}
+
+/** Deletes a profile's local files without looking at its lock (see {@link removeProfile}). */
 export function removeProfileFiles(loc: ProfileLocation): void {
   const profile = resolveProfile(loc);
   rmSync(join(loc.home, 'profiles', profile), { recursive: true, force: true });

@@ -7,7 +7,7 @@
  *   prepared SELECT of the mailbox row, an INSERT of a ~300-byte message and an UPDATE of the
  *   mailbox's count; COMMIT. WAL, synchronous=FULL, as sqlite-connection.ts opens it. Batches of
  *   1 (one fsync a delivery) and of 64 (the driver's cost dominates).
- * - client: the record store (client/src/store/sqlite.ts): a transaction of 3 upserts of
+ * - client: the record store (client/src/platform/node/sqlite.ts): a transaction of 3 upserts of
  *   ~1 KB sealed records (one fsync a transaction), point reads by (kind, id), and ordered pages
  *   of 50.
  *

@@ -5,7 +5,16 @@
  * `ws` package) play hostile or unusual peers: malformed frames, a refused authorisation, a
  * connection that dies mid-request, servers from before binary frames and from before the hello.
  */
-import { base64url, deviceId, defaultEnv as env, generateEd25519, generateIdentity, utf8 } from '@parley/protocol';
+import {
+  base64url,
+  deviceId,
+  defaultEnv as env,
+  errorFrame,
+  generateEd25519,
+  generateIdentity,
+  SOCKET_API_VERSION,
+  utf8,
+} from '@parley/protocol';
 import { useTestServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -100,11 +109,11 @@ async function fakeServer(
   await new Promise((resolve) => fake.once('listening', resolve));
   let binaryFrames = 0;
   fake.on('connection', (ws) => {
-    if (features !== null) ws.send(JSON.stringify({ type: 'hello', api: 1, features }));
+    if (features !== null) ws.send(JSON.stringify({ type: 'hello', api: SOCKET_API_VERSION, features }));
     ws.on('message', (raw, isBinary) => {
       if (!isBinary) return onFrame(ws, JSON.parse(raw.toString()));
       binaryFrames++;
-      ws.send(JSON.stringify({ type: 'error', error: { code: 'bad-request', message: 'frames are JSON text' } }));
+      ws.send(JSON.stringify(errorFrame(undefined, 'bad-request', 'frames are JSON text')));
     });
   });
   const { port } = fake.address() as { port: number };
@@ -377,7 +386,7 @@ describe("MailboxSocket and the server's features", () => {
       const f = frame as { type: string; id: number; mailbox?: string; signature?: string; seqs?: number[] };
       const reply = (answer: object) => ws.send(JSON.stringify(answer));
       // Such a server's frames are strict: an unknown type or field is a malformed frame (no id).
-      const malformed = () => reply({ type: 'error', error: { code: 'bad-request', message: 'malformed frame' } });
+      const malformed = () => reply(errorFrame(undefined, 'bad-request', 'malformed frame'));
       if (f.type === 'challenge') ws.send(challengeFrame(f.id));
       else if (f.type === 'subscribe') {
         if ('push' in f) return malformed();
@@ -389,7 +398,7 @@ describe("MailboxSocket and the server's features", () => {
         reply({ type: 'authorized', id: f.id, mailbox: f.mailbox });
       } else if (f.type === 'send') {
         if (f.signature === undefined && !authorized.has(String(f.mailbox)))
-          reply({ type: 'error', id: f.id, error: { code: 'unauthorized' } });
+          reply(errorFrame(f.id, 'unauthorized', 'no such mailbox or wrong key'));
         else reply({ type: 'sent', id: f.id, seq: ++seq });
       } else if (f.type === 'ack') reply({ type: 'acked', id: f.id, deleted: f.seqs?.length ?? 0 });
       else malformed();
@@ -491,11 +500,11 @@ describe('MailboxSocket against a hostile server', () => {
     const fake = await fakeServer((ws, frame) => {
       const f = frame as { type: string; id: number; signature?: string };
       if (f.type === 'challenge') ws.send(challengeFrame(f.id));
-      if (f.type === 'authorize') ws.send(JSON.stringify({ type: 'error', id: f.id, error: { code: 'rate-limited' } }));
+      if (f.type === 'authorize') ws.send(JSON.stringify(errorFrame(f.id, 'rate-limited', 'too many mailboxes')));
       if (f.type === 'send') {
         const answer =
           f.signature === undefined
-            ? { type: 'error', id: f.id, error: { code: 'unauthorized' } }
+            ? errorFrame(f.id, 'unauthorized', 'no such mailbox or wrong key')
             : { type: 'sent', id: f.id, seq: ++seq };
         ws.send(JSON.stringify(answer));
       }

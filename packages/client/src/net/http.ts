@@ -3,6 +3,7 @@
  * and whose body is parsed — or a `ClientError` (server-errors.ts). No retries here: the callers
  * decide, and every call of the server API is safe to repeat.
  */
+import { WIRE_ERROR_STATUS } from '@parley/protocol';
 import type { z } from 'zod';
 import type { ClientError } from '../errors.ts';
 import {
@@ -68,8 +69,10 @@ export class HttpTransport {
   }
 
   private failure(r: HttpRequest, res: Response, text: string): ClientError {
-    if (res.status === 429) return rateLimited(parseRetryAfter(res.headers.get('retry-after'), Date.now()));
-    if (res.status === 403 && r.forbidden) return r.forbidden();
+    if (res.status === WIRE_ERROR_STATUS['rate-limited']) {
+      return rateLimited(parseRetryAfter(res.headers.get('retry-after'), Date.now()));
+    }
+    if (res.status === WIRE_ERROR_STATUS.forbidden && r.forbidden) return r.forbidden();
     let code: unknown;
     try {
       code = (JSON.parse(text) as { error?: { code?: unknown } } | null)?.error?.code;

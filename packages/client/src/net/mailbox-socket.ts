@@ -36,14 +36,16 @@ import {
   defaultEnv,
   encodeAckFrame,
   encodeSendFrame,
+  encodeWireBytes,
   MAILBOX_ID_BYTES,
   MAX_ACK_SEQS,
+  MAX_ENVELOPE_BYTES,
   type ProtocolEnv,
   proveMailboxAccess,
   signDelivery,
   toHex,
+  type WireErrorCode,
 } from '@parley/protocol';
-import { toB64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { SendingRights } from './sending-rights.ts';
@@ -52,11 +54,9 @@ import type { OwnedMailbox } from './server-api-types.ts';
 import { malformedAnswer, signing, socketError, unreachable } from './server-errors.ts';
 import { originOf, websocketUrl } from './server-url.ts';
 import { type Outgoing, SocketConnection } from './socket-connection.ts';
-import { type AnswerType, parseServerFrame, type ServerFrame } from './socket-frames.ts';
+import { type AnswerType, type ClientFrameBody, parseServerFrame, type ServerFrame } from './socket-frames.ts';
 import type { WebSocketConstructor, WebSocketLike } from './websocket-like.ts';
 
-/** The largest envelope a server accepts (docs/server.md "Mailboxes"). */
-export const MAX_ENVELOPE_BYTES = 64 * 1024;
 /** A sender private key: an Ed25519 private key (its seed) is 32 bytes (RFC 8032 §5.1.5). */
 const SENDER_KEY_BYTES = 32;
 
@@ -120,7 +120,12 @@ interface Queued {
 }
 
 /** Errors a subscription cannot recover from: the mailbox is gone, or the key is not its key. */
-const PERMANENT = new Set(['unauthorized', 'forbidden', 'not-found', 'bad-request']);
+const PERMANENT: ReadonlySet<string> = new Set<WireErrorCode>([
+  'unauthorized',
+  'forbidden',
+  'not-found',
+  'bad-request',
+]);
 
 export class MailboxSocket {
   private malformed = 0;
@@ -239,7 +244,7 @@ export class MailboxSocket {
       throw new ClientError('usage', 'A mailbox id is 16 bytes and a sender key 32.');
     }
     if (envelope.length < 1 || envelope.length > MAX_ENVELOPE_BYTES) {
-      throw new ClientError('usage', 'An envelope is 1 byte to 64 KiB long.');
+      throw new ClientError('usage', `An envelope is 1 to ${MAX_ENVELOPE_BYTES} bytes long.`);
     }
     const deadline = Date.now() + this.timeoutMs;
     // Proof and send on the same connection: if it dies in between, the send fails (the caller
@@ -253,8 +258,12 @@ export class MailboxSocket {
     let frame: Outgoing;
     if (conn.supports('binary')) frame = (id) => encodeSendFrame({ id, mailbox: mailboxId, signature, envelope });
     else {
-      frame = { type: 'send', mailbox: toB64url(mailboxId), envelope: toB64url(envelope) };
-      if (signature !== undefined) frame.signature = toB64url(signature);
+      frame = {
+        type: 'send',
+        mailbox: encodeWireBytes(mailboxId),
+        envelope: encodeWireBytes(envelope),
+        signature: signature === undefined ? undefined : encodeWireBytes(signature),
+      };
     }
     const { seq } = await conn.request(frame, 'sent', left(deadline));
     return { seq };
@@ -353,13 +362,13 @@ export class MailboxSocket {
       const proof = signing(() =>
         proveMailboxAccess(this.env, sub.mailbox.recipientPrivateKey, sub.mailbox.id, challenge),
       );
-      const frame = {
+      const frame: ClientFrameBody = {
         type: 'subscribe',
-        mailbox: toB64url(sub.mailbox.id),
-        challenge: toB64url(challenge),
-        proof: toB64url(proof),
+        mailbox: encodeWireBytes(sub.mailbox.id),
+        challenge: encodeWireBytes(challenge),
+        proof: encodeWireBytes(proof),
         // Known by now: the hello, if any, came before the challenge's answer.
-        ...(conn.supports('binary') ? { push: 'binary' } : {}),
+        push: conn.supports('binary') ? 'binary' : undefined,
       };
       await conn.request(frame, 'subscribed', this.timeoutMs);
       if (!current()) return;
@@ -585,7 +594,7 @@ export class MailboxSocket {
 /** An acknowledgement on `conn`: binary where the server has binary frames (always with an id). */
 function ackFrame(conn: SocketConnection, mailboxId: Uint8Array, seqs: readonly number[]): Outgoing {
   if (conn.supports('binary')) return (id) => encodeAckFrame({ id, mailbox: mailboxId, seqs });
-  return { type: 'ack', mailbox: toB64url(mailboxId), seqs };
+  return { type: 'ack', mailbox: encodeWireBytes(mailboxId), seqs };
 }
 
 /** What is left of a deadline, for a timer (at least 1 ms). */

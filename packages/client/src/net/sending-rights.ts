@@ -22,11 +22,11 @@
  * // true: send into mailboxId on conn without `signature`; false: sign it (signDelivery)
  * ```
  */
-import { equalBytes, type ProtocolEnv, proveSendingRight, toHex } from '@parley/protocol';
-import { toB64url } from '../codec/base64url.ts';
+import { encodeWireBytes, equalBytes, type ProtocolEnv, proveSendingRight, toHex } from '@parley/protocol';
 import { ClientError } from '../errors.ts';
 import { signing } from './server-errors.ts';
 import type { SocketConnection } from './socket-connection.ts';
+import type { ClientFrameBody } from './socket-frames.ts';
 
 interface Right {
   /** The key the proof is made with: a send with another key is signed, and the server checks it. */
@@ -81,11 +81,11 @@ export class SendingRights {
       // The server's first frame (its hello, if it has one) came before this answer.
       if (!conn.supports('authorize')) return false;
       const proof = signing(() => proveSendingRight(this.env, senderPrivateKey, mailboxId, challenge));
-      const frame = {
+      const frame: ClientFrameBody = {
         type: 'authorize',
-        mailbox: toB64url(mailboxId),
-        challenge: toB64url(challenge),
-        proof: toB64url(proof),
+        mailbox: encodeWireBytes(mailboxId),
+        challenge: encodeWireBytes(challenge),
+        proof: encodeWireBytes(proof),
       };
       const answer = await conn.request(frame, 'authorized', left());
       return equalBytes(answer.mailbox, mailboxId);

@@ -58,9 +58,9 @@ export interface ServerApiLike {
   deleteAccount(auth: DeviceAuth): Promise<void>;
 
   putSignedPreKey(auth: DeviceAuth, key: SignedPreKeyPublic): Promise<void>;
-  /** Uploads in chunks the server accepts (≤ 500 a request). */
+  /** Uploads in chunks the server accepts (≤ MAX_ONE_TIME_PREKEY_UPLOAD a request, @parley/protocol). */
   addOneTimePreKeys(auth: DeviceAuth, keys: readonly OneTimePreKeyPublic[]): Promise<void>;
-  /** Uploads in chunks the server accepts (≤ 50 a request). */
+  /** Uploads in chunks the server accepts (≤ MAX_KEM_PREKEY_UPLOAD a request, @parley/protocol). */
   addKemPreKeys(auth: DeviceAuth, keys: readonly KemPreKeyPublic[]): Promise<void>;
   putLastResortKemPreKey(auth: DeviceAuth, key: KemPreKeyPublic): Promise<void>;
   preKeyCounts(auth: DeviceAuth): Promise<{ readonly oneTime: number; readonly kem: number }>;

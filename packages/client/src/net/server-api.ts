@@ -20,13 +20,19 @@ import {
   certifyDevice,
   type DeviceId,
   decodeBundle,
+  decodeWireBytes,
   defaultEnv,
   deviceId,
   type Ed25519KeyPair,
   encodeDeviceCertificate,
   encodeIdentity,
+  encodeWireBytes,
   type IdentityKeyPair,
   type KemPreKeyPublic,
+  MAX_KEM_PREKEY_UPLOAD,
+  MAX_ONE_TIME_PREKEY_UPLOAD,
+  MAX_SEQS_PER_REQUEST,
+  MAX_TOKEN_HASHES_PER_REQUEST,
   type OneTimePreKeyPublic,
   type PreKeyBundle,
   type ProtocolEnv,
@@ -39,7 +45,7 @@ import {
   signDelivery,
 } from '@parley/protocol';
 import { z } from 'zod';
-import { b64url, fromB64url, toB64url } from '../codec/base64url.ts';
+import { b64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
 import { type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
 import type {
@@ -53,12 +59,6 @@ import type {
 import { malformedAnswer, registrationRefused, signing } from './server-errors.ts';
 import { normalizeServerUrl, originOf } from './server-url.ts';
 
-/** The most one-time X25519 prekeys the server takes in one request. */
-export const ONE_TIME_UPLOAD_CHUNK = 500;
-/** The most ML-KEM prekeys the server takes in one request (its 96 KiB body limit). */
-export const KEM_UPLOAD_CHUNK = 50;
-/** The most sequence numbers one acknowledgement or deletion may carry. */
-export const SEQS_CHUNK = 1000;
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface ServerApiOptions {
@@ -106,9 +106,9 @@ function pageQuery(after?: number, limit?: number): string {
 
 const kemKeyBody = (k: KemPreKeyPublic) => ({
   id: k.id,
-  publicKey: toB64url(k.publicKey),
+  publicKey: encodeWireBytes(k.publicKey),
   createdAt: k.createdAt,
-  signature: toB64url(k.signature),
+  signature: encodeWireBytes(k.signature),
 });
 
 export class ServerApi implements ServerApiLike {
@@ -145,10 +145,10 @@ export class ServerApi implements ServerApiLike {
       method: 'POST',
       path: '/v1/accounts',
       body: {
-        identity: toB64url(encodeIdentity(publicIdentity(identity))),
-        deviceCertificate: toB64url(encodeDeviceCertificate(cert)),
-        challenge: toB64url(challenge),
-        proof: toB64url(proof),
+        identity: encodeWireBytes(encodeIdentity(publicIdentity(identity))),
+        deviceCertificate: encodeWireBytes(encodeDeviceCertificate(cert)),
+        challenge: encodeWireBytes(challenge),
+        proof: encodeWireBytes(proof),
         ...(registrationKey === undefined ? {} : { registrationKey }),
       },
       ok: [201],
@@ -171,16 +171,16 @@ export class ServerApi implements ServerApiLike {
   async putSignedPreKey(auth: DeviceAuth, key: SignedPreKeyPublic): Promise<void> {
     const body = {
       id: key.id,
-      publicKey: toB64url(key.publicKey),
+      publicKey: encodeWireBytes(key.publicKey),
       createdAt: key.createdAt,
-      signature: toB64url(key.signature),
+      signature: encodeWireBytes(key.signature),
     };
     await this.asDevice(auth, { method: 'PUT', path: '/v1/devices/self/signed-prekey', body, ok: [204] });
   }
 
   async addOneTimePreKeys(auth: DeviceAuth, keys: readonly OneTimePreKeyPublic[]): Promise<void> {
-    for (const chunk of chunks(keys, ONE_TIME_UPLOAD_CHUNK)) {
-      const body = { keys: chunk.map((k) => ({ id: k.id, publicKey: toB64url(k.publicKey) })) };
+    for (const chunk of chunks(keys, MAX_ONE_TIME_PREKEY_UPLOAD)) {
+      const body = { keys: chunk.map((k) => ({ id: k.id, publicKey: encodeWireBytes(k.publicKey) })) };
       await this.asDevice(auth, { method: 'POST', path: '/v1/devices/self/one-time-prekeys', body, ok: [204] });
     }
   }
@@ -189,7 +189,7 @@ export class ServerApi implements ServerApiLike {
     if (keys.some((k) => k.lastResort)) {
       throw new ClientError('usage', 'A last-resort KEM prekey is uploaded with putLastResortKemPreKey.');
     }
-    for (const chunk of chunks(keys, KEM_UPLOAD_CHUNK)) {
+    for (const chunk of chunks(keys, MAX_KEM_PREKEY_UPLOAD)) {
       const body = { keys: chunk.map(kemKeyBody) };
       await this.asDevice(auth, { method: 'POST', path: '/v1/devices/self/kem-prekeys', body, ok: [204] });
     }
@@ -218,7 +218,7 @@ export class ServerApi implements ServerApiLike {
   }
 
   async createMailbox(auth: DeviceAuth, recipientKey: Uint8Array, senderKey: Uint8Array): Promise<Uint8Array> {
-    const body = { recipientKey: toB64url(recipientKey), senderKey: toB64url(senderKey) };
+    const body = { recipientKey: encodeWireBytes(recipientKey), senderKey: encodeWireBytes(senderKey) };
     const answer = await this.asDevice(auth, { method: 'POST', path: '/v1/mailboxes', body, ok: [201] });
     return parseAnswer(MailboxCreated, answer).mailboxId;
   }
@@ -231,23 +231,23 @@ export class ServerApi implements ServerApiLike {
     const signature = signing(() => signDelivery(this.env, senderPrivateKey, mailboxId, envelope));
     const answer = await this.http.request({
       method: 'POST',
-      path: `/v1/mailboxes/${toB64url(mailboxId)}/messages`,
-      body: { envelope: toB64url(envelope), signature: toB64url(signature) },
+      path: `/v1/mailboxes/${encodeWireBytes(mailboxId)}/messages`,
+      body: { envelope: encodeWireBytes(envelope), signature: encodeWireBytes(signature) },
       ok: [200, 201],
     });
     return { seq: parseAnswer(Seq, answer).seq, duplicate: answer.status === 200 };
   }
 
   async readMailbox(mailbox: OwnedMailbox, after?: number, limit?: number): Promise<StoredEnvelope[]> {
-    const path = `/v1/mailboxes/${toB64url(mailbox.id)}/messages${pageQuery(after, limit)}`;
+    const path = `/v1/mailboxes/${encodeWireBytes(mailbox.id)}/messages${pageQuery(after, limit)}`;
     const answer = await this.asMailbox(mailbox, { method: 'GET', path, ok: [200] });
     return parseAnswer(Messages, answer).messages;
   }
 
   async ackMailbox(mailbox: OwnedMailbox, seqs: readonly number[]): Promise<number> {
     let deleted = 0;
-    for (const chunk of chunks(seqs, SEQS_CHUNK)) {
-      const path = `/v1/mailboxes/${toB64url(mailbox.id)}/ack`;
+    for (const chunk of chunks(seqs, MAX_SEQS_PER_REQUEST)) {
+      const path = `/v1/mailboxes/${encodeWireBytes(mailbox.id)}/ack`;
       const answer = await this.asMailbox(mailbox, { method: 'POST', path, body: { seqs: chunk }, ok: [200] });
       deleted += parseAnswer(Deleted, answer).deleted;
     }
@@ -255,11 +255,15 @@ export class ServerApi implements ServerApiLike {
   }
 
   async deleteMailbox(mailbox: OwnedMailbox): Promise<void> {
-    await this.asMailbox(mailbox, { method: 'DELETE', path: `/v1/mailboxes/${toB64url(mailbox.id)}`, ok: [204] });
+    await this.asMailbox(mailbox, {
+      method: 'DELETE',
+      path: `/v1/mailboxes/${encodeWireBytes(mailbox.id)}`,
+      ok: [204],
+    });
   }
 
   async createAddress(auth: DeviceAuth, ownerKey: Uint8Array): Promise<Uint8Array> {
-    const body = { ownerKey: toB64url(ownerKey) };
+    const body = { ownerKey: encodeWireBytes(ownerKey) };
     const answer = await this.asDevice(auth, { method: 'POST', path: '/v1/addresses', body, ok: [201] });
     return parseAnswer(AddressCreated, answer).addressId;
   }
@@ -267,23 +271,23 @@ export class ServerApi implements ServerApiLike {
   async postRequest(addressId: Uint8Array, request: Uint8Array, token?: Uint8Array): Promise<{ readonly seq: number }> {
     const answer = await this.http.request({
       method: 'POST',
-      path: `/v1/addresses/${toB64url(addressId)}/requests`,
-      body: { request: toB64url(request), ...(token === undefined ? {} : { token: toB64url(token) }) },
+      path: `/v1/addresses/${encodeWireBytes(addressId)}/requests`,
+      body: { request: encodeWireBytes(request), ...(token === undefined ? {} : { token: encodeWireBytes(token) }) },
       ok: [200, 201],
     });
     return { seq: parseAnswer(Seq, answer).seq };
   }
 
   async listRequests(address: OwnedAddress, after?: number, limit?: number): Promise<StoredRequest[]> {
-    const path = `/v1/addresses/${toB64url(address.id)}/requests${pageQuery(after, limit)}`;
+    const path = `/v1/addresses/${encodeWireBytes(address.id)}/requests${pageQuery(after, limit)}`;
     const answer = await this.asOwner(address, { method: 'GET', path, ok: [200] });
     return parseAnswer(Requests, answer).requests;
   }
 
   async deleteRequests(address: OwnedAddress, seqs: readonly number[]): Promise<number> {
     let deleted = 0;
-    for (const chunk of chunks(seqs, SEQS_CHUNK)) {
-      const path = `/v1/addresses/${toB64url(address.id)}/requests/delete`;
+    for (const chunk of chunks(seqs, MAX_SEQS_PER_REQUEST)) {
+      const path = `/v1/addresses/${encodeWireBytes(address.id)}/requests/delete`;
       const answer = await this.asOwner(address, { method: 'POST', path, body: { seqs: chunk }, ok: [200] });
       deleted += parseAnswer(Deleted, answer).deleted;
     }
@@ -295,38 +299,43 @@ export class ServerApi implements ServerApiLike {
    * address's rate limit (docs/server.md "Contact addresses"). Not in `ServerApiLike` yet.
    */
   async addTokens(address: OwnedAddress, tokenHashes: readonly Uint8Array[]): Promise<void> {
-    for (const chunk of chunks(tokenHashes, 100)) {
-      const path = `/v1/addresses/${toB64url(address.id)}/tokens`;
-      await this.asOwner(address, { method: 'POST', path, body: { tokenHashes: chunk.map(toB64url) }, ok: [204] });
+    for (const chunk of chunks(tokenHashes, MAX_TOKEN_HASHES_PER_REQUEST)) {
+      const path = `/v1/addresses/${encodeWireBytes(address.id)}/tokens`;
+      await this.asOwner(address, {
+        method: 'POST',
+        path,
+        body: { tokenHashes: chunk.map(encodeWireBytes) },
+        ok: [204],
+      });
     }
   }
 
   /** Withdraws per-contact token hashes; returns how many were registered. */
   async removeTokens(address: OwnedAddress, tokenHashes: readonly Uint8Array[]): Promise<number> {
     let removed = 0;
-    for (const chunk of chunks(tokenHashes, 100)) {
-      const path = `/v1/addresses/${toB64url(address.id)}/tokens/remove`;
-      const body = { tokenHashes: chunk.map(toB64url) };
+    for (const chunk of chunks(tokenHashes, MAX_TOKEN_HASHES_PER_REQUEST)) {
+      const path = `/v1/addresses/${encodeWireBytes(address.id)}/tokens/remove`;
+      const body = { tokenHashes: chunk.map(encodeWireBytes) };
       removed += parseAnswer(Removed, await this.asOwner(address, { method: 'POST', path, body, ok: [200] })).removed;
     }
     return removed;
   }
 
   async deleteAddress(address: OwnedAddress): Promise<void> {
-    await this.asOwner(address, { method: 'DELETE', path: `/v1/addresses/${toB64url(address.id)}`, ok: [204] });
+    await this.asOwner(address, { method: 'DELETE', path: `/v1/addresses/${encodeWireBytes(address.id)}`, ok: [204] });
   }
 
   /** A request as a device: `Authorization: Parley account=…, device=…, challenge=…, proof=…`. */
   private async asDevice(auth: DeviceAuth, r: HttpRequest) {
     const challenge = await this.challenge();
-    const accountKey = fromB64url(auth.account);
-    if (accountKey === null || accountKey.length !== 32) throw new ClientError('usage', 'Malformed account id.');
+    const accountKey = decodeWireBytes(auth.account, 32);
+    if (accountKey === null) throw new ClientError('usage', 'Malformed account id.');
     const proof = signing(() =>
       proveDevice(this.env, auth.devicePrivateKey, AuthPurpose.connect, challenge, accountKey, auth.device),
     );
     const authorization =
       `Parley account=${auth.account}, device=${auth.device}, ` +
-      `challenge=${toB64url(challenge)}, proof=${toB64url(proof)}`;
+      `challenge=${encodeWireBytes(challenge)}, proof=${encodeWireBytes(proof)}`;
     return this.http.request({ ...r, authorization });
   }
 
@@ -346,5 +355,5 @@ export class ServerApi implements ServerApiLike {
 }
 
 function challengeProof(challenge: Uint8Array, proof: Uint8Array): string {
-  return `challenge=${toB64url(challenge)}, proof=${toB64url(proof)}`;
+  return `challenge=${encodeWireBytes(challenge)}, proof=${encodeWireBytes(proof)}`;
 }

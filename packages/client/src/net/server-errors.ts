@@ -3,26 +3,12 @@
  * are fixed sentences: they may name the server's origin (scheme, host and port, which the user
  * typed) and an HTTP status, never a path, an id, a key or text the server sent.
  */
+import { isWireErrorCode, WIRE_ERROR_STATUS, type WireErrorCode } from '@parley/protocol';
 import { ClientError, type ServerRefusal } from '../errors.ts';
 
-/** The HTTP status behind each error code of the server (docs/server.md "Errors"). */
-const STATUS_OF: Readonly<Record<string, number>> = {
-  'bad-request': 400,
-  unauthorized: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  'too-large': 413,
-  'rate-limited': 429,
-  internal: 500,
-  unavailable: 503,
-};
-
-/** A server error code we pass on: short, lowercase, dashes (anything else is dropped). */
-const CODE = /^[a-z][a-z-]{0,39}$/;
-
-export function safeServerCode(code: unknown): string | undefined {
-  return typeof code === 'string' && CODE.test(code) ? code : undefined;
+/** A server error code we pass on: one of the wire contract's (anything else is dropped). */
+export function safeServerCode(code: unknown): WireErrorCode | undefined {
+  return isWireErrorCode(code) ? code : undefined;
 }
 
 export function unreachable(origin: string, cause?: unknown): ClientError {
@@ -47,9 +33,9 @@ export function malformedAnswer(status?: number): ClientError {
  */
 export function refusalOf(status: number | undefined): ServerRefusal {
   if (status === undefined || status === 408 || status >= 500) return 'later';
-  if (status === 404) return 'gone';
-  if (status === 401) return 'not-owner';
-  if (status === 409) return 'conflict';
+  if (status === WIRE_ERROR_STATUS['not-found']) return 'gone';
+  if (status === WIRE_ERROR_STATUS.unauthorized) return 'not-owner';
+  if (status === WIRE_ERROR_STATUS.conflict) return 'conflict';
   return status >= 400 ? 'refused' : 'later';
 }
 
@@ -65,7 +51,7 @@ export function registrationRefused(): ClientError {
   return new ClientError(
     'registration-refused',
     'The server refused the registration: it is private and needs a valid registration key.',
-    { status: 403, serverCode: 'forbidden', refusal: 'refused' },
+    { status: WIRE_ERROR_STATUS.forbidden, serverCode: 'forbidden', refusal: 'refused' },
   );
 }
 
@@ -83,11 +69,14 @@ export function serverError(status: number | undefined, serverCode: string | und
   );
 }
 
-/** An error a server reported in a WebSocket frame, mapped as its HTTP status would be. */
+/**
+ * An error a server reported in a WebSocket frame, mapped as its HTTP status would be (the wire
+ * contract's table, @parley/protocol errors.ts); a code outside the contract has no status.
+ */
 export function socketError(code: unknown): ClientError {
   const serverCode = safeServerCode(code);
   if (serverCode === 'rate-limited') return rateLimited();
-  return serverError(serverCode === undefined ? undefined : STATUS_OF[serverCode], serverCode);
+  return serverError(serverCode === undefined ? undefined : WIRE_ERROR_STATUS[serverCode], serverCode);
 }
 
 /**

@@ -2,6 +2,7 @@
  * A home server's address: checked once, and spelt the three ways the network layer needs — the
  * base for HTTP calls, the WebSocket URL, and the origin that error messages may show.
  */
+import { SOCKET_PATH } from '@parley/protocol';
 import { ClientError } from '../errors.ts';
 
 /** The server's base URL, checked (http or https, nothing but a path) and without a trailing slash. */
@@ -23,7 +24,7 @@ export function normalizeServerUrl(url: string): string {
 
 /** `/v1/ws` of the server: ws:// for http://, wss:// for https://. */
 export function websocketUrl(serverUrl: string): string {
-  return `${normalizeServerUrl(serverUrl).replace(/^http/, 'ws')}/v1/ws`;
+  return `${normalizeServerUrl(serverUrl).replace(/^http/, 'ws')}${SOCKET_PATH}`;
 }
 
 /** scheme://host:port of a server URL: all of it a message may show. */

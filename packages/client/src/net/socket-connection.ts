@@ -10,13 +10,14 @@
  * anything else, so once a request is answered the features are known: nothing ever waits for a
  * hello, and a decision that depends on a feature is made after the first answer.
  */
+import type { SocketFeature } from '@parley/protocol';
 import type { ClientError } from '../errors.ts';
 import { malformedAnswer, socketError, unreachable } from './server-errors.ts';
-import type { Answer, AnswerType, ServerFrame } from './socket-frames.ts';
+import type { Answer, AnswerType, ClientFrameBody, ServerFrame } from './socket-frames.ts';
 import { type WebSocketLike, WS_OPEN } from './websocket-like.ts';
 
-/** What a request sends: a JSON frame (its `id` added), or a binary one encoded around the id. */
-export type Outgoing = Record<string, unknown> | ((id: number) => Uint8Array);
+/** What a request sends: a JSON frame of the contract (its `id` added), or a binary one encoded around the id. */
+export type Outgoing = ClientFrameBody | ((id: number) => Uint8Array);
 
 const NONE: ReadonlySet<string> = new Set();
 
@@ -48,7 +49,7 @@ export class SocketConnection {
   }
 
   /** Whether the server listed `feature` in its hello (false until its first frame, and for old servers). */
-  supports(feature: 'authorize' | 'binary'): boolean {
+  supports(feature: SocketFeature): boolean {
     return this.known?.has(feature) ?? false;
   }
 

@@ -1,19 +1,32 @@
 /**
- * The frames a server sends on `/v1/ws` (docs/server.md "WebSocket"): JSON ones validated with
- * zod, binary ones (sent, message, acked: "Binary frames") decoded with @parley/protocol's codec
- * into the same shapes, so the rest of the socket does not care how a frame came. Anything else —
- * not JSON, an unknown type, a field of the wrong shape, bytes that do not decode — is `null`:
- * the caller counts it and moves on, never throws.
+ * The frames a server sends on `/v1/ws` (docs/server.md "WebSocket"), validated at the client's
+ * edge: JSON ones against the wire contract's shapes (@parley/protocol json-frames.ts — this
+ * schema's input type is checked to equal `JsonServerFrame` at compile time), with byte fields
+ * decoded; binary ones (sent, message, acked: "Binary frames") decoded with @parley/protocol's
+ * codec into the same shapes, so the rest of the socket does not care how a frame came. One
+ * tolerance beyond the contract: an error frame whose code the contract lacks (a newer server's)
+ * still answers its request, as an error without a known code (server-errors.ts `socketError`).
+ * Anything else — not JSON, an unknown type, a field of the wrong shape, bytes that do not
+ * decode — is `null`: the caller counts it and moves on, never throws.
  */
-import { decodeServerFrame, ProtocolError } from '@parley/protocol';
+import {
+  decodeServerFrame,
+  type JsonAnswerType,
+  type JsonClientFrame,
+  type JsonServerFrame,
+  ProtocolError,
+  WIRE_ERROR_STATUS,
+  type WireErrorCode,
+} from '@parley/protocol';
 import { z } from 'zod';
 import { b64url } from '../codec/base64url.ts';
 
 const id = z.number().int();
 const seq = z.number().int().min(1);
+const codes = Object.keys(WIRE_ERROR_STATUS) as [WireErrorCode, ...WireErrorCode[]];
 
-const ServerFrame = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('hello'), api: z.number().int(), features: z.array(z.string()).max(100) }),
+const ServerFrameSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('hello'), api: z.number().int(), features: z.array(z.string()).max(100).readonly() }),
   z.object({ type: z.literal('challenge'), id, challenge: b64url(32) }),
   z.object({ type: z.literal('subscribed'), id, mailbox: b64url(16) }),
   z.object({
@@ -26,13 +39,33 @@ const ServerFrame = z.discriminatedUnion('type', [
   z.object({ type: z.literal('acked'), id, deleted: z.number().int().min(0) }),
   z.object({ type: z.literal('authorized'), id, mailbox: b64url(16) }),
   z.object({ type: z.literal('sent'), id, seq }),
-  z.object({ type: z.literal('error'), id: id.optional(), error: z.object({ code: z.string() }) }),
+  z.object({
+    type: z.literal('error'),
+    id: id.exactOptional(),
+    error: z.object({ code: z.enum(codes), message: z.string() }),
+  }),
 ]);
 
-export type ServerFrame = z.output<typeof ServerFrame>;
-/** The frames that answer a request (they repeat its id). */
-export type AnswerType = 'challenge' | 'subscribed' | 'acked' | 'authorized' | 'sent';
+/** True when `A` and `B` are assignable to each other. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Fails to compile when this schema and the contract disagree on what a server frame is. */
+const schemaIsTheContract: Same<z.input<typeof ServerFrameSchema>, JsonServerFrame> = true;
+void schemaIsTheContract;
+
+/** An error frame of a newer server, with a code this contract does not have. */
+const NewerErrorFrameSchema = z.object({
+  type: z.literal('error'),
+  id: id.exactOptional(),
+  error: z.object({ code: z.string(), message: z.string() }),
+});
+
+/** A server frame, parsed: byte fields as bytes; an error frame's code may be outside the contract. */
+export type ServerFrame = z.output<typeof ServerFrameSchema> | z.output<typeof NewerErrorFrameSchema>;
+export type AnswerType = JsonAnswerType;
 export type Answer<T extends AnswerType> = Extract<ServerFrame, { type: T }>;
+
+/** A JSON frame a request sends, without its `id` (the connection numbers it). */
+export type ClientFrameBody = JsonClientFrame extends infer F ? (F extends unknown ? Omit<F, 'id'> : never) : never;
 
 /** `event.data` of a message: a string (text frame), or an ArrayBuffer or a view (binary frame). */
 export function parseServerFrame(data: unknown): ServerFrame | null {
@@ -45,8 +78,10 @@ export function parseServerFrame(data: unknown): ServerFrame | null {
   } catch {
     return null;
   }
-  const parsed = ServerFrame.safeParse(json);
-  return parsed.success ? parsed.data : null;
+  const parsed = ServerFrameSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const newer = NewerErrorFrameSchema.safeParse(json);
+  return newer.success ? newer.data : null;
 }
 
 function parseBinary(bytes: Uint8Array): ServerFrame | null {

@@ -50,7 +50,7 @@ export function createApp(deps: AppDeps): Hono {
     '*',
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
-      onError: (c) => c.json(errorBody('too-large', 'request body too large'), 413),
+      onError: (c) => c.json(errorBody('too-large', 'request body too large'), ERROR_STATUS['too-large']),
     }),
   );
 
@@ -71,7 +71,7 @@ export function createApp(deps: AppDeps): Hono {
     app.route('/v1', addressRoutes(deps.api, deps.addressOptions));
   }
 
-  app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), 404));
+  app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), ERROR_STATUS['not-found']));
 
   app.onError((err, c) => {
     // Shared code speaks in domain errors; here they become the wire contract's codes and statuses.

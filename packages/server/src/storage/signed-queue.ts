@@ -15,6 +15,7 @@
  * The SQL stays with each store: the mailbox's runs as prepared statements in group commits (on
  * SQLite's writer thread), the address's in one Kysely transaction per request.
  */
+import { MAX_PAGE_LIMIT } from '@parley/protocol';
 import { StorageError } from './errors.ts';
 
 /** Queue ids (mailbox ids, contact address ids) are 16 random bytes. */
@@ -23,8 +24,8 @@ export const QUEUE_ID_BYTES = 16;
 /** Owner and sender keys are Ed25519 public keys. */
 export const QUEUE_KEY_BYTES = 32;
 
-/** The most items one page (a mailbox fetch, a request listing) returns. */
-export const MAX_QUEUE_PAGE = 1000;
+/** The most items one page (a mailbox fetch, a request listing) returns: the wire contract's limit. */
+export const MAX_QUEUE_PAGE = MAX_PAGE_LIMIT;
 
 /** Whether `id` can name a queue at all. */
 export function isQueueId(id: unknown): id is Uint8Array {

@@ -100,7 +100,8 @@ export function addressRoutes(deps: ApiDeps, options: AddressRouteOptions = {}):
 
   api.get('/addresses/:id/requests', owner, async (c) => {
     const q = ListQuery.safeParse(c.req.query());
-    if (!q.success) throw new HttpError('bad-request', 'after and limit must be integers (limit 1 to 1000)');
+    if (!q.success)
+      throw new HttpError('bad-request', `after and limit must be integers (limit 1 to ${MAX_PAGE_LIMIT})`);
     const list = await addresses.listRequests(c.var.objectId, {
       limit: q.data.limit,
       ...(q.data.after === undefined ? {} : { afterSeq: q.data.after }),

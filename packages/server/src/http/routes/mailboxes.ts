@@ -45,7 +45,8 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
 
   api.get('/mailboxes/:id/messages', owner, async (c) => {
     const q = FetchQuery.safeParse(c.req.query());
-    if (!q.success) throw new HttpError('bad-request', 'after and limit must be integers (limit 1 to 1000)');
+    if (!q.success)
+      throw new HttpError('bad-request', `after and limit must be integers (limit 1 to ${MAX_PAGE_LIMIT})`);
     const messages = await mailboxes.fetch(c.var.objectId, {
       limit: q.data.limit,
       ...(q.data.after === undefined ? {} : { afterSeq: q.data.after }),

@@ -144,7 +144,7 @@ export function useInProcessServer(options: InProcessServerOptions = {}): InProc
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'parley-client-test-'));
+    dataDir = mkdtempSync(join(tmpdir(), 'parley-in-process-'));
     process.once('exit', removeDir);
     try {
       const started = await serve(dataDir, 0, options, log);

@@ -1,18 +1,18 @@
 /**
  * Nothing Node-only may leak into the SDK's platform-neutral entry (`src/index.ts`): bundle it for
  * the browser (no Node built-ins, `browser` conditions) and run a whole conversation from the
- * bundle — two clients on in-memory stores over fetch, against a real server process.
+ * bundle — two clients on in-memory stores over fetch, against a real server over HTTP (in this process).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { useTestServer } from '@parley/testkit';
+import { useInProcessServer } from '@parley/testkit';
 import { build } from 'esbuild';
 import { afterAll, expect, it } from 'vitest';
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-client-browser-'));
-const server = useTestServer();
+const server = useInProcessServer();
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });

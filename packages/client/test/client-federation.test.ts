@@ -3,13 +3,13 @@
  * client reads only its own server and delivers to the contact's; a contact's server that is
  * down holds back only what goes to it.
  */
-import { useTestServer } from '@parley/testkit';
+import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import { meet, newClient, received } from './client-kit.ts';
 
 /** Two servers of their own, with nothing shared between them. */
-const home = useTestServer();
-const other = useTestServer();
+const home = useInProcessServer();
+const other = useInProcessServer();
 
 describe('contacts on two servers', () => {
   it('meet by invitation and by address, and talk both ways', async () => {

@@ -1,8 +1,8 @@
 /**
- * The SDK end to end against a real server process: meeting by invitation and by address,
+ * The SDK end to end against a real server over HTTP and WebSocket (in this process): meeting by invitation and by address,
  * messages both ways and offline, receipts, verification and identity changes, session resets.
  */
-import { useTestServer } from '@parley/testkit';
+import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { ParleyClient } from '../src/client.ts';
@@ -10,7 +10,7 @@ import { ClientError } from '../src/errors.ts';
 import { nodeClientOptions } from '../src/platform/node/index.ts';
 import { KeptStore, meet, newClient, received, reopen } from './client-kit.ts';
 
-const server = useTestServer();
+const server = useInProcessServer();
 
 async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
   try {

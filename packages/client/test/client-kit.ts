@@ -1,5 +1,5 @@
 /**
- * Helpers for SDK tests: clients on in-memory stores against a real server process, and a
+ * Helpers for SDK tests: clients on in-memory stores against a running server, and a
  * WebSocket that records the frames it sends.
  */
 import { base64url, decodeClientFrame } from '@parley/protocol';

@@ -6,7 +6,7 @@
  * queued, and a socket that fails on the way never stores a message twice. Against this server,
  * whose hello lists them, the socket uses the binary frames.
  */
-import { useTestServer } from '@parley/testkit';
+import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient, type PushConnection } from '../src/client.ts';
@@ -16,7 +16,7 @@ import type { ServerApiLike } from '../src/net/server-api-types.ts';
 import { nodeClientOptions } from '../src/platform/node/index.ts';
 import { KeptStore, meet, newClient, ofType, received, recording } from './client-kit.ts';
 
-const server = useTestServer();
+const server = useInProcessServer();
 
 const eventually = <T>(f: () => T | Promise<T>, timeout = 20_000) => vi.waitFor(f, { timeout, interval: 20 });
 

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useTestServer } from '@parley/testkit';
+import { useInProcessServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAs } from '../src/engine/record-schemas.ts';
 import { ClientError } from '../src/errors.ts';
@@ -24,7 +24,7 @@ import {
 import { nodeStoreCrypto } from '../src/platform/node/node-crypto.ts';
 import { EncryptedRecordStore } from '../src/store/encrypted.ts';
 
-const server = useTestServer();
+const server = useInProcessServer();
 let home: string;
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'parley-home-'));

@@ -6,12 +6,12 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useTestServer } from '@parley/testkit';
+import { useInProcessServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientError } from '../src/errors.ts';
 import { createProfile, openProfile, ProfileLockedError, removeProfile } from '../src/platform/node/index.ts';
 
-const server = useTestServer();
+const server = useInProcessServer();
 const CHILD = new URL('./profile-lock-child.ts', import.meta.url).pathname;
 const passphrase = 'correct horse';
 const kdf = { N: 2 ** 10, r: 8, p: 1 };

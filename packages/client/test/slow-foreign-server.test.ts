@@ -6,12 +6,12 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { useTestServer } from '@parley/testkit';
+import { useInProcessServer } from '@parley/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { meet, newClient, received } from './client-kit.ts';
 
-const server = useTestServer();
+const server = useInProcessServer();
 const SLOW_MS = 6_000;
 
 /** An HTTP proxy to the test server; while `slow`, mailbox deliveries wait SLOW_MS first. */

@@ -5,11 +5,15 @@
  * helpers, which register vitest hooks.
  *
  * - server-process.ts: a real `parley-server` process on a free port (startServer).
- * - test-server.ts: one such server for the tests of a file (useTestServer).
+ * - test-server.ts: one such server for the tests of a file (useTestServer), for tests about the
+ *   process: crashes, signals, durability across restarts, the CLI.
+ * - in-process-server.ts: the same server built in the test process on a loopback socket
+ *   (useInProcessServer), for flows that only need its URL: no cold start per file.
  * - cli-kit.ts: the `parley` CLI run as a child process against a temporary home (Home, parley).
  * - test-homes.ts: Alice's and Bob's initialised CLI homes for a file (useTestHomes).
  */
 export * from './cli-kit.ts';
+export * from './in-process-server.ts';
 export * from './server-process.ts';
 export * from './test-homes.ts';
 export * from './test-server.ts';

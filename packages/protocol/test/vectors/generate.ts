@@ -62,6 +62,7 @@ import {
   RNG_DESCRIPTION,
   recorder,
 } from './common.ts';
+import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
 import { buildSocketFramesVector } from './socket-frames.ts';
 
 export {
@@ -662,6 +663,9 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'safety-number.json': buildSafetyNumberVector(crypto),
     'pq-ratchet.json': buildPqRatchetVector(crypto),
     'socket-frames.json': buildSocketFramesVector(),
+    'pqxdh-no-opk.json': buildNoOpkVector(crypto),
+    'last-resort.json': buildLastResortVector(crypto),
+    'identity-pinning.json': buildPinningVector(crypto),
   };
 }
 

@@ -63,6 +63,7 @@ import {
   recorder,
 } from './common.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
+import { buildProofsVector } from './proofs.ts';
 import { buildSocketFramesVector } from './socket-frames.ts';
 
 export {
@@ -666,6 +667,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'pqxdh-no-opk.json': buildNoOpkVector(crypto),
     'last-resort.json': buildLastResortVector(crypto),
     'identity-pinning.json': buildPinningVector(crypto),
+    'proofs.json': buildProofsVector(crypto),
   };
 }
 

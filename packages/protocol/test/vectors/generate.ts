@@ -64,6 +64,7 @@ import {
 } from './common.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
 import { buildProofsVector } from './proofs.ts';
+import { buildSkippedKeysVector } from './skipped-keys.ts';
 import { buildSocketFramesVector } from './socket-frames.ts';
 
 export {
@@ -668,6 +669,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'last-resort.json': buildLastResortVector(crypto),
     'identity-pinning.json': buildPinningVector(crypto),
     'proofs.json': buildProofsVector(crypto),
+    'skipped-keys.json': buildSkippedKeysVector(crypto),
   };
 }
 

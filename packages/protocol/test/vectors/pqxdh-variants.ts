@@ -79,7 +79,7 @@ export interface ResponderVector {
   };
 }
 
-interface Responder {
+export interface Responder {
   readonly identity: IdentityKeyPair;
   readonly signedPreKey: SignedPreKey;
   readonly kemPreKey: KemPreKey;
@@ -87,7 +87,7 @@ interface Responder {
 }
 
 /** generateIdentity; generateSignedPreKey(…, 1); generateKemPreKey(…, kemId, lastResort) — in this order. */
-function makeResponder(rec: Recorder, seed: string, kemId: number, lastResort: boolean): Responder {
+export function makeResponder(rec: Recorder, seed: string, kemId: number, lastResort: boolean): Responder {
   rec.take();
   const identity = generateIdentity(rec.env);
   const rId = rec.take();
@@ -125,7 +125,7 @@ function makeResponder(rec: Recorder, seed: string, kemId: number, lastResort: b
   };
 }
 
-function bundleOf(r: Responder, version: SessionVersion, identity = publicIdentity(r.identity)): PreKeyBundle {
+export function bundleOf(r: Responder, version: SessionVersion, identity = publicIdentity(r.identity)): PreKeyBundle {
   return {
     version,
     identity,
@@ -136,7 +136,7 @@ function bundleOf(r: Responder, version: SessionVersion, identity = publicIdenti
   };
 }
 
-function responderKeys(r: Responder) {
+export function responderKeys(r: Responder) {
   return { signedPreKey: r.signedPreKey, oneTimePreKey: null, kemPreKey: r.kemPreKey };
 }
 

@@ -62,6 +62,7 @@ import {
   RNG_DESCRIPTION,
   recorder,
 } from './common.ts';
+import { buildPaddingVector } from './padding.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
 import { buildProofsVector } from './proofs.ts';
 import { buildSkippedKeysVector } from './skipped-keys.ts';
@@ -670,6 +671,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'identity-pinning.json': buildPinningVector(crypto),
     'proofs.json': buildProofsVector(crypto),
     'skipped-keys.json': buildSkippedKeysVector(crypto),
+    'padding.json': buildPaddingVector(crypto),
   };
 }
 

@@ -62,6 +62,7 @@ import {
   RNG_DESCRIPTION,
   recorder,
 } from './common.ts';
+import { buildNegativeVector } from './negative.ts';
 import { buildPaddingVector } from './padding.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
 import { buildProofsVector } from './proofs.ts';
@@ -672,6 +673,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'proofs.json': buildProofsVector(crypto),
     'skipped-keys.json': buildSkippedKeysVector(crypto),
     'padding.json': buildPaddingVector(crypto),
+    'negative.json': buildNegativeVector(crypto),
   };
 }
 

@@ -1,7 +1,10 @@
 /**
  * Known-answer vectors for Parley protocol v1 (bundle, PQXDH, Double Ratchet, safety numbers, the
  * WebSocket's binary frames) and v2 (pq-ratchet.json: PQXDH and a conversation through a KEM epoch),
- * and the one-off saved-session fixtures in test/fixtures.
+ * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
+ * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
+ * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), proofs.ts, skipped-keys.ts,
+ * padding.ts, negative.ts. Each of those files carries a "description" and the "sections" it covers.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
  *   npx tsx packages/protocol/test/vectors/generate.ts --fixture   # writes test/fixtures/session-v1.*

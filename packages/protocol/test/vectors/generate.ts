@@ -1,7 +1,10 @@
 /**
  * Known-answer vectors for Parley protocol v1 (bundle, PQXDH, Double Ratchet, safety numbers, the
  * WebSocket's binary frames) and v2 (pq-ratchet.json: PQXDH and a conversation through a KEM epoch),
- * and the one-off saved-session fixtures in test/fixtures.
+ * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
+ * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
+ * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), proofs.ts, skipped-keys.ts,
+ * padding.ts, negative.ts. Each of those files carries a "description" and the "sections" it covers.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
  *   npx tsx packages/protocol/test/vectors/generate.ts --fixture   # writes test/fixtures/session-v1.*
@@ -43,7 +46,6 @@ import {
   type OneTimePreKey,
   oneTimePreKeyPublic,
   type PreKeyBundle,
-  type ProtocolEnv,
   publicIdentity,
   SAFETY_NUMBER_ITERATIONS,
   type Session,
@@ -54,13 +56,34 @@ import {
   toHex,
   utf8,
 } from '../../src/index.ts';
-import { testEnv } from '../kit.ts';
+import {
+  CLOCK_START,
+  type Hex,
+  type IdentityVector,
+  identityVector,
+  type Recorder,
+  RNG_DESCRIPTION,
+  recorder,
+} from './common.ts';
+import { buildNegativeVector } from './negative.ts';
+import { buildPaddingVector } from './padding.ts';
+import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
+import { buildProofsVector } from './proofs.ts';
+import { buildSkippedKeysVector } from './skipped-keys.ts';
 import { buildSocketFramesVector } from './socket-frames.ts';
 
-/** Lower-case hex of a byte string. */
-export type Hex = string;
+export {
+  CLOCK_START,
+  type Hex,
+  type IdentityVector,
+  identityVector,
+  type Recorder,
+  type Replay,
+  RNG_DESCRIPTION,
+  recorder,
+  replayEnv,
+} from './common.ts';
 
-export const CLOCK_START = 1_767_225_600_000;
 export const VECTOR_SEEDS = { alice: 'parley/vectors/v1/alice', bob: 'parley/vectors/v1/bob' } as const;
 export const PQ_VECTOR_SEEDS = { alice: 'parley/vectors/v2/alice', bob: 'parley/vectors/v2/bob' } as const;
 export const FIXTURE_SEEDS_V2 = {
@@ -77,72 +100,6 @@ const BOB_DEVICE = 2;
 const SPK_ID = 1;
 const OTK_ID = 100;
 const KEM_ID = 200;
-
-export const RNG_DESCRIPTION =
-  'Randomness: testEnv(seed, backend) from packages/protocol/test/kit.ts. The n-th call (n = 0, 1, …) to ' +
-  'random(len) on an environment returns the first len bytes of the ChaCha20 (RFC 8439) keystream with ' +
-  'key = SHA-256(UTF-8(seed)), block counter starting at 0, and a 96-bit nonce of 8 zero bytes followed by n ' +
-  'as a big-endian u32 (the counter sits in the last 4 bytes). Every draw is also recorded in the "random" ' +
-  `fields (hex, in call order), so the vectors can be replayed without the RNG. Clock: now() returns ${CLOCK_START} ` +
-  'ms (2026-01-01T00:00:00Z) on its first call and 1 more on each later call; only prekey generation reads it ' +
-  '(createdAt). Each party has its own environment. Bytes are lower-case hex. Generated with the node backend ' +
-  'and checked to be identical with the noble backend.';
-
-// ---------------------------------------------------------------------------------------------
-// Deterministic environments that record (or replay) their random draws.
-
-export interface Recorder {
-  readonly env: ProtocolEnv;
-  /** The draws made since the last call, as hex, in order. */
-  take(): Hex[];
-}
-
-export function recorder(seed: string, crypto: CryptoBackend): Recorder {
-  const base = testEnv(seed, crypto, CLOCK_START);
-  let draws: Hex[] = [];
-  const env: ProtocolEnv = {
-    crypto,
-    now: base.now,
-    random: (n) => {
-      const b = base.random(n);
-      draws.push(toHex(b));
-      return b;
-    },
-  };
-  return {
-    env,
-    take: () => {
-      const out = draws;
-      draws = [];
-      return out;
-    },
-  };
-}
-
-export interface Replay {
-  readonly env: ProtocolEnv;
-  /** Draws not consumed yet (should be 0 after the operation). */
-  remaining(): number;
-}
-
-/** An environment whose random() returns the recorded draws in order; the clock must not be read. */
-export function replayEnv(crypto: CryptoBackend, draws: readonly Hex[]): Replay {
-  let i = 0;
-  const env: ProtocolEnv = {
-    crypto,
-    now: () => {
-      throw new Error('replayEnv: unexpected clock read');
-    },
-    random: (n) => {
-      const d = draws[i++];
-      if (d === undefined) throw new Error(`replayEnv: no draw left for random(${n})`);
-      const b = fromHex(d);
-      if (b.length !== n) throw new Error(`replayEnv: recorded draw has ${b.length} bytes, random(${n}) asked`);
-      return b;
-    },
-  };
-  return { env, remaining: () => draws.length - i };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Bob's device keys and bundle.
@@ -188,27 +145,6 @@ function bundleOfBob(b: BobKeys, version: SessionVersion = 1): PreKeyBundle {
     signedPreKey: signedPreKeyPublic(b.signedPreKey),
     oneTimePreKey: oneTimePreKeyPublic(b.oneTimePreKey),
     kemPreKey: kemPreKeyPublic(b.kemPreKey),
-  };
-}
-
-export interface IdentityVector {
-  readonly signingPrivateKey: Hex;
-  readonly signingPublicKey: Hex;
-  readonly agreementPrivateKey: Hex;
-  readonly agreementPublicKey: Hex;
-  readonly certificate: Hex;
-  /** encodeIdentity: signingKey ‖ agreementKey ‖ certificate (128 bytes). */
-  readonly encoded: Hex;
-}
-
-function identityVector(id: IdentityKeyPair): IdentityVector {
-  return {
-    signingPrivateKey: toHex(id.signing.privateKey),
-    signingPublicKey: toHex(id.signing.publicKey),
-    agreementPrivateKey: toHex(id.agreement.privateKey),
-    agreementPublicKey: toHex(id.agreement.publicKey),
-    certificate: toHex(id.certificate),
-    encoded: toHex(encodeIdentity(publicIdentity(id))),
   };
 }
 
@@ -734,6 +670,13 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'safety-number.json': buildSafetyNumberVector(crypto),
     'pq-ratchet.json': buildPqRatchetVector(crypto),
     'socket-frames.json': buildSocketFramesVector(),
+    'pqxdh-no-opk.json': buildNoOpkVector(crypto),
+    'last-resort.json': buildLastResortVector(crypto),
+    'identity-pinning.json': buildPinningVector(crypto),
+    'proofs.json': buildProofsVector(crypto),
+    'skipped-keys.json': buildSkippedKeysVector(crypto),
+    'padding.json': buildPaddingVector(crypto),
+    'negative.json': buildNegativeVector(crypto),
   };
 }
 

@@ -1,0 +1,106 @@
+/**
+ * What every vector builder shares: the deterministic environments that record (or replay) their
+ * random draws, the clock start, the description of the random source, and the identity record.
+ */
+import {
+  type CryptoBackend,
+  encodeIdentity,
+  fromHex,
+  type IdentityKeyPair,
+  type ProtocolEnv,
+  publicIdentity,
+  toHex,
+} from '../../src/index.ts';
+import { testEnv } from '../kit.ts';
+
+/** Lower-case hex of a byte string. */
+export type Hex = string;
+
+export const CLOCK_START = 1_767_225_600_000;
+
+export const RNG_DESCRIPTION =
+  'Randomness: testEnv(seed, backend) from packages/protocol/test/kit.ts. The n-th call (n = 0, 1, …) to ' +
+  'random(len) on an environment returns the first len bytes of the ChaCha20 (RFC 8439) keystream with ' +
+  'key = SHA-256(UTF-8(seed)), block counter starting at 0, and a 96-bit nonce of 8 zero bytes followed by n ' +
+  'as a big-endian u32 (the counter sits in the last 4 bytes). Every draw is also recorded in the "random" ' +
+  `fields (hex, in call order), so the vectors can be replayed without the RNG. Clock: now() returns ${CLOCK_START} ` +
+  'ms (2026-01-01T00:00:00Z) on its first call and 1 more on each later call; only prekey generation reads it ' +
+  '(createdAt). Each party has its own environment. Bytes are lower-case hex. Generated with the node backend ' +
+  'and checked to be identical with the noble backend.';
+
+// ---------------------------------------------------------------------------------------------
+// Deterministic environments that record (or replay) their random draws.
+
+export interface Recorder {
+  readonly env: ProtocolEnv;
+  /** The draws made since the last call, as hex, in order. */
+  take(): Hex[];
+}
+
+export function recorder(seed: string, crypto: CryptoBackend): Recorder {
+  const base = testEnv(seed, crypto, CLOCK_START);
+  let draws: Hex[] = [];
+  const env: ProtocolEnv = {
+    crypto,
+    now: base.now,
+    random: (n) => {
+      const b = base.random(n);
+      draws.push(toHex(b));
+      return b;
+    },
+  };
+  return {
+    env,
+    take: () => {
+      const out = draws;
+      draws = [];
+      return out;
+    },
+  };
+}
+
+export interface Replay {
+  readonly env: ProtocolEnv;
+  /** Draws not consumed yet (should be 0 after the operation). */
+  remaining(): number;
+}
+
+/** An environment whose random() returns the recorded draws in order; the clock must not be read. */
+export function replayEnv(crypto: CryptoBackend, draws: readonly Hex[]): Replay {
+  let i = 0;
+  const env: ProtocolEnv = {
+    crypto,
+    now: () => {
+      throw new Error('replayEnv: unexpected clock read');
+    },
+    random: (n) => {
+      const d = draws[i++];
+      if (d === undefined) throw new Error(`replayEnv: no draw left for random(${n})`);
+      const b = fromHex(d);
+      if (b.length !== n) throw new Error(`replayEnv: recorded draw has ${b.length} bytes, random(${n}) asked`);
+      return b;
+    },
+  };
+  return { env, remaining: () => draws.length - i };
+}
+
+export interface IdentityVector {
+  readonly signingPrivateKey: Hex;
+  readonly signingPublicKey: Hex;
+  readonly agreementPrivateKey: Hex;
+  readonly agreementPublicKey: Hex;
+  readonly certificate: Hex;
+  /** encodeIdentity: signingKey ‖ agreementKey ‖ certificate (128 bytes). */
+  readonly encoded: Hex;
+}
+
+export function identityVector(id: IdentityKeyPair): IdentityVector {
+  return {
+    signingPrivateKey: toHex(id.signing.privateKey),
+    signingPublicKey: toHex(id.signing.publicKey),
+    agreementPrivateKey: toHex(id.agreement.privateKey),
+    agreementPublicKey: toHex(id.agreement.publicKey),
+    certificate: toHex(id.certificate),
+    encoded: toHex(encodeIdentity(publicIdentity(id))),
+  };
+}

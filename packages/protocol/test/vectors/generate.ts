@@ -19,7 +19,7 @@
  *
  * Importing this module has no side effects; files are written only when it is the main module.
  */
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { nobleBackend } from '../../src/crypto/noble.ts';
 import { nodeBackend } from '../../src/crypto/node.ts';
@@ -848,10 +848,26 @@ function main(): void {
   const dir = fileURLToPath(new URL('./', import.meta.url));
   const vectors = buildAllVectors(nodeBackend);
   const check = buildAllVectors(nobleBackend);
+  // The committed files are the compatibility contract: a code change that alters one is a wire
+  // or state change, so it is refused unless asked for by name (`-- --replace NAME.json`).
+  const replace = new Set(process.argv.flatMap((a, i) => (process.argv[i - 1] === '--replace' ? [a] : [])));
+  const changed: string[] = [];
   for (const [name, value] of Object.entries(vectors)) {
     if (json(check[name]) !== json(value)) throw new Error(`backends disagree on ${name}`);
-    writeFileSync(`${dir}${name}`, json(value));
-    console.log(`wrote ${dir}${name}`);
+    const path = `${dir}${name}`;
+    if (existsSync(path) && readFileSync(path, 'utf8') !== json(value) && !replace.has(name)) {
+      changed.push(name);
+      continue;
+    }
+    writeFileSync(path, json(value));
+    console.log(`wrote ${path}`);
+  }
+  if (changed.length > 0) {
+    console.error(
+      `not written, because the code now produces different bytes for committed vectors: ${changed.join(', ')}. ` +
+        'Existing vectors are the compatibility contract; if the change is intended, pass --replace NAME.json for each.',
+    );
+    process.exitCode = 1;
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Parley's side of the protocol benchmark: the same four figures as libsignal-bench.ts, on the
  * same terms (100-byte plaintexts, in-memory state, every plaintext checked). They are measured
- * on protocol v2 sessions (the default: the KEM ratchet on, docs/protocol.md §13), as libsignal
+ * on protocol v2 sessions (the default: the KEM ratchet on, docs/protocol-v2.md §13), as libsignal
  * runs SPQR; `*_v1` repeats one-way and ping-pong on version 1 sessions for comparison, and
  * `pq_epoch_msgs_100` is how many ping-pong messages one KEM epoch took.
  *

@@ -1,6 +1,6 @@
 /**
  * Addresses are (account, device): nothing in Parley assumes one device per person
- * (docs/protocol.md §3). An account is its identity signing key; its id is that key in
+ * (docs/protocol-identities.md §3). An account is its identity signing key; its id is that key in
  * base64url. A device id is a positive u32 chosen by the account.
  */
 import { ProtocolError } from './errors.ts';

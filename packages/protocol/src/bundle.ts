@@ -1,5 +1,5 @@
 /**
- * Prekey bundles (docs/protocol.md §4.1): what a device publishes so that others can start a
+ * Prekey bundles (docs/protocol-identities.md §4.1): what a device publishes so that others can start a
  * session with it while it is offline (PQXDH spec §3.2).
  */
 import { type DeviceId, deviceId } from './address.ts';
@@ -18,7 +18,7 @@ import { LATEST_SESSION_VERSION, readSessionFrame, type SessionVersion, WireType
 
 export interface PreKeyBundle {
   /**
-   * The highest session version the device speaks (docs/protocol.md §13.1), from the bundle's
+   * The highest session version the device speaks (docs/protocol-v2.md §13.1), from the bundle's
    * version byte; absent means the latest. An initiator starts a session of this version.
    */
   readonly version?: SessionVersion;

@@ -1,5 +1,5 @@
 /**
- * Device certificates and authentication proofs (docs/protocol.md §3.4, §3.5).
+ * Device certificates and authentication proofs (docs/protocol-identities.md §3.4, §3.5).
  *
  * Each device has its own Ed25519 *device key*. The account's identity signing key certifies it:
  *

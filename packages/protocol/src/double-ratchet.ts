@@ -6,7 +6,7 @@
  * State in, state out: every function returns a new state and never mutates its input, so a
  * failed decrypt (tampered, replayed, garbage) leaves the caller's state exactly as it was.
  *
- * Two wire versions share the chain and skipped-key logic. Version 2 (docs/protocol.md §13) adds
+ * Two wire versions share the chain and skipped-key logic. Version 2 (docs/protocol-v2.md §13) adds
  * the KEM ratchet of kem-ratchet.ts (its secrets enter KDF_RK), carries KEM chunks in the body's
  * padding slack and drops the explicit nonce. The message layouts are in message-v1.ts and
  * message-v2.ts.
@@ -88,7 +88,7 @@ export interface RatchetState {
    * header-key attempts in ratchetDecrypt (the peer has most likely ratcheted if so).
    */
   readonly sentSinceReceive: boolean;
-  /** Version 2: the KEM ratchet (docs/protocol.md §13); null in version 1. */
+  /** Version 2: the KEM ratchet (docs/protocol-v2.md §13); null in version 1. */
   readonly kem: KemRatchet | null;
   /** Version 2: whether our current sending chain mixed a KEM secret (its headers carry the flag). */
   readonly sendChainMixed: boolean;
@@ -96,7 +96,7 @@ export interface RatchetState {
 
 /**
  * §5.2 KDF_RK: HKDF-SHA256 with RK as salt and the DH output as input key material. Version 2
- * (docs/protocol.md §13.5) uses its own labels and, when a KEM epoch ends, DH output ‖ KEM
+ * (docs/protocol-v2.md §13.5) uses its own labels and, when a KEM epoch ends, DH output ‖ KEM
  * secret as input key material, as KDF_RK in SimpleX's PQ double ratchet and the KDF of PQXDH
  * (concatenated secrets into one HKDF): the outputs stay secret while either input is.
  */
@@ -120,7 +120,7 @@ function kdfRk(
  * §5.2 KDF_CK, in one PRF call: HMAC-SHA512 keyed by CK over the constant 0x01; the first 32 bytes
  * are the next chain key, the last 32 the message key. §5.2 recommends HMAC-SHA256 or -SHA512
  * with one call per output; one SHA-512 call gives two independent 32-byte PRF outputs at half
- * the cost, and the KDF is on every message's path (docs/protocol.md §6.3, §11).
+ * the cost, and the KDF is on every message's path (docs/protocol-ratchet.md §6.3, §11).
  */
 function kdfCk(env: ProtocolEnv, ck: Uint8Array): [Uint8Array, Uint8Array] {
   const out = env.crypto.hmacSha512(ck, CK_INPUT);

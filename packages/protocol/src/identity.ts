@@ -1,5 +1,5 @@
 /**
- * Account identity (docs/protocol.md §3.1): an Ed25519 signing key (the account itself) and an
+ * Account identity (docs/protocol-identities.md §3.1): an Ed25519 signing key (the account itself) and an
  * X25519 agreement key certified by it. We use two keys and a certificate rather than XEdDSA
  * because node:crypto has no XEdDSA and the certificate costs one signature, once.
  *

@@ -1,5 +1,5 @@
 /**
- * The initial message (docs/protocol.md §6.1): the PQXDH fields Bob needs to derive the shared
+ * The initial message (docs/protocol-ratchet.md §6.1): the PQXDH fields Bob needs to derive the shared
  * secret, followed by the first ratchet message. An initiator attaches the same PQXDH fields to
  * every message until it receives a reply, so Bob can start the session from whichever arrives
  * first (the same rule as Signal's PreKeySignalMessage).
@@ -15,7 +15,7 @@ import type { PqxdhHeader } from './pqxdh.ts';
 import { readSessionFrame, type SessionVersion, WireType } from './wire.ts';
 
 export interface InitialMessage {
-  /** The session version (docs/protocol.md §13.1); absent means 1. The embedded message has it too. */
+  /** The session version (docs/protocol-v2.md §13.1); absent means 1. The embedded message has it too. */
   readonly version?: SessionVersion;
   readonly header: PqxdhHeader;
   /** The embedded ratchet message, with its own framing. */

@@ -1,5 +1,5 @@
 /**
- * The KEM ratchet of protocol v2 (docs/protocol.md §13): a sparse ML-KEM-768 exchange that runs
+ * The KEM ratchet of protocol v2 (docs/protocol-v2.md §13): a sparse ML-KEM-768 exchange that runs
  * beside the Double Ratchet and feeds a fresh post-quantum shared secret into its root KDF once per
  * epoch. It is the idea of Signal's SPQR (a KEM key and ciphertext spread over many messages, one
  * epoch at a time, roles alternating: "Signal Protocols, Annotated", §2.2 The ML-KEM Braid
@@ -48,7 +48,7 @@ export interface Assembly {
   readonly missing: number;
 }
 
-/** Where one side is in the current epoch (docs/protocol.md §13.2). */
+/** Where one side is in the current epoch (docs/protocol-v2.md §13.2). */
 export type KemRatchet =
   /** Keyholder before its first send of the epoch: no key pair yet. */
   | { readonly phase: 'keyholder'; readonly epoch: number; readonly keys: null }

@@ -1,5 +1,5 @@
 /**
- * Mailbox signatures (docs/protocol.md §3.6). A mailbox carries two public keys and nothing that
+ * Mailbox signatures (docs/protocol-identities.md §3.6). A mailbox carries two public keys and nothing that
  * names its owner: the *recipient key*, with which its owner proves the right to read, acknowledge
  * and delete, and the *sender key*, with which senders sign deliveries. The server checks both
  * signatures but learns no identity from either (sealed sender: the key is per mailbox, and is

@@ -1,5 +1,5 @@
 /**
- * The version 1 ratchet message (docs/protocol.md §6.2):
+ * The version 1 ratchet message (docs/protocol-ratchet.md §6.2):
  *
  *   u8 version ‖ u8 type ‖ nonce (12) ‖ enc_header (40 + 16) ‖ body (padded + 16)
  *   header     = DHs.public (32) ‖ u32 PN ‖ u32 N                 (Double Ratchet §3.1 HEADER)

@@ -1,5 +1,5 @@
 /**
- * The version 2 ratchet message (docs/protocol.md §13.3):
+ * The version 2 ratchet message (docs/protocol-v2.md §13.3):
  *
  *   u8 version (0x02) ‖ u8 type (0x03) ‖ enc_header (40 + 16) ‖ body (B + 16)
  *   body       = GCM(mk,  0x00 × 12, u16 L ‖ plaintext (L) ‖ KEM section, aad = AD ‖ 0x02 ‖ 0x03)

@@ -1,5 +1,5 @@
 /**
- * Plaintext padding before encryption (docs/protocol.md §6.4). The padded length is a bucket:
+ * Plaintext padding before encryption (docs/protocol-ratchet.md §6.4). The padded length is a bucket:
  *
  *   64, 128, 256, 512, 1024, 2048, 4096 bytes, then multiples of 4096 up to MAX_PADDED (60 KiB).
  *

@@ -1,6 +1,6 @@
 /**
  * PQXDH key agreement (Signal, "The PQXDH Key Agreement Protocol", revision 3), with ML-KEM-768
- * as PQKEM (docs/protocol.md §5 explains the choice over Kyber-1024) and Parley's identity
+ * as PQKEM (docs/protocol-identities.md §5 explains the choice over Kyber-1024) and Parley's identity
  * (an Ed25519 key certifying an X25519 key, identity.ts) in place of XEdDSA.
  *
  * Parameters (PQXDH §2.1): info "Parley_CURVE25519_SHA-256_ML-KEM-768", curve X25519,
@@ -19,7 +19,7 @@ import { encapsulateKem, generateX25519, type X25519KeyPair } from './keys.ts';
 import type { SessionVersion } from './wire.ts';
 
 const INFO = new TextEncoder().encode('Parley_CURVE25519_SHA-256_ML-KEM-768');
-/** Version 2 sessions (docs/protocol.md §13.6) use their own info string, so no key is shared across versions. */
+/** Version 2 sessions (docs/protocol-v2.md §13.6) use their own info string, so no key is shared across versions. */
 const INFO_V2 = new TextEncoder().encode('Parley_v2_CURVE25519_SHA-256_ML-KEM-768');
 /** PQXDH §2.2: F is 32 0xFF bytes for X25519, prepended to the KDF input for domain separation. */
 const F = new Uint8Array(32).fill(0xff);

@@ -1,5 +1,5 @@
 /**
- * Per-device prekeys (docs/protocol.md §3.2; PQXDH spec §2.5 / §3.2). Signatures use the account
+ * Per-device prekeys (docs/protocol-identities.md §3.2; PQXDH spec §2.5 / §3.2). Signatures use the account
  * identity's Ed25519 key over a labelled encoding that binds the key's id, kind and timestamp:
  *
  *   SPK signature = Sign(IK, "Parley signed prekey v1" ‖ u32 id ‖ u64 createdAt ‖ publicKey)

@@ -1,5 +1,5 @@
 /**
- * Safety numbers (docs/protocol.md §9), after Signal's numeric fingerprint (libsignal
+ * Safety numbers (docs/protocol-ratchet.md §9), after Signal's numeric fingerprint (libsignal
  * `NumericFingerprintGenerator`, 5200 iterations of SHA-512):
  *
  *   key  = signingKey (32) ‖ agreementKey (32)

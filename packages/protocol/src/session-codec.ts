@@ -1,5 +1,5 @@
 /**
- * Session state as versioned bytes (docs/protocol.md §8, §13.8). Round-trips exactly; version 2
+ * Session state as versioned bytes (docs/protocol-ratchet.md §8, §13.8). Round-trips exactly; version 2
  * keeps reading version 1 (test/fixtures holds a saved state of each version to prove it).
  *
  *   u8 version ‖ u8 type (0x04) ‖ identity (128) ‖ u32 remoteDevice ‖ u32 localDevice

@@ -1,5 +1,5 @@
 /**
- * A 1:1 session between two devices (docs/protocol.md §7): PQXDH to start, the header-encrypted
+ * A 1:1 session between two devices (docs/protocol-ratchet.md §7): PQXDH to start, the header-encrypted
  * Double Ratchet after, and in version 2 the KEM ratchet beside it (§13). A new session takes the
  * version its bundle advertises (§13.1; `encodeBundle` writes 2 by default); a saved version 1
  * session stays version 1. Pure functions: state in, state out; nothing is mutated, so a caller
@@ -94,7 +94,7 @@ export function encryptMessage(env: ProtocolEnv, session: Session, plaintext: Ui
   return { session: next, message: encodeInitialMessage(initial) };
 }
 
-/** The session's wire version (docs/protocol.md §13.1): 2 for sessions with the KEM ratchet. */
+/** The session's wire version (docs/protocol-v2.md §13.1): 2 for sessions with the KEM ratchet. */
 export function sessionVersion(session: Session): SessionVersion {
   return session.ratchet.version;
 }

@@ -8,7 +8,7 @@ import { ProtocolError } from './errors.ts';
 export const WIRE_VERSION = 1;
 
 /**
- * Session versions (docs/protocol.md §13.1): 1 is the Double Ratchet of §6–§8; 2 adds the KEM
+ * Session versions (docs/protocol-v2.md §13.1): 1 is the Double Ratchet of §6–§8; 2 adds the KEM
  * ratchet. Bundles, initial messages, ratchet messages and session states carry one of them in
  * their version byte; every other object stays at version 1.
  */

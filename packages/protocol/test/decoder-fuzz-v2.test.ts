@@ -1,5 +1,5 @@
 /**
- * What version 2 adds to the decoders (docs/protocol.md §13.3, §13.8): session states with a KEM
+ * What version 2 adds to the decoders (docs/protocol-v2.md §13.3, §13.8): session states with a KEM
  * ratchet in each of its five phases, ratchet messages without a nonce, and authentic bodies whose
  * KEM section is malformed. Every input either decodes or throws a ProtocolError, a decoded state
  * re-encodes to the same bytes, and a refused message leaves the receiver unchanged.

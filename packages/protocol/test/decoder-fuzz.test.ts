@@ -229,7 +229,7 @@ describe(`decoder fuzzing (${crypto.name} backend)`, () => {
       for (const sample of t.samples) {
         for (let v = 0; v < 256; v++) {
           if (v === WIRE_VERSION) continue;
-          // Version 2 is a valid version of these objects (docs/protocol.md §13.1), with its own tests.
+          // Version 2 is a valid version of these objects (docs/protocol-v2.md §13.1), with its own tests.
           if (v === 2 && t.type !== WireType.ratchetMessage && t.type !== WireType.safetyNumberQr) continue;
           const bad = sample.slice();
           bad[0] = v;

@@ -1,5 +1,5 @@
 /**
- * What the KEM ratchet of protocol v2 is for (docs/protocol.md §13.9, docs/threat-model.md §3.1):
+ * What the KEM ratchet of protocol v2 is for (docs/protocol-v2.md §13.9, docs/threat-model.md §3.1):
  * after one side's session state leaks, an adversary who records every message and can break
  * X25519 (a quantum computer) loses track of the conversation once a KEM epoch whose randomness
  * was drawn after the leak has been mixed in — and never does in version 1.

@@ -246,7 +246,7 @@ const epochTail = {
 /**
  * Like actionArb with more deliveries and bodies of 300 to 2900 bytes: half of them fill a 4 KiB
  * bucket with room for a whole key or ciphertext, the others carry partial chunks, so schedules
- * cross KEM epochs (docs/protocol.md §13.7).
+ * cross KEM epochs (docs/protocol-v2.md §13.7).
  */
 const bigActionArb: fc.Arbitrary<Action> = fc.oneof(
   {
@@ -467,7 +467,7 @@ function playSchedule(
   }
   expect(sessions.B).not.toBeNull();
   checkInvariants();
-  // Both sides past epoch e means both mixed the KEM secret of epoch e (docs/protocol.md §13.4).
+  // Both sides past epoch e means both mixed the KEM secret of epoch e (docs/protocol-v2.md §13.4).
   const both = Math.min(sessions.A?.ratchet.kem?.epoch ?? 0, sessions.B?.ratchet.kem?.epoch ?? 0);
   stats.maxEpoch = Math.max(stats.maxEpoch ?? 0, both);
 }

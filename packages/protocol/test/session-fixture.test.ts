@@ -79,7 +79,7 @@ describe.each(backends.flatMap((b) => cases.map((c) => [c.version, b.name, b, c]
       expect(toHex(encodeSession(session))).toBe(stateHex);
       expect(skipped(session)).toEqual(fixture.skippedBefore);
       expect(sessionVersion(session)).toBe(version);
-      // v2: saved mid-epoch, as the keyholder with a decapsulation key (docs/protocol.md §13.8).
+      // v2: saved mid-epoch, as the keyholder with a decapsulation key (docs/protocol-v2.md §13.8).
       if (version === 2) expect(session.ratchet.kem).toMatchObject({ phase: 'keyholder', epoch: 1 });
       else expect(session.ratchet.kem).toBeNull();
     });

@@ -1,6 +1,6 @@
 /**
  * The vector directory as a whole: generate.ts writes exactly the committed files, and every file
- * added since the independent implementation's review (docs/protocol.md §10) says what it is and
+ * added since the independent implementation's review (docs/protocol-vectors.md §10) says what it is and
  * which spec sections it covers. The existing files keep their shape: they are a contract.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { buildAllVectors } from './vectors/generate.ts';
 
 const dir = new URL('./vectors/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
-const spec = readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8');
+const spec = readFileSync(new URL('../../../docs/protocol-vectors.md', import.meta.url), 'utf8');
 const NEW = [
   'pqxdh-no-opk.json',
   'last-resort.json',

@@ -1,6 +1,6 @@
 /**
  * proofs.json (test/vectors/proofs.ts): the account, device, mailbox and address proofs of
- * docs/protocol.md §3.3–§3.7. Regenerated on both backends and compared with the committed JSON,
+ * docs/protocol-identities.md §3.3–§3.7. Regenerated on both backends and compared with the committed JSON,
  * then checked from the recorded bytes alone: each signature verifies over the recorded message,
  * re-signing gives the same bytes, and the library's proof functions sign exactly that message.
  */

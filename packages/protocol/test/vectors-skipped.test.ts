@@ -1,6 +1,6 @@
 /**
  * skipped-keys.json (test/vectors/skipped-keys.ts): skipped keys across several chains, MAX_SKIP
- * and both storage caps (docs/protocol.md §7.3, §7.4). Regenerated on both backends and compared
+ * and both storage caps (docs/protocol-ratchet.md §7.3, §7.4). Regenerated on both backends and compared
  * with the committed JSON, then replayed step by step from the recorded states, messages and draws.
  */
 import { readFileSync } from 'node:fs';

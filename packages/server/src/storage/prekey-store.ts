@@ -1,5 +1,5 @@
 /**
- * The prekey directory (docs/protocol.md §3.2; PQXDH §3.2): what each device publishes so that
+ * The prekey directory (docs/protocol-identities.md §3.2; PQXDH §3.2): what each device publishes so that
  * others can start sessions with it while it is offline. Signatures are checked by whoever
  * fetches a bundle (and by the HTTP layer on upload), never relied on from storage.
  */

@@ -1,7 +1,7 @@
 /**
  * Accounts without identifiers (issue 3 §3): a device creates an account by showing the account's
  * public identity, a device certificate signed by that identity and a proof — its device key's
- * signature over a fresh single-use challenge (docs/protocol.md §3.4–3.5). No phone number,
+ * signature over a fresh single-use challenge (docs/protocol-identities.md §3.4–3.5). No phone number,
  * e-mail, username or password; a private server may also require a registration key.
  *
  *   POST /v1/challenges  → 201 {"challenge", "expiresAt"}

@@ -2,7 +2,7 @@
  * Known-answer vectors for Parley protocol v1 (bundle, PQXDH, Double Ratchet, safety numbers, the
  * WebSocket's binary frames) and v2 (pq-ratchet.json: PQXDH and a conversation through a KEM epoch),
  * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
- * beside this one, one module each with its own test (docs/protocol-vectors.md §10 lists them all):
+ * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
  * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), proofs.ts, skipped-keys.ts,
  * padding.ts, negative.ts. Each of those files carries a "description" and the "sections" it covers.
  *
@@ -175,7 +175,7 @@ export interface BundleVector {
     readonly signature: Hex;
     readonly random: Hex[];
   };
-  /** encodeBundle (docs/protocol-identities.md §4.1). */
+  /** encodeBundle (docs/protocol.md §4.1). */
   readonly bundle: Hex;
 }
 
@@ -324,7 +324,7 @@ export interface PqxdhVector {
   };
   readonly bob: { readonly deviceId: number; readonly bundle: Hex; readonly random: { readonly accept: Hex[] } };
   readonly plaintext: string;
-  /** encodeInitialMessage (docs/protocol-ratchet.md §6.1). */
+  /** encodeInitialMessage (docs/protocol.md §6.1). */
   readonly initialMessage: Hex;
   /** AD = Encode(IK_A) ‖ Encode(IK_B), the same on both sides. */
   readonly associatedData: Hex;
@@ -585,7 +585,7 @@ export function buildPqRatchetVector(crypto: CryptoBackend): PqRatchetVector {
   runScript({ alice: e.alice, bob: e.bob }, conv, PQ_SCRIPT);
   return {
     description:
-      "Protocol version 2 (docs/protocol-v2.md §13): Bob publishes a version 2 bundle (bundle.json's steps on " +
+      "Protocol version 2 (docs/protocol.md §13): Bob publishes a version 2 bundle (bundle.json's steps on " +
       'his own seed, encoded with version byte 2), Alice starts a session from it and Bob accepts her first ' +
       'message ("setup", in the form of pqxdh.json). Then a conversation in which Bob, the keyholder of KEM ' +
       'epoch 1, sends his ML-KEM-768 encapsulation key in chunks, Alice encapsulates and sends the ciphertext ' +
@@ -769,7 +769,7 @@ export function buildSessionFixture(
   const kemNote =
     version === 1
       ? ''
-      : ' His KEM ratchet (docs/protocol-v2.md §13) is mid-epoch: he is the keyholder of epoch 1 and has sent ' +
+      : ' His KEM ratchet (docs/protocol.md §13) is mid-epoch: he is the keyholder of epoch 1 and has sent ' +
         'part of his encapsulation key, so the state holds his ML-KEM decapsulation key.';
   return {
     hex,

@@ -1,5 +1,5 @@
 /**
- * Known-answer vector for padding at and above bucket boundaries (docs/protocol-ratchet.md §6.4 for
+ * Known-answer vector for padding at and above bucket boundaries (docs/protocol.md §6.4 for
  * version 1, §13.3 for version 2, whose body reserves a KEM section): padding.json. For each
  * version Bob sends one message per plaintext length from the same session; each case records the
  * bucket, the wire length, the KEM section size (version 2) and, up to 8 KiB buckets, the message.
@@ -146,7 +146,7 @@ export function buildPaddingVector(crypto: CryptoBackend): PaddingVector {
       'nothing. In version 2 Bob is the keyholder of KEM epoch 1, so his first message with a section of ' +
       'more than 6 bytes draws 64 bytes (KeyGen) and every such section carries a chunk of his key; a ' +
       `section of 6 bytes or fewer is all zero. ${RNG_DESCRIPTION}`,
-    sections: 'docs/protocol-ratchet.md §6.2, §6.4, §13.3, §13.7',
+    sections: 'docs/protocol.md §6.2, §6.4, §13.3, §13.7',
     seeds: { ...PADDING_SEEDS },
     clockStart: CLOCK_START,
     plaintext: 'L bytes, each 0x70',

@@ -1,5 +1,5 @@
 /**
- * Known-answer vectors for the PQXDH cases pqxdh.json does not cover (docs/protocol-identities.md §4, §5):
+ * Known-answer vectors for the PQXDH cases pqxdh.json does not cover (docs/protocol.md §4, §5):
  *
  *   pqxdh-no-opk.json      a bundle without a one-time prekey and the initial message against it,
  *                          in version 1 and version 2 (§4.1 and §6.1 with hasOpk = 0)
@@ -233,7 +233,7 @@ export function buildNoOpkVector(crypto: CryptoBackend): NoOpkVector {
       '1 and once with version 2 (same seeds, so the same keys: only the version bytes, the PQXDH info ' +
       'string and the ratchet differ). Each run starts from fresh environments. Bob consumes only his ' +
       `one-time KEM prekey. ${RNG_DESCRIPTION}`,
-    sections: 'docs/protocol-identities.md §4.1, §5.2–§5.4, §6.1, §7.1, §8; version 2: §13.1, §13.6',
+    sections: 'docs/protocol.md §4.1, §5.2–§5.4, §6.1, §7.1, §8; version 2: §13.1, §13.6',
     seeds: { ...NO_OPK_SEEDS },
     clockStart: CLOCK_START,
     steps: [
@@ -358,7 +358,7 @@ export function buildLastResortVector(crypto: CryptoBackend): LastResortVector {
       '"replayed-initial-message" before any computation (no random draws, nothing changes). The second ' +
       "message, routed by its base key into Bob's session as §7.3 says, decrypts normally. A second session " +
       `from Alice (a new base key) on the same key is accepted and adds a second record. ${RNG_DESCRIPTION}`,
-    sections: 'docs/protocol-identities.md §3.2, §5.3, §5.7, §7.3 (routing), §7.5',
+    sections: 'docs/protocol.md §3.2, §5.3, §5.7, §7.3 (routing), §7.5',
     seeds: { ...LAST_RESORT_SEEDS },
     clockStart: CLOCK_START,
     steps: [
@@ -526,7 +526,7 @@ export function buildPinningVector(crypto: CryptoBackend): PinningVector {
       "keeps. The forged certificate is Bob's with bit 0 of its first byte flipped. Refused cases draw no " +
       "randomness; the accepted initiator case draws Alice's random (EK_A, m, DHs, nonce), the accepted " +
       `responder case Bob's bobRandom (DHs). ${RNG_DESCRIPTION}`,
-    sections: 'docs/protocol-identities.md §3.1, §4.2, §5.2 step 1, §5.3 step 3, §5.8',
+    sections: 'docs/protocol.md §3.1, §4.2, §5.2 step 1, §5.3 step 3, §5.8',
     seeds: { ...PINNING_SEEDS },
     clockStart: CLOCK_START,
     alice: { deviceId: ALICE_DEVICE, identity: identityVector(aliceId), random: aliceRandom },

@@ -189,7 +189,7 @@ export function buildProofsVector(crypto: CryptoBackend): ProofsVector {
       'layout given, independently of the code that signs) and the Ed25519 signature (RFC 8032, ' +
       'deterministic). Also the account id and address text of §3.3 and the encoded device certificate ' +
       `of §3.4 (createdAt is the clock's first value). ${RNG_DESCRIPTION}`,
-    sections: 'docs/protocol-identities.md §3.3, §3.4, §3.5, §3.6, §3.7',
+    sections: 'docs/protocol.md §3.3, §3.4, §3.5, §3.6, §3.7',
     seed: PROOF_SEED,
     clockStart: CLOCK_START,
     steps: [

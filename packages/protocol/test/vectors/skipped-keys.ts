@@ -208,7 +208,7 @@ export function buildSkippedKeysVector(crypto: CryptoBackend): SkippedKeysVector
       'his encoded state after (null after an error: unchanged) and a summary of his skipped keys in list ' +
       "order. Each step can be checked alone from the previous step's state (bobInitialState for the first). " +
       `Alice's state is not recorded; replay it from the seeds. ${RNG_DESCRIPTION}`,
-    sections: 'docs/protocol-ratchet.md §7.2, §7.3, §7.4 (MAX_SKIP, MAX_SKIPPED_KEYS, MAX_SKIPPED_CHAINS, store), §7.5, §8',
+    sections: 'docs/protocol.md §7.2, §7.3, §7.4 (MAX_SKIP, MAX_SKIPPED_KEYS, MAX_SKIPPED_CHAINS, store), §7.5, §8',
     seeds: { ...SKIPPED_SEEDS },
     clockStart: CLOCK_START,
     setup: [

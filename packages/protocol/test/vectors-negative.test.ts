@@ -28,18 +28,10 @@ import {
   verifyDeviceCertificate,
 } from '../src/index.ts';
 import { backends } from './kit.ts';
-import { type IdentityVector, replayEnv } from './vectors/common.ts';
+import { identityFrom, replayEnv } from './vectors/common.ts';
 import { buildNegativeVector, type NegativeCase, type NegativeVector } from './vectors/negative.ts';
 
 const v = JSON.parse(readFileSync(new URL('./vectors/negative.json', import.meta.url), 'utf8')) as NegativeVector;
-
-function identityFrom(i: IdentityVector): IdentityKeyPair {
-  return {
-    signing: { privateKey: fromHex(i.signingPrivateKey), publicKey: fromHex(i.signingPublicKey) },
-    agreement: { privateKey: fromHex(i.agreementPrivateKey), publicKey: fromHex(i.agreementPublicKey) },
-    certificate: fromHex(i.certificate),
-  };
-}
 
 describe.each(backends.map((b) => [b.name, b] as const))('negative.json (%s backend)', (_name, crypto) => {
   it('regenerates byte for byte from the seeds', () => {

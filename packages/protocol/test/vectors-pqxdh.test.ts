@@ -1,10 +1,3 @@
-/**
- * The PQXDH vectors beyond pqxdh.json (test/vectors/pqxdh-variants.ts): no one-time prekey, the
- * last-resort replay rule and identity pinning. Each is regenerated on both backends and compared
- * with the committed JSON, then consumed as an independent implementation would: from the
- * recorded keys, bytes and random draws only.
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   acceptInitialMessage,
@@ -20,16 +13,14 @@ import {
   encryptMessage,
   equalBytes,
   fromHex,
-  type IdentityKeyPair,
   ProtocolError,
-  type PublicIdentity,
   type ResponderKeys,
   toHex,
   utf8,
   verifyBundle,
 } from '../src/index.ts';
 import { backends } from './kit.ts';
-import { type IdentityVector, replayEnv } from './vectors/common.ts';
+import { identityFrom, loadVector, publicIdentityFrom, replayEnv } from './vectors/common.ts';
 import {
   buildLastResortVector,
   buildNoOpkVector,
@@ -40,28 +31,11 @@ import {
   type ResponderVector,
 } from './vectors/pqxdh-variants.ts';
 
-function load<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8')) as T;
-}
-
-const noOpk = load<NoOpkVector>('pqxdh-no-opk.json');
-const lastResort = load<LastResortVector>('last-resort.json');
-const pinning = load<PinningVector>('identity-pinning.json');
+const noOpk = loadVector<NoOpkVector>('pqxdh-no-opk.json');
+const lastResort = loadVector<LastResortVector>('last-resort.json');
+const pinning = loadVector<PinningVector>('identity-pinning.json');
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function identityFrom(v: IdentityVector): IdentityKeyPair {
-  return {
-    signing: { privateKey: fromHex(v.signingPrivateKey), publicKey: fromHex(v.signingPublicKey) },
-    agreement: { privateKey: fromHex(v.agreementPrivateKey), publicKey: fromHex(v.agreementPublicKey) },
-    certificate: fromHex(v.certificate),
-  };
-}
-
-function publicIdentityFrom(hex: string): PublicIdentity {
-  const b = fromHex(hex);
-  return { signingKey: b.subarray(0, 32), agreementKey: b.subarray(32, 64), certificate: b.subarray(64, 128) };
-}
 
 function keysFrom(crypto: CryptoBackend, v: ResponderVector): ResponderKeys {
   const spk = fromHex(v.signedPreKey.privateKey);

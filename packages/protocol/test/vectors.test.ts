@@ -1,11 +1,3 @@
-/**
- * Known-answer vectors (test/vectors/*.json, written by test/vectors/generate.ts). Each vector is
- * regenerated from its seeds on both backends and must match the committed JSON byte for byte, so
- * any change to the wire format, a KDF or the order of random draws fails here. The vectors are
- * also consumed the way an independent implementation would: from the recorded keys, state bytes
- * and random draws only, without the seeded RNG.
- */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   acceptInitialMessage,
@@ -21,14 +13,13 @@ import {
   encodeSession,
   encryptMessage,
   fromHex,
-  type IdentityKeyPair,
-  type PublicIdentity,
   safetyNumber,
   toHex,
   utf8,
   verifyBundle,
 } from '../src/index.ts';
 import { backends } from './kit.ts';
+import { identityFrom, loadVector, publicIdentityFrom } from './vectors/common.ts';
 import {
   type BundleVector,
   buildBundleVector,
@@ -36,7 +27,6 @@ import {
   buildPqxdhVector,
   buildRatchetVector,
   buildSafetyNumberVector,
-  type IdentityVector,
   type PqRatchetVector,
   type PqxdhVector,
   type RatchetStep,
@@ -45,31 +35,13 @@ import {
   type SafetyNumberVector,
 } from './vectors/generate.ts';
 
-function load<T>(name: string): T {
-  return JSON.parse(readFileSync(new URL(`./vectors/${name}`, import.meta.url), 'utf8')) as T;
-}
-
-const bundleVector = load<BundleVector>('bundle.json');
-const pqxdhVector = load<PqxdhVector>('pqxdh.json');
-const ratchetVector = load<RatchetVector>('ratchet.json');
-const safetyVector = load<SafetyNumberVector>('safety-number.json');
-const pqVector = load<PqRatchetVector>('pq-ratchet.json');
+const bundleVector = loadVector<BundleVector>('bundle.json');
+const pqxdhVector = loadVector<PqxdhVector>('pqxdh.json');
+const ratchetVector = loadVector<RatchetVector>('ratchet.json');
+const safetyVector = loadVector<SafetyNumberVector>('safety-number.json');
+const pqVector = loadVector<PqRatchetVector>('pq-ratchet.json');
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function identityFrom(v: IdentityVector): IdentityKeyPair {
-  return {
-    signing: { privateKey: fromHex(v.signingPrivateKey), publicKey: fromHex(v.signingPublicKey) },
-    agreement: { privateKey: fromHex(v.agreementPrivateKey), publicKey: fromHex(v.agreementPublicKey) },
-    certificate: fromHex(v.certificate),
-  };
-}
-
-function publicIdentityFrom(hex: string): PublicIdentity {
-  const b = fromHex(hex);
-  expect(b.length).toBe(128);
-  return { signingKey: b.subarray(0, 32), agreementKey: b.subarray(32, 64), certificate: b.subarray(64, 128) };
-}
 
 /** Decrypts and re-encrypts every recorded step from its recorded states and draws alone. */
 function checkSteps(crypto: (typeof backends)[number], steps: readonly RatchetStep[]): void {

@@ -2,12 +2,14 @@
  * What every vector builder shares: the deterministic environments that record (or replay) their
  * random draws, the clock start, the description of the random source, and the identity record.
  */
+import { readFileSync } from 'node:fs';
 import {
   type CryptoBackend,
   encodeIdentity,
   fromHex,
   type IdentityKeyPair,
   type ProtocolEnv,
+  type PublicIdentity,
   publicIdentity,
   toHex,
 } from '../../src/index.ts';
@@ -103,4 +105,25 @@ export function identityVector(id: IdentityKeyPair): IdentityVector {
     certificate: toHex(id.certificate),
     encoded: toHex(encodeIdentity(publicIdentity(id))),
   };
+}
+
+/** The identity key pair a vector records (the inverse of {@link identityVector}). */
+export function identityFrom(v: IdentityVector): IdentityKeyPair {
+  return {
+    signing: { privateKey: fromHex(v.signingPrivateKey), publicKey: fromHex(v.signingPublicKey) },
+    agreement: { privateKey: fromHex(v.agreementPrivateKey), publicKey: fromHex(v.agreementPublicKey) },
+    certificate: fromHex(v.certificate),
+  };
+}
+
+/** A recorded 128-byte public identity, split into its fields (§3.1); any other length throws. */
+export function publicIdentityFrom(hex: Hex): PublicIdentity {
+  const b = fromHex(hex);
+  if (b.length !== 128) throw new Error(`a public identity is 128 bytes, not ${b.length}`);
+  return { signingKey: b.subarray(0, 32), agreementKey: b.subarray(32, 64), certificate: b.subarray(64, 128) };
+}
+
+/** Reads a committed vector file of this directory. */
+export function loadVector<T>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`./${name}`, import.meta.url), 'utf8')) as T;
 }

@@ -15,7 +15,6 @@ const NEW = [
   'pqxdh-no-opk.json',
   'last-resort.json',
   'identity-pinning.json',
-  'proofs.json',
   'skipped-keys.json',
   'padding.json',
   'negative.json',

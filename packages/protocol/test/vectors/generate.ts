@@ -3,7 +3,7 @@
  * WebSocket's binary frames) and v2 (pq-ratchet.json: PQXDH and a conversation through a KEM epoch),
  * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
  * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
- * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), proofs.ts, skipped-keys.ts,
+ * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), skipped-keys.ts,
  * padding.ts, negative.ts. Each of those files carries a "description" and the "sections" it covers.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
@@ -68,7 +68,6 @@ import {
 import { buildNegativeVector } from './negative.ts';
 import { buildPaddingVector } from './padding.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
-import { buildProofsVector } from './proofs.ts';
 import { buildSkippedKeysVector } from './skipped-keys.ts';
 import { buildSocketFramesVector } from './socket-frames.ts';
 
@@ -673,7 +672,6 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'pqxdh-no-opk.json': buildNoOpkVector(crypto),
     'last-resort.json': buildLastResortVector(crypto),
     'identity-pinning.json': buildPinningVector(crypto),
-    'proofs.json': buildProofsVector(crypto),
     'skipped-keys.json': buildSkippedKeysVector(crypto),
     'padding.json': buildPaddingVector(crypto),
     'negative.json': buildNegativeVector(crypto),

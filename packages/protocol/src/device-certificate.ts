@@ -6,13 +6,15 @@
  *   signature = Ed25519-Sign(IK, "Parley device v1" ‖ u32 deviceId ‖ u64 createdAt ‖ deviceKey)
  *
  * so a server (or a peer) can check that a device was added by the account's owner: no ghost
- * devices. A device proves it holds its key by signing a fresh, single-use server challenge:
+ * devices. A device proves it holds its key by signing a fresh, single-use server challenge and
+ * the one operation the proof authorises (operation.ts, §3.5.1):
  *
- *   proof = Ed25519-Sign(deviceKey, "Parley auth v1" ‖ u8 purpose ‖ challenge (32)
- *                                   ‖ accountSigningKey (32) ‖ u32 deviceId)
+ *   proof = Ed25519-Sign(deviceKey, "Parley auth v2" ‖ u8 purpose ‖ challenge (32)
+ *                                   ‖ accountSigningKey (32) ‖ u32 deviceId ‖ operation)
  *
- * The purpose byte keeps a proof made to register from being used to log in, and vice versa.
- * No bearer secret is involved: a proof is useless once its challenge is consumed.
+ * The purpose byte keeps a proof made to register from being used to log in, and vice versa; the
+ * operation keeps a proof made for one request (method, target, body) from serving another. No
+ * bearer secret is involved: a proof is useless once its challenge is consumed.
  */
 import { type DeviceId, deviceId } from './address.ts';
 import { utf8 } from './bytes.ts';
@@ -20,10 +22,11 @@ import { Reader, Writer } from './codec.ts';
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import type { IdentityKeyPair, PublicIdentity } from './identity.ts';
+import type { Operation } from './operation.ts';
 import { readFrame, WIRE_VERSION, WireType } from './wire.ts';
 
 const DEVICE_LABEL = utf8('Parley device v1');
-const AUTH_LABEL = utf8('Parley auth v1');
+const AUTH_LABEL = utf8('Parley auth v2');
 export const CHALLENGE_BYTES = 32;
 export const DEVICE_CERTIFICATE_BYTES = 2 + 4 + 8 + 32 + 64;
 
@@ -94,12 +97,29 @@ export function decodeDeviceCertificate(bytes: Uint8Array): DeviceCertificate {
   return cert;
 }
 
-function authMessage(purpose: AuthPurpose, challenge: Uint8Array, account: Uint8Array, device: DeviceId): Uint8Array {
+function authMessage(
+  purpose: AuthPurpose,
+  challenge: Uint8Array,
+  account: Uint8Array,
+  device: DeviceId,
+  operation: Operation,
+): Uint8Array {
   if (challenge.length !== CHALLENGE_BYTES) throw new ProtocolError('decode', 'malformed challenge');
-  return new Writer(96).bytes(AUTH_LABEL).u8(purpose).bytes(challenge).bytes(account).u32(device).finish();
+  return new Writer(96 + operation.length)
+    .bytes(AUTH_LABEL)
+    .u8(purpose)
+    .bytes(challenge)
+    .bytes(account)
+    .u32(device)
+    .bytes(operation)
+    .finish();
 }
 
-/** The device signs a server challenge with its device private key. */
+/**
+ * The device signs a server challenge and the operation it authorises with its device private
+ * key: `REGISTRATION_OPERATION` for purpose `register`, the request's `httpOperation` for
+ * `connect` (§3.5.1).
+ */
 export function proveDevice(
   env: ProtocolEnv,
   devicePrivateKey: Uint8Array,
@@ -107,11 +127,18 @@ export function proveDevice(
   challenge: Uint8Array,
   accountSigningKey: Uint8Array,
   device: DeviceId,
+  operation: Operation,
 ): Uint8Array {
-  return env.crypto.ed25519Sign(devicePrivateKey, authMessage(purpose, challenge, accountSigningKey, device));
+  return env.crypto.ed25519Sign(
+    devicePrivateKey,
+    authMessage(purpose, challenge, accountSigningKey, device, operation),
+  );
 }
 
-/** Whether `proof` is the device key's signature over this challenge, account, device and purpose. */
+/**
+ * Whether `proof` is the device key's signature over this challenge, account, device, purpose
+ * and operation.
+ */
 export function checkDeviceProof(
   env: ProtocolEnv,
   deviceKey: Uint8Array,
@@ -119,7 +146,12 @@ export function checkDeviceProof(
   challenge: Uint8Array,
   accountSigningKey: Uint8Array,
   device: DeviceId,
+  operation: Operation,
   proof: Uint8Array,
 ): boolean {
-  return env.crypto.ed25519Verify(deviceKey, authMessage(purpose, challenge, accountSigningKey, device), proof);
+  return env.crypto.ed25519Verify(
+    deviceKey,
+    authMessage(purpose, challenge, accountSigningKey, device, operation),
+    proof,
+  );
 }

@@ -44,6 +44,7 @@ export * from './keys.ts';
 export * from './mailbox-proof.ts';
 export { RATCHET_OVERHEAD } from './message-v1.ts';
 export { MAX_PLAINTEXT_V2, RATCHET_OVERHEAD_V2 } from './message-v2.ts';
+export * from './operation.ts';
 export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
 export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';
 export * from './prekeys.ts';

@@ -6,29 +6,35 @@
  * shared only with the contacts the owner gives the mailbox to).
  *
  *   delivery = Ed25519-Sign(senderKey,    "Parley deliver v1" ‖ mailboxId (16) ‖ envelope)
- *   access   = Ed25519-Sign(recipientKey, "Parley mailbox v1" ‖ challenge (32) ‖ mailboxId (16))
- *   sending  = Ed25519-Sign(senderKey,    "Parley sending v1" ‖ challenge (32) ‖ mailboxId (16))
+ *   access   = Ed25519-Sign(recipientKey, "Parley mailbox v2" ‖ challenge (32) ‖ mailboxId (16) ‖ operation)
+ *   sending  = Ed25519-Sign(senderKey,    "Parley sending v2" ‖ challenge (32) ‖ mailboxId (16) ‖ operation)
  *
- * A sending proof answers a server challenge on one WebSocket connection: it authorises every
- * delivery into that mailbox over that connection until it closes, so a sender that keeps a
- * connection open signs once instead of once per envelope (§3.6, docs/server.md "WebSocket").
+ * Each proof signs the one operation it authorises (operation.ts, §3.5.1): an HTTP request's
+ * method, target and body digest, or a WebSocket frame's type, so that a proof made to read
+ * cannot be spent to acknowledge, delete or subscribe.
+ *
+ * A sending proof answers a server challenge in an `authorize` frame on one WebSocket
+ * connection: it authorises every delivery into that mailbox over that connection until it
+ * closes, so a sender that keeps a connection open signs once instead of once per envelope
+ * (§3.6, docs/server.md "WebSocket").
  *
  * A contact address (§3.7) is owned the same way, under its own label so that a proof for one
  * kind of object can never serve for the other:
  *
- *   ownership = Ed25519-Sign(ownerKey, "Parley address v1" ‖ challenge (32) ‖ addressId (16))
+ *   ownership = Ed25519-Sign(ownerKey, "Parley address v2" ‖ challenge (32) ‖ addressId (16) ‖ operation)
  */
 import { utf8 } from './bytes.ts';
 import { Writer } from './codec.ts';
 import { CHALLENGE_BYTES } from './device-certificate.ts';
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
+import type { Operation } from './operation.ts';
 
 export const MAILBOX_ID_BYTES = 16;
 const DELIVER_LABEL = utf8('Parley deliver v1');
-const ACCESS_LABEL = utf8('Parley mailbox v1');
-const ADDRESS_LABEL = utf8('Parley address v1');
-const SENDING_LABEL = utf8('Parley sending v1');
+const ACCESS_LABEL = utf8('Parley mailbox v2');
+const ADDRESS_LABEL = utf8('Parley address v2');
+const SENDING_LABEL = utf8('Parley sending v2');
 
 function deliveryMessage(mailboxId: Uint8Array, envelope: Uint8Array): Uint8Array {
   if (mailboxId.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox id');
@@ -39,10 +45,10 @@ function deliveryMessage(mailboxId: Uint8Array, envelope: Uint8Array): Uint8Arra
     .finish();
 }
 
-function accessMessage(label: Uint8Array, id: Uint8Array, challenge: Uint8Array): Uint8Array {
+function accessMessage(label: Uint8Array, id: Uint8Array, challenge: Uint8Array, operation: Operation): Uint8Array {
   if (id.length !== MAILBOX_ID_BYTES) throw new ProtocolError('decode', 'malformed mailbox or address id');
   if (challenge.length !== CHALLENGE_BYTES) throw new ProtocolError('decode', 'malformed challenge');
-  return new Writer(80).bytes(label).bytes(challenge).bytes(id).finish();
+  return new Writer(65 + operation.length).bytes(label).bytes(challenge).bytes(id).bytes(operation).finish();
 }
 
 /** A sender signs an envelope for one mailbox with that mailbox's sender private key. */
@@ -65,14 +71,15 @@ export function checkDelivery(
   return env.crypto.ed25519Verify(senderKey, deliveryMessage(mailboxId, envelope), signature);
 }
 
-/** The owner answers a server challenge for one mailbox with its recipient private key. */
+/** The owner answers a server challenge for one operation on one mailbox with its recipient private key. */
 export function proveMailboxAccess(
   env: ProtocolEnv,
   recipientPrivateKey: Uint8Array,
   mailboxId: Uint8Array,
   challenge: Uint8Array,
+  operation: Operation,
 ): Uint8Array {
-  return env.crypto.ed25519Sign(recipientPrivateKey, accessMessage(ACCESS_LABEL, mailboxId, challenge));
+  return env.crypto.ed25519Sign(recipientPrivateKey, accessMessage(ACCESS_LABEL, mailboxId, challenge, operation));
 }
 
 export function checkMailboxAccess(
@@ -80,9 +87,10 @@ export function checkMailboxAccess(
   recipientKey: Uint8Array,
   mailboxId: Uint8Array,
   challenge: Uint8Array,
+  operation: Operation,
   proof: Uint8Array,
 ): boolean {
-  return env.crypto.ed25519Verify(recipientKey, accessMessage(ACCESS_LABEL, mailboxId, challenge), proof);
+  return env.crypto.ed25519Verify(recipientKey, accessMessage(ACCESS_LABEL, mailboxId, challenge, operation), proof);
 }
 
 /**
@@ -94,8 +102,9 @@ export function proveSendingRight(
   senderPrivateKey: Uint8Array,
   mailboxId: Uint8Array,
   challenge: Uint8Array,
+  operation: Operation,
 ): Uint8Array {
-  return env.crypto.ed25519Sign(senderPrivateKey, accessMessage(SENDING_LABEL, mailboxId, challenge));
+  return env.crypto.ed25519Sign(senderPrivateKey, accessMessage(SENDING_LABEL, mailboxId, challenge, operation));
 }
 
 export function checkSendingRight(
@@ -103,9 +112,10 @@ export function checkSendingRight(
   senderKey: Uint8Array,
   mailboxId: Uint8Array,
   challenge: Uint8Array,
+  operation: Operation,
   proof: Uint8Array,
 ): boolean {
-  return env.crypto.ed25519Verify(senderKey, accessMessage(SENDING_LABEL, mailboxId, challenge), proof);
+  return env.crypto.ed25519Verify(senderKey, accessMessage(SENDING_LABEL, mailboxId, challenge, operation), proof);
 }
 
 /** The owner of a contact address answers a server challenge with the address's owner key. */
@@ -114,8 +124,9 @@ export function proveAddressOwnership(
   ownerPrivateKey: Uint8Array,
   addressId: Uint8Array,
   challenge: Uint8Array,
+  operation: Operation,
 ): Uint8Array {
-  return env.crypto.ed25519Sign(ownerPrivateKey, accessMessage(ADDRESS_LABEL, addressId, challenge));
+  return env.crypto.ed25519Sign(ownerPrivateKey, accessMessage(ADDRESS_LABEL, addressId, challenge, operation));
 }
 
 export function checkAddressOwnership(
@@ -123,7 +134,8 @@ export function checkAddressOwnership(
   ownerKey: Uint8Array,
   addressId: Uint8Array,
   challenge: Uint8Array,
+  operation: Operation,
   proof: Uint8Array,
 ): boolean {
-  return env.crypto.ed25519Verify(ownerKey, accessMessage(ADDRESS_LABEL, addressId, challenge), proof);
+  return env.crypto.ed25519Verify(ownerKey, accessMessage(ADDRESS_LABEL, addressId, challenge, operation), proof);
 }

@@ -11,10 +11,13 @@ import {
   encodeDeviceCertificate,
   generateEd25519,
   generateIdentity,
+  httpOperation,
   ProtocolError,
   proveDevice,
   publicIdentity,
+  REGISTRATION_OPERATION,
   toHex,
+  utf8,
   verifyDeviceCertificate,
 } from '../src/index.ts';
 import { backends, codeOf, testEnv } from './kit.ts';
@@ -47,12 +50,19 @@ describe.each(backends.map((b) => [b.name, b] as const))('device certificates (%
     expect(toHex(encodeDeviceCertificate(decodeDeviceCertificate(bytes)))).toBe(toHex(bytes));
   });
 
-  it('a proof answers one challenge, for one purpose, account and device', () => {
+  it('a proof answers one challenge, for one purpose, account, device and operation', () => {
     const challenge = env.random(CHALLENGE_BYTES);
     const account = owner.signing.publicKey;
-    const proof = proveDevice(env, device.privateKey, AuthPurpose.connect, challenge, account, deviceId(2));
+    const op = httpOperation(env, 'GET', '/v1/devices/self/prekey-counts', new Uint8Array(0));
+    const proof = proveDevice(env, device.privateKey, AuthPurpose.connect, challenge, account, deviceId(2), op);
     const check = (
-      over: Partial<{ purpose: AuthPurpose; challenge: Uint8Array; account: Uint8Array; device: number }>,
+      over: Partial<{
+        purpose: AuthPurpose;
+        challenge: Uint8Array;
+        account: Uint8Array;
+        device: number;
+        operation: Uint8Array;
+      }>,
     ) =>
       checkDeviceProof(
         env,
@@ -61,6 +71,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('device certificates (%
         over.challenge ?? challenge,
         over.account ?? account,
         deviceId(over.device ?? 2),
+        over.operation ?? op,
         proof,
       );
     expect(check({})).toBe(true);
@@ -68,6 +79,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('device certificates (%
     expect(check({ challenge: env.random(CHALLENGE_BYTES) })).toBe(false);
     expect(check({ account: other.signing.publicKey })).toBe(false);
     expect(check({ device: 3 })).toBe(false);
+    // §3.5.1: the proof of a read is not the proof of a write or of a deletion.
+    expect(check({ operation: httpOperation(env, 'DELETE', '/v1/accounts/self', new Uint8Array(0)) })).toBe(false);
+    const upload = httpOperation(env, 'POST', '/v1/devices/self/one-time-prekeys', utf8('{"keys":[]}'));
+    expect(check({ operation: upload })).toBe(false);
+    expect(check({ operation: REGISTRATION_OPERATION })).toBe(false);
     expect(codeOf(() => check({ challenge: new Uint8Array(31) }))).toBe('decode');
   });
 });

@@ -15,6 +15,7 @@ const NEW = [
   'pqxdh-no-opk.json',
   'last-resort.json',
   'identity-pinning.json',
+  'bound-proofs.json',
   'skipped-keys.json',
   'padding.json',
   'negative.json',

@@ -23,6 +23,7 @@ import {
   parseAccountId,
   proveMailboxAccess,
   safetyNumber,
+  socketOperation,
   toHex,
   verifyBundle,
   verifyDeviceCertificate,
@@ -105,7 +106,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('negative.json (%s back
           parseAccountId(new TextDecoder().decode(input));
           break;
         case 'proveMailboxAccess':
-          proveMailboxAccess(env, fromHex(v.bobDeviceKey.privateKey), new Uint8Array(16), input);
+          // Any operation: the challenge's length is refused before anything is signed.
+          proveMailboxAccess(
+            env,
+            fromHex(v.bobDeviceKey.privateKey),
+            new Uint8Array(16),
+            input,
+            socketOperation('subscribe'),
+          );
           break;
       }
     } catch (e) {

@@ -61,6 +61,8 @@ export interface CryptoBackend {
   hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length: number): Uint8Array;
   /** FIPS 180-4 SHA-512 (used by safety numbers). */
   sha512(data: Uint8Array): Uint8Array;
+  /** FIPS 180-4 SHA-256 (used by the request digest that proofs are bound to, §3.5). */
+  sha256(data: Uint8Array): Uint8Array;
 
   /**
    * FIPS 203 ML-KEM-768 key generation. With a 64-byte `seed` (d ‖ z), §6.1

@@ -54,6 +54,7 @@ export const nobleBackend: CryptoBackend = {
   hmacSha512: (key, data) => hmac(sha512, key, data),
   hkdfSha256: (ikm, salt, info, length) => hkdf(sha256, ikm, salt, info, length),
   sha512: (data) => sha512(data),
+  sha256: (data) => sha256(data),
   mlKemKeygen,
   mlKemEncapsulate,
   mlKemDecapsulate,

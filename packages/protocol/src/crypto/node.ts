@@ -190,6 +190,7 @@ export const nodeBackend: CryptoBackend = {
   // hkdfSync runs the same throwing KeyObject test on its key (node-keys.ts).
   hkdfSha256: (ikm, salt, info, length) => new Uint8Array(quietly(() => hkdfSync('sha256', ikm, salt, info, length))),
   sha512: (data) => view(createHash('sha512').update(data).digest()),
+  sha256: (data) => view(createHash('sha256').update(data).digest()),
   mlKemKeygen,
   mlKemEncapsulate,
   mlKemDecapsulate,

@@ -3,7 +3,7 @@
  * WebSocket's binary frames) and v2 (pq-ratchet.json: PQXDH and a conversation through a KEM epoch),
  * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
  * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
- * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), skipped-keys.ts,
+ * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), bound-proofs.ts, skipped-keys.ts,
  * padding.ts, negative.ts. Each of those files carries a "description" and the "sections" it covers.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
@@ -56,6 +56,7 @@ import {
   toHex,
   utf8,
 } from '../../src/index.ts';
+import { buildBoundProofsVector } from './bound-proofs.ts';
 import {
   CLOCK_START,
   type Hex,
@@ -672,6 +673,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'pqxdh-no-opk.json': buildNoOpkVector(crypto),
     'last-resort.json': buildLastResortVector(crypto),
     'identity-pinning.json': buildPinningVector(crypto),
+    'bound-proofs.json': buildBoundProofsVector(crypto),
     'skipped-keys.json': buildSkippedKeysVector(crypto),
     'padding.json': buildPaddingVector(crypto),
     'negative.json': buildNegativeVector(crypto),

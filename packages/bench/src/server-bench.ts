@@ -12,13 +12,17 @@ import {
   defaultEnv as env,
   generateEd25519,
   generateIdentity,
+  httpOperation,
   proveDevice,
   proveMailboxAccess,
   proveSendingRight,
   publicIdentity,
+  REGISTRATION_OPERATION,
   Reader,
   SocketFrameType,
   signDelivery,
+  socketOperation,
+  utf8,
 } from '@parley/protocol';
 import { launcherFlags, SERVER_BIN, type ServerProcess } from '@parley/testkit/server-process';
 import WebSocket from 'ws';
@@ -115,7 +119,17 @@ async function createMailboxes(base: string, n: number) {
     identity: b64(encodeIdentity(publicIdentity(identity))),
     deviceCertificate: b64(encodeDeviceCertificate(cert)),
     challenge: b64(c0),
-    proof: b64(proveDevice(env, device.privateKey, AuthPurpose.register, c0, identity.signing.publicKey, deviceId(1))),
+    proof: b64(
+      proveDevice(
+        env,
+        device.privateKey,
+        AuthPurpose.register,
+        c0,
+        identity.signing.publicKey,
+        deviceId(1),
+        REGISTRATION_OPERATION,
+      ),
+    ),
   });
   const account = b64(identity.signing.publicKey);
   const boxes: { id: Uint8Array; sender: Uint8Array; recipient: Uint8Array }[] = [];
@@ -126,20 +140,12 @@ async function createMailboxes(base: string, n: number) {
       const sender = generateEd25519(env);
       const recipient = generateEd25519(env);
       const c = await challenge();
-      const proof = proveDevice(
-        env,
-        device.privateKey,
-        AuthPurpose.connect,
-        c,
-        identity.signing.publicKey,
-        deviceId(1),
-      );
+      const body = { recipientKey: b64(recipient.publicKey), senderKey: b64(sender.publicKey) };
+      // Bound to this request (protocol §3.5.1): post() sends JSON.stringify(body), these bytes.
+      const op = httpOperation(env, 'POST', '/v1/mailboxes', utf8(JSON.stringify(body)));
+      const proof = proveDevice(env, device.privateKey, AuthPurpose.connect, c, identity.signing.publicKey, deviceId(1), op);
       const auth = `Parley account=${account}, device=1, challenge=${b64(c)}, proof=${b64(proof)}`;
-      const r = await post(
-        `${base}/v1/mailboxes`,
-        { recipientKey: b64(recipient.publicKey), senderKey: b64(sender.publicKey) },
-        auth,
-      );
+      const r = await post(`${base}/v1/mailboxes`, body, auth);
       boxes.push({ id: unb64(String(r.mailboxId)), sender: sender.privateKey, recipient: recipient.privateKey });
     }
   };
@@ -370,13 +376,13 @@ async function setUpParley(clients: number, signed: boolean) {
     peers.map(async (peer, i) => {
       const box = boxes[i] as { id: Uint8Array; recipient: Uint8Array };
       const r = await answerChallenge(peer, 'subscribe', box.id, (c) =>
-        proveMailboxAccess(env, box.recipient, box.id, c),
+        proveMailboxAccess(env, box.recipient, box.id, c, socketOperation('subscribe')),
       );
       if (r.type !== 'subscribed') throw new Error('subscribe refused');
       if (signed) return;
       const target = boxes[(i + 1) % clients] as { id: Uint8Array; sender: Uint8Array };
       const a = await answerChallenge(peer, 'authorize', target.id, (c) =>
-        proveSendingRight(env, target.sender, target.id, c),
+        proveSendingRight(env, target.sender, target.id, c, socketOperation('authorize')),
       );
       if (a.type !== 'authorized') throw new Error('authorize refused');
     }),

@@ -17,7 +17,7 @@ import {
 
 export interface HttpRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** From the server's base URL, e.g. `/v1/challenges`. */
+  /** From the server's base URL, e.g. `/v1/challenges`, with its query if any. */
   readonly path: string;
   /** Sent as JSON. */
   readonly body?: unknown;
@@ -32,6 +32,14 @@ export interface HttpAnswer {
   readonly status: number;
   /** The parsed body; undefined when there is none (204). */
   readonly json: unknown;
+}
+
+/**
+ * The exact bytes sent as the body (JSON), or none: a proof binds their SHA-256 (protocol
+ * §3.5.1), so the request must send what was signed, byte for byte.
+ */
+export function bodyBytes(r: HttpRequest): Uint8Array<ArrayBuffer> {
+  return r.body === undefined ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(r.body));
 }
 
 export class HttpTransport {
@@ -52,7 +60,7 @@ export class HttpTransport {
       res = await this.fetchImpl(this.baseUrl + r.path, {
         method: r.method,
         headers,
-        ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
+        ...(r.body === undefined ? {} : { body: bodyBytes(r) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       text = await res.text();

@@ -42,6 +42,7 @@ import {
   MAX_ENVELOPE_BYTES,
   type ProtocolEnv,
   proveMailboxAccess,
+  socketOperation,
   signDelivery,
   toHex,
   type WireErrorCode,
@@ -126,6 +127,9 @@ const PERMANENT: ReadonlySet<string> = new Set<WireErrorCode>([
   'not-found',
   'bad-request',
 ]);
+
+/** What a subscription's proof is bound to (protocol §3.5.1): the subscribe frame, nothing else. */
+const SUBSCRIBE = socketOperation('subscribe');
 
 export class MailboxSocket {
   private malformed = 0;
@@ -236,7 +240,7 @@ export class MailboxSocket {
    * second copy of a stored envelope is the same message. The first send into a mailbox on a
    * connection proves the key (one challenge and one proof, shared by concurrent sends); later
    * ones on it go unsigned. Where the server will not authorise the mailbox, the envelope is
-   * signed, and a refusal is the one an HTTP delivery gets (403 wrong key, 404 unknown mailbox).
+   * signed, and a refusal is the one an HTTP delivery gets (404 for a wrong key and an unknown mailbox alike).
    */
   async send(mailboxId: Uint8Array, senderPrivateKey: Uint8Array, envelope: Uint8Array): Promise<{ seq: number }> {
     this.checkOpen();
@@ -360,7 +364,7 @@ export class MailboxSocket {
       const { challenge } = await conn.request({ type: 'challenge' }, 'challenge', this.timeoutMs);
       if (!current()) return;
       const proof = signing(() =>
-        proveMailboxAccess(this.env, sub.mailbox.recipientPrivateKey, sub.mailbox.id, challenge),
+        proveMailboxAccess(this.env, sub.mailbox.recipientPrivateKey, sub.mailbox.id, challenge, SUBSCRIBE),
       );
       const frame: ClientFrameBody = {
         type: 'subscribe',

@@ -10,7 +10,7 @@
  * `unauthorized`, so a prober cannot tell them apart), its limit of mailboxes per connection, an
  * answer this client does not understand — sends into that mailbox on that connection are signed,
  * as before sending proofs. The server's answer to a signed send is then the one an HTTP delivery
- * gets (403 wrong key, 404 unknown mailbox), which callers already know how to treat. So are the
+ * gets (404 for a wrong key and an unknown mailbox alike), which callers already know how to treat. So are the
  * sends to a server whose hello does not list `authorize` (or that sends no hello: it predates
  * them), which is never asked. Only a connection that dies during the proof fails the sends
  * waiting for it (`server-unreachable`).
@@ -22,7 +22,7 @@
  * // true: send into mailboxId on conn without `signature`; false: sign it (signDelivery)
  * ```
  */
-import { encodeWireBytes, equalBytes, type ProtocolEnv, proveSendingRight, toHex } from '@parley/protocol';
+import { encodeWireBytes, equalBytes, type ProtocolEnv, proveSendingRight, socketOperation, toHex } from '@parley/protocol';
 import { ClientError } from '../errors.ts';
 import { signing } from './server-errors.ts';
 import type { SocketConnection } from './socket-connection.ts';
@@ -80,7 +80,10 @@ export class SendingRights {
       const { challenge } = await conn.request({ type: 'challenge' }, 'challenge', left());
       // The server's first frame (its hello, if it has one) came before this answer.
       if (!conn.supports('authorize')) return false;
-      const proof = signing(() => proveSendingRight(this.env, senderPrivateKey, mailboxId, challenge));
+      // Bound to the authorize frame (§3.5.1): it serves no other frame or request.
+      const proof = signing(() =>
+        proveSendingRight(this.env, senderPrivateKey, mailboxId, challenge, socketOperation('authorize')),
+      );
       const frame: ClientFrameBody = {
         type: 'authorize',
         mailbox: encodeWireBytes(mailboxId),

@@ -2,9 +2,10 @@
  * `ServerApi`: the home server's HTTP API v1 (docs/server.md) as typed calls, implementing
  * `ServerApiLike` (server-api-types.ts). Every authenticated call fetches its own single-use
  * challenge and answers it with a signature — the device key for account calls (protocol §3.5),
- * a mailbox's recipient key or an address's owner key for those objects (§3.6, §3.7) — so no
- * bearer secret is ever sent or kept. Every answer is validated before it is returned; every
- * failure is a `ClientError`.
+ * a mailbox's recipient key or an address's owner key for those objects (§3.6, §3.7) — over the
+ * challenge and this one request: its method, target and the SHA-256 of the body bytes it sends
+ * (§3.5.1), so no bearer secret is ever sent or kept, and a proof seen in transit serves no other
+ * request. Every answer is validated before it is returned; every failure is a `ClientError`.
  *
  * @example
  * ```ts
@@ -17,6 +18,7 @@
 import {
   type AccountId,
   AuthPurpose,
+  canonicalTarget,
   certifyDevice,
   type DeviceId,
   decodeBundle,
@@ -27,6 +29,7 @@ import {
   encodeDeviceCertificate,
   encodeIdentity,
   encodeWireBytes,
+  httpOperation,
   type IdentityKeyPair,
   type KemPreKeyPublic,
   MAX_KEM_PREKEY_UPLOAD,
@@ -35,19 +38,21 @@ import {
   MAX_TOKEN_HASHES_PER_REQUEST,
   type OneTimePreKeyPublic,
   type PreKeyBundle,
+  type Operation,
   type ProtocolEnv,
   parseAccountId,
   proveAddressOwnership,
   proveDevice,
   proveMailboxAccess,
   publicIdentity,
+  REGISTRATION_OPERATION,
   type SignedPreKeyPublic,
   signDelivery,
 } from '@parley/protocol';
 import { z } from 'zod';
 import { b64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
-import { type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
+import { bodyBytes, type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
 import type {
   DeviceAuth,
   OwnedAddress,
@@ -139,7 +144,15 @@ export class ServerApi implements ServerApiLike {
     const cert = signing(() => certifyDevice(this.env, identity, device, deviceKeys.publicKey));
     const challenge = await this.challenge();
     const proof = signing(() =>
-      proveDevice(this.env, deviceKeys.privateKey, AuthPurpose.register, challenge, identity.signing.publicKey, device),
+      proveDevice(
+        this.env,
+        deviceKeys.privateKey,
+        AuthPurpose.register,
+        challenge,
+        identity.signing.publicKey,
+        device,
+        REGISTRATION_OPERATION,
+      ),
     );
     const answer = await this.http.request({
       method: 'POST',
@@ -325,13 +338,21 @@ export class ServerApi implements ServerApiLike {
     await this.asOwner(address, { method: 'DELETE', path: `/v1/addresses/${encodeWireBytes(address.id)}`, ok: [204] });
   }
 
+  /** The operation `r` performs, as its proof binds it (protocol §3.5.1). */
+  private operationOf(r: HttpRequest): Operation {
+    const q = r.path.indexOf('?');
+    const target = q < 0 ? r.path : canonicalTarget(r.path.slice(0, q), r.path.slice(q));
+    return signing(() => httpOperation(this.env, r.method, target, bodyBytes(r)));
+  }
+
   /** A request as a device: `Authorization: Parley account=…, device=…, challenge=…, proof=…`. */
   private async asDevice(auth: DeviceAuth, r: HttpRequest) {
     const challenge = await this.challenge();
     const accountKey = decodeWireBytes(auth.account, 32);
     if (accountKey === null) throw new ClientError('usage', 'Malformed account id.');
+    const op = this.operationOf(r);
     const proof = signing(() =>
-      proveDevice(this.env, auth.devicePrivateKey, AuthPurpose.connect, challenge, accountKey, auth.device),
+      proveDevice(this.env, auth.devicePrivateKey, AuthPurpose.connect, challenge, accountKey, auth.device, op),
     );
     const authorization =
       `Parley account=${auth.account}, device=${auth.device}, ` +
@@ -342,14 +363,16 @@ export class ServerApi implements ServerApiLike {
   /** A request as a mailbox's owner: `Authorization: Parley-Mailbox challenge=…, proof=…`. */
   private async asMailbox(mailbox: OwnedMailbox, r: HttpRequest) {
     const challenge = await this.challenge();
-    const proof = signing(() => proveMailboxAccess(this.env, mailbox.recipientPrivateKey, mailbox.id, challenge));
+    const op = this.operationOf(r);
+    const proof = signing(() => proveMailboxAccess(this.env, mailbox.recipientPrivateKey, mailbox.id, challenge, op));
     return this.http.request({ ...r, authorization: `Parley-Mailbox ${challengeProof(challenge, proof)}` });
   }
 
   /** A request as an address's owner: `Authorization: Parley-Address challenge=…, proof=…`. */
   private async asOwner(address: OwnedAddress, r: HttpRequest) {
     const challenge = await this.challenge();
-    const proof = signing(() => proveAddressOwnership(this.env, address.ownerPrivateKey, address.id, challenge));
+    const op = this.operationOf(r);
+    const proof = signing(() => proveAddressOwnership(this.env, address.ownerPrivateKey, address.id, challenge, op));
     return this.http.request({ ...r, authorization: `Parley-Address ${challengeProof(challenge, proof)}` });
   }
 }

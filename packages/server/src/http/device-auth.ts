@@ -1,12 +1,14 @@
 /**
  * Device authentication for HTTP requests (docs/server.md "Authentication"). No passwords and no
  * bearer tokens: each authenticated request carries a proof — the device key's signature over a
- * fresh single-use challenge from POST /v1/challenges (purpose `connect`, protocol §3.5):
+ * fresh single-use challenge from POST /v1/challenges and this very request's method, target and
+ * body (purpose `connect`, protocol §3.5, §3.5.1):
  *
  *   Authorization: Parley account=<account id>, device=<n>, challenge=<b64url>, proof=<b64url>
  *
- * The challenge is consumed by the first valid proof, so a captured header is worthless. The
- * header is parsed here; the proof is checked by accounts/device-proof.ts.
+ * The challenge is consumed by the first valid proof, and the proof serves no other request, so
+ * a captured header is worth nothing but the request it came with. The header is parsed here;
+ * the proof is checked by accounts/device-proof.ts.
  */
 import { type AccountId, type DeviceId, deviceId, parseAccountId } from '@parley/protocol';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -14,6 +16,7 @@ import { type AuthenticatedDevice, authenticateDevice, type DeviceClaim } from '
 import type { ApiDeps } from '../api-deps.ts';
 import { decodeB64url } from '../wire-json.ts';
 import { HttpError } from './http-error.ts';
+import { requestOperation } from './request-operation.ts';
 
 export type AuthEnv = { Variables: { caller: AuthenticatedDevice } };
 
@@ -59,10 +62,12 @@ export function parseAuthorization(header: string | undefined): DeviceClaim {
   };
 }
 
-/** Middleware: authenticates the calling device and stores it as `c.var.caller`. */
+/** Middleware: authenticates the calling device for this request and stores it as `c.var.caller`. */
 export function requireDevice(deps: ApiDeps): MiddlewareHandler<AuthEnv> {
   return async (c: Context<AuthEnv>, next) => {
-    c.set('caller', await authenticateDevice(deps, parseAuthorization(c.req.header('authorization'))));
+    const claim = parseAuthorization(c.req.header('authorization'));
+    const operation = (await requestOperation(deps.env, c)) ?? unauthorized();
+    c.set('caller', await authenticateDevice(deps, claim, operation));
     await next();
   };
 }

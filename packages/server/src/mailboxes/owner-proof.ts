@@ -1,12 +1,14 @@
 /**
  * Proofs of ownership for objects that name no owner — mailboxes and contact addresses
- * (protocol §3.6–3.7). The request carries the object's key's signature over a fresh, single-use
- * challenge and the object id:
+ * (protocol §3.6–3.7) — and of the right to send into a mailbox. The request carries the object's
+ * key's signature over a fresh, single-use challenge, the object id and the operation it
+ * authorises (§3.5.1: the HTTP request, or the WebSocket frame, as the server received it):
  *
  *   Authorization: <Scheme> challenge=<32 bytes>, proof=<64 bytes>
  *
  * Every failure, an unknown object included, is the same 401, so a prober cannot tell which ids
- * exist.
+ * exist. Only a valid proof consumes its challenge: a proof replayed on another operation fails
+ * without spending the challenge, so the request it was made for still succeeds.
  */
 import type { ApiDeps } from '../api-deps.ts';
 import type { ChallengeStore } from '../storage/index.ts';
@@ -59,19 +61,21 @@ export function addressOwnership(deps: ApiDeps): Ownership {
 }
 
 /**
- * Whether `proof` proves ownership of object `id` over `challenge`; a valid proof consumes the
+ * Whether `proof` proves ownership of object `id` over `challenge` for `operation` (the encoded
+ * operation the server is about to perform, protocol §3.5.1); a valid proof consumes the
  * challenge. The one check behind the HTTP middleware and WebSocket subscriptions.
  */
 export async function provesOwnership(
   o: Ownership,
   id: Uint8Array,
   challenge: Uint8Array,
+  operation: Uint8Array,
   proof: Uint8Array,
 ): Promise<boolean> {
   const key = await o.keyOf(id);
   return (
     key !== null &&
-    (await o.verifier.check(o.kind, key, id, challenge, proof)) &&
+    (await o.verifier.check(o.kind, key, id, challenge, proof, operation)) &&
     (await o.challenges.consume(challenge))
   );
 }

@@ -27,10 +27,14 @@ import { encodeJobs, SIGNATURE_CHECKS, type SignatureKind, type VerifyJob } from
 
 export type { SignatureKind } from './verify-batch.ts';
 
+/** A delivery's operation: none (its signature covers the envelope). */
+const NO_OPERATION = new Uint8Array(0);
+
 export interface SignatureVerifier {
   /**
    * Whether `signature` is `key`'s signature of this kind over the object id and the payload
-   * (the envelope of a delivery, the challenge of a proof).
+   * (the envelope of a delivery, the challenge of a proof) and, for a proof, the operation it
+   * authorises (protocol §3.5.1; none for a delivery).
    */
   check(
     kind: SignatureKind,
@@ -38,6 +42,7 @@ export interface SignatureVerifier {
     id: Uint8Array,
     payload: Uint8Array,
     signature: Uint8Array,
+    operation?: Uint8Array,
   ): Promise<boolean>;
   /** Stops any thread it started. */
   close(): Promise<void>;
@@ -54,9 +59,9 @@ export function verifierOf(deps: {
 /** Checks on the calling thread (tests, and anywhere a thread is not worth it). */
 export function inlineVerifier(env: ProtocolEnv): SignatureVerifier {
   return {
-    check: async (kind, key, id, payload, signature) => {
+    check: async (kind, key, id, payload, signature, operation = NO_OPERATION) => {
       try {
-        return SIGNATURE_CHECKS[kind](env, key, id, payload, signature);
+        return SIGNATURE_CHECKS[kind](env, key, id, payload, operation, signature);
       } catch {
         return false; // malformed input is a signature that does not verify
       }
@@ -88,9 +93,10 @@ export class ThreadVerifier implements SignatureVerifier {
     id: Uint8Array,
     payload: Uint8Array,
     signature: Uint8Array,
+    operation: Uint8Array = NO_OPERATION,
   ): Promise<boolean> {
     return new Promise((resolve, reject) => {
-      this.#jobs.push({ kind, key, id, payload, signature });
+      this.#jobs.push({ kind, key, id, payload, operation, signature });
       this.#waiting.push({ resolve, reject });
       // One batch at a time: while the worker is busy, checks gather for the next one. Each post
       // wakes the other thread (a system call and often a context switch), so under load fewer,

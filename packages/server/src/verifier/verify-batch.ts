@@ -2,9 +2,9 @@
  * The signature verifier's batches as one buffer each. Posting an array of jobs to the worker
  * structured-cloned four small arrays per job (6.5% of the main thread's time under
  * bench:server); one buffer, transferred rather than copied, costs one copy of the bytes. Each
- * job is its kind (one byte, {@link SIGNATURE_KINDS}) and its four byte strings, each a u32
- * length (big-endian) and the bytes: key, object id, payload, signature. The buffer is made by
- * this process, but it is still decoded with its bounds checked.
+ * job is its kind (one byte, {@link SIGNATURE_KINDS}) and its five byte strings, each a u32
+ * length (big-endian) and the bytes: key, object id, payload, operation, signature. The buffer is
+ * made by this process, but it is still decoded with its bounds checked.
  */
 import {
   checkAddressOwnership,
@@ -16,8 +16,8 @@ import {
 
 /**
  * What a signature is checked as (protocol §3.6–3.7): a delivery (payload: the envelope), or a
- * proof over a challenge (payload: the challenge) of a mailbox's recipient key, of its sender
- * key, or of a contact address's owner key.
+ * proof over a challenge (payload: the challenge) and an operation (§3.5.1) of a mailbox's
+ * recipient key, of its sender key, or of a contact address's owner key.
  */
 export type SignatureKind = 'delivery' | 'mailbox-access' | 'sending-right' | 'address-ownership';
 
@@ -32,25 +32,38 @@ export const SIGNATURE_KINDS: readonly SignatureKind[] = [
 /** The protocol library's check for each kind: nothing of the signatures is re-implemented here. */
 export const SIGNATURE_CHECKS: Record<
   SignatureKind,
-  (env: ProtocolEnv, key: Uint8Array, id: Uint8Array, payload: Uint8Array, signature: Uint8Array) => boolean
+  (
+    env: ProtocolEnv,
+    key: Uint8Array,
+    id: Uint8Array,
+    payload: Uint8Array,
+    operation: Uint8Array,
+    signature: Uint8Array,
+  ) => boolean
 > = {
-  delivery: checkDelivery,
+  // A delivery signs its envelope, which is the operation: it binds no other (§3.6).
+  delivery: (env, key, id, envelope, operation, signature) =>
+    operation.length === 0 && checkDelivery(env, key, id, envelope, signature),
   'mailbox-access': checkMailboxAccess,
   'sending-right': checkSendingRight,
   'address-ownership': checkAddressOwnership,
 };
 
-/** One check: whether `signature` is `key`'s signature of kind `kind` over `id` and `payload`. */
+/**
+ * One check: whether `signature` is `key`'s signature of kind `kind` over `id`, `payload` and,
+ * for a proof, `operation` (empty for a delivery).
+ */
 export interface VerifyJob {
   readonly kind: SignatureKind;
   readonly key: Uint8Array;
   readonly id: Uint8Array;
   readonly payload: Uint8Array;
+  readonly operation: Uint8Array;
   readonly signature: Uint8Array;
 }
 
 function fields(job: VerifyJob): Uint8Array[] {
-  return [job.key, job.id, job.payload, job.signature];
+  return [job.key, job.id, job.payload, job.operation, job.signature];
 }
 
 export function encodeJobs(jobs: readonly VerifyJob[]): Uint8Array<ArrayBuffer> {
@@ -86,7 +99,7 @@ export function decodeJobs(bytes: Uint8Array): VerifyJob[] {
   while (at < bytes.length) {
     const kind = SIGNATURE_KINDS[bytes[at++] as number];
     if (kind === undefined) throw new RangeError('unknown signature kind in verify batch');
-    jobs.push({ kind, key: next(), id: next(), payload: next(), signature: next() });
+    jobs.push({ kind, key: next(), id: next(), payload: next(), operation: next(), signature: next() });
   }
   return jobs;
 }

@@ -16,7 +16,8 @@
  *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
  *   → binary 0x01 send, 0x02 ack                                  ← binary 0x81 sent, 0x83 acked; errors in JSON
  *
- * Subscribing takes the same mailbox proof as HTTP reads (protocol §3.6). The server then sends
+ * Subscribing takes a mailbox proof as HTTP reads do (protocol §3.6), bound to the `subscribe`
+ * frame (§3.5.1), as a sending proof is to the `authorize` frame. The server then sends
  * every stored message of the mailbox in order (read from the database), and then each new
  * message as its transaction commits (in commit order, without reading it back); a connection
  * that falls behind catches up from the database. Delivery is at least once until acknowledged.
@@ -34,6 +35,7 @@ import {
   MAX_SOCKET_AUTHORIZED,
   MAX_SOCKET_BAD_FRAMES,
   MAX_SOCKET_SUBSCRIPTIONS,
+  socketOperation,
   type WireErrorCode,
 } from '@parley/protocol';
 import type { ApiDeps } from '../api-deps.ts';
@@ -51,6 +53,9 @@ import { JsonClientFrameSchema } from './json-frames.ts';
 /** Past this much unsent data the connection is not fed more until the client catches up. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const PAGE = 500;
+/** What the proofs of `subscribe` and `authorize` frames are bound to (protocol §3.5.1). */
+const SUBSCRIBE = socketOperation('subscribe');
+const AUTHORIZE = socketOperation('authorize');
 
 interface Subscription {
   readonly mailbox: Uint8Array;
@@ -304,7 +309,7 @@ export class Connection {
       if (this.#subs.has(key)) return this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
       if (this.#subs.size >= MAX_SOCKET_SUBSCRIPTIONS)
         return this.#fail(f.id, 'rate-limited', 'too many subscriptions');
-      if (!(await provesOwnership(this.#cx.owners, f.mailbox, f.challenge, f.proof)))
+      if (!(await provesOwnership(this.#cx.owners, f.mailbox, f.challenge, SUBSCRIBE, f.proof)))
         return this.#fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
       const sub: Subscription = {
         mailbox: f.mailbox,
@@ -325,7 +330,7 @@ export class Connection {
       if (!this.#authorized.has(key)) {
         if (this.#authorized.size >= MAX_SOCKET_AUTHORIZED)
           return this.#fail(f.id, 'rate-limited', 'too many authorised mailboxes');
-        if (!(await provesOwnership(this.#cx.senders, f.mailbox, f.challenge, f.proof)))
+        if (!(await provesOwnership(this.#cx.senders, f.mailbox, f.challenge, AUTHORIZE, f.proof)))
           return this.#fail(f.id, 'unauthorized', 'a valid sending proof is required');
         this.#authorized.add(key);
       }

@@ -21,6 +21,7 @@ import {
   ProtocolError,
   PUBLIC_IDENTITY_BYTES,
   type PublicIdentity,
+  REGISTRATION_OPERATION,
   verifyDeviceCertificate,
   verifyIdentity,
 } from '@parley/protocol';
@@ -88,6 +89,9 @@ export function accountRoutes(deps: ApiDeps): Hono<AuthEnv> {
       body.challenge,
       identity.signingKey,
       cert.deviceId,
+      // §3.5.1: a registration proof is bound by what it signs (the account key, the device id)
+      // and the certificate over the device key; it travels inside the request it authorises.
+      REGISTRATION_OPERATION,
       body.proof,
     );
     // The challenge is consumed only by a valid proof, so a forged request cannot burn it.

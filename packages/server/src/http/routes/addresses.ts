@@ -64,7 +64,7 @@ export function addressRoutes(deps: ApiDeps, options: AddressRouteOptions = {}):
   const api = new Hono<AddressEnv>();
   const { addresses } = deps;
   const perAddress = options.perAddress ?? new RateLimiter({ perMinute: 10, burst: 20 });
-  const owner = requireOwner<AddressEnv>('Parley-Address', addressOwnership(deps));
+  const owner = requireOwner<AddressEnv>(deps.env, 'Parley-Address', addressOwnership(deps));
 
   api.post('/addresses', requireDevice(deps), async (c) => {
     const { ownerKey } = await readBody(c, CreateBody);

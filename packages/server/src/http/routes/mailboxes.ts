@@ -27,8 +27,8 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   const api = new Hono<MailboxEnv>();
   const { mailboxes } = deps;
 
-  /** The owner's proof: the recipient key's signature over a live challenge and this mailbox. */
-  const owner = requireOwner<MailboxEnv>('Parley-Mailbox', mailboxOwnership(deps));
+  /** The owner's proof: the recipient key's signature over a live challenge, this mailbox and this request. */
+  const owner = requireOwner<MailboxEnv>(deps.env, 'Parley-Mailbox', mailboxOwnership(deps));
   api.post('/mailboxes', requireDevice(deps), async (c) => {
     const keys = await readBody(c, CreateBody);
     // The caller is authenticated only to keep anonymous abuse out; nothing links the mailbox to it.

@@ -143,7 +143,15 @@ async function createMailboxes(base: string, n: number) {
       const body = { recipientKey: b64(recipient.publicKey), senderKey: b64(sender.publicKey) };
       // Bound to this request (protocol §3.5.1): post() sends JSON.stringify(body), these bytes.
       const op = httpOperation(env, 'POST', '/v1/mailboxes', utf8(JSON.stringify(body)));
-      const proof = proveDevice(env, device.privateKey, AuthPurpose.connect, c, identity.signing.publicKey, deviceId(1), op);
+      const proof = proveDevice(
+        env,
+        device.privateKey,
+        AuthPurpose.connect,
+        c,
+        identity.signing.publicKey,
+        deviceId(1),
+        op,
+      );
       const auth = `Parley account=${account}, device=1, challenge=${b64(c)}, proof=${b64(proof)}`;
       const r = await post(`${base}/v1/mailboxes`, body, auth);
       boxes.push({ id: unb64(String(r.mailboxId)), sender: sender.privateKey, recipient: recipient.privateKey });

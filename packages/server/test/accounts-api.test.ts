@@ -95,11 +95,13 @@ describe('POST /v1/accounts', () => {
   });
 });
 
+const SELF_DELETE = { method: 'DELETE', path: '/v1/accounts/self' };
+
 describe('device authentication and DELETE /v1/accounts/self', () => {
   it('deletes the calling account, and the proof cannot be replayed', async () => {
     const r = await registration(open, 2);
     expect((await post(open, '/v1/accounts', r.body)).status).toBe(201);
-    const auth = await authorization(open, r);
+    const auth = await authorization(open, r, SELF_DELETE);
     expect((await del(open, '/v1/accounts/self', auth)).status).toBe(204);
     expect((await del(open, '/v1/accounts/self', auth)).status).toBe(401);
     // The identity can register again: everything of the old account is gone.
@@ -111,7 +113,7 @@ describe('device authentication and DELETE /v1/accounts/self', () => {
     expect((await post(open, '/v1/accounts', r.body)).status).toBe(201);
     const other = await registration(open, 5);
     expect((await post(open, '/v1/accounts', other.body)).status).toBe(201);
-    const good = await authorization(open, r);
+    const good = await authorization(open, r, SELF_DELETE);
     const cases = [
       undefined,
       'Bearer abc',
@@ -119,8 +121,11 @@ describe('device authentication and DELETE /v1/accounts/self', () => {
       good.replace(/device=\d+/, 'device=0'),
       good.replace(/device=\d+/, 'device=99'),
       good.replace('Parley ', 'Parley account=dup, '),
-      await authorization(open, r, AuthPurpose.register),
-      (await authorization(open, other)).replace(/account=[^,]+/, `account=${toB64url(r.identity.signing.publicKey)}`),
+      await authorization(open, r, SELF_DELETE, AuthPurpose.register),
+      (await authorization(open, other, SELF_DELETE)).replace(
+        /account=[^,]+/,
+        `account=${toB64url(r.identity.signing.publicKey)}`,
+      ),
       'Parley '.padEnd(5000, 'a'),
     ];
     for (const header of cases) {

@@ -10,7 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RateLimiter } from '../src/http/rate-limit.ts';
 import { MAX_REQUEST_BYTES } from '../src/http/routes/addresses.ts';
 import { toB64url } from '../src/wire-json.ts';
-import { authorization, challenge, errorCode, registered, type TestServer, testServer } from './api-kit.ts';
+import {
+  authorization,
+  challenge,
+  errorCode,
+  type Op,
+  operationOf,
+  registered,
+  type TestServer,
+  testServer,
+} from './api-kit.ts';
 
 let server: TestServer;
 let app: Hono;
@@ -33,19 +42,24 @@ interface Address {
 async function newAddress(): Promise<Address> {
   const device = await registered(app);
   const owner = generateEd25519(env);
+  const body = JSON.stringify({ ownerKey: toB64url(owner.publicKey) });
   const res = await app.request('/v1/addresses', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: await authorization(app, device) },
-    body: JSON.stringify({ ownerKey: toB64url(owner.publicKey) }),
+    headers: {
+      'content-type': 'application/json',
+      authorization: await authorization(app, device, { method: 'POST', path: '/v1/addresses', body }),
+    },
+    body,
   });
   expect(res.status).toBe(201);
   const { addressId } = (await res.json()) as { addressId: string };
   return { id: addressId, idBytes: new Uint8Array(Buffer.from(addressId, 'base64url')), owner };
 }
 
-async function ownerHeader(a: Address, key = a.owner.privateKey): Promise<string> {
+async function ownerHeader(a: Address, op: Op, key = a.owner.privateKey): Promise<string> {
   const c = await challenge(app);
-  return `Parley-Address challenge=${toB64url(c)}, proof=${toB64url(proveAddressOwnership(env, key, a.idBytes, c))}`;
+  const proof = proveAddressOwnership(env, key, a.idBytes, c, operationOf(op));
+  return `Parley-Address challenge=${toB64url(c)}, proof=${toB64url(proof)}`;
 }
 
 const leave = (a: Address, request: Uint8Array, token?: Uint8Array) =>
@@ -56,10 +70,13 @@ const leave = (a: Address, request: Uint8Array, token?: Uint8Array) =>
   });
 
 async function asOwner(a: Address, method: string, path: string, body?: unknown): Promise<Response> {
-  return app.request(`/v1/addresses/${a.id}${path}`, {
+  const full = `/v1/addresses/${a.id}${path}`;
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  const op = { method, path: full, ...(text === undefined ? {} : { body: text }) };
+  return app.request(full, {
     method,
-    headers: { 'content-type': 'application/json', authorization: await ownerHeader(a) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    headers: { 'content-type': 'application/json', authorization: await ownerHeader(a, op) },
+    ...(text === undefined ? {} : { body: text }),
   });
 }
 
@@ -80,7 +97,13 @@ describe('contact addresses', () => {
     expect(await del.json()).toEqual({ deleted: 1 });
     const stranger = generateEd25519(env);
     const res = await app.request(`/v1/addresses/${a.id}/requests`, {
-      headers: { authorization: await ownerHeader(a, stranger.privateKey) },
+      headers: {
+        authorization: await ownerHeader(
+          a,
+          { method: 'GET', path: `/v1/addresses/${a.id}/requests` },
+          stranger.privateKey,
+        ),
+      },
     });
     expect(res.status).toBe(401);
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AuthPurpose,
+  canonicalTarget,
   certifyDevice,
   deviceId,
   encodeDeviceCertificate,
@@ -11,10 +12,14 @@ import {
   defaultEnv as env,
   generateEd25519,
   generateIdentity,
+  httpOperation,
   type IdentityKeyPair,
+  type Operation,
   proveDevice,
   publicIdentity,
+  REGISTRATION_OPERATION,
   signDelivery,
+  utf8,
 } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { expect } from 'vitest';
@@ -134,6 +139,7 @@ export async function registration(app: Hono, device = 1, identity = generateIde
     c,
     identity.signing.publicKey,
     deviceId(device),
+    REGISTRATION_OPERATION,
   );
   return {
     identity,
@@ -150,14 +156,36 @@ export async function registration(app: Hono, device = 1, identity = generateIde
 
 export const errorCode = async (res: Response) => ((await res.json()) as { error: { code: string } }).error.code;
 
-/** An Authorization header answering a fresh challenge with the device key. */
+/** A request as a proof binds it: method, path with its query, and the body text sent. */
+export interface Op {
+  readonly method: string;
+  readonly path: string;
+  readonly body?: string;
+}
+
+/** The operation of a request, as the server computes it (protocol §3.5.1). */
+export function operationOf(op: Op): Operation {
+  const url = new URL(op.path, 'http://localhost');
+  return httpOperation(env, op.method, canonicalTarget(url.pathname, url.search), utf8(op.body ?? ''));
+}
+
+/** An Authorization header answering a fresh challenge with the device key, for request `op`. */
 export async function authorization(
   app: Hono,
   r: Registration,
+  op: Op,
   purpose: AuthPurpose = AuthPurpose.connect,
 ): Promise<string> {
   const c = await challenge(app);
-  const proof = proveDevice(env, r.deviceKeys.privateKey, purpose, c, r.identity.signing.publicKey, deviceId(r.device));
+  const proof = proveDevice(
+    env,
+    r.deviceKeys.privateKey,
+    purpose,
+    c,
+    r.identity.signing.publicKey,
+    deviceId(r.device),
+    operationOf(op),
+  );
   const account = toB64url(r.identity.signing.publicKey);
   return `Parley account=${account}, device=${r.device}, challenge=${toB64url(c)}, proof=${toB64url(proof)}`;
 }
@@ -189,10 +217,12 @@ export async function newMailbox(app: Hono): Promise<Box> {
   const owner = await registered(app);
   const sender = generateEd25519(env);
   const recipient = generateEd25519(env);
+  const body = JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) });
+  const authorizationHeader = await authorization(app, owner, { method: 'POST', path: '/v1/mailboxes', body });
   const res = await app.request('/v1/mailboxes', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: await authorization(app, owner) },
-    body: JSON.stringify({ recipientKey: toB64url(recipient.publicKey), senderKey: toB64url(sender.publicKey) }),
+    headers: { 'content-type': 'application/json', authorization: authorizationHeader },
+    body,
   });
   expect(res.status).toBe(201);
   const { mailboxId } = (await res.json()) as { mailboxId: string };

@@ -10,6 +10,7 @@ import {
   defaultEnv as env,
   proveMailboxAccess,
   signDelivery,
+  socketOperation,
   utf8,
 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +62,7 @@ async function subscribe(conn: Connection, sink: FakeSink, box: Box, push?: 'bin
   await conn.receive(JSON.stringify({ type: 'challenge', id: 1 }), false);
   const { challenge } = sink.last() as { challenge: string };
   const c = new Uint8Array(Buffer.from(challenge, 'base64url'));
-  const proof = proveMailboxAccess(env, box.recipient.privateKey, box.idBytes, c);
+  const proof = proveMailboxAccess(env, box.recipient.privateKey, box.idBytes, c, socketOperation('subscribe'));
   const frame = {
     type: 'subscribe',
     id: 2,

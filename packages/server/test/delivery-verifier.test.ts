@@ -9,6 +9,7 @@ import {
   proveMailboxAccess,
   proveSendingRight,
   signDelivery,
+  socketOperation,
 } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -48,12 +49,13 @@ describe.each([
     });
   });
 
-  it('checks each kind of proof as that kind only, in one batch with deliveries', async () => {
+  it('checks each kind of proof as that kind only and for its operation only, in one batch with deliveries', async () => {
     const challenge = new Uint8Array(32).fill(9);
+    const op = socketOperation('subscribe');
     const proofs: [SignatureKind, Uint8Array][] = [
-      ['mailbox-access', proveMailboxAccess(env, sender.privateKey, mailbox, challenge)],
-      ['sending-right', proveSendingRight(env, sender.privateKey, mailbox, challenge)],
-      ['address-ownership', proveAddressOwnership(env, sender.privateKey, mailbox, challenge)],
+      ['mailbox-access', proveMailboxAccess(env, sender.privateKey, mailbox, challenge, op)],
+      ['sending-right', proveSendingRight(env, sender.privateKey, mailbox, challenge, op)],
+      ['address-ownership', proveAddressOwnership(env, sender.privateKey, mailbox, challenge, op)],
     ];
     const kinds = proofs.map(([kind]) => kind);
     const { envelope, signature } = delivery(7);
@@ -61,11 +63,23 @@ describe.each([
       verifier.check('delivery', sender.publicKey, mailbox, envelope, signature),
       // Every proof under every kind: only its own verifies (each signs a label of its own).
       ...proofs.flatMap(([, proof]) =>
-        kinds.map((kind) => verifier.check(kind, sender.publicKey, mailbox, challenge, proof)),
+        kinds.map((kind) => verifier.check(kind, sender.publicKey, mailbox, challenge, proof, op)),
+      ),
+      // A proof checked for another operation does not verify (protocol §3.5.1).
+      verifier.check('mailbox-access', sender.publicKey, mailbox, challenge, proofs[0]?.[1] as Uint8Array),
+      verifier.check(
+        'mailbox-access',
+        sender.publicKey,
+        mailbox,
+        challenge,
+        proofs[0]?.[1] as Uint8Array,
+        socketOperation('authorize'),
       ),
       // A delivery signature is no proof, nor a proof a delivery signature.
-      verifier.check('mailbox-access', sender.publicKey, mailbox, challenge, signature),
+      verifier.check('mailbox-access', sender.publicKey, mailbox, challenge, signature, op),
       verifier.check('delivery', sender.publicKey, mailbox, challenge, proofs[0]?.[1] as Uint8Array),
+      // A delivery binds no operation: one given is refused.
+      verifier.check('delivery', sender.publicKey, mailbox, envelope, signature, op),
     ];
     expect(await Promise.all(checks)).toEqual([
       true,
@@ -78,6 +92,9 @@ describe.each([
       false,
       false,
       true,
+      false,
+      false,
+      false,
       false,
       false,
     ]);

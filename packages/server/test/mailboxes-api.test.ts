@@ -9,7 +9,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BYTES } from '../src/mailboxes/delivery.ts';
 import { StorageError } from '../src/storage/index.ts';
 import { toB64url } from '../src/wire-json.ts';
-import { type Box, challenge, errorCode, newMailbox, sendDelivery, type TestServer, testServer } from './api-kit.ts';
+import {
+  type Box,
+  challenge,
+  errorCode,
+  newMailbox,
+  type Op,
+  operationOf,
+  sendDelivery,
+  type TestServer,
+  testServer,
+} from './api-kit.ts';
 
 let server: TestServer;
 let app: Hono;
@@ -22,25 +32,30 @@ afterAll(() => server.close());
 
 const send = (box: Box, envelope: Uint8Array, key?: Uint8Array) => sendDelivery(app, box, envelope, key);
 
-async function access(box: Box, key = box.recipient.privateKey): Promise<string> {
+async function access(box: Box, op: Op, key = box.recipient.privateKey): Promise<string> {
   const c = await challenge(app);
   expect(c.length).toBe(CHALLENGE_BYTES);
-  return `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proveMailboxAccess(env, key, box.idBytes, c))}`;
+  const proof = proveMailboxAccess(env, key, box.idBytes, c, operationOf(op));
+  return `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proof)}`;
 }
+
+const readOp = (box: Box, query = ''): Op => ({ method: 'GET', path: `/v1/mailboxes/${box.id}/messages${query}` });
 
 async function read(box: Box, query = ''): Promise<{ seq: number; envelope: string }[]> {
   const res = await app.request(`/v1/mailboxes/${box.id}/messages${query}`, {
-    headers: { authorization: await access(box) },
+    headers: { authorization: await access(box, readOp(box, query)) },
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { messages: { seq: number; envelope: string }[] }).messages;
 }
 
 async function ack(box: Box, seqs: number[]): Promise<number> {
-  const res = await app.request(`/v1/mailboxes/${box.id}/ack`, {
+  const body = JSON.stringify({ seqs });
+  const path = `/v1/mailboxes/${box.id}/ack`;
+  const res = await app.request(path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: await access(box) },
-    body: JSON.stringify({ seqs }),
+    headers: { 'content-type': 'application/json', authorization: await access(box, { method: 'POST', path, body }) },
+    body,
   });
   expect(res.status).toBe(200);
   return ((await res.json()) as { deleted: number }).deleted;
@@ -108,8 +123,8 @@ describe('mailboxes', () => {
     for (const authorizationHeader of [
       undefined,
       'Parley-Mailbox challenge=x, proof=y',
-      await access(box, other.recipient.privateKey),
-      await access(box, box.sender.privateKey),
+      await access(box, readOp(box), other.recipient.privateKey),
+      await access(box, readOp(box), box.sender.privateKey),
     ]) {
       const res = await app.request(`/v1/mailboxes/${box.id}/messages`, {
         headers: authorizationHeader ? { authorization: authorizationHeader } : {},
@@ -121,7 +136,7 @@ describe('mailboxes', () => {
     expect(await read(other)).toHaveLength(1);
     const del = await app.request(`/v1/mailboxes/${box.id}`, {
       method: 'DELETE',
-      headers: { authorization: await access(box) },
+      headers: { authorization: await access(box, { method: 'DELETE', path: `/v1/mailboxes/${box.id}` }) },
     });
     expect(del.status).toBe(204);
     expect((await send(box, utf8('late'))).status).toBe(404);

@@ -35,15 +35,21 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const send = async (method: string, path: string, r: Registration | null, body?: unknown) =>
-  app.request(path, {
+const send = async (method: string, path: string, r: Registration | null, body?: unknown) => {
+  const text = body === undefined ? undefined : JSON.stringify(body);
+  return app.request(path, {
     method,
     headers: {
       'content-type': 'application/json',
-      ...(r ? { authorization: await authorization(app, r) } : {}),
+      ...(r
+        ? {
+            authorization: await authorization(app, r, { method, path, ...(text === undefined ? {} : { body: text }) }),
+          }
+        : {}),
     },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(text === undefined ? {} : { body: text }),
   });
+};
 
 const spkJson = (identity: IdentityKeyPair, id: number) => {
   const k = signedPreKeyPublic(generateSignedPreKey(env, identity, id));

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { defaultEnv as env, proveMailboxAccess, utf8 } from '@parley/protocol';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toB64url } from '../src/wire-json.ts';
-import { challenge, newMailbox, remote, sendDelivery } from './api-kit.ts';
+import { challenge, newMailbox, operationOf, remote, sendDelivery } from './api-kit.ts';
 import { createTestDatabase } from './postgres-kit.ts';
 
 const BIN = new URL('../bin/parley-server.mjs', import.meta.url).pathname;
@@ -101,7 +101,7 @@ describe('parley-server process', () => {
     const read = (c: Uint8Array) =>
       api.request(`/v1/mailboxes/${mailboxId}/messages`, {
         headers: {
-          authorization: `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proveMailboxAccess(env, recipient.privateKey, idBytes, c))}`,
+          authorization: `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proveMailboxAccess(env, recipient.privateKey, idBytes, c, operationOf({ method: 'GET', path: `/v1/mailboxes/${mailboxId}/messages` })))}`,
         },
       });
     const before = await challenge(api);
@@ -203,8 +203,9 @@ describe('durability', () => {
         let after = 0;
         for (;;) {
           const c = await challenge(api);
-          const proof = proveMailboxAccess(env, recipient.privateKey, idBytes, c);
-          const res = await api.request(`/v1/mailboxes/${mailboxId}/messages?after=${after}&limit=1000`, {
+          const path = `/v1/mailboxes/${mailboxId}/messages?after=${after}&limit=1000`;
+          const proof = proveMailboxAccess(env, recipient.privateKey, idBytes, c, operationOf({ method: 'GET', path }));
+          const res = await api.request(path, {
             headers: { authorization: `Parley-Mailbox challenge=${toB64url(c)}, proof=${toB64url(proof)}` },
           });
           const { messages } = (await res.json()) as { messages: { seq: number; envelope: string }[] };

@@ -14,6 +14,7 @@ import {
   proveMailboxAccess,
   proveSendingRight,
   signDelivery,
+  socketOperation,
   utf8,
 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,9 @@ async function deliver(box: Box, text: string): Promise<void> {
 type Frame = Record<string, unknown> & { type: string };
 
 const HELLO = { type: 'hello', api: 1, features: ['authorize', 'binary'] };
+/** What subscribe and authorize proofs are bound to (protocol §3.5.1). */
+const SUBSCRIBE = socketOperation('subscribe');
+const AUTHORIZE = socketOperation('authorize');
 
 /**
  * A frame as the tests read it: JSON as it came; a binary one decoded into the same shape (byte
@@ -138,12 +142,18 @@ class Client {
   }
 
   subscribe(box: Box, key = box.recipient.privateKey, push?: 'json' | 'binary'): Promise<Frame> {
-    return this.#answer('subscribe', box, (c) => proveMailboxAccess(env, key, box.idBytes, c), undefined, push);
+    return this.#answer(
+      'subscribe',
+      box,
+      (c) => proveMailboxAccess(env, key, box.idBytes, c, SUBSCRIBE),
+      undefined,
+      push,
+    );
   }
 
   /** Proves `box`'s sender key (or `key`) on this connection, for sends without signatures. */
   authorize(box: Box, key = box.sender.privateKey, reuse?: string): Promise<Frame> {
-    return this.#answer('authorize', box, (c) => proveSendingRight(env, key, box.idBytes, c), reuse);
+    return this.#answer('authorize', box, (c) => proveSendingRight(env, key, box.idBytes, c, AUTHORIZE), reuse);
   }
 
   /** A send signed by `key` (default: the mailbox's sender key). */
@@ -344,7 +354,7 @@ describe('sending proofs', () => {
       mailbox: box.id,
       challenge,
       proof: toB64url(
-        proveMailboxAccess(env, box.recipient.privateKey, box.idBytes, Buffer.from(challenge, 'base64url')),
+        proveMailboxAccess(env, box.recipient.privateKey, box.idBytes, Buffer.from(challenge, 'base64url'), AUTHORIZE),
       ),
     });
     expect(access).toMatchObject({ type: 'error', error: { code: 'unauthorized' } });

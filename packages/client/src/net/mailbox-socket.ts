@@ -42,8 +42,8 @@ import {
   MAX_ENVELOPE_BYTES,
   type ProtocolEnv,
   proveMailboxAccess,
-  socketOperation,
   signDelivery,
+  socketOperation,
   toHex,
   type WireErrorCode,
 } from '@parley/protocol';

@@ -22,7 +22,14 @@
  * // true: send into mailboxId on conn without `signature`; false: sign it (signDelivery)
  * ```
  */
-import { encodeWireBytes, equalBytes, type ProtocolEnv, proveSendingRight, socketOperation, toHex } from '@parley/protocol';
+import {
+  encodeWireBytes,
+  equalBytes,
+  type ProtocolEnv,
+  proveSendingRight,
+  socketOperation,
+  toHex,
+} from '@parley/protocol';
 import { ClientError } from '../errors.ts';
 import { signing } from './server-errors.ts';
 import type { SocketConnection } from './socket-connection.ts';

@@ -7,8 +7,9 @@
  * request-operation.ts). Every failure, an unknown object included, is the same 401, so a
  * prober cannot tell which ids exist.
  */
-import type { Context, MiddlewareHandler } from 'hono';
+
 import type { ProtocolEnv } from '@parley/protocol';
+import type { Context, MiddlewareHandler } from 'hono';
 import { OBJECT_ID_BYTES, type Ownership, provesOwnership } from '../mailboxes/owner-proof.ts';
 import { decodeB64url } from '../wire-json.ts';
 import { HttpError } from './http-error.ts';

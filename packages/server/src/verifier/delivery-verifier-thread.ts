@@ -25,7 +25,14 @@ function stableKey(key: Uint8Array): Uint8Array {
 
 function verify(job: VerifyJob): boolean {
   try {
-    return SIGNATURE_CHECKS[job.kind](defaultEnv, stableKey(job.key), job.id, job.payload, job.operation, job.signature);
+    return SIGNATURE_CHECKS[job.kind](
+      defaultEnv,
+      stableKey(job.key),
+      job.id,
+      job.payload,
+      job.operation,
+      job.signature,
+    );
   } catch {
     return false; // malformed input is a signature that does not verify
   }

@@ -182,7 +182,7 @@ describe('MailboxSocket', () => {
     await eventually(() => expect(reader.received.map((m) => m.seq)).toEqual([seq, live.seq]));
 
     const forged = await failureOf(writer.socket.send(box.owned.id, generateEd25519(env).privateKey, utf8('x')));
-    expect(forged).toMatchObject({ code: 'server-error', status: 403, serverCode: 'forbidden' });
+    expect(forged).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
     const unknown = await failureOf(writer.socket.send(env.random(16), box.senderKey, utf8('x')));
     expect(unknown).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
     expect((await failureOf(writer.socket.send(box.owned.id, box.senderKey, new Uint8Array(65 * 1024)))).code).toBe(
@@ -227,7 +227,7 @@ describe('MailboxSocket', () => {
     const wrongKey = generateEd25519(env).privateKey;
     const forged = await failureOf(socket.send(box.owned.id, wrongKey, utf8('x')));
     const overHttp = await failureOf(api.deliver(box.owned.id, wrongKey, utf8('x')));
-    expect(forged).toMatchObject({ code: 'server-error', status: 403, serverCode: 'forbidden' });
+    expect(forged).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
     expect(forged).toMatchObject({ code: overHttp.code, status: overHttp.status, serverCode: overHttp.serverCode });
     expect(rec.frames[0]?.map((f) => f.type)).toEqual(['challenge', 'authorize', 'send']);
     expect(ofType(rec.frames[0], 'send')[0]?.signature).toEqual(expect.any(String));

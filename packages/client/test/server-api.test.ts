@@ -180,9 +180,9 @@ describe('mailboxes', () => {
     expect(await api.ackMailbox(mailbox, [])).toBe(0);
     expect((await api.readMailbox(mailbox)).map((m) => m.seq)).toEqual([second.seq]);
 
-    // A wrong sender key is forbidden (not a registration matter); a wrong owner key is 401.
+    // A wrong sender key is answered as an unknown mailbox (a prober learns nothing); a wrong owner key is 401.
     const forged = await failureOf(api.deliver(id, generateEd25519(env).privateKey, utf8('x')));
-    expect(forged).toMatchObject({ code: 'server-error', status: 403, serverCode: 'forbidden' });
+    expect(forged).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
     const stranger = { id, recipientPrivateKey: generateEd25519(env).privateKey };
     expect(await failureOf(api.readMailbox(stranger))).toMatchObject({ status: 401, serverCode: 'unauthorized' });
 

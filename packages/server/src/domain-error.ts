@@ -17,7 +17,10 @@ import type { WireErrorCode } from '@parley/protocol';
 export type DomainErrorCode =
   /** No mailbox has this id (or the id cannot name one). */
   | 'no-such-mailbox'
-  /** A delivery's signature is not the mailbox's sender key's. */
+  /**
+   * A delivery's signature is not the mailbox's sender key's. Answered as `no-such-mailbox` is,
+   * word for word, so that a prober cannot tell which mailbox ids exist (as reads cannot).
+   */
   | 'bad-signature'
   /** An envelope larger than the wire contract allows. */
   | 'envelope-too-large'
@@ -29,7 +32,7 @@ export type DomainErrorCode =
 /** The wire error code each domain error is answered with, on every transport. */
 const WIRE_CODE: { readonly [C in DomainErrorCode]: WireErrorCode } = {
   'no-such-mailbox': 'not-found',
-  'bad-signature': 'forbidden',
+  'bad-signature': 'not-found',
   'envelope-too-large': 'too-large',
   'mailbox-full': 'rate-limited',
   'no-valid-proof': 'unauthorized',

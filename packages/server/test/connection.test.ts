@@ -105,7 +105,7 @@ describe('a WebSocket connection without a socket', () => {
     expect(sink.last()).toMatchObject({ type: 'error', id: 5, error: { code: 'forbidden' } });
   });
 
-  it('stores a signed binary send and answers in binary; a bad signature is the wire code forbidden', async () => {
+  it('stores a signed binary send and answers in binary; a bad signature is answered as an unknown mailbox', async () => {
     const box = await newMailbox(server.app());
     const { conn, sink } = connect();
     const envelope = utf8('signed');
@@ -114,7 +114,7 @@ describe('a WebSocket connection without a socket', () => {
     expect(sink.last()).toEqual({ type: 'sent', id: 9, seq: expect.any(Number) });
     const forged = signDelivery(env, box.recipient.privateKey, box.idBytes, envelope);
     await conn.receive(encodeSendFrame({ id: 10, mailbox: box.idBytes, signature: forged, envelope }), true);
-    expect(sink.last()).toMatchObject({ type: 'error', id: 10, error: { code: 'forbidden' } });
+    expect(sink.last()).toMatchObject({ type: 'error', id: 10, error: { code: 'not-found' } });
   });
 
   it('pushes stored and new messages; holds them back while the send buffer is full, then catches up', async () => {

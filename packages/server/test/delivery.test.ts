@@ -69,8 +69,8 @@ describe('delivery', () => {
     });
     expect(await refusal(deliver(depsWith(stored, false), 'websocket', ID, new Uint8Array([1]), SIG))).toEqual({
       code: 'bad-signature',
-      wire: 'forbidden',
-      message: 'the signature does not match this mailbox',
+      wire: 'not-found',
+      message: 'no such mailbox',
     });
     const full = () => Promise.reject(mailboxFull());
     expect(await refusal(deliverAuthorized(depsWith(full), ID, new Uint8Array([1])))).toEqual({

@@ -90,11 +90,23 @@ describe('mailboxes', () => {
     const box = await newMailbox(app);
     const other = await newMailbox(app);
     const forged = await send(box, utf8('x'), other.sender.privateKey);
-    expect(forged.status).toBe(403);
-    expect(await errorCode(forged)).toBe('forbidden');
+    expect(forged.status).toBe(404);
+    expect(await errorCode(forged)).toBe('not-found');
     expect((await send(box, new Uint8Array(MAX_ENVELOPE_BYTES + 1))).status).toBe(413);
     expect((await send(box, new Uint8Array(MAX_ENVELOPE_BYTES))).status).toBe(201);
     expect(await read(box)).toHaveLength(1);
+  });
+
+  it('answer a delivery with a bad signature exactly as one to an unknown mailbox: a prober learns nothing', async () => {
+    const box = await newMailbox(app);
+    const other = await newMailbox(app);
+    const unknown = { ...box, id: toB64url(new Uint8Array(16).fill(7)), idBytes: new Uint8Array(16).fill(7) };
+    const forged = await send(box, utf8('x'), other.sender.privateKey);
+    const nowhere = await send(unknown, utf8('x'));
+    expect(forged.status).toBe(nowhere.status);
+    expect(await forged.text()).toBe(await nowhere.text());
+    expect(nowhere.status).toBe(404);
+    expect(await read(box)).toHaveLength(0);
   });
 
   it('answer a store that refuses at once as one that rejects: a full mailbox is 429', async () => {

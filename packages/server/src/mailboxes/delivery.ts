@@ -19,8 +19,11 @@ export const MESSAGE_TTL_MS = 21 * 24 * 60 * 60 * 1000;
 /** The most unacknowledged messages one mailbox holds. */
 export const MAX_MAILBOX_MESSAGES = 10_000;
 
+/** One answer for an unknown mailbox and a signature that is not its sender key's (see below). */
+const NO_SUCH_MAILBOX = 'no such mailbox';
+
 function noSuchMailbox(): never {
-  throw new DomainError('no-such-mailbox', 'no such mailbox');
+  throw new DomainError('no-such-mailbox', NO_SUCH_MAILBOX);
 }
 
 /** A delivery carrying its own sender-key signature (HTTP, or a WebSocket `send` with `signature`). */
@@ -35,8 +38,11 @@ export async function deliver(
   const tooLarge = sizeError(envelope);
   if (tooLarge !== undefined) throw tooLarge;
   const mailbox = (await deps.mailboxes.getMailbox(id)) ?? noSuchMailbox();
+  // A bad signature gets the unknown mailbox's answer, code and words alike (docs/server.md): a
+  // sender without the sender key cannot tell whether the mailbox exists, as a reader without
+  // the recipient key cannot (every failed proof is the same 401).
   if (!(await verifierOf(deps).check('delivery', mailbox.senderKey, id, envelope, signature))) {
-    throw new DomainError('bad-signature', 'the signature does not match this mailbox');
+    throw new DomainError('bad-signature', NO_SUCH_MAILBOX);
   }
   return store(deps, transport, arrived, id, envelope);
 }

@@ -33,6 +33,12 @@ describe.each(backends.map((b) => [b.name, b] as const))('operations (%s backend
     );
   });
 
+  it("the backend's SHA-256 gives FIPS 180-2's known answers", () => {
+    expect(toHex(crypto.sha256(utf8('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    const twoBlocks = utf8('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq');
+    expect(toHex(crypto.sha256(twoBlocks))).toBe('248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+  });
+
   it('a socket operation is 0x02 and the frame type; registration is 0x00', () => {
     expect(toHex(socketOperation('subscribe'))).toBe(toHex(concatBytes(Uint8Array.of(0x02, 9), utf8('subscribe'))));
     expect(toHex(REGISTRATION_OPERATION)).toBe('00');

@@ -309,4 +309,16 @@ describe('an address proof serves only the request it was made for', () => {
     expect(original.status).toBe(200);
     expect(((await original.json()) as { requests: unknown[] }).requests).toHaveLength(1);
   });
+  it("a token registration cannot be replayed with the attacker's token", async () => {
+    const owner = generateEd25519(env);
+    const id = await api.createAddress(device, owner.publicKey);
+    const address = { id, ownerPrivateKey: owner.privateKey };
+    const mine = createHash('sha256').update('a contact token').digest();
+    const c = await capture('POST', /\/tokens$/, (a) => a.addTokens(address, [mine]));
+    const theirs = createHash('sha256').update('attacker token').digest('base64url');
+    const path = `/v1/addresses/${Buffer.from(id).toString('base64url')}/tokens`;
+    await expectRefused(send('POST', path, c.authorization, JSON.stringify({ tokenHashes: [theirs] })));
+    expect((await replay(c)).status).toBe(204);
+    expect(await api.removeTokens(address, [mine])).toBe(1);
+  });
 });

@@ -34,12 +34,17 @@ export interface HttpAnswer {
   readonly json: unknown;
 }
 
+/** The body as sent: JSON text, which fetch sends as UTF-8. */
+function bodyText(r: HttpRequest): string | undefined {
+  return r.body === undefined ? undefined : JSON.stringify(r.body);
+}
+
 /**
- * The exact bytes sent as the body (JSON), or none: a proof binds their SHA-256 (protocol
+ * The exact bytes sent as the body (empty for none): a proof binds their SHA-256 (protocol
  * §3.5.1), so the request must send what was signed, byte for byte.
  */
-export function bodyBytes(r: HttpRequest): Uint8Array<ArrayBuffer> {
-  return r.body === undefined ? new Uint8Array(0) : new TextEncoder().encode(JSON.stringify(r.body));
+export function bodyBytes(r: HttpRequest): Uint8Array {
+  return new TextEncoder().encode(bodyText(r) ?? '');
 }
 
 export class HttpTransport {
@@ -54,13 +59,14 @@ export class HttpTransport {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (r.body !== undefined) headers['content-type'] = 'application/json';
     if (r.authorization !== undefined) headers.authorization = r.authorization;
+    const body = bodyText(r);
     let res: Response;
     let text: string;
     try {
       res = await this.fetchImpl(this.baseUrl + r.path, {
         method: r.method,
         headers,
-        ...(r.body === undefined ? {} : { body: bodyBytes(r) }),
+        ...(body === undefined ? {} : { body }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       text = await res.text();

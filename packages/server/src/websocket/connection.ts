@@ -100,6 +100,10 @@ export class Connection {
   /** Mailboxes this connection has proved the sender key of (hex ids). */
   readonly #authorized = new Set<string>();
   #badFrames = 0;
+  /** Subscribe and authorize proofs being checked (awaited) on this connection. */
+  #proving = 0;
+  /** The socket closed: nothing is added or written any more. */
+  #closed = false;
 
   /** Counts the connection and sends the hello, the first frame of every connection. */
   constructor(cx: ConnectionContext, sink: ConnectionSink) {
@@ -128,6 +132,8 @@ export class Connection {
 
   /** The socket closed: stop pushing. */
   closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#deps.metrics?.websocketConnections.dec();
     for (const sub of this.#subs.values()) sub.unsubscribe();
     this.#subs.clear();
@@ -136,7 +142,7 @@ export class Connection {
   readonly #internalError = () => this.#fail(undefined, 'internal', 'internal error');
 
   #write(data: string | Uint8Array): void {
-    if (this.#sink.open) this.#sink.send(data);
+    if (!this.#closed && this.#sink.open) this.#sink.send(data);
   }
 
   #send(frame: JsonServerFrame): void {
@@ -302,10 +308,22 @@ export class Connection {
       const key = idKey(f.mailbox);
       // Subscribed already: it keeps its push mode.
       if (this.#subs.has(key)) return this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
-      if (this.#subs.size >= MAX_SOCKET_SUBSCRIPTIONS)
+      // Proofs being checked count too: subscribes sent together all pass this check before any
+      // proof is checked (issue 16: the bound was exceeded, and listeners leaked, that way).
+      if (this.#subs.size + this.#proving >= MAX_SOCKET_SUBSCRIPTIONS)
         return this.#fail(f.id, 'rate-limited', 'too many subscriptions');
-      if (!(await provesOwnership(this.#cx.owners, f.mailbox, f.challenge, f.proof)))
-        return this.#fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
+      this.#proving++;
+      let proved: boolean;
+      try {
+        proved = await provesOwnership(this.#cx.owners, f.mailbox, f.challenge, f.proof);
+      } finally {
+        this.#proving--;
+      }
+      if (!proved) return this.#fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
+      // Checked again after the await: the connection may have closed (a listener added now
+      // would never be removed), or a subscribe for the same mailbox may have completed.
+      if (this.#closed) return;
+      if (this.#subs.has(key)) return this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
       const sub: Subscription = {
         mailbox: f.mailbox,
         mailboxText: toB64url(f.mailbox),
@@ -323,10 +341,17 @@ export class Connection {
     } else if (f.type === 'authorize') {
       const key = idKey(f.mailbox);
       if (!this.#authorized.has(key)) {
-        if (this.#authorized.size >= MAX_SOCKET_AUTHORIZED)
+        if (this.#authorized.size + this.#proving >= MAX_SOCKET_AUTHORIZED)
           return this.#fail(f.id, 'rate-limited', 'too many authorised mailboxes');
-        if (!(await provesOwnership(this.#cx.senders, f.mailbox, f.challenge, f.proof)))
-          return this.#fail(f.id, 'unauthorized', 'a valid sending proof is required');
+        this.#proving++;
+        let proved: boolean;
+        try {
+          proved = await provesOwnership(this.#cx.senders, f.mailbox, f.challenge, f.proof);
+        } finally {
+          this.#proving--;
+        }
+        if (!proved) return this.#fail(f.id, 'unauthorized', 'a valid sending proof is required');
+        if (this.#closed) return;
         this.#authorized.add(key);
       }
       this.#send({ type: 'authorized', id: f.id, mailbox: toB64url(f.mailbox) });

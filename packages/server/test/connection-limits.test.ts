@@ -6,8 +6,11 @@
  */
 import { decodeServerFrame, defaultEnv as env, proveMailboxAccess, utf8 } from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { createLogger } from '../src/logger.ts';
+import { MemoryChallengeStore } from '../src/storage/index.ts';
 import { Connection, type ConnectionSink, connectionContext } from '../src/websocket/connection.ts';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from '../src/websocket/frame-budget.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { newMailbox, sendDelivery, type TestServer, testServer } from './api-kit.ts';
 
@@ -47,10 +50,15 @@ afterAll(async () => {
   await server.close();
 });
 
-function connect(): { conn: Connection; sink: FakeSink } {
+function connect(limits: Partial<ConnectionLimits> = {}, deps = server.deps): { conn: Connection; sink: FakeSink } {
   const sink = new FakeSink();
-  return { conn: new Connection(connectionContext(server.deps, log), sink), sink };
+  const cx = connectionContext(deps, log, { ...DEFAULT_CONNECTION_LIMITS, ...limits });
+  return { conn: new Connection(cx, sink), sink };
 }
+
+const challengeFrame = (id: number) => JSON.stringify({ type: 'challenge', id });
+const challengeOf = (frame: Record<string, unknown> | undefined) =>
+  new Uint8Array(Buffer.from(frame?.challenge as string, 'base64url'));
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 const messages = (sink: FakeSink) => sink.frames().filter((f) => f.type === 'message');
@@ -114,5 +122,125 @@ describe('subscribes raced for one mailbox (issue 16 item 4)', () => {
     expect((await sendDelivery(app, box, utf8('nobody listens'))).status).toBe(201);
     await settle();
     expect(sink.sent.length).toBe(before);
+  });
+});
+
+describe('control frames, challenges and backpressure per connection (issue 16 item 3)', () => {
+  it('refuses control frames past the rate, and closes a connection that keeps sending them', async () => {
+    const { conn, sink } = connect({ controlBurst: 5, controlPerSecond: 0.001, maxRefused: 3 });
+    for (let i = 1; i <= 5; i++) await conn.receive(challengeFrame(i), false);
+    expect(sink.frames().filter((f) => f.type === 'challenge')).toHaveLength(5);
+    await conn.receive(challengeFrame(6), false);
+    expect(sink.frames().at(-1)).toEqual({
+      type: 'error',
+      id: 6,
+      error: { code: 'rate-limited', message: 'too many control frames' },
+    });
+    expect(sink.closedWith).toBeUndefined();
+    await conn.receive(challengeFrame(7), false);
+    await conn.receive(challengeFrame(8), false);
+    expect(sink.closedWith).toEqual([1008, 'too many frames over the rate limit']);
+    expect(sink.frames().filter((f) => f.type === 'challenge')).toHaveLength(5);
+    conn.closed();
+  });
+
+  it("a connection asking for challenges forgets its own oldest, never another connection's", async () => {
+    // A store that keeps few challenges, as a flood makes a big one look.
+    const deps = { ...server.deps, challenges: new MemoryChallengeStore({ maxLive: 50 }) };
+    const victim = connect({}, deps);
+    await victim.conn.receive(challengeFrame(1), false);
+    const kept = challengeOf(victim.sink.frames().at(-1));
+    const flooder = connect({ challengesPerConnection: 4, controlBurst: 1000 }, deps);
+    for (let i = 1; i <= 200; i++) await flooder.conn.receive(challengeFrame(i), false);
+    const issued = flooder.sink.frames().filter((f) => f.type === 'challenge');
+    expect(issued).toHaveLength(200);
+    await settle(); // the revocations run
+    expect(deps.challenges.holds(kept)).toBe(true);
+    // The flooder holds its last four only.
+    const held = issued.map((f) => deps.challenges.holds(challengeOf(f)));
+    expect(held.filter(Boolean)).toHaveLength(4);
+    expect(held.slice(-4)).toEqual([true, true, true, true]);
+    // Its challenges go when it does.
+    flooder.conn.closed();
+    await settle();
+    expect(issued.some((f) => deps.challenges.holds(challengeOf(f)))).toBe(false);
+    expect(deps.challenges.holds(kept)).toBe(true);
+    victim.conn.closed();
+  });
+
+  it('a challenge named in a subscribe is used up whatever the answer', async () => {
+    const deps = { ...server.deps, challenges: new MemoryChallengeStore() };
+    const box = await newMailbox(server.app());
+    const { conn, sink } = connect({}, deps);
+    await conn.receive(challengeFrame(1), false);
+    const c = challengeOf(sink.frames().at(-1));
+    const wrongProof = new Uint8Array(64);
+    const frame = { type: 'subscribe', id: 2, mailbox: box.id, challenge: toB64url(c), proof: toB64url(wrongProof) };
+    await conn.receive(JSON.stringify(frame), false);
+    expect(sink.frames().at(-1)).toMatchObject({ type: 'error', id: 2, error: { code: 'unauthorized' } });
+    await settle();
+    expect(deps.challenges.holds(c)).toBe(false);
+    conn.closed();
+  });
+
+  it('stops reading a connection whose send buffer is full, and reads again once it drains', async () => {
+    const { conn, sink } = connect({ maxBufferedBytes: 1000 });
+    sink.bufferedAmount = 5000; // the client is not reading
+    await conn.receive(challengeFrame(1), false);
+    expect(sink.paused).toBe(true);
+    sink.bufferedAmount = 0;
+    conn.drained();
+    expect(sink.paused).toBe(false);
+    conn.closed();
+  });
+
+  it('stops reading a connection with too many requests being handled, until they are', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store = server.deps.challenges;
+    const slow = {
+      issue: async (ttl: number) => {
+        await gate;
+        return store.issue(ttl);
+      },
+      consume: (c: Uint8Array) => store.consume(c),
+      purgeExpired: () => store.purgeExpired(),
+    };
+    const { conn, sink } = connect({ maxInFlight: 3 }, { ...server.deps, challenges: slow });
+    const handled = [1, 2].map((i) => conn.receive(challengeFrame(i), false));
+    expect(sink.paused).toBe(false);
+    handled.push(conn.receive(challengeFrame(3), false));
+    expect(sink.paused).toBe(true);
+    release();
+    await Promise.all(handled);
+    expect(sink.paused).toBe(false);
+    conn.closed();
+  });
+
+  it('refuses a source its connections past the per-source bound', async () => {
+    const running = await server.listen({ maxConnectionsPerSource: 2 });
+    const url = `${running.url.replace('http', 'ws')}/v1/ws`;
+    const open = (): Promise<WebSocket | number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(url);
+        ws.once('open', () => resolve(ws));
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+    const first = await open();
+    const second = await open();
+    expect(first).toBeInstanceOf(WebSocket);
+    expect(second).toBeInstanceOf(WebSocket);
+    expect(await open()).toBe(429);
+    (first as WebSocket).close();
+    await new Promise((resolve) => (first as WebSocket).once('close', resolve));
+    await settle();
+    const again = await open();
+    expect(again).toBeInstanceOf(WebSocket);
+    (second as WebSocket).close();
+    (again as WebSocket).close();
+    await running.close();
   });
 });

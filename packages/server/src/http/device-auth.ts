@@ -62,7 +62,9 @@ export function parseAuthorization(header: string | undefined): DeviceClaim {
 /** Middleware: authenticates the calling device and stores it as `c.var.caller`. */
 export function requireDevice(deps: ApiDeps): MiddlewareHandler<AuthEnv> {
   return async (c: Context<AuthEnv>, next) => {
-    c.set('caller', await authenticateDevice(deps, parseAuthorization(c.req.header('authorization'))));
+    const caller = await authenticateDevice(deps, parseAuthorization(c.req.header('authorization')));
+    deps.quotas?.take(c, 'account-requests', caller.account);
+    c.set('caller', caller);
     await next();
   };
 }

@@ -21,6 +21,8 @@ export interface Metrics {
   readonly pushes: Counter;
   /** Requests refused by a rate limit or quota, by which (docs/server.md "Limits and quotas"). */
   readonly limited: Counter<'limit'>;
+  /** Each configured limit: its sustained rate a minute and its burst (infinite: off). */
+  readonly limits: Gauge<'limit' | 'bound'>;
   /** One group commit of deliveries and acknowledgements: how many, and how long it took. */
   observeCommit(operations: number, seconds: number): void;
   /** Where `parley_queued_messages` comes from, read at each scrape. */
@@ -103,6 +105,12 @@ export function createMetrics(): Metrics {
       name: 'parley_limited_total',
       help: 'Requests refused by a rate limit or quota, by limit',
       labelNames: ['limit'],
+      registers: [registry],
+    }),
+    limits: new Gauge({
+      name: 'parley_limit',
+      help: 'Configured rate limits and quotas: bound is per_minute (sustained) or burst',
+      labelNames: ['limit', 'bound'],
       registers: [registry],
     }),
     observeCommit: (operations, seconds) => {

@@ -69,7 +69,9 @@ describe('quotas', () => {
     expect(third.status).toBe(429);
     expect(await errorCode(third)).toBe('rate-limited');
     expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(await metrics.registry.metrics()).toContain('parley_limited_total{limit="registrations"} 1');
+    const scraped = await metrics.registry.metrics();
+    expect(scraped).toContain('parley_limited_total{limit="registrations"} 1');
+    expect(scraped).toContain('parley_limit{limit="registrations",bound="burst"} 2');
   });
 
   it('limits HTTP challenges per source', async () => {

@@ -59,6 +59,16 @@ export class Quotas {
     this.#sources = new SourceResolver(options.sources);
     this.#metrics = metrics;
     const limiter = (limit: RateLimit) => new RateLimiter(limit, now ? { now } : {});
+    const shown: Record<QuotaName, RateLimit> = {
+      registrations: options.registrationsPerSource,
+      challenges: options.challengesPerSource,
+      'account-requests': options.requestsPerAccount,
+      mailboxes: options.mailboxesPerAccount,
+    };
+    for (const [limit, { perMinute, burst }] of Object.entries(shown)) {
+      metrics?.limits.set({ limit, bound: 'per_minute' }, perMinute);
+      metrics?.limits.set({ limit, bound: 'burst' }, burst);
+    }
     this.#limiters = {
       registrations: limiter(options.registrationsPerSource),
       challenges: limiter(options.challengesPerSource),

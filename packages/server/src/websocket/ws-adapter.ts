@@ -82,6 +82,9 @@ export function attachWebSocket(
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SOCKET_FRAME_BYTES });
   const sources = options.sources ?? new SourceResolver();
   const perSource = options.maxConnectionsPerSource ?? MAX_CONNECTIONS_PER_SOURCE;
+  deps.metrics?.limits.set({ limit: 'websocket-connections', bound: 'per_source' }, perSource);
+  deps.metrics?.limits.set({ limit: 'websocket-control', bound: 'per_minute' }, cx.limits.controlPerSecond * 60);
+  deps.metrics?.limits.set({ limit: 'websocket-control', bound: 'burst' }, cx.limits.controlBurst);
   /** Open connections by source. */
   const open = new Map<string, number>();
 

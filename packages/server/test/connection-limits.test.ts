@@ -243,4 +243,33 @@ describe('control frames, challenges and backpressure per connection (issue 16 i
     (again as WebSocket).close();
     await running.close();
   });
+
+  it('paces control frames per source: a connection opened again gets no fresh budget', async () => {
+    const running = await server.listen({
+      limits: { ...DEFAULT_CONNECTION_LIMITS, controlBurst: 3, controlPerSecond: 0.001 },
+    });
+    const url = `${running.url.replace('http', 'ws')}/v1/ws`;
+    const answers = async (n: number): Promise<string[]> => {
+      const ws = new WebSocket(url);
+      const got: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        ws.on('message', (d) => {
+          const f = JSON.parse(d.toString()) as { type: string; error?: { code: string } };
+          if (f.type === 'hello') return;
+          got.push(f.error?.code ?? f.type);
+          if (got.length === n) resolve();
+        });
+        ws.once('open', () => {
+          for (let i = 1; i <= n; i++) ws.send(challengeFrame(i));
+        });
+        ws.once('error', reject);
+      });
+      ws.close();
+      return got;
+    };
+    expect(await answers(2)).toEqual(['challenge', 'challenge']);
+    // A refusal is answered at once, before the challenge is issued: compare as a set.
+    expect((await answers(2)).sort()).toEqual(['challenge', 'rate-limited']);
+    await running.close();
+  });
 });

@@ -119,7 +119,8 @@ export class Connection {
   /** The socket closed: nothing is added or written any more. */
   #closed = false;
   readonly #limits: ConnectionLimits;
-  readonly #control: TokenBucket;
+  /** Takes a control frame's token (the adapter's is shared by the source's connections). */
+  readonly #control: () => boolean;
   /** Control frames refused for the rate so far. */
   #refused = 0;
   /** Challenges issued on this connection and not yet used here, oldest first (hex → bytes). */
@@ -129,13 +130,21 @@ export class Connection {
   /** Whether the sink was asked to stop reading. */
   #paused = false;
 
-  /** Counts the connection and sends the hello, the first frame of every connection. */
-  constructor(cx: ConnectionContext, sink: ConnectionSink) {
+  /**
+   * Counts the connection and sends the hello, the first frame of every connection. `control`
+   * paces its control frames (default: a bucket of its own, `limits.controlBurst` and
+   * `controlPerSecond`); the adapter passes one per source, so reconnecting does not refill it.
+   */
+  constructor(cx: ConnectionContext, sink: ConnectionSink, control?: () => boolean) {
     this.#cx = cx;
     this.#deps = cx.deps;
     this.#sink = sink;
     this.#limits = cx.limits;
-    this.#control = new TokenBucket(cx.limits.controlBurst, cx.limits.controlPerSecond);
+    if (control) this.#control = control;
+    else {
+      const bucket = new TokenBucket(cx.limits.controlBurst, cx.limits.controlPerSecond);
+      this.#control = () => bucket.take();
+    }
     this.#deps.metrics?.websocketConnections.inc();
     this.#write(HELLO);
   }
@@ -206,7 +215,7 @@ export class Connection {
 
   /** Takes a control frame's token; refuses it (and after `maxRefused`, the connection) without one. */
   #paced(id: number): boolean {
-    if (this.#control.take()) return true;
+    if (this.#control()) return true;
     this.#refused++;
     this.#deps.metrics?.limited.inc({ limit: 'websocket-control' });
     this.#fail(id, 'rate-limited', 'too many control frames');

@@ -15,6 +15,7 @@ import { MAX_SOCKET_FRAME_BYTES, SOCKET_PATH } from '@parley/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ApiDeps } from '../api-deps.ts';
 import { SourceResolver } from '../http/client-address.ts';
+import { RateLimiter } from '../http/rate-limit.ts';
 import type { Logger } from '../logger.ts';
 import { Connection, type ConnectionSink, connectionContext } from './connection.ts';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './frame-budget.ts';
@@ -87,6 +88,8 @@ export function attachWebSocket(
   deps.metrics?.limits.set({ limit: 'websocket-control', bound: 'burst' }, cx.limits.controlBurst);
   /** Open connections by source. */
   const open = new Map<string, number>();
+  /** Control frames by source, across its connections: a flooder that reconnects starts no fresh bucket. */
+  const control = new RateLimiter({ perMinute: cx.limits.controlPerSecond * 60, burst: cx.limits.controlBurst });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) {
@@ -111,11 +114,11 @@ export function attachWebSocket(
       else open.set(source, left);
     };
     socket.once('close', release);
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket));
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket, () => control.take(source) === 0));
   });
 
-  function serve(ws: WebSocket, socket: Duplex): void {
-    const connection = new Connection(cx, socketSink(ws, socket));
+  function serve(ws: WebSocket, socket: Duplex, paced: () => boolean): void {
+    const connection = new Connection(cx, socketSink(ws, socket), paced);
     socket.on('drain', () => connection.drained());
     let alive = true;
     ws.on('message', (data, isBinary) => {

@@ -84,4 +84,19 @@ describe('redelivery of an acknowledged envelope', () => {
     expect(await server.deps.mailboxes.fetch(box.idBytes, { afterSeq: 0, limit: 10 })).toEqual([]);
     conn.closed();
   });
+
+  it('is recognised after an acknowledgement of many seqs at once', async () => {
+    const app = server.app();
+    const box = await newMailbox(app);
+    const envelopes = [utf8('one'), utf8('two'), utf8('three')];
+    const seqs: number[] = [];
+    for (const e of envelopes) seqs.push(((await (await sendDelivery(app, box, e)).json()) as { seq: number }).seq);
+    expect(await server.deps.mailboxes.ack(box.idBytes, seqs)).toBe(3);
+    for (const [i, e] of envelopes.entries()) {
+      const again = await sendDelivery(app, box, e);
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual({ seq: seqs[i] });
+    }
+    expect(await server.deps.mailboxes.fetch(box.idBytes, { afterSeq: 0, limit: 10 })).toEqual([]);
+  });
 });

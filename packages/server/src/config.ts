@@ -3,7 +3,7 @@
  * Parsing is pure: `parseConfig(argv, env)` returns a config or a usage error; main.ts prints it.
  */
 import { parseArgs } from 'node:util';
-import { SourceConfigError, SourceResolver } from './http/client-address.ts';
+import { SourceConfigError, SourceResolver } from './client-address.ts';
 import { DEFAULT_QUOTAS, type QuotaOptions } from './http/quotas.ts';
 
 export interface ServerConfig {

@@ -6,9 +6,9 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SourceResolver } from './client-address.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createServer, serverApi } from './create-server.ts';
-import { SourceResolver } from './http/client-address.ts';
 import { Quotas } from './http/quotas.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';

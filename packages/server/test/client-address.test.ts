@@ -1,6 +1,6 @@
 /** Source keys for rate limits and quotas: trusted proxies only, IPv6 grouped by prefix. */
 import { describe, expect, it } from 'vitest';
-import { SourceConfigError, SourceResolver } from '../src/http/client-address.ts';
+import { SourceConfigError, SourceResolver } from '../src/client-address.ts';
 
 describe('the source of a request', () => {
   it('is the peer address when no proxy is trusted, whatever X-Forwarded-For says', () => {

@@ -15,8 +15,8 @@
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
+import { DEFAULT_SOURCE_OPTIONS, type SourceOptions, SourceResolver } from '../client-address.ts';
 import type { Metrics } from '../metrics.ts';
-import { DEFAULT_SOURCE_OPTIONS, type SourceOptions, SourceResolver } from './client-address.ts';
 import { HttpError } from './http-error.ts';
 import { type RateLimit, RateLimiter } from './rate-limit.ts';
 

@@ -14,11 +14,11 @@ import type { Duplex } from 'node:stream';
 import { MAX_SOCKET_FRAME_BYTES, SOCKET_PATH } from '@parley/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ApiDeps } from '../api-deps.ts';
-import { SourceResolver } from '../http/client-address.ts';
-import { RateLimiter } from '../http/rate-limit.ts';
+import { SourceResolver } from '../client-address.ts';
 import type { Logger } from '../logger.ts';
+import { RecentMap } from '../recent-map.ts';
 import { Connection, type ConnectionSink, connectionContext } from './connection.ts';
-import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './frame-budget.ts';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, TokenBucket } from './frame-budget.ts';
 
 export const WS_PATH = SOCKET_PATH;
 /** How often a connection is pinged by default; a ping still unanswered at the next one closes it. */
@@ -89,7 +89,15 @@ export function attachWebSocket(
   /** Open connections by source. */
   const open = new Map<string, number>();
   /** Control frames by source, across its connections: a flooder that reconnects starts no fresh bucket. */
-  const control = new RateLimiter({ perMinute: cx.limits.controlPerSecond * 60, burst: cx.limits.controlBurst });
+  const control = new RecentMap<TokenBucket>(100_000);
+  const controlOf = (source: string): TokenBucket => {
+    let bucket = control.get(source);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(cx.limits.controlBurst, cx.limits.controlPerSecond);
+      control.set(source, bucket);
+    }
+    return bucket;
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) {
@@ -114,7 +122,8 @@ export function attachWebSocket(
       else open.set(source, left);
     };
     socket.once('close', release);
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket, () => control.take(source) === 0));
+    const bucket = controlOf(source);
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket, () => bucket.take()));
   });
 
   function serve(ws: WebSocket, socket: Duplex, paced: () => boolean): void {

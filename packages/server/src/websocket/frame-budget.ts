@@ -27,11 +27,13 @@ export interface ConnectionLimits {
 }
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
-  // A client opening with a challenge and a subscribe for each of its mailboxes fits at once.
-  controlBurst: 200,
+  // The client SDK subscribes every mailbox of its set at once on each connection: it asks for a
+  // challenge per mailbox, then sends a subscribe per mailbox. Up to MAX_SOCKET_SUBSCRIPTIONS
+  // (1000) mailboxes, that fits in one burst, and their challenges are all held until answered.
+  controlBurst: 2100,
   controlPerSecond: 20,
   maxRefused: 100,
-  challengesPerConnection: 16,
+  challengesPerConnection: 1024,
   maxInFlight: 4096,
   maxBufferedBytes: 4 * 1024 * 1024,
 };

@@ -1,5 +1,6 @@
 /** What the v1 API needs: the protocol environment, the stores and the server's settings. */
 import type { ProtocolEnv } from '@parley/protocol';
+import type { Quotas } from './http/quotas.ts';
 import type { MailboxEvents } from './mailboxes/mailbox-events.ts';
 import type { Metrics } from './metrics.ts';
 import type {
@@ -28,4 +29,6 @@ export interface ApiDeps {
   readonly registrationKey: string | null;
   /** Where deliveries, pushes and WebSocket connections are counted (none: not counted). */
   readonly metrics?: Metrics;
+  /** Quotas and rate limits per source and per account (http/quotas.ts; none: unlimited). */
+  readonly quotas?: Quotas;
 }

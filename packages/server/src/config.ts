@@ -3,6 +3,8 @@
  * Parsing is pure: `parseConfig(argv, env)` returns a config or a usage error; main.ts prints it.
  */
 import { parseArgs } from 'node:util';
+import { SourceConfigError, SourceResolver } from './client-address.ts';
+import { DEFAULT_QUOTAS, type QuotaOptions } from './http/quotas.ts';
 
 export interface ServerConfig {
   readonly host: string;
@@ -15,6 +17,13 @@ export interface ServerConfig {
   readonly tlsKey: string | null;
   /** A private server: registration requires this key. */
   readonly registrationKey: string | null;
+  // Limits and quotas (issue 16; docs/server.md "Limits and quotas").
+  /** Quotas and rate limits per source and per account. */
+  readonly quotas: QuotaOptions;
+  /** Bearer token for /metrics; null: /metrics is not served. */
+  readonly metricsToken: string | null;
+  /** WebSocket connections one source may hold open at once. */
+  readonly maxConnectionsPerSource: number;
 }
 
 export const USAGE = `Usage: parley-server [options]
@@ -30,8 +39,29 @@ Options (each also read from the environment variable shown):
   --tls-cert FILE      PEM certificate: serve https/wss (PARLEY_TLS_CERT; needs --tls-key)
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
   --registration-key K private server: new accounts must present K (PARLEY_REGISTRATION_KEY)
+
+Limits and quotas (a source is an address, or an IPv6 prefix; 0 turns a limit off):
+  --registrations-per-hour N   new accounts per source (PARLEY_REGISTRATIONS_PER_HOUR;
+                               default 10, bursts of 5)
+  --challenges-per-minute N    HTTP challenges per source (PARLEY_CHALLENGES_PER_MINUTE;
+                               default 120, bursts of 300)
+  --requests-per-minute N      authenticated requests per account (PARLEY_REQUESTS_PER_MINUTE;
+                               default 600, bursts of 300)
+  --mailboxes-per-day N        mailboxes created per account (PARLEY_MAILBOXES_PER_DAY;
+                               default 200, bursts of 200)
+  --connections-per-source N   WebSocket connections open at once per source
+                               (PARLEY_CONNECTIONS_PER_SOURCE; default 32)
+  --trusted-proxy LIST         comma-separated addresses or CIDR ranges of reverse proxies whose
+                               X-Forwarded-For is believed (PARLEY_TRUSTED_PROXY; default none)
+  --ipv6-prefix BITS           IPv6 addresses sharing this prefix are one source
+                               (PARLEY_IPV6_PREFIX; default 64)
+  --metrics-token T            serve /metrics to bearers of T only (PARLEY_METRICS_TOKEN;
+                               default: /metrics is not served)
   -h, --help           show this help
 `;
+
+/** A limit turned off: a bucket that never runs out. */
+const OFF = { perMinute: 1e9, burst: Number.POSITIVE_INFINITY };
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -53,6 +83,14 @@ export function parseConfig(
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'registration-key': { type: 'string' },
+        'registrations-per-hour': { type: 'string' },
+        'challenges-per-minute': { type: 'string' },
+        'requests-per-minute': { type: 'string' },
+        'mailboxes-per-day': { type: 'string' },
+        'connections-per-source': { type: 'string' },
+        'trusted-proxy': { type: 'string' },
+        'ipv6-prefix': { type: 'string' },
+        'metrics-token': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,7 +113,44 @@ export function parseConfig(
   const tlsCert = str('tls-cert', 'PARLEY_TLS_CERT') ?? null;
   const tlsKey = str('tls-key', 'PARLEY_TLS_KEY') ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together');
+  const count = (flag: string, envName: string, fallback: number): number => {
+    const text = str(flag, envName);
+    if (text === undefined) return fallback;
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)))
+      throw new ConfigError(`--${flag} must be a non-negative integer`);
+    return Number(text);
+  };
+  const d = DEFAULT_QUOTAS;
+  // A rate of 0 turns the limit off; the burst follows the rate in the defaults' proportion.
+  const rate = (n: number, perMinute: number, burstPerRate: number) =>
+    n === 0 ? OFF : { perMinute, burst: Math.max(1, Math.round(n * burstPerRate)) };
+  const perHour = count('registrations-per-hour', 'PARLEY_REGISTRATIONS_PER_HOUR', 10);
+  const challenges = count('challenges-per-minute', 'PARLEY_CHALLENGES_PER_MINUTE', d.challengesPerSource.perMinute);
+  const requests = count('requests-per-minute', 'PARLEY_REQUESTS_PER_MINUTE', d.requestsPerAccount.perMinute);
+  const perDay = count('mailboxes-per-day', 'PARLEY_MAILBOXES_PER_DAY', 200);
+  const trustedProxies = (str('trusted-proxy', 'PARLEY_TRUSTED_PROXY') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  const sources = { trustedProxies, ipv6PrefixBits: count('ipv6-prefix', 'PARLEY_IPV6_PREFIX', 64) };
+  try {
+    new SourceResolver(sources);
+  } catch (e) {
+    if (e instanceof SourceConfigError) throw new ConfigError(`--trusted-proxy/--ipv6-prefix: ${e.message}`);
+    throw e;
+  }
+  const quotas: QuotaOptions = {
+    registrationsPerSource: rate(perHour, perHour / 60, 0.5),
+    challengesPerSource: rate(challenges, challenges, 2.5),
+    requestsPerAccount: rate(requests, requests, 0.5),
+    mailboxesPerAccount: rate(perDay, perDay / (24 * 60), 1),
+    sources,
+  };
+  const connections = count('connections-per-source', 'PARLEY_CONNECTIONS_PER_SOURCE', 32);
   return {
+    quotas,
+    metricsToken: str('metrics-token', 'PARLEY_METRICS_TOKEN') ?? null,
+    maxConnectionsPerSource: connections === 0 ? Number.POSITIVE_INFINITY : connections,
     host: str('host', 'PARLEY_HOST') ?? '127.0.0.1',
     port,
     dataDir: str('data', 'PARLEY_DATA') ?? '.parley/server',

@@ -23,6 +23,7 @@ import type { Hono } from 'hono';
 import { sql } from 'kysely';
 import type { ApiDeps } from './api-deps.ts';
 import { type AppDeps, createApp } from './http/app.ts';
+import type { Quotas } from './http/quotas.ts';
 import type { Logger } from './logger.ts';
 import { CachedMailboxStore } from './mailboxes/mailbox-cache.ts';
 import { MailboxEvents } from './mailboxes/mailbox-events.ts';
@@ -54,6 +55,8 @@ export interface ServerApiOptions {
    * cluster, any process of which must be able to check a challenge another issued).
    */
   readonly challengesInMemory?: boolean;
+  /** Quotas and rate limits (http/quotas.ts); none: unlimited, as a library's tests want. */
+  readonly quotas?: Quotas;
 }
 
 /** The v1 API's stores over `database`, with a mailbox cache and in-process mailbox events. */
@@ -74,6 +77,7 @@ export function serverApi(database: Database, options: ServerApiOptions): ApiDep
     challenges: inMemory ? new MemoryChallengeStore() : new SqlChallengeStore(database),
     registrationKey: options.registrationKey ?? null,
     metrics,
+    ...(options.quotas ? { quotas: options.quotas } : {}),
   };
 }
 
@@ -87,6 +91,8 @@ export interface ServerDeps {
   readonly prekeyOptions?: AppDeps['prekeyOptions'];
   readonly addressOptions?: AppDeps['addressOptions'];
   readonly websocket?: WebSocketOptions;
+  /** Who may read `/metrics` (http/app.ts; default open). */
+  readonly metricsAccess?: AppDeps['metricsAccess'];
   /** How often expired challenges, messages and contact requests are deleted (none: never). */
   readonly purgeEveryMs?: number;
 }
@@ -126,6 +132,7 @@ export function createServer(deps: ServerDeps): ParleyServer {
     },
     ...(deps.prekeyOptions ? { prekeyOptions: deps.prekeyOptions } : {}),
     ...(deps.addressOptions ? { addressOptions: deps.addressOptions } : {}),
+    ...(deps.metricsAccess ? { metricsAccess: deps.metricsAccess } : {}),
   });
 
   let purge: NodeJS.Timeout | undefined;

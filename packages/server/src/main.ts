@@ -6,8 +6,10 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { SourceResolver } from './client-address.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createServer, serverApi } from './create-server.ts';
+import { Quotas } from './http/quotas.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { openDatabase } from './storage/index.ts';
@@ -65,7 +67,17 @@ const server = createServer({
   metrics,
   log,
   database,
-  api: serverApi(database, { metrics, verifier, registrationKey: config.registrationKey }),
+  api: serverApi(database, {
+    metrics,
+    verifier,
+    registrationKey: config.registrationKey,
+    quotas: new Quotas(config.quotas, metrics),
+  }),
+  metricsAccess: config.metricsToken === null ? 'off' : { token: config.metricsToken },
+  websocket: {
+    maxConnectionsPerSource: config.maxConnectionsPerSource,
+    sources: new SourceResolver(config.quotas.sources),
+  },
   /** Expired challenges, messages and contact requests are deleted every minute. */
   purgeEveryMs: 60_000,
 });

@@ -19,6 +19,10 @@ export interface Metrics {
   /** From a delivery's arrival (validated) to its commit: what a sender waits for. */
   readonly deliverySeconds: Histogram<'transport'>;
   readonly pushes: Counter;
+  /** Requests refused by a rate limit or quota, by which (docs/server.md "Limits and quotas"). */
+  readonly limited: Counter<'limit'>;
+  /** Each configured limit: its sustained rate a minute and its burst (infinite: off). */
+  readonly limits: Gauge<'limit' | 'bound'>;
   /** One group commit of deliveries and acknowledgements: how many, and how long it took. */
   observeCommit(operations: number, seconds: number): void;
   /** Where `parley_queued_messages` comes from, read at each scrape. */
@@ -95,6 +99,18 @@ export function createMetrics(): Metrics {
     pushes: new Counter({
       name: 'parley_pushes_total',
       help: 'Messages pushed to subscribed WebSocket connections',
+      registers: [registry],
+    }),
+    limited: new Counter({
+      name: 'parley_limited_total',
+      help: 'Requests refused by a rate limit or quota, by limit',
+      labelNames: ['limit'],
+      registers: [registry],
+    }),
+    limits: new Gauge({
+      name: 'parley_limit',
+      help: 'Configured rate limits and quotas: bound is per_minute (sustained) or burst',
+      labelNames: ['limit', 'bound'],
       registers: [registry],
     }),
     observeCommit: (operations, seconds) => {

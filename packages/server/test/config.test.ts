@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../src/config.ts';
+import { ConfigError, parseConfig, USAGE } from '../src/config.ts';
+import { DEFAULT_QUOTAS } from '../src/http/quotas.ts';
 
 describe('parseConfig', () => {
   it('defaults to loopback, port 8787 and embedded SQLite', () => {
-    expect(parseConfig([], {})).toEqual({
+    expect(parseConfig([], {})).toMatchObject({
       host: '127.0.0.1',
       port: 8787,
       dataDir: '.parley/server',
@@ -22,6 +23,38 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({ port: 0, dataDir: '/tmp/x', databaseUrl: 'postgres://127.0.0.1/p' });
   });
 
+  it('has the documented limits by default, and reads each from a flag or the environment', () => {
+    const c = parseConfig([], {});
+    if (c === 'help') throw new Error('unexpected');
+    expect(c.quotas).toEqual(DEFAULT_QUOTAS);
+    expect(c.metricsToken).toBeNull();
+    expect(c.maxConnectionsPerSource).toBe(32);
+    const set = parseConfig(
+      ['--registrations-per-hour', '60', '--trusted-proxy', '10.0.0.1, 10.1.0.0/16', '--metrics-token', 't'],
+      { PARLEY_MAILBOXES_PER_DAY: '0', PARLEY_IPV6_PREFIX: '56', PARLEY_CONNECTIONS_PER_SOURCE: '4' },
+    );
+    if (set === 'help') throw new Error('unexpected');
+    expect(set.quotas.registrationsPerSource).toEqual({ perMinute: 1, burst: 30 });
+    expect(set.quotas.mailboxesPerAccount.burst).toBe(Number.POSITIVE_INFINITY);
+    expect(set.quotas.sources).toEqual({ trustedProxies: ['10.0.0.1', '10.1.0.0/16'], ipv6PrefixBits: 56 });
+    expect(set.metricsToken).toBe('t');
+    expect(set.maxConnectionsPerSource).toBe(4);
+  });
+
+  it('lists every limit in --help', () => {
+    for (const flag of [
+      '--registrations-per-hour',
+      '--challenges-per-minute',
+      '--requests-per-minute',
+      '--mailboxes-per-day',
+      '--connections-per-source',
+      '--trusted-proxy',
+      '--ipv6-prefix',
+      '--metrics-token',
+    ])
+      expect(USAGE).toContain(flag);
+  });
+
   it('answers --help', () => {
     expect(parseConfig(['--help'], {})).toBe('help');
     expect(parseConfig(['-h'], {})).toBe('help');
@@ -34,6 +67,9 @@ describe('parseConfig', () => {
     [['--tls-cert', 'a.pem']],
     [['--unknown']],
     [['positional']],
+    [['--trusted-proxy', 'proxy.example']],
+    [['--ipv6-prefix', '200']],
+    [['--mailboxes-per-day', '-1']],
   ])('refuses %j with a ConfigError that says what to do', (argv) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);
   });

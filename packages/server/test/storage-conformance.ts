@@ -821,8 +821,16 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         expect(there.duplicate).toBe(false);
         expect(there.seq).not.toBe(first.seq);
 
-        // Once acknowledged, the same envelope is a new message again.
+        // Once acknowledged, the same envelope is still the same message until it would have
+        // expired (issue 16: a redelivery is not stored again), and a new one after that.
         expect(await mailboxes.ack(id, [first.seq])).toBe(1);
+        expect(await mailboxes.enqueue(id, envelope, limits)).toEqual({
+          seq: first.seq,
+          duplicate: true,
+          receivedAt: T0,
+        });
+        expect(await mailboxes.fetch(id, { limit: 10 })).not.toContainEqual(expect.objectContaining({ envelope }));
+        clock = T0 + 60_000;
         const again = await mailboxes.enqueue(id, envelope, limits);
         expect(again.duplicate).toBe(false);
         expect(again.seq).toBeGreaterThan(there.seq);

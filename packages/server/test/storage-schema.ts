@@ -48,6 +48,13 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     recipient_key: 'bytes',
     sender_key: 'bytes',
   },
+  mailbox_acked: {
+    digest: 'bytes',
+    expires_at: 'integer',
+    mailbox_id: 'bytes',
+    received_at: 'integer',
+    seq: 'integer',
+  },
   mailbox_messages: {
     digest: 'bytes',
     envelope: 'bytes',

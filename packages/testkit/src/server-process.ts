@@ -81,6 +81,18 @@ interface Child {
   output: string;
 }
 
+/**
+ * Every client of a test comes from 127.0.0.1, one source to the server's quotas: they are off
+ * (0) unless a test sets them in `env` (docs/server.md "Limits and quotas").
+ */
+const UNLIMITED = {
+  PARLEY_REGISTRATIONS_PER_HOUR: '0',
+  PARLEY_CHALLENGES_PER_MINUTE: '0',
+  PARLEY_REQUESTS_PER_MINUTE: '0',
+  PARLEY_MAILBOXES_PER_DAY: '0',
+  PARLEY_CONNECTIONS_PER_SOURCE: '0',
+};
+
 function spawnServer(
   args: readonly string[],
   env: Readonly<Record<string, string>>,
@@ -88,7 +100,7 @@ function spawnServer(
 ): Promise<Child> {
   const child = spawn(process.execPath, [...nodeArgs, SERVER_BIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PARLEY_LOG_LEVEL: 'warn', ...UNLIMITED, ...env },
   });
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);

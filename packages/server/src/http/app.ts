@@ -2,6 +2,7 @@
  * The HTTP application. Like hono's own design, it sees only web-standard Request/Response:
  * tests call `app.request(...)` without a socket, and main.ts adapts it to Node's http server.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { MAX_BODY_BYTES } from '@parley/protocol';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -30,6 +31,19 @@ export interface AppDeps {
   readonly prekeyOptions?: PreKeyRouteOptions;
   /** Rate limits for contact requests (defaults suit production). */
   readonly addressOptions?: AddressRouteOptions;
+  /**
+   * Who may read `/metrics` (default `open`): anyone, a bearer of `token`, or nobody (`off`,
+   * 404). `parley-server` serves it only with `--metrics-token` (docs/server.md "Metrics").
+   */
+  readonly metricsAccess?: MetricsAccess;
+}
+
+export type MetricsAccess = 'open' | 'off' | { readonly token: string };
+
+/** Whether `authorization` is `Bearer <token>`, compared in constant time (digests of equal length). */
+function bearerOf(authorization: string | undefined, token: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(authorization ?? ''), digest(`Bearer ${token}`));
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -59,7 +73,13 @@ export function createApp(deps: AppDeps): Hono {
     return c.json({ status: ok ? 'ok' : 'unavailable', version: deps.version }, ok ? 200 : 503);
   });
 
+  const metricsAccess = deps.metricsAccess ?? 'open';
   app.get('/metrics', async (c) => {
+    if (metricsAccess === 'off') return c.json(errorBody('not-found', 'no such endpoint'), ERROR_STATUS['not-found']);
+    if (metricsAccess !== 'open' && !bearerOf(c.req.header('authorization'), metricsAccess.token)) {
+      c.header('www-authenticate', 'Bearer');
+      return c.json(errorBody('unauthorized', 'a metrics token is required'), ERROR_STATUS.unauthorized);
+    }
     c.header('content-type', deps.metrics.registry.contentType);
     return c.body(await deps.metrics.registry.metrics());
   });

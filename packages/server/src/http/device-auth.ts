@@ -67,7 +67,9 @@ export function requireDevice(deps: ApiDeps): MiddlewareHandler<AuthEnv> {
   return async (c: Context<AuthEnv>, next) => {
     const claim = parseAuthorization(c.req.header('authorization'));
     const operation = (await requestOperation(deps.env, c)) ?? unauthorized();
-    c.set('caller', await authenticateDevice(deps, claim, operation));
+    const caller = await authenticateDevice(deps, claim, operation);
+    deps.quotas?.take(c, 'account-requests', caller.account);
+    c.set('caller', caller);
     await next();
   };
 }

@@ -124,10 +124,12 @@ export const MAX_LIVE_CHALLENGES = 100_000;
 
 export interface MemoryChallengeStoreOptions extends ChallengeStoreOptions {
   /**
-   * The most challenges kept (default {@link MAX_LIVE_CHALLENGES}): a challenge is forgotten once
-   * this many more have been issued, and its proof is then refused like any unknown challenge
-   * (the client asks again). Only a flood gets there first: a client uses a challenge within
-   * seconds of asking for it.
+   * The most challenges kept (default {@link MAX_LIVE_CHALLENGES}): when this many are kept,
+   * issuing one more forgets the oldest still kept, and its proof is then refused like any
+   * unknown challenge (the client asks again). A challenge used (or revoked: a WebSocket
+   * connection revokes its own past its quota) frees its place, so a flood that is held to a
+   * quota per connection does not push out other clients' challenges. Only a flood from many
+   * connections gets there: a client uses a challenge within seconds of asking for it.
    */
   readonly maxLive?: number;
 }
@@ -141,13 +143,15 @@ export class MemoryChallengeStore implements ChallengeStore {
   /** Expiry by challenge. */
   readonly #live = new Map<string, number>();
   /**
-   * The last `maxLive` challenges issued, in a ring: the one a new challenge takes the place of
-   * is forgotten (if it is still kept). Not the Map's own order: finding its first entry walks
-   * over the slots of deleted ones, and deleting the oldest at every issue made that walk ever
-   * longer (two-thirds of the event loop under bench:flood).
+   * Challenges in the order issued, from `#head` on; some of them used already. Not the Map's
+   * own order: finding its first entry walks over the slots of deleted ones, and deleting the
+   * oldest at every issue made that walk ever longer (two-thirds of the event loop under
+   * bench:flood). Compacted (used ones dropped) once it is twice `maxLive` long, which costs
+   * O(1) a challenge over time.
    */
-  readonly #issued: (string | undefined)[];
-  #next = 0;
+  #issued: (string | undefined)[] = [];
+  #head = 0;
+  readonly #maxLive: number;
   readonly #now: () => number;
   readonly #random: () => Uint8Array;
 
@@ -157,7 +161,7 @@ export class MemoryChallengeStore implements ChallengeStore {
     const maxLive = options.maxLive ?? MAX_LIVE_CHALLENGES;
     if (!Number.isSafeInteger(maxLive) || maxLive <= 0)
       throw new StorageError('usage', 'maxLive must be a positive integer');
-    this.#issued = new Array<string | undefined>(maxLive);
+    this.#maxLive = maxLive;
   }
 
   async issue(ttlMs: number): Promise<{ challenge: Uint8Array; expiresAt: number }> {
@@ -167,12 +171,24 @@ export class MemoryChallengeStore implements ChallengeStore {
     // As in the database (its primary key): the same value twice means a broken source.
     if (this.#live.has(key)) throw new StorageError('dependency', 'challenge source repeated a value');
     const expiresAt = this.#now() + ttlMs;
-    const replaced = this.#issued[this.#next];
-    if (replaced !== undefined) this.#live.delete(replaced);
-    this.#issued[this.#next] = key;
-    this.#next = (this.#next + 1) % this.#issued.length;
+    if (this.#live.size >= this.#maxLive) this.#forgetOldest();
+    if (this.#issued.length >= 2 * this.#maxLive + 1024) {
+      this.#issued = this.#issued.slice(this.#head).filter((k) => k !== undefined && this.#live.has(k));
+      this.#head = 0;
+    }
+    this.#issued.push(key);
     this.#live.set(key, expiresAt);
     return { challenge: new Uint8Array(challenge), expiresAt };
+  }
+
+  /** Forgets the oldest challenge still kept. */
+  #forgetOldest(): void {
+    while (this.#head < this.#issued.length) {
+      const key = this.#issued[this.#head];
+      this.#issued[this.#head] = undefined;
+      this.#head++;
+      if (key !== undefined && this.#live.delete(key)) return;
+    }
   }
 
   async consume(challenge: Uint8Array): Promise<boolean> {

@@ -5,6 +5,12 @@
  * event loop, or SQLite's connection on a writer thread (sqlite-writer.ts). Each runs the same
  * compiled statements and the same rules ({@link judgeEnqueue}) in every place; see
  * mailbox-store.ts for what they promise.
+ *
+ * An acknowledgement keeps the digest of each message it deletes (`mailbox_acked`) until the
+ * message would have expired, and an enqueue looks there too: the same envelope delivered again
+ * after its owner acknowledged it is answered as a duplicate (its original seq), not stored and
+ * not pushed (issue 16). Answering alike, rather than refusing, tells a sender nothing about
+ * whether the owner has read it. The cost is one more row written per acknowledged message.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Transaction } from 'kysely';
@@ -80,7 +86,11 @@ export function mailboxQueries(db: Kysely<Schema>) {
         .leftJoin('mailbox_messages as d', (join) =>
           join.onRef('d.mailbox_id', '=', 'm.mailbox_id').on('d.digest', '=', $(1)),
         )
+        .leftJoin('mailbox_acked as a', (join) =>
+          join.onRef('a.mailbox_id', '=', 'm.mailbox_id').on('a.digest', '=', $(4)),
+        )
         .select(['d.seq', 'd.expires_at', 'd.received_at'])
+        .select(['a.seq as acked_seq', 'a.received_at as acked_received_at', 'a.expires_at as acked_expires_at'])
         .select((eb) =>
           eb
             .case()
@@ -121,6 +131,27 @@ export function mailboxQueries(db: Kysely<Schema>) {
     ),
     /** seq: an expired message, before a new copy of it is stored */
     deleteSeq: new PreparedQuery(db, (q, $) => q.deleteFrom('mailbox_messages').where('seq', '=', $(0))),
+    /** mailbox, seq: keeps the digest of the message an ackOne with the same values deletes */
+    keepAcked: new PreparedQuery(db, (q, $) =>
+      q
+        .insertInto('mailbox_acked')
+        .columns(['mailbox_id', 'digest', 'seq', 'received_at', 'expires_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('mailbox_messages')
+            .select(['mailbox_id', 'digest', 'seq', 'received_at', 'expires_at'])
+            .where('mailbox_id', '=', $(0))
+            .where('seq', '=', $(1)),
+        )
+        // An expired, unpurged digest of the same envelope gives way to this one.
+        .onConflict((oc) =>
+          oc.columns(['mailbox_id', 'digest']).doUpdateSet((eb) => ({
+            seq: eb.ref('excluded.seq'),
+            received_at: eb.ref('excluded.received_at'),
+            expires_at: eb.ref('excluded.expires_at'),
+          })),
+        ),
+    ),
     /** mailbox, seq */
     ackOne: new PreparedQuery(db, (q, $) =>
       // The mailbox condition is what keeps one owner from deleting another's messages.
@@ -137,6 +168,10 @@ interface EnqueueState {
   readonly expires_at: number | null;
   readonly received_at: number | null;
   readonly n: number | null;
+  /** An acknowledged message with this digest (absent where only the waiting copy is read). */
+  readonly acked_seq?: number | null;
+  readonly acked_received_at?: number | null;
+  readonly acked_expires_at?: number | null;
 }
 
 /**
@@ -192,6 +227,11 @@ function judgeEnqueue(state: EnqueueState | undefined, op: EnqueueOp, full: Full
     state.seq !== null && state.expires_at !== null && state.received_at !== null
       ? { seq: Number(state.seq), expiresAt: state.expires_at, receivedAt: state.received_at }
       : null;
+  // Acknowledged and still within its retention: a copy, answered as the original was.
+  if (waiting === null && state.acked_seq != null && state.acked_expires_at != null && state.acked_expires_at > now) {
+    const result = { seq: Number(state.acked_seq), duplicate: true, receivedAt: Number(state.acked_received_at) };
+    return { kind: 'duplicate', result };
+  }
   const verdict = judgeAdd(waiting, Number(state.n), maxMessages, now);
   if (verdict.kind === 'duplicate') {
     return { kind: 'duplicate', result: { seq: verdict.seq, duplicate: true, receivedAt: verdict.receivedAt } };
@@ -218,14 +258,36 @@ async function applyInTransaction(
 ): Promise<MailboxOpResult> {
   if (op.kind === 'ack') {
     full.delete(op.id);
-    if (op.seqs.length === 1) return Number((await q.ackOne.execute(trx, [op.id, op.seqs[0]])).numAffectedRows ?? 0n);
+    if (op.seqs.length === 1) {
+      await q.keepAcked.execute(trx, [op.id, op.seqs[0]]);
+      return Number((await q.ackOne.execute(trx, [op.id, op.seqs[0]])).numAffectedRows ?? 0n);
+    }
     let deleted = 0n;
     for (let i = 0; i < op.seqs.length; i += BATCH_SEQS) {
+      const seqs = op.seqs.slice(i, i + BATCH_SEQS);
+      await trx
+        .insertInto('mailbox_acked')
+        .columns(['mailbox_id', 'digest', 'seq', 'received_at', 'expires_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('mailbox_messages')
+            .select(['mailbox_id', 'digest', 'seq', 'received_at', 'expires_at'])
+            .where('mailbox_id', '=', op.id)
+            .where('seq', 'in', seqs),
+        )
+        .onConflict((oc) =>
+          oc.columns(['mailbox_id', 'digest']).doUpdateSet((eb) => ({
+            seq: eb.ref('excluded.seq'),
+            received_at: eb.ref('excluded.received_at'),
+            expires_at: eb.ref('excluded.expires_at'),
+          })),
+        )
+        .execute();
       const result = await trx
         .deleteFrom('mailbox_messages')
         // The mailbox condition is what keeps one owner from deleting another's messages.
         .where('mailbox_id', '=', op.id)
-        .where('seq', 'in', op.seqs.slice(i, i + BATCH_SEQS))
+        .where('seq', 'in', seqs)
         .executeTakeFirst();
       deleted += result.numDeletedRows;
     }
@@ -242,7 +304,7 @@ async function applyInTransaction(
   }
   const state = full.has(id, op.maxMessages)
     ? stateWhenFull((await q.waiting.execute(trx, [id, digest])).rows[0], op.maxMessages)
-    : (await q.state.execute(trx, [id, digest, now, op.maxMessages])).rows[0];
+    : (await q.state.execute(trx, [id, digest, now, op.maxMessages, digest])).rows[0];
   const verdict = judgeEnqueue(state, op, full);
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) await q.deleteSeq.execute(trx, [verdict.expiredSeq]);
@@ -259,12 +321,17 @@ function applyOnSqlite(
   if (op.kind === 'ack') {
     full.delete(op.id);
     // One statement per seq: synchronously that costs less than building an `in (…)` list.
-    return op.seqs.reduce((n, seq) => n + q.ackOne.runOn(sqlite, [op.id, seq]), 0);
+    let deleted = 0;
+    for (const seq of op.seqs) {
+      q.keepAcked.runOn(sqlite, [op.id, seq]);
+      deleted += q.ackOne.runOn(sqlite, [op.id, seq]);
+    }
+    return deleted;
   }
   const digest = digestOf(op);
   const state = full.has(op.id, op.maxMessages)
     ? stateWhenFull(q.waiting.getOn(sqlite, [op.id, digest]), op.maxMessages)
-    : q.state.getOn(sqlite, [op.id, digest, op.now, op.maxMessages]);
+    : q.state.getOn(sqlite, [op.id, digest, op.now, op.maxMessages, digest]);
   const verdict = judgeEnqueue(state, op, full);
   if (verdict.kind === 'duplicate') return verdict.result;
   if (verdict.expiredSeq !== null) q.deleteSeq.runOn(sqlite, [verdict.expiredSeq]);

@@ -315,8 +315,11 @@ export class SqlMailboxStore implements MailboxStore {
     return this.#commits.run({ kind: 'ack', id: Buffer.from(mailboxId), seqs: unique }) as Promise<number>;
   }
 
-  purgeExpired(): Promise<number> {
-    return deleteExpired(this.#database, 'mailbox_messages', this.#now());
+  async purgeExpired(): Promise<number> {
+    const now = this.#now();
+    // Digests of acknowledged messages go when the message would have expired (mailbox-ops.ts).
+    await deleteExpired(this.#database, 'mailbox_acked', now);
+    return deleteExpired(this.#database, 'mailbox_messages', now);
   }
 
   async total(): Promise<number> {

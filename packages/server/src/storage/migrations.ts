@@ -252,5 +252,25 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           for each row execute function mailbox_messages_count()`.execute(db);
       },
     },
+    // The digests of acknowledged messages, until the message would have expired: a copy
+    // delivered again is then a duplicate, not a new message (issue 16; mailbox-ops.ts).
+    '0003-mailbox-acknowledged': {
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's documented type for migrations.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('mailbox_acked')
+          .addColumn('mailbox_id', bytes, (c) => c.notNull())
+          .addColumn('digest', bytes, (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('mailbox_acked_pk', ['mailbox_id', 'digest'])
+          .addForeignKeyConstraint('mailbox_acked_mailbox_fk', ['mailbox_id'], 'mailboxes', ['mailbox_id'], (fk) =>
+            fk.onDelete('cascade'),
+          )
+          .execute();
+        await db.schema.createIndex('mailbox_acked_expires_at').on('mailbox_acked').column('expires_at').execute();
+      },
+    },
   };
 }

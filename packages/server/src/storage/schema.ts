@@ -114,6 +114,20 @@ export interface MailboxMessagesTable {
 }
 
 /**
+ * The digest of a message its owner acknowledged, kept until the message would have expired, so
+ * that the same envelope delivered again is answered as a duplicate rather than stored and
+ * pushed again (mailbox-ops.ts).
+ */
+export interface MailboxAckedTable {
+  mailbox_id: Uint8Array;
+  digest: Uint8Array;
+  /** The acknowledged message's seq and arrival, the answer to a copy. */
+  seq: number;
+  received_at: Millis;
+  expires_at: Millis;
+}
+
+/**
  * A contact address: a long-lived, revocable address where anyone can leave a contact request for
  * its owner. Deliberately unlinked, like a mailbox: no account, no device, only its id and the key
  * that authorises managing it.
@@ -157,6 +171,7 @@ export interface Schema {
   auth_challenges: AuthChallengesTable;
   mailboxes: MailboxesTable;
   mailbox_messages: MailboxMessagesTable;
+  mailbox_acked: MailboxAckedTable;
   contact_addresses: ContactAddressesTable;
   contact_requests: ContactRequestsTable;
   contact_tokens: ContactTokensTable;

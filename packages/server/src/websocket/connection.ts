@@ -26,8 +26,12 @@
  * mailbox: a sending proof (the sender key's answer to a challenge, protocol §3.6) covers every
  * later send into it on this connection, so a busy sender signs once, not once per envelope.
  *
- * Hostile clients are bounded: subscriptions and authorised mailboxes per connection, malformed
- * frames (and, in the adapter, frame size and unanswered pings).
+ * Hostile clients are bounded (frame-budget.ts, docs/server.md "Limits and quotas"): control
+ * frames by a token bucket per connection, challenges held per connection (issuing one more
+ * forgets the connection's own oldest, never another's), subscriptions and authorised mailboxes
+ * per connection, malformed frames; and by backpressure: a connection with too many requests
+ * being handled or too much unsent data is not read from until it catches up. (The adapter
+ * bounds frame size, unanswered pings and connections per source.)
  */
 import {
   errorFrame,
@@ -48,10 +52,12 @@ import { mailboxOwnership, type Ownership, provesOwnership, sendingRight } from 
 import type { MailboxMessage } from '../storage/index.ts';
 import { toB64url } from '../wire-json.ts';
 import { type BinaryData, binaryAcked, binaryPush, binarySent, HELLO, parseBinaryFrame } from './binary.ts';
-import { JsonClientFrameSchema } from './json-frames.ts';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, TokenBucket } from './frame-budget.ts';
+import { JsonClientFrameSchema, type ParsedJsonClientFrame } from './json-frames.ts';
 
-/** Past this much unsent data the connection is not fed more until the client catches up. */
-const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
+type SubscribeFrame = Extract<ParsedJsonClientFrame, { type: 'subscribe' }>;
+type AuthorizeFrame = Extract<ParsedJsonClientFrame, { type: 'authorize' }>;
+
 const PAGE = 500;
 /** What the proofs of `subscribe` and `authorize` frames are bound to (protocol §3.5.1). */
 const SUBSCRIBE = socketOperation('subscribe');
@@ -77,8 +83,11 @@ interface Subscription {
 export interface ConnectionSink {
   /** Whether frames can still be sent (nothing is sent once the socket is closing). */
   readonly open: boolean;
-  /** Bytes written and not yet sent: past MAX_BUFFERED_BYTES the connection waits for the client. */
+  /** Bytes written and not yet sent: past `maxBufferedBytes` the connection waits for the client. */
   readonly bufferedAmount: number;
+  /** Stops reading frames from the client (backpressure); `resume` reads again. */
+  pause?(): void;
+  resume?(): void;
   /** Sends one text (string) or binary frame. */
   send(data: string | Uint8Array): void;
   /** Closes the connection (1008: the client broke the protocol). */
@@ -91,10 +100,15 @@ export interface ConnectionContext {
   readonly log: Logger;
   readonly owners: Ownership;
   readonly senders: Ownership;
+  readonly limits: ConnectionLimits;
 }
 
-export function connectionContext(deps: ApiDeps, log: Logger): ConnectionContext {
-  return { deps, log, owners: mailboxOwnership(deps), senders: sendingRight(deps) };
+export function connectionContext(
+  deps: ApiDeps,
+  log: Logger,
+  limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+): ConnectionContext {
+  return { deps, log, owners: mailboxOwnership(deps), senders: sendingRight(deps), limits };
 }
 
 export class Connection {
@@ -105,12 +119,37 @@ export class Connection {
   /** Mailboxes this connection has proved the sender key of (hex ids). */
   readonly #authorized = new Set<string>();
   #badFrames = 0;
+  /** Subscribe and authorize proofs being checked (awaited) on this connection. */
+  #proving = 0;
+  /** The socket closed: nothing is added or written any more. */
+  #closed = false;
+  readonly #limits: ConnectionLimits;
+  /** Takes a control frame's token (the adapter's is shared by the source's connections). */
+  readonly #control: () => boolean;
+  /** Control frames refused for the rate so far. */
+  #refused = 0;
+  /** Challenges issued on this connection and not yet used here, oldest first (hex → bytes). */
+  readonly #challenges = new Map<string, Uint8Array>();
+  /** Frames received whose handling has not finished. */
+  #inFlight = 0;
+  /** Whether the sink was asked to stop reading. */
+  #paused = false;
 
-  /** Counts the connection and sends the hello, the first frame of every connection. */
-  constructor(cx: ConnectionContext, sink: ConnectionSink) {
+  /**
+   * Counts the connection and sends the hello, the first frame of every connection. `control`
+   * paces its control frames (default: a bucket of its own, `limits.controlBurst` and
+   * `controlPerSecond`); the adapter passes one per source, so reconnecting does not refill it.
+   */
+  constructor(cx: ConnectionContext, sink: ConnectionSink, control?: () => boolean) {
     this.#cx = cx;
     this.#deps = cx.deps;
     this.#sink = sink;
+    this.#limits = cx.limits;
+    if (control) this.#control = control;
+    else {
+      const bucket = new TokenBucket(cx.limits.controlBurst, cx.limits.controlPerSecond);
+      this.#control = () => bucket.take();
+    }
     this.#deps.metrics?.websocketConnections.inc();
     this.#write(HELLO);
   }
@@ -121,27 +160,91 @@ export class Connection {
    * any, settles when the frame has been handled (tests await it; the adapter need not).
    */
   receive(data: string | BinaryData, isBinary: boolean): Promise<void> | undefined {
+    let handled: Promise<void> | undefined;
     try {
-      return (isBinary ? this.#handleBinary(data as BinaryData) : this.#handle(data as string))?.catch(
+      handled = (isBinary ? this.#handleBinary(data as BinaryData) : this.#handle(data as string))?.catch(
         this.#internalError,
       );
     } catch {
       this.#internalError();
+    }
+    if (handled === undefined) {
+      this.#flow();
       return undefined;
     }
+    this.#inFlight++;
+    this.#flow();
+    return handled.finally(this.#settled);
+  }
+
+  readonly #settled = () => {
+    this.#inFlight--;
+    this.#flow();
+  };
+
+  /** The sink sent what it held (the adapter calls this on the socket's drain): read again if paused for it. */
+  drained(): void {
+    this.#flow();
+  }
+
+  /**
+   * Backpressure: a client that has too many requests being handled, or is not reading what it
+   * is sent, is not read from until it catches up (its frames wait in its own TCP window, not
+   * in the server's memory).
+   */
+  #flow(): void {
+    const full =
+      !this.#closed &&
+      (this.#inFlight >= this.#limits.maxInFlight || this.#sink.bufferedAmount >= this.#limits.maxBufferedBytes);
+    if (full === this.#paused) return;
+    this.#paused = full;
+    if (full) this.#sink.pause?.();
+    else this.#sink.resume?.();
   }
 
   /** The socket closed: stop pushing. */
   closed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     this.#deps.metrics?.websocketConnections.dec();
     for (const sub of this.#subs.values()) sub.unsubscribe();
     this.#subs.clear();
+    // A challenge asked for on a connection is answered on it: what is left is forgotten.
+    for (const challenge of this.#challenges.values()) this.#revoke(challenge);
+    this.#challenges.clear();
+  }
+
+  #revoke(challenge: Uint8Array): void {
+    this.#deps.challenges.consume(challenge).catch(() => {});
+  }
+
+  /** Takes a control frame's token; refuses it (and after `maxRefused`, the connection) without one. */
+  #paced(id: number): boolean {
+    if (this.#control()) return true;
+    this.#refused++;
+    this.#deps.metrics?.limited.inc({ limit: 'websocket-control' });
+    this.#fail(id, 'rate-limited', 'too many control frames');
+    if (this.#refused >= this.#limits.maxRefused) this.#sink.close(1008, 'too many frames over the rate limit');
+    return false;
+  }
+
+  /** Issues a challenge held by this connection: past its quota, its own oldest is forgotten. */
+  async #challenge(id: number): Promise<void> {
+    const { challenge } = await issueChallenge(this.#deps.challenges);
+    if (this.#closed) return this.#revoke(challenge);
+    this.#challenges.set(idKey(challenge), challenge);
+    if (this.#challenges.size > this.#limits.challengesPerConnection) {
+      const [oldestKey, oldest] = this.#challenges.entries().next().value as [string, Uint8Array];
+      this.#challenges.delete(oldestKey);
+      this.#revoke(oldest);
+    }
+    this.#send({ type: 'challenge', id, challenge: toB64url(challenge) });
   }
 
   readonly #internalError = () => this.#fail(undefined, 'internal', 'internal error');
 
   #write(data: string | Uint8Array): void {
-    if (this.#sink.open) this.#sink.send(data);
+    if (!this.#closed && this.#sink.open) this.#sink.send(data);
   }
 
   #send(frame: JsonServerFrame): void {
@@ -184,7 +287,7 @@ export class Connection {
           sub.missed = false;
           let page: MailboxMessage[];
           do {
-            if (!sink.open || sink.bufferedAmount >= MAX_BUFFERED_BYTES) return;
+            if (!sink.open || sink.bufferedAmount >= this.#limits.maxBufferedBytes) return;
             page = await this.#deps.mailboxes.fetch(sub.mailbox, { afterSeq: sub.lastSeq, limit: PAGE });
             for (const m of page) this.#push(sub, m);
           } while (page.length === PAGE);
@@ -210,7 +313,7 @@ export class Connection {
       sub.missed = true;
       return;
     }
-    if (sub.behind || this.#sink.bufferedAmount >= MAX_BUFFERED_BYTES) {
+    if (sub.behind || this.#sink.bufferedAmount >= this.#limits.maxBufferedBytes) {
       sub.behind = true;
       return;
     }
@@ -299,43 +402,77 @@ export class Connection {
     const parsed = JsonClientFrameSchema.safeParse(json);
     if (!parsed.success) return this.#malformed();
     const f = parsed.data;
-    const deps = this.#deps;
-    if (f.type === 'challenge') {
-      const { challenge } = await issueChallenge(deps.challenges);
-      this.#send({ type: 'challenge', id: f.id, challenge: toB64url(challenge) });
-    } else if (f.type === 'subscribe') {
-      const key = idKey(f.mailbox);
-      // Subscribed already: it keeps its push mode.
-      if (this.#subs.has(key)) return this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
-      if (this.#subs.size >= MAX_SOCKET_SUBSCRIPTIONS)
-        return this.#fail(f.id, 'rate-limited', 'too many subscriptions');
-      if (!(await provesOwnership(this.#cx.owners, f.mailbox, f.challenge, SUBSCRIBE, f.proof)))
-        return this.#fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
-      const sub: Subscription = {
-        mailbox: f.mailbox,
-        mailboxText: toB64url(f.mailbox),
-        binary: f.push === 'binary',
-        lastSeq: 0,
-        behind: true,
-        pumping: false,
-        missed: false,
-        unsubscribe: () => {},
-      };
-      sub.unsubscribe = deps.events.subscribe(f.mailbox, (m) => this.#onDelivery(sub, m));
-      this.#subs.set(key, sub);
-      this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
-      this.#pump(sub);
-    } else if (f.type === 'authorize') {
-      const key = idKey(f.mailbox);
-      if (!this.#authorized.has(key)) {
-        if (this.#authorized.size >= MAX_SOCKET_AUTHORIZED)
-          return this.#fail(f.id, 'rate-limited', 'too many authorised mailboxes');
-        if (!(await provesOwnership(this.#cx.senders, f.mailbox, f.challenge, AUTHORIZE, f.proof)))
-          return this.#fail(f.id, 'unauthorized', 'a valid sending proof is required');
-        this.#authorized.add(key);
+    if (f.type !== 'send' && f.type !== 'ack' && !this.#paced(f.id)) return;
+    if (f.type === 'challenge') await this.#challenge(f.id);
+    else if (f.type === 'subscribe' || f.type === 'authorize') {
+      // Whatever the answer, a challenge of this connection named here is used up: one left in
+      // the store and dropped from the connection's count would escape its quota.
+      const held = this.#challenges.get(idKey(f.challenge));
+      try {
+        await (f.type === 'subscribe' ? this.#subscribe(f) : this.#authorize(f));
+      } finally {
+        if (held !== undefined) {
+          this.#challenges.delete(idKey(held));
+          this.#revoke(held);
+        }
       }
-      this.#send({ type: 'authorized', id: f.id, mailbox: toB64url(f.mailbox) });
     } else if (f.type === 'send') await this.#sendInto(f.id, f.mailbox, f.envelope, f.signature, false);
     else await this.#ack(f.id, f.mailbox, f.seqs, false);
+  }
+
+  async #subscribe(f: SubscribeFrame): Promise<void> {
+    const deps = this.#deps;
+    const key = idKey(f.mailbox);
+    // Subscribed already: it keeps its push mode.
+    if (this.#subs.has(key)) return this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
+    // Proofs being checked count too: subscribes sent together all pass this check before any
+    // proof is checked (issue 16: the bound was exceeded, and listeners leaked, that way).
+    if (this.#subs.size + this.#proving >= MAX_SOCKET_SUBSCRIPTIONS)
+      return this.#fail(f.id, 'rate-limited', 'too many subscriptions');
+    this.#proving++;
+    let proved: boolean;
+    try {
+      proved = await provesOwnership(this.#cx.owners, f.mailbox, f.challenge, SUBSCRIBE, f.proof);
+    } finally {
+      this.#proving--;
+    }
+    if (!proved) return this.#fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
+    // Checked again after the await: the connection may have closed (a listener added now
+    // would never be removed), or a subscribe for the same mailbox may have completed.
+    if (this.#closed) return;
+    if (this.#subs.has(key)) return this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
+    const sub: Subscription = {
+      mailbox: f.mailbox,
+      mailboxText: toB64url(f.mailbox),
+      binary: f.push === 'binary',
+      lastSeq: 0,
+      behind: true,
+      pumping: false,
+      missed: false,
+      unsubscribe: () => {},
+    };
+    sub.unsubscribe = deps.events.subscribe(f.mailbox, (m) => this.#onDelivery(sub, m));
+    this.#subs.set(key, sub);
+    this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
+    this.#pump(sub);
+  }
+
+  async #authorize(f: AuthorizeFrame): Promise<void> {
+    const key = idKey(f.mailbox);
+    if (!this.#authorized.has(key)) {
+      if (this.#authorized.size + this.#proving >= MAX_SOCKET_AUTHORIZED)
+        return this.#fail(f.id, 'rate-limited', 'too many authorised mailboxes');
+      this.#proving++;
+      let proved: boolean;
+      try {
+        proved = await provesOwnership(this.#cx.senders, f.mailbox, f.challenge, AUTHORIZE, f.proof);
+      } finally {
+        this.#proving--;
+      }
+      if (!proved) return this.#fail(f.id, 'unauthorized', 'a valid sending proof is required');
+      if (this.#closed) return;
+      this.#authorized.add(key);
+    }
+    this.#send({ type: 'authorized', id: f.id, mailbox: toB64url(f.mailbox) });
   }
 }

@@ -5,19 +5,26 @@
  * connection is closed within two intervals), and corking — frames to one connection that are
  * sent in the same turn of the event loop (a group commit answers many sends at once) are
  * written together: the socket is corked until the turn's microtasks are done, so they cost one
- * system call instead of one each.
+ * system call instead of one each. Reading is paused when the connection asks for backpressure
+ * and resumed when the socket drains; and a source (client-address.ts: an address, an IPv6 /64)
+ * holds a bounded number of connections at once, so the per-connection limits bound it too.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { MAX_SOCKET_FRAME_BYTES, SOCKET_PATH } from '@parley/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ApiDeps } from '../api-deps.ts';
+import { SourceResolver } from '../client-address.ts';
 import type { Logger } from '../logger.ts';
+import { RecentMap } from '../recent-map.ts';
 import { Connection, type ConnectionSink, connectionContext } from './connection.ts';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, TokenBucket } from './frame-budget.ts';
 
 export const WS_PATH = SOCKET_PATH;
 /** How often a connection is pinged by default; a ping still unanswered at the next one closes it. */
 const PING_INTERVAL_MS = 30_000;
+/** Connections one source may hold open at once by default. */
+export const MAX_CONNECTIONS_PER_SOURCE = 32;
 
 export interface WebSocketHandle {
   /** Closes every connection (going away) and stops accepting new ones. */
@@ -27,6 +34,12 @@ export interface WebSocketHandle {
 export interface WebSocketOptions {
   /** Ping interval (default 30 s): a half-open connection is closed within two of them. */
   readonly pingIntervalMs?: number;
+  /** Each connection's limits (frame-budget.ts). */
+  readonly limits?: ConnectionLimits;
+  /** Connections one source may hold open at once (default {@link MAX_CONNECTIONS_PER_SOURCE}). */
+  readonly maxConnectionsPerSource?: number;
+  /** Who a connection comes from (default: its peer address, IPv6 by /64). */
+  readonly sources?: SourceResolver;
 }
 
 /** A sink over a `ws` socket; `socket` is the connection under it, corked to batch writes. */
@@ -54,6 +67,8 @@ function socketSink(ws: WebSocket, socket: Duplex): ConnectionSink {
       ws.send(data);
     },
     close: (code, reason) => ws.close(code, reason),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
   };
 }
 
@@ -64,19 +79,56 @@ export function attachWebSocket(
   options: WebSocketOptions = {},
 ): WebSocketHandle {
   const pingIntervalMs = options.pingIntervalMs ?? PING_INTERVAL_MS;
-  const cx = connectionContext(deps, log);
+  const cx = connectionContext(deps, log, options.limits ?? DEFAULT_CONNECTION_LIMITS);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SOCKET_FRAME_BYTES });
+  const sources = options.sources ?? new SourceResolver();
+  const perSource = options.maxConnectionsPerSource ?? MAX_CONNECTIONS_PER_SOURCE;
+  deps.metrics?.limits.set({ limit: 'websocket-connections', bound: 'per_source' }, perSource);
+  deps.metrics?.limits.set({ limit: 'websocket-control', bound: 'per_minute' }, cx.limits.controlPerSecond * 60);
+  deps.metrics?.limits.set({ limit: 'websocket-control', bound: 'burst' }, cx.limits.controlBurst);
+  /** Open connections by source. */
+  const open = new Map<string, number>();
+  /** Control frames by source, across its connections: a flooder that reconnects starts no fresh bucket. */
+  const control = new RecentMap<TokenBucket>(100_000);
+  const controlOf = (source: string): TokenBucket => {
+    let bucket = control.get(source);
+    if (bucket === undefined) {
+      bucket = new TokenBucket(cx.limits.controlBurst, cx.limits.controlPerSecond);
+      control.set(source, bucket);
+    }
+    return bucket;
+  };
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) {
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket));
+    const forwarded = req.headers['x-forwarded-for'];
+    const source = sources.source(req.socket.remoteAddress, Array.isArray(forwarded) ? forwarded.join(',') : forwarded);
+    const count = open.get(source) ?? 0;
+    if (count >= perSource) {
+      deps.metrics?.limited.inc({ limit: 'websocket-connections' });
+      socket.end('HTTP/1.1 429 Too Many Requests\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    open.set(source, count + 1);
+    let counted = true;
+    const release = () => {
+      if (!counted) return;
+      counted = false;
+      const left = (open.get(source) ?? 1) - 1;
+      if (left === 0) open.delete(source);
+      else open.set(source, left);
+    };
+    socket.once('close', release);
+    const bucket = controlOf(source);
+    wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket, () => bucket.take()));
   });
 
-  function serve(ws: WebSocket, socket: Duplex): void {
-    const connection = new Connection(cx, socketSink(ws, socket));
+  function serve(ws: WebSocket, socket: Duplex, paced: () => boolean): void {
+    const connection = new Connection(cx, socketSink(ws, socket), paced);
+    socket.on('drain', () => connection.drained());
     let alive = true;
     ws.on('message', (data, isBinary) => {
       connection.receive(isBinary ? data : data.toString(), isBinary);

@@ -69,11 +69,14 @@ export function accountRoutes(deps: ApiDeps): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
 
   api.post('/challenges', async (c) => {
+    deps.quotas?.take(c, 'challenges', deps.quotas.sourceOf(c));
     const { challenge, expiresAt } = await issueChallenge(deps.challenges);
     return c.json({ challenge: toB64url(challenge), expiresAt }, 201);
   });
 
   api.post('/accounts', async (c) => {
+    // Before anything is checked: an attempt costs the server a signature check either way.
+    deps.quotas?.take(c, 'registrations', deps.quotas.sourceOf(c));
     const body = await readBody(c, RegisterBody);
     if (deps.registrationKey !== null && !sameSecret(body.registrationKey, deps.registrationKey)) {
       throw new HttpError('forbidden', 'this server requires a valid registration key');

@@ -31,6 +31,8 @@ export function mailboxRoutes(deps: ApiDeps): Hono<MailboxEnv> {
   const owner = requireOwner<MailboxEnv>(deps.env, 'Parley-Mailbox', mailboxOwnership(deps));
   api.post('/mailboxes', requireDevice(deps), async (c) => {
     const keys = await readBody(c, CreateBody);
+    // A rate per account, kept in memory: the mailbox itself stays unlinked (http/quotas.ts).
+    deps.quotas?.take(c, 'mailboxes', c.var.caller.account);
     // The caller is authenticated only to keep anonymous abuse out; nothing links the mailbox to it.
     const { mailboxId } = await mailboxes.createMailbox(keys);
     return c.json({ mailboxId: toB64url(mailboxId) }, 201);

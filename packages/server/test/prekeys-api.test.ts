@@ -78,7 +78,7 @@ describe('prekey directory', () => {
     const bob = await registered(app, 4);
     await publish(bob, 2, 1);
     const counts = await send('GET', '/v1/devices/self/prekey-counts', bob);
-    expect(await counts.json()).toEqual({ oneTime: 2, kem: 1 });
+    expect(await counts.json()).toEqual({ oneTime: 2, kem: 1, lastResortServed: 0 });
 
     const seen: string[] = [];
     for (let i = 0; i < 3; i++) {
@@ -93,7 +93,11 @@ describe('prekey directory', () => {
     }
     // Two one-time X25519 keys, one one-time KEM key, then the last-resort KEM key.
     expect(seen).toEqual(['100/200', '101/300', '-/300']);
-    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({ oneTime: 0, kem: 0 });
+    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({
+      oneTime: 0,
+      kem: 0,
+      lastResortServed: 2,
+    });
   });
 
   it('refuses prekeys signed by another identity, duplicates and oversized batches', async () => {
@@ -112,14 +116,22 @@ describe('prekey directory', () => {
     expect(await errorCode(dup)).toBe('conflict');
     const tooMany = await send('POST', '/v1/devices/self/one-time-prekeys', bob, { keys: otkJson(1000, 501) });
     expect(tooMany.status).toBe(400);
-    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({ oneTime: 3, kem: 0 });
+    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({
+      oneTime: 3,
+      kem: 0,
+      lastResortServed: 0,
+    });
   });
 
   it('accepts a full batch of 50 ML-KEM prekeys within the body limit', async () => {
     const bob = await registered(app);
     const keys = Array.from({ length: 50 }, (_, i) => kemJson(generateKemPreKey(env, bob.identity, 1 + i, false)));
     expect((await send('POST', '/v1/devices/self/kem-prekeys', bob, { keys })).status).toBe(204);
-    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({ oneTime: 0, kem: 50 });
+    expect(await (await send('GET', '/v1/devices/self/prekey-counts', bob)).json()).toEqual({
+      oneTime: 0,
+      kem: 50,
+      lastResortServed: 0,
+    });
   });
 
   it('requires a device proof for every upload', async () => {
@@ -136,18 +148,32 @@ describe('prekey directory', () => {
   });
 });
 
-describe('bundle rate limits', () => {
-  it('limit fetches per requester and per target, with Retry-After', async () => {
-    let now = 0;
-    const clock = { now: () => now };
-    let requester = 'a';
+describe('bundle budgets (docs/server.md §4)', () => {
+  /** An app whose budgets run on a clock the test moves, and whose requester the test names. */
+  function budgeted(limits: { perRequester?: number; oneTimePerRequester?: number; oneTimePerTarget?: number } = {}) {
+    const state = { now: 0, requester: 'a' };
+    const clock = { now: () => state.now };
     const limited = server.app({
       prekeyOptions: {
-        perRequester: new RateLimiter({ perMinute: 60, burst: 3 }, clock),
-        perTarget: new RateLimiter({ perMinute: 60, burst: 5 }, clock),
-        requesterOf: () => requester,
+        perRequester: new RateLimiter({ perMinute: 60, burst: limits.perRequester ?? 30 }, clock),
+        oneTimePerRequester: new RateLimiter({ perMinute: 6 / 60, burst: limits.oneTimePerRequester ?? 3 }, clock),
+        oneTimePerTarget: new RateLimiter({ perMinute: 20 / 60, burst: limits.oneTimePerTarget ?? 10 }, clock),
+        requesterOf: () => state.requester,
       },
     });
+    return { limited, state };
+  }
+  const countsOf = async (a: Hono, r: Registration) => {
+    const res = await a.request('/v1/devices/self/prekey-counts', {
+      headers: { authorization: await authorization(a, r) },
+    });
+    return (await res.json()) as { oneTime: number; kem: number; lastResortServed: number };
+  };
+  const bundleOf = async (res: Response) =>
+    decodeBundle(Buffer.from(((await res.json()) as { bundle: string }).bundle, 'base64url'));
+
+  it('limit fetches per requester, with Retry-After, without spending anyone else’s', async () => {
+    const { limited, state } = budgeted({ perRequester: 3 });
     const bob = await registered(limited);
     await publish(bob, 1, 1);
     const fetchBundle = () => limited.request(bundlePath(bob));
@@ -156,13 +182,87 @@ describe('bundle rate limits', () => {
     expect(blocked.status).toBe(429);
     expect(await errorCode(blocked)).toBe('rate-limited');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    // Another requester is not limited by the first one's budget (and the refused request did
-    // not spend the target's), until the target's own budget of 5 runs out.
-    requester = 'b';
+    state.requester = 'b';
+    for (let i = 0; i < 3; i++) expect((await fetchBundle()).status).toBe(200);
+    state.now += 60_000; // a minute later the first requester's bucket has refilled
+    state.requester = 'a';
     expect((await fetchBundle()).status).toBe(200);
-    expect((await fetchBundle()).status).toBe(200);
-    expect((await fetchBundle()).status).toBe(429);
-    now += 60_000; // a minute later both buckets have refilled
-    expect((await fetchBundle()).status).toBe(200);
+  });
+
+  it('give one drainer no more one-time keys than its own budget, and then last-resort bundles', async () => {
+    const { limited } = budgeted();
+    const bob = await registered(limited);
+    await publish(bob, 50, 20);
+    const served = [];
+    for (let i = 0; i < 25; i++) {
+      const res = await limited.request(bundlePath(bob));
+      expect(res.status).toBe(200);
+      served.push(await bundleOf(res));
+    }
+    expect(served.filter((b) => b.oneTimePreKey !== null)).toHaveLength(3);
+    expect(served.filter((b) => !b.kemPreKey.lastResort)).toHaveLength(3);
+    // The withheld bundles are complete ones: the signed prekey and the last-resort KEM key.
+    for (const b of served.slice(3)) {
+      expect(b.kemPreKey.lastResort).toBe(true);
+      verifyBundle(env, b, publicIdentity(bob.identity));
+    }
+    expect(await countsOf(limited, bob)).toEqual({ oneTime: 47, kem: 17, lastResortServed: 22 });
+  });
+
+  it('give many drainers together no more than the target’s budget, and refuse none of them', async () => {
+    const { limited, state } = budgeted({ perRequester: 5 });
+    const bob = await registered(limited);
+    await publish(bob, 50, 20);
+    for (let r = 0; r < 40; r++) {
+      state.requester = `drainer-${r}`;
+      for (let i = 0; i < 5; i++) expect((await limited.request(bundlePath(bob))).status).toBe(200);
+    }
+    const counts = await countsOf(limited, bob);
+    expect(counts.oneTime).toBe(40);
+    expect(counts.kem).toBe(10);
+    // An hour later the target's budget has refilled by 20, not more.
+    state.now += 3600_000;
+    for (let r = 0; r < 40; r++) {
+      state.requester = `drainer-${r}`;
+      for (let i = 0; i < 5; i++) expect((await limited.request(bundlePath(bob))).status).toBe(200);
+    }
+    expect((await countsOf(limited, bob)).oneTime).toBe(30);
+  });
+
+  it('do not starve a legitimate requester while a drainer runs', async () => {
+    const { limited, state } = budgeted();
+    const bob = await registered(limited);
+    await publish(bob, 100, 20);
+    const statuses: number[] = [];
+    let withOneTime = 0;
+    for (let i = 0; i < 12; i++) {
+      state.requester = 'drainer';
+      for (let j = 0; j < 10; j++) await limited.request(bundlePath(bob));
+      state.requester = 'alice';
+      const res = await limited.request(bundlePath(bob));
+      statuses.push(res.status);
+      if (res.status === 200 && (await bundleOf(res)).oneTimePreKey !== null) withOneTime++;
+      state.now += 5_000;
+    }
+    expect(statuses).toEqual(Array(12).fill(200));
+    // Alice's own budget of one-time keys is hers: the drainer spent only its own 3 of the target's.
+    expect(withOneTime).toBe(3);
+  });
+
+  it('count last-resort bundles for the owner, whether the one-time keys ran out or were withheld', async () => {
+    const { limited, state } = budgeted({ oneTimePerRequester: 100, oneTimePerTarget: 100 });
+    const bob = await registered(limited);
+    await publish(bob, 2, 2);
+    expect(await countsOf(limited, bob)).toEqual({ oneTime: 2, kem: 2, lastResortServed: 0 });
+    for (let i = 0; i < 2; i++)
+      expect((await bundleOf(await limited.request(bundlePath(bob)))).kemPreKey.lastResort).toBe(false);
+    expect((await countsOf(limited, bob)).lastResortServed).toBe(0);
+    const drained = await bundleOf(await limited.request(bundlePath(bob)));
+    expect(drained.kemPreKey.lastResort).toBe(true);
+    expect(drained.oneTimePreKey).toBeNull();
+    expect(await countsOf(limited, bob)).toEqual({ oneTime: 0, kem: 0, lastResortServed: 1 });
+    state.requester = 'b';
+    await limited.request(bundlePath(bob));
+    expect((await countsOf(limited, bob)).lastResortServed).toBe(2);
   });
 });

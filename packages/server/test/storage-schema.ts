@@ -29,6 +29,7 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     created_at: 'integer',
     device_id: 'integer',
     device_key: 'bytes',
+    last_resort_served: 'integer',
     last_seen_at: 'integer',
   },
   kem_prekeys: {

@@ -252,5 +252,18 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           for each row execute function mailbox_messages_count()`.execute(db);
       },
     },
+    '0004-prekey-last-resort-served': {
+      // How many bundles handed out the device's last-resort ML-KEM key (its one-time keys ran out
+      // or were withheld from an anonymous requester over budget, docs/server.md §4), so that the
+      // owner can see its keys being drained (GET /v1/devices/self/prekey-counts). Numbered after
+      // 0003 so that a migration landing alongside it keeps its place.
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's documented type for migrations.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .alterTable('devices')
+          .addColumn('last_resort_served', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }

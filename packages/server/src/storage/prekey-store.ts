@@ -50,7 +50,20 @@ export interface PreKeyStore {
    * one. `null` for an unknown device or one without a signed prekey or any KEM prekey (nothing
    * is consumed then).
    */
-  takeBundleKeys(account: AccountId, device: DeviceId): Promise<BundleKeys | null>;
+  takeBundleKeys(account: AccountId, device: DeviceId, options?: TakeBundleOptions): Promise<BundleKeys | null>;
+  /**
+   * How many bundles of the device carried its last-resort KEM prekey (ever; it only grows), or
+   * `null` for an unknown device: the owner compares it with what it saw last to notice a drain.
+   */
+  lastResortServed(account: AccountId, device: DeviceId): Promise<number | null>;
+}
+
+export interface TakeBundleOptions {
+  /**
+   * `false`: hand out no one-time key (the signed prekey and the last-resort KEM key only),
+   * consuming nothing; for a requester over its one-time budget. Default `true`.
+   */
+  readonly oneTime?: boolean;
 }
 
 /** Rows per INSERT: keeps the bound parameters far below SQLite's and PostgreSQL's limits. */
@@ -166,13 +179,29 @@ export class SqlPreKeyStore implements PreKeyStore {
     });
   }
 
-  async takeBundleKeys(account: AccountId, device: DeviceId): Promise<BundleKeys | null> {
+  async takeBundleKeys(
+    account: AccountId,
+    device: DeviceId,
+    options: TakeBundleOptions = {},
+  ): Promise<BundleKeys | null> {
     const { db, dialect } = this.#database;
+    const owner = { account_id: accountKey(account), device_id: device };
+    const oneTime = options.oneTime ?? true;
     return storageOp('dependency', () =>
-      db
-        .transaction()
-        .execute((trx) => takeBundleKeys(trx, dialect, { account_id: accountKey(account), device_id: device })),
+      db.transaction().execute((trx) => takeBundleKeys(trx, dialect, owner, { oneTime })),
     );
+  }
+
+  async lastResortServed(account: AccountId, device: DeviceId): Promise<number | null> {
+    return storageOp('dependency', async () => {
+      const row = await this.#database.db
+        .selectFrom('devices')
+        .select('last_resort_served')
+        .where('account_id', '=', accountKey(account))
+        .where('device_id', '=', device)
+        .executeTakeFirst();
+      return row === undefined ? null : Number(row.last_resort_served);
+    });
   }
 
   /** Runs `write` in a transaction, after checking (and on PostgreSQL locking) the device. */

@@ -37,6 +37,8 @@ export interface DevicesTable {
   certificate: Uint8Array;
   created_at: Millis;
   last_seen_at: Millis;
+  /** Bundles handed out with the last-resort KEM prekey (migration 0004), for the owner to see. */
+  last_resort_served: Generated<number>;
 }
 
 /** The columns that name a device: the devices table's primary key, and prekeys' foreign key. */

@@ -63,7 +63,8 @@ export interface ServerApiLike {
   /** Uploads in chunks the server accepts (≤ MAX_KEM_PREKEY_UPLOAD a request, @parley/protocol). */
   addKemPreKeys(auth: DeviceAuth, keys: readonly KemPreKeyPublic[]): Promise<void>;
   putLastResortKemPreKey(auth: DeviceAuth, key: KemPreKeyPublic): Promise<void>;
-  preKeyCounts(auth: DeviceAuth): Promise<{ readonly oneTime: number; readonly kem: number }>;
+  /** Our device's one-time keys left, and how many bundles carried our last-resort KEM key. */
+  preKeyCounts(auth: DeviceAuth): Promise<PreKeyCountsAnswer>;
   /** Decoded but not verified: the caller verifies it against the identity it pinned. */
   fetchBundle(account: AccountId, device: DeviceId): Promise<PreKeyBundle>;
 
@@ -83,4 +84,11 @@ export interface ServerApiLike {
   listRequests(address: OwnedAddress, after?: number, limit?: number): Promise<StoredRequest[]>;
   deleteRequests(address: OwnedAddress, seqs: readonly number[]): Promise<number>;
   deleteAddress(address: OwnedAddress): Promise<void>;
+}
+
+/** GET /v1/devices/self/prekey-counts; `lastResortServed` is absent from servers that do not count it. */
+export interface PreKeyCountsAnswer {
+  readonly oneTime: number;
+  readonly kem: number;
+  readonly lastResortServed?: number | undefined;
 }

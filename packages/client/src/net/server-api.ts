@@ -52,6 +52,7 @@ import type {
   DeviceAuth,
   OwnedAddress,
   OwnedMailbox,
+  PreKeyCountsAnswer,
   ServerApiLike,
   StoredEnvelope,
   StoredRequest,
@@ -75,7 +76,7 @@ const count = z.number().int().min(0);
 const timestamp = z.number().int().min(0);
 const Challenge = z.object({ challenge: b64url(32) });
 const Registered = z.object({ accountId: z.string(), deviceId: z.number().int().min(1).max(0xffffffff) });
-const Counts = z.object({ oneTime: count, kem: count });
+const Counts = z.object({ oneTime: count, kem: count, lastResortServed: count.optional() });
 const Bundle = z.object({ bundle: b64url() });
 const MailboxCreated = z.object({ mailboxId: b64url(16) });
 const AddressCreated = z.object({ addressId: b64url(16) });
@@ -201,7 +202,7 @@ export class ServerApi implements ServerApiLike {
     await this.asDevice(auth, { ...request, ok: [204] });
   }
 
-  async preKeyCounts(auth: DeviceAuth): Promise<{ readonly oneTime: number; readonly kem: number }> {
+  async preKeyCounts(auth: DeviceAuth): Promise<PreKeyCountsAnswer> {
     const answer = await this.asDevice(auth, { method: 'GET', path: '/v1/devices/self/prekey-counts', ok: [200] });
     return parseAnswer(Counts, answer);
   }

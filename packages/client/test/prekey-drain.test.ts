@@ -1,6 +1,6 @@
 /**
  * A device whose one-time prekeys are being drained, against a real server (docs/client.md §5,
- * docs/server.md §4): the server hands a drainer last-resort bundles past its budget and counts
+ * docs/server.md, "Bundle budgets"): the server hands a drainer last-resort bundles past its budget and counts
  * them; the running client's maintenance notices at its next check, refills to the targets,
  * reports `last-resort-used`, and checks again a minute later rather than ten.
  */

@@ -110,7 +110,7 @@ describe('contact addresses', () => {
     expect((await leave(a, utf8('a minute later'))).status).toBe(201);
   });
 
-  it('keep one requester from spending the budget others have at the same address (docs/server.md §6)', async () => {
+  it('keep one requester from spending the budget others have at the same address (docs/server.md, "Contact addresses")', async () => {
     let requester = 'flooder';
     const fair = server.app({
       addressOptions: {

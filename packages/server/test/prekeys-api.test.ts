@@ -148,7 +148,7 @@ describe('prekey directory', () => {
   });
 });
 
-describe('bundle budgets (docs/server.md §4)', () => {
+describe('bundle budgets (docs/server.md, "Bundle budgets")', () => {
   /** An app whose budgets run on a clock the test moves, and whose requester the test names. */
   function budgeted(limits: { perRequester?: number; oneTimePerRequester?: number; oneTimePerTarget?: number } = {}) {
     const state = { now: 0, requester: 'a' };

@@ -12,7 +12,7 @@
  *   that saw a drain — a count below its low mark, or the server handing out the last-resort key
  *   since the last check — it checks again after 1 minute, until a check sees none.
  * - When the server has handed out the last-resort KEM key since the last check (the counter
- *   `lastResortServed`, docs/server.md §4), both kinds are refilled to their targets even above
+ *   `lastResortServed`, docs/server.md, "Bundle budgets"), both kinds are refilled to their targets even above
  *   their low marks, and the driver reports it (`last-resort-used`).
  *
  * The server's one-time budget per device (10, then 20 an hour) takes fewer than the 15 ML-KEM
@@ -66,11 +66,7 @@ export interface PreKeyPlan {
 }
 
 /** What to generate given the server's counts (null: a new device with nothing uploaded). */
-export function planPreKeys(
-  env: ProtocolEnv,
-  profile: ProfileRecord,
-  counts: PreKeyCounts | null,
-): PreKeyPlan {
+export function planPreKeys(env: ProtocolEnv, profile: ProfileRecord, counts: PreKeyCounts | null): PreKeyPlan {
   const now = env.now();
   const identity: IdentityKeyPair = profile.identity;
   let next = profile.nextPreKeyId;

@@ -254,7 +254,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0004-prekey-last-resort-served': {
       // How many bundles handed out the device's last-resort ML-KEM key (its one-time keys ran out
-      // or were withheld from an anonymous requester over budget, docs/server.md §4), so that the
+      // or were withheld from an anonymous requester over budget, docs/server.md, "Bundle budgets"), so that the
       // owner can see its keys being drained (GET /v1/devices/self/prekey-counts). Numbered after
       // 0003 so that a migration landing alongside it keeps its place.
       // biome-ignore lint/suspicious/noExplicitAny: Kysely's documented type for migrations.

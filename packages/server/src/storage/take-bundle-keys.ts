@@ -13,7 +13,7 @@
  * last-resort KEM key) even if one of those fetches later rolls back. On SQLite the lock clauses
  * are left out; Kysely runs the whole transaction on the single connection before any other query.
  *
- * With `oneTime: false` (a requester over its one-time budget, docs/server.md §4) nothing is
+ * With `oneTime: false` (a requester over its one-time budget, docs/server.md, "Bundle budgets") nothing is
  * consumed: the bundle is the signed prekey and the last-resort KEM key, without a one-time X25519
  * key, which PQXDH allows (PQXDH §3.3). Every bundle that carries the last-resort key adds one to
  * the device's `last_resort_served`, in the same transaction, so that its owner can see it.

@@ -3,7 +3,7 @@
  * publishes a long-lived, revocable address that names no owner (an owner key, protocol §3.7);
  * anyone may leave an encrypted contact request there. Requests without a token are rate-limited
  * per requester and address, and per requester over all addresses, so that one requester spends
- * only its own budget and cannot lock others out of an address (docs/server.md §6); a per-address
+ * only its own budget and cannot lock others out of an address (docs/server.md, "Contact addresses"); a per-address
  * budget, larger, bounds what many requesters together can leave. A request that presents a
  * per-contact token the owner registered (the server keeps only its SHA-256) bypasses the limits.
  * The owner lists, deletes and revokes.

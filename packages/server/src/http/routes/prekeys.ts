@@ -4,7 +4,7 @@
  * device. Every signature is checked against the account's identity before anything is stored.
  *
  * Bundle fetches are anonymous, so one-time keys can be drained by whoever asks often enough;
- * the budgets here only bound how fast (docs/server.md §4, docs/threat-model.md §4.3):
+ * the budgets here only bound how fast (docs/server.md, "Bundle budgets", docs/threat-model.md §4.3):
  * - fetches per requester, all targets together: over it, 429 — a requester spends only its own;
  * - one-time keys per requester and target device, and per target device from all requesters:
  *   over either, the bundle is still served, with the signed prekey and the last-resort KEM key

@@ -15,6 +15,8 @@ import {
   type KemPreKey,
   kemPreKeyPublic,
   oneTimePreKeyPublic,
+  prekeyGrantHash,
+  prekeyGrantOf,
   publicIdentity,
   signedPreKeyPublic,
   toHex,
@@ -247,6 +249,58 @@ describe('bundle budgets (docs/server.md, "Bundle budgets")', () => {
     expect(statuses).toEqual(Array(12).fill(200));
     // Alice's own budget of one-time keys is hers: the drainer spent only its own 3 of the target's.
     expect(withOneTime).toBe(3);
+  });
+
+  it('serve one-time keys to the holder of a registered grant while anonymous fetches are past their budget', async () => {
+    const { limited, state } = budgeted({ oneTimePerTarget: 3 });
+    const bob = await registered(limited);
+    await publish(bob, 50, 20);
+    const grant = prekeyGrantOf(env, env.random(32));
+    const unauthenticated = (body: unknown) =>
+      limited.request('/v1/devices/self/prekey-grants', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const register = async (hashes: Uint8Array[], expiresAt: number) =>
+      limited.request('/v1/devices/self/prekey-grants', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: await authorization(limited, bob) },
+        body: JSON.stringify({ grantHashes: hashes.map(toB64url), expiresAt }),
+      });
+    // Only the device itself registers grants.
+    expect(
+      (await unauthenticated({ grantHashes: [toB64url(prekeyGrantHash(env, grant))], expiresAt: Date.now() + 1 }))
+        .status,
+    ).toBe(401);
+    expect((await register([prekeyGrantHash(env, grant)], Date.now() + 3600_000)).status).toBe(204);
+    const withGrant = (g: Uint8Array | string) =>
+      limited.request(bundlePath(bob), { headers: { 'parley-prekey-grant': typeof g === 'string' ? g : toB64url(g) } });
+    // Drainers spend the target's anonymous budget.
+    for (let r = 0; r < 5; r++) {
+      state.requester = `drainer-${r}`;
+      await limited.request(bundlePath(bob));
+    }
+    state.requester = 'invitee';
+    expect((await bundleOf(await limited.request(bundlePath(bob)))).oneTimePreKey).toBeNull();
+    const granted = await bundleOf(await withGrant(grant));
+    expect(granted.oneTimePreKey).not.toBeNull();
+    expect(granted.kemPreKey.lastResort).toBe(false);
+    // A grant nobody registered, the grant's hash itself, or another device's grant: anonymous.
+    expect((await bundleOf(await withGrant(prekeyGrantOf(env, env.random(32))))).oneTimePreKey).toBeNull();
+    expect((await bundleOf(await withGrant(prekeyGrantHash(env, grant)))).oneTimePreKey).toBeNull();
+    // A malformed grant is refused with a typed error.
+    const malformed = await withGrant('not base64url!');
+    expect(malformed.status).toBe(400);
+    expect(await errorCode(malformed)).toBe('bad-request');
+    // The grant has a budget of its own (3), not an open door.
+    const more = [];
+    for (let i = 0; i < 5; i++) more.push((await bundleOf(await withGrant(grant))).oneTimePreKey !== null);
+    expect(more).toEqual([true, true, false, false, false]);
+    // An expired grant is anonymous.
+    const short = prekeyGrantOf(env, env.random(32));
+    expect((await register([prekeyGrantHash(env, short)], Date.now() - 1)).status).toBe(204);
+    expect((await bundleOf(await withGrant(short))).oneTimePreKey).toBeNull();
   });
 
   it('count last-resort bundles for the owner, whether the one-time keys ran out or were withheld', async () => {

@@ -58,6 +58,7 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     seq: 'integer',
   },
   one_time_prekeys: { account_id: 'bytes', device_id: 'integer', key_id: 'integer', public_key: 'bytes' },
+  prekey_grants: { account_id: 'bytes', device_id: 'integer', expires_at: 'integer', grant_hash: 'bytes' },
   signed_prekeys: {
     account_id: 'bytes',
     created_at: 'integer',

@@ -56,7 +56,25 @@ export interface PreKeyStore {
    * `null` for an unknown device: the owner compares it with what it saw last to notice a drain.
    */
   lastResortServed(account: AccountId, device: DeviceId): Promise<number | null>;
+  /**
+   * Registers hashes of prekey grants the device gave out, valid until `expiresAt` (a hash
+   * registered again takes the new expiry). Expired grants of the device are dropped first;
+   * throws `prekey-grants-full` (adding none) if the device would hold more than
+   * {@link MAX_PREKEY_GRANTS} unexpired ones, `not-found` for an unknown device.
+   */
+  addPreKeyGrants(
+    account: AccountId,
+    device: DeviceId,
+    hashes: readonly Uint8Array[],
+    expiresAt: number,
+    now: number,
+  ): Promise<void>;
+  /** Whether the device registered this grant hash and it has not expired at `now`. */
+  hasPreKeyGrant(account: AccountId, device: DeviceId, hash: Uint8Array, now: number): Promise<boolean>;
 }
+
+/** The most unexpired prekey grants one device holds (one per live invitation). */
+export const MAX_PREKEY_GRANTS = 1000;
 
 export interface TakeBundleOptions {
   /**
@@ -201,6 +219,60 @@ export class SqlPreKeyStore implements PreKeyStore {
         .where('device_id', '=', device)
         .executeTakeFirst();
       return row === undefined ? null : Number(row.last_resort_served);
+    });
+  }
+
+  async addPreKeyGrants(
+    account: AccountId,
+    device: DeviceId,
+    hashes: readonly Uint8Array[],
+    expiresAt: number,
+    now: number,
+  ): Promise<void> {
+    await this.#write(account, device, async (trx, owner) => {
+      await trx
+        .deleteFrom('prekey_grants')
+        .where('account_id', '=', owner.account_id)
+        .where('device_id', '=', owner.device_id)
+        .where('expires_at', '<=', now)
+        .execute();
+      for (let i = 0; i < hashes.length; i += BATCH_ROWS) {
+        const rows = hashes
+          .slice(i, i + BATCH_ROWS)
+          .map((h) => ({ ...owner, grant_hash: toColumn(h), expires_at: expiresAt }));
+        await trx
+          .insertInto('prekey_grants')
+          .values(rows)
+          .onConflict((oc) =>
+            oc
+              .columns(['account_id', 'device_id', 'grant_hash'])
+              .doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })),
+          )
+          .execute();
+      }
+      const { n } = await trx
+        .selectFrom('prekey_grants')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('account_id', '=', owner.account_id)
+        .where('device_id', '=', owner.device_id)
+        .executeTakeFirstOrThrow();
+      if (Number(n) > MAX_PREKEY_GRANTS) {
+        throw new StorageError('prekey-grants-full', 'the device holds the most prekey grants it may');
+      }
+    });
+  }
+
+  async hasPreKeyGrant(account: AccountId, device: DeviceId, hash: Uint8Array, now: number): Promise<boolean> {
+    return storageOp('dependency', async () => {
+      const row = await this.#database.db
+        .selectFrom('prekey_grants')
+        .select('expires_at')
+        .where('account_id', '=', accountKey(account))
+        .where('device_id', '=', device)
+        .where('grant_hash', '=', toColumn(hash))
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row !== undefined;
     });
   }
 

@@ -162,4 +162,14 @@ export interface Schema {
   contact_addresses: ContactAddressesTable;
   contact_requests: ContactRequestsTable;
   contact_tokens: ContactTokensTable;
+  prekey_grants: PreKeyGrantsTable;
+}
+
+/** Hashes of the prekey grants a device gave out (protocol prekey-grant.ts), until they expire. */
+export interface PreKeyGrantsTable {
+  account_id: Uint8Array;
+  device_id: number;
+  /** HKDF image of the grant (32 bytes): the database alone cannot be used to present one. */
+  grant_hash: Uint8Array;
+  expires_at: Millis;
 }

@@ -65,8 +65,16 @@ export interface ServerApiLike {
   putLastResortKemPreKey(auth: DeviceAuth, key: KemPreKeyPublic): Promise<void>;
   /** Our device's one-time keys left, and how many bundles carried our last-resort KEM key. */
   preKeyCounts(auth: DeviceAuth): Promise<PreKeyCountsAnswer>;
-  /** Decoded but not verified: the caller verifies it against the identity it pinned. */
-  fetchBundle(account: AccountId, device: DeviceId): Promise<PreKeyBundle>;
+  /**
+   * Registers hashes of prekey grants we gave out (protocol prekey-grant.ts), valid until
+   * `expiresAt` (the server keeps them at most 30 days).
+   */
+  addPreKeyGrants(auth: DeviceAuth, grantHashes: readonly Uint8Array[], expiresAt: number): Promise<void>;
+  /**
+   * Decoded but not verified: the caller verifies it against the identity it pinned. With a
+   * `grant` (from an invitation link) the server serves one-time keys on the grant's budget.
+   */
+  fetchBundle(account: AccountId, device: DeviceId, options?: { grant?: Uint8Array }): Promise<PreKeyBundle>;
 
   createMailbox(auth: DeviceAuth, recipientKey: Uint8Array, senderKey: Uint8Array): Promise<Uint8Array>;
   /** Signs the envelope with the mailbox's sender key and delivers it; idempotent. */

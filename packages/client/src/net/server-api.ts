@@ -31,6 +31,7 @@ import {
   type KemPreKeyPublic,
   MAX_KEM_PREKEY_UPLOAD,
   MAX_ONE_TIME_PREKEY_UPLOAD,
+  MAX_PREKEY_GRANTS_PER_REQUEST,
   MAX_SEQS_PER_REQUEST,
   MAX_TOKEN_HASHES_PER_REQUEST,
   type OneTimePreKeyPublic,
@@ -207,9 +208,17 @@ export class ServerApi implements ServerApiLike {
     return parseAnswer(Counts, answer);
   }
 
-  async fetchBundle(account: AccountId, device: DeviceId): Promise<PreKeyBundle> {
+  async addPreKeyGrants(auth: DeviceAuth, grantHashes: readonly Uint8Array[], expiresAt: number): Promise<void> {
+    for (const chunk of chunks(grantHashes, MAX_PREKEY_GRANTS_PER_REQUEST)) {
+      const body = { grantHashes: chunk.map(encodeWireBytes), expiresAt };
+      await this.asDevice(auth, { method: 'POST', path: '/v1/devices/self/prekey-grants', body, ok: [204] });
+    }
+  }
+
+  async fetchBundle(account: AccountId, device: DeviceId, options: { grant?: Uint8Array } = {}): Promise<PreKeyBundle> {
     const path = `/v1/accounts/${encodeURIComponent(account)}/devices/${device}/bundle`;
-    const answer = await this.http.request({ method: 'GET', path, ok: [200] });
+    const grant = options.grant === undefined ? {} : { prekeyGrant: encodeWireBytes(options.grant) };
+    const answer = await this.http.request({ method: 'GET', path, ok: [200], ...grant });
     const { bundle } = parseAnswer(Bundle, answer);
     try {
       return decodeBundle(bundle);

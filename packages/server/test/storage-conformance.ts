@@ -559,6 +559,10 @@ export function runStorageConformance(name: string, open: () => Promise<Database
         // Once the first two expired, there is room again.
         await prekeys.addPreKeyGrants(account, D1, [extra], T0 + 300, T0 + 250);
         expect(await prekeys.hasPreKeyGrant(account, D1, extra, T0 + 250)).toBe(true);
+        // The periodic purge deletes what expired, whatever device it belongs to.
+        await prekeys.addPreKeyGrants(account, D2, [g1], T0 + 260, T0);
+        expect(await prekeys.purgeExpiredGrants(T0 + 260)).toBe(1);
+        expect(await prekeys.hasPreKeyGrant(account, D1, extra, T0 + 250)).toBe(true);
         expect(await accounts.deleteAccount(account)).toBe(true);
         expect(await prekeys.hasPreKeyGrant(account, D1, extra, T0 + 250)).toBe(false);
       });

@@ -282,6 +282,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
             (fk) => fk.onDelete('cascade'),
           )
           .execute();
+        await db.schema.createIndex('prekey_grants_expires_at').on('prekey_grants').column('expires_at').execute();
       },
     },
   };

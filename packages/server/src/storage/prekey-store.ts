@@ -9,6 +9,7 @@ import { accountKey, flag, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
+import { deleteExpired } from './expiry.ts';
 import { lockDevice } from './locks.ts';
 import type { DeviceKey, Schema } from './schema.ts';
 import { type BundleKeys, takeBundleKeys } from './take-bundle-keys.ts';
@@ -71,6 +72,8 @@ export interface PreKeyStore {
   ): Promise<void>;
   /** Whether the device registered this grant hash and it has not expired at `now`. */
   hasPreKeyGrant(account: AccountId, device: DeviceId, hash: Uint8Array, now: number): Promise<boolean>;
+  /** Deletes every grant expired at or before `now`; returns how many. */
+  purgeExpiredGrants(now: number): Promise<number>;
 }
 
 /** The most unexpired prekey grants one device holds (one per live invitation). */
@@ -274,6 +277,10 @@ export class SqlPreKeyStore implements PreKeyStore {
         .executeTakeFirst();
       return row !== undefined;
     });
+  }
+
+  purgeExpiredGrants(now: number): Promise<number> {
+    return deleteExpired(this.#database, 'prekey_grants', now);
   }
 
   /** Runs `write` in a transaction, after checking (and on PostgreSQL locking) the device. */

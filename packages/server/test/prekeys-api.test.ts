@@ -212,24 +212,24 @@ describe('bundle budgets (docs/server.md, "Bundle budgets")', () => {
   });
 
   it('give many drainers together no more than the target’s budget, and refuse none of them', async () => {
-    const { limited, state } = budgeted({ perRequester: 5 });
+    const { limited, state } = budgeted();
     const bob = await registered(limited);
     await publish(bob, 50, 20);
-    for (let r = 0; r < 40; r++) {
-      state.requester = `drainer-${r}`;
-      for (let i = 0; i < 5; i++) expect((await limited.request(bundlePath(bob))).status).toBe(200);
-    }
+    const drainAll = async () => {
+      for (let r = 0; r < 15; r++) {
+        state.requester = `drainer-${r}`;
+        for (let i = 0; i < 4; i++) expect((await limited.request(bundlePath(bob))).status).toBe(200);
+      }
+    };
+    await drainAll();
     const counts = await countsOf(limited, bob);
     expect(counts.oneTime).toBe(40);
     expect(counts.kem).toBe(10);
-    // An hour later the target's budget has refilled by 20, not more.
-    state.now += 3600_000;
-    for (let r = 0; r < 40; r++) {
-      state.requester = `drainer-${r}`;
-      for (let i = 0; i < 5; i++) expect((await limited.request(bundlePath(bob))).status).toBe(200);
-    }
+    // Half an hour later the target's budget has refilled by 10 (20 an hour), and no more.
+    state.now += 1800_000;
+    await drainAll();
     expect((await countsOf(limited, bob)).oneTime).toBe(30);
-  });
+  }, 30_000);
 
   it('do not starve a legitimate requester while a drainer runs', async () => {
     const { limited, state } = budgeted();

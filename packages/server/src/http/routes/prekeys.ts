@@ -214,10 +214,12 @@ export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): H
     const grant = grantOf(c);
     const account = await deps.accounts.getAccount(target.account);
     const targetKey = `${target.account}.${target.device}`;
+    const granted = account !== null && grant !== null ? await grantedBy(target, grant) : null;
     let oneTime: boolean;
     if (account === null) oneTime = false;
-    else if (grant !== null && (await grantedBy(target, grant))) {
-      oneTime = oneTimePerGrant.take(`${targetKey} ${toB64url(grant)}`) === 0;
+    else if (granted !== null) {
+      // Keyed by the hash: the grant itself is not kept, even in memory.
+      oneTime = oneTimePerGrant.take(`${targetKey} ${toB64url(granted)}`) === 0;
     } else {
       // The target's one-time budget is spent only by requesters within their own, so that one
       // requester takes at most its share; past either budget the bundle has no one-time keys.
@@ -236,10 +238,13 @@ export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): H
     return c.json({ bundle: toB64url(bundle) });
   });
 
-  /** Whether the target device registered this grant (its hash) and it is still valid. */
-  async function grantedBy(target: { account: AccountId; device: DeviceId }, grant: Uint8Array): Promise<boolean> {
+  /** The grant's hash if the target device registered it and it is still valid, else `null`. */
+  async function grantedBy(
+    target: { account: AccountId; device: DeviceId },
+    grant: Uint8Array,
+  ): Promise<Uint8Array | null> {
     const hash = prekeyGrantHash(deps.env, grant);
-    return deps.prekeys.hasPreKeyGrant(target.account, target.device, hash, deps.env.now());
+    return (await deps.prekeys.hasPreKeyGrant(target.account, target.device, hash, deps.env.now())) ? hash : null;
   }
 
   return api;

@@ -93,4 +93,10 @@ export type ClientEvent =
   | { readonly type: 'identity-changed'; readonly contact: ContactView }
   /** A message from this contact could not be decrypted; the session was reset. A gap. */
   | { readonly type: 'undecryptable'; readonly conversationId: string; readonly contactId: string }
+  /**
+   * Our server handed out `bundles` bundles with our last-resort prekey since the last check: our
+   * one-time prekeys ran out or were withheld from requesters over their budget — someone may be
+   * draining them. Nothing to do (they were refilled); worth telling the user if it persists.
+   */
+  | { readonly type: 'last-resort-used'; readonly bundles: number }
   | { readonly type: 'connection'; readonly state: 'online' | 'offline' };

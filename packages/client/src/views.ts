@@ -50,5 +50,7 @@ export function eventView(e: DomainEvent): ClientEvent {
       return { type: 'contact-request', request: requestView(e.request) };
     case 'undecryptable':
       return { type: 'undecryptable', conversationId: e.contact.conversationId, contactId: e.contact.id };
+    case 'last-resort-used':
+      return { type: 'last-resort-used', bundles: e.bundles };
   }
 }

@@ -40,7 +40,7 @@ import {
 import { pendingContact } from '../src/engine/new-contact.ts';
 import { decodePayload, encodePayload, type OutgoingPayload, type Payload } from '../src/engine/payload.ts';
 import { applyPayload, receiptIds } from '../src/engine/payload-effects.ts';
-import { PREKEY_POLICY, planPreKeys } from '../src/engine/prekeys.ts';
+import { maintenanceDue, PREKEY_POLICY, planPreKeys } from '../src/engine/prekeys.ts';
 import { newProfile } from '../src/engine/profile.ts';
 import { decodeAs } from '../src/engine/record-schemas.ts';
 import type { MessageRecord, OwnMailbox, Peer, ProfileRecord } from '../src/engine/records.ts';
@@ -186,6 +186,38 @@ describe('prekey policy', () => {
       PREKEY_POLICY.kemTarget - 1,
     ]);
     expect(Math.min(...low.oneTime.map((k) => k.id))).toBeGreaterThanOrEqual(first.profile.nextPreKeyId);
+  });
+
+  it('after a drain, refills to the targets, reports last-resort use and checks again within a minute', () => {
+    const clock = { now: 1_000_000 };
+    const { env: e, profile } = profileAt(clock);
+    const first = planPreKeys(e, profile, null);
+    expect(first.profile.lastResortServed).toBe(0);
+    const quiet = planPreKeys(e, first.profile, { oneTime: 90, kem: 18, lastResortServed: 0 });
+    expect([quiet.oneTime.length, quiet.kem.length, quiet.lastResortUsed]).toEqual([0, 0, 0]);
+    expect(maintenanceDue(quiet.profile, clock.now + PREKEY_POLICY.drainCheckIntervalMs)).toBe(false);
+    expect(maintenanceDue(quiet.profile, clock.now + PREKEY_POLICY.checkIntervalMs)).toBe(true);
+
+    // Above the low marks, but the server served our last-resort key 7 times: refill to the targets.
+    const drained = planPreKeys(e, quiet.profile, { oneTime: 90, kem: 12, lastResortServed: 7 });
+    expect([drained.oneTime.length, drained.kem.length, drained.lastResortUsed]).toEqual([10, 8, 7]);
+    expect(drained.profile.lastResortServed).toBe(7);
+    expect(maintenanceDue(drained.profile, clock.now + PREKEY_POLICY.drainCheckIntervalMs - 1)).toBe(false);
+    expect(maintenanceDue(drained.profile, clock.now + PREKEY_POLICY.drainCheckIntervalMs)).toBe(true);
+
+    // Only what was served since the last check is reported; a calm check ends the watch.
+    const again = planPreKeys(e, drained.profile, { oneTime: 100, kem: 20, lastResortServed: 9 });
+    expect(again.lastResortUsed).toBe(2);
+    const calm = planPreKeys(e, again.profile, { oneTime: 100, kem: 20, lastResortServed: 9 });
+    expect(calm.lastResortUsed).toBe(0);
+    expect(calm.profile.preKeysDraining).toBeUndefined();
+    // Below a low mark without last-resort use (keys went fast) also brings the next check closer.
+    const low = planPreKeys(e, calm.profile, { oneTime: 100, kem: 4, lastResortServed: 9 });
+    expect(low.profile.preKeysDraining).toBe(true);
+    // A new account's counter (after an identity rotation) starts below what we saw: all of it is new.
+    expect(planPreKeys(e, calm.profile, { oneTime: 100, kem: 20, lastResortServed: 3 }).lastResortUsed).toBe(3);
+    // A server that does not count reports nothing.
+    expect(planPreKeys(e, calm.profile, { oneTime: 100, kem: 20 }).lastResortUsed).toBe(0);
   });
 
   it('rotates the signed prekey weekly and the last-resort key monthly, keeping the previous ones', () => {

@@ -119,7 +119,7 @@ describe('prekeys', () => {
     expect(counting.counts.get('POST /v1/devices/self/kem-prekeys')).toBe(2);
     // One challenge per authenticated request.
     expect(counting.counts.get('POST /v1/challenges')).toBe(6);
-    expect(await chunked.preKeyCounts(d.auth)).toEqual({ oneTime: 600, kem: 60 });
+    expect(await chunked.preKeyCounts(d.auth)).toEqual({ oneTime: 600, kem: 60, lastResortServed: 0 });
 
     const bundle = await api.fetchBundle(d.auth.account, d.auth.device);
     const pinned = publicIdentity(d.identity);
@@ -128,7 +128,7 @@ describe('prekeys', () => {
     expect(bundle.signedPreKey.id).toBe(7);
     expect(bundle.oneTimePreKey).not.toBeNull();
     expect(bundle.kemPreKey.lastResort).toBe(false);
-    expect(await api.preKeyCounts(d.auth)).toEqual({ oneTime: 599, kem: 59 });
+    expect(await api.preKeyCounts(d.auth)).toEqual({ oneTime: 599, kem: 59, lastResortServed: 0 });
   }, 30_000);
 
   it('refuses to send a last-resort key as a one-time one and vice versa', async () => {
@@ -144,10 +144,17 @@ describe('prekeys', () => {
     expect(e).toMatchObject({ code: 'server-error', status: 404, serverCode: 'not-found' });
   });
 
-  it('maps 429 to rate-limited with the Retry-After delay (10 bundles per target in a burst)', async () => {
+  it('maps 429 to rate-limited with the Retry-After delay (30 bundles per requester in a burst)', async () => {
     const d = await publishedDevice();
-    for (let i = 0; i < 10; i++) await api.fetchBundle(d.auth.account, d.auth.device);
-    const e = await failureOf(api.fetchBundle(d.auth.account, d.auth.device));
+    // Earlier tests of this file spent some of this requester's (loopback's) budget.
+    let refused: unknown = null;
+    for (let i = 0; i <= 30 && refused === null; i++) {
+      refused = await api.fetchBundle(d.auth.account, d.auth.device).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    }
+    const e = await failureOf(Promise.reject(refused));
     expect(e.code).toBe('rate-limited');
     expect(e.retryAfterMs).toBeGreaterThan(0);
     expect(e.retryAfterMs).toBeLessThanOrEqual(60_000);

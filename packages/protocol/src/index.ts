@@ -47,6 +47,7 @@ export { MAX_PLAINTEXT_V2, RATCHET_OVERHEAD_V2 } from './message-v2.ts';
 export * from './operation.ts';
 export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
 export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';
+export * from './prekey-grant.ts';
 export * from './prekeys.ts';
 export * from './safety-number.ts';
 export * from './session.ts';

@@ -141,6 +141,7 @@ export function createServer(deps: ServerDeps): ParleyServer {
       api.challenges.purgeExpired().catch(() => undefined);
       api.mailboxes.purgeExpired().catch(() => undefined);
       api.addresses.purgeExpired().catch(() => undefined);
+      api.prekeys.purgeExpiredGrants(Date.now()).catch(() => undefined);
     }, deps.purgeEveryMs);
     purge.unref();
   }

@@ -28,7 +28,12 @@ let now = 0;
 beforeAll(async () => {
   server = await testServer();
   app = server.app({
-    addressOptions: { perAddress: new RateLimiter({ perMinute: 60, burst: 3 }, { now: () => now }) },
+    addressOptions: {
+      // Every request here comes from one requester: only the per-address budget is tight.
+      perRequester: new RateLimiter({ perMinute: 60, burst: 1000 }, { now: () => now }),
+      perRequesterAddress: new RateLimiter({ perMinute: 60, burst: 1000 }, { now: () => now }),
+      perAddress: new RateLimiter({ perMinute: 60, burst: 3 }, { now: () => now }),
+    },
   });
 });
 afterAll(() => server.close());
@@ -126,6 +131,41 @@ describe('contact addresses', () => {
     expect((await leave(a, utf8('friend, after removal'), token)).status).toBe(429);
     now += 60_000;
     expect((await leave(a, utf8('a minute later'))).status).toBe(201);
+  });
+
+  it('keep one requester from spending the budget others have at the same address (docs/server.md, "Contact addresses")', async () => {
+    let requester = 'flooder';
+    const fair = server.app({
+      addressOptions: {
+        perRequesterAddress: new RateLimiter({ perMinute: 5, burst: 10 }, { now: () => now }),
+        perRequester: new RateLimiter({ perMinute: 30, burst: 30 }, { now: () => now }),
+        perAddress: new RateLimiter({ perMinute: 60, burst: 120 }, { now: () => now }),
+        requesterOf: () => requester,
+      },
+    });
+    const a = await newAddress();
+    const leaveAt = (address: Address, text: string) =>
+      fair.request(`/v1/addresses/${address.id}/requests`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ request: toB64url(utf8(text)) }),
+      });
+    const flooded: number[] = [];
+    for (let i = 0; i < 40; i++) flooded.push((await leaveAt(a, `flood ${i}`)).status);
+    expect(flooded.filter((s) => s === 201)).toHaveLength(10);
+    // Others still get through while the flooder is refused.
+    for (const someone of ['alice', 'bob', 'carol']) {
+      requester = someone;
+      expect((await leaveAt(a, `hello from ${someone}`)).status).toBe(201);
+    }
+    // Nor can the flooder go on at other addresses beyond its own budget over all of them.
+    requester = 'flooder';
+    let more = 0;
+    for (let i = 0; i < 5; i++) {
+      const other = await newAddress();
+      for (let j = 0; j < 10; j++) if ((await leaveAt(other, `flood ${i}.${j}`)).status === 201) more++;
+    }
+    expect(more).toBe(30 - 10);
   });
 
   it('refuse oversized requests and unknown addresses; revoking deletes everything', async () => {

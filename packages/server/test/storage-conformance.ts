@@ -16,7 +16,7 @@ import { DEFAULT_MAX_DEVICES, type DeviceCredentials, SqlDeviceStore } from '../
 import { StorageError } from '../src/storage/errors.ts';
 import { type EnqueueResult, SqlMailboxStore } from '../src/storage/mailbox-store.ts';
 import { migrations } from '../src/storage/migrations.ts';
-import { SqlPreKeyStore } from '../src/storage/prekey-store.ts';
+import { MAX_PREKEY_GRANTS, SqlPreKeyStore } from '../src/storage/prekey-store.ts';
 import { runChallengeStoreConformance } from './challenge-conformance.ts';
 import {
   bytes,
@@ -508,6 +508,63 @@ export function runStorageConformance(name: string, open: () => Promise<Database
           });
         }
         expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 0, kem: 0 });
+      });
+
+      it('withholds one-time keys when asked, and counts every bundle served with the last-resort key', async () => {
+        const account = await newAccount(D2);
+        const spk = signedPreKey(1);
+        const lastResort = kemPreKey(999, true);
+        await prekeys.setSignedPreKey(account, D1, spk);
+        await prekeys.addOneTimePreKeys(account, D1, oneTimePreKeys(100, 1));
+        await prekeys.addKemPreKeys(account, D1, kemPreKeys(200, 1));
+        await prekeys.setLastResortKemPreKey(account, D1, lastResort);
+        expect(await prekeys.lastResortServed(account, D1)).toBe(0);
+        const withheld = { signedPreKey: spk, oneTimePreKey: null, kemPreKey: lastResort };
+        expect(await prekeys.takeBundleKeys(account, D1, { oneTime: false })).toEqual(withheld);
+        expect(await prekeys.counts(account, D1)).toEqual({ oneTime: 1, kem: 1 });
+        expect(await prekeys.lastResortServed(account, D1)).toBe(1);
+        expect((await prekeys.takeBundleKeys(account, D1))?.kemPreKey.lastResort).toBe(false);
+        expect(await prekeys.lastResortServed(account, D1)).toBe(1);
+        expect(await prekeys.takeBundleKeys(account, D1)).toEqual(withheld);
+        expect(await prekeys.lastResortServed(account, D1)).toBe(2);
+        expect(await prekeys.lastResortServed(account, D2)).toBe(0);
+        expect(await prekeys.lastResortServed(account, deviceId(9))).toBeNull();
+      });
+
+      it('keeps prekey grants per device until they expire, bounded, and deletes them with the account', async () => {
+        const account = await newAccount(D2);
+        const [g1, g2] = [new Uint8Array(32).fill(1), new Uint8Array(32).fill(2)];
+        await prekeys.addPreKeyGrants(account, D1, [g1], T0 + 100, T0);
+        expect(await prekeys.hasPreKeyGrant(account, D1, g1, T0 + 99)).toBe(true);
+        expect(await prekeys.hasPreKeyGrant(account, D1, g1, T0 + 100)).toBe(false);
+        expect(await prekeys.hasPreKeyGrant(account, D2, g1, T0)).toBe(false);
+        expect(await prekeys.hasPreKeyGrant(account, D1, g2, T0)).toBe(false);
+        // Registering again sets the new expiry.
+        await prekeys.addPreKeyGrants(account, D1, [g1, g2], T0 + 200, T0);
+        expect(await prekeys.hasPreKeyGrant(account, D1, g1, T0 + 150)).toBe(true);
+        await expectStorageError(prekeys.addPreKeyGrants(account, deviceId(9), [g1], T0 + 1, T0), 'not-found');
+        // The bound counts unexpired grants only, and a refused batch adds none of its grants.
+        const many = Array.from({ length: MAX_PREKEY_GRANTS - 1 }, (_, i) => {
+          const h = new Uint8Array(32);
+          new DataView(h.buffer).setUint32(0, i + 10);
+          return h;
+        });
+        await prekeys.addPreKeyGrants(account, D1, many.slice(0, -1), T0 + 300, T0);
+        const extra = new Uint8Array(32).fill(9);
+        await expectStorageError(
+          prekeys.addPreKeyGrants(account, D1, [many.at(-1) ?? extra, extra], T0 + 300, T0),
+          'prekey-grants-full',
+        );
+        expect(await prekeys.hasPreKeyGrant(account, D1, extra, T0)).toBe(false);
+        // Once the first two expired, there is room again.
+        await prekeys.addPreKeyGrants(account, D1, [extra], T0 + 300, T0 + 250);
+        expect(await prekeys.hasPreKeyGrant(account, D1, extra, T0 + 250)).toBe(true);
+        // The periodic purge deletes what expired, whatever device it belongs to.
+        await prekeys.addPreKeyGrants(account, D2, [g1], T0 + 260, T0);
+        expect(await prekeys.purgeExpiredGrants(T0 + 260)).toBe(1);
+        expect(await prekeys.hasPreKeyGrant(account, D1, extra, T0 + 250)).toBe(true);
+        expect(await accounts.deleteAccount(account)).toBe(true);
+        expect(await prekeys.hasPreKeyGrant(account, D1, extra, T0 + 250)).toBe(false);
       });
 
       it('hands out nothing without a signed prekey or any KEM prekey', async () => {

@@ -29,6 +29,7 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     created_at: 'integer',
     device_id: 'integer',
     device_key: 'bytes',
+    last_resort_served: 'integer',
     last_seen_at: 'integer',
   },
   kem_prekeys: {
@@ -64,6 +65,7 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     seq: 'integer',
   },
   one_time_prekeys: { account_id: 'bytes', device_id: 'integer', key_id: 'integer', public_key: 'bytes' },
+  prekey_grants: { account_id: 'bytes', device_id: 'integer', expires_at: 'integer', grant_hash: 'bytes' },
   signed_prekeys: {
     account_id: 'bytes',
     created_at: 'integer',

@@ -19,4 +19,6 @@ export type DomainEvent =
   /** The contact's identity key changed. */
   | { readonly type: 'identity-changed'; readonly contact: ContactRecord }
   /** A message from this contact could not be decrypted. */
-  | { readonly type: 'undecryptable'; readonly contact: ContactRecord };
+  | { readonly type: 'undecryptable'; readonly contact: ContactRecord }
+  /** The server handed out `bundles` bundles with our last-resort KEM prekey since the last check. */
+  | { readonly type: 'last-resort-used'; readonly bundles: number };

@@ -51,6 +51,8 @@ const profileFields = {
   previousLastResortKem: kemPreKey.nullable(),
   nextPreKeyId: count,
   lastMaintenance: z.number(),
+  lastResortServed: count.optional(),
+  preKeysDraining: z.literal(true).optional(),
   retiring: z
     .strictObject({ account: z.string(), device: count, devicePrivateKey: bytes, contacts: z.array(z.string()) })
     .optional(),

@@ -82,6 +82,10 @@ export interface ProfileRecord {
   readonly previousLastResortKem: KemPreKeyRecord | null;
   readonly nextPreKeyId: number;
   readonly lastMaintenance: number;
+  /** The server's count of bundles served with our last-resort KEM key, at the last check. */
+  readonly lastResortServed?: number;
+  /** The last check saw a drain: the next one comes sooner (engine/prekeys.ts). */
+  readonly preKeysDraining?: true;
   /** Set while an identity rotation is unfinished (client §4.4); absent otherwise. */
   readonly retiring?: RetiringIdentity;
 }

@@ -35,6 +35,8 @@ export interface LinkTarget {
   readonly server: string;
   readonly identity: PublicIdentity;
   readonly device: number;
+  /** The prekey grant the link gives (invitations), presented with the bundle fetch. */
+  readonly grant?: Uint8Array;
 }
 
 /**
@@ -44,7 +46,7 @@ export interface LinkTarget {
 export async function fetchLinkedBundle(ctx: ClientContext, link: LinkTarget): Promise<PreKeyBundle> {
   const bundle = await ctx
     .api(link.server)
-    .fetchBundle(accountIdOf(link.identity), deviceId(link.device))
+    .fetchBundle(accountIdOf(link.identity), deviceId(link.device), link.grant ? { grant: link.grant } : {})
     .catch((e: unknown) => {
       if (refused(e, 'gone')) {
         throw new ClientError('bad-link', 'The account this link names does not exist on its server (any more).');

@@ -2,13 +2,13 @@
  * One-time invitations (docs/client.md §4.1): making them, using someone else's, and withdrawing
  * ours once expired. What happens when a hello arrives on one is in inbound.ts.
  */
-import { deviceId, publicIdentity } from '@parley/protocol';
+import { deviceId, prekeyGrantHash, prekeyGrantOf, publicIdentity } from '@parley/protocol';
 import type { ContactView, InvitationView } from '../api.ts';
 import { decodeInvitation, encodeInvitation } from '../engine/links.ts';
 import { del, type InvitationRecord, peerMailboxOf, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { checkName } from './contact-lookup.ts';
-import { type ClientContext, ignoreGone, listRecords, newMailbox, ownedMailbox } from './context.ts';
+import { auth, type ClientContext, ignoreGone, listRecords, newMailbox, ownedMailbox, refused } from './context.ts';
 import { introduce, startContact } from './introductions.ts';
 
 /** Invitations expire after a week unless the caller says otherwise. */
@@ -22,6 +22,16 @@ export async function createInvitation(ctx: ClientContext, options: { ttlMs?: nu
     const mailbox = await newMailbox(ctx);
     const now = env.now();
     const expiresAt = now + (options.ttlMs ?? DEFAULT_INVITATION_TTL_MS);
+    // The link's sender key gives its holder a prekey grant: one-time keys even while anonymous
+    // fetches of our bundle are past their budget (docs/server.md, "Bundle budgets"). A server
+    // without grants (404) serves the invitee as anyone else.
+    const grant = prekeyGrantOf(env, mailbox.sender.privateKey);
+    await ctx
+      .api(p.server)
+      .addPreKeyGrants(auth(ctx), [prekeyGrantHash(env, grant)], expiresAt)
+      .catch((e: unknown) => {
+        if (!refused(e, 'gone')) throw e;
+      });
     const link = encodeInvitation({
       server: p.server,
       identity: publicIdentity(p.identity),
@@ -56,7 +66,13 @@ export async function connect(ctx: ClientContext, link: string, options: { name?
   if (inv.expiresAt <= env.now()) {
     throw new ClientError('invitation-expired', 'This invitation has expired. Ask for a new one.');
   }
-  const target = { server: inv.server, identity: inv.identity, device: inv.device, keySource: 'invitation' } as const;
+  const target = {
+    server: inv.server,
+    identity: inv.identity,
+    device: inv.device,
+    grant: prekeyGrantOf(env, inv.senderPrivateKey),
+    keySource: 'invitation',
+  } as const;
   const { peer, envelope } = await startContact(ctx, target, options.name, (myMailbox) => ({
     t: 'hello',
     name: ctx.profile.displayName,

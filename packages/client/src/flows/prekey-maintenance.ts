@@ -11,7 +11,7 @@ import {
   signedPreKeyPublic,
 } from '@parley/protocol';
 import { lastResortKey, type ResponderKeySet } from '../engine/conversation.ts';
-import { PREKEY_POLICY, planPreKeys } from '../engine/prekeys.ts';
+import { maintenanceDue, type PreKeyCounts, planPreKeys } from '../engine/prekeys.ts';
 import { keyId, put } from '../engine/records.ts';
 import { auth, type ClientContext, getRecord, refused } from './context.ts';
 
@@ -28,15 +28,23 @@ export async function finishRegistration(ctx: ClientContext, registrationKey: st
   await refillPreKeys(ctx, null);
 }
 
-/** Tops up prekeys when the policy's check interval has passed (or now, with `force`). */
+/**
+ * Tops up prekeys when the policy says a check is due (or now, with `force`); reports bundles the
+ * server served with our last-resort key since the last check (`last-resort-used`) once the
+ * refill is uploaded.
+ */
 export async function maintainPreKeys(ctx: ClientContext, force: boolean): Promise<void> {
   const p = ctx.profile;
-  if (!force && ctx.env.now() - p.lastMaintenance < PREKEY_POLICY.checkIntervalMs) return;
-  await refillPreKeys(ctx, await ctx.api(p.server).preKeyCounts(auth(ctx)));
+  if (!force && !maintenanceDue(p, ctx.env.now())) return;
+  const used = await refillPreKeys(ctx, await ctx.api(p.server).preKeyCounts(auth(ctx)));
+  if (used > 0) ctx.emit([{ type: 'last-resort-used', bundles: used }]);
 }
 
-/** Generates what the policy asks for, commits the private halves, then uploads. */
-async function refillPreKeys(ctx: ClientContext, counts: { oneTime: number; kem: number } | null): Promise<void> {
+/**
+ * Generates what the policy asks for, commits the private halves, then uploads. Returns the
+ * bundles served with our last-resort key since the last check.
+ */
+async function refillPreKeys(ctx: ClientContext, counts: PreKeyCounts | null): Promise<number> {
   const plan = planPreKeys(ctx.env, ctx.profile, counts);
   const p = plan.profile;
   await ctx.commit([
@@ -55,6 +63,7 @@ async function refillPreKeys(ctx: ClientContext, counts: { oneTime: number; kem:
     ctx.profile = { ...p, registered: true };
     await ctx.commit([put('profile', 'self', ctx.profile)]);
   }
+  return plan.lastResortUsed;
 }
 
 /** Loads the private prekeys an initial message names (undefined: we do not have it). */

@@ -22,6 +22,8 @@ export interface HttpRequest {
   /** Sent as JSON. */
   readonly body?: unknown;
   readonly authorization?: string;
+  /** A prekey grant presented with a bundle fetch (`Parley-Prekey-Grant`, docs/server.md). */
+  readonly prekeyGrant?: string;
   /** The statuses that mean success. */
   readonly ok: readonly number[];
   /** What a 403 means for this request, when it is more specific than `server-error`. */
@@ -60,6 +62,7 @@ export class HttpTransport {
     if (r.body !== undefined) headers['content-type'] = 'application/json';
     if (r.authorization !== undefined) headers.authorization = r.authorization;
     const body = bodyText(r);
+    if (r.prekeyGrant !== undefined) headers['parley-prekey-grant'] = r.prekeyGrant;
     let res: Response;
     let text: string;
     try {

@@ -63,9 +63,18 @@ export interface ServerApiLike {
   /** Uploads in chunks the server accepts (≤ MAX_KEM_PREKEY_UPLOAD a request, @parley/protocol). */
   addKemPreKeys(auth: DeviceAuth, keys: readonly KemPreKeyPublic[]): Promise<void>;
   putLastResortKemPreKey(auth: DeviceAuth, key: KemPreKeyPublic): Promise<void>;
-  preKeyCounts(auth: DeviceAuth): Promise<{ readonly oneTime: number; readonly kem: number }>;
-  /** Decoded but not verified: the caller verifies it against the identity it pinned. */
-  fetchBundle(account: AccountId, device: DeviceId): Promise<PreKeyBundle>;
+  /** Our device's one-time keys left, and how many bundles carried our last-resort KEM key. */
+  preKeyCounts(auth: DeviceAuth): Promise<PreKeyCountsAnswer>;
+  /**
+   * Registers hashes of prekey grants we gave out (protocol prekey-grant.ts), valid until
+   * `expiresAt` (the server keeps them at most 30 days).
+   */
+  addPreKeyGrants(auth: DeviceAuth, grantHashes: readonly Uint8Array[], expiresAt: number): Promise<void>;
+  /**
+   * Decoded but not verified: the caller verifies it against the identity it pinned. With a
+   * `grant` (from an invitation link) the server serves one-time keys on the grant's budget.
+   */
+  fetchBundle(account: AccountId, device: DeviceId, options?: { grant?: Uint8Array }): Promise<PreKeyBundle>;
 
   createMailbox(auth: DeviceAuth, recipientKey: Uint8Array, senderKey: Uint8Array): Promise<Uint8Array>;
   /** Signs the envelope with the mailbox's sender key and delivers it; idempotent. */
@@ -83,4 +92,11 @@ export interface ServerApiLike {
   listRequests(address: OwnedAddress, after?: number, limit?: number): Promise<StoredRequest[]>;
   deleteRequests(address: OwnedAddress, seqs: readonly number[]): Promise<number>;
   deleteAddress(address: OwnedAddress): Promise<void>;
+}
+
+/** GET /v1/devices/self/prekey-counts; `lastResortServed` is absent from servers that do not count it. */
+export interface PreKeyCountsAnswer {
+  readonly oneTime: number;
+  readonly kem: number;
+  readonly lastResortServed?: number | undefined;
 }

@@ -34,6 +34,7 @@ import {
   type KemPreKeyPublic,
   MAX_KEM_PREKEY_UPLOAD,
   MAX_ONE_TIME_PREKEY_UPLOAD,
+  MAX_PREKEY_GRANTS_PER_REQUEST,
   MAX_SEQS_PER_REQUEST,
   MAX_TOKEN_HASHES_PER_REQUEST,
   type OneTimePreKeyPublic,
@@ -57,6 +58,7 @@ import type {
   DeviceAuth,
   OwnedAddress,
   OwnedMailbox,
+  PreKeyCountsAnswer,
   ServerApiLike,
   StoredEnvelope,
   StoredRequest,
@@ -80,7 +82,7 @@ const count = z.number().int().min(0);
 const timestamp = z.number().int().min(0);
 const Challenge = z.object({ challenge: b64url(32) });
 const Registered = z.object({ accountId: z.string(), deviceId: z.number().int().min(1).max(0xffffffff) });
-const Counts = z.object({ oneTime: count, kem: count });
+const Counts = z.object({ oneTime: count, kem: count, lastResortServed: count.optional() });
 const Bundle = z.object({ bundle: b64url() });
 const MailboxCreated = z.object({ mailboxId: b64url(16) });
 const AddressCreated = z.object({ addressId: b64url(16) });
@@ -214,14 +216,22 @@ export class ServerApi implements ServerApiLike {
     await this.asDevice(auth, { ...request, ok: [204] });
   }
 
-  async preKeyCounts(auth: DeviceAuth): Promise<{ readonly oneTime: number; readonly kem: number }> {
+  async preKeyCounts(auth: DeviceAuth): Promise<PreKeyCountsAnswer> {
     const answer = await this.asDevice(auth, { method: 'GET', path: '/v1/devices/self/prekey-counts', ok: [200] });
     return parseAnswer(Counts, answer);
   }
 
-  async fetchBundle(account: AccountId, device: DeviceId): Promise<PreKeyBundle> {
+  async addPreKeyGrants(auth: DeviceAuth, grantHashes: readonly Uint8Array[], expiresAt: number): Promise<void> {
+    for (const chunk of chunks(grantHashes, MAX_PREKEY_GRANTS_PER_REQUEST)) {
+      const body = { grantHashes: chunk.map(encodeWireBytes), expiresAt };
+      await this.asDevice(auth, { method: 'POST', path: '/v1/devices/self/prekey-grants', body, ok: [204] });
+    }
+  }
+
+  async fetchBundle(account: AccountId, device: DeviceId, options: { grant?: Uint8Array } = {}): Promise<PreKeyBundle> {
     const path = `/v1/accounts/${encodeURIComponent(account)}/devices/${device}/bundle`;
-    const answer = await this.http.request({ method: 'GET', path, ok: [200] });
+    const grant = options.grant === undefined ? {} : { prekeyGrant: encodeWireBytes(options.grant) };
+    const answer = await this.http.request({ method: 'GET', path, ok: [200], ...grant });
     const { bundle } = parseAnswer(Bundle, answer);
     try {
       return decodeBundle(bundle);

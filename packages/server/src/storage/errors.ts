@@ -30,6 +30,8 @@ export type StorageErrorCode =
   | 'mailbox-full'
   /** The contact address already holds the most unexpired requests it may; nothing was stored. */
   | 'address-full'
+  /** The device already holds the most unexpired prekey grants it may; nothing was stored. */
+  | 'prekey-grants-full'
   /** The caller used the API wrongly (unknown database URL, a one-time key passed as last resort, …). */
   | 'usage'
   /** The database failed or could not be reached; the original error is the `cause`. */

@@ -272,5 +272,38 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('mailbox_acked_expires_at').on('mailbox_acked').column('expires_at').execute();
       },
     },
+    '0004-prekey-drain': {
+      // Bundle fetches under a drain (docs/server.md, "Bundle budgets"). Numbered after 0003 so
+      // that a migration landing alongside it keeps its place.
+      // - devices.last_resort_served: how many bundles handed out the device's last-resort ML-KEM
+      //   key (its one-time keys ran out or were withheld from a requester over budget), so that
+      //   the owner can see a drain (GET /v1/devices/self/prekey-counts).
+      // - prekey_grants: hashes of the grants a device gave out in its invitation links; a fetch
+      //   presenting one gets one-time keys on a budget of its own. Only the hash is kept, and it
+      //   names no mailbox (protocol prekey-grant.ts).
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's documented type for migrations.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .alterTable('devices')
+          .addColumn('last_resort_served', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+        await db.schema
+          .createTable('prekey_grants')
+          .addColumn('account_id', bytes, (c) => c.notNull())
+          .addColumn('device_id', 'bigint', (c) => c.notNull())
+          .addColumn('grant_hash', bytes, (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('prekey_grants_pk', ['account_id', 'device_id', 'grant_hash'])
+          .addForeignKeyConstraint(
+            'prekey_grants_device_fk',
+            ['account_id', 'device_id'],
+            'devices',
+            ['account_id', 'device_id'],
+            (fk) => fk.onDelete('cascade'),
+          )
+          .execute();
+        await db.schema.createIndex('prekey_grants_expires_at').on('prekey_grants').column('expires_at').execute();
+      },
+    },
   };
 }

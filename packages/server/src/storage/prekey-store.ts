@@ -9,6 +9,7 @@ import { accountKey, flag, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
 import { storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
+import { deleteExpired } from './expiry.ts';
 import { lockDevice } from './locks.ts';
 import type { DeviceKey, Schema } from './schema.ts';
 import { type BundleKeys, takeBundleKeys } from './take-bundle-keys.ts';
@@ -50,7 +51,40 @@ export interface PreKeyStore {
    * one. `null` for an unknown device or one without a signed prekey or any KEM prekey (nothing
    * is consumed then).
    */
-  takeBundleKeys(account: AccountId, device: DeviceId): Promise<BundleKeys | null>;
+  takeBundleKeys(account: AccountId, device: DeviceId, options?: TakeBundleOptions): Promise<BundleKeys | null>;
+  /**
+   * How many bundles of the device carried its last-resort KEM prekey (ever; it only grows), or
+   * `null` for an unknown device: the owner compares it with what it saw last to notice a drain.
+   */
+  lastResortServed(account: AccountId, device: DeviceId): Promise<number | null>;
+  /**
+   * Registers hashes of prekey grants the device gave out, valid until `expiresAt` (a hash
+   * registered again takes the new expiry). Expired grants of the device are dropped first;
+   * throws `prekey-grants-full` (adding none) if the device would hold more than
+   * {@link MAX_PREKEY_GRANTS} unexpired ones, `not-found` for an unknown device.
+   */
+  addPreKeyGrants(
+    account: AccountId,
+    device: DeviceId,
+    hashes: readonly Uint8Array[],
+    expiresAt: number,
+    now: number,
+  ): Promise<void>;
+  /** Whether the device registered this grant hash and it has not expired at `now`. */
+  hasPreKeyGrant(account: AccountId, device: DeviceId, hash: Uint8Array, now: number): Promise<boolean>;
+  /** Deletes every grant expired at or before `now`; returns how many. */
+  purgeExpiredGrants(now: number): Promise<number>;
+}
+
+/** The most unexpired prekey grants one device holds (one per live invitation). */
+export const MAX_PREKEY_GRANTS = 1000;
+
+export interface TakeBundleOptions {
+  /**
+   * `false`: hand out no one-time key (the signed prekey and the last-resort KEM key only),
+   * consuming nothing; for a requester over its one-time budget. Default `true`.
+   */
+  readonly oneTime?: boolean;
 }
 
 /** Rows per INSERT: keeps the bound parameters far below SQLite's and PostgreSQL's limits. */
@@ -166,13 +200,87 @@ export class SqlPreKeyStore implements PreKeyStore {
     });
   }
 
-  async takeBundleKeys(account: AccountId, device: DeviceId): Promise<BundleKeys | null> {
+  async takeBundleKeys(
+    account: AccountId,
+    device: DeviceId,
+    options: TakeBundleOptions = {},
+  ): Promise<BundleKeys | null> {
     const { db, dialect } = this.#database;
+    const owner = { account_id: accountKey(account), device_id: device };
+    const oneTime = options.oneTime ?? true;
     return storageOp('dependency', () =>
-      db
-        .transaction()
-        .execute((trx) => takeBundleKeys(trx, dialect, { account_id: accountKey(account), device_id: device })),
+      db.transaction().execute((trx) => takeBundleKeys(trx, dialect, owner, { oneTime })),
     );
+  }
+
+  async lastResortServed(account: AccountId, device: DeviceId): Promise<number | null> {
+    return storageOp('dependency', async () => {
+      const row = await this.#database.db
+        .selectFrom('devices')
+        .select('last_resort_served')
+        .where('account_id', '=', accountKey(account))
+        .where('device_id', '=', device)
+        .executeTakeFirst();
+      return row === undefined ? null : Number(row.last_resort_served);
+    });
+  }
+
+  async addPreKeyGrants(
+    account: AccountId,
+    device: DeviceId,
+    hashes: readonly Uint8Array[],
+    expiresAt: number,
+    now: number,
+  ): Promise<void> {
+    await this.#write(account, device, async (trx, owner) => {
+      await trx
+        .deleteFrom('prekey_grants')
+        .where('account_id', '=', owner.account_id)
+        .where('device_id', '=', owner.device_id)
+        .where('expires_at', '<=', now)
+        .execute();
+      for (let i = 0; i < hashes.length; i += BATCH_ROWS) {
+        const rows = hashes
+          .slice(i, i + BATCH_ROWS)
+          .map((h) => ({ ...owner, grant_hash: toColumn(h), expires_at: expiresAt }));
+        await trx
+          .insertInto('prekey_grants')
+          .values(rows)
+          .onConflict((oc) =>
+            oc
+              .columns(['account_id', 'device_id', 'grant_hash'])
+              .doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })),
+          )
+          .execute();
+      }
+      const { n } = await trx
+        .selectFrom('prekey_grants')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('account_id', '=', owner.account_id)
+        .where('device_id', '=', owner.device_id)
+        .executeTakeFirstOrThrow();
+      if (Number(n) > MAX_PREKEY_GRANTS) {
+        throw new StorageError('prekey-grants-full', 'the device holds the most prekey grants it may');
+      }
+    });
+  }
+
+  async hasPreKeyGrant(account: AccountId, device: DeviceId, hash: Uint8Array, now: number): Promise<boolean> {
+    return storageOp('dependency', async () => {
+      const row = await this.#database.db
+        .selectFrom('prekey_grants')
+        .select('expires_at')
+        .where('account_id', '=', accountKey(account))
+        .where('device_id', '=', device)
+        .where('grant_hash', '=', toColumn(hash))
+        .where('expires_at', '>', now)
+        .executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
+  purgeExpiredGrants(now: number): Promise<number> {
+    return deleteExpired(this.#database, 'prekey_grants', now);
   }
 
   /** Runs `write` in a transaction, after checking (and on PostgreSQL locking) the device. */

@@ -37,6 +37,8 @@ export interface DevicesTable {
   certificate: Uint8Array;
   created_at: Millis;
   last_seen_at: Millis;
+  /** Bundles handed out with the last-resort KEM prekey (migration 0004), for the owner to see. */
+  last_resort_served: Generated<number>;
 }
 
 /** The columns that name a device: the devices table's primary key, and prekeys' foreign key. */
@@ -175,4 +177,14 @@ export interface Schema {
   contact_addresses: ContactAddressesTable;
   contact_requests: ContactRequestsTable;
   contact_tokens: ContactTokensTable;
+  prekey_grants: PreKeyGrantsTable;
+}
+
+/** Hashes of the prekey grants a device gave out (protocol prekey-grant.ts), until they expire. */
+export interface PreKeyGrantsTable {
+  account_id: Uint8Array;
+  device_id: number;
+  /** HKDF image of the grant (32 bytes): the database alone cannot be used to present one. */
+  grant_hash: Uint8Array;
+  expires_at: Millis;
 }

@@ -12,6 +12,11 @@
  * remaining one-time key is locked by fetches still in flight, a fetch gets none (or the
  * last-resort KEM key) even if one of those fetches later rolls back. On SQLite the lock clauses
  * are left out; Kysely runs the whole transaction on the single connection before any other query.
+ *
+ * With `oneTime: false` (a requester over its one-time budget, docs/server.md, "Bundle budgets") nothing is
+ * consumed: the bundle is the signed prekey and the last-resort KEM key, without a one-time X25519
+ * key, which PQXDH allows (PQXDH §3.3). Every bundle that carries the last-resort key adds one to
+ * the device's `last_resort_served`, in the same transaction, so that its owner can see it.
  */
 import type { KemPreKeyPublic, OneTimePreKeyPublic, SignedPreKeyPublic } from '@parley/protocol';
 import type { Transaction } from 'kysely';
@@ -33,14 +38,26 @@ export async function takeBundleKeys(
   trx: Transaction<Schema>,
   dialect: Dialect,
   device: DeviceKey,
+  options: { readonly oneTime: boolean } = { oneTime: true },
 ): Promise<BundleKeys | null> {
   const signedPreKey = await signedPreKeyOf(trx, device);
   if (signedPreKey === null) return null;
   // The KEM key before the one-time X25519 key: if there is none, nothing has been consumed.
-  const kemPreKey = (await takeOneTimeKemPreKey(trx, dialect, device)) ?? (await lastResortKemPreKey(trx, device));
+  const oneTimeKem = options.oneTime ? await takeOneTimeKemPreKey(trx, dialect, device) : null;
+  const kemPreKey = oneTimeKem ?? (await lastResortKemPreKey(trx, device));
   if (kemPreKey === null) return null;
-  const oneTimePreKey = await takeOneTimePreKey(trx, dialect, device);
+  const oneTimePreKey = options.oneTime ? await takeOneTimePreKey(trx, dialect, device) : null;
+  if (kemPreKey.lastResort) await countLastResortServed(trx, device);
   return { signedPreKey, oneTimePreKey, kemPreKey };
+}
+
+async function countLastResortServed(trx: Transaction<Schema>, device: DeviceKey): Promise<void> {
+  await trx
+    .updateTable('devices')
+    .set((eb) => ({ last_resort_served: eb('last_resort_served', '+', 1) }))
+    .where('account_id', '=', device.account_id)
+    .where('device_id', '=', device.device_id)
+    .execute();
 }
 
 async function signedPreKeyOf(trx: Transaction<Schema>, device: DeviceKey): Promise<SignedPreKeyPublic | null> {

@@ -1,9 +1,12 @@
 /**
  * Contact addresses and contact requests (issue 3 §6; Liphium's stored actions). A device
  * publishes a long-lived, revocable address that names no owner (an owner key, protocol §3.7);
- * anyone may leave an encrypted contact request there. Unauthenticated requests are rate-limited
- * per address; a request that presents a per-contact token the owner registered (the server
- * keeps only its SHA-256) bypasses the limit. The owner lists, deletes and revokes.
+ * anyone may leave an encrypted contact request there. Requests without a token are rate-limited
+ * per requester and address, and per requester over all addresses, so that one requester spends
+ * only its own budget and cannot lock others out of an address (docs/server.md, "Contact addresses"); a per-address
+ * budget, larger, bounds what many requesters together can leave. A request that presents a
+ * per-contact token the owner registered (the server keeps only its SHA-256) bypasses the limits.
+ * The owner lists, deletes and revokes.
  *
  *   POST /v1/addresses                       (device proof) {"ownerKey"} → 201 {"addressId"}
  *   POST /v1/addresses/{id}/requests         {"request", "token"?} → 201 {"seq"} (200 if stored)
@@ -33,6 +36,7 @@ import { HttpError } from '../http-error.ts';
 import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-auth.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { readBody } from '../read-body.ts';
+import { type RequesterOf, remoteAddress } from '../requester-key.ts';
 
 /** The largest contact request (an initial message plus an introduction, encrypted). */
 export const MAX_REQUEST_BYTES = MAX_CONTACT_REQUEST_BYTES;
@@ -54,16 +58,32 @@ const ListQuery = z.object({
 });
 
 export interface AddressRouteOptions {
-  /** Requests without a valid token, per address (default 10 a minute, bursts of 20). */
+  /** Requests without a valid token, per requester and address (default 5 a minute, bursts of 10). */
+  readonly perRequesterAddress?: RateLimiter;
+  /** Requests without a valid token, per requester over all addresses (default 30 a minute, bursts of 30). */
+  readonly perRequester?: RateLimiter;
+  /** Requests without a valid token, per address from all requesters (default 60 a minute, bursts of 120). */
   readonly perAddress?: RateLimiter;
+  /** The requester's rate-limit key; default: the connection's remote address. */
+  readonly requesterOf?: RequesterOf;
 }
+
+/** The defaults of {@link AddressRouteOptions}. */
+export const REQUEST_LIMITS = {
+  perRequesterAddress: { perMinute: 5, burst: 10 },
+  perRequester: { perMinute: 30, burst: 30 },
+  perAddress: { perMinute: 60, burst: 120 },
+} as const;
 
 type AddressEnv = AuthEnv & OwnedEnv;
 
 export function addressRoutes(deps: ApiDeps, options: AddressRouteOptions = {}): Hono<AddressEnv> {
   const api = new Hono<AddressEnv>();
   const { addresses } = deps;
-  const perAddress = options.perAddress ?? new RateLimiter({ perMinute: 10, burst: 20 });
+  const perRequesterAddress = options.perRequesterAddress ?? new RateLimiter(REQUEST_LIMITS.perRequesterAddress);
+  const perRequester = options.perRequester ?? new RateLimiter(REQUEST_LIMITS.perRequester);
+  const perAddress = options.perAddress ?? new RateLimiter(REQUEST_LIMITS.perAddress);
+  const requesterOf = options.requesterOf ?? remoteAddress;
   const owner = requireOwner<AddressEnv>(deps.env, 'Parley-Address', addressOwnership(deps));
 
   api.post('/addresses', requireDevice(deps), async (c) => {
@@ -79,7 +99,11 @@ export function addressRoutes(deps: ApiDeps, options: AddressRouteOptions = {}):
     if (request.length > MAX_REQUEST_BYTES) throw new HttpError('too-large', 'request larger than 32 KiB');
     const trusted = token !== undefined && (await addresses.hasToken(id, createHash('sha256').update(token).digest()));
     if (!trusted) {
-      const wait = perAddress.take(idKey(id));
+      // Narrowest first: a wider bucket is spent only by requests the narrower ones allowed.
+      const requester = requesterOf(c);
+      let wait = perRequesterAddress.take(`${requester} ${idKey(id)}`);
+      if (wait === 0) wait = perRequester.take(requester);
+      if (wait === 0) wait = perAddress.take(idKey(id));
       if (wait > 0) {
         c.header('retry-after', String(Math.ceil(wait / 1000)));
         throw new HttpError('rate-limited', 'too many requests to this address; retry later');

@@ -1,28 +1,45 @@
 /**
  * The prekey directory (issue 3 §4): a device publishes its signed prekey, one-time X25519
- * prekeys and ML-KEM prekeys (one-time and a last-resort one); anyone may fetch one bundle of a
- * device, which consumes one one-time key of each kind atomically. Every signature is checked
- * against the account's identity before anything is stored. Fetches are rate-limited per
- * requester and per target device, so nobody can drain someone's one-time keys.
+ * prekeys and ML-KEM prekeys (one-time and a last-resort one); anyone may fetch a bundle of a
+ * device. Every signature is checked against the account's identity before anything is stored.
+ *
+ * Bundle fetches are anonymous, so one-time keys can be drained by whoever asks often enough;
+ * the budgets here only bound how fast (docs/server.md, "Bundle budgets", docs/threat-model.md §4.3):
+ * - fetches per requester, all targets together: over it, 429 — a requester spends only its own;
+ * - one-time keys per requester and target device, and per target device from all requesters:
+ *   over either, the bundle is still served, with the signed prekey and the last-resort KEM key
+ *   and no one-time key (PQXDH §3.3 allows that). A drainer thus never makes anyone else's fetch
+ *   fail, and takes one-time keys no faster than the owner's prekey maintenance refills them
+ *   (docs/client.md §5); every last-resort bundle is counted for the owner to see.
+ * - A fetch presenting a prekey grant the device registered (`Parley-Prekey-Grant`, protocol
+ *   prekey-grant.ts: the holder of an invitation link has one) gets one-time keys on the grant's
+ *   own budget instead, so that invitees are served one-time keys while anonymous fetches are
+ *   past theirs. An unknown or expired grant is an anonymous fetch.
  *
  *   PUT  /v1/devices/self/signed-prekey           {"id","publicKey","createdAt","signature"}
  *   POST /v1/devices/self/one-time-prekeys        {"keys":[{"id","publicKey"}…]}
  *   POST /v1/devices/self/kem-prekeys             {"keys":[{"id","publicKey","createdAt","signature"}…]}
  *   PUT  /v1/devices/self/last-resort-kem-prekey  {"id","publicKey","createdAt","signature"}
- *   GET  /v1/devices/self/prekey-counts           → {"oneTime","kem"}
- *   GET  /v1/accounts/:account/devices/:device/bundle → {"bundle": <encoded bundle, protocol §4.1>}
+ *   GET  /v1/devices/self/prekey-counts           → {"oneTime","kem","lastResortServed"}
+ *   POST /v1/devices/self/prekey-grants           {"grantHashes":[…],"expiresAt"}
+ *   GET  /v1/accounts/:account/devices/:device/bundle [Parley-Prekey-Grant: <32 B>]
+ *        → {"bundle": <encoded bundle, protocol §4.1>}
  */
 
-import { getConnInfo } from '@hono/node-server/conninfo';
 import {
+  type AccountId,
+  type DeviceId,
   deviceId,
   encodeBundle,
   type KemPreKeyPublic,
   MAX_KEM_PREKEY_UPLOAD,
   MAX_ONE_TIME_PREKEY_UPLOAD,
+  MAX_PREKEY_GRANTS_PER_REQUEST,
   MLKEM768_PUBLIC_KEY_BYTES,
+  PREKEY_GRANT_BYTES,
   ProtocolError,
   parseAccountId,
+  prekeyGrantHash,
   verifyKemPreKey,
   verifySignedPreKey,
 } from '@parley/protocol';
@@ -30,11 +47,12 @@ import { type Context, Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api-deps.ts';
 import { StorageError } from '../../storage/index.ts';
-import { b64url, toB64url } from '../../wire-json.ts';
+import { b64url, decodeB64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { readBody } from '../read-body.ts';
+import { type RequesterOf, remoteAddress } from '../requester-key.ts';
 
 /** The most one-time X25519 prekeys one request may upload. */
 export const MAX_UPLOAD_KEYS = MAX_ONE_TIME_PREKEY_UPLOAD;
@@ -53,24 +71,39 @@ const KemPreKey = z.strictObject({
 });
 const OneTimeUpload = z.strictObject({ keys: z.array(OneTimePreKey).min(1).max(MAX_UPLOAD_KEYS) });
 const KemUpload = z.strictObject({ keys: z.array(KemPreKey).min(1).max(MAX_KEM_UPLOAD_KEYS) });
+const GrantUpload = z.strictObject({
+  grantHashes: z.array(b64url(PREKEY_GRANT_BYTES)).min(1).max(MAX_PREKEY_GRANTS_PER_REQUEST),
+  expiresAt: timestamp,
+});
+
+/** The header a bundle fetch presents a prekey grant in. */
+export const GRANT_HEADER = 'parley-prekey-grant';
 
 export interface PreKeyRouteOptions {
-  /** Bundle fetches per requester (default 60 a minute, bursts of 30). */
+  /** Bundle fetches per requester, all targets together; over it, 429 (default 60 a minute, bursts of 30). */
   readonly perRequester?: RateLimiter;
-  /** Bundle fetches per target device (default 20 a minute, bursts of 10). */
-  readonly perTarget?: RateLimiter;
+  /** Bundles with one-time keys per requester and target device (default 6 an hour, bursts of 3). */
+  readonly oneTimePerRequester?: RateLimiter;
+  /** Bundles with one-time keys per target device, all requesters together (default 20 an hour, bursts of 10). */
+  readonly oneTimePerTarget?: RateLimiter;
+  /** Bundles with one-time keys per prekey grant presented (default 6 an hour, bursts of 3). */
+  readonly oneTimePerGrant?: RateLimiter;
   /** The requester's rate-limit key; default: the connection's remote address. */
-  readonly requesterOf?: (c: Context) => string;
+  readonly requesterOf?: RequesterOf;
 }
 
-/** The remote address of the connection (never a client-supplied header such as X-Forwarded-For). */
-function remoteAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // no socket, e.g. app.request() in tests
-  }
-}
+/** The longest a prekey grant is kept: a registration asking for more is cut to this. */
+export const MAX_GRANT_TTL_MS = 30 * 24 * 3600_000;
+
+/** The defaults of {@link PreKeyRouteOptions}, in tokens a minute and burst. */
+export const BUNDLE_LIMITS = {
+  perRequester: { perMinute: 60, burst: 30 },
+  // An owner checks its counts every 10 minutes (docs/client.md §5) and refills ML-KEM keys below
+  // 5 of 20: 10 + 20 × 10/60 ≈ 13 keys taken in that time leaves it above 5.
+  oneTimePerRequester: { perMinute: 6 / 60, burst: 3 },
+  oneTimePerTarget: { perMinute: 20 / 60, burst: 10 },
+  oneTimePerGrant: { perMinute: 6 / 60, burst: 3 },
+} as const;
 
 /** A signature that does not verify is the client's fault. */
 function verified(f: () => void): void {
@@ -90,8 +123,10 @@ function duplicateIsConflict(e: unknown): never {
 export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
   const requesterOf = options.requesterOf ?? remoteAddress;
-  const perRequester = options.perRequester ?? new RateLimiter({ perMinute: 60, burst: 30 });
-  const perTarget = options.perTarget ?? new RateLimiter({ perMinute: 20, burst: 10 });
+  const perRequester = options.perRequester ?? new RateLimiter(BUNDLE_LIMITS.perRequester);
+  const oneTimePerRequester = options.oneTimePerRequester ?? new RateLimiter(BUNDLE_LIMITS.oneTimePerRequester);
+  const oneTimePerTarget = options.oneTimePerTarget ?? new RateLimiter(BUNDLE_LIMITS.oneTimePerTarget);
+  const oneTimePerGrant = options.oneTimePerGrant ?? new RateLimiter(BUNDLE_LIMITS.oneTimePerGrant);
   const auth = requireDevice(deps);
 
   /** The caller's identity signing key, which must have signed every prekey it uploads. */
@@ -139,8 +174,26 @@ export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): H
   api.get('/devices/self/prekey-counts', auth, async (c) => {
     const caller = c.var.caller;
     const counts = await deps.prekeys.counts(caller.account, caller.device);
-    if (counts === null) throw new HttpError('not-found', 'no such device');
-    return c.json(counts);
+    const lastResortServed = await deps.prekeys.lastResortServed(caller.account, caller.device);
+    if (counts === null || lastResortServed === null) throw new HttpError('not-found', 'no such device');
+    return c.json({ ...counts, lastResortServed });
+  });
+
+  api.post('/devices/self/prekey-grants', auth, async (c) => {
+    const { grantHashes, expiresAt } = await readBody(c, GrantUpload);
+    const caller = c.var.caller;
+    const now = deps.env.now();
+    const until = Math.min(expiresAt, now + MAX_GRANT_TTL_MS);
+    if (until <= now) return c.body(null, 204); // expired already: nothing to keep
+    try {
+      await deps.prekeys.addPreKeyGrants(caller.account, caller.device, grantHashes, until, now);
+    } catch (e) {
+      if (StorageError.is(e, 'prekey-grants-full')) {
+        throw new HttpError('rate-limited', 'the device holds the most prekey grants it may; retry later');
+      }
+      throw e;
+    }
+    return c.body(null, 204);
   });
 
   api.get('/accounts/:account/devices/:device/bundle', async (c) => {
@@ -152,15 +205,28 @@ export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): H
     } catch {
       throw new HttpError('not-found', 'no such device');
     }
-    // The target's budget is spent only by requests their requester was allowed to make.
-    let wait = perRequester.take(requesterOf(c));
-    if (wait === 0) wait = perTarget.take(`${target.account}.${target.device}`);
+    const requester = requesterOf(c);
+    const wait = perRequester.take(requester);
     if (wait > 0) {
       c.header('retry-after', String(Math.ceil(wait / 1000)));
       throw new HttpError('rate-limited', 'too many bundle requests; retry later');
     }
+    const grant = grantOf(c);
     const account = await deps.accounts.getAccount(target.account);
-    const keys = account === null ? null : await deps.prekeys.takeBundleKeys(target.account, target.device);
+    const targetKey = `${target.account}.${target.device}`;
+    const granted = account !== null && grant !== null ? await grantedBy(target, grant) : null;
+    let oneTime: boolean;
+    if (account === null) oneTime = false;
+    else if (granted !== null) {
+      // Keyed by the hash: the grant itself is not kept, even in memory.
+      oneTime = oneTimePerGrant.take(`${targetKey} ${toB64url(granted)}`) === 0;
+    } else {
+      // The target's one-time budget is spent only by requesters within their own, so that one
+      // requester takes at most its share; past either budget the bundle has no one-time keys.
+      oneTime = oneTimePerRequester.take(`${requester} ${targetKey}`) === 0 && oneTimePerTarget.take(targetKey) === 0;
+    }
+    const keys =
+      account === null ? null : await deps.prekeys.takeBundleKeys(target.account, target.device, { oneTime });
     if (account === null || keys === null) throw new HttpError('not-found', 'no bundle for that device');
     const bundle = encodeBundle({
       identity: account.identity,
@@ -172,5 +238,24 @@ export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): H
     return c.json({ bundle: toB64url(bundle) });
   });
 
+  /** The grant's hash if the target device registered it and it is still valid, else `null`. */
+  async function grantedBy(
+    target: { account: AccountId; device: DeviceId },
+    grant: Uint8Array,
+  ): Promise<Uint8Array | null> {
+    const hash = prekeyGrantHash(deps.env, grant);
+    return (await deps.prekeys.hasPreKeyGrant(target.account, target.device, hash, deps.env.now())) ? hash : null;
+  }
+
   return api;
+}
+
+/** The prekey grant a fetch presents, if any; a malformed one is refused. */
+function grantOf(c: Context): Uint8Array | null {
+  const header = c.req.header(GRANT_HEADER);
+  if (header === undefined) return null;
+  const grant = decodeB64url(header.trim(), PREKEY_GRANT_BYTES);
+  if (grant === null)
+    throw new HttpError('bad-request', `${GRANT_HEADER} must be ${PREKEY_GRANT_BYTES} bytes in base64url`);
+  return grant;
 }

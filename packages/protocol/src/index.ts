@@ -38,7 +38,13 @@ export {
   verifyIdentity,
   writeIdentity,
 } from './identity.ts';
-export { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
+export {
+  decodeInitialMessage,
+  encodeInitialMessage,
+  HEADER_DIGEST_BYTES,
+  type InitialMessage,
+  pqxdhHeaderDigest,
+} from './initial-message.ts';
 export type { Assembly, KemRatchet } from './kem-ratchet.ts';
 export * from './keys.ts';
 export * from './mailbox-proof.ts';

@@ -10,6 +10,7 @@
 import { deviceId } from './address.ts';
 import { Reader, Writer } from './codec.ts';
 import { MLKEM768_CIPHERTEXT_BYTES } from './crypto/backend.ts';
+import type { ProtocolEnv } from './env.ts';
 import { readIdentity, writeIdentity } from './identity.ts';
 import type { PqxdhHeader } from './pqxdh.ts';
 import { readSessionFrame, type SessionVersion, WireType } from './wire.ts';
@@ -28,6 +29,20 @@ export function writePqxdhHeader(w: Writer, h: PqxdhHeader): void {
   if (h.oneTimePreKeyId === null) w.u8(0);
   else w.u8(1).u32(h.oneTimePreKeyId);
   w.u32(h.kemPreKeyId).bytes(h.kemCiphertext);
+}
+
+/** Bytes of a PQXDH header digest kept in session state (§8). */
+export const HEADER_DIGEST_BYTES = 32;
+
+/**
+ * SHA-512 of the encoded PQXDH header, truncated to 32 bytes: what a session remembers of the
+ * header it was created from, so a repeated initial message must carry exactly that header
+ * (docs/protocol-identities.md §6.1, "every field is bound").
+ */
+export function pqxdhHeaderDigest(env: ProtocolEnv, h: PqxdhHeader): Uint8Array {
+  const w = new Writer(1300);
+  writePqxdhHeader(w, h);
+  return env.crypto.sha512(w.finish()).slice(0, HEADER_DIGEST_BYTES);
 }
 
 export function readPqxdhHeader(r: Reader): PqxdhHeader {

@@ -27,7 +27,12 @@ import {
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import { type IdentityKeyPair, type PublicIdentity, sameIdentity } from './identity.ts';
-import { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
+import {
+  decodeInitialMessage,
+  encodeInitialMessage,
+  type InitialMessage,
+  pqxdhHeaderDigest,
+} from './initial-message.ts';
 import { type PqxdhHeader, pqxdhInitiate, pqxdhRespond } from './pqxdh.ts';
 import type { KemPreKey, OneTimePreKey, SignedPreKey } from './prekeys.ts';
 import { LATEST_SESSION_VERSION, type SessionVersion, WireType } from './wire.ts';
@@ -44,6 +49,13 @@ export interface Session {
   readonly baseKey: Uint8Array;
   /** Initiator only: PQXDH fields attached to every message until the first reply arrives. */
   readonly pending: PqxdhHeader | null;
+  /**
+   * The digest of the PQXDH header this session was created from ({@link pqxdhHeaderDigest}): a
+   * repeated initial message must carry exactly that header (docs/protocol-identities.md §6.1).
+   * Null on the initiator's side, and in a responder's state saved before the digest was recorded
+   * (§8): there only the base key, the identity and the device of a repeated header are compared.
+   */
+  readonly headerDigest: Uint8Array | null;
   readonly ratchet: RatchetState;
 }
 
@@ -68,6 +80,8 @@ export function createInitiatorSession(
     associatedData: secrets.associatedData,
     baseKey: header.baseKey,
     pending: header,
+    // The initiator keeps its whole header in `pending`; it never receives one of its own.
+    headerDigest: null,
     ratchet: initInitiator(
       env,
       version,
@@ -120,6 +134,10 @@ export function decryptMessage(env: ProtocolEnv, session: Session, message: Uint
       header.initiatorDevice !== session.remoteDevice
     ) {
       throw new ProtocolError('wrong-session', 'initial message belongs to another session');
+    }
+    // §6.1: every field of a repeated header is bound, not only those that name the session.
+    if (session.headerDigest !== null && !equalBytes(pqxdhHeaderDigest(env, header), session.headerDigest)) {
+      throw new ProtocolError('wrong-session', 'initial message differs from the one that started the session');
     }
     ratchetMessage = inner;
   }
@@ -222,6 +240,7 @@ export function acceptInitialMessage(
       associatedData: secrets.associatedData,
       baseKey: h.baseKey,
       pending: null,
+      headerDigest: pqxdhHeaderDigest(env, h),
       ratchet: state,
     },
     plaintext,

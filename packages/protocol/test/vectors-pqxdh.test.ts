@@ -20,7 +20,7 @@ import {
   verifyBundle,
 } from '../src/index.ts';
 import { backends } from './kit.ts';
-import { identityFrom, loadVector, publicIdentityFrom, replayEnv } from './vectors/common.ts';
+import { asRecorded, identityFrom, loadVector, publicIdentityFrom, replayEnv } from './vectors/common.ts';
 import {
   buildLastResortVector,
   buildNoOpkVector,
@@ -106,12 +106,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('PQXDH variant vectors 
         expect(sent.message[1263]).toBe(version);
 
         const bob = replayEnv(crypto, run.bobRandom);
-        const accepted = acceptInitialMessage(
-          bob.env,
-          identityFrom(run.bob.identity),
-          deviceId(run.bob.deviceId),
-          decodeInitialMessage(fromHex(run.initialMessage)),
-          keysFrom(crypto, run.bob),
+        const accepted = asRecorded(
+          acceptInitialMessage(
+            bob.env,
+            identityFrom(run.bob.identity),
+            deviceId(run.bob.deviceId),
+            decodeInitialMessage(fromHex(run.initialMessage)),
+            keysFrom(crypto, run.bob),
+          ),
         );
         expect(bob.remaining()).toBe(0);
         expect(text(accepted.plaintext)).toBe(run.plaintext);
@@ -139,13 +141,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('PQXDH variant vectors 
         records.some((r) => r.kemPreKeyId === id && equalBytes(r.baseKey, key));
       const accept = (draws: string[], hex: string) => {
         const env = replayEnv(crypto, draws);
-        const r = acceptInitialMessage(
-          env.env,
-          bob,
-          deviceId(v.bob.deviceId),
-          decodeInitialMessage(fromHex(hex)),
-          keys,
-          { isBaseKeyUsed },
+        const r = asRecorded(
+          acceptInitialMessage(env.env, bob, deviceId(v.bob.deviceId), decodeInitialMessage(fromHex(hex)), keys, {
+            isBaseKeyUsed,
+          }),
         );
         expect(env.remaining()).toBe(0);
         return r;
@@ -218,13 +217,15 @@ describe.each(backends.map((b) => [b.name, b] as const))('PQXDH variant vectors 
         } else {
           const env = replayEnv(crypto, c.error === null ? v.bobRandom : []);
           const run = () =>
-            acceptInitialMessage(
-              env.env,
-              bob,
-              deviceId(v.bob.deviceId),
-              decodeInitialMessage(fromHex(c.input)),
-              keysFrom(crypto, v.bob),
-              pinned ? { knownIdentity: pinned } : {},
+            asRecorded(
+              acceptInitialMessage(
+                env.env,
+                bob,
+                deviceId(v.bob.deviceId),
+                decodeInitialMessage(fromHex(c.input)),
+                keysFrom(crypto, v.bob),
+                pinned ? { knownIdentity: pinned } : {},
+              ),
             );
           if (c.error === null) expect(toHex(encodeSession(run().session)), c.name).toBe(c.result);
           else expect(codeOf(run), c.name).toBe(c.error);

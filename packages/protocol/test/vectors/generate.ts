@@ -57,6 +57,7 @@ import {
   utf8,
 } from '../../src/index.ts';
 import {
+  asRecorded,
   CLOCK_START,
   type Hex,
   type IdentityVector,
@@ -261,12 +262,12 @@ function establish(
   const rEncrypt = alice.take();
   aliceSession = first.session;
 
-  const accepted = acceptInitialMessage(
-    bob.env,
-    bobKeys.identity,
-    deviceId(BOB_DEVICE),
-    decodeInitialMessage(first.message),
-    { signedPreKey: bobKeys.signedPreKey, oneTimePreKey: bobKeys.oneTimePreKey, kemPreKey: bobKeys.kemPreKey },
+  const accepted = asRecorded(
+    acceptInitialMessage(bob.env, bobKeys.identity, deviceId(BOB_DEVICE), decodeInitialMessage(first.message), {
+      signedPreKey: bobKeys.signedPreKey,
+      oneTimePreKey: bobKeys.oneTimePreKey,
+      kemPreKey: bobKeys.kemPreKey,
+    }),
   );
   const rAccept = bob.take();
   const bobSession = accepted.session;

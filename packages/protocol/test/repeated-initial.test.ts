@@ -60,8 +60,11 @@ describe.each(backends.map((b) => [b.name, b] as const))('repeated initial messa
       const before = toHex(encodeSession(bob));
       expect(codeOf(() => decryptMessage(envB, bob, altered))).toBe('wrong-session');
       expect(toHex(encodeSession(bob))).toBe(before);
-      // The genuine repeat still decrypts, also after the state was saved and loaded.
-      expect(decryptMessage(envB, decodeSession(encodeSession(bob)), second.message).plaintext).toEqual(utf8('second'));
+      // The digest survives saving and loading the state (session-codec.ts, flag bit 7).
+      const loaded = decodeSession(encodeSession(bob));
+      expect(codeOf(() => decryptMessage(envB, loaded, altered))).toBe('wrong-session');
+      // The genuine repeat still decrypts.
+      expect(decryptMessage(envB, loaded, second.message).plaintext).toEqual(utf8('second'));
     });
 
     it('accepts the genuine repeats, and a plain ratchet message after the reply', () => {

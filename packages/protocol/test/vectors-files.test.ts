@@ -19,6 +19,7 @@ const NEW = [
   'skipped-keys.json',
   'padding.json',
   'negative.json',
+  'ed25519-edge.json',
 ];
 
 describe('test/vectors/', () => {

@@ -39,10 +39,13 @@ export {
   writeIdentity,
 } from './identity.ts';
 export {
+  decodeAnyInitialMessage,
   decodeInitialMessage,
   encodeInitialMessage,
   HEADER_DIGEST_BYTES,
   type InitialMessage,
+  isInitialMessageFrame,
+  type PlainInitialMessage,
   pqxdhHeaderDigest,
 } from './initial-message.ts';
 export type { Assembly, KemRatchet } from './kem-ratchet.ts';
@@ -54,6 +57,13 @@ export { MAX_PADDED, MAX_PLAINTEXT, paddedLength } from './padding.ts';
 export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';
 export * from './prekeys.ts';
 export * from './safety-number.ts';
+export {
+  decodeSealedInitialMessage,
+  encodeSealedInitialMessage,
+  SEALED_SENDER_BYTES,
+  type SealedInitialMessage,
+  type SealedPqxdhHeader,
+} from './sealed-initial-message.ts';
 export * from './session.ts';
 export * from './session-codec.ts';
 export * from './socket-frames.ts';

@@ -3,7 +3,7 @@
  * keeps reading version 1 (test/fixtures holds a saved state of each version to prove it).
  *
  *   u8 version ‖ u8 type (0x04) ‖ identity (128) ‖ u32 remoteDevice ‖ u32 localDevice
- *   ‖ var16 AD ‖ baseKey (32) ‖ u8 hasPending [‖ PQXDH header as in §6.1]
+ *   ‖ var16 AD ‖ baseKey (32) ‖ u8 pending (0, 1, 2) [‖ PQXDH header as in §6.1 [‖ sealed sender (148), if 2]]
  *   ‖ RK (32) ‖ DHs.private (32) ‖ DHs.public (32) ‖ u8 flags (5 presence bits, sentSinceReceive)
  *   ‖ [header digest 32, when flags bit 7] ‖ [DHr 32] [CKs 32] [CKr 32] [HKs 32] [HKr 32] ‖ NHKs (32) ‖ NHKr (32) ‖ u32 Ns ‖ u32 Nr ‖ u32 PN
  *   ‖ u8 chainCount ‖ chainCount × (HK (32) ‖ u16 keyCount ‖ keyCount × (u32 N ‖ MK (32)))
@@ -19,6 +19,7 @@ import { readIdentity, writeIdentity } from './identity.ts';
 import { HEADER_DIGEST_BYTES, readPqxdhHeader, writePqxdhHeader } from './initial-message.ts';
 import { type Assembly, encapsulationKeyOf, KEM_SIZES, type KemRatchet } from './kem-ratchet.ts';
 import type { PqxdhHeader } from './pqxdh.ts';
+import { SEALED_SENDER_BYTES } from './sealed-initial-message.ts';
 import type { Session } from './session.ts';
 import { readSessionFrame, WireType } from './wire.ts';
 
@@ -45,8 +46,13 @@ export function encodeSession(s: Session): Uint8Array {
   const w = new Writer(r.version === 1 ? 2048 : 8192).u8(r.version).u8(WireType.sessionState);
   writeIdentity(w, s.remoteIdentity);
   w.u32(s.remoteDevice).u32(s.localDevice).var16(s.associatedData).bytes(s.baseKey);
-  if (s.pending) writePqxdhHeader(w.u8(1), s.pending);
-  else w.u8(0);
+  // §8: 0 no pending header, 1 a plain one (§6.1), 2 a sealed one: the header, then its sealed sender (§6.5).
+  if (s.pending === null) w.u8(0);
+  else if (s.pending.sealedSender === undefined) writePqxdhHeader(w.u8(1), s.pending);
+  else {
+    writePqxdhHeader(w.u8(2), s.pending);
+    w.bytes(s.pending.sealedSender);
+  }
   w.bytes(r.rootKey).bytes(r.dhSelf.privateKey).bytes(r.dhSelf.publicKey);
   let flags = 0;
   OPTIONAL.forEach((k, i) => {
@@ -148,9 +154,12 @@ export function decodeSession(bytes: Uint8Array): Session {
   const associatedData = r.var16(256);
   const baseKey = r.bytes(32);
   let pending: PqxdhHeader | null = null;
-  if (r.bool()) {
+  const pendingKind = r.u8();
+  if (pendingKind > 2) r.fail();
+  if (pendingKind !== 0) {
     pending = readPqxdhHeader(r);
     if (pending.initiatorDevice !== localDevice || !equalBytes(pending.baseKey, baseKey)) r.fail();
+    if (pendingKind === 2) pending = { ...pending, sealedSender: r.bytes(SEALED_SENDER_BYTES) };
   }
   const rootKey = r.bytes(32);
   const dhSelf = { privateKey: r.bytes(32), publicKey: r.bytes(32) };

@@ -20,6 +20,7 @@ const NEW = [
   'padding.json',
   'negative.json',
   'ed25519-edge.json',
+  'sealed-initial.json',
 ];
 
 describe('test/vectors/', () => {

@@ -25,6 +25,7 @@ import {
   buildLastResortVector,
   buildNoOpkVector,
   buildPinningVector,
+  keysFrom,
   type LastResortVector,
   type NoOpkVector,
   type PinningVector,
@@ -36,26 +37,6 @@ const lastResort = loadVector<LastResortVector>('last-resort.json');
 const pinning = loadVector<PinningVector>('identity-pinning.json');
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function keysFrom(crypto: CryptoBackend, v: ResponderVector): ResponderKeys {
-  const spk = fromHex(v.signedPreKey.privateKey);
-  return {
-    signedPreKey: {
-      id: v.signedPreKey.id,
-      keyPair: { privateKey: spk, publicKey: crypto.x25519PublicKey(spk) },
-      createdAt: v.signedPreKey.createdAt,
-      signature: fromHex(v.signedPreKey.signature),
-    },
-    oneTimePreKey: null,
-    kemPreKey: {
-      id: v.kemPreKey.id,
-      keyPair: { publicKey: fromHex(v.kemPreKey.publicKey), secretKey: fromHex(v.kemPreKey.secretKey) },
-      lastResort: v.kemPreKey.lastResort,
-      createdAt: v.kemPreKey.createdAt,
-      signature: fromHex(v.kemPreKey.signature),
-    },
-  };
-}
 
 function codeOf(f: () => unknown): string {
   try {

@@ -19,7 +19,7 @@ import { testEnv } from '../kit.ts';
 /**
  * A responder's session as the committed vectors recorded it: without the PQXDH header digest
  * that states have carried since every repeated header field is bound (docs/protocol-ratchet.md
- * §8, a trailing optional field). Such a state still loads and works; a repeated header is then
+ * §8, flag bit 7). Such a state still loads and works; a repeated header is then
  * compared by base key, identity and device only. Fresh states (new vector files) keep it.
  */
 export function asRecorded<T extends { readonly session: Session }>(accepted: T): T {

@@ -4,7 +4,7 @@
  * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
  * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
  * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), proofs.ts, skipped-keys.ts,
- * padding.ts, negative.ts, ed25519-edge.ts. Each of those files carries a "description" and the "sections" it covers.
+ * padding.ts, negative.ts, ed25519-edge.ts, sealed-initial.ts. Each of those files carries a "description" and the "sections" it covers.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
  *   npx tsx packages/protocol/test/vectors/generate.ts --fixture   # writes test/fixtures/session-v1.*
@@ -71,6 +71,7 @@ import { buildNegativeVector } from './negative.ts';
 import { buildPaddingVector } from './padding.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
 import { buildProofsVector } from './proofs.ts';
+import { buildSealedVector } from './sealed-initial.ts';
 import { buildSkippedKeysVector } from './skipped-keys.ts';
 import { buildSocketFramesVector } from './socket-frames.ts';
 
@@ -680,6 +681,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'padding.json': buildPaddingVector(crypto),
     'negative.json': buildNegativeVector(crypto),
     'ed25519-edge.json': buildEd25519EdgeVector(),
+    'sealed-initial.json': buildSealedVector(crypto),
   };
 }
 

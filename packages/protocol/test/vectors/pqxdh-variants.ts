@@ -38,6 +38,7 @@ import {
   toHex,
   utf8,
 } from '../../src/index.ts';
+import type { ResponderKeys } from '../../src/session.ts';
 import {
   asRecorded,
   CLOCK_START,
@@ -134,6 +135,27 @@ export function bundleOf(r: Responder, version: SessionVersion, identity = publi
     signedPreKey: signedPreKeyPublic(r.signedPreKey),
     oneTimePreKey: null,
     kemPreKey: kemPreKeyPublic(r.kemPreKey),
+  };
+}
+
+/** A responder's private keys from its vector (no one-time prekey). */
+export function keysFrom(crypto: CryptoBackend, v: ResponderVector): ResponderKeys {
+  const spk = fromHex(v.signedPreKey.privateKey);
+  return {
+    signedPreKey: {
+      id: v.signedPreKey.id,
+      keyPair: { privateKey: spk, publicKey: crypto.x25519PublicKey(spk) },
+      createdAt: v.signedPreKey.createdAt,
+      signature: fromHex(v.signedPreKey.signature),
+    },
+    oneTimePreKey: null,
+    kemPreKey: {
+      id: v.kemPreKey.id,
+      keyPair: { publicKey: fromHex(v.kemPreKey.publicKey), secretKey: fromHex(v.kemPreKey.secretKey) },
+      lastResort: v.kemPreKey.lastResort,
+      createdAt: v.kemPreKey.createdAt,
+      signature: fromHex(v.kemPreKey.signature),
+    },
   };
 }
 

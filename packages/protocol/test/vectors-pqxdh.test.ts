@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   acceptInitialMessage,
-  type CryptoBackend,
   createInitiatorSession,
   decodeBundle,
   decodeInitialMessage,
@@ -14,7 +13,6 @@ import {
   equalBytes,
   fromHex,
   ProtocolError,
-  type ResponderKeys,
   toHex,
   utf8,
   verifyBundle,
@@ -29,7 +27,6 @@ import {
   type LastResortVector,
   type NoOpkVector,
   type PinningVector,
-  type ResponderVector,
 } from './vectors/pqxdh-variants.ts';
 
 const noOpk = loadVector<NoOpkVector>('pqxdh-no-opk.json');

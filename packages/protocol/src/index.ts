@@ -38,7 +38,16 @@ export {
   verifyIdentity,
   writeIdentity,
 } from './identity.ts';
-export { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
+export {
+  decodeAnyInitialMessage,
+  decodeInitialMessage,
+  encodeInitialMessage,
+  HEADER_DIGEST_BYTES,
+  type InitialMessage,
+  isInitialMessageFrame,
+  type PlainInitialMessage,
+  pqxdhHeaderDigest,
+} from './initial-message.ts';
 export type { Assembly, KemRatchet } from './kem-ratchet.ts';
 export * from './keys.ts';
 export * from './mailbox-proof.ts';
@@ -50,6 +59,13 @@ export type { PqxdhHeader, SharedSecrets } from './pqxdh.ts';
 export * from './prekey-grant.ts';
 export * from './prekeys.ts';
 export * from './safety-number.ts';
+export {
+  decodeSealedInitialMessage,
+  encodeSealedInitialMessage,
+  SEALED_SENDER_BYTES,
+  type SealedInitialMessage,
+  type SealedPqxdhHeader,
+} from './sealed-initial-message.ts';
 export * from './session.ts';
 export * from './session-codec.ts';
 export * from './socket-frames.ts';

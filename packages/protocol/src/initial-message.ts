@@ -10,16 +10,34 @@
 import { deviceId } from './address.ts';
 import { Reader, Writer } from './codec.ts';
 import { MLKEM768_CIPHERTEXT_BYTES } from './crypto/backend.ts';
+import type { ProtocolEnv } from './env.ts';
 import { readIdentity, writeIdentity } from './identity.ts';
 import type { PqxdhHeader } from './pqxdh.ts';
+import { decodeSealedInitialMessage, type SealedInitialMessage } from './sealed-initial-message.ts';
 import { readSessionFrame, type SessionVersion, WireType } from './wire.ts';
 
-export interface InitialMessage {
+/** The initial message of §6.1, with the initiator's identity and device in clear. */
+export interface PlainInitialMessage {
   /** The session version (docs/protocol-v2.md §13.1); absent means 1. The embedded message has it too. */
   readonly version?: SessionVersion;
+  readonly sealed?: false;
   readonly header: PqxdhHeader;
   /** The embedded ratchet message, with its own framing. */
   readonly ratchetMessage: Uint8Array;
+}
+
+/** Either form of initial message: plain (§6.1, type 0x02) or sealed (§6.5, type 0x07). */
+export type InitialMessage = PlainInitialMessage | SealedInitialMessage;
+
+/** Whether `bytes` is framed as an initial message of either form (type byte 0x02 or 0x07). */
+export function isInitialMessageFrame(bytes: Uint8Array): boolean {
+  return bytes.length > 1 && (bytes[1] === WireType.initialMessage || bytes[1] === WireType.sealedInitialMessage);
+}
+
+/** Parses an initial message of either form, by its type byte. */
+export function decodeAnyInitialMessage(bytes: Uint8Array): InitialMessage {
+  if (bytes.length > 1 && bytes[1] === WireType.sealedInitialMessage) return decodeSealedInitialMessage(bytes);
+  return decodeInitialMessage(bytes);
 }
 
 export function writePqxdhHeader(w: Writer, h: PqxdhHeader): void {
@@ -28,6 +46,25 @@ export function writePqxdhHeader(w: Writer, h: PqxdhHeader): void {
   if (h.oneTimePreKeyId === null) w.u8(0);
   else w.u8(1).u32(h.oneTimePreKeyId);
   w.u32(h.kemPreKeyId).bytes(h.kemCiphertext);
+}
+
+/** Bytes of a PQXDH header digest kept in session state (§8). */
+export const HEADER_DIGEST_BYTES = 32;
+
+/**
+ * SHA-512 of the encoded PQXDH header, truncated to 32 bytes: what a session remembers of the
+ * header it was created from, so a repeated initial message must carry exactly that header
+ * (docs/protocol-identities.md §6.1, "every field is bound").
+ */
+export function pqxdhHeaderDigest(env: ProtocolEnv, h: PqxdhHeader): Uint8Array {
+  const w = new Writer(1300);
+  writePqxdhHeader(w, h);
+  return headerDigestOf(env, w.finish());
+}
+
+/** SHA-512 of header bytes, truncated to 32 bytes (§6.1; for a sealed header, §6.5). */
+export function headerDigestOf(env: ProtocolEnv, bytes: Uint8Array): Uint8Array {
+  return env.crypto.sha512(bytes).slice(0, HEADER_DIGEST_BYTES);
 }
 
 export function readPqxdhHeader(r: Reader): PqxdhHeader {
@@ -49,14 +86,14 @@ export function readPqxdhHeader(r: Reader): PqxdhHeader {
   };
 }
 
-export function encodeInitialMessage(m: InitialMessage): Uint8Array {
+export function encodeInitialMessage(m: PlainInitialMessage): Uint8Array {
   const w = new Writer(1300 + m.ratchetMessage.length).u8(m.version ?? 1).u8(WireType.initialMessage);
   writePqxdhHeader(w, m.header);
   return w.bytes(m.ratchetMessage).finish();
 }
 
 /** Parses an initial message; the embedded ratchet message is checked when it is decrypted. */
-export function decodeInitialMessage(bytes: Uint8Array): InitialMessage {
+export function decodeInitialMessage(bytes: Uint8Array): PlainInitialMessage {
   const r = new Reader(bytes, 'initial message');
   const version = readSessionFrame(r, WireType.initialMessage, 'initial message');
   const header = readPqxdhHeader(r);

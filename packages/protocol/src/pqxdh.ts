@@ -16,6 +16,7 @@ import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import { checkIdentity, type IdentityKeyPair, type PublicIdentity, publicIdentity } from './identity.ts';
 import { encapsulateKem, generateX25519, type X25519KeyPair } from './keys.ts';
+import { openSender, type SealedPqxdhHeader, sealKey } from './sealed-initial-message.ts';
 import type { SessionVersion } from './wire.ts';
 
 const INFO = new TextEncoder().encode('Parley_CURVE25519_SHA-256_ML-KEM-768');
@@ -50,6 +51,11 @@ export interface PqxdhHeader {
   readonly oneTimePreKeyId: number | null;
   readonly kemPreKeyId: number;
   readonly kemCiphertext: Uint8Array;
+  /**
+   * The initiator's pending header of a sealed session only (docs/protocol-ratchet.md §6.5): the
+   * sealed sender its messages carry instead of the identity and device in clear.
+   */
+  readonly sealedSender?: Uint8Array;
 }
 
 /**
@@ -80,6 +86,8 @@ function associatedData(a: PublicIdentity, deviceA: DeviceId, b: PublicIdentity,
 export interface InitiatorResult {
   readonly secrets: SharedSecrets;
   readonly header: PqxdhHeader;
+  /** K_seal (docs/protocol-ratchet.md §6.5), for a sealed initial message. */
+  readonly sealKey: Uint8Array;
 }
 
 /**
@@ -111,6 +119,7 @@ export function pqxdhInitiate(
   const me = publicIdentity(ours);
   return {
     secrets: kdf(env, version, km, associatedData(me, ourDevice, peer, bundle.deviceId)),
+    sealKey: sealKey(env, km[1] as Uint8Array, km[2] as Uint8Array, sharedSecret),
     header: {
       initiator: me,
       initiatorDevice: ourDevice,
@@ -162,4 +171,39 @@ export function pqxdhRespond(
     km,
     associatedData(header.initiator, header.initiatorDevice, publicIdentity(ours), ourDevice),
   );
+}
+
+export interface SealedResponderResult {
+  readonly secrets: SharedSecrets;
+  /** The whole header, with the initiator's identity and device from the sealed sender. */
+  readonly header: PqxdhHeader;
+}
+
+/**
+ * Bob's side for a sealed initial message (docs/protocol-ratchet.md §6.5): DH2, DH3 and SS first,
+ * which give K_seal and so the initiator's identity and device, then PQXDH as {@link pqxdhRespond}.
+ */
+export function pqxdhRespondSealed(
+  env: ProtocolEnv,
+  version: SessionVersion,
+  ours: IdentityKeyPair,
+  ourDevice: DeviceId,
+  keys: ResponderPreKeys,
+  sealed: SealedPqxdhHeader,
+  knownIdentity?: PublicIdentity,
+): SealedResponderResult {
+  if ((sealed.oneTimePreKeyId === null) !== (keys.oneTimePreKey === null)) {
+    throw new ProtocolError('usage', 'one-time prekey presence does not match the message');
+  }
+  const c = env.crypto;
+  const dh2 = c.x25519(ours.agreement.privateKey, sealed.baseKey);
+  const dh3 = c.x25519(keys.signedPreKey.privateKey, sealed.baseKey);
+  const ss = c.mlKemDecapsulate(sealed.kemCiphertext, keys.kemSecretKey);
+  const header = openSender(env, version, sealKey(env, dh2, dh3, ss), sealed);
+  checkIdentity(env, header.initiator, knownIdentity);
+  const km = [c.x25519(keys.signedPreKey.privateKey, header.initiator.agreementKey), dh2, dh3]; // DH1, DH2, DH3
+  if (keys.oneTimePreKey) km.push(c.x25519(keys.oneTimePreKey.privateKey, sealed.baseKey)); // DH4
+  km.push(ss);
+  const ad = associatedData(header.initiator, header.initiatorDevice, publicIdentity(ours), ourDevice);
+  return { secrets: kdf(env, version, km, ad), header };
 }

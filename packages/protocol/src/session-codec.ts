@@ -3,20 +3,23 @@
  * keeps reading version 1 (test/fixtures holds a saved state of each version to prove it).
  *
  *   u8 version ‖ u8 type (0x04) ‖ identity (128) ‖ u32 remoteDevice ‖ u32 localDevice
- *   ‖ var16 AD ‖ baseKey (32) ‖ u8 hasPending [‖ PQXDH header as in §6.1]
+ *   ‖ var16 AD ‖ baseKey (32) ‖ u8 pending (0, 1, 2) [‖ PQXDH header as in §6.1 [‖ sealed sender (148), if 2]]
  *   ‖ RK (32) ‖ DHs.private (32) ‖ DHs.public (32) ‖ u8 flags (5 presence bits, sentSinceReceive)
- *   ‖ [DHr 32] [CKs 32] [CKr 32] [HKs 32] [HKr 32] ‖ NHKs (32) ‖ NHKr (32) ‖ u32 Ns ‖ u32 Nr ‖ u32 PN
+ *   ‖ [header digest 32, when flags bit 7] ‖ [DHr 32] [CKs 32] [CKr 32] [HKs 32] [HKr 32] ‖ NHKs (32) ‖ NHKr (32) ‖ u32 Ns ‖ u32 Nr ‖ u32 PN
  *   ‖ u8 chainCount ‖ chainCount × (HK (32) ‖ u16 keyCount ‖ keyCount × (u32 N ‖ MK (32)))
  *   [version 2: flags bit 6 = sendChainMixed, and the KEM ratchet at the end, §13.8]
+ *   The header digest is that of the PQXDH header a responder's session came from (§6.1); states
+ *   saved before it existed have neither it nor bit 7, and still load, with the digest null.
  */
 import { type DeviceId, deviceId } from './address.ts';
 import { equalBytes } from './bytes.ts';
 import { Reader, Writer } from './codec.ts';
 import { MAX_SKIPPED_CHAINS, MAX_SKIPPED_KEYS, type RatchetState, type SkippedChain } from './double-ratchet.ts';
 import { readIdentity, writeIdentity } from './identity.ts';
-import { readPqxdhHeader, writePqxdhHeader } from './initial-message.ts';
+import { HEADER_DIGEST_BYTES, readPqxdhHeader, writePqxdhHeader } from './initial-message.ts';
 import { type Assembly, encapsulationKeyOf, KEM_SIZES, type KemRatchet } from './kem-ratchet.ts';
 import type { PqxdhHeader } from './pqxdh.ts';
+import { SEALED_SENDER_BYTES } from './sealed-initial-message.ts';
 import type { Session } from './session.ts';
 import { readSessionFrame, WireType } from './wire.ts';
 
@@ -25,6 +28,8 @@ const OPTIONAL = ['dhRemote', 'sendChainKey', 'recvChainKey', 'sendHeaderKey', '
 const SENT_SINCE_RECEIVE = 1 << OPTIONAL.length;
 /** Flag bit 6, version 2 only: RatchetState.sendChainMixed. */
 const SEND_CHAIN_MIXED = SENT_SINCE_RECEIVE << 1;
+/** Flag bit 7, both versions: the PQXDH header digest (Session.headerDigest) follows the flags. */
+const HEADER_DIGEST = SEND_CHAIN_MIXED << 1;
 
 /** §13.8: the KEM ratchet's phase byte. */
 const PHASE = { keyholderWithoutKey: 0, keyholder: 1, ready: 2, collecting: 3, encapsulated: 4 } as const;
@@ -41,8 +46,13 @@ export function encodeSession(s: Session): Uint8Array {
   const w = new Writer(r.version === 1 ? 2048 : 8192).u8(r.version).u8(WireType.sessionState);
   writeIdentity(w, s.remoteIdentity);
   w.u32(s.remoteDevice).u32(s.localDevice).var16(s.associatedData).bytes(s.baseKey);
-  if (s.pending) writePqxdhHeader(w.u8(1), s.pending);
-  else w.u8(0);
+  // §8: 0 no pending header, 1 a plain one (§6.1), 2 a sealed one: the header, then its sealed sender (§6.5).
+  if (s.pending === null) w.u8(0);
+  else if (s.pending.sealedSender === undefined) writePqxdhHeader(w.u8(1), s.pending);
+  else {
+    writePqxdhHeader(w.u8(2), s.pending);
+    w.bytes(s.pending.sealedSender);
+  }
   w.bytes(r.rootKey).bytes(r.dhSelf.privateKey).bytes(r.dhSelf.publicKey);
   let flags = 0;
   OPTIONAL.forEach((k, i) => {
@@ -50,7 +60,10 @@ export function encodeSession(s: Session): Uint8Array {
   });
   if (r.sentSinceReceive) flags |= SENT_SINCE_RECEIVE;
   if (r.sendChainMixed) flags |= SEND_CHAIN_MIXED;
+  if (s.headerDigest !== null) flags |= HEADER_DIGEST;
   w.u8(flags);
+  // §8: the header digest follows the flags when bit 7 says so; states saved before it existed lack both.
+  if (s.headerDigest !== null) w.bytes(s.headerDigest);
   for (const k of OPTIONAL) {
     const v = r[k];
     if (v !== null) w.bytes(v);
@@ -141,14 +154,18 @@ export function decodeSession(bytes: Uint8Array): Session {
   const associatedData = r.var16(256);
   const baseKey = r.bytes(32);
   let pending: PqxdhHeader | null = null;
-  if (r.bool()) {
+  const pendingKind = r.u8();
+  if (pendingKind > 2) r.fail();
+  if (pendingKind !== 0) {
     pending = readPqxdhHeader(r);
     if (pending.initiatorDevice !== localDevice || !equalBytes(pending.baseKey, baseKey)) r.fail();
+    if (pendingKind === 2) pending = { ...pending, sealedSender: r.bytes(SEALED_SENDER_BYTES) };
   }
   const rootKey = r.bytes(32);
   const dhSelf = { privateKey: r.bytes(32), publicKey: r.bytes(32) };
   const flags = r.u8();
-  if (flags >= (version === 1 ? SEND_CHAIN_MIXED : SEND_CHAIN_MIXED << 1)) r.fail();
+  if ((flags & ~HEADER_DIGEST) >= (version === 1 ? SEND_CHAIN_MIXED : HEADER_DIGEST)) r.fail();
+  const headerDigest = flags & HEADER_DIGEST ? r.bytes(HEADER_DIGEST_BYTES) : null;
   const opt = (i: number): Uint8Array | null => (flags & (1 << i) ? r.bytes(32) : null);
   const dhRemote = opt(0);
   const sendChainKey = opt(1);
@@ -199,5 +216,5 @@ export function decodeSession(bytes: Uint8Array): Session {
     kem,
     sendChainMixed: (flags & SEND_CHAIN_MIXED) !== 0,
   };
-  return { remoteIdentity, remoteDevice, localDevice, associatedData, baseKey, pending, ratchet };
+  return { remoteIdentity, remoteDevice, localDevice, associatedData, baseKey, pending, headerDigest, ratchet };
 }

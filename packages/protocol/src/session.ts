@@ -27,9 +27,21 @@ import {
 import type { ProtocolEnv } from './env.ts';
 import { ProtocolError } from './errors.ts';
 import { type IdentityKeyPair, type PublicIdentity, sameIdentity } from './identity.ts';
-import { decodeInitialMessage, encodeInitialMessage, type InitialMessage } from './initial-message.ts';
-import { type PqxdhHeader, pqxdhInitiate, pqxdhRespond } from './pqxdh.ts';
+import {
+  decodeInitialMessage,
+  encodeInitialMessage,
+  headerDigestOf,
+  type InitialMessage,
+  pqxdhHeaderDigest,
+} from './initial-message.ts';
+import { type PqxdhHeader, pqxdhInitiate, pqxdhRespond, pqxdhRespondSealed, type SharedSecrets } from './pqxdh.ts';
 import type { KemPreKey, OneTimePreKey, SignedPreKey } from './prekeys.ts';
+import {
+  decodeSealedInitialMessage,
+  encodeSealedInitialMessage,
+  sealedHeaderBytes,
+  sealSender,
+} from './sealed-initial-message.ts';
 import { LATEST_SESSION_VERSION, type SessionVersion, WireType } from './wire.ts';
 
 export interface Session {
@@ -44,6 +56,13 @@ export interface Session {
   readonly baseKey: Uint8Array;
   /** Initiator only: PQXDH fields attached to every message until the first reply arrives. */
   readonly pending: PqxdhHeader | null;
+  /**
+   * The digest of the PQXDH header this session was created from ({@link pqxdhHeaderDigest}): a
+   * repeated initial message must carry exactly that header (docs/protocol-identities.md §6.1).
+   * Null on the initiator's side, and in a responder's state saved before the digest was recorded
+   * (§8): there only the base key, the identity and the device of a repeated header are compared.
+   */
+  readonly headerDigest: Uint8Array | null;
   readonly ratchet: RatchetState;
 }
 
@@ -51,16 +70,30 @@ export interface Session {
  * Starts a session with the owner of `bundle` (PQXDH §3.3 + RatchetInitAliceHE). `knownIdentity`
  * is the identity the caller pinned for this contact, if any (see {@link pqxdhInitiate}).
  */
+export interface InitiatorOptions {
+  /**
+   * Send sealed initial messages (docs/protocol-ratchet.md §6.5): the identity and device are
+   * encrypted to the responder, so the server storing them cannot tell who wrote. Clients send
+   * only sealed ones; plain ones (§6.1) remain for the vectors and peers that predate §6.5.
+   */
+  readonly sealed?: boolean;
+}
+
 export function createInitiatorSession(
   env: ProtocolEnv,
   ours: IdentityKeyPair,
   ourDevice: DeviceId,
   bundle: PreKeyBundle,
   knownIdentity?: PublicIdentity,
+  options: InitiatorOptions = {},
 ): Session {
   // §13.1: the session version is the one the bundle advertises.
   const version = bundle.version ?? LATEST_SESSION_VERSION;
-  const { secrets, header } = pqxdhInitiate(env, version, ours, ourDevice, bundle, knownIdentity);
+  const initiated = pqxdhInitiate(env, version, ours, ourDevice, bundle, knownIdentity);
+  const { secrets } = initiated;
+  const header: PqxdhHeader = options.sealed
+    ? { ...initiated.header, sealedSender: sealSender(env, version, initiated.sealKey, initiated.header) }
+    : initiated.header;
   return {
     remoteIdentity: bundle.identity,
     remoteDevice: bundle.deviceId,
@@ -68,6 +101,8 @@ export function createInitiatorSession(
     associatedData: secrets.associatedData,
     baseKey: header.baseKey,
     pending: header,
+    // The initiator keeps its whole header in `pending`; it never receives one of its own.
+    headerDigest: null,
     ratchet: initInitiator(
       env,
       version,
@@ -89,9 +124,17 @@ export interface SessionEncryptResult {
 export function encryptMessage(env: ProtocolEnv, session: Session, plaintext: Uint8Array): SessionEncryptResult {
   const { state, message } = ratchetEncrypt(env, session.ratchet, plaintext, session.associatedData);
   const next = { ...session, ratchet: state };
-  if (session.pending === null) return { session: next, message };
-  const initial = { version: state.version, header: session.pending, ratchetMessage: message };
-  return { session: next, message: encodeInitialMessage(initial) };
+  const pending = session.pending;
+  if (pending === null) return { session: next, message };
+  const version = state.version;
+  if (pending.sealedSender !== undefined) {
+    const header = { ...pending, sealedSender: pending.sealedSender };
+    return {
+      session: next,
+      message: encodeSealedInitialMessage({ version, sealed: true, header, ratchetMessage: message }),
+    };
+  }
+  return { session: next, message: encodeInitialMessage({ version, header: pending, ratchetMessage: message }) };
 }
 
 /** The session's wire version (docs/protocol-v2.md §13.1): 2 for sessions with the KEM ratchet. */
@@ -118,6 +161,22 @@ export function decryptMessage(env: ProtocolEnv, session: Session, message: Uint
       !equalBytes(header.baseKey, session.baseKey) ||
       !sameIdentity(header.initiator, session.remoteIdentity) ||
       header.initiatorDevice !== session.remoteDevice
+    ) {
+      throw new ProtocolError('wrong-session', 'initial message belongs to another session');
+    }
+    // §6.1: every field of a repeated header is bound, not only those that name the session.
+    if (session.headerDigest !== null && !equalBytes(pqxdhHeaderDigest(env, header), session.headerDigest)) {
+      throw new ProtocolError('wrong-session', 'initial message differs from the one that started the session');
+    }
+    ratchetMessage = inner;
+  } else if (message.length > 1 && message[1] === WireType.sealedInitialMessage) {
+    // §6.5: a repeat of the sealed header this session came from, byte for byte (its digest).
+    const { version, header, ratchetMessage: inner } = decodeSealedInitialMessage(message);
+    if (
+      version !== session.ratchet.version ||
+      !equalBytes(header.baseKey, session.baseKey) ||
+      session.headerDigest === null ||
+      !equalBytes(headerDigestOf(env, sealedHeaderBytes(version, header)), session.headerDigest)
     ) {
       throw new ProtocolError('wrong-session', 'initial message belongs to another session');
     }
@@ -193,19 +252,25 @@ export function acceptInitialMessage(
     }
   }
   const version = message.version ?? 1;
-  const secrets = pqxdhRespond(
-    env,
-    version,
-    ours,
-    ourDevice,
-    {
-      signedPreKey: keys.signedPreKey.keyPair,
-      oneTimePreKey: keys.oneTimePreKey?.keyPair ?? null,
-      kemSecretKey: keys.kemPreKey.keyPair.secretKey,
-    },
-    h,
-    options.knownIdentity,
-  );
+  const prekeys = {
+    signedPreKey: keys.signedPreKey.keyPair,
+    oneTimePreKey: keys.oneTimePreKey?.keyPair ?? null,
+    kemSecretKey: keys.kemPreKey.keyPair.secretKey,
+  };
+  let secrets: SharedSecrets;
+  let full: PqxdhHeader;
+  let headerDigest: Uint8Array;
+  if (message.sealed === true) {
+    // §6.5: the sender is known only once the seal opens.
+    const r = pqxdhRespondSealed(env, version, ours, ourDevice, prekeys, message.header, options.knownIdentity);
+    secrets = r.secrets;
+    full = r.header;
+    headerDigest = headerDigestOf(env, sealedHeaderBytes(message.version, message.header));
+  } else {
+    secrets = pqxdhRespond(env, version, ours, ourDevice, prekeys, message.header, options.knownIdentity);
+    full = message.header;
+    headerDigest = pqxdhHeaderDigest(env, full);
+  }
   const ratchet = initResponder(
     version,
     secrets.rootKey,
@@ -216,12 +281,13 @@ export function acceptInitialMessage(
   const { state, plaintext } = ratchetDecrypt(env, ratchet, message.ratchetMessage, secrets.associatedData);
   return {
     session: {
-      remoteIdentity: h.initiator,
-      remoteDevice: h.initiatorDevice,
+      remoteIdentity: full.initiator,
+      remoteDevice: full.initiatorDevice,
       localDevice: ourDevice,
       associatedData: secrets.associatedData,
       baseKey: h.baseKey,
       pending: null,
+      headerDigest,
       ratchet: state,
     },
     plaintext,

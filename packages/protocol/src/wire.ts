@@ -23,6 +23,8 @@ export const WireType = {
   sessionState: 0x04,
   safetyNumberQr: 0x05,
   deviceCertificate: 0x06,
+  /** docs/protocol-ratchet.md §6.5: an initial message whose sender is sealed to the responder. */
+  sealedInitialMessage: 0x07,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 

@@ -22,6 +22,7 @@ import {
   type InitialMessage,
   kemPreKeyMessage,
   type OneTimePreKey,
+  type PlainInitialMessage,
   type PreKeyBundle,
   type ProtocolEnv,
   publicIdentity,
@@ -294,7 +295,7 @@ describe(`PQXDH session setup (${crypto.name} backend)`, () => {
   });
 
   describe('the responder', () => {
-    const firstMessage = (bundle: PreKeyBundle): { initial: InitialMessage; bytes: Uint8Array } => {
+    const firstMessage = (bundle: PreKeyBundle): { initial: PlainInitialMessage; bytes: Uint8Array } => {
       const m = encryptMessage(envA, start(bundle), utf8('first'));
       return { initial: decodeInitialMessage(m.message), bytes: m.message };
     };

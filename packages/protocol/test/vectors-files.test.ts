@@ -19,6 +19,8 @@ const NEW = [
   'skipped-keys.json',
   'padding.json',
   'negative.json',
+  'ed25519-edge.json',
+  'sealed-initial.json',
 ];
 
 describe('test/vectors/', () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   acceptInitialMessage,
-  type CryptoBackend,
   createInitiatorSession,
   decodeBundle,
   decodeInitialMessage,
@@ -14,21 +13,20 @@ import {
   equalBytes,
   fromHex,
   ProtocolError,
-  type ResponderKeys,
   toHex,
   utf8,
   verifyBundle,
 } from '../src/index.ts';
 import { backends } from './kit.ts';
-import { identityFrom, loadVector, publicIdentityFrom, replayEnv } from './vectors/common.ts';
+import { asRecorded, identityFrom, loadVector, publicIdentityFrom, replayEnv } from './vectors/common.ts';
 import {
   buildLastResortVector,
   buildNoOpkVector,
   buildPinningVector,
+  keysFrom,
   type LastResortVector,
   type NoOpkVector,
   type PinningVector,
-  type ResponderVector,
 } from './vectors/pqxdh-variants.ts';
 
 const noOpk = loadVector<NoOpkVector>('pqxdh-no-opk.json');
@@ -36,26 +34,6 @@ const lastResort = loadVector<LastResortVector>('last-resort.json');
 const pinning = loadVector<PinningVector>('identity-pinning.json');
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
-
-function keysFrom(crypto: CryptoBackend, v: ResponderVector): ResponderKeys {
-  const spk = fromHex(v.signedPreKey.privateKey);
-  return {
-    signedPreKey: {
-      id: v.signedPreKey.id,
-      keyPair: { privateKey: spk, publicKey: crypto.x25519PublicKey(spk) },
-      createdAt: v.signedPreKey.createdAt,
-      signature: fromHex(v.signedPreKey.signature),
-    },
-    oneTimePreKey: null,
-    kemPreKey: {
-      id: v.kemPreKey.id,
-      keyPair: { publicKey: fromHex(v.kemPreKey.publicKey), secretKey: fromHex(v.kemPreKey.secretKey) },
-      lastResort: v.kemPreKey.lastResort,
-      createdAt: v.kemPreKey.createdAt,
-      signature: fromHex(v.kemPreKey.signature),
-    },
-  };
-}
 
 function codeOf(f: () => unknown): string {
   try {
@@ -106,12 +84,14 @@ describe.each(backends.map((b) => [b.name, b] as const))('PQXDH variant vectors 
         expect(sent.message[1263]).toBe(version);
 
         const bob = replayEnv(crypto, run.bobRandom);
-        const accepted = acceptInitialMessage(
-          bob.env,
-          identityFrom(run.bob.identity),
-          deviceId(run.bob.deviceId),
-          decodeInitialMessage(fromHex(run.initialMessage)),
-          keysFrom(crypto, run.bob),
+        const accepted = asRecorded(
+          acceptInitialMessage(
+            bob.env,
+            identityFrom(run.bob.identity),
+            deviceId(run.bob.deviceId),
+            decodeInitialMessage(fromHex(run.initialMessage)),
+            keysFrom(crypto, run.bob),
+          ),
         );
         expect(bob.remaining()).toBe(0);
         expect(text(accepted.plaintext)).toBe(run.plaintext);
@@ -139,13 +119,10 @@ describe.each(backends.map((b) => [b.name, b] as const))('PQXDH variant vectors 
         records.some((r) => r.kemPreKeyId === id && equalBytes(r.baseKey, key));
       const accept = (draws: string[], hex: string) => {
         const env = replayEnv(crypto, draws);
-        const r = acceptInitialMessage(
-          env.env,
-          bob,
-          deviceId(v.bob.deviceId),
-          decodeInitialMessage(fromHex(hex)),
-          keys,
-          { isBaseKeyUsed },
+        const r = asRecorded(
+          acceptInitialMessage(env.env, bob, deviceId(v.bob.deviceId), decodeInitialMessage(fromHex(hex)), keys, {
+            isBaseKeyUsed,
+          }),
         );
         expect(env.remaining()).toBe(0);
         return r;
@@ -218,13 +195,15 @@ describe.each(backends.map((b) => [b.name, b] as const))('PQXDH variant vectors 
         } else {
           const env = replayEnv(crypto, c.error === null ? v.bobRandom : []);
           const run = () =>
-            acceptInitialMessage(
-              env.env,
-              bob,
-              deviceId(v.bob.deviceId),
-              decodeInitialMessage(fromHex(c.input)),
-              keysFrom(crypto, v.bob),
-              pinned ? { knownIdentity: pinned } : {},
+            asRecorded(
+              acceptInitialMessage(
+                env.env,
+                bob,
+                deviceId(v.bob.deviceId),
+                decodeInitialMessage(fromHex(c.input)),
+                keysFrom(crypto, v.bob),
+                pinned ? { knownIdentity: pinned } : {},
+              ),
             );
           if (c.error === null) expect(toHex(encodeSession(run().session)), c.name).toBe(c.result);
           else expect(codeOf(run), c.name).toBe(c.error);

@@ -13,13 +13,14 @@ import {
   encodeSession,
   encryptMessage,
   fromHex,
+  pqxdhHeaderDigest,
   safetyNumber,
   toHex,
   utf8,
   verifyBundle,
 } from '../src/index.ts';
 import { backends } from './kit.ts';
-import { identityFrom, loadVector, publicIdentityFrom } from './vectors/common.ts';
+import { asRecorded, identityFrom, loadVector, publicIdentityFrom } from './vectors/common.ts';
 import {
   type BundleVector,
   buildBundleVector,
@@ -195,7 +196,12 @@ describe.each(backends.map((b) => [b.name, b] as const))('known-answer vectors (
         kemPreKeyId: v.consumed.kemPreKeyId,
         lastResortBaseKey: null,
       });
-      expect(toHex(encodeSession(accepted.session))).toBe(v.bobState);
+      // The state recorded then, and today's: the same, with the header digest (§8) added.
+      expect(toHex(encodeSession(asRecorded(accepted).session))).toBe(v.bobState);
+      const digest = pqxdhHeaderDigest(replay.env, decodeInitialMessage(fromHex(v.initialMessage)).header);
+      const today = decodeSession(encodeSession(accepted.session));
+      expect(today.headerDigest && toHex(today.headerDigest)).toBe(toHex(digest));
+      expect(toHex(encodeSession(asRecorded({ session: today }).session))).toBe(v.bobState);
     });
   });
 
@@ -296,7 +302,7 @@ describe.each(backends.map((b) => [b.name, b] as const))('known-answer vectors (
       );
       expect(bob.remaining()).toBe(0);
       expect(text(accepted.plaintext)).toBe(v.setup.plaintext);
-      expect(toHex(encodeSession(accepted.session))).toBe(v.setup.bobState);
+      expect(toHex(encodeSession(asRecorded(accepted).session))).toBe(v.setup.bobState);
     });
 
     it('decrypts (and re-encrypts) every step from the recorded state bytes and draws', () => {

@@ -7,7 +7,7 @@
 import {
   acceptInitialMessage,
   compareBytes,
-  decodeInitialMessage,
+  decodeAnyInitialMessage,
   decodeSession,
   decryptMessage,
   deviceId,
@@ -16,13 +16,13 @@ import {
   encryptMessage,
   equalBytes,
   type InitialMessage,
+  isInitialMessageFrame,
   type KemPreKey,
   type OneTimePreKey,
   type ProtocolEnv,
   ProtocolError,
   type Session,
   type SignedPreKey,
-  WireType,
 } from '@parley/protocol';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
@@ -32,15 +32,16 @@ import { type DeviceRecord, del, keyId, type Peer, type ProfileRecord, put } fro
 /** How many replaced sessions stay available for decrypting late messages. */
 export const MAX_PREVIOUS_SESSIONS = 3;
 
+/** Plain (protocol §6.1) or sealed (§6.5): clients send only sealed ones, and read both. */
 export function isInitialMessage(envelope: Uint8Array): boolean {
-  return envelope.length > 1 && envelope[1] === WireType.initialMessage;
+  return isInitialMessageFrame(envelope);
 }
 
 /** Decodes an initial message, or null when the bytes are not one (or are malformed). */
 export function tryInitialMessage(envelope: Uint8Array): InitialMessage | null {
   if (!isInitialMessage(envelope)) return null;
   try {
-    return decodeInitialMessage(envelope);
+    return decodeAnyInitialMessage(envelope);
   } catch (e) {
     if (e instanceof ProtocolError) return null;
     throw e;

@@ -89,6 +89,7 @@ export async function startContact(
       deviceId(ctx.profile.device),
       bundle,
       link.identity,
+      { sealed: true }, // protocol §6.5: the server storing it cannot tell who wrote
     );
     const myMailbox = await newMailbox(ctx);
     const id = ctx.newId();

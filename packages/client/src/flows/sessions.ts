@@ -53,7 +53,7 @@ export async function restartSession(
     if (!equalBytes(peer.contact.identity, before.contact.identity)) return; // the bundle is for a key it no longer has
     if (options.unlessPending && decodeSession(peer.device.session).pending !== null) return;
     const p = ctx.profile;
-    const session = createInitiatorSession(env, p.identity, deviceId(p.device), bundle, theirs);
+    const session = createInitiatorSession(env, p.identity, deviceId(p.device), bundle, theirs, { sealed: true });
     const { device, envelope } = seal(env, replaceSession(peer.device, session), { t: 'reset' });
     await ctx.commit([put('device', device.id, device), outboxWrite(device, envelope, null, ctx.newId())]);
   });

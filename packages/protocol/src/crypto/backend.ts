@@ -45,8 +45,10 @@ export interface CryptoBackend {
   /** RFC 8032 §5.1.6 (pure Ed25519, deterministic). */
   ed25519Sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
   /**
-   * RFC 8032 §5.1.7 with canonical encodings required (no ZIP-215 leniency); public keys that
-   * are non-canonical or of small order never verify.
+   * RFC 8032 §5.1.7 with canonical encodings required (no ZIP-215 leniency), S < L, and A and R
+   * torsion-free, A not the neutral point (docs/protocol.md §1.1 and §1.4 note 2): under those conditions the
+   * cofactored and the cofactorless equation agree, so every backend accepts exactly the same
+   * signatures (test/vectors/ed25519-edge.json).
    */
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 

@@ -18,6 +18,17 @@ function isZero(b: Uint8Array): boolean {
   return acc === 0;
 }
 
+/** Keys already checked torsion-free (keys are immutable, backend.ts): a key is checked once. */
+const torsionFreeKeys = new WeakSet<Uint8Array>();
+
+function torsionFreeKey(raw: Uint8Array): boolean {
+  if (torsionFreeKeys.has(raw)) return true;
+  const point = ed25519.Point.fromBytes(raw, false);
+  if (point.isSmallOrder() || !point.isTorsionFree()) return false;
+  torsionFreeKeys.add(raw);
+  return true;
+}
+
 export const nobleBackend: CryptoBackend = {
   name: 'noble',
   randomBytes: (n) => randomBytes(n),
@@ -36,8 +47,15 @@ export const nobleBackend: CryptoBackend = {
   ed25519PublicKey: (priv) => ed25519.getPublicKey(priv),
   ed25519Sign: (priv, msg) => ed25519.sign(msg, priv),
   ed25519Verify(pub, msg, sig) {
+    if (pub.length !== 32 || sig.length !== 64) return false;
     try {
-      // zip215: false = strict RFC 8032 checks, the same acceptance set as OpenSSL.
+      // docs/protocol.md §1.1 and §1.4 note 2: canonical, torsion-free A and R. zip215: false makes noble decode
+      // strictly (canonical y < p, no x = 0 with the sign bit set) and check S < L and A not of
+      // small order; it then checks the cofactored equation [8]SB = [8]R + [8]kA (RFC 8032
+      // §5.1.7), which with torsion-free A and R holds exactly when SB = R + kA, the equation
+      // OpenSSL checks. Without the torsion checks a small or mixed-order R, or a mixed-order A,
+      // passes here and fails there ("Taming the many EdDSAs", cases 1, 4, 5).
+      if (!torsionFreeKey(pub) || !ed25519.Point.fromBytes(sig.subarray(0, 32), false).isTorsionFree()) return false;
       return ed25519.verify(sig, msg, pub, { zip215: false });
     } catch {
       return false;

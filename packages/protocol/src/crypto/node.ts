@@ -60,19 +60,25 @@ function privateKey(crv: Curve, raw: Uint8Array): KeyObject {
 }
 
 /**
- * OpenSSL's Ed25519 verify checks R and S but not A: with a small-order or non-canonical A,
- * (R = identity, S = 0) verifies for every message. RFC 8032 §5.1.7 with strict decoding and
- * @noble's strict mode both refuse those keys, so we refuse them here too, using @noble's point
- * decoding (once per key object: ~150 µs, cached with it).
+ * docs/protocol.md §1.1 and §1.4 note 2: A must be the canonical encoding of a torsion-free point other than the
+ * neutral one. OpenSSL's Ed25519 verify (RFC 8032 §5.1.7, cofactorless: it recomputes
+ * R' = SB − kA and compares its canonical encoding with R byte for byte, after checking S < L)
+ * does not check A: with a small-order or non-canonical A, (R = identity, S = 0) verifies for
+ * every message, and with a mixed-order A = aB + T it accepts a signature whenever kT = 0 —
+ * which the noble backend, and "Taming the many EdDSAs" cases 3 and 4, show differ between
+ * verifiers. With A torsion-free, R' is torsion-free too, so a canonical R equal to it is: the
+ * set OpenSSL then accepts is exactly the noble backend's. Checked with @noble's point decoding
+ * once per key object (~1 ms, cached with it).
  */
 function assertStrictEd25519Key(raw: Uint8Array): void {
-  let smallOrder: boolean;
+  let ok: boolean;
   try {
-    smallOrder = ed25519.Point.fromBytes(raw, false).isSmallOrder();
+    const point = ed25519.Point.fromBytes(raw, false);
+    ok = !point.isSmallOrder() && point.isTorsionFree();
   } catch (cause) {
     throw new ProtocolError('decode', 'invalid public key', { cause });
   }
-  if (smallOrder) throw new ProtocolError('decode', 'invalid public key');
+  if (!ok) throw new ProtocolError('decode', 'invalid public key');
 }
 
 function publicKey(crv: Curve, raw: Uint8Array): KeyObject {

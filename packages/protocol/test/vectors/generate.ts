@@ -4,7 +4,7 @@
  * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
  * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
  * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), bound-proofs.ts, skipped-keys.ts,
- * padding.ts, negative.ts. Each of those files carries a "description" and the "sections" it covers.
+ * padding.ts, negative.ts, ed25519-edge.ts, sealed-initial.ts. Each of those files carries a "description" and the "sections" it covers.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
  *   npx tsx packages/protocol/test/vectors/generate.ts --fixture   # writes test/fixtures/session-v1.*
@@ -58,6 +58,7 @@ import {
 } from '../../src/index.ts';
 import { buildBoundProofsVector } from './bound-proofs.ts';
 import {
+  asRecorded,
   CLOCK_START,
   type Hex,
   type IdentityVector,
@@ -66,9 +67,11 @@ import {
   RNG_DESCRIPTION,
   recorder,
 } from './common.ts';
+import { buildEd25519EdgeVector } from './ed25519-edge.ts';
 import { buildNegativeVector } from './negative.ts';
 import { buildPaddingVector } from './padding.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
+import { buildSealedVector } from './sealed-initial.ts';
 import { buildSkippedKeysVector } from './skipped-keys.ts';
 import { buildSocketFramesVector } from './socket-frames.ts';
 
@@ -261,12 +264,12 @@ function establish(
   const rEncrypt = alice.take();
   aliceSession = first.session;
 
-  const accepted = acceptInitialMessage(
-    bob.env,
-    bobKeys.identity,
-    deviceId(BOB_DEVICE),
-    decodeInitialMessage(first.message),
-    { signedPreKey: bobKeys.signedPreKey, oneTimePreKey: bobKeys.oneTimePreKey, kemPreKey: bobKeys.kemPreKey },
+  const accepted = asRecorded(
+    acceptInitialMessage(bob.env, bobKeys.identity, deviceId(BOB_DEVICE), decodeInitialMessage(first.message), {
+      signedPreKey: bobKeys.signedPreKey,
+      oneTimePreKey: bobKeys.oneTimePreKey,
+      kemPreKey: bobKeys.kemPreKey,
+    }),
   );
   const rAccept = bob.take();
   const bobSession = accepted.session;
@@ -677,6 +680,8 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'skipped-keys.json': buildSkippedKeysVector(crypto),
     'padding.json': buildPaddingVector(crypto),
     'negative.json': buildNegativeVector(crypto),
+    'ed25519-edge.json': buildEd25519EdgeVector(),
+    'sealed-initial.json': buildSealedVector(crypto),
   };
 }
 

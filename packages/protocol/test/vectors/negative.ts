@@ -28,7 +28,15 @@ import {
   toHex,
   utf8,
 } from '../../src/index.ts';
-import { CLOCK_START, type Hex, type IdentityVector, identityVector, RNG_DESCRIPTION, recorder } from './common.ts';
+import {
+  asRecorded,
+  CLOCK_START,
+  type Hex,
+  type IdentityVector,
+  identityVector,
+  RNG_DESCRIPTION,
+  recorder,
+} from './common.ts';
 import { bundleOf, makeResponder, type ResponderVector, responderKeys } from './pqxdh-variants.ts';
 
 export const NEGATIVE_SEEDS = { alice: 'parley/vectors/negative/alice', bob: 'parley/vectors/negative/bob' } as const;
@@ -340,7 +348,9 @@ export function buildNegativeVector(crypto: CryptoBackend): NegativeVector {
     error: 'decode',
   });
 
-  const accepted = acceptInitialMessage(b.env, bob.identity, deviceId(2), decodeInitialMessage(im), responderKeys(bob));
+  const accepted = asRecorded(
+    acceptInitialMessage(b.env, bob.identity, deviceId(2), decodeInitialMessage(im), responderKeys(bob)),
+  );
   let bobSession = accepted.session;
   b.take();
   const bobState = hex(encodeSession(bobSession));
@@ -408,12 +418,8 @@ export function buildNegativeVector(crypto: CryptoBackend): NegativeVector {
   const first2 = encryptMessage(a.env, alice2, utf8('hello bob'));
   alice2 = first2.session;
   a.take();
-  const bob2 = acceptInitialMessage(
-    b.env,
-    bob.identity,
-    deviceId(2),
-    decodeInitialMessage(first2.message),
-    responderKeys(bob),
+  const bob2 = asRecorded(
+    acceptInitialMessage(b.env, bob.identity, deviceId(2), decodeInitialMessage(first2.message), responderKeys(bob)),
   ).session;
   b.take();
   const alice2State = hex(encodeSession(alice2));

@@ -20,7 +20,7 @@ import {
   toHex,
   utf8,
 } from '../../src/index.ts';
-import { CLOCK_START, type Hex, RNG_DESCRIPTION, recorder } from './common.ts';
+import { asRecorded, CLOCK_START, type Hex, RNG_DESCRIPTION, recorder } from './common.ts';
 import { bundleOf, makeResponder, responderKeys } from './pqxdh-variants.ts';
 
 export const PADDING_SEEDS = { alice: 'parley/vectors/padding/alice', bob: 'parley/vectors/padding/bob' } as const;
@@ -79,12 +79,14 @@ function run(crypto: CryptoBackend, version: SessionVersion): PaddingRun {
   let alice = createInitiatorSession(a.env, aliceId, deviceId(1), bundleOf(bobKeys, version));
   const first = encryptMessage(a.env, alice, utf8('hello bob'));
   alice = first.session;
-  let bob = acceptInitialMessage(
-    b.env,
-    bobKeys.identity,
-    deviceId(2),
-    decodeInitialMessage(first.message),
-    responderKeys(bobKeys),
+  let bob = asRecorded(
+    acceptInitialMessage(
+      b.env,
+      bobKeys.identity,
+      deviceId(2),
+      decodeInitialMessage(first.message),
+      responderKeys(bobKeys),
+    ),
   ).session;
   b.take();
   const bobState = toHex(encodeSession(bob));

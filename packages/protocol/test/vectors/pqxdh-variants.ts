@@ -38,7 +38,9 @@ import {
   toHex,
   utf8,
 } from '../../src/index.ts';
+import type { ResponderKeys } from '../../src/session.ts';
 import {
+  asRecorded,
   CLOCK_START,
   type Hex,
   type IdentityVector,
@@ -136,6 +138,27 @@ export function bundleOf(r: Responder, version: SessionVersion, identity = publi
   };
 }
 
+/** A responder's private keys from its vector (no one-time prekey). */
+export function keysFrom(crypto: CryptoBackend, v: ResponderVector): ResponderKeys {
+  const spk = fromHex(v.signedPreKey.privateKey);
+  return {
+    signedPreKey: {
+      id: v.signedPreKey.id,
+      keyPair: { privateKey: spk, publicKey: crypto.x25519PublicKey(spk) },
+      createdAt: v.signedPreKey.createdAt,
+      signature: fromHex(v.signedPreKey.signature),
+    },
+    oneTimePreKey: null,
+    kemPreKey: {
+      id: v.kemPreKey.id,
+      keyPair: { publicKey: fromHex(v.kemPreKey.publicKey), secretKey: fromHex(v.kemPreKey.secretKey) },
+      lastResort: v.kemPreKey.lastResort,
+      createdAt: v.kemPreKey.createdAt,
+      signature: fromHex(v.kemPreKey.signature),
+    },
+  };
+}
+
 export function responderKeys(r: Responder) {
   return { signedPreKey: r.signedPreKey, oneTimePreKey: null, kemPreKey: r.kemPreKey };
 }
@@ -198,12 +221,14 @@ function noOpkRun(crypto: CryptoBackend, version: SessionVersion): NoOpkRun {
   const rCreate = a.take();
   const sent = encryptMessage(a.env, session, utf8(NO_OPK_PLAINTEXT));
   const rEncrypt = a.take();
-  const accepted = acceptInitialMessage(
-    b.env,
-    bob.identity,
-    deviceId(BOB_DEVICE),
-    decodeInitialMessage(sent.message),
-    responderKeys(bob),
+  const accepted = asRecorded(
+    acceptInitialMessage(
+      b.env,
+      bob.identity,
+      deviceId(BOB_DEVICE),
+      decodeInitialMessage(sent.message),
+      responderKeys(bob),
+    ),
   );
   return {
     version,
@@ -312,9 +337,18 @@ export function buildLastResortVector(crypto: CryptoBackend): LastResortVector {
   const isBaseKeyUsed = (id: number, key: Uint8Array) =>
     records.some((r) => r.kemPreKeyId === id && equalBytes(r.baseKey, key));
   const accept = (message: Uint8Array) =>
-    acceptInitialMessage(b.env, bob.identity, deviceId(BOB_DEVICE), decodeInitialMessage(message), responderKeys(bob), {
-      isBaseKeyUsed,
-    });
+    asRecorded(
+      acceptInitialMessage(
+        b.env,
+        bob.identity,
+        deviceId(BOB_DEVICE),
+        decodeInitialMessage(message),
+        responderKeys(bob),
+        {
+          isBaseKeyUsed,
+        },
+      ),
+    );
 
   let session = createInitiatorSession(a.env, aliceId, deviceId(ALICE_DEVICE), bundle);
   const texts = ['first message, on a last-resort KEM prekey', 'second message, same PQXDH header'];
@@ -489,13 +523,15 @@ export function buildPinningVector(crypto: CryptoBackend): PinningVector {
     let result: Hex | null = null;
     let error: string | null = null;
     try {
-      const r = acceptInitialMessage(
-        b.env,
-        bob.identity,
-        deviceId(BOB_DEVICE),
-        decodeInitialMessage(fromHex(initial)),
-        responderKeys(bob),
-        pinned ? { knownIdentity: pinned } : {},
+      const r = asRecorded(
+        acceptInitialMessage(
+          b.env,
+          bob.identity,
+          deviceId(BOB_DEVICE),
+          decodeInitialMessage(fromHex(initial)),
+          responderKeys(bob),
+          pinned ? { knownIdentity: pinned } : {},
+        ),
       );
       result = toHex(encodeSession(r.session));
     } catch (e) {

@@ -24,7 +24,15 @@ import {
   toHex,
   utf8,
 } from '../../src/index.ts';
-import { CLOCK_START, type Hex, type IdentityVector, identityVector, RNG_DESCRIPTION, recorder } from './common.ts';
+import {
+  asRecorded,
+  CLOCK_START,
+  type Hex,
+  type IdentityVector,
+  identityVector,
+  RNG_DESCRIPTION,
+  recorder,
+} from './common.ts';
 import { bundleOf, makeResponder, type ResponderVector, responderKeys } from './pqxdh-variants.ts';
 
 export const SKIPPED_SEEDS = {
@@ -104,12 +112,8 @@ export function buildSkippedKeysVector(crypto: CryptoBackend): SkippedKeysVector
   };
   aliceSends(1);
   const initial = sent.get('c1:0') as Uint8Array;
-  let bob: Session = acceptInitialMessage(
-    b.env,
-    bobKeys.identity,
-    deviceId(2),
-    decodeInitialMessage(initial),
-    responderKeys(bobKeys),
+  let bob: Session = asRecorded(
+    acceptInitialMessage(b.env, bobKeys.identity, deviceId(2), decodeInitialMessage(initial), responderKeys(bobKeys)),
   ).session;
   const bobRandom = b.take();
   const bobInitialState = toHex(encodeSession(bob));

@@ -36,7 +36,7 @@ import { HttpError } from '../http-error.ts';
 import { type OwnedEnv, objectIdOf, requireOwner } from '../owner-auth.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { readBody } from '../read-body.ts';
-import { type RequesterOf, remoteAddress } from '../requester-key.ts';
+import { type RequesterOf, requesterKeyOf } from '../requester-key.ts';
 
 /** The largest contact request (an initial message plus an introduction, encrypted). */
 export const MAX_REQUEST_BYTES = MAX_CONTACT_REQUEST_BYTES;
@@ -83,7 +83,7 @@ export function addressRoutes(deps: ApiDeps, options: AddressRouteOptions = {}):
   const perRequesterAddress = options.perRequesterAddress ?? new RateLimiter(REQUEST_LIMITS.perRequesterAddress);
   const perRequester = options.perRequester ?? new RateLimiter(REQUEST_LIMITS.perRequester);
   const perAddress = options.perAddress ?? new RateLimiter(REQUEST_LIMITS.perAddress);
-  const requesterOf = options.requesterOf ?? remoteAddress;
+  const requesterOf = options.requesterOf ?? requesterKeyOf(deps);
   const owner = requireOwner<AddressEnv>(deps.env, 'Parley-Address', addressOwnership(deps));
 
   api.post('/addresses', requireDevice(deps), async (c) => {

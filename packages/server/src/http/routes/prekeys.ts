@@ -52,7 +52,7 @@ import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
 import { RateLimiter } from '../rate-limit.ts';
 import { readBody } from '../read-body.ts';
-import { type RequesterOf, remoteAddress } from '../requester-key.ts';
+import { type RequesterOf, requesterKeyOf } from '../requester-key.ts';
 
 /** The most one-time X25519 prekeys one request may upload. */
 export const MAX_UPLOAD_KEYS = MAX_ONE_TIME_PREKEY_UPLOAD;
@@ -122,7 +122,7 @@ function duplicateIsConflict(e: unknown): never {
 
 export function prekeyRoutes(deps: ApiDeps, options: PreKeyRouteOptions = {}): Hono<AuthEnv> {
   const api = new Hono<AuthEnv>();
-  const requesterOf = options.requesterOf ?? remoteAddress;
+  const requesterOf = options.requesterOf ?? requesterKeyOf(deps);
   const perRequester = options.perRequester ?? new RateLimiter(BUNDLE_LIMITS.perRequester);
   const oneTimePerRequester = options.oneTimePerRequester ?? new RateLimiter(BUNDLE_LIMITS.oneTimePerRequester);
   const oneTimePerTarget = options.oneTimePerTarget ?? new RateLimiter(BUNDLE_LIMITS.oneTimePerTarget);

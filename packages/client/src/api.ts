@@ -93,4 +93,13 @@ export type ClientEvent =
   | { readonly type: 'identity-changed'; readonly contact: ContactView }
   /** A message from this contact could not be decrypted; the session was reset. A gap. */
   | { readonly type: 'undecryptable'; readonly conversationId: string; readonly contactId: string }
+  /** Our texts with no receipt after every resend: their status is now `failed`. */
+  | {
+      readonly type: 'not-delivered';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /** `count` messages from this contact have not arrived (gaps in the ratchet's counters past a grace period). */
+  | { readonly type: 'missing'; readonly conversationId: string; readonly contactId: string; readonly count: number }
   | { readonly type: 'connection'; readonly state: 'online' | 'offline' };

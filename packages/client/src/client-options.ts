@@ -18,8 +18,11 @@ export interface PushConnection {
 }
 
 export interface PushHandlers {
-  /** Handles one pushed message; the connection acknowledges it once this resolves. */
-  onMessage(m: { mailboxId: Uint8Array; seq: number; envelope: Uint8Array; receivedAt: number }): Promise<void>;
+  /**
+   * Handles one pushed message; the connection acknowledges it once this resolves, unless it
+   * resolves `false` (not processed: left on the server for a later read).
+   */
+  onMessage(m: { mailboxId: Uint8Array; seq: number; envelope: Uint8Array; receivedAt: number }): Promise<boolean | void>;
   onState(state: 'online' | 'offline'): void;
   onError(error: unknown): void;
 }
@@ -33,7 +36,20 @@ export interface ClientOptions {
   readonly api: (url: string) => ServerApiLike;
   /** Opens the push connection to our server (`start()`; `sync({ waitMs })`). */
   readonly push: (url: string, handlers: PushHandlers) => PushConnection;
+  /** When texts without a receipt are resent and gaps reported (docs/client.md §4.4). */
+  readonly delivery?: Partial<DeliveryOptions>;
 }
+
+export interface DeliveryOptions {
+  /** A text with no receipt this long after its last encryption is sent again. */
+  readonly resendAfterMs: number;
+  /** Encryptions of a text (the first included) before it is marked failed. */
+  readonly maxAttempts: number;
+  /** Messages missing from a contact's counters this long are reported (`missing`). */
+  readonly gapGraceMs: number;
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = { resendAfterMs: 60_000, maxAttempts: 5, gapGraceMs: 60_000 };
 
 export interface CreateOptions {
   readonly server: string;

@@ -50,5 +50,9 @@ export function eventView(e: DomainEvent): ClientEvent {
       return { type: 'contact-request', request: requestView(e.request) };
     case 'undecryptable':
       return { type: 'undecryptable', conversationId: e.contact.conversationId, contactId: e.contact.id };
+    case 'not-delivered':
+      return { ...e };
+    case 'missing':
+      return { type: 'missing', conversationId: e.contact.conversationId, contactId: e.contact.id, count: e.count };
   }
 }

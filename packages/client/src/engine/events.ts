@@ -19,4 +19,13 @@ export type DomainEvent =
   /** The contact's identity key changed. */
   | { readonly type: 'identity-changed'; readonly contact: ContactRecord }
   /** A message from this contact could not be decrypted. */
-  | { readonly type: 'undecryptable'; readonly contact: ContactRecord };
+  | { readonly type: 'undecryptable'; readonly contact: ContactRecord }
+  /** Our texts that got no receipt after every resend: marked `failed` (docs/client.md §4.4). */
+  | {
+      readonly type: 'not-delivered';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /** `count` messages from this contact are missing from the ratchet's counters past the grace period. */
+  | { readonly type: 'missing'; readonly contact: ContactRecord; readonly count: number };

@@ -8,6 +8,7 @@ import { ClientError } from '../errors.ts';
 import { decodeJson } from './record-json.ts';
 import type {
   AddressRecord,
+  AwaitingRecord,
   ContactRecord,
   ConversationRecord,
   DeviceRecord,
@@ -109,6 +110,7 @@ const current = {
     myMailbox: ownMailbox,
     session: bytes,
     previousSessions: z.array(bytes),
+    seen: bytes.optional(),
   }),
   conversation: z.strictObject({
     v: z.literal(2),
@@ -133,6 +135,13 @@ const current = {
     envelope: bytes,
     message: z.strictObject({ conversationId: z.string(), id: z.string() }).nullable(),
   }),
+  awaiting: z.strictObject({
+    v: z.literal(2),
+    conversationId: z.string(),
+    contactId: z.string(),
+    attempts: count,
+    lastAttemptAt: z.number(),
+  }),
   otpk: oneTimePreKey,
   kempk: kemPreKey,
 };
@@ -148,6 +157,7 @@ export interface RecordTypes {
   message: MessageRecord;
   inbox: InboxRecord;
   outbox: OutboxRecord;
+  awaiting: AwaitingRecord;
   otpk: z.infer<typeof oneTimePreKey>;
   kempk: KemPreKeyRecord;
 }

@@ -27,8 +27,9 @@ import { flipped, hostile, type Interceptors, seeded } from './hostile-kit.ts';
 const server = useInProcessServer();
 
 const RUNS = Number(process.env.PARLEY_HOSTILE_RUNS ?? 2);
-const MESSAGES = Number(process.env.PARLEY_HOSTILE_MESSAGES ?? 300);
+const MESSAGES = Number(process.env.PARLEY_HOSTILE_MESSAGES ?? 250);
 const SEED = Number(process.env.PARLEY_HOSTILE_SEED ?? 1515);
+const BURST = 20;
 
 interface Rates {
   readonly drop: number;
@@ -160,16 +161,22 @@ describe('a hostile transport between real clients and a real server', () => {
               await bob.client.start();
               alice.on();
               bob.on();
+              const started = Date.now();
               const fromAlice: string[] = [];
               const fromBob: string[] = [];
-              for (let i = 0; i < MESSAGES; i++) {
-                const a = `a${i}`;
-                fromAlice.push(a);
-                await alice.client.send('Bob', a);
-                const b = `b${i}`;
-                fromBob.push(b);
-                await bob.client.send('Alice', b);
+              // Bursts both ways at once: each side's sends queue in call order, which is the
+              // order of their message ids (the sender's order).
+              for (let i = 0; i < MESSAGES; i += BURST) {
+                const burst: Promise<unknown>[] = [];
+                for (let j = i; j < Math.min(MESSAGES, i + BURST); j++) {
+                  fromAlice.push(`a${j}`);
+                  burst.push(alice.client.send('Bob', `a${j}`));
+                  fromBob.push(`b${j}`);
+                  burst.push(bob.client.send('Alice', `b${j}`));
+                }
+                await Promise.all(burst);
               }
+              const sentAt = Date.now();
               alice.off();
               bob.off();
               await alice.client.stop();
@@ -183,10 +190,11 @@ describe('a hostile transport between real clients and a real server', () => {
                 },
                 { timeout: 60_000, interval: 150 },
               );
+              const converged = Date.now();
               const ab = await check(alice, bob, 'Alice', 'Bob', fromAlice);
               const ba = await check(bob, alice, 'Bob', 'Alice', fromBob);
               figures.push(
-                `seed ${seed}: ${log.faults} faults, ${ab.shown}+${ba.shown} shown, ${ab.failed}+${ba.failed} failed of ${2 * MESSAGES}`,
+                `seed ${seed}: ${log.faults} faults, ${ab.shown}+${ba.shown} shown, ${ab.failed}+${ba.failed} failed of ${2 * MESSAGES}; send ${sentAt - started} ms, converge ${converged - sentAt} ms`,
               );
             } finally {
               await alice.client.close();

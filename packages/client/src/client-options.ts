@@ -22,7 +22,12 @@ export interface PushHandlers {
    * Handles one pushed message; the connection acknowledges it once this resolves, unless it
    * resolves `false` (not processed: left on the server for a later read).
    */
-  onMessage(m: { mailboxId: Uint8Array; seq: number; envelope: Uint8Array; receivedAt: number }): Promise<boolean | void>;
+  onMessage(m: {
+    mailboxId: Uint8Array;
+    seq: number;
+    envelope: Uint8Array;
+    receivedAt: number;
+  }): Promise<boolean | void>;
   onState(state: 'online' | 'offline'): void;
   onError(error: unknown): void;
 }

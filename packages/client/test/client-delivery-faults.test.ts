@@ -19,7 +19,10 @@ const server = useInProcessServer();
 /** A client whose transport follows `faults.now` (none until a test sets it). */
 async function exposed(name: string, delivery?: ClientOptions['delivery']) {
   const faults: { now: Interceptors } = { now: {} };
-  const options = { ...hostile(nodeClientOptions(name.toLowerCase()), () => faults.now), delivery };
+  const options = {
+    ...hostile(nodeClientOptions(name.toLowerCase()), () => faults.now),
+    ...(delivery && { delivery }),
+  };
   const client = await ParleyClient.create(new KeptStore(), options, { server: server.url, displayName: name });
   const events: ClientEvent[] = [];
   client.on((e) => events.push(e));
@@ -126,7 +129,10 @@ describe('an undecryptable copy is not the last word (findings 3, 4)', () => {
     await meet(alice, bob.client);
     await alice.send('Bob', 'intact');
     // Only the catch-up read is altered; the re-read of one position gets the stored copy.
-    bob.faults.now = { read: (items, _after, limit) => (limit === 1 ? items : items.map((it) => ({ ...it, envelope: flipped(it.envelope, 200) }))) };
+    bob.faults.now = {
+      read: (items, _after, limit) =>
+        limit === 1 ? items : items.map((it) => ({ ...it, envelope: flipped(it.envelope, 200) })),
+    };
     await bob.client.sync();
     bob.faults.now = {};
     expect(await texts(bob.client, 'Alice')).toEqual(['intact']);

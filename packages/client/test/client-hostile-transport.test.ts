@@ -57,14 +57,17 @@ function faults(random: () => number, rates: Rates, log: { faults: number }): In
       seen.push(m.envelope);
       // Held-back messages are handed over out of order, a few pushes later (never acknowledged
       // by this path: the server keeps them until a read or reconnect finds them again).
-      while (held.length > 0 && random() < 0.3) await handle(held.splice(Math.floor(random() * held.length), 1)[0] as Pushed);
+      while (held.length > 0 && random() < 0.3)
+        await handle(held.splice(Math.floor(random() * held.length), 1)[0] as Pushed);
       if (hit(rates.drop)) return false;
       if (hit(rates.hold)) {
         held.push(m);
         return false;
       }
-      if (hit(rates.replay) && seen.length > 1) await handle({ ...m, seq: m.seq + 1 + Math.floor(random() * 50), envelope: pick(seen) });
-      if (hit(rates.alter)) return handle({ ...m, envelope: flipped(m.envelope, Math.floor(random() * 8 * m.envelope.length)) });
+      if (hit(rates.replay) && seen.length > 1)
+        await handle({ ...m, seq: m.seq + 1 + Math.floor(random() * 50), envelope: pick(seen) });
+      if (hit(rates.alter))
+        return handle({ ...m, envelope: flipped(m.envelope, Math.floor(random() * 8 * m.envelope.length)) });
       if (hit(rates.renumber)) return handle({ ...m, seq: m.seq + 2 ** 31 });
       if (hit(rates.duplicate)) await handle(m);
       return handle(m);
@@ -84,7 +87,8 @@ function faults(random: () => number, rates: Rates, log: { faults: number }): In
         [out[i], out[j]] = [out[j] as StoredEnvelope, out[i] as StoredEnvelope];
       }
       return out.map((it) => {
-        if (hit(rates.alter)) return { ...it, envelope: flipped(it.envelope, Math.floor(random() * 8 * it.envelope.length)) };
+        if (hit(rates.alter))
+          return { ...it, envelope: flipped(it.envelope, Math.floor(random() * 8 * it.envelope.length)) };
         if (hit(rates.renumber)) return { ...it, seq: it.seq + 2 ** 31 };
         if (hit(rates.replay) && seen.length > 0) return { ...it, envelope: pick(seen) };
         return it;
@@ -124,9 +128,7 @@ async function check(from: Side, to: Side, fromName: string, toName: string, sen
   expect(positions).toEqual([...positions].sort((a, b) => a - b)); // the sender's order
   const mine = (await from.client.messages(toName, { limit: 100_000 })).filter((m) => m.direction === 'out');
   const status = new Map(mine.map((m) => [m.text, m.status]));
-  const told = new Set(
-    from.events.flatMap((e) => (e.type === 'not-delivered' ? e.messageIds : [])),
-  );
+  const told = new Set(from.events.flatMap((e) => (e.type === 'not-delivered' ? e.messageIds : [])));
   const failedIds = new Set(mine.filter((m) => m.status === 'failed').map((m) => m.id));
   for (const id of failedIds) expect(told.has(id)).toBe(true);
   const shownSet = new Set(texts);

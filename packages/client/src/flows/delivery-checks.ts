@@ -41,7 +41,10 @@ export async function resendUnconfirmed(ctx: ClientContext): Promise<boolean> {
       const now = ctx.env.now();
       if (m.status === 'queued' || now - a.lastAttemptAt < resendAfterMs) return;
       if (a.attempts >= maxAttempts) {
-        await ctx.commit([del('awaiting', row.id), put(messageKind(m.conversationId), m.id, { ...m, status: 'failed' })]);
+        await ctx.commit([
+          del('awaiting', row.id),
+          put(messageKind(m.conversationId), m.id, { ...m, status: 'failed' }),
+        ]);
         const event: DomainEvent = {
           type: 'not-delivered',
           conversationId: m.conversationId,
@@ -95,8 +98,8 @@ export function missingCount(d: DeviceRecord): number {
  */
 export async function reportGaps(ctx: ClientContext): Promise<void> {
   const { gapGraceMs } = deliveryOptions(ctx);
-  let state = gaps.get(ctx);
-  if (state === undefined) gaps.set(ctx, (state = new Map()));
+  const state = gaps.get(ctx) ?? new Map<string, { since: number; reported: number }>();
+  gaps.set(ctx, state);
   const now = ctx.env.now();
   const events: DomainEvent[] = [];
   for (const d of await listRecords(ctx, 'device')) {

@@ -16,7 +16,6 @@ import type { DomainEvent } from '../engine/events.ts';
 import { contactFromHello, helloOf, newPeerWrites } from '../engine/new-contact.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
 import { applyPayload, payloadMessageIds } from '../engine/payload-effects.ts';
-import { envelopeDigest, hasSeen, remember } from '../engine/seen.ts';
 import {
   type InvitationRecord,
   type MessageRecord,
@@ -26,6 +25,7 @@ import {
   peerMailboxOf,
   put,
 } from '../engine/records.ts';
+import { envelopeDigest, hasSeen, remember } from '../engine/seen.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { uniqueName } from './contact-lookup.ts';
@@ -103,9 +103,7 @@ export async function receive(
     // position; a different one is processed instead, only the same bytes are given up on.
     const stored = await storedCopy(ctx, processed.refetch, seq);
     processed =
-      stored === undefined
-        ? { ack: null }
-        : await ctx.serial(() => processEnvelope(ctx, mailbox, stored, envelope));
+      stored === undefined ? { ack: null } : await ctx.serial(() => processEnvelope(ctx, mailbox, stored, envelope));
   }
   // Starting over fetches the contact's bundle from their server: never inside the queue.
   const restart = async () => {

@@ -41,7 +41,7 @@ export interface ClientOptions {
   readonly api: (url: string) => ServerApiLike;
   /** Opens the push connection to our server (`start()`; `sync({ waitMs })`). */
   readonly push: (url: string, handlers: PushHandlers) => PushConnection;
-  /** When texts without a receipt are resent and gaps reported (docs/client.md §4.4). */
+  /** When texts without a receipt are resent and gaps reported (docs/client.md §4.6). */
   readonly delivery?: Partial<DeliveryOptions>;
 }
 

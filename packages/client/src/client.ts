@@ -417,7 +417,7 @@ export class ParleyClient {
 
   /**
    * Resends texts that got no receipt (or marks them failed) and reports messages missing from
-   * contacts' counters (docs/client.md §4.4).
+   * contacts' counters (docs/client.md §4.6).
    */
   private async checkDelivery(): Promise<void> {
     if (await resendUnconfirmed(this.ctx)) await this.flushOutbox().catch(ignoreDeliveryFailure);

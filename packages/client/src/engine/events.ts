@@ -20,7 +20,7 @@ export type DomainEvent =
   | { readonly type: 'identity-changed'; readonly contact: ContactRecord }
   /** A message from this contact could not be decrypted. */
   | { readonly type: 'undecryptable'; readonly contact: ContactRecord }
-  /** Our texts that got no receipt after every resend: marked `failed` (docs/client.md §4.4). */
+  /** Our texts that got no receipt after every resend: marked `failed` (docs/client.md §4.6). */
   | {
       readonly type: 'not-delivered';
       readonly conversationId: string;

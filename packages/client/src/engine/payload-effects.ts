@@ -30,7 +30,7 @@ export function receiptIds(payload: Payload): string[] {
  * forge (it travels inside the encryption), so a text resent with a new encryption lands on the
  * record it already has and is shown once; and the sender's ids increase in the order they were
  * written (engine/id-sequence.ts), so history lists a contact's texts in the sender's order, not
- * in the order they arrived (docs/client.md §4.2). An id the store cannot take as a record id
+ * in the order they arrived (docs/client.md §4.6). An id the store cannot take as a record id
  * (outside printable ASCII) gets null: the text is kept under a fresh id.
  */
 export function incomingId(wireId: string): string | null {

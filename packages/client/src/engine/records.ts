@@ -40,7 +40,7 @@ export type MessageStatus =
   | 'received'
   /**
    * Not delivered: the contact's server refused it for good (their mailbox is gone, say), or no
-   * receipt came after every resend (docs/client.md §4.4).
+   * receipt came after every resend (docs/client.md §4.6).
    */
   | 'failed';
 
@@ -62,7 +62,7 @@ export interface OwnMailbox {
   readonly recipient: KeyPairRecord;
   readonly sender: KeyPairRecord;
   /**
-   * Kept for the records' shape only: the server's numbers are hints (docs/client.md §4.2),
+   * Kept for the records' shape only: the server's numbers are hints (docs/client.md §4.6),
    * nothing is skipped or acknowledged because of them.
    */
   readonly lastSeq: number;
@@ -244,7 +244,7 @@ export interface OutboxRecord {
 
 /**
  * An outgoing text sent but not yet confirmed by a receipt (id: the message's): resent, same id
- * and a new encryption, until a receipt comes or the attempts run out (docs/client.md §4.4).
+ * and a new encryption, until a receipt comes or the attempts run out (docs/client.md §4.6).
  */
 export interface AwaitingRecord {
   readonly v: 2;

@@ -1,5 +1,5 @@
 /**
- * Envelopes already opened from a device, by digest (docs/client.md §4.2): the ratchet recognises
+ * Envelopes already opened from a device, by digest (docs/client.md §4.6): the ratchet recognises
  * a redelivered message while it still holds that chain's keys; a replay of an older one, whose
  * keys are gone, would otherwise look damaged. The window is bounded ({@link MAX_SEEN}).
  */

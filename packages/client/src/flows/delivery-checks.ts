@@ -1,5 +1,5 @@
 /**
- * What makes losses visible on both sides (docs/client.md §4.4): the sender resends a text that
+ * What makes losses visible on both sides (docs/client.md §4.6): the sender resends a text that
  * got no receipt (same message id, a new encryption) a bounded number of times, then marks it
  * `failed` and says so; the receiver reports messages missing from the ratchet's counters once
  * they have stayed missing for a grace period. Run at every sync and on a timer while started.

@@ -56,7 +56,7 @@ export async function ownMailboxes(ctx: ClientContext): Promise<OwnMailbox[]> {
 /**
  * Reads every mailbox we own over HTTP and the address's requests. Each mailbox is read from its
  * start: what the server still holds is what we have not acknowledged, and a position the server
- * gave earlier is never trusted to skip anything (docs/client.md §4.2). The page cursor is the
+ * gave earlier is never trusted to skip anything (docs/client.md §4.6). The page cursor is the
  * server's too, so a hostile one can at most make us stop early until the next sync.
  */
 export async function catchUp(ctx: ClientContext): Promise<void> {
@@ -242,7 +242,7 @@ async function processFromPeer(
       return { ack: null };
     }
     // The copy the server holds is itself unreadable: altered, or for a session we no longer
-    // have. Start over unless we already did and await an answer (docs/client.md §4.5).
+    // have. Start over unless we already did and await an answer (docs/client.md §4.4).
     const pending = decodeSession(d.session).pending !== null;
     ctx.emit([{ type: 'undecryptable', contact: c }]);
     return !pending && c.state === 'connected' ? { ack: d.myMailbox, restart: c.id } : { ack: d.myMailbox };

@@ -15,6 +15,8 @@ import { KeptStore, meet, newClient } from './client-kit.ts';
 import { flipped, hostile, type Interceptors } from './hostile-kit.ts';
 
 const server = useInProcessServer();
+// Two clients, a server and several round trips each: more than the 5 s default on a busy machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 /** A client whose transport follows `faults.now` (none until a test sets it). */
 async function exposed(name: string, delivery?: ClientOptions['delivery']) {

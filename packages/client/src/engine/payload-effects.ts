@@ -113,9 +113,9 @@ export function applyPayload(
       const delivered: string[] = [];
       for (const id of receiptIds(payload)) {
         const m = messages.get(id);
-        if (m && m.direction === 'out') writes.push(del('awaiting', id)); // no more resends
         if (m && m.direction === 'out' && m.status !== 'delivered') {
-          writes.push(put(messageKind(conversationId), id, { ...m, status: 'delivered' }));
+          // Delivered: no more resends (docs/client.md §4.6).
+          writes.push(put(messageKind(conversationId), id, { ...m, status: 'delivered' }), del('awaiting', id));
           delivered.push(id);
         }
       }

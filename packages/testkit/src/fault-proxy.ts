@@ -47,7 +47,7 @@ export async function startFaultProxy(target: string, seed: number, rates: Fault
     return fetch(new URL(req.url ?? '/', target), {
       method: req.method ?? 'GET',
       headers,
-      ...(body.length > 0 && { body }),
+      ...(body.length > 0 && { body: new Uint8Array(body) }),
     });
   };
 

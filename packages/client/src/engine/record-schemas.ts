@@ -12,6 +12,7 @@ import type {
   ContactRecord,
   ConversationRecord,
   DeviceRecord,
+  GapRecord,
   InboxRecord,
   InvitationRecord,
   KemPreKeyRecord,
@@ -142,6 +143,7 @@ const current = {
     attempts: count,
     lastAttemptAt: z.number(),
   }),
+  gap: z.strictObject({ v: z.literal(2), since: z.number(), reported: count }),
   otpk: oneTimePreKey,
   kempk: kemPreKey,
 };
@@ -158,6 +160,7 @@ export interface RecordTypes {
   inbox: InboxRecord;
   outbox: OutboxRecord;
   awaiting: AwaitingRecord;
+  gap: GapRecord;
   otpk: z.infer<typeof oneTimePreKey>;
   kempk: KemPreKeyRecord;
 }

@@ -18,6 +18,7 @@
  *   inbox       message id             InboxRecord: an incoming message not yet handed to the app
  *   outbox      message id / random    OutboxRecord: an envelope not yet accepted by a server
  *   awaiting    message id             AwaitingRecord: a text sent, no receipt yet (resends)
+ *   gap         device record id       GapRecord: messages missing from a device's counters
  */
 import { base64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
 import type { RecordWrite } from '../store/record-store.ts';
@@ -253,6 +254,16 @@ export interface AwaitingRecord {
   /** Encryptions sent so far (the first included). */
   readonly attempts: number;
   readonly lastAttemptAt: number;
+}
+
+/**
+ * Messages missing from a contact device's counters (id: the device record's): since when, and
+ * the count last reported (docs/client.md §4.6). Deleted once nothing is missing.
+ */
+export interface GapRecord {
+  readonly v: 2;
+  readonly since: number;
+  readonly reported: number;
 }
 
 /** An incoming message not yet handed to the app's reader (id: the message's). */

@@ -10,7 +10,7 @@ import { seal } from '../engine/conversation.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
 import { decodeAs } from '../engine/record-schemas.ts';
-import { type AwaitingRecord, type DeviceRecord, del, messageKind, put } from '../engine/records.ts';
+import { type AwaitingRecord, type DeviceRecord, del, type GapRecord, messageKind, put } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { type ClientContext, getMessage, listRecords } from './context.ts';
 import { loadPeer } from './peers.ts';
@@ -75,9 +75,6 @@ export async function resendUnconfirmed(ctx: ClientContext): Promise<boolean> {
   return queued;
 }
 
-/** Per client: since when each device has had messages missing, and the count last reported. */
-const gaps = new WeakMap<ClientContext, Map<string, { since: number; reported: number }>>();
-
 /**
  * Messages a contact's device numbered that have not arrived: the skipped message keys the
  * ratchet holds for it (Double Ratchet §3.5, MKSKIPPED), in every session kept for that device.
@@ -94,30 +91,36 @@ export function missingCount(d: DeviceRecord): number {
 
 /**
  * Reports (`missing`) each device whose messages have stayed missing for `gapGraceMs`, once per
- * count: a late arrival fills the gap silently (its key is used), a further loss is reported again.
+ * count: a late arrival fills the gap silently (its key is used), a further loss is reported
+ * again. Since when a gap is open is a record (`gap`), so short-lived processes (the CLI's
+ * `receive`) see the grace period run out across runs.
  */
 export async function reportGaps(ctx: ClientContext): Promise<void> {
   const { gapGraceMs } = deliveryOptions(ctx);
-  const state = gaps.get(ctx) ?? new Map<string, { since: number; reported: number }>();
-  gaps.set(ctx, state);
-  const now = ctx.env.now();
   const events: DomainEvent[] = [];
-  for (const d of await listRecords(ctx, 'device')) {
-    const count = missingCount(d);
-    const g = state.get(d.id);
-    if (count === 0) {
-      state.delete(d.id);
-      continue;
+  await ctx.serial(async () => {
+    const now = ctx.env.now();
+    const writes: RecordWrite[] = [];
+    for (const d of await listRecords(ctx, 'device')) {
+      const count = missingCount(d);
+      const bytes = await ctx.store.get('gap', d.id);
+      const g = bytes === undefined ? undefined : decodeAs('gap', bytes);
+      if (count === 0) {
+        if (g !== undefined) writes.push(del('gap', d.id));
+        continue;
+      }
+      if (g === undefined) {
+        const open: GapRecord = { v: 2, since: now, reported: 0 };
+        writes.push(put('gap', d.id, open));
+        continue;
+      }
+      if (now - g.since < gapGraceMs || count === g.reported) continue;
+      const peer = await loadPeer(ctx, d.contactId);
+      if (peer === undefined) continue;
+      writes.push(put('gap', d.id, { ...g, reported: count }));
+      events.push({ type: 'missing', contact: peer.contact, count });
     }
-    if (g === undefined) {
-      state.set(d.id, { since: now, reported: 0 });
-      continue;
-    }
-    if (now - g.since < gapGraceMs || count === g.reported) continue;
-    const peer = await loadPeer(ctx, d.contactId);
-    if (peer === undefined) continue;
-    g.reported = count;
-    events.push({ type: 'missing', contact: peer.contact, count });
-  }
+    if (writes.length > 0) await ctx.commit(writes);
+  });
   ctx.emit(events);
 }

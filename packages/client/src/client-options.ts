@@ -17,17 +17,16 @@ export interface PushConnection {
   send(mailboxId: Uint8Array, senderPrivateKey: Uint8Array, envelope: Uint8Array): Promise<unknown>;
 }
 
+/** What a push handler resolves with: `false` leaves the message unacknowledged, anything else acknowledges. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing acknowledges, as before `false` existed
+export type Handled = boolean | void;
+
 export interface PushHandlers {
   /**
    * Handles one pushed message; the connection acknowledges it once this resolves, unless it
    * resolves `false` (not processed: left on the server for a later read).
    */
-  onMessage(m: {
-    mailboxId: Uint8Array;
-    seq: number;
-    envelope: Uint8Array;
-    receivedAt: number;
-  }): Promise<boolean | void>;
+  onMessage(m: { mailboxId: Uint8Array; seq: number; envelope: Uint8Array; receivedAt: number }): Promise<Handled>;
   onState(state: 'online' | 'offline'): void;
   onError(error: unknown): void;
 }

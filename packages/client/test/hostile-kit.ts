@@ -15,6 +15,7 @@ export interface Interceptors {
   /** Delivers (or not) an envelope; `deliver` is the real delivery. */
   deliver?(envelope: Uint8Array, deliver: (envelope: Uint8Array) => Promise<unknown>): Promise<unknown>;
   /** Hands (or not) a pushed message to the client; `handle` is the client's handler. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing acknowledges, as before `false` existed
   push?(m: Pushed, handle: (m: Pushed) => Promise<boolean | void>): Promise<boolean | void>;
 }
 

@@ -75,6 +75,7 @@ export interface MailboxSocketOptions {
    * Handles one message; the next is handed over only once this settles. Resolve = acknowledge,
    * except `false`: not processed, left on the server (not acknowledged, handled again if pushed again).
    */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing acknowledges, as before `false` existed
   readonly onMessage: (message: PushedMessage) => Promise<boolean | void>;
   /**
    * Failures that belong to no request: a rejected handler, a malformed frame, a subscription

@@ -27,7 +27,7 @@ import { flipped, hostile, type Interceptors, seeded } from './hostile-kit.ts';
 const server = useInProcessServer();
 
 const RUNS = Number(process.env.PARLEY_HOSTILE_RUNS ?? 2);
-const MESSAGES = Number(process.env.PARLEY_HOSTILE_MESSAGES ?? 200);
+const MESSAGES = Number(process.env.PARLEY_HOSTILE_MESSAGES ?? 150);
 const SEED = Number(process.env.PARLEY_HOSTILE_SEED ?? 1515);
 const BURST = 20;
 

@@ -41,5 +41,15 @@ export function identityChangedBox(contact: ContactView): string {
 }
 
 export function undecryptableNotice(name: string): string {
-  return `⚠ A message from ${name} could not be decrypted and is lost; the conversation was restarted, new messages will arrive normally.`;
+  return `⚠ A message from ${name} arrived damaged and could not be read (the server's stored copy too). If it was a text, ${name}'s device sends it again; the conversation continues.`;
+}
+
+/** Messages missing from a contact's counters past the grace period (client event `missing`). */
+export function missingNotice(name: string, count: number): string {
+  return `⚠ ${count} ${count === 1 ? 'message' : 'messages'} from ${name} ${count === 1 ? 'has' : 'have'} not arrived.`;
+}
+
+/** Our texts that got no receipt after every resend (client event `not-delivered`). */
+export function notDeliveredNotice(name: string, count: number): string {
+  return `⚠ ${count === 1 ? '1 message' : `${count} messages`} to ${name} could not be delivered (no receipt after several attempts): marked failed in the history.`;
 }

@@ -99,4 +99,13 @@ export type ClientEvent =
    * draining them. Nothing to do (they were refilled); worth telling the user if it persists.
    */
   | { readonly type: 'last-resort-used'; readonly bundles: number }
+  /** Our texts with no receipt after every resend: their status is now `failed`. */
+  | {
+      readonly type: 'not-delivered';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /** `count` messages from this contact have not arrived (gaps in the ratchet's counters past a grace period). */
+  | { readonly type: 'missing'; readonly conversationId: string; readonly contactId: string; readonly count: number }
   | { readonly type: 'connection'; readonly state: 'online' | 'offline' };

@@ -17,9 +17,16 @@ export interface PushConnection {
   send(mailboxId: Uint8Array, senderPrivateKey: Uint8Array, envelope: Uint8Array): Promise<unknown>;
 }
 
+/** What a push handler resolves with: `false` leaves the message unacknowledged, anything else acknowledges. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing acknowledges, as before `false` existed
+export type Handled = boolean | void;
+
 export interface PushHandlers {
-  /** Handles one pushed message; the connection acknowledges it once this resolves. */
-  onMessage(m: { mailboxId: Uint8Array; seq: number; envelope: Uint8Array; receivedAt: number }): Promise<void>;
+  /**
+   * Handles one pushed message; the connection acknowledges it once this resolves, unless it
+   * resolves `false` (not processed: left on the server for a later read).
+   */
+  onMessage(m: { mailboxId: Uint8Array; seq: number; envelope: Uint8Array; receivedAt: number }): Promise<Handled>;
   onState(state: 'online' | 'offline'): void;
   onError(error: unknown): void;
 }
@@ -33,7 +40,20 @@ export interface ClientOptions {
   readonly api: (url: string) => ServerApiLike;
   /** Opens the push connection to our server (`start()`; `sync({ waitMs })`). */
   readonly push: (url: string, handlers: PushHandlers) => PushConnection;
+  /** When texts without a receipt are resent and gaps reported (docs/client.md §4.6). */
+  readonly delivery?: Partial<DeliveryOptions>;
 }
+
+export interface DeliveryOptions {
+  /** A text with no receipt this long after its last encryption is sent again. */
+  readonly resendAfterMs: number;
+  /** Encryptions of a text (the first included) before it is marked failed. */
+  readonly maxAttempts: number;
+  /** Messages missing from a contact's counters this long are reported (`missing`). */
+  readonly gapGraceMs: number;
+}
+
+export const DEFAULT_DELIVERY: DeliveryOptions = { resendAfterMs: 60_000, maxAttempts: 5, gapGraceMs: 60_000 };
 
 export interface CreateOptions {
   readonly server: string;

@@ -38,6 +38,7 @@ import { ClientError } from './errors.ts';
 import { checkName, findContact, identityFrom, uniqueName } from './flows/contact-lookup.ts';
 import * as requests from './flows/contact-requests.ts';
 import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './flows/context.ts';
+import { deliveryOptions, reportGaps, resendUnconfirmed } from './flows/delivery-checks.ts';
 import { catchUp, ownMailboxes, receive } from './flows/inbound.ts';
 import * as invitations from './flows/invitations.ts';
 import { Lanes } from './flows/lanes.ts';
@@ -63,6 +64,7 @@ export class ParleyClient {
   private readonly listeners = new Set<Listener>();
   private queue: Promise<unknown> = Promise.resolve();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
+  private deliveryTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
   /** Wakes `events()` iterators waiting for the next event (at close, so they end). */
   private readonly wakers = new Set<() => void>();
@@ -362,6 +364,7 @@ export class ParleyClient {
       await this.serial(() => invitations.expireInvitations(ctx));
       await this.serial(() => maintainPreKeys(ctx, true));
       await catchUp(ctx);
+      await this.checkDelivery();
       if (options.waitMs !== undefined && options.waitMs > 0) {
         // Online for the wait only if the app had not started us; its connection stays up.
         const wasOnline = ctx.push !== null;
@@ -390,6 +393,11 @@ export class ParleyClient {
     });
     ctx.push = push;
     for (const m of await ownMailboxes(ctx)) push.subscribe(ownedMailbox(m));
+    const { resendAfterMs, gapGraceMs } = deliveryOptions(ctx);
+    this.deliveryTimer = setInterval(
+      () => this.checkDelivery().catch(() => undefined),
+      Math.max(1000, Math.min(resendAfterMs, gapGraceMs) / 2),
+    );
     this.pollTimer = setInterval(() => {
       requests
         .checkRequests(ctx)
@@ -401,8 +409,19 @@ export class ParleyClient {
   async stop(): Promise<void> {
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
+    if (this.deliveryTimer !== null) clearInterval(this.deliveryTimer);
+    this.deliveryTimer = null;
     this.ctx.push?.close();
     this.ctx.push = null;
+  }
+
+  /**
+   * Resends texts that got no receipt (or marks them failed) and reports messages missing from
+   * contacts' counters (docs/client.md §4.6).
+   */
+  private async checkDelivery(): Promise<void> {
+    if (await resendUnconfirmed(this.ctx)) await this.flushOutbox().catch(ignoreDeliveryFailure);
+    await reportGaps(this.ctx);
   }
 
   /**

@@ -52,5 +52,9 @@ export function eventView(e: DomainEvent): ClientEvent {
       return { type: 'undecryptable', conversationId: e.contact.conversationId, contactId: e.contact.id };
     case 'last-resort-used':
       return { type: 'last-resort-used', bundles: e.bundles };
+    case 'not-delivered':
+      return { ...e };
+    case 'missing':
+      return { type: 'missing', conversationId: e.contact.conversationId, contactId: e.contact.id, count: e.count };
   }
 }

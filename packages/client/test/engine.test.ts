@@ -391,11 +391,15 @@ describe('payload effects', () => {
     const r = applyPayload(env, c, payload, newId, messages);
     expect(r.peer).toBe(c);
     expect(r.events).toEqual([{ type: 'delivered', conversationId: 'k1', contactId: 'c1', messageIds: ['m1', 'm4'] }]);
-    expect(r.writes.map((w) => [w.kind, w.id])).toEqual([
-      ['msg.k1', 'm1'],
-      ['msg.k1', 'm4'],
+    // Each delivered message also stops being resent (its `awaiting` record goes).
+    expect(r.writes.map((w) => [w.kind, w.id, w.value === null])).toEqual([
+      ['msg.k1', 'm1', false],
+      ['awaiting', 'm1', true],
+      ['msg.k1', 'm4', false],
+      ['awaiting', 'm4', true],
     ]);
-    for (const w of r.writes) expect(decodeAs('message', w.value as Uint8Array).status).toBe('delivered');
+    for (const w of r.writes.filter((x) => x.kind === 'msg.k1'))
+      expect(decodeAs('message', w.value as Uint8Array).status).toBe('delivered');
     // Nothing of ours named: no writes, no event.
     expect(applyPayload(env, c, { t: 'receipt', ids: ['m2'] }, newId, messages)).toEqual({
       peer: c,
@@ -433,6 +437,26 @@ describe('payload effects', () => {
         },
       },
     ]);
+  });
+
+  it('a text whose id is already in history (a resend) is not shown again, but its receipt goes again', () => {
+    const { contact } = pair();
+    const reachable: Peer = {
+      contact: contact.contact,
+      device: {
+        ...contact.device,
+        theirMailbox: { server: 'http://b.example', id: env.random(16), senderPrivateKey: env.random(32) },
+      },
+    };
+    const text = { t: 'text', id: '000001700000000000', sentAt: 7, body: 'hi' } as const;
+    const newId = idSequence({ ...env, now: () => 5 });
+    const first = applyPayload(env, frozen(reachable), text, newId, new Map());
+    const [stored] = first.writes;
+    expect(stored?.id).toBe('000001700000000000.in'); // keyed by the sender's id: the sender's order
+    const known = new Map([[stored?.id as string, decodeAs('message', stored?.value as Uint8Array)]]);
+    const again = applyPayload(env, frozen(first.peer), text, newId, known);
+    expect(again.writes.map((w) => w.kind)).toEqual(['outbox']);
+    expect(again.events).toEqual([]);
   });
 });
 

@@ -11,8 +11,10 @@
  *   (useInProcessServer), for flows that only need its URL: no cold start per file.
  * - cli-kit.ts: the `parley` CLI run as a child process against a temporary home (Home, parley).
  * - test-homes.ts: Alice's and Bob's initialised CLI homes for a file (useTestHomes).
+ * - fault-proxy.ts: a seeded fault-injecting HTTP proxy in front of a server (startFaultProxy).
  */
 export * from './cli-kit.ts';
+export * from './fault-proxy.ts';
 export * from './in-process-server.ts';
 export * from './server-process.ts';
 export * from './test-homes.ts';

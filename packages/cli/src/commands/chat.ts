@@ -4,7 +4,7 @@ import { expectPositionals } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { CliError, isClientError, usageError } from '../errors.ts';
 import { cleanLine, formatClock, formatDate, messageLines, safetyRows, statusMark } from '../format.ts';
-import { identityChangedBox, Names, undecryptableNotice } from '../notices.ts';
+import { identityChangedBox, missingNotice, Names, notDeliveredNotice, undecryptableNotice } from '../notices.ts';
 
 /** How many earlier messages the chat shows on entry (more if more are unread). */
 const BACKLOG = 20;
@@ -206,6 +206,12 @@ class Chat {
         return;
       case 'undecryptable':
         if (e.contactId === this.contact.id) screen.print(undecryptableNotice(this.name));
+        return;
+      case 'missing':
+        if (e.contactId === this.contact.id) screen.print(missingNotice(this.name, e.count));
+        return;
+      case 'not-delivered':
+        if (e.contactId === this.contact.id) screen.print(notDeliveredNotice(this.name, e.messageIds.length));
         return;
       case 'connection':
         if (e.state === 'online') {

@@ -2,7 +2,7 @@ import type { ClientEvent, MessageView } from '@parley/client';
 import { expectPositionals, numberOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { cleanLine, formatWhen, messageLines, truncate } from '../format.ts';
-import { identityChangedBox, Names, undecryptableNotice } from '../notices.ts';
+import { identityChangedBox, missingNotice, Names, notDeliveredNotice, undecryptableNotice } from '../notices.ts';
 
 /** The longest --wait (a day); for longer, use `parley chat` or a loop. */
 const MAX_WAIT_S = 86_400;
@@ -66,6 +66,9 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
         ctx.note(identityChangedBox(e.contact));
       }
       if (e.type === 'undecryptable') enqueue(async () => ctx.note(undecryptableNotice(await names.of(e.contactId))));
+      if (e.type === 'missing') enqueue(async () => ctx.note(missingNotice(await names.of(e.contactId), e.count)));
+      if (e.type === 'not-delivered')
+        enqueue(async () => ctx.note(notDeliveredNotice(await names.of(e.contactId), e.messageIds.length)));
       if (ctx.json) return;
       if (e.type === 'contact-connected') {
         names.set(e.contact);

@@ -21,4 +21,14 @@ export type DomainEvent =
   /** A message from this contact could not be decrypted. */
   | { readonly type: 'undecryptable'; readonly contact: ContactRecord }
   /** The server handed out `bundles` bundles with our last-resort KEM prekey since the last check. */
-  | { readonly type: 'last-resort-used'; readonly bundles: number };
+  | { readonly type: 'last-resort-used'; readonly bundles: number }
+
+  /** Our texts that got no receipt after every resend: marked `failed` (docs/client.md §4.6). */
+  | {
+      readonly type: 'not-delivered';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /** `count` messages from this contact are missing from the ratchet's counters past the grace period. */
+  | { readonly type: 'missing'; readonly contact: ContactRecord; readonly count: number };

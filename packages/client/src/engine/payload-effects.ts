@@ -12,7 +12,7 @@ import type { DomainEvent } from './events.ts';
 import type { NewId } from './id-sequence.ts';
 import { outboxWrite } from './outbox-entry.ts';
 import { mailboxOf, type Payload } from './payload.ts';
-import { type InboxRecord, type MessageRecord, messageKind, type Peer, put } from './records.ts';
+import { del, type InboxRecord, type MessageRecord, messageKind, type Peer, put } from './records.ts';
 
 export interface PayloadEffect {
   readonly peer: Peer;
@@ -23,6 +23,27 @@ export interface PayloadEffect {
 /** The ids of our messages a payload names (a receipt's), whose records {@link applyPayload} needs. */
 export function receiptIds(payload: Payload): string[] {
   return payload.t === 'receipt' ? [...new Set(payload.ids)] : [];
+}
+
+/**
+ * The history record id of an incoming text: the sender's message id, which the server cannot
+ * forge (it travels inside the encryption), so a text resent with a new encryption lands on the
+ * record it already has and is shown once; and the sender's ids increase in the order they were
+ * written (engine/id-sequence.ts), so history lists a contact's texts in the sender's order, not
+ * in the order they arrived (docs/client.md §4.6). An id the store cannot take as a record id
+ * (outside printable ASCII) gets null: the text is kept under a fresh id.
+ */
+export function incomingId(wireId: string): string | null {
+  return /^[\x21-\x7e]{1,40}$/.test(wireId) ? `${wireId}.in` : null;
+}
+
+/** Every record of the conversation {@link applyPayload} needs for `payload`, by the id it is read with. */
+export function payloadMessageIds(payload: Payload): string[] {
+  if (payload.t === 'text') {
+    const id = incomingId(payload.id);
+    return id === null ? [] : [id];
+  }
+  return receiptIds(payload);
 }
 
 /**
@@ -57,28 +78,35 @@ export function applyPayload(
     }
     case 'text': {
       const now = env.now();
-      const id = newId();
-      const record: MessageRecord = {
-        v: 2,
-        id,
-        conversationId,
-        direction: 'in',
-        from: { contactId: c.id, device: d.device },
-        text: payload.body,
-        sentAt: payload.sentAt,
-        storedAt: now,
-        status: 'received',
-        wireId: payload.id,
-      };
-      const inbox: InboxRecord = { v: 2, conversationId };
-      const writes: RecordWrite[] = [put(messageKind(conversationId), id, record), put('inbox', id, inbox)];
+      const known = incomingId(payload.id);
+      const writes: RecordWrite[] = [];
+      const events: DomainEvent[] = [];
+      if (known === null || !messages.has(known)) {
+        const id = known ?? newId();
+        const record: MessageRecord = {
+          v: 2,
+          id,
+          conversationId,
+          direction: 'in',
+          from: { contactId: c.id, device: d.device },
+          text: payload.body,
+          sentAt: payload.sentAt,
+          storedAt: now,
+          status: 'received',
+          wireId: payload.id,
+        };
+        const inbox: InboxRecord = { v: 2, conversationId };
+        writes.push(put(messageKind(conversationId), id, record), put('inbox', id, inbox));
+        events.push({ type: 'message', message: record, contactId: c.id });
+      }
+      // A text shown before comes again when its receipt was lost: the receipt goes again.
       let device = d;
       if (d.theirMailbox !== null) {
         const sealed = seal(env, d, { t: 'receipt', ids: [payload.id] });
         device = sealed.device;
         writes.push(outboxWrite(device, sealed.envelope, null, newId()));
       }
-      return { peer: { contact: c, device }, writes, events: [{ type: 'message', message: record, contactId: c.id }] };
+      return { peer: { contact: c, device }, writes, events };
     }
     case 'receipt': {
       const writes: RecordWrite[] = [];
@@ -86,7 +114,8 @@ export function applyPayload(
       for (const id of receiptIds(payload)) {
         const m = messages.get(id);
         if (m && m.direction === 'out' && m.status !== 'delivered') {
-          writes.push(put(messageKind(conversationId), id, { ...m, status: 'delivered' }));
+          // Delivered: no more resends (docs/client.md §4.6).
+          writes.push(put(messageKind(conversationId), id, { ...m, status: 'delivered' }), del('awaiting', id));
           delivered.push(id);
         }
       }

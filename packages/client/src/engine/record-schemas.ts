@@ -8,9 +8,11 @@ import { ClientError } from '../errors.ts';
 import { decodeJson } from './record-json.ts';
 import type {
   AddressRecord,
+  AwaitingRecord,
   ContactRecord,
   ConversationRecord,
   DeviceRecord,
+  GapRecord,
   InboxRecord,
   InvitationRecord,
   KemPreKeyRecord,
@@ -111,6 +113,7 @@ const current = {
     myMailbox: ownMailbox,
     session: bytes,
     previousSessions: z.array(bytes),
+    seen: bytes.optional(),
   }),
   conversation: z.strictObject({
     v: z.literal(2),
@@ -135,6 +138,14 @@ const current = {
     envelope: bytes,
     message: z.strictObject({ conversationId: z.string(), id: z.string() }).nullable(),
   }),
+  awaiting: z.strictObject({
+    v: z.literal(2),
+    conversationId: z.string(),
+    contactId: z.string(),
+    attempts: count,
+    lastAttemptAt: z.number(),
+  }),
+  gap: z.strictObject({ v: z.literal(2), since: z.number(), reported: count }),
   otpk: oneTimePreKey,
   kempk: kemPreKey,
 };
@@ -150,6 +161,8 @@ export interface RecordTypes {
   message: MessageRecord;
   inbox: InboxRecord;
   outbox: OutboxRecord;
+  awaiting: AwaitingRecord;
+  gap: GapRecord;
   otpk: z.infer<typeof oneTimePreKey>;
   kempk: KemPreKeyRecord;
 }

@@ -17,6 +17,8 @@
  *   msg.<conversation> message id      MessageRecord: the conversation's history, in order
  *   inbox       message id             InboxRecord: an incoming message not yet handed to the app
  *   outbox      message id / random    OutboxRecord: an envelope not yet accepted by a server
+ *   awaiting    message id             AwaitingRecord: a text sent, no receipt yet (resends)
+ *   gap         device record id       GapRecord: messages missing from a device's counters
  */
 import { base64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
 import type { RecordWrite } from '../store/record-store.ts';
@@ -37,7 +39,10 @@ export type MessageStatus =
   | 'delivered'
   /** An incoming message. */
   | 'received'
-  /** The contact's server refused it for good (a 4xx: their mailbox is gone, say). */
+  /**
+   * Not delivered: the contact's server refused it for good (their mailbox is gone, say), or no
+   * receipt came after every resend (docs/client.md §4.6).
+   */
   | 'failed';
 
 export interface KeyPairRecord {
@@ -57,7 +62,10 @@ export interface OwnMailbox {
   readonly id: Uint8Array;
   readonly recipient: KeyPairRecord;
   readonly sender: KeyPairRecord;
-  /** Highest seq processed: anything at or below is a redelivery, acknowledged and skipped. */
+  /**
+   * Kept for the records' shape only: the server's numbers are hints (docs/client.md §4.6),
+   * nothing is skipped or acknowledged because of them.
+   */
   readonly lastSeq: number;
 }
 
@@ -148,7 +156,16 @@ export interface DeviceRecord {
   readonly session: Uint8Array;
   /** Earlier sessions, newest first, still tried for decryption (late messages). */
   readonly previousSessions: readonly Uint8Array[];
+  /**
+   * Digests of the last envelopes opened from this device ({@link SEEN_DIGEST} bytes each, newest
+   * last, at most {@link MAX_SEEN}): a replayed copy whose chain keys are gone is recognised as
+   * a duplicate, not reported as damaged. Absent in records written before it existed.
+   */
+  readonly seen?: Uint8Array;
 }
+
+export const SEEN_DIGEST = 16;
+export const MAX_SEEN = 256;
 
 /** A contact and the device we talk to (one per contact today). */
 export interface Peer {
@@ -228,6 +245,29 @@ export interface OutboxRecord {
   readonly envelope: Uint8Array;
   /** The message whose status becomes `sent` once the server accepts the envelope. */
   readonly message: { readonly conversationId: string; readonly id: string } | null;
+}
+
+/**
+ * An outgoing text sent but not yet confirmed by a receipt (id: the message's): resent, same id
+ * and a new encryption, until a receipt comes or the attempts run out (docs/client.md §4.6).
+ */
+export interface AwaitingRecord {
+  readonly v: 2;
+  readonly conversationId: string;
+  readonly contactId: string;
+  /** Encryptions sent so far (the first included). */
+  readonly attempts: number;
+  readonly lastAttemptAt: number;
+}
+
+/**
+ * Messages missing from a contact device's counters (id: the device record's): since when, and
+ * the count last reported (docs/client.md §4.6). Deleted once nothing is missing.
+ */
+export interface GapRecord {
+  readonly v: 2;
+  readonly since: number;
+  readonly reported: number;
 }
 
 /** An incoming message not yet handed to the app's reader (id: the message's). */

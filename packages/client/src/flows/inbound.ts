@@ -3,7 +3,7 @@
  * push connection hands us, routing each envelope to the contact's device or invitation that owns the
  * mailbox, and committing what it changes before it is acknowledged.
  */
-import { decodeSession } from '@parley/protocol';
+import { decodeSession, equalBytes } from '@parley/protocol';
 import {
   acceptNewSession,
   continuesSession,
@@ -15,9 +15,8 @@ import {
 import type { DomainEvent } from '../engine/events.ts';
 import { contactFromHello, helloOf, newPeerWrites } from '../engine/new-contact.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
-import { applyPayload, receiptIds } from '../engine/payload-effects.ts';
+import { applyPayload, payloadMessageIds } from '../engine/payload-effects.ts';
 import {
-  type DeviceRecord,
   type InvitationRecord,
   type MessageRecord,
   mailboxKey,
@@ -26,6 +25,7 @@ import {
   peerMailboxOf,
   put,
 } from '../engine/records.ts';
+import { envelopeDigest, hasSeen, remember } from '../engine/seen.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { uniqueName } from './contact-lookup.ts';
@@ -53,19 +53,25 @@ export async function ownMailboxes(ctx: ClientContext): Promise<OwnMailbox[]> {
   ];
 }
 
-/** Reads every mailbox we own over HTTP, in order, and the address's requests. */
+/**
+ * Reads every mailbox we own over HTTP and the address's requests. Each mailbox is read from its
+ * start: what the server still holds is what we have not acknowledged, and a position the server
+ * gave earlier is never trusted to skip anything (docs/client.md §4.6). The page cursor is the
+ * server's too, so a hostile one can at most make us stop early until the next sync.
+ */
 export async function catchUp(ctx: ClientContext): Promise<void> {
   const api = ctx.api(ctx.profile.server);
   for (const m of await ownMailboxes(ctx)) {
-    let after = m.lastSeq;
-    for (;;) {
-      const batch = await api.readMailbox(ownedMailbox(m), after, 200).catch((e: unknown) => {
+    let after = 0;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const batch = await api.readMailbox(ownedMailbox(m), after, PAGE).catch((e: unknown) => {
         if (refused(e, 'not-owner', 'gone')) return []; // mailbox gone
         throw e;
       });
       for (const item of batch) await receive(ctx, mailboxKey(m.id), item.seq, item.envelope, true);
-      if (batch.length < 200) break;
-      after = (batch[batch.length - 1] as { seq: number }).seq;
+      const last = batch[batch.length - 1]?.seq ?? after;
+      if (batch.length < PAGE || last <= after) break;
+      after = last;
     }
   }
   await checkRequests(ctx);
@@ -73,11 +79,16 @@ export async function catchUp(ctx: ClientContext): Promise<void> {
   await flushOutbox(ctx).catch(() => undefined);
 }
 
+const PAGE = 200;
+/** Pages read per mailbox and sync: a server that never ends a mailbox cannot hold us forever. */
+const MAX_PAGES = 50;
+
 /**
- * Processes one envelope from one of our mailboxes after committing what it changes; then
- * acknowledges it (`ack`: over HTTP here; pushed messages are acknowledged by the connection
- * when this resolves). A crash before the acknowledgement means a redelivery, which the
- * mailbox's `lastSeq` turns into a no-op.
+ * Processes one envelope from one of our mailboxes after committing what it changes, and says
+ * whether it may be acknowledged (`ack`: over HTTP here; pushed messages are acknowledged by the
+ * connection when this resolves true). `seq` only names the copy to the server: it is never used
+ * to decide that an envelope is old. A redelivery is recognised by the ratchet (its key is spent)
+ * or by the envelope's digest, and acknowledged without effect.
  */
 export async function receive(
   ctx: ClientContext,
@@ -85,8 +96,15 @@ export async function receive(
   seq: number,
   envelope: Uint8Array,
   ack: boolean,
-): Promise<void> {
-  const processed = await ctx.serial(() => processEnvelope(ctx, mailbox, seq, envelope));
+): Promise<boolean> {
+  let processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope));
+  if (processed.refetch !== undefined) {
+    // An undecryptable copy is not the last word: read the copy the server stores at that
+    // position; a different one is processed instead, only the same bytes are given up on.
+    const stored = await storedCopy(ctx, processed.refetch, seq);
+    processed =
+      stored === undefined ? { ack: null } : await ctx.serial(() => processEnvelope(ctx, mailbox, stored, envelope));
+  }
   // Starting over fetches the contact's bundle from their server: never inside the queue.
   const restart = async () => {
     if (processed.restart !== undefined)
@@ -100,53 +118,66 @@ export async function receive(
         .catch(() => undefined);
     }
     await restart();
-    return; // catchUp flushes once it has read everything
+    return processed.ack !== null; // catchUp flushes once it has read everything
   }
   // A pushed message is acknowledged when this resolves: the reset or receipt it queued goes out
   // after, so a slow contact server never holds back our acknowledgements.
   void restart()
     .then(() => flushOutbox(ctx))
     .catch(() => undefined);
+  return processed.ack !== null;
+}
+
+/**
+ * The copy the server stores at `seq` of a mailbox, read again over HTTP; undefined when it holds
+ * none there (the position we were given was not its own) or cannot be asked now.
+ */
+async function storedCopy(ctx: ClientContext, m: OwnMailbox, seq: number): Promise<Uint8Array | undefined> {
+  if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+  const batch = await ctx
+    .api(ctx.profile.server)
+    .readMailbox(ownedMailbox(m), seq - 1, 1)
+    .catch(() => []);
+  const item = batch[0];
+  return item !== undefined && item.seq === seq ? item.envelope : undefined;
 }
 
 /** What processing an envelope leaves to do once the queue is released. */
 interface Processed {
-  /** The mailbox to acknowledge it on (null: nothing to acknowledge). */
+  /** The mailbox to acknowledge it on (null: not to be acknowledged). */
   readonly ack: OwnMailbox | null;
-  /** A contact whose session must start over (an undecryptable message). */
+  /** A contact whose session must start over (a stored message that is itself unreadable). */
   readonly restart?: string;
+  /** Undecryptable as received: read the stored copy on this mailbox before giving up. */
+  readonly refetch?: OwnMailbox;
 }
 
 async function processEnvelope(
   ctx: ClientContext,
   mailbox: string,
-  seq: number,
   envelope: Uint8Array,
+  received?: Uint8Array,
 ): Promise<Processed> {
   const route = await ctx.routes.get(ctx.store, mailbox);
   if (route === undefined) return { ack: null };
   if (route.kind === 'device') {
     const d = await getRecord(ctx, 'device', route.id);
     const c = d && (await getRecord(ctx, 'contact', d.contactId));
-    return d && c ? processFromPeer(ctx, { contact: c, device: d }, seq, envelope) : { ack: null };
+    return d && c ? processFromPeer(ctx, { contact: c, device: d }, envelope, received) : { ack: null };
   }
   const inv = await getRecord(ctx, 'invitation', route.id);
-  return { ack: inv ? await processOnInvitation(ctx, inv, seq, envelope) : null };
+  return { ack: inv ? await processOnInvitation(ctx, inv, envelope) : null };
 }
-
 async function processOnInvitation(
   ctx: ClientContext,
   inv: InvitationRecord,
-  seq: number,
   envelope: Uint8Array,
 ): Promise<OwnMailbox | null> {
   const env = ctx.env;
   const p = ctx.profile;
-  const skip = async () => {
-    await ctx.commit([put('invitation', inv.id, { ...inv, mailbox: { ...inv.mailbox, lastSeq: seq } })]);
-    return inv.mailbox;
-  };
-  if (seq <= inv.mailbox.lastSeq || inv.used) return inv.mailbox;
+  // Not a hello we can open: acknowledged (nothing else can come of it). No position is trusted.
+  const skip = async () => inv.mailbox;
+  if (inv.used) return inv.mailbox;
   const initial = tryInitialMessage(envelope);
   if (initial === null) return skip();
   let accepted: ReturnType<typeof acceptNewSession>;
@@ -184,34 +215,46 @@ async function processOnInvitation(
   return null; // the mailbox is deleted: nothing to acknowledge
 }
 
-async function processFromPeer(ctx: ClientContext, peer: Peer, seq: number, envelope: Uint8Array): Promise<Processed> {
+/**
+ * An envelope from a contact's device. `received` is set when `envelope` is the stored copy read
+ * again after the received one did not decrypt: then an unreadable copy is given up on.
+ */
+async function processFromPeer(
+  ctx: ClientContext,
+  peer: Peer,
+  envelope: Uint8Array,
+  received?: Uint8Array,
+): Promise<Processed> {
   const { contact: c, device: d } = peer;
-  if (seq <= d.myMailbox.lastSeq) return { ack: d.myMailbox };
   const env = ctx.env;
   const initial = tryInitialMessage(envelope);
   const keys = initial !== null && !continuesSession(d, initial) ? await responderKeys(ctx, initial) : null;
   const opened: Opened = openFromPeer(env, ctx.profile, peer, envelope, keys);
-  const bump = (x: DeviceRecord): DeviceRecord => ({ ...x, myMailbox: { ...x.myMailbox, lastSeq: seq } });
-  if (opened.kind === 'duplicate') {
-    await ctx.commit([put('device', d.id, bump(d))]);
-    return { ack: d.myMailbox };
+  const digest = envelopeDigest(env, envelope);
+  if (opened.kind === 'duplicate' || (opened.kind === 'undecryptable' && hasSeen(d, digest))) {
+    return { ack: d.myMailbox }; // a redelivery or a replay: nothing to do, nothing to report
   }
   if (opened.kind === 'undecryptable') {
-    // A gap the user should know of. Start over unless we already did and await an answer.
+    if (received === undefined) return { ack: null, refetch: d.myMailbox };
+    if (!equalBytes(received, envelope)) {
+      // The stored copy differs from the one pushed and is unreadable too: neither is given up on
+      // the strength of the other; the stored one stays for the next read.
+      return { ack: null };
+    }
+    // The copy the server holds is itself unreadable: altered, or for a session we no longer
+    // have. Start over unless we already did and await an answer (docs/client.md §4.4).
     const pending = decodeSession(d.session).pending !== null;
-    await ctx.commit([put('device', d.id, bump(d))]);
     ctx.emit([{ type: 'undecryptable', contact: c }]);
-    // The reset fetches their bundle from their server: after the queue is released (receive()).
     return !pending && c.state === 'connected' ? { ack: d.myMailbox, restart: c.id } : { ack: d.myMailbox };
   }
   const events: DomainEvent[] = [];
   const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
-  let next: Peer = { ...opened.peer, device: bump(opened.peer.device) };
+  let next: Peer = { ...opened.peer, device: remember(opened.peer.device, digest) };
   if (opened.kind === 'new-session' && opened.identityChanged) {
     events.push({ type: 'identity-changed', contact: next.contact });
   }
   const messages = new Map<string, MessageRecord>();
-  for (const id of receiptIds(opened.payload)) {
+  for (const id of payloadMessageIds(opened.payload)) {
     const m = await getMessage(ctx, c.conversationId, id);
     if (m) messages.set(id, m);
   }

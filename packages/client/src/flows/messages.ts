@@ -7,7 +7,7 @@ import { seal } from '../engine/conversation.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
 import { MAX_TEXT } from '../engine/payload.ts';
 import { decodeAs } from '../engine/record-schemas.ts';
-import { del, type MessageRecord, messageKind, put } from '../engine/records.ts';
+import { type AwaitingRecord, del, type MessageRecord, messageKind, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { messageView } from '../views.ts';
 import { findContact, findPeer } from './contact-lookup.ts';
@@ -49,10 +49,12 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
       status: 'queued',
       wireId: id,
     };
+    const awaiting: AwaitingRecord = { v: 2, conversationId, contactId: c.id, attempts: 1, lastAttemptAt: now };
     await ctx.commit([
       put('device', device.id, device),
       put(messageKind(conversationId), id, record),
       outboxWrite(device, envelope, { conversationId, id }, id),
+      put('awaiting', id, awaiting),
     ]);
     return { record, contactId: c.id };
   });

@@ -72,8 +72,12 @@ export interface PushedMessage {
 export type SocketState = 'online' | 'offline';
 
 export interface MailboxSocketOptions {
-  /** Handles one message; the next is handed over only once this settles. Resolve = acknowledge. */
-  readonly onMessage: (message: PushedMessage) => Promise<void>;
+  /**
+   * Handles one message; the next is handed over only once this settles. Resolve = acknowledge,
+   * except `false`: not processed, left on the server (not acknowledged, handled again if pushed again).
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing acknowledges, as before `false` existed
+  readonly onMessage: (message: PushedMessage) => Promise<boolean | void>;
   /**
    * Failures that belong to no request: a rejected handler, a malformed frame, a subscription
    * the server refused (`mailboxId` then says which; a mailbox refused as unknown or with a wrong
@@ -502,7 +506,10 @@ export class MailboxSocket {
       for (let item = this.queue.shift(); item !== undefined && !this.closed; item = this.queue.shift()) {
         if (this.subs.get(item.key) !== item.sub) continue;
         try {
-          await this.options.onMessage(item.message);
+          if ((await this.options.onMessage(item.message)) === false) {
+            item.sub.seqs.delete(item.message.seq); // left on the server: handled again if pushed again
+            continue;
+          }
           item.sub.seqs.set(item.message.seq, 'handled');
           this.queueAck(item.sub, item.message.seq);
         } catch (e) {

@@ -10,23 +10,13 @@ import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes } from '@noble/hashes/utils.js';
 import { ProtocolError } from '../errors.ts';
 import type { CryptoBackend } from './backend.ts';
+import { isStrictEd25519Key } from './ed25519-strict-key.ts';
 import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem.ts';
 
 function isZero(b: Uint8Array): boolean {
   let acc = 0;
   for (const x of b) acc |= x;
   return acc === 0;
-}
-
-/** Keys already checked torsion-free (keys are immutable, backend.ts): a key is checked once. */
-const torsionFreeKeys = new WeakSet<Uint8Array>();
-
-function torsionFreeKey(raw: Uint8Array): boolean {
-  if (torsionFreeKeys.has(raw)) return true;
-  const point = ed25519.Point.fromBytes(raw, false);
-  if (point.isSmallOrder() || !point.isTorsionFree()) return false;
-  torsionFreeKeys.add(raw);
-  return true;
 }
 
 export const nobleBackend: CryptoBackend = {
@@ -55,7 +45,8 @@ export const nobleBackend: CryptoBackend = {
       // §5.1.7), which with torsion-free A and R holds exactly when SB = R + kA, the equation
       // OpenSSL checks. Without the torsion checks a small or mixed-order R, or a mixed-order A,
       // passes here and fails there ("Taming the many EdDSAs", cases 1, 4, 5).
-      if (!torsionFreeKey(pub) || !ed25519.Point.fromBytes(sig.subarray(0, 32), false).isTorsionFree()) return false;
+      if (!isStrictEd25519Key(pub) || !ed25519.Point.fromBytes(sig.subarray(0, 32), false).isTorsionFree())
+        return false;
       return ed25519.verify(sig, msg, pub, { zip215: false });
     } catch {
       return false;

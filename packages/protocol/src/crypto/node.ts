@@ -28,9 +28,9 @@ import {
   sign,
   verify,
 } from 'node:crypto';
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { ProtocolError } from '../errors.ts';
 import { AES_GCM_TAG_BYTES, type CryptoBackend } from './backend.ts';
+import { isStrictEd25519Key } from './ed25519-strict-key.ts';
 import { mlKemDecapsulate, mlKemEncapsulate, mlKemKeygen } from './ml-kem-node.ts';
 import { quietly } from './node-keys.ts';
 
@@ -68,17 +68,10 @@ function privateKey(crv: Curve, raw: Uint8Array): KeyObject {
  * which the noble backend, and "Taming the many EdDSAs" cases 3 and 4, show differ between
  * verifiers. With A torsion-free, R' is torsion-free too, so a canonical R equal to it is: the
  * set OpenSSL then accepts is exactly the noble backend's. Checked with @noble's point decoding
- * once per key object (~1 ms, cached with it).
+ * (ed25519-strict-key.ts, remembered by the key's value).
  */
 function assertStrictEd25519Key(raw: Uint8Array): void {
-  let ok: boolean;
-  try {
-    const point = ed25519.Point.fromBytes(raw, false);
-    ok = !point.isSmallOrder() && point.isTorsionFree();
-  } catch (cause) {
-    throw new ProtocolError('decode', 'invalid public key', { cause });
-  }
-  if (!ok) throw new ProtocolError('decode', 'invalid public key');
+  if (!isStrictEd25519Key(raw)) throw new ProtocolError('decode', 'invalid public key');
 }
 
 function publicKey(crv: Curve, raw: Uint8Array): KeyObject {

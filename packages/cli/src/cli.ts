@@ -64,7 +64,9 @@ export async function run(
       const wanted = name === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
       if (wanted !== undefined) {
         const c = COMMANDS.get(wanted);
-        if (c === undefined) throw usageError('unknown command (run `parley --help` for the list)');
+        if (c === undefined) {
+          throw usageError(`unknown command ${JSON.stringify(cleanLine(wanted))} (run \`parley --help\` for the list)`);
+        }
         process.stdout.write(commandHelp(c));
         return EXIT.ok;
       }
@@ -79,7 +81,9 @@ export async function run(
       throw usageError('missing COMMAND');
     }
     command = COMMANDS.get(name);
-    if (command === undefined) throw usageError('unknown command (run `parley --help` for the list)');
+    if (command === undefined) {
+      throw usageError(`unknown command ${JSON.stringify(cleanLine(name))} (run \`parley --help\` for the list)`);
+    }
     const args = parse(rest, command.options ?? {}, command.name);
     if (args.flag('help')) {
       process.stdout.write(commandHelp(command));
@@ -88,6 +92,7 @@ export async function run(
     const { node } = await loadSdk();
     ctx = new Context({
       home: args.string('home') ?? node.defaultHome(),
+      homeOption: args.string('home'),
       profile: args.string('profile'),
       json: args.flag('json'),
     });

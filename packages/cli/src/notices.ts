@@ -23,18 +23,19 @@ export class Names {
 }
 
 /** The loud warning for an identity-key change (stderr, in a box). */
-export function identityChangedBox(contact: ContactView): string {
+/** `cmd` builds the command lines it suggests (Context.cmd: with the user's --home and --profile). */
+export function identityChangedBox(contact: ContactView, cmd: (...words: string[]) => string): string {
   const name = cleanLine(contact.name);
   // Paragraphs: box() wraps them.
   const lines = [
     `${name}'s identity key has changed: the safety number is different now.`,
     '',
-    `This happens when ${name} reinstalled Parley or replaced a lost device, but it is also what an attacker impersonating ${name} would cause. Compare the new safety number with ${name} in person or on a call: parley verify ${name}`,
+    `This happens when ${name} reinstalled Parley or replaced a lost device, but it is also what an attacker impersonating ${name} would cause. Compare the new safety number with ${name} in person or on a call: ${cmd('verify', contact.name)}`,
   ];
   if (contact.verification === 'verified') {
     lines.push(
       '',
-      `You had verified ${name}, so sending is blocked until you decide: after comparing, run \`parley verify ${name} --confirm\` (or accept the new key without comparing: --accept-change).`,
+      `You had verified ${name}, so sending is blocked until you decide: after comparing, run \`${cmd('verify', contact.name, '--confirm')}\` (or accept the new key without comparing: --accept-change).`,
     );
   }
   return box('⚠ SAFETY NUMBER CHANGED', lines);

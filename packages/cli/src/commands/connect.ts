@@ -29,7 +29,7 @@ For a contact address (parley://address/…) use \`parley request\` instead.`,
     const contact = await client.connect(link, name === undefined ? {} : { name });
     ctx.result({ contact }, () => {
       ctx.print(`Connected to the invitation; contact "${cleanLine(contact.name)}" is pending.`);
-      ctx.print('Run `parley receive` in a moment: once the inviter answers, you can send messages.');
+      ctx.print(`Run \`${ctx.cmd('receive')}\` in a moment: once the inviter answers, you can send messages.`);
     });
     return 0;
   },

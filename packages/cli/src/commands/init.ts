@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { expectPositionals } from '../args.ts';
 import { defineCommand } from '../command.ts';
-import { profileExists } from '../context.ts';
+import { commandLine, profileExists } from '../context.ts';
 import { CliError, usageError } from '../errors.ts';
 import { cleanLine } from '../format.ts';
 import { askNewPassphrase } from '../passphrase.ts';
@@ -83,9 +83,11 @@ default one. If the server cannot be reached or refuses, nothing is left behind:
     ctx.result({ profile: view, default: isDefault }, () => {
       ctx.print(`Created profile ${profile} on ${view.server}${isDefault ? ' (the default profile)' : ''}.`);
       ctx.print(`Contacts will see you as "${cleanLine(view.displayName)}".`);
-      if (!isDefault) ctx.print(`Make it the default with: parley profiles use ${profile}`);
+      if (!isDefault) ctx.print(`Make it the default with: ${commandLine(['profiles', 'use', profile], ctx.homeOption)}`);
       ctx.print('');
-      ctx.print('Next: `parley invite` to invite someone, or `parley address create` to publish a contact address.');
+      ctx.print(
+        `Next: \`${ctx.cmd('invite')}\` to invite someone, or \`${ctx.cmd('address', 'create')}\` to publish a contact address.`,
+      );
     });
     return 0;
   },

@@ -63,16 +63,17 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
       events.push(e);
       if (e.type === 'identity-changed') {
         names.set(e.contact);
-        ctx.note(identityChangedBox(e.contact));
+        ctx.note(identityChangedBox(e.contact, (...w) => ctx.cmd(...w)));
       }
       if (e.type === 'undecryptable') enqueue(async () => ctx.note(undecryptableNotice(await names.of(e.contactId))));
       if (ctx.json) return;
       if (e.type === 'contact-connected') {
         names.set(e.contact);
         const name = cleanLine(e.contact.name);
+        const hint = ctx.cmd('send', e.contact.name, 'TEXT');
         enqueue(() => {
           printed++;
-          ctx.print(`${name} is now connected: you can send messages (parley send ${name} TEXT).`);
+          ctx.print(`${name} is now connected: you can send messages (${hint}).`);
         });
       }
       if (e.type === 'contact-request') {
@@ -82,7 +83,7 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
           ctx.print(
             `Contact request from ${cleanLine(r.name)}${r.message ? `: "${truncate(cleanLine(r.message), 200)}"` : ''}`,
           );
-          ctx.print(`  accept: parley requests accept ${r.id}    reject: parley requests reject ${r.id}`);
+          ctx.print(`  accept: ${ctx.cmd('requests', 'accept', r.id)}    reject: ${ctx.cmd('requests', 'reject', r.id)}`);
         });
       }
     });

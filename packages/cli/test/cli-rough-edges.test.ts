@@ -104,7 +104,7 @@ describe('init', () => {
 describe('message length', () => {
   it('is stated in --help and counted in characters as users see them', async () => {
     const help = await parley(['send', '--help']);
-    expect(help.stdout).toMatch(/at most 4000 characters/);
+    expect(help.stdout).toMatch(/at most\s+4000 characters/);
     const { invitation } = await bob.json('invite');
     await alice.json('connect', invitation.link, '--name', 'Bobby');
     await bob.json('receive');

@@ -4,6 +4,7 @@
  */
 import {
   accountIdOf,
+  encodeIdentity,
   createInitiatorSession,
   deviceId,
   type PreKeyBundle,
@@ -21,7 +22,7 @@ import type { OutgoingPayload } from '../engine/payload.ts';
 import { type ContactRecord, del, type OwnMailbox } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { contactView } from '../views.ts';
-import { uniqueName } from './contact-lookup.ts';
+import { refuseKnown, uniqueName } from './contact-lookup.ts';
 import { type ClientContext, newMailbox, ownedMailbox, refused } from './context.ts';
 
 export function refuseOwn(ctx: ClientContext, identity: PublicIdentity): void {
@@ -78,6 +79,7 @@ export async function startContact(
   first: (myMailbox: OwnMailbox) => OutgoingPayload,
 ): Promise<{ peer: NewPeer; envelope: Uint8Array }> {
   refuseOwn(ctx, link.identity);
+  await refuseKnown(ctx, encodeIdentity(link.identity));
   const bundle = await fetchLinkedBundle(ctx, link);
   return ctx.serial(async () => {
     const env = ctx.env;

@@ -185,7 +185,10 @@ export class Context {
 
 /** `parley [--home DIR] [--profile NAME] WORDS…`, each word quoted for a POSIX shell. */
 export function commandLine(words: readonly string[], home?: string, profile?: string): string {
-  const globals = [...(home === undefined ? [] : ['--home', home]), ...(profile === undefined ? [] : ['--profile', profile])];
+  const globals = [
+    ...(home === undefined ? [] : ['--home', home]),
+    ...(profile === undefined ? [] : ['--profile', profile]),
+  ];
   return ['parley', ...globals, ...words].map((w, i) => (i === 0 ? w : shellWord(w))).join(' ');
 }
 

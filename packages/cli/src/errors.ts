@@ -36,7 +36,15 @@ const GROUPS: ReadonlyArray<readonly [number, readonly string[]]> = [
   [EXIT.link, ['bad-link', 'invitation-used', 'invitation-expired', 'own-link', 'address-revoked']],
   [
     EXIT.contact,
-    ['unknown-contact', 'unknown-request', 'already-contact', 'identity-changed', 'not-connected', 'bad-message', 'send-failed'],
+    [
+      'unknown-contact',
+      'unknown-request',
+      'already-contact',
+      'identity-changed',
+      'not-connected',
+      'bad-message',
+      'send-failed',
+    ],
   ],
   [EXIT.sigint, ['interrupted']],
 ];

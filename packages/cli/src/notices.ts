@@ -44,3 +44,17 @@ export function identityChangedBox(contact: ContactView, cmd: (...words: string[
 export function undecryptableNotice(name: string): string {
   return `⚠ A message from ${name} could not be decrypted and is lost; the conversation was restarted, new messages will arrive normally.`;
 }
+
+/**
+ * The note for a new contact whose own name for themselves is already another contact's: they
+ * got a distinct name, and the user learns that a stranger may be posing as someone known.
+ */
+export function nameClashNotice(
+  e: { readonly contact: ContactView; readonly suggestedName: string; readonly clashesWith: ContactView },
+  cmd: (...words: string[]) => string,
+): string {
+  const name = cleanLine(e.contact.name);
+  const known = cleanLine(e.clashesWith.name);
+  const verified = e.clashesWith.verification === 'verified' ? ' (verified)' : '';
+  return `⚠ A new contact calls themselves "${cleanLine(e.suggestedName)}", like your contact ${known}${verified}: they are a different person (another key), shown here as ${name}. Rename them with \`${cmd('rename', e.contact.name, 'NEWNAME')}\` if you know who they are.`;
+}

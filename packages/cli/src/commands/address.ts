@@ -45,7 +45,8 @@ are "unverified" until you compare safety numbers (\`parley verify\`).
       const address = sub === 'create' ? await client.createAddress() : await client.address();
       const code = address === null || noQr ? '' : await qr(address.link);
       ctx.result({ address }, () => {
-        if (address === null) ctx.print(`You have no contact address: publish one with \`${ctx.cmd('address', 'create')}\`.`);
+        if (address === null)
+          ctx.print(`You have no contact address: publish one with \`${ctx.cmd('address', 'create')}\`.`);
         else show(ctx, address, code);
       });
       return 0;

@@ -126,7 +126,8 @@ default one. If the server cannot be reached or refuses, nothing is left behind:
     ctx.result({ profile: view, default: isDefault }, () => {
       ctx.print(`Created profile ${profile} on ${view.server}${isDefault ? ' (the default profile)' : ''}.`);
       ctx.print(`Contacts will see you as "${cleanLine(view.displayName)}".`);
-      if (!isDefault) ctx.print(`Make it the default with: ${commandLine(['profiles', 'use', profile], ctx.homeOption)}`);
+      if (!isDefault)
+        ctx.print(`Make it the default with: ${commandLine(['profiles', 'use', profile], ctx.homeOption)}`);
       ctx.print('');
       ctx.print(
         `Next: \`${ctx.cmd('invite')}\` to invite someone, or \`${ctx.cmd('address', 'create')}\` to publish a contact address.`,

@@ -2,7 +2,7 @@ import type { ClientEvent, MessageView } from '@parley/client';
 import { expectPositionals, numberOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { cleanLine, formatWhen, messageLines, truncate } from '../format.ts';
-import { identityChangedBox, Names, undecryptableNotice } from '../notices.ts';
+import { identityChangedBox, Names, nameClashNotice, undecryptableNotice } from '../notices.ts';
 
 /** The longest --wait (a day); for longer, use `parley chat` or a loop. */
 const MAX_WAIT_S = 86_400;
@@ -65,6 +65,10 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
         names.set(e.contact);
         ctx.note(identityChangedBox(e.contact, (...w) => ctx.cmd(...w)));
       }
+      if (e.type === 'name-clash') {
+        names.set(e.contact);
+        ctx.note(nameClashNotice(e, (...w) => ctx.cmd(...w)));
+      }
       if (e.type === 'undecryptable') enqueue(async () => ctx.note(undecryptableNotice(await names.of(e.contactId))));
       if (ctx.json) return;
       if (e.type === 'contact-connected') {
@@ -83,7 +87,9 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
           ctx.print(
             `Contact request from ${cleanLine(r.name)}${r.message ? `: "${truncate(cleanLine(r.message), 200)}"` : ''}`,
           );
-          ctx.print(`  accept: ${ctx.cmd('requests', 'accept', r.id)}    reject: ${ctx.cmd('requests', 'reject', r.id)}`);
+          ctx.print(
+            `  accept: ${ctx.cmd('requests', 'accept', r.id)}    reject: ${ctx.cmd('requests', 'reject', r.id)}`,
+          );
         });
       }
     });

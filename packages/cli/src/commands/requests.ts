@@ -51,7 +51,9 @@ requester's name when no other request has it.`,
           ),
         );
         ctx.print('');
-        ctx.print(`Accept with \`${ctx.cmd('requests', 'accept', 'ID')}\`, reject with \`${ctx.cmd('requests', 'reject', 'ID')}\`.`);
+        ctx.print(
+          `Accept with \`${ctx.cmd('requests', 'accept', 'ID')}\`, reject with \`${ctx.cmd('requests', 'reject', 'ID')}\`.`,
+        );
       });
       return 0;
     }
@@ -66,9 +68,7 @@ requester's name when no other request has it.`,
         ctx.print(
           `Accepted: "${cleanLine(contact.name)}" is now a contact. Say hello with \`${ctx.cmd('send', contact.name, 'TEXT')}\`.`,
         );
-        ctx.print(
-          `Their keys are unverified: compare safety numbers with \`${ctx.cmd('verify', contact.name)}\`.`,
-        );
+        ctx.print(`Their keys are unverified: compare safety numbers with \`${ctx.cmd('verify', contact.name)}\`.`);
       });
       return 0;
     }

@@ -15,7 +15,8 @@ import { loadPeer, peerOf } from './peers.ts';
  * the word joiner and invisible operators, the BOM, the soft hyphen, variation selectors, and the
  * bidi marks (the CLI replaces bidi controls on display; marks stay invisible).
  */
-const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/gu;
+const INVISIBLE =
+  /\u034f|[\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/gu;
 
 /**
  * The form under which names are compared: Unicode compatibility normalisation (NFKC, so that
@@ -26,13 +27,7 @@ const INVISIBLE = /[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200
  * with a verified contact is still visible through its verification state.
  */
 export function nameKey(name: string): string {
-  return name
-    .normalize('NFKC')
-    .replace(INVISIBLE, '')
-    .toLowerCase()
-    .normalize('NFKC')
-    .replace(/\s+/gu, ' ')
-    .trim();
+  return name.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().normalize('NFKC').replace(/\s+/gu, ' ').trim();
 }
 
 /** Finds a contact by id, or else by alias (compared as {@link nameKey}s). */
@@ -103,7 +98,10 @@ export async function nameFromSuggestion(
 }
 
 /** The contact whose current identity is `identity` (protocol §3.1 encoding), if there is one. */
-export async function contactWithIdentity(ctx: ClientContext, identity: Uint8Array): Promise<ContactRecord | undefined> {
+export async function contactWithIdentity(
+  ctx: ClientContext,
+  identity: Uint8Array,
+): Promise<ContactRecord | undefined> {
   return (await listRecords(ctx, 'contact')).find((c) => sameBytes(c.identity, identity));
 }
 

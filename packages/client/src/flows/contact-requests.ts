@@ -18,7 +18,6 @@ import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { contactView, requestView } from '../views.ts';
 import { checkName, chooseName, contactWithIdentity, uniqueName } from './contact-lookup.ts';
-import { peerOf, peerWrites } from './peers.ts';
 import {
   auth,
   type ClientContext,
@@ -31,6 +30,7 @@ import {
 } from './context.ts';
 import { introduce, startContact } from './introductions.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
+import { peerOf, peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 
 /** Publishes our contact address (one per profile), or returns the existing one. */
@@ -125,13 +125,21 @@ export async function acceptRequest(
     if (known !== undefined) {
       base = reconnected(await peerOf(ctx, known), r.session, r.theirMailbox, r.name);
       if (options.name !== undefined) {
-        base = { ...base, contact: { ...base.contact, name: await uniqueName(ctx, options.name, known.id), aliasSet: true } };
+        base = {
+          ...base,
+          contact: { ...base.contact, name: await uniqueName(ctx, options.name, known.id), aliasSet: true },
+        };
       }
     } else {
       const myMailbox = await newMailbox(ctx);
       const id = ctx.newId();
       const { name, clashesWith } = await chooseName(ctx, options.name ?? r.name);
-      const peer = contactFromRequest(env, { id, name, conversationId: ctx.newId(), myMailbox }, r, options.name !== undefined);
+      const peer = contactFromRequest(
+        env,
+        { id, name, conversationId: ctx.newId(), myMailbox },
+        r,
+        options.name !== undefined,
+      );
       base = peer;
       created.push(put('conversation', peer.conversation.id, peer.conversation));
       if (clashesWith !== undefined && options.name === undefined) {

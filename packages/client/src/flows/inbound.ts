@@ -14,8 +14,8 @@ import {
 } from '../engine/conversation.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { contactFromHello, helloOf, reconnected } from '../engine/new-contact.ts';
-import { mailboxOf } from '../engine/payload.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
+import { mailboxOf } from '../engine/payload.ts';
 import { applyPayload, receiptIds } from '../engine/payload-effects.ts';
 import {
   type DeviceRecord,

@@ -4,9 +4,9 @@
  */
 import {
   accountIdOf,
-  encodeIdentity,
   createInitiatorSession,
   deviceId,
+  encodeIdentity,
   type PreKeyBundle,
   ProtocolError,
   type PublicIdentity,

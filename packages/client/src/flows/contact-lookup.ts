@@ -16,7 +16,7 @@ import { loadPeer, peerOf } from './peers.ts';
  * bidi marks (the CLI replaces bidi controls on display; marks stay invisible).
  */
 const INVISIBLE =
-  /\u034f|[\u00ad\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/gu;
+  /\u034f|[\u00ad\u061c\u115f\u1160\u17b4-\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]/gu;
 
 /**
  * The form under which names are compared: Unicode compatibility normalisation (NFKC, so that

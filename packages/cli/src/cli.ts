@@ -2,6 +2,7 @@
  * `parley`: parses the command line, runs one command, reports errors and picks the exit code.
  * The caller (main.ts) closes the profile and exits; `run` never exits the process itself.
  */
+import { inspect } from 'node:util';
 import { GLOBAL_OPTIONS, parse, splitCommand } from './args.ts';
 import { type Command, commandHelp, shortUsage } from './command.ts';
 import { COMMAND_GROUPS, COMMANDS } from './commands/index.ts';
@@ -128,6 +129,7 @@ export function report(e: unknown, json: boolean, command?: Command): number {
     process.stderr.write(`${e.stack ?? e.message}\n`);
     if (e.cause instanceof Error) process.stderr.write(`cause: ${e.cause.stack ?? e.cause.message}\n`);
   }
+  if (process.env.PARLEY_DEBUG === '1' && !(e instanceof Error)) process.stderr.write(`thrown: ${inspect(e)}\n`);
   const exit = code === 'internal' ? EXIT.internal : exitCodeOf(code);
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: { code, message, ...extra } })}\n`);

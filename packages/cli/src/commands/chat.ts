@@ -34,6 +34,11 @@ class Screen {
 
   attach(rl: Interface): void {
     this.rl = rl;
+    // Closed (/quit, Ctrl-D): later lines are plain output, with no prompt to redraw.
+    rl.once('close', () => {
+      this.prompting = false;
+      this.rl = null;
+    });
   }
 
   /** Prints lines above the prompt line, then redraws the prompt with what was typed so far. */
@@ -79,6 +84,7 @@ class Screen {
   }
 
   prompt(): void {
+    if (this.rl === null) return;
     this.prompting = true;
     this.rl?.prompt(true);
   }
@@ -108,8 +114,8 @@ class Chat {
    * network never holds up incoming messages, other commands or /quit.
    */
   private sending: Promise<void> = Promise.resolve();
-  /** Lines typed but not yet stored (a quit now drops them; the chat says how many). */
-  private unstored = 0;
+  /** Lines typed whose send has not finished (a quit leaves them to the outbox; the chat says so). */
+  private unsettled = 0;
   private typed = 0;
 
   constructor(
@@ -189,10 +195,10 @@ class Chat {
     screen.prompt();
     await closed;
     off();
-    if (this.unstored > 0) {
-      const n = this.unstored;
+    if (this.unsettled > 0) {
+      const n = this.unsettled;
       screen.print(
-        `(${n} message${n === 1 ? ' was' : 's were'} not stored yet and ${n === 1 ? 'is' : 'are'} not sent: type ${n === 1 ? 'it' : 'them'} again later)`,
+        `(${n} message${n === 1 ? ' was' : 's were'} still on the way: what was stored goes out with the next send, receive or chat; \`${this.cmd('history', this.contact.name)}\` shows which)`,
       );
     }
     // Events already taken are shown; sends still waiting on the network are not awaited (what
@@ -312,7 +318,7 @@ class Chat {
     const at = Date.now();
     screen.message(at, 'You', text, '… sending', key);
     screen.prompt();
-    this.unstored++;
+    this.unsettled++;
     this.sending = this.sending.then(async () => {
       let mark: string;
       let note: string | null = null;
@@ -326,7 +332,7 @@ class Chat {
         mark = '✗ not sent';
         note = `! ${errorText(e)}`;
       } finally {
-        this.unstored--;
+        this.unsettled--;
       }
       const preview = truncate(cleanLine(text), 40);
       screen.update(key, messageLines(formatClock(at), 'You', text, mark), `${' '.repeat(7)}${mark} "${preview}"`);

@@ -125,13 +125,14 @@ export async function contactWithIdentity(
 }
 
 /**
- * Refuses a link (invitation or address) of someone who already is a contact: using it would make
- * a second contact for the same person, with its own name and verification. They are recognised
- * as the contact we have; the session with them restarts by itself when needed.
+ * Refuses a link (invitation or address) of someone who already is a connected contact: using it
+ * would make a second contact for the same person, with its own name and verification. They are
+ * recognised as the contact we have; the session with them restarts by itself when needed. A
+ * contact still pending (a request never answered) may be asked again.
  */
 export async function refuseKnown(ctx: ClientContext, identity: Uint8Array): Promise<void> {
   const known = await contactWithIdentity(ctx, identity);
-  if (known !== undefined) {
+  if (known !== undefined && known.state === 'connected') {
     throw new ClientError(
       'already-contact',
       `This link is from ${known.name}, who already is your contact: nothing to do (there is no second contact for the same person).`,

@@ -19,7 +19,7 @@
 //
 // With `--test` it also installs the Debian packages the test suite drives (tmux, for the
 // interactive chat test) when they are missing and apt-get can be run (as root).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -50,14 +50,40 @@ function fail(message) {
   process.exit(1);
 }
 
-/** Runs npm with the pinned runtime first on PATH and node-gyp aimed at its headers. */
+const started = Date.now();
+const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
+/** A progress line on stderr: what is being done, and the time since this script started. */
+const say = (text) => process.stderr.write(`parley: ${text} [${elapsed()}]\n`);
+
+/** How often a long step says it is still running. */
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Runs npm with the pinned runtime first on PATH and node-gyp aimed at its headers; npm's own
+ * output (install scripts in the foreground: the Node.js download shows) goes to the terminal,
+ * and a line every {@link HEARTBEAT_MS} says the step is still running. Resolves with the exit status.
+ */
 function npm(args) {
   const env = {
     ...process.env,
     PATH: `${dirname(pinnedNode)}:${process.env.PATH ?? ''}`,
     npm_config_nodedir: platformBuild,
   };
-  return spawnSync('npm', args, { cwd: root, env, stdio: ['ignore', 'inherit', 'inherit'] }).status;
+  const what = `npm ${args[0]}`;
+  return new Promise((resolve) => {
+    const child = spawn('npm', [...args, '--foreground-scripts'], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const beat = setInterval(() => say(`still running ${what} ...`), HEARTBEAT_MS);
+    const done = (status) => {
+      clearInterval(beat);
+      resolve(status);
+    };
+    child.on('error', () => done(127));
+    child.on('close', (code) => done(code ?? 1));
+  });
 }
 
 function pinnedVersion() {
@@ -76,9 +102,12 @@ if (have !== wanted) {
   // `npm install`, not `npm ci`: it installs the locked versions too, but tolerates optional
   // platform packages (e.g. Biome's macOS/Windows binaries) that a mirror may not serve and
   // that are therefore missing from the lock file.
-  process.stderr.write(`parley: installing dependencies and Node.js ${pinned} (npm install) ...\n`);
-  if (npm(['install', '--no-audit', '--no-fund']) !== 0)
+  say(
+    `step 1/3: installing dependencies and Node.js ${pinned} (npm install; the first time downloads about 100 MB and takes a few minutes) ...`,
+  );
+  if ((await npm(['install', '--no-audit', '--no-fund'])) !== 0)
     fail('dependency installation failed; see the npm output above.');
+  say(`step 2/3: checking that node_modules/.bin/node is Node.js ${pinned} ...`);
   const version = pinnedVersion();
   if (version !== `v${pinned}`) {
     fail(
@@ -86,13 +115,15 @@ if (have !== wanted) {
         'the `node` package installs it from a preinstall script: check that npm may run install scripts (ignore-scripts).',
     );
   }
+  say(`step 3/3: checking that native addons (${Object.keys(NATIVE_ADDONS).join(', ')}) load ...`);
   for (const [name, check] of Object.entries(NATIVE_ADDONS)) {
     if (!existsSync(join(root, 'node_modules', name)) || loads(check)) continue;
-    process.stderr.write(`parley: rebuilding ${name} for Node.js ${pinned} ...\n`);
-    if (npm(['rebuild', name]) !== 0 || !loads(check)) fail(`${name} does not load under Node.js ${pinned}.`);
+    say(`rebuilding ${name} for Node.js ${pinned} ...`);
+    if ((await npm(['rebuild', name])) !== 0 || !loads(check)) fail(`${name} does not load under Node.js ${pinned}.`);
   }
   // The hash after installing: `npm install` rewrites a lock that package.json has moved past.
   writeFileSync(marker, `${lockHash()}\n`);
+  say('dependencies ready');
 }
 
 /** Debian packages the tests need, by the command each provides. */

@@ -20,7 +20,7 @@ const manifest = join(dist, 'parley.inputs.json');
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 24 || (major === 24 && minor < 7)) {
   process.stderr.write(
-    `parley: needs Node.js >= 24.7 (this is ${process.version}); from the repository, run \`npx parley\`, which uses the pinned Node.\n`,
+    `parley: needs Node.js >= 24.7 (this is ${process.version}); from the repository, run \`npx parley\`, or \`npm run install-commands\` once to put \`parley\` on your PATH with the pinned Node.\n`,
   );
   process.exit(1);
 }

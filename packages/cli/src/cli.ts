@@ -2,6 +2,7 @@
  * `parley`: parses the command line, runs one command, reports errors and picks the exit code.
  * The caller (main.ts) closes the profile and exits; `run` never exits the process itself.
  */
+import { inspect } from 'node:util';
 import { GLOBAL_OPTIONS, parse, splitCommand } from './args.ts';
 import { type Command, commandHelp, shortUsage } from './command.ts';
 import { COMMAND_GROUPS, COMMANDS } from './commands/index.ts';
@@ -64,7 +65,9 @@ export async function run(
       const wanted = name === 'help' ? rest.find((a) => !a.startsWith('-')) : undefined;
       if (wanted !== undefined) {
         const c = COMMANDS.get(wanted);
-        if (c === undefined) throw usageError('unknown command (run `parley --help` for the list)');
+        if (c === undefined) {
+          throw usageError(`unknown command ${JSON.stringify(cleanLine(wanted))} (run \`parley --help\` for the list)`);
+        }
         process.stdout.write(commandHelp(c));
         return EXIT.ok;
       }
@@ -79,7 +82,9 @@ export async function run(
       throw usageError('missing COMMAND');
     }
     command = COMMANDS.get(name);
-    if (command === undefined) throw usageError('unknown command (run `parley --help` for the list)');
+    if (command === undefined) {
+      throw usageError(`unknown command ${JSON.stringify(cleanLine(name))} (run \`parley --help\` for the list)`);
+    }
     const args = parse(rest, command.options ?? {}, command.name);
     if (args.flag('help')) {
       process.stdout.write(commandHelp(command));
@@ -88,6 +93,7 @@ export async function run(
     const { node } = await loadSdk();
     ctx = new Context({
       home: args.string('home') ?? node.defaultHome(),
+      homeOption: args.string('home'),
       profile: args.string('profile'),
       json: args.flag('json'),
     });
@@ -123,6 +129,7 @@ export function report(e: unknown, json: boolean, command?: Command): number {
     process.stderr.write(`${e.stack ?? e.message}\n`);
     if (e.cause instanceof Error) process.stderr.write(`cause: ${e.cause.stack ?? e.cause.message}\n`);
   }
+  if (process.env.PARLEY_DEBUG === '1' && !(e instanceof Error)) process.stderr.write(`thrown: ${inspect(e)}\n`);
   const exit = code === 'internal' ? EXIT.internal : exitCodeOf(code);
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: { code, message, ...extra } })}\n`);

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParleyClient } from '@parley/client';
 import { CliError } from './errors.ts';
+import { shellWord } from './format.ts';
 import { askPassphrase } from './passphrase.ts';
 
 export type NodeSdk = typeof import('@parley/client/node');
@@ -50,12 +51,16 @@ class Output {
 
 export interface GlobalOptions {
   readonly home: string;
+  /** `--home`, if given (hints repeat it). */
+  readonly homeOption?: string | undefined;
   readonly profile: string | undefined;
   readonly json: boolean;
 }
 
 export class Context {
   readonly home: string;
+  /** `--home`, if given. */
+  readonly homeOption: string | undefined;
   /** `--profile`, if given. */
   readonly profileOption: string | undefined;
   readonly json: boolean;
@@ -66,6 +71,7 @@ export class Context {
 
   constructor(options: GlobalOptions) {
     this.home = options.home;
+    this.homeOption = options.homeOption;
     this.profileOption = options.profile;
     this.json = options.json;
   }
@@ -88,6 +94,15 @@ export class Context {
   result(document: unknown, human: () => void): void {
     if (this.json) this.stdout.write(`${JSON.stringify(document)}\n`);
     else human();
+  }
+
+  /**
+   * A `parley` command line to suggest, runnable as shown: it repeats the --home and --profile this
+   * command was given, and quotes words (contact names) for the shell. Placeholders (TEXT, LINK)
+   * are passed as they are, for the user to replace.
+   */
+  cmd(...words: string[]): string {
+    return commandLine(words, this.homeOption, this.profileOption);
   }
 
   location(profile = this.profileOption): { home: string; profile?: string } {
@@ -166,6 +181,15 @@ export class Context {
   flush(): Promise<void> {
     return this.stdout.flush();
   }
+}
+
+/** `parley [--home DIR] [--profile NAME] WORDS…`, each word quoted for a POSIX shell. */
+export function commandLine(words: readonly string[], home?: string, profile?: string): string {
+  const globals = [
+    ...(home === undefined ? [] : ['--home', home]),
+    ...(profile === undefined ? [] : ['--profile', profile]),
+  ];
+  return ['parley', ...globals, ...words].map((w, i) => (i === 0 ? w : shellWord(w))).join(' ');
 }
 
 export function noProfile(existing: readonly string[], profile: string): CliError {

@@ -36,7 +36,15 @@ const GROUPS: ReadonlyArray<readonly [number, readonly string[]]> = [
   [EXIT.link, ['bad-link', 'invitation-used', 'invitation-expired', 'own-link', 'address-revoked']],
   [
     EXIT.contact,
-    ['unknown-contact', 'unknown-request', 'identity-changed', 'not-connected', 'bad-message', 'send-failed'],
+    [
+      'unknown-contact',
+      'unknown-request',
+      'already-contact',
+      'identity-changed',
+      'not-connected',
+      'bad-message',
+      'send-failed',
+    ],
   ],
   [EXIT.sigint, ['interrupted']],
 ];
@@ -57,8 +65,8 @@ export const EXIT_CODE_HELP = `Exit codes:
        no-passphrase, passphrase-mismatch, profile-busy
   4    server: server-unreachable, server-error, rate-limited, registration-refused
   5    links: bad-link, invitation-used, invitation-expired, own-link, address-revoked
-  6    contacts: unknown-contact, unknown-request, identity-changed, not-connected,
-       bad-message, send-failed
+  6    contacts: unknown-contact, unknown-request, already-contact, identity-changed,
+       not-connected, bad-message, send-failed
   129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (after closing the profile)`;
 
 /** An error the CLI reports itself: a code, a sentence for the user, and its exit code. */

@@ -132,3 +132,9 @@ export function messageLines(when: string, who: string, text: string, mark = '')
   const body = lines.map((l, i) => (i === 0 ? head + l : indent + l)).join('\n');
   return mark === '' ? body : `${body}  ${mark}`;
 }
+
+/** A word as a POSIX shell reads it back: plain words as they are, anything else in single quotes. */
+export function shellWord(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${cleanLine(word).replace(/'/g, `'\\''`)}'`;
+}

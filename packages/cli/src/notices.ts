@@ -23,18 +23,19 @@ export class Names {
 }
 
 /** The loud warning for an identity-key change (stderr, in a box). */
-export function identityChangedBox(contact: ContactView): string {
+/** `cmd` builds the command lines it suggests (Context.cmd: with the user's --home and --profile). */
+export function identityChangedBox(contact: ContactView, cmd: (...words: string[]) => string): string {
   const name = cleanLine(contact.name);
   // Paragraphs: box() wraps them.
   const lines = [
     `${name}'s identity key has changed: the safety number is different now.`,
     '',
-    `This happens when ${name} reinstalled Parley or replaced a lost device, but it is also what an attacker impersonating ${name} would cause. Compare the new safety number with ${name} in person or on a call: parley verify ${name}`,
+    `This happens when ${name} reinstalled Parley or replaced a lost device, but it is also what an attacker impersonating ${name} would cause. Compare the new safety number with ${name} in person or on a call: ${cmd('verify', contact.name)}`,
   ];
   if (contact.verification === 'verified') {
     lines.push(
       '',
-      `You had verified ${name}, so sending is blocked until you decide: after comparing, run \`parley verify ${name} --confirm\` (or accept the new key without comparing: --accept-change).`,
+      `You had verified ${name}, so sending is blocked until you decide: after comparing, run \`${cmd('verify', contact.name, '--confirm')}\` (or accept the new key without comparing: --accept-change).`,
     );
   }
   return box('⚠ SAFETY NUMBER CHANGED', lines);
@@ -52,4 +53,18 @@ export function missingNotice(name: string, count: number): string {
 /** Our texts that got no receipt after every resend (client event `not-delivered`). */
 export function notDeliveredNotice(name: string, count: number): string {
   return `⚠ ${count === 1 ? '1 message' : `${count} messages`} to ${name} could not be delivered (no receipt after several attempts): marked failed in the history.`;
+}
+
+/**
+ * The note for a new contact whose own name for themselves is already another contact's: they
+ * got a distinct name, and the user learns that a stranger may be posing as someone known.
+ */
+export function nameClashNotice(
+  e: { readonly contact: ContactView; readonly suggestedName: string; readonly clashesWith: ContactView },
+  cmd: (...words: string[]) => string,
+): string {
+  const name = cleanLine(e.contact.name);
+  const known = cleanLine(e.clashesWith.name);
+  const verified = e.clashesWith.verification === 'verified' ? ' (verified)' : '';
+  return `⚠ A new contact calls themselves "${cleanLine(e.suggestedName)}", like your contact ${known}${verified}: they are a different person (another key), shown here as ${name}. Rename them with \`${cmd('rename', e.contact.name, 'NEWNAME')}\` if you know who they are.`;
 }

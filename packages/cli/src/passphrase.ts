@@ -80,17 +80,41 @@ export async function askPassphrase(profile: string): Promise<string> {
   }
 }
 
-/** A new profile's passphrase: typed twice, compared. */
+/**
+ * The shortest passphrase a new profile accepts, in characters. The passphrase is the only thing
+ * between a stolen device (or backup) and the profile's keys and messages; the store's scrypt KDF
+ * (docs/client.md) slows each guess, but a 3-character passphrase falls to a search of a few
+ * million guesses all the same. Eight is a floor against the trivial, not a strength meter:
+ * a few random words are better (the prompt says so).
+ */
+export const MIN_PASSPHRASE = 8;
+
+/** Why `p` is not acceptable as a new passphrase, or undefined. */
+export function passphraseProblem(p: string): string | undefined {
+  if (p === '') return 'The passphrase must not be empty.';
+  const length = [...p].length;
+  if (length < MIN_PASSPHRASE) {
+    return `The passphrase must be at least ${MIN_PASSPHRASE} characters long (this one has ${length}); a few random words make a good one.`;
+  }
+  return undefined;
+}
+
+/** A new profile's passphrase: typed twice, compared; at least {@link MIN_PASSPHRASE} characters. */
 export async function askNewPassphrase(profile: string): Promise<string> {
   const fromEnv = passphraseFromEnv();
-  if (fromEnv !== undefined) return fromEnv;
+  if (fromEnv !== undefined) {
+    const problem = passphraseProblem(fromEnv);
+    if (problem !== undefined) throw new CliError('usage', `PARLEY_PASSPHRASE: ${problem}`);
+    return fromEnv;
+  }
   process.stderr.write(
-    `Choose a passphrase for profile ${profile}. It encrypts your keys and messages on this device;\nit cannot be recovered if you forget it.\n`,
+    `Choose a passphrase for profile ${profile} (at least ${MIN_PASSPHRASE} characters; a few random words are best).\nIt encrypts your keys and messages on this device; it cannot be recovered if you forget it.\n`,
   );
   for (let attempt = 0; attempt < 3; attempt++) {
     const first = await promptPassphrase('New passphrase: ');
-    if (first === '') {
-      process.stderr.write('The passphrase must not be empty.\n');
+    const problem = passphraseProblem(first);
+    if (problem !== undefined) {
+      process.stderr.write(`${problem}\n`);
       continue;
     }
     const second = await promptPassphrase('Repeat it: ');

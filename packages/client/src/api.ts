@@ -18,8 +18,10 @@ export interface ProfileView {
 
 export interface ContactView {
   readonly id: string;
-  /** The local alias (defaults to the name the contact gave). */
+  /** The local alias, unique in the profile (defaults to the name the contact gave, made unique). */
   readonly name: string;
+  /** What the contact calls themselves, as they said it: a suggestion, not an identity. Null until they said it. */
+  readonly suggestedName: string | null;
   /** Where the keys came from: an invitation link (out of band), or the contact's / our address. */
   readonly keySource: 'invitation' | 'address';
   readonly verification: Verification;
@@ -91,6 +93,17 @@ export type ClientEvent =
   | { readonly type: 'contact-request'; readonly request: RequestView }
   /** Loud: the contact's identity key changed (reinstall, new device state, or an attack). */
   | { readonly type: 'identity-changed'; readonly contact: ContactView }
+  /**
+   * Loud: the name `contact` gave themselves (`suggestedName`) is already the name of another
+   * contact (`clashesWith`, perhaps a verified one), so it got a distinct name. A stranger may be
+   * posing as someone you know.
+   */
+  | {
+      readonly type: 'name-clash';
+      readonly contact: ContactView;
+      readonly suggestedName: string;
+      readonly clashesWith: ContactView;
+    }
   /** A message from this contact could not be decrypted; the session was reset. A gap. */
   | { readonly type: 'undecryptable'; readonly conversationId: string; readonly contactId: string }
   /**

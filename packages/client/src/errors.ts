@@ -39,6 +39,8 @@ export type ClientErrorCode =
   /** No contact, request or address by that name or id. */
   | 'unknown-contact'
   | 'unknown-request'
+  /** The link is from someone who already is a contact (names the contact, never the key). */
+  | 'already-contact'
   /** The contact's identity key changed and the contact was verified: accept the new key first. */
   | 'identity-changed'
   /** The contact cannot receive messages yet (the connection is not complete). */

@@ -6,6 +6,7 @@ import type { ContactRecord, MessageRecord, RequestRecord } from './engine/recor
 export const contactView = (c: ContactRecord): ContactView => ({
   id: c.id,
   name: c.name,
+  suggestedName: c.suggestedName ?? null,
   keySource: c.keySource,
   verification: c.verification,
   identityChanged: c.replacedIdentity !== null,
@@ -46,6 +47,13 @@ export function eventView(e: DomainEvent): ClientEvent {
     case 'contact-connected':
     case 'identity-changed':
       return { type: e.type, contact: contactView(e.contact) };
+    case 'name-clash':
+      return {
+        type: 'name-clash',
+        contact: contactView(e.contact),
+        suggestedName: e.suggestedName,
+        clashesWith: contactView(e.clashesWith),
+      };
     case 'contact-request':
       return { type: 'contact-request', request: requestView(e.request) };
     case 'undecryptable':

@@ -12,8 +12,8 @@ function show(ctx: Context, address: AddressView, code: string): void {
   ctx.print(address.link);
   if (code !== '') ctx.print(`\n${code}`);
   ctx.print('');
-  ctx.print('Anyone with this address can send you a contact request (see them with `parley receive`');
-  ctx.print('and `parley requests`). Stop it with `parley address revoke`.');
+  ctx.print(`Anyone with this address can send you a contact request (see them with \`${ctx.cmd('receive')}\``);
+  ctx.print(`and \`${ctx.cmd('requests')}\`). Stop it with \`${ctx.cmd('address', 'revoke')}\`.`);
 }
 
 export default defineCommand({
@@ -45,7 +45,8 @@ are "unverified" until you compare safety numbers (\`parley verify\`).
       const address = sub === 'create' ? await client.createAddress() : await client.address();
       const code = address === null || noQr ? '' : await qr(address.link);
       ctx.result({ address }, () => {
-        if (address === null) ctx.print('You have no contact address: publish one with `parley address create`.');
+        if (address === null)
+          ctx.print(`You have no contact address: publish one with \`${ctx.cmd('address', 'create')}\`.`);
         else show(ctx, address, code);
       });
       return 0;

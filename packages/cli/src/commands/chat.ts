@@ -3,8 +3,16 @@ import type { ClientEvent, ContactView, MessageView, ParleyClient } from '@parle
 import { expectPositionals } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { CliError, isClientError, usageError } from '../errors.ts';
-import { cleanLine, formatClock, formatDate, messageLines, safetyRows, statusMark } from '../format.ts';
-import { identityChangedBox, missingNotice, Names, notDeliveredNotice, undecryptableNotice } from '../notices.ts';
+import { cleanLine, formatClock, formatDate, messageLines, safetyRows, statusMark, truncate } from '../format.ts';
+import {
+  identityChangedBox,
+  missingNotice,
+  Names,
+  nameClashNotice,
+  notDeliveredNotice,
+  undecryptableNotice,
+} from '../notices.ts';
+import { checkTextLength } from '../text-limit.ts';
 
 /** How many earlier messages the chat shows on entry (more if more are unread). */
 const BACKLOG = 20;
@@ -22,6 +30,8 @@ class Screen {
   private rl: Interface | null = null;
   private prompting = false;
   private day = formatDate(Date.now());
+  /** The last thing printed, if it was a message line that may still be redrawn ({@link update}). */
+  private last: { readonly key: string; readonly text: string } | null = null;
 
   constructor(private readonly out: NodeJS.WriteStream) {}
 
@@ -31,10 +41,16 @@ class Screen {
 
   attach(rl: Interface): void {
     this.rl = rl;
+    // Closed (/quit, Ctrl-D): later lines are plain output, with no prompt to redraw.
+    rl.once('close', () => {
+      this.prompting = false;
+      this.rl = null;
+    });
   }
 
   /** Prints lines above the prompt line, then redraws the prompt with what was typed so far. */
   print(text: string): void {
+    this.last = null;
     const rl = this.rl;
     if (this.prompting && rl !== null && this.tty) {
       moveCursor(this.out, 0, -rl.getCursorPos().rows);
@@ -46,14 +62,36 @@ class Screen {
   }
 
   /** A message line, with a day header when the day changes. */
-  message(at: number, who: string, text: string, mark = ''): void {
+  message(at: number, who: string, text: string, mark = '', key?: string): void {
     const d = formatDate(at);
     const lines = d !== this.day ? `── ${d} ──\n` : '';
     this.day = d;
-    this.print(lines + messageLines(formatClock(at), who, text, mark));
+    const line = messageLines(formatClock(at), who, text, mark);
+    this.print(lines + line);
+    if (key !== undefined) this.last = { key, text: line };
+  }
+
+  /**
+   * Shows message `key` again with its new state: redrawn in place while it is still the last
+   * line above the prompt, else printed anew (`again`, a shorter line) so the state is never lost.
+   */
+  update(key: string, line: string, again: string): void {
+    const rl = this.rl;
+    const last = this.last;
+    if (last?.key === key && this.prompting && rl !== null && this.tty) {
+      const columns = this.out.columns || 80;
+      const rows = last.text.split('\n').reduce((n, l) => n + Math.max(1, Math.ceil([...l].length / columns)), 0);
+      moveCursor(this.out, 0, -(rl.getCursorPos().rows + rows));
+      cursorTo(this.out, 0);
+      clearScreenDown(this.out);
+      this.out.write(`${line}\n`);
+      rl.prompt(true);
+      this.last = { key, text: line };
+    } else this.print(again);
   }
 
   prompt(): void {
+    if (this.rl === null) return;
     this.prompting = true;
     this.rl?.prompt(true);
   }
@@ -78,10 +116,22 @@ class Chat {
   private wasOnline = false;
   private seenOffline = false;
   private lastSent: string | null = null;
+  /**
+   * Typed lines are sent one after the other here, apart from `chain`: a send waiting on the
+   * network never holds up incoming messages, other commands or /quit.
+   */
+  private sending: Promise<void> = Promise.resolve();
+  /** Lines typed whose send has not finished (a quit leaves them to the outbox; the chat says so). */
+  private unsettled = 0;
+  private typed = 0;
 
   constructor(
     private readonly client: ParleyClient,
     contact: ContactView,
+    /** Command lines for hints (Context.cmd). */
+    private readonly cmd: (...words: string[]) => string,
+    /** The SDK's bound on a text (MAX_TEXT, UTF-16 units). */
+    private readonly maxUnits: number,
   ) {
     this.contact = contact;
     this.names = new Names(client);
@@ -102,7 +152,7 @@ class Chat {
     const mine = unread.filter((m) => m.contactId === this.contact.id).length;
     const backlog = await client.messages(this.contact.id, { limit: Math.min(MAX_BACKLOG, Math.max(BACKLOG, mine)) });
     screen.print(`Chat with ${this.name} — /help for commands, /quit or Ctrl-D to leave.`);
-    if (this.contact.identityChanged) screen.print(identityChangedBox(this.contact));
+    if (this.contact.identityChanged) screen.print(identityChangedBox(this.contact, this.cmd));
     if (this.contact.state === 'pending') {
       screen.print(`${this.name} has not answered yet: you can write once they accept (this chat will say so).`);
     }
@@ -110,7 +160,7 @@ class Chat {
     const others = unread.filter((m) => m.contactId !== this.contact.id);
     if (others.length > 0) {
       screen.print(
-        `(${others.length} unread message${others.length === 1 ? '' : 's'} from other contacts: parley receive)`,
+        `(${others.length} unread message${others.length === 1 ? '' : 's'} from other contacts: ${this.cmd('receive')})`,
       );
     }
     await this.markRead();
@@ -126,7 +176,13 @@ class Chat {
     });
     rl.on('line', (line) => {
       screen.eraseEntered(line);
-      this.after(() => this.onLine(line, rl));
+      // /quit is not queued behind anything: leaving works at once, even with the network stuck.
+      if (isQuit(line)) {
+        rl.close();
+        return;
+      }
+      if (isCommand(line)) this.after(() => this.onCommand(line));
+      else this.onText(line);
     });
     try {
       await client.sync();
@@ -146,6 +202,14 @@ class Chat {
     screen.prompt();
     await closed;
     off();
+    if (this.unsettled > 0) {
+      const n = this.unsettled;
+      screen.print(
+        `(${n} message${n === 1 ? ' was' : 's were'} still on the way: what was stored goes out with the next send, receive or chat; \`${this.cmd('history', this.contact.name)}\` shows which)`,
+      );
+    }
+    // Events already taken are shown; sends still waiting on the network are not awaited (what
+    // was stored stays queued and goes out with the next send, receive or chat).
     await this.chain;
     if (screen.tty) process.stdout.write('\n');
     return interrupted ? 130 : 0;
@@ -179,7 +243,9 @@ class Chat {
           this.show(m);
           await this.markRead();
         } else
-          screen.print(`(new message from ${await this.names.of(m.contactId)}: parley chat NAME or parley receive)`);
+          screen.print(
+            `(new message from ${await this.names.of(m.contactId)}: ${this.cmd('chat', 'NAME')} or ${this.cmd('receive')})`,
+          );
         return;
       }
       case 'delivered':
@@ -195,14 +261,21 @@ class Chat {
         } else screen.print(`(${cleanLine(e.contact.name)} is now connected)`);
         return;
       case 'contact-request':
-        screen.print(`(contact request from ${cleanLine(e.request.name)}: parley requests)`);
+        screen.print(`(contact request from ${cleanLine(e.request.name)}: ${this.cmd('requests')})`);
         return;
       case 'identity-changed':
         this.names.set(e.contact);
         if (e.contact.id === this.contact.id) {
           this.contact = e.contact;
-          screen.print(identityChangedBox(e.contact));
-        } else screen.print(`(⚠ ${cleanLine(e.contact.name)}'s safety number changed: parley verify NAME)`);
+          screen.print(identityChangedBox(e.contact, this.cmd));
+        } else
+          screen.print(
+            `(⚠ ${cleanLine(e.contact.name)}'s safety number changed: ${this.cmd('verify', e.contact.name)})`,
+          );
+        return;
+      case 'name-clash':
+        this.names.set(e.contact);
+        screen.print(nameClashNotice(e, this.cmd));
         return;
       case 'undecryptable':
         if (e.contactId === this.contact.id) screen.print(undecryptableNotice(this.name));
@@ -226,52 +299,77 @@ class Chat {
     }
   }
 
-  private async onLine(raw: string, rl: Interface): Promise<void> {
+  private async onCommand(raw: string): Promise<void> {
+    const screen = this.screen;
+    const cmd = raw.trim().toLowerCase();
+    if (cmd === '/help') screen.print(HELP);
+    else if (cmd === '/verify') await this.showSafetyNumber();
+    else screen.print('Unknown command: /help lists them (start with // to send a message beginning with /).');
+    screen.prompt();
+  }
+
+  /**
+   * A typed line: shown at once as "sending", then sent in the order typed. The send may wait on
+   * the network (short time-outs, retried: net/socket-connection.ts); the chat does not.
+   */
+  private onText(raw: string): void {
     const line = raw.trimEnd();
     const screen = this.screen;
     if (line.trim() === '') {
       screen.prompt();
       return;
     }
-    if (line.startsWith('/') && !line.startsWith('//')) {
-      const cmd = line.trim().toLowerCase();
-      if (cmd === '/quit' || cmd === '/exit' || cmd === '/q') {
-        rl.close();
-        return;
-      }
-      if (cmd === '/help') screen.print(HELP);
-      else if (cmd === '/verify') await this.showSafetyNumber();
-      else screen.print('Unknown command: /help lists them (start with // to send a message beginning with /).');
+    const text = line.startsWith('//') ? line.slice(1) : line;
+    try {
+      checkTextLength(text, this.maxUnits, 'chat');
+    } catch (e) {
+      screen.print(`! ${errorText(e)}`);
       screen.prompt();
       return;
     }
-    const text = line.startsWith('//') ? line.slice(1) : line;
-    try {
-      const sent = await this.client.send(this.contact.id, text);
-      this.lastSent = sent.id;
-      this.show(sent);
-      if (sent.status === 'queued') screen.print('(their server cannot take it right now: it will go out once it can)');
-      if (sent.status === 'failed') screen.print(`! ${this.name}'s server refused it for good: their mailbox is gone.`);
-    } catch (e) {
-      screen.message(Date.now(), 'You', text, '✗ not sent');
-      screen.print(`! ${errorText(e)}`);
-    }
+    const key = `typed-${++this.typed}`;
+    const at = Date.now();
+    screen.message(at, 'You', text, '… sending', key);
     screen.prompt();
+    this.unsettled++;
+    this.sending = this.sending.then(async () => {
+      let mark: string;
+      let note: string | null = null;
+      try {
+        const sent = await this.client.send(this.contact.id, text);
+        this.lastSent = sent.id;
+        mark = statusMark(sent.status);
+        if (sent.status === 'queued') note = '(their server cannot take it right now: it will go out once it can)';
+        if (sent.status === 'failed') note = `! ${this.name}'s server refused it for good: their mailbox is gone.`;
+      } catch (e) {
+        mark = '✗ not sent';
+        note = `! ${errorText(e)}`;
+      } finally {
+        this.unsettled--;
+      }
+      const preview = truncate(cleanLine(text), 40);
+      screen.update(key, messageLines(formatClock(at), 'You', text, mark), `${' '.repeat(7)}${mark} "${preview}"`);
+      if (note !== null) screen.print(note);
+    });
   }
 
   private async showSafetyNumber(): Promise<void> {
     const sn = await this.client.safetyNumber(this.contact.id);
     const c = await this.client.contact(this.contact.id);
+    const confirm = this.cmd('verify', c.name, '--confirm');
     const state = c.identityChanged
-      ? `⚠ CHANGED: compare it, then \`parley verify ${this.name} --confirm\` (or --accept-change)`
+      ? `⚠ CHANGED: compare it, then \`${confirm}\` (or --accept-change)`
       : c.verification === 'verified'
         ? '✓ verified'
-        : `not verified: compare it with ${this.name}, then \`parley verify ${this.name} --confirm\``;
+        : `not verified: compare it with ${this.name}, then \`${confirm}\``;
     this.screen.print(
       [`Safety number with ${this.name}:`, ...safetyRows(sn.display).map((r) => `    ${r}`), state].join('\n'),
     );
   }
 }
+
+const isQuit = (line: string) => ['/quit', '/exit', '/q'].includes(line.trim().toLowerCase());
+const isCommand = (line: string) => line.trimStart().startsWith('/') && !line.trimStart().startsWith('//');
 
 function errorText(e: unknown): string {
   if (isClientError(e) || e instanceof CliError) return e.message;
@@ -294,6 +392,7 @@ wait until you leave the chat.`,
     const [who] = expectPositionals(args, ['CONTACT'], 'chat') as [string];
     const client = await ctx.open();
     const contact = await client.contact(who);
-    return new Chat(client, contact).run();
+    const { client: sdk } = await ctx.sdk();
+    return new Chat(client, contact, (...w) => ctx.cmd(...w), sdk.MAX_TEXT).run();
   },
 });

@@ -28,8 +28,12 @@ For a contact address (parley://address/…) use \`parley request\` instead.`,
     const client = await ctx.open();
     const contact = await client.connect(link, name === undefined ? {} : { name });
     ctx.result({ contact }, () => {
-      ctx.print(`Connected to the invitation; contact "${cleanLine(contact.name)}" is pending.`);
-      ctx.print('Run `parley receive` in a moment: once the inviter answers, you can send messages.');
+      ctx.print(
+        name === undefined
+          ? 'Connected to the invitation; the contact is pending. Once they answer, they are named by what they call themselves (made unique here; choose a name with --name).'
+          : `Connected to the invitation; contact "${cleanLine(contact.name)}" is pending.`,
+      );
+      ctx.print(`Run \`${ctx.cmd('receive')}\` in a moment: once the inviter answers, you can send messages.`);
     });
     return 0;
   },

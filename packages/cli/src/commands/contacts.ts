@@ -16,7 +16,9 @@ key changed (see \`parley verify NAME\`).`,
     const contacts = await client.contacts();
     ctx.result({ contacts }, () => {
       if (contacts.length === 0) {
-        ctx.print('No contacts yet: `parley invite`, `parley connect LINK` or `parley request ADDRESS`.');
+        ctx.print(
+          `No contacts yet: \`${ctx.cmd('invite')}\`, \`${ctx.cmd('connect', 'LINK')}\` or \`${ctx.cmd('request', 'ADDRESS')}\`.`,
+        );
         return;
       }
       ctx.print(
@@ -33,7 +35,7 @@ key changed (see \`parley verify NAME\`).`,
       );
       if (contacts.some((c) => c.identityChanged)) {
         ctx.print('');
-        ctx.print("⚠ A contact's identity key changed: check it with `parley verify NAME`.");
+        ctx.print(`⚠ A contact's identity key changed: check it with \`${ctx.cmd('verify', 'NAME')}\`.`);
       }
     });
     return 0;

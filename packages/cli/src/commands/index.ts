@@ -11,6 +11,7 @@ import init from './init.ts';
 import invite from './invite.ts';
 import profiles from './profiles.ts';
 import receive from './receive.ts';
+import rename from './rename.ts';
 import request from './request.ts';
 import requests from './requests.ts';
 import send from './send.ts';
@@ -18,7 +19,7 @@ import verify from './verify.ts';
 
 export const COMMAND_GROUPS: ReadonlyArray<readonly [string, readonly Command[]]> = [
   ['Set up', [init, profiles]],
-  ['Meet people', [invite, connect, address, request, requests, contacts]],
+  ['Meet people', [invite, connect, address, request, requests, contacts, rename]],
   ['Talk', [send, receive, history, chat]],
   ['Trust and safety', [verify, identity, deleteAccount]],
 ];

@@ -31,7 +31,7 @@ and the server cannot swap the keys in it. After they run \`parley connect LINK\
       if (code !== '') ctx.print(`\n${code}`);
       ctx.print('');
       ctx.print('Give it to one person through a channel you trust. They run: parley connect LINK');
-      ctx.print('Then run `parley receive` to complete the connection.');
+      ctx.print(`Then run \`${ctx.cmd('receive')}\` to complete the connection.`);
     });
     return 0;
   },

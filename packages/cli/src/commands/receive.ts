@@ -2,7 +2,14 @@ import type { ClientEvent, MessageView } from '@parley/client';
 import { expectPositionals, numberOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { cleanLine, formatWhen, messageLines, truncate } from '../format.ts';
-import { identityChangedBox, missingNotice, Names, notDeliveredNotice, undecryptableNotice } from '../notices.ts';
+import {
+  identityChangedBox,
+  missingNotice,
+  Names,
+  nameClashNotice,
+  notDeliveredNotice,
+  undecryptableNotice,
+} from '../notices.ts';
 
 /** The longest --wait (a day); for longer, use `parley chat` or a loop. */
 const MAX_WAIT_S = 86_400;
@@ -63,7 +70,11 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
       events.push(e);
       if (e.type === 'identity-changed') {
         names.set(e.contact);
-        ctx.note(identityChangedBox(e.contact));
+        ctx.note(identityChangedBox(e.contact, (...w) => ctx.cmd(...w)));
+      }
+      if (e.type === 'name-clash') {
+        names.set(e.contact);
+        ctx.note(nameClashNotice(e, (...w) => ctx.cmd(...w)));
       }
       if (e.type === 'undecryptable') enqueue(async () => ctx.note(undecryptableNotice(await names.of(e.contactId))));
       if (e.type === 'missing') enqueue(async () => ctx.note(missingNotice(await names.of(e.contactId), e.count)));
@@ -73,9 +84,10 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
       if (e.type === 'contact-connected') {
         names.set(e.contact);
         const name = cleanLine(e.contact.name);
+        const hint = ctx.cmd('send', e.contact.name, 'TEXT');
         enqueue(() => {
           printed++;
-          ctx.print(`${name} is now connected: you can send messages (parley send ${name} TEXT).`);
+          ctx.print(`${name} is now connected: you can send messages (${hint}).`);
         });
       }
       if (e.type === 'contact-request') {
@@ -85,7 +97,9 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
           ctx.print(
             `Contact request from ${cleanLine(r.name)}${r.message ? `: "${truncate(cleanLine(r.message), 200)}"` : ''}`,
           );
-          ctx.print(`  accept: parley requests accept ${r.id}    reject: parley requests reject ${r.id}`);
+          ctx.print(
+            `  accept: ${ctx.cmd('requests', 'accept', r.id)}    reject: ${ctx.cmd('requests', 'reject', r.id)}`,
+          );
         });
       }
     });

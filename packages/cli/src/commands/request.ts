@@ -34,7 +34,7 @@ you are not told: the contact simply stays pending.)`,
     });
     ctx.result({ contact }, () => {
       ctx.print(`Contact request sent; contact "${cleanLine(contact.name)}" is pending until they accept.`);
-      ctx.print('Run `parley receive` later to see their answer.');
+      ctx.print(`Run \`${ctx.cmd('receive')}\` later to see their answer.`);
     });
     return 0;
   },

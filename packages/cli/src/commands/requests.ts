@@ -36,7 +36,7 @@ requester's name when no other request has it.`,
       const requests = await client.requests();
       ctx.result({ requests }, () => {
         if (requests.length === 0) {
-          ctx.print('No pending contact requests. (`parley receive` fetches new ones.)');
+          ctx.print(`No pending contact requests. (\`${ctx.cmd('receive')}\` fetches new ones.)`);
           return;
         }
         ctx.print(
@@ -51,7 +51,9 @@ requester's name when no other request has it.`,
           ),
         );
         ctx.print('');
-        ctx.print('Accept with `parley requests accept ID`, reject with `parley requests reject ID`.');
+        ctx.print(
+          `Accept with \`${ctx.cmd('requests', 'accept', 'ID')}\`, reject with \`${ctx.cmd('requests', 'reject', 'ID')}\`.`,
+        );
       });
       return 0;
     }
@@ -64,11 +66,9 @@ requester's name when no other request has it.`,
       const contact = await client.acceptRequest(request.id, name === undefined ? {} : { name });
       ctx.result({ contact }, () => {
         ctx.print(
-          `Accepted: "${cleanLine(contact.name)}" is now a contact. Say hello with \`parley send ${cleanLine(contact.name)} TEXT\`.`,
+          `Accepted: "${cleanLine(contact.name)}" is now a contact. Say hello with \`${ctx.cmd('send', contact.name, 'TEXT')}\`.`,
         );
-        ctx.print(
-          `Their keys are unverified: compare safety numbers with \`parley verify ${cleanLine(contact.name)}\`.`,
-        );
+        ctx.print(`Their keys are unverified: compare safety numbers with \`${ctx.cmd('verify', contact.name)}\`.`);
       });
       return 0;
     }

@@ -1,6 +1,7 @@
 import { defineCommand } from '../command.ts';
 import { CliError, usageError } from '../errors.ts';
 import { cleanLine } from '../format.ts';
+import { checkTextLength, MAX_TEXT_CHARS } from '../text-limit.ts';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -15,7 +16,9 @@ export default defineCommand({
   summary: 'send a text message to a contact',
   usage: ['send CONTACT TEXT...', 'send CONTACT -'],
   description: `Sends TEXT (all remaining words, joined by spaces) to CONTACT (a name from \`parley contacts\`,
-any case, or a contact id). With \`-\` the text is read from stdin. The message is stored first and
+any case, or a contact id). With \`-\` the text is read from stdin. A message is at most
+${MAX_TEXT_CHARS} characters as they appear on screen (an emoji or a letter with its accents counts
+as one; long runs of composed emoji reach the size limit sooner, and the error says so). The message is stored first and
 then handed to the contact's server; if that server cannot be reached it stays queued and goes out
 with the next \`send\`, \`receive\` or \`chat\`. Sending to a verified contact whose identity key
 changed is refused until you check it (\`parley verify CONTACT\`).`,
@@ -26,6 +29,7 @@ changed is refused until you check it (\`parley verify CONTACT\`).`,
     if (words.length === 0) throw usageError('missing TEXT (or - to read it from stdin)', 'send');
     const text = words.length === 1 && words[0] === '-' ? await readStdin() : words.join(' ');
     if (text.trim() === '') throw usageError('the message is empty', 'send');
+    checkTextLength(text, (await ctx.sdk()).client.MAX_TEXT, 'send');
     const client = await ctx.open();
     const message = await client.send(who, text);
     const contact = await client.contact(message.contactId);

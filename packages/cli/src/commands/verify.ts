@@ -44,12 +44,12 @@ becomes unverified).`,
           `Accepted ${name}'s new key; you can send again. ${name} is unverified: compare the number when you can.`,
         );
       } else if (accept) ctx.print(`${name}'s key had not changed; nothing to accept.`);
-      if (contact.identityChanged) ctx.note(identityChangedBox(contact));
+      if (contact.identityChanged) ctx.note(identityChangedBox(contact, (...w) => ctx.cmd(...w)));
       else if (contact.verification === 'verified') {
         if (!confirm) ctx.print(`✓ Verified: you compared this number with ${name}.`);
       } else if (!accept) {
         ctx.print(`Not verified yet. Compare the number with ${name} in person or on a call; if it matches, run`);
-        ctx.print(`  parley verify ${name} --confirm`);
+        ctx.print(`  ${ctx.cmd('verify', contact.name, '--confirm')}`);
       }
     });
     return 0;

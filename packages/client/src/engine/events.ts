@@ -18,6 +18,16 @@ export type DomainEvent =
   | { readonly type: 'contact-request'; readonly request: RequestRecord }
   /** The contact's identity key changed. */
   | { readonly type: 'identity-changed'; readonly contact: ContactRecord }
+  /**
+   * A contact's own name for themselves (`suggestedName`) was already a contact's name here
+   * (`clashesWith`), so `contact` got a distinct one.
+   */
+  | {
+      readonly type: 'name-clash';
+      readonly contact: ContactRecord;
+      readonly suggestedName: string;
+      readonly clashesWith: ContactRecord;
+    }
   /** A message from this contact could not be decrypted. */
   | { readonly type: 'undecryptable'; readonly contact: ContactRecord }
   /** The server handed out `bundles` bundles with our last-resort KEM prekey since the last check. */

@@ -14,7 +14,7 @@ import {
   sameIdentity,
 } from '@parley/protocol';
 import type { RecordWrite } from '../store/record-store.ts';
-import type { Accepted } from './conversation.ts';
+import { type Accepted, MAX_PREVIOUS_SESSIONS } from './conversation.ts';
 import { mailboxOf, type Payload } from './payload.ts';
 import {
   type ContactRecord,
@@ -45,7 +45,7 @@ export interface NewPeer extends Peer {
 }
 
 type NewContactFields = ContactSlot &
-  Pick<ContactRecord, 'aliasSet' | 'keySource' | 'identity' | 'state'> &
+  Pick<ContactRecord, 'aliasSet' | 'keySource' | 'identity' | 'state' | 'suggestedName'> &
   Pick<DeviceRecord, 'device' | 'theirMailbox' | 'session'>;
 
 function newContact(env: ProtocolEnv, f: NewContactFields): NewPeer {
@@ -56,6 +56,7 @@ function newContact(env: ProtocolEnv, f: NewContactFields): NewPeer {
       id: f.id,
       name: f.name,
       aliasSet: f.aliasSet,
+      ...(f.suggestedName ? { suggestedName: f.suggestedName } : {}),
       keySource: f.keySource,
       verification: 'unverified',
       identity: f.identity,
@@ -119,6 +120,7 @@ export function contactFromHello(env: ProtocolEnv, slot: ContactSlot, accepted: 
   return newContact(env, {
     ...slot,
     aliasSet: false,
+    suggestedName: hello.name,
     keySource: 'invitation',
     identity: encodeIdentity(accepted.session.remoteIdentity),
     device: accepted.session.remoteDevice,
@@ -133,6 +135,7 @@ export function contactFromRequest(env: ProtocolEnv, slot: ContactSlot, r: Reque
   return newContact(env, {
     ...slot,
     aliasSet,
+    suggestedName: r.name,
     keySource: 'address',
     identity: r.identity,
     device: r.device,
@@ -140,4 +143,33 @@ export function contactFromRequest(env: ProtocolEnv, slot: ContactSlot, r: Reque
     theirMailbox: r.theirMailbox,
     session: r.session,
   });
+}
+
+/**
+ * An identity we already have as a contact connected again (our invitation used by them, or
+ * their request accepted): the same contact — name, verification and conversation kept — on
+ * the new session, which becomes the device's current one (the old ones stay, newest first,
+ * for messages still under way). `theirMailbox` is where they now want to be reached; our
+ * mailbox for them stays the one they had, and the welcome or accept names it.
+ */
+export function reconnected(
+  existing: Peer,
+  session: Uint8Array,
+  theirMailbox: DeviceRecord['theirMailbox'],
+  suggestedName: string,
+): Peer {
+  const d = existing.device;
+  return {
+    contact: {
+      ...existing.contact,
+      state: 'connected',
+      ...(suggestedName === '' ? {} : { suggestedName }),
+    },
+    device: {
+      ...d,
+      session,
+      previousSessions: [d.session, ...d.previousSessions].slice(0, MAX_PREVIOUS_SESSIONS),
+      theirMailbox,
+    },
+  };
 }

@@ -96,6 +96,7 @@ const current = {
     id: z.string(),
     name: z.string(),
     aliasSet: z.boolean(),
+    suggestedName: z.string().optional(),
     keySource: z.enum(['invitation', 'address']),
     verification,
     identity: bytes,

@@ -126,6 +126,12 @@ export interface ContactRecord {
   readonly name: string;
   /** Whether the user chose `name` (then the contact's own name does not replace it). */
   readonly aliasSet: boolean;
+  /**
+   * What the contact calls themselves (their hello, welcome, accept or request), kept apart from
+   * `name`: it is only a suggestion, and `name` is made unique from it. Absent in records written
+   * before it existed, and until the contact has said it.
+   */
+  readonly suggestedName?: string;
   readonly keySource: 'invitation' | 'address';
   readonly verification: Verification;
   /** The identity (128 bytes, protocol §3.1) we talk to now. */

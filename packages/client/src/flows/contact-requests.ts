@@ -10,14 +10,14 @@ import { type OpenedRequest, openRequest, requestPayload } from '../engine/conta
 import { seal, tryInitialMessage } from '../engine/conversation.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { decodeAddressLink, encodeAddressLink } from '../engine/links.ts';
-import { contactFromRequest, newPeerWrites } from '../engine/new-contact.ts';
+import { contactFromRequest, reconnected } from '../engine/new-contact.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
 import { MAX_INTRO } from '../engine/payload.ts';
-import { type AddressRecord, del, peerMailboxOf, put, type RequestRecord } from '../engine/records.ts';
+import { type AddressRecord, del, type Peer, peerMailboxOf, put, type RequestRecord } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { contactView, requestView } from '../views.ts';
-import { checkName, uniqueName } from './contact-lookup.ts';
+import { checkName, chooseName, contactWithIdentity, uniqueName } from './contact-lookup.ts';
 import {
   auth,
   type ClientContext,
@@ -30,6 +30,7 @@ import {
 } from './context.ts';
 import { introduce, startContact } from './introductions.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
+import { peerOf, peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 
 /** Publishes our contact address (one per profile), or returns the existing one. */
@@ -116,10 +117,36 @@ export async function acceptRequest(
   const accepted = await ctx.serial(async () => {
     const r = await pendingRequest(ctx, requestId);
     const env = ctx.env;
-    const myMailbox = await newMailbox(ctx);
-    const id = ctx.newId();
-    const slot = { id, name: await uniqueName(ctx, options.name ?? r.name), conversationId: ctx.newId(), myMailbox };
-    const base = contactFromRequest(env, slot, r, options.name !== undefined);
+    // Someone we already have (docs/client.md "Names"): the same contact on the request's session.
+    const known = await contactWithIdentity(ctx, r.identity);
+    const events: DomainEvent[] = [];
+    const created: RecordWrite[] = [];
+    let base: Peer;
+    if (known !== undefined) {
+      base = reconnected(await peerOf(ctx, known), r.session, r.theirMailbox, r.name);
+      if (options.name !== undefined) {
+        base = {
+          ...base,
+          contact: { ...base.contact, name: await uniqueName(ctx, options.name, known.id), aliasSet: true },
+        };
+      }
+    } else {
+      const myMailbox = await newMailbox(ctx);
+      const id = ctx.newId();
+      const { name, clashesWith } = await chooseName(ctx, options.name ?? r.name);
+      const peer = contactFromRequest(
+        env,
+        { id, name, conversationId: ctx.newId(), myMailbox },
+        r,
+        options.name !== undefined,
+      );
+      base = peer;
+      created.push(put('conversation', peer.conversation.id, peer.conversation));
+      if (clashesWith !== undefined && options.name === undefined) {
+        events.push({ type: 'name-clash', contact: peer.contact, suggestedName: r.name, clashesWith });
+      }
+    }
+    const myMailbox = base.device.myMailbox;
     const { device, envelope } = seal(env, base.device, {
       t: 'accept',
       name: ctx.profile.displayName,
@@ -127,8 +154,14 @@ export async function acceptRequest(
     });
     const peer = { ...base, device };
     const contact = peer.contact;
-    await ctx.commit([...newPeerWrites(peer), del('request', r.id), outboxWrite(device, envelope, null, ctx.newId())]);
-    ctx.push?.subscribe(ownedMailbox(myMailbox));
+    await ctx.commit([
+      ...peerWrites(peer),
+      ...created,
+      del('request', r.id),
+      outboxWrite(device, envelope, null, ctx.newId()),
+    ]);
+    if (created.length > 0) ctx.push?.subscribe(ownedMailbox(myMailbox));
+    ctx.emit(events);
     return contactView(contact);
   });
   // Accepted and committed: if the requester's server cannot take the answer now, it stays

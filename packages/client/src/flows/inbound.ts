@@ -3,7 +3,7 @@
  * push connection hands us, routing each envelope to the contact's device or invitation that owns the
  * mailbox, and committing what it changes before it is acknowledged.
  */
-import { decodeSession, equalBytes } from '@parley/protocol';
+import { decodeSession, encodeIdentity, encodeSession, equalBytes } from '@parley/protocol';
 import {
   acceptNewSession,
   continuesSession,
@@ -13,8 +13,9 @@ import {
   tryInitialMessage,
 } from '../engine/conversation.ts';
 import type { DomainEvent } from '../engine/events.ts';
-import { contactFromHello, helloOf, newPeerWrites } from '../engine/new-contact.ts';
+import { contactFromHello, helloOf, reconnected } from '../engine/new-contact.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
+import { mailboxOf } from '../engine/payload.ts';
 import { applyPayload, payloadMessageIds } from '../engine/payload-effects.ts';
 import {
   type InvitationRecord,
@@ -28,7 +29,7 @@ import {
 import { envelopeDigest, hasSeen, remember } from '../engine/seen.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
-import { uniqueName } from './contact-lookup.ts';
+import { chooseName, contactWithIdentity, nameFromSuggestion } from './contact-lookup.ts';
 import { checkRequests } from './contact-requests.ts';
 import {
   type ClientContext,
@@ -41,7 +42,7 @@ import {
 } from './context.ts';
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
-import { peerWrites } from './peers.ts';
+import { peerOf, peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 import { restartSession } from './sessions.ts';
 
@@ -189,10 +190,27 @@ async function processOnInvitation(
   }
   const hello = helloOf(p, accepted);
   if (hello === null) return skip();
-  const myMailbox = await newMailbox(ctx);
-  const id = ctx.newId();
-  const slot = { id, name: await uniqueName(ctx, hello.name || 'contact'), conversationId: ctx.newId(), myMailbox };
-  const base = contactFromHello(env, slot, accepted, hello);
+  // Someone we already have (docs/client.md "Names"): the same contact on a new session, not a second one.
+  const known = await contactWithIdentity(ctx, encodeIdentity(accepted.session.remoteIdentity));
+  const events: DomainEvent[] = [];
+  let base: Peer;
+  /** The new conversation, for a new contact. */
+  const created: RecordWrite[] = [];
+  if (known !== undefined) {
+    const existing = await peerOf(ctx, known);
+    base = reconnected(existing, encodeSession(accepted.session), mailboxOf(hello.mailbox), hello.name);
+  } else {
+    const myMailbox = await newMailbox(ctx);
+    const id = ctx.newId();
+    const { name, clashesWith } = await chooseName(ctx, hello.name || 'contact');
+    const peer = contactFromHello(env, { id, name, conversationId: ctx.newId(), myMailbox }, accepted, hello);
+    base = peer;
+    created.push(put('conversation', peer.conversation.id, peer.conversation));
+    if (clashesWith !== undefined) {
+      events.push({ type: 'name-clash', contact: base.contact, suggestedName: hello.name, clashesWith });
+    }
+  }
+  const myMailbox = base.device.myMailbox;
   const { device, envelope: welcome } = seal(env, base.device, {
     t: 'welcome',
     name: p.displayName,
@@ -201,7 +219,8 @@ async function processOnInvitation(
   const peer = { ...base, device };
   const used: InvitationRecord = { ...inv, used: true };
   await ctx.commit([
-    ...newPeerWrites(peer),
+    ...peerWrites(peer),
+    ...created,
     put('invitation', inv.id, used),
     ...accepted.writes,
     outboxWrite(device, welcome, null, ctx.newId()),
@@ -210,8 +229,8 @@ async function processOnInvitation(
   // The invitation is used: its mailbox goes, so a second use of the link is refused. If the
   // server cannot delete it now, the record stays (used) and every sync tries again.
   await withdrawInvitation(ctx, used).catch(() => undefined);
-  ctx.push?.subscribe(ownedMailbox(myMailbox));
-  ctx.emit([{ type: 'contact-connected', contact: peer.contact }]);
+  if (created.length > 0) ctx.push?.subscribe(ownedMailbox(myMailbox));
+  ctx.emit([{ type: 'contact-connected', contact: peer.contact }, ...events]);
   return null; // the mailbox is deleted: nothing to acknowledge
 }
 
@@ -261,7 +280,14 @@ async function processFromPeer(
   const outcome = applyPayload(env, next, opened.payload, ctx.newId, messages);
   next = outcome.peer;
   writes.push(...outcome.writes);
-  events.push(...outcome.events);
+  const answer = opened.payload;
+  if ((answer.t === 'welcome' || answer.t === 'accept') && outcome.events.some((e) => e.type === 'contact-connected')) {
+    // Their name for themselves is a suggestion: made unique here, a clash made visible.
+    const named = await nameFromSuggestion(ctx, { ...next.contact, name: c.name }, answer.name);
+    next = { ...next, contact: named.contact };
+    for (const e of outcome.events) events.push(e.type === 'contact-connected' ? { ...e, contact: named.contact } : e);
+    events.push(...named.events);
+  } else events.push(...outcome.events);
   await ctx.commit([...peerWrites(next), ...writes]);
   ctx.emit(events);
   return { ack: d.myMailbox };

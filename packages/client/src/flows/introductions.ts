@@ -6,6 +6,7 @@ import {
   accountIdOf,
   createInitiatorSession,
   deviceId,
+  encodeIdentity,
   type PreKeyBundle,
   ProtocolError,
   type PublicIdentity,
@@ -21,7 +22,7 @@ import type { OutgoingPayload } from '../engine/payload.ts';
 import { type ContactRecord, del, type OwnMailbox } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { contactView } from '../views.ts';
-import { uniqueName } from './contact-lookup.ts';
+import { refuseKnown, uniqueName } from './contact-lookup.ts';
 import { type ClientContext, newMailbox, ownedMailbox, refused } from './context.ts';
 
 export function refuseOwn(ctx: ClientContext, identity: PublicIdentity): void {
@@ -80,6 +81,7 @@ export async function startContact(
   first: (myMailbox: OwnMailbox) => OutgoingPayload,
 ): Promise<{ peer: NewPeer; envelope: Uint8Array }> {
   refuseOwn(ctx, link.identity);
+  await refuseKnown(ctx, encodeIdentity(link.identity));
   const bundle = await fetchLinkedBundle(ctx, link);
   return ctx.serial(async () => {
     const env = ctx.env;

@@ -1,6 +1,12 @@
 /**
  * One WebSocket's lifetime, as `MailboxSocket` sees it: requests numbered per connection and
- * matched to the answer that repeats their id, each with a deadline. When the connection dies,
+ * matched to the answer that repeats their id, each with a deadline. A request whose answer has
+ * not come within a short attempt time ({@link ATTEMPT_MS}, doubling) is sent again under a new
+ * id, within the same deadline, and an answer to any of its ids settles it: a reply frame lost on
+ * the way costs an attempt time, not the whole deadline (docs/client.md "When the network stalls").
+ * Only idempotent requests are repeated: sends (the server stores an envelope once per mailbox
+ * and the receiver recognises a copy), subscriptions and acknowledgements; a challenge is not
+ * (the proof signs the one the server issued). When the connection dies,
  * every request still waiting fails with `server-unreachable` (the caller may retry: sends are
  * idempotent, acknowledgements too).
  *
@@ -21,11 +27,18 @@ export type Outgoing = ClientFrameBody | ((id: number) => Uint8Array);
 
 const NONE: ReadonlySet<string> = new Set();
 
+/** How long the first attempt of a request waits for its answer before it is sent again; each next attempt waits twice as long. */
+export const ATTEMPT_MS = 2000;
+
+/** Requests that must not be sent twice (see the file comment). */
+const ONCE: ReadonlySet<AnswerType> = new Set<AnswerType>(['challenge']);
+
 interface Pending {
   readonly expect: AnswerType;
   readonly resolve: (frame: ServerFrame) => void;
   readonly reject: (error: ClientError) => void;
-  readonly timer: ReturnType<typeof setTimeout>;
+  /** Clears its timers and forgets every id it was sent under. */
+  readonly finish: () => void;
 }
 
 export class SocketConnection {
@@ -63,24 +76,46 @@ export class SocketConnection {
     if (this.known === undefined) this.known = frame?.type === 'hello' ? new Set(frame.features) : NONE;
   }
 
-  /** Sends `frame` with a fresh id and resolves with the answer of type `expect`. */
+  /**
+   * Sends `frame` with a fresh id and resolves with the answer of type `expect`; unanswered, sends
+   * it again under a new id after {@link ATTEMPT_MS}, 2 × that, … until `timeoutMs` has passed.
+   */
   request<T extends AnswerType>(frame: Outgoing, expect: T, timeoutMs: number): Promise<Answer<T>> {
     if (!this.open) return Promise.reject(unreachable(this.origin));
-    const id = this.nextId++;
     return new Promise<Answer<T>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
+      const ids: number[] = [];
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      const finish = () => {
+        clearTimeout(deadline);
+        clearTimeout(retry);
+        for (const id of ids) this.pending.delete(id);
+      };
+      const entry: Pending = { expect, resolve: resolve as (f: ServerFrame) => void, reject, finish };
+      const deadline = setTimeout(() => {
+        finish();
         reject(unreachable(this.origin));
         this.onTimeout();
       }, timeoutMs);
-      this.pending.set(id, { expect, resolve: resolve as (f: ServerFrame) => void, reject, timer });
-      try {
-        this.ws.send(typeof frame === 'function' ? frame(id) : JSON.stringify({ ...frame, id }));
-      } catch (e) {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(unreachable(this.origin, e));
-      }
+      let left = timeoutMs;
+      const attempt = (wait: number) => {
+        const id = this.nextId++;
+        ids.push(id);
+        this.pending.set(id, entry);
+        try {
+          this.ws.send(typeof frame === 'function' ? frame(id) : JSON.stringify({ ...frame, id }));
+        } catch (e) {
+          finish();
+          reject(unreachable(this.origin, e));
+          return;
+        }
+        // Another attempt only if it can still be answered before the deadline.
+        if (ONCE.has(expect) || wait >= left) return;
+        retry = setTimeout(() => {
+          left -= wait;
+          if (this.open) attempt(wait * 2);
+        }, wait);
+      };
+      attempt(ATTEMPT_MS);
     });
   }
 
@@ -88,8 +123,7 @@ export class SocketConnection {
   settle(frame: Exclude<ServerFrame, { type: 'message' | 'hello' }>): void {
     const p = frame.id === undefined ? undefined : this.pending.get(frame.id);
     if (p === undefined || frame.id === undefined) return;
-    this.pending.delete(frame.id);
-    clearTimeout(p.timer);
+    p.finish();
     if (frame.type === 'error') p.reject(socketError(frame.error.code));
     else if (frame.type !== p.expect) p.reject(malformedAnswer());
     else p.resolve(frame);
@@ -98,8 +132,9 @@ export class SocketConnection {
   /** Marks the connection dead and fails every request still waiting. */
   kill(): void {
     this.dead = true;
-    for (const p of this.pending.values()) {
-      clearTimeout(p.timer);
+    // A request sent several times is under several ids: reject it once.
+    for (const p of new Set(this.pending.values())) {
+      p.finish();
       p.reject(unreachable(this.origin));
     }
     this.pending.clear();

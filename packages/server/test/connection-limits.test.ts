@@ -60,6 +60,12 @@ const challengeFrame = (id: number) => JSON.stringify({ type: 'challenge', id })
 const challengeOf = (frame: Record<string, unknown> | undefined) =>
   new Uint8Array(Buffer.from(frame?.challenge as string, 'base64url'));
 
+/** A challenge asked for on `conn` (frame id `id`): subscribe and authorize take only those. */
+async function askChallenge(conn: Connection, sink: FakeSink, id: number): Promise<Uint8Array> {
+  await conn.receive(challengeFrame(id), false);
+  return challengeOf(sink.frames().find((f) => f.type === 'challenge' && f.id === id));
+}
+
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 const messages = (sink: FakeSink) => sink.frames().filter((f) => f.type === 'message');
 
@@ -70,8 +76,7 @@ describe('subscribes raced for one mailbox (issue 16 item 4)', () => {
     const { conn, sink } = connect();
     const frames: string[] = [];
     for (let i = 0; i < 50; i++) {
-      // Challenges from the store itself: the connection's own challenge quota is another test.
-      const { challenge } = await server.deps.challenges.issue(60_000);
+      const challenge = await askChallenge(conn, sink, 1 + i);
       const proof = proveMailboxAccess(
         env,
         box.recipient.privateKey,
@@ -111,7 +116,7 @@ describe('subscribes raced for one mailbox (issue 16 item 4)', () => {
     const { conn, sink } = connect();
     const pending: (Promise<void> | undefined)[] = [];
     for (let i = 0; i < 5; i++) {
-      const { challenge } = await server.deps.challenges.issue(60_000);
+      const challenge = await askChallenge(conn, sink, 60 + i);
       const proof = proveMailboxAccess(
         env,
         box.recipient.privateKey,
@@ -283,5 +288,39 @@ describe('control frames, challenges and backpressure per connection (issue 16 i
     // A refusal is answered at once, before the challenge is issued: compare as a set.
     expect((await answers(2)).sort()).toEqual(['challenge', 'rate-limited']);
     await running.close();
+  });
+});
+
+describe('challenges are bound to the connection that asked (docs/server.md, WebSocket)', () => {
+  it('a subscribe proof over a challenge asked elsewhere is refused, and spends nothing there', async () => {
+    const app = server.app();
+    const box = await newMailbox(app);
+    const subscribe = (challenge: Uint8Array, id: number) =>
+      JSON.stringify({
+        type: 'subscribe',
+        id,
+        mailbox: box.id,
+        challenge: toB64url(challenge),
+        proof: toB64url(
+          proveMailboxAccess(env, box.recipient.privateKey, box.idBytes, challenge, socketOperation('subscribe')),
+        ),
+      });
+    const owner = connect();
+    const thief = connect();
+    const ownersChallenge = await askChallenge(owner.conn, owner.sink, 1);
+    const fromStore = (await server.deps.challenges.issue(60_000)).challenge; // as POST /v1/challenges
+    // The owner's frame, withheld and sent on the thief's connection; a store-issued challenge too.
+    await thief.conn.receive(subscribe(ownersChallenge, 10), false);
+    await thief.conn.receive(subscribe(fromStore, 11), false);
+    const refused = thief.sink.frames().filter((f) => f.id === 10 || f.id === 11);
+    expect(refused.map((f) => (f.error as { code: string } | undefined)?.code)).toEqual([
+      'unauthorized',
+      'unauthorized',
+    ]);
+    // The withheld frame still works where it was meant to go.
+    await owner.conn.receive(subscribe(ownersChallenge, 12), false);
+    expect(owner.sink.frames().find((f) => f.id === 12)?.type).toBe('subscribed');
+    owner.conn.closed();
+    thief.conn.closed();
   });
 });

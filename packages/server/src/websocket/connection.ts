@@ -405,16 +405,18 @@ export class Connection {
     if (f.type !== 'send' && f.type !== 'ack' && !this.#paced(f.id)) return;
     if (f.type === 'challenge') await this.#challenge(f.id);
     else if (f.type === 'subscribe' || f.type === 'authorize') {
-      // Whatever the answer, a challenge of this connection named here is used up: one left in
-      // the store and dropped from the connection's count would escape its quota.
+      // Only a challenge this connection asked for: a proof seen on its way to the server
+      // (a withheld frame) then authorises nothing on another connection (docs/server.md).
       const held = this.#challenges.get(idKey(f.challenge));
+      if (held === undefined)
+        return this.#fail(f.id, 'unauthorized', 'a challenge issued on this connection is required');
+      // Whatever the answer, it is used up: one left in the store and dropped from the
+      // connection's count would escape its quota.
       try {
         await (f.type === 'subscribe' ? this.#subscribe(f) : this.#authorize(f));
       } finally {
-        if (held !== undefined) {
-          this.#challenges.delete(idKey(held));
-          this.#revoke(held);
-        }
+        this.#challenges.delete(idKey(held));
+        this.#revoke(held);
       }
     } else if (f.type === 'send') await this.#sendInto(f.id, f.mailbox, f.envelope, f.signature, false);
     else await this.#ack(f.id, f.mailbox, f.seqs, false);

@@ -35,11 +35,18 @@ describe('parley end to end', () => {
 
     // history only reads: it runs alongside other commands on the same profile.
     const [{ messages }, human] = await Promise.all([bob.json('history', 'Alice'), bob.run('history', 'Alice')]);
-    expect(messages.map((m: { direction: string; text: string }) => [m.direction, m.text])).toEqual([
-      ['out', 'hello Alice'],
-      ['in', 'hello Bob\nsecond line'],
-    ]);
-    expect(messages[0].status).toBe('delivered'); // Alice's receipt came with her message
+    // The two were sent at once: history lists texts in their senders' order (by the time each
+    // was written, docs/client.md §4.6), which between two senders is whichever wrote first.
+    const rows = messages.map((m: { direction: string; text: string; status: string }) => [m.direction, m.text]);
+    expect(rows).toHaveLength(2);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['out', 'hello Alice'],
+        ['in', 'hello Bob\nsecond line'],
+      ]),
+    );
+    const out = messages.find((m: { direction: string }) => m.direction === 'out');
+    expect(out.status).toBe('delivered'); // Alice's receipt came with her message
     expect(human.stdout).toMatch(/\d\d:\d\d {2}You: hello Alice {2}✓✓/);
     expect(human.stdout).toMatch(/\d\d:\d\d {2}Alice: hello Bob\n {14}second line/);
   }, 90_000);

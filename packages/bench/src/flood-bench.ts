@@ -86,7 +86,8 @@ interface Phase {
   readonly server_peak_rss_mib: number;
 }
 
-const server = await startBenchServer();
+// The WebSocket control-frame pace is the point here: on, at its default (the testkit turns it off).
+const server = await startBenchServer([], { PARLEY_CONTROL_FRAMES_PER_SECOND: '20' });
 const wsUrl = `${server.url.replace('http', 'ws')}/v1/ws`;
 const pid = server.process.pid as number;
 

@@ -45,11 +45,16 @@ export function spawnUntil(
 
 /**
  * Starts the server with `nodeArgs` after the launcher's flags and PARLEY_BENCH_NODE_ARGS, which
- * passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p". stop() ends it and
+ * passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p", and `env` over the
+ * testkit's (whose per-source limits are off: every client here comes from 127.0.0.1). stop() ends it and
  * removes its data directory; its stderr goes to this process's.
  */
-export async function startBenchServer(nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+export async function startBenchServer(
+  nodeArgs: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
+): Promise<ServerProcess> {
   const server = await startServer([], {
+    env,
     nodeArgs: [
       ...launcherFlags(SERVER_BIN),
       ...(process.env.PARLEY_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),

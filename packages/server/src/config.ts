@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { SourceConfigError, SourceResolver } from './client-address.ts';
 import { DEFAULT_QUOTAS, type QuotaOptions } from './http/quotas.ts';
+import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './websocket/frame-budget.ts';
 
 export interface ServerConfig {
   readonly host: string;
@@ -24,6 +25,8 @@ export interface ServerConfig {
   readonly metricsToken: string | null;
   /** WebSocket connections one source may hold open at once. */
   readonly maxConnectionsPerSource: number;
+  /** Each WebSocket connection's limits, with the control-frame pace per source. */
+  readonly websocketLimits: ConnectionLimits;
 }
 
 export const USAGE = `Usage: parley-server [options]
@@ -51,6 +54,8 @@ Limits and quotas (a source is an address, or an IPv6 prefix; 0 turns a limit of
                                default 200, bursts of 200)
   --connections-per-source N   WebSocket connections open at once per source
                                (PARLEY_CONNECTIONS_PER_SOURCE; default 32)
+  --control-frames-per-second N  WebSocket challenge/subscribe/authorize frames per source
+                               (PARLEY_CONTROL_FRAMES_PER_SECOND; default 20, bursts of 2100)
   --trusted-proxy LIST         comma-separated addresses or CIDR ranges of reverse proxies whose
                                X-Forwarded-For is believed (PARLEY_TRUSTED_PROXY; default none)
   --ipv6-prefix BITS           IPv6 addresses sharing this prefix are one source
@@ -88,6 +93,7 @@ export function parseConfig(
         'requests-per-minute': { type: 'string' },
         'mailboxes-per-day': { type: 'string' },
         'connections-per-source': { type: 'string' },
+        'control-frames-per-second': { type: 'string' },
         'trusted-proxy': { type: 'string' },
         'ipv6-prefix': { type: 'string' },
         'metrics-token': { type: 'string' },
@@ -147,7 +153,18 @@ export function parseConfig(
     sources,
   };
   const connections = count('connections-per-source', 'PARLEY_CONNECTIONS_PER_SOURCE', 32);
+  const control = count(
+    'control-frames-per-second',
+    'PARLEY_CONTROL_FRAMES_PER_SECOND',
+    DEFAULT_CONNECTION_LIMITS.controlPerSecond,
+  );
+  // The burst is what the client SDK needs to resubscribe its mailboxes at once, whatever the pace.
+  const websocketLimits: ConnectionLimits =
+    control === 0
+      ? { ...DEFAULT_CONNECTION_LIMITS, controlBurst: Number.POSITIVE_INFINITY, controlPerSecond: 1e9 }
+      : { ...DEFAULT_CONNECTION_LIMITS, controlPerSecond: control };
   return {
+    websocketLimits,
     quotas,
     metricsToken: str('metrics-token', 'PARLEY_METRICS_TOKEN') ?? null,
     maxConnectionsPerSource: connections === 0 ? Number.POSITIVE_INFINITY : connections,

@@ -76,6 +76,7 @@ const server = createServer({
   metricsAccess: config.metricsToken === null ? 'off' : { token: config.metricsToken },
   websocket: {
     maxConnectionsPerSource: config.maxConnectionsPerSource,
+    limits: config.websocketLimits,
     sources: new SourceResolver(config.quotas.sources),
   },
   /** Expired challenges, messages and contact requests are deleted every minute. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig, USAGE } from '../src/config.ts';
 import { DEFAULT_QUOTAS } from '../src/http/quotas.ts';
+import { DEFAULT_CONNECTION_LIMITS } from '../src/websocket/frame-budget.ts';
 
 describe('parseConfig', () => {
   it('defaults to loopback, port 8787 and embedded SQLite', () => {
@@ -29,6 +30,7 @@ describe('parseConfig', () => {
     expect(c.quotas).toEqual(DEFAULT_QUOTAS);
     expect(c.metricsToken).toBeNull();
     expect(c.maxConnectionsPerSource).toBe(32);
+    expect(c.websocketLimits).toEqual(DEFAULT_CONNECTION_LIMITS);
     const set = parseConfig(
       ['--registrations-per-hour', '60', '--trusted-proxy', '10.0.0.1, 10.1.0.0/16', '--metrics-token', 't'],
       { PARLEY_MAILBOXES_PER_DAY: '0', PARLEY_IPV6_PREFIX: '56', PARLEY_CONNECTIONS_PER_SOURCE: '4' },
@@ -39,6 +41,12 @@ describe('parseConfig', () => {
     expect(set.quotas.sources).toEqual({ trustedProxies: ['10.0.0.1', '10.1.0.0/16'], ipv6PrefixBits: 56 });
     expect(set.metricsToken).toBe('t');
     expect(set.maxConnectionsPerSource).toBe(4);
+    const paced = parseConfig(['--control-frames-per-second', '5'], {});
+    if (paced === 'help') throw new Error('unexpected');
+    expect(paced.websocketLimits).toMatchObject({ controlPerSecond: 5, controlBurst: 2100 });
+    const off = parseConfig([], { PARLEY_CONTROL_FRAMES_PER_SECOND: '0' });
+    if (off === 'help') throw new Error('unexpected');
+    expect(off.websocketLimits.controlBurst).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('lists every limit in --help', () => {
@@ -48,6 +56,7 @@ describe('parseConfig', () => {
       '--requests-per-minute',
       '--mailboxes-per-day',
       '--connections-per-source',
+      '--control-frames-per-second',
       '--trusted-proxy',
       '--ipv6-prefix',
       '--metrics-token',

@@ -13,7 +13,7 @@
  * Reproducible: PARLEY_HOSTILE_SEED fixes the schedule (fast-check prints the failing one);
  * PARLEY_HOSTILE_RUNS and PARLEY_HOSTILE_MESSAGES scale it up.
  */
-import { useInProcessServer } from '@parley/testkit';
+import { seeded, useInProcessServer } from '@parley/testkit';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
@@ -22,7 +22,7 @@ import type { PushHandlers } from '../src/client-options.ts';
 import type { StoredEnvelope } from '../src/net/server-api-types.ts';
 import { nodeClientOptions } from '../src/platform/node/index.ts';
 import { KeptStore, meet } from './client-kit.ts';
-import { flipped, hostile, type Interceptors, seeded } from './hostile-kit.ts';
+import { flipped, hostile, type Interceptors } from './hostile-kit.ts';
 
 const server = useInProcessServer();
 

@@ -86,15 +86,3 @@ export function flipped(bytes: Uint8Array, bit: number): Uint8Array {
   out[i] = (out[i] as number) ^ (1 << (bit % 8));
   return out;
 }
-
-/** A small seeded generator (mulberry32): the same seed, the same faults. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -30,7 +30,7 @@ export interface FaultProxy {
 
 /** Starts a proxy to `target` (a server's base URL) on a free loopback port. */
 export async function startFaultProxy(target: string, seed: number, rates: FaultRates): Promise<FaultProxy> {
-  const random = mulberry32(seed);
+  const random = seeded(seed);
   const injected = { drop: 0, duplicate: 0, reorder: 0, renumber: 0, alter: 0 };
   const hit = (kind: keyof FaultRates) => {
     const yes = random() < rates[kind];
@@ -125,7 +125,8 @@ export async function startFaultProxy(target: string, seed: number, rates: Fault
   };
 }
 
-function mulberry32(seed: number): () => number {
+/** A small seeded generator (mulberry32): the same seed, the same faults. */
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -39,6 +39,7 @@ import {
   MAX_SOCKET_AUTHORIZED,
   MAX_SOCKET_BAD_FRAMES,
   MAX_SOCKET_SUBSCRIPTIONS,
+  type Operation,
   socketOperation,
   type WireErrorCode,
 } from '@parley/protocol';
@@ -422,6 +423,16 @@ export class Connection {
     else await this.#ack(f.id, f.mailbox, f.seqs, false);
   }
 
+  /** Whether `f`'s proof answers its challenge for `operation`; counted while being checked. */
+  async #proves(o: Ownership, f: SubscribeFrame | AuthorizeFrame, operation: Operation): Promise<boolean> {
+    this.#proving++;
+    try {
+      return await provesOwnership(o, f.mailbox, f.challenge, operation, f.proof);
+    } finally {
+      this.#proving--;
+    }
+  }
+
   async #subscribe(f: SubscribeFrame): Promise<void> {
     const deps = this.#deps;
     const key = idKey(f.mailbox);
@@ -431,14 +442,8 @@ export class Connection {
     // proof is checked (issue 16: the bound was exceeded, and listeners leaked, that way).
     if (this.#subs.size + this.#proving >= MAX_SOCKET_SUBSCRIPTIONS)
       return this.#fail(f.id, 'rate-limited', 'too many subscriptions');
-    this.#proving++;
-    let proved: boolean;
-    try {
-      proved = await provesOwnership(this.#cx.owners, f.mailbox, f.challenge, SUBSCRIBE, f.proof);
-    } finally {
-      this.#proving--;
-    }
-    if (!proved) return this.#fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
+    if (!(await this.#proves(this.#cx.owners, f, SUBSCRIBE)))
+      return this.#fail(f.id, 'unauthorized', 'a valid mailbox proof is required');
     // Checked again after the await: the connection may have closed (a listener added now
     // would never be removed), or a subscribe for the same mailbox may have completed.
     if (this.#closed) return;
@@ -464,14 +469,8 @@ export class Connection {
     if (!this.#authorized.has(key)) {
       if (this.#authorized.size + this.#proving >= MAX_SOCKET_AUTHORIZED)
         return this.#fail(f.id, 'rate-limited', 'too many authorised mailboxes');
-      this.#proving++;
-      let proved: boolean;
-      try {
-        proved = await provesOwnership(this.#cx.senders, f.mailbox, f.challenge, AUTHORIZE, f.proof);
-      } finally {
-        this.#proving--;
-      }
-      if (!proved) return this.#fail(f.id, 'unauthorized', 'a valid sending proof is required');
+      if (!(await this.#proves(this.#cx.senders, f, AUTHORIZE)))
+        return this.#fail(f.id, 'unauthorized', 'a valid sending proof is required');
       if (this.#closed) return;
       this.#authorized.add(key);
     }

@@ -1,5 +1,5 @@
 /** Contact names for ids, and the words for notable events (shared by receive and chat). */
-import type { ContactView, ParleyClient } from '@parley/client';
+import type { ClientEvent, ContactView, ParleyClient } from '@parley/client';
 import { box, cleanLine } from './format.ts';
 
 /** Contact id → current name, refreshed when an unknown id shows up. */
@@ -53,6 +53,20 @@ export function missingNotice(name: string, count: number): string {
 /** Our texts that got no receipt after every resend (client event `not-delivered`). */
 export function notDeliveredNotice(name: string, count: number): string {
   return `⚠ ${count === 1 ? '1 message' : `${count} messages`} to ${name} could not be delivered (no receipt after several attempts): marked failed in the history.`;
+}
+
+/** The events that warn about one contact's messages (damaged, missing, not delivered). */
+export type ContactWarning = Extract<ClientEvent, { type: 'undecryptable' | 'missing' | 'not-delivered' }>;
+
+export function isContactWarning(e: ClientEvent): e is ContactWarning {
+  return e.type === 'undecryptable' || e.type === 'missing' || e.type === 'not-delivered';
+}
+
+/** The words for a {@link ContactWarning} about the contact called `name`. */
+export function contactWarning(e: ContactWarning, name: string): string {
+  if (e.type === 'missing') return missingNotice(name, e.count);
+  if (e.type === 'not-delivered') return notDeliveredNotice(name, e.messageIds.length);
+  return undecryptableNotice(name);
 }
 
 /**

@@ -4,14 +4,7 @@ import { expectPositionals } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { CliError, isClientError, usageError } from '../errors.ts';
 import { cleanLine, formatClock, formatDate, messageLines, safetyRows, statusMark, truncate } from '../format.ts';
-import {
-  identityChangedBox,
-  missingNotice,
-  Names,
-  nameClashNotice,
-  notDeliveredNotice,
-  undecryptableNotice,
-} from '../notices.ts';
+import { contactWarning, identityChangedBox, Names, nameClashNotice } from '../notices.ts';
 import { checkTextLength } from '../text-limit.ts';
 
 /** How many earlier messages the chat shows on entry (more if more are unread). */
@@ -278,13 +271,9 @@ class Chat {
         screen.print(nameClashNotice(e, this.cmd));
         return;
       case 'undecryptable':
-        if (e.contactId === this.contact.id) screen.print(undecryptableNotice(this.name));
-        return;
       case 'missing':
-        if (e.contactId === this.contact.id) screen.print(missingNotice(this.name, e.count));
-        return;
       case 'not-delivered':
-        if (e.contactId === this.contact.id) screen.print(notDeliveredNotice(this.name, e.messageIds.length));
+        if (e.contactId === this.contact.id) screen.print(contactWarning(e, this.name));
         return;
       case 'connection':
         if (e.state === 'online') {

@@ -2,14 +2,7 @@ import type { ClientEvent, MessageView } from '@parley/client';
 import { expectPositionals, numberOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { cleanLine, formatWhen, messageLines, truncate } from '../format.ts';
-import {
-  identityChangedBox,
-  missingNotice,
-  Names,
-  nameClashNotice,
-  notDeliveredNotice,
-  undecryptableNotice,
-} from '../notices.ts';
+import { contactWarning, identityChangedBox, isContactWarning, Names, nameClashNotice } from '../notices.ts';
 
 /** The longest --wait (a day); for longer, use `parley chat` or a loop. */
 const MAX_WAIT_S = 86_400;
@@ -76,10 +69,7 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
         names.set(e.contact);
         ctx.note(nameClashNotice(e, (...w) => ctx.cmd(...w)));
       }
-      if (e.type === 'undecryptable') enqueue(async () => ctx.note(undecryptableNotice(await names.of(e.contactId))));
-      if (e.type === 'missing') enqueue(async () => ctx.note(missingNotice(await names.of(e.contactId), e.count)));
-      if (e.type === 'not-delivered')
-        enqueue(async () => ctx.note(notDeliveredNotice(await names.of(e.contactId), e.messageIds.length)));
+      if (isContactWarning(e)) enqueue(async () => ctx.note(contactWarning(e, await names.of(e.contactId))));
       if (ctx.json) return;
       if (e.type === 'contact-connected') {
         names.set(e.contact);

@@ -6,12 +6,9 @@
 import type { ProtocolEnv } from '@parley/protocol';
 import { type DeviceRecord, MAX_SEEN, SEEN_DIGEST } from './records.ts';
 
-const SALT = new Uint8Array(32);
-const INFO = new TextEncoder().encode('Parley client seen envelope');
-
-/** A 16-byte digest of an envelope: HKDF-SHA256 (HMAC under a fixed key), from the crypto backend. */
+/** The first {@link SEEN_DIGEST} bytes of the envelope's SHA-256 (the crypto backend's). */
 export function envelopeDigest(env: ProtocolEnv, envelope: Uint8Array): Uint8Array {
-  return env.crypto.hkdfSha256(envelope, SALT, INFO, SEEN_DIGEST);
+  return env.crypto.sha256(envelope).subarray(0, SEEN_DIGEST);
 }
 
 export function hasSeen(d: DeviceRecord, digest: Uint8Array): boolean {

@@ -47,6 +47,16 @@ export type ClientErrorCode =
   | 'not-connected'
   /** A peer sent bytes that do not parse or do not authenticate. */
   | 'bad-message'
+  /** Linking a device: the codes on the two screens differ (someone is in the middle): nothing was linked. */
+  | 'link-code-mismatch'
+  /** Linking a device: the link's 10 minutes are over. */
+  | 'link-expired'
+  /** Linking a device: the link was used already (by another device, or an earlier try). */
+  | 'link-used'
+  /** Linking a device: a message between the devices did not authenticate (a meddling server). */
+  | 'link-tampered'
+  /** Linking a device: the user declined on either device, or the linking was interrupted. */
+  | 'link-aborted'
   /** The caller used the API wrongly. */
   | 'usage'
   /** A bug in this package. */

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ClientError } from '../errors.ts';
+import { type LinkingRecord, linkingSchema } from './link-state.ts';
 import { decodeJson } from './record-json.ts';
 import type {
   AddressRecord,
@@ -149,6 +150,7 @@ const current = {
   gap: z.strictObject({ v: z.literal(2), since: z.number(), reported: count }),
   otpk: oneTimePreKey,
   kempk: kemPreKey,
+  linking: linkingSchema,
 };
 
 export interface RecordTypes {
@@ -166,6 +168,7 @@ export interface RecordTypes {
   gap: GapRecord;
   otpk: z.infer<typeof oneTimePreKey>;
   kempk: KemPreKeyRecord;
+  linking: LinkingRecord;
 }
 export type RecordType = keyof RecordTypes;
 

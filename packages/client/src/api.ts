@@ -121,4 +121,9 @@ export type ClientEvent =
     }
   /** `count` messages from this contact have not arrived (gaps in the ratchet's counters past a grace period). */
   | { readonly type: 'missing'; readonly conversationId: string; readonly contactId: string; readonly count: number }
-  | { readonly type: 'connection'; readonly state: 'online' | 'offline' };
+  | { readonly type: 'connection'; readonly state: 'online' | 'offline' }
+  /**
+   * Linking a device (docs/client.md §4.10): `done` of `total` items (contacts and messages) of
+   * the history transfer are stored on the new device — on the existing device, acknowledged.
+   */
+  | { readonly type: 'history-progress'; readonly done: number; readonly total: number };

@@ -31,9 +31,14 @@ import type {
 } from './api.ts';
 import type { ClientOptions, CreateOptions } from './client-options.ts';
 import { idSequence } from './engine/id-sequence.ts';
+import { LINKING_ID } from './engine/link-state.ts';
+import type { GrantBody } from './engine/link-wire.ts';
 import { checkServerUrl } from './engine/links.ts';
+import { linkedProfile, selfContactWrite } from './engine/linked-profile.ts';
+import type { NewLinking } from './engine/link-state.ts';
 import { newProfile } from './engine/profile.ts';
-import { type ContactRecord, mailboxKey, type ProfileRecord, put } from './engine/records.ts';
+import { decodeAs } from './engine/record-schemas.ts';
+import { type ContactRecord, mailboxKey, type ProfileRecord, put, SELF_CONTACT } from './engine/records.ts';
 import { ClientError } from './errors.ts';
 import { checkName, findContact, identityFrom, uniqueName } from './flows/contact-lookup.ts';
 import * as requests from './flows/contact-requests.ts';
@@ -44,14 +49,20 @@ import * as invitations from './flows/invitations.ts';
 import { Lanes } from './flows/lanes.ts';
 import { MailboxRoutes } from './flows/mailbox-routes.ts';
 import * as messages from './flows/messages.ts';
+import { introRecord } from './flows/history-transfer.ts';
+import { linkAborted } from './flows/link-channel.ts';
+import { type LinkDeviceOptions, type LinkSession, linkDevice } from './flows/linking.ts';
+import { type JoinOptions, type JoinSession, join } from './flows/linking-join.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './flows/outbox.ts';
-import { finishRegistration, maintainPreKeys } from './flows/prekey-maintenance.ts';
+import { finishRegistration, maintainPreKeys, uploadFirstPreKeys } from './flows/prekey-maintenance.ts';
 import * as sessions from './flows/sessions.ts';
 import { openProfileRecord } from './flows/upgrade-profile.ts';
 import type { RecordStore } from './store/record-store.ts';
 import { contactView, eventView } from './views.ts';
 
 export type { ClientOptions, CreateOptions, PushConnection, PushHandlers } from './client-options.ts';
+export type { LinkDeviceOptions, LinkResult, LinkSession } from './flows/linking.ts';
+export type { JoinOptions, JoinSession } from './flows/linking-join.ts';
 export { DEFAULT_INVITATION_TTL_MS } from './flows/invitations.ts';
 
 /** How often a running client looks for new contact requests (addresses have no push). */
@@ -107,6 +118,61 @@ export class ParleyClient {
     const client = new ParleyClient(store, options, profile);
     await finishRegistration(client.ctx, create.registrationKey);
     return client;
+  }
+
+  /**
+   * Joins an account as a new device (docs/client.md §4.10), on an empty store: the handshake
+   * with the device that shows `link`, the code, and once the user confirmed on both devices
+   * the profile (same identity, this device's own keys), its contacts and the chosen history.
+   * On a store holding a transfer a restart interrupted, it resumes it; one holding a linking
+   * interrupted before the grant is emptied (`link-aborted`). Before the grant, any failure
+   * leaves the store empty; `done` rejects with the reason.
+   */
+  static async join(store: RecordStore, options: ClientOptions, j: JoinOptions): Promise<JoinSession<ParleyClient>> {
+    const env = options.env ?? defaultEnv;
+    const bytes = await store.get('linking', LINKING_ID);
+    const state = bytes === undefined ? undefined : decodeAs('linking', bytes);
+    const profile = await openProfileRecord(store);
+    const deps = { store, env, api: (url: string) => options.api(url) };
+    if (state?.role === 'new') {
+      if (state.stage === 'transfer' && profile !== undefined) {
+        const client = new ParleyClient(store, options, profile);
+        if (!profile.registered) await finishRegistration(client.ctx, undefined);
+        return join(deps, { ...j, link: state.link }, failMake, () => client, { state, ctx: client.ctx });
+      }
+      if (profile === undefined) {
+        await store.commit([{ kind: 'linking', id: LINKING_ID, value: null }]);
+        throw linkAborted('interrupted');
+      }
+    }
+    if (profile !== undefined) throw new ClientError('profile-exists', 'This profile already has an account.');
+    checkName(j.deviceName);
+    let client: ParleyClient | null = null;
+    const progress = j.onProgress;
+    j = {
+      ...j,
+      onProgress: (p) => {
+        progress?.(p);
+        client?.emit([{ type: 'history-progress', done: p.received, total: p.total }]);
+      },
+    };
+    const make = async (grant: GrantBody, server: string, s: NewLinking) => {
+      const p = linkedProfile(env, grant, server, s.deviceKeys, s.deviceName);
+      const c = new ParleyClient(store, options, p);
+      const mine = await Promise.all(
+        grant.ownDevices.map((d) => introRecord(c.ctx, SELF_CONTACT, d.device, d.theirMailbox).then((r) => ({ ...r, ...(d.name ? { name: d.name } : {}) }))),
+      );
+      await c.ctx.commit([
+        put('profile', 'self', p),
+        selfContactWrite(env, p),
+        ...mine.map((d) => put('device', d.id, d)),
+        put('linking', LINKING_ID, s),
+      ]);
+      await uploadFirstPreKeys(c.ctx);
+      client = c;
+      return c.ctx;
+    };
+    return join(deps, j, make, () => client as unknown as ParleyClient, null);
   }
 
   /** Opens an existing profile; finishes a registration a crash interrupted. */
@@ -209,6 +275,24 @@ export class ParleyClient {
     const run = this.queue.then(f, f);
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  // ─── devices ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Links a new device to this account (docs/client.md §4.10): shows a link, then the code both
+   * devices display; once the user confirmed here and on the new device, registers it, publishes
+   * the new device list and sends it the keys, contacts and the history it asked for. Resumes a
+   * transfer a restart interrupted; cancels a linking interrupted before that.
+   */
+  async linkDevice(options: LinkDeviceOptions = {}): Promise<LinkSession> {
+    return linkDevice(this.ctx, {
+      ...options,
+      onProgress: (p) => {
+        options.onProgress?.(p);
+        this.emit([{ type: 'history-progress', done: p.sent, total: p.total }]);
+      },
+    });
   }
 
   // ─── invitations ──────────────────────────────────────────────────────────────────────────
@@ -434,6 +518,11 @@ export class ParleyClient {
     await flushOutbox(this.ctx);
   }
 }
+
+/** Resuming a transfer never makes a profile: it exists already. */
+const failMake = async (): Promise<never> => {
+  throw new ClientError('internal', 'The profile exists already.');
+};
 
 function checkServer(url: string): string {
   try {

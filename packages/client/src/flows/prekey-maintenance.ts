@@ -29,6 +29,14 @@ export async function finishRegistration(ctx: ClientContext, registrationKey: st
 }
 
 /**
+ * A linked device (docs/client.md §4.10): the existing device registered our device key already;
+ * our first prekeys go up with our own device proofs.
+ */
+export async function uploadFirstPreKeys(ctx: ClientContext): Promise<void> {
+  await refillPreKeys(ctx, null);
+}
+
+/**
  * Tops up prekeys when the policy says a check is due (or now, with `force`); reports bundles the
  * server served with our last-resort key since the last check (`last-resort-used`) once the
  * refill is uploaded.

@@ -1,0 +1,502 @@
+/**
+ * Linking a new device, on the existing device E (docs/client.md §4.10, protocol §14.2). E makes
+ * the two link mailboxes and the commitment and shows the link; then, each step committed in the
+ * `linking` record before the next:
+ *
+ *   waiting   read N's request from `up`, reply on `down`          → the code on both screens
+ *   code      the user's confirmation here AND N's `confirm` frame  (either declines: abort)
+ *   granting  choose N's device id, certify N's key, register it, publish the new device list,
+ *             make `self/<N>` (awaitingIntro), send the grant
+ *   transfer  contacts and history in chunks, at most 64 unacknowledged, then `end`
+ *   done      both link mailboxes deleted, the record too
+ *
+ * A restart before `granting` ends the linking (nothing changed anywhere but the link mailboxes,
+ * which are deleted); from `granting` on, `linkDevice` resumes it — resending from the oldest
+ * unacknowledged chunk.
+ */
+import {
+  certifyDevice,
+  decodeDeviceList,
+  deviceId,
+  encodeDeviceCertificate,
+  type DeviceCertificate,
+  encodeIdentity,
+  LinkFrameKind,
+  linkCommit,
+  linkReply,
+  linkRequestDeviceKey,
+  LINK_REQUEST_BYTES,
+  ProtocolError,
+  publicIdentity,
+  signDeviceList,
+} from '@parley/protocol';
+import { encodeDeviceLink } from '../engine/links.ts';
+import { START } from '../engine/history-plan.ts';
+import type { ExistingLinking } from '../engine/link-state.ts';
+import { LINKING_ID } from '../engine/link-state.ts';
+import { type AbortReason, LINK_TTL_MS, MAX_IN_FLIGHT, decodeLinkBody, tampered } from '../engine/link-wire.ts';
+import { del, deviceRecordId, peerMailboxOf, put, SELF_CONTACT } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
+import { auth, type ClientContext, getRecord, ignoreGone, newMailbox, ownedMailbox, refused } from './context.ts';
+import { buildChunk, planTransfer } from './history-transfer.ts';
+import {
+  codeMismatch,
+  deferred,
+  deliverLink,
+  LINK_POLL_MS,
+  linkAborted,
+  linkExpired,
+  openFrame,
+  readAfter,
+  sealFrame,
+  sleep,
+} from './link-channel.ts';
+import { listRecords } from './context.ts';
+
+export interface LinkDeviceOptions {
+  /** How often to look for the new device's answers (ms, default 500). */
+  readonly pollMs?: number;
+  /** Items (contacts and messages) acknowledged by the new device so far, of `total`. */
+  readonly onProgress?: (p: { readonly sent: number; readonly total: number }) => void;
+}
+
+export interface LinkResult {
+  readonly deviceId: number;
+  readonly deviceName: string;
+  /** Contacts and messages the new device stored. */
+  readonly items: number;
+}
+
+/** The existing device's side of one linking (ParleyClient.linkDevice). */
+export interface LinkSession {
+  /** `parley://link/…`: show it to the new device (QR code or copy), never through the server. */
+  readonly link: string;
+  readonly expiresAt: number;
+  /** True when this resumes a linking a restart interrupted after both confirmed. */
+  readonly resumed: boolean;
+  /** True when an earlier linking was found unfinished before the grant and cancelled. */
+  readonly cancelledEarlier: boolean;
+  /** Resolves with the 6 digits once the new device answered; rejects if the linking ends first. */
+  code(): Promise<string>;
+  /** The user's answer: do both screens show the same code? */
+  confirm(same: boolean): void;
+  /** For scripts: the code the user read on the new device (`link-code-mismatch` if it differs). */
+  confirmCode(digits: string): void;
+  /** Ends the linking (before the grant: nothing is linked). */
+  cancel(): void;
+  /** The new device is registered and has everything; rejects with the reason it ended. */
+  readonly done: Promise<LinkResult>;
+}
+
+/** Starts (or resumes) linking a new device. */
+export async function linkDevice(ctx: ClientContext, options: LinkDeviceOptions = {}): Promise<LinkSession> {
+  if (!ctx.profile.registered) {
+    throw new ClientError('usage', 'This device is not registered with its server yet: sync first.');
+  }
+  let cancelledEarlier = false;
+  const earlier = await getRecord(ctx, 'linking', LINKING_ID);
+  if (earlier?.role === 'existing') {
+    if (earlier.stage === 'granting' || earlier.stage === 'transfer') return drive(ctx, earlier, options, true, false);
+    await endLinking(ctx, earlier, 'cancelled');
+    cancelledEarlier = true;
+  } else if (earlier !== undefined) {
+    throw new ClientError('usage', 'This profile is itself being linked to an account.');
+  }
+  const env = ctx.env;
+  const up = await newMailbox(ctx);
+  const down = await newMailbox(ctx);
+  const { secret, commitment } = linkCommit(env);
+  const expiresAt = env.now() + LINK_TTL_MS;
+  const { link, payload } = encodeDeviceLink({
+    server: ctx.profile.server,
+    identity: publicIdentity(ctx.profile.identity),
+    up: { id: up.id, senderPrivateKey: up.sender.privateKey },
+    down: { id: down.id, recipientPrivateKey: down.recipient.privateKey },
+    commitment,
+    expiresAt,
+  });
+  const record: ExistingLinking = {
+    v: 2,
+    role: 'existing',
+    stage: 'waiting',
+    link,
+    payload,
+    expiresAt,
+    up,
+    down,
+    commit: { ephemeral: secret.ephemeral, nonce: secret.nonce },
+    sendIndex: 0,
+    recvIndex: -1,
+    readSeq: 0,
+  };
+  await save(ctx, record);
+  return drive(ctx, record, options, false, cancelledEarlier);
+}
+
+async function save(ctx: ClientContext, r: ExistingLinking): Promise<ExistingLinking> {
+  await ctx.commit([put('linking', LINKING_ID, r)]);
+  return r;
+}
+
+/** Deletes both link mailboxes (telling N why first, when it has keys), then the record. */
+async function endLinking(ctx: ClientContext, r: ExistingLinking, reason: AbortReason | null): Promise<void> {
+  const api = ctx.api(ctx.profile.server);
+  if (reason !== null && r.keys !== undefined) {
+    const frame = sealFrame(ctx.env, r.keys.toNew, LinkFrameKind.abort, r.sendIndex, { reason });
+    await deliverLink(api, { id: r.down.id, senderPrivateKey: r.down.sender.privateKey }, frame).catch(
+      () => undefined,
+    );
+  }
+  // N reads `down` after we are gone only to learn that the link is used.
+  await api.deleteMailbox(ownedMailbox(r.up)).catch(ignoreGone);
+  if (reason === null) await api.deleteMailbox(ownedMailbox(r.down)).catch(ignoreGone);
+  else await api.deleteMailbox(ownedMailbox(r.down)).catch(() => undefined);
+  await ctx.commit([del('linking', LINKING_ID)]);
+}
+
+function drive(
+  ctx: ClientContext,
+  start: ExistingLinking,
+  options: LinkDeviceOptions,
+  resumed: boolean,
+  cancelledEarlier: boolean,
+): LinkSession {
+  const code = deferred<string>();
+  const answer = deferred<'same' | 'rejected' | 'mismatch'>();
+  const pollMs = options.pollMs ?? LINK_POLL_MS;
+  let cancelled = false;
+  let state = start;
+  if (state.keys !== undefined) code.resolve(state.keys.sas);
+
+  const run = async (): Promise<LinkResult> => {
+    const api = ctx.api(ctx.profile.server);
+    const down = { id: state.down.id, senderPrivateKey: state.down.sender.privateKey };
+    const send = async (kind: LinkFrameKind, body: never) => {
+      const keys = state.keys;
+      if (keys === undefined) throw new ClientError('internal', 'No link keys.');
+      const index = state.sendIndex;
+      state = await save(ctx, { ...state, sendIndex: index + 1 });
+      await deliverLink(api, down, sealFrame(ctx.env, keys.toNew, kind, index, body));
+    };
+    /** Frames from N that arrived since the last look, opened and checked, in order. */
+    const frames = async () => {
+      const out: { kind: LinkFrameKind; plaintext: Uint8Array }[] = [];
+      const envelopes = await readAfter(api, ownedMailbox(state.up), state.readSeq);
+      let { readSeq, recvIndex } = state;
+      for (const e of envelopes) {
+        readSeq = Math.max(readSeq, e.seq);
+        if (state.keys === undefined) continue;
+        let f: ReturnType<typeof openFrame>;
+        try {
+          f = openFrame(ctx.env, state.keys.toExisting, e.envelope);
+        } catch (err) {
+          if (e.envelope.length === LINK_REQUEST_BYTES) continue; // a second device's request: the link is used
+          throw err;
+        }
+        if (f.index <= recvIndex) continue; // a replay: processed already
+        recvIndex = f.index;
+        out.push(f);
+      }
+      if (envelopes.length > 0) {
+        state = await save(ctx, { ...state, readSeq, recvIndex });
+        await api.ackMailbox(ownedMailbox(state.up), envelopes.map((e) => e.seq)).catch(() => undefined);
+      }
+      return out;
+    };
+    const check = () => {
+      if (cancelled && (state.stage === 'waiting' || state.stage === 'code')) throw linkAborted('cancelled');
+    };
+
+    // waiting: N's request
+    while (state.stage === 'waiting') {
+      check();
+      if (ctx.env.now() > state.expiresAt) throw linkExpired();
+      const envelopes = await readAfter(api, ownedMailbox(state.up), state.readSeq);
+      const request = envelopes.find((e) => e.envelope.length === LINK_REQUEST_BYTES);
+      if (request === undefined) {
+        if (envelopes.length > 0) state = await save(ctx, { ...state, readSeq: envelopes.at(-1)?.seq ?? 0 });
+        await sleep(pollMs);
+        continue;
+      }
+      let reply: Uint8Array;
+      let keys: ExistingLinking['keys'];
+      let deviceKey: Uint8Array;
+      try {
+        deviceKey = linkRequestDeviceKey(request.envelope);
+        const r = linkReply(ctx.env, state.commit, state.payload, request.envelope);
+        reply = r.reply;
+        keys = r.keys;
+      } catch (e) {
+        if (e instanceof ProtocolError) throw tampered();
+        throw e;
+      }
+      state = await save(ctx, { ...state, stage: 'code', keys, deviceKey, readSeq: request.seq });
+      await deliverLink(api, down, reply);
+      code.resolve(keys.sas);
+    }
+
+    // code: both confirmations
+    while (state.stage === 'code') {
+      check();
+      if (answer.settled) {
+        const said = await answer.promise;
+        if (said === 'mismatch') throw codeMismatch();
+        if (said === 'rejected') throw linkAborted(cancelled ? 'cancelled' : 'rejected');
+        if (!state.userConfirmed) state = await save(ctx, { ...state, userConfirmed: true });
+      }
+      for (const f of await frames()) {
+        if (f.kind === LinkFrameKind.abort) {
+          const { reason } = decodeLinkBody(LinkFrameKind.abort, f.plaintext);
+          throw reason === 'code-mismatch' ? codeMismatch() : reason === 'rejected' ? linkAborted('rejected') : linkAborted('failed');
+        }
+        if (f.kind !== LinkFrameKind.confirm) throw tampered();
+        const peer = decodeLinkBody(LinkFrameKind.confirm, f.plaintext);
+        state = await save(ctx, { ...state, peer });
+      }
+      if (state.userConfirmed && state.peer !== undefined) {
+        state = await save(ctx, await grantState(ctx, state));
+        break;
+      }
+      if (ctx.env.now() > state.expiresAt) throw linkExpired();
+      await Promise.race([sleep(pollMs), answer.promise.catch(() => undefined)]);
+    }
+
+    if (state.stage === 'granting') {
+      state = await register(ctx, state);
+      await send(LinkFrameKind.grant, (await grantBody(ctx, state)) as never);
+    }
+
+    // transfer: chunks, acks, end
+    return await transfer(ctx, () => state, async (s) => (state = await save(ctx, s)), send, frames, pollMs, options, check);
+  };
+
+  const done = run().then(
+    async (result) => {
+      await endLinking(ctx, state, null);
+      return result;
+    },
+    async (e: unknown) => {
+      const reason: AbortReason =
+        ClientError.is(e, 'link-tampered')
+          ? 'tampered'
+          : ClientError.is(e, 'link-expired')
+            ? 'expired'
+            : ClientError.is(e, 'link-code-mismatch')
+              ? 'code-mismatch'
+              : ClientError.is(e, 'link-aborted')
+                ? cancelled
+                  ? 'cancelled'
+                  : 'rejected'
+                : 'failed';
+      // After the grant N is one of our devices: a failure there (our server unreachable, say)
+      // leaves the record for `linkDevice` to resume. Before it, everything is undone.
+      if (state.stage === 'waiting' || state.stage === 'code' || ClientError.is(e, 'link-tampered')) {
+        await endLinking(ctx, state, reason).catch(() => undefined);
+      }
+      code.reject(e);
+      throw e;
+    },
+  );
+  done.catch(() => undefined);
+
+  return {
+    link: state.link,
+    expiresAt: state.expiresAt,
+    resumed,
+    cancelledEarlier,
+    code: () => code.promise,
+    confirm: (same) => answer.resolve(same ? 'same' : 'rejected'),
+    confirmCode: (digits) => answer.resolve(digits.trim() === state.keys?.sas ? 'same' : 'mismatch'),
+    cancel: () => {
+      cancelled = true;
+      answer.resolve('rejected');
+    },
+    done,
+  };
+}
+
+/**
+ * Both confirmed: the device id for N (one past the highest the server or our list knows), N's
+ * certificate and the new signed device list — committed before anything is registered, so a
+ * restart registers the same.
+ */
+async function grantState(ctx: ClientContext, r: ExistingLinking): Promise<ExistingLinking> {
+  const env = ctx.env;
+  const p = ctx.profile;
+  if (r.deviceKey === undefined) throw new ClientError('internal', 'No device key.');
+  const known = await ctx.api(p.server).listDevices(auth(ctx));
+  const current: DeviceCertificate[] =
+    p.deviceList === undefined
+      ? [certifyDevice(env, p.identity, deviceId(p.device), p.deviceKeys.publicKey)]
+      : [...decodeDeviceList(p.deviceList).devices];
+  const version = p.deviceList === undefined ? 1 : decodeDeviceList(p.deviceList).version + 1;
+  const highest = Math.max(p.device, ...known.map((d) => d.deviceId), ...current.map((c) => c.deviceId));
+  const cert = certifyDevice(env, p.identity, deviceId(highest + 1), r.deviceKey);
+  const devices = [...current, cert].sort((a, b) => a.deviceId - b.deviceId);
+  const deviceList = signDeviceList(env, p.identity, { version, issuedAt: env.now(), devices });
+  return {
+    ...r,
+    stage: 'granting',
+    newDevice: { id: cert.deviceId, certificate: encodeDeviceCertificate(cert), deviceList },
+  };
+}
+
+/**
+ * Registers N on our server and publishes the new list (each step already done is recognised on
+ * a resume), then stores `self/<N>` awaiting N's hello and our profile's new list, and plans
+ * what N gets: stage `transfer`.
+ */
+async function register(ctx: ClientContext, r: ExistingLinking): Promise<ExistingLinking> {
+  const nd = r.newDevice;
+  if (nd === undefined || r.peer === undefined) throw new ClientError('internal', 'No new device.');
+  const api = ctx.api(ctx.profile.server);
+  await api.addDevice(auth(ctx), nd.certificate).catch(async (e: unknown) => {
+    if (refused(e, 'conflict') && (await api.listDevices(auth(ctx))).some((d) => d.deviceId === nd.id)) return;
+    throw e;
+  });
+  await api.putDeviceList(auth(ctx), nd.deviceList).catch((e: unknown) => {
+    if (!refused(e, 'conflict')) throw e; // stale: a resume after it was published
+  });
+  const recordId = deviceRecordId(SELF_CONTACT, nd.id);
+  const plan = await planTransfer(ctx, r.peer.history);
+  const next: ExistingLinking = { ...r, stage: 'transfer', plan, next: { n: 1, cursor: START }, inFlight: [], acked: 0, skipped: 0 };
+  await ctx.serial(async () => {
+    const writes = [put('linking', LINKING_ID, next)];
+    if ((await getRecord(ctx, 'device', recordId)) === undefined) {
+      const self = await ensureSelfContactWrites(ctx);
+      writes.push(...self, put('device', recordId, {
+        v: 2,
+        id: recordId,
+        contactId: SELF_CONTACT,
+        device: nd.id,
+        theirMailbox: null,
+        myMailbox: await newMailbox(ctx),
+        session: new Uint8Array(0),
+        previousSessions: [],
+        awaitingIntro: true,
+        name: r.peer?.deviceName,
+      }));
+    }
+    const profile = { ...ctx.profile, deviceList: nd.deviceList };
+    writes.push(put('profile', 'self', profile));
+    await ctx.commit(writes);
+    ctx.profile = profile;
+  });
+  // SEAM: C1's announceDeviceList(ctx) (flows/device-list.ts) tells our other devices and every
+  // contact device about the new list; called here once C1's branch is merged.
+  return next;
+}
+
+/** The grant (md-design §1.3): identity, N's id and certificate, the list, our own devices. */
+async function grantBody(ctx: ClientContext, r: ExistingLinking) {
+  const p = ctx.profile;
+  const nd = r.newDevice;
+  if (nd === undefined || r.plan === undefined) throw new ClientError('internal', 'No new device.');
+  const mine = await getRecord(ctx, 'device', deviceRecordId(SELF_CONTACT, nd.id));
+  if (mine === undefined) throw new ClientError('internal', 'No record for the new device.');
+  const ownDevices = [
+    { device: p.device, theirMailbox: peerMailboxOf(p.server, mine.myMailbox), ...(p.deviceName ? { name: p.deviceName } : {}) },
+  ];
+  for (const d of await listRecords(ctx, 'device')) {
+    if (d.contactId !== SELF_CONTACT || d.device === nd.id || d.theirMailbox === null) continue;
+    ownDevices.push({ device: d.device, theirMailbox: d.theirMailbox, ...(d.name ? { name: d.name } : {}) });
+  }
+  return {
+    identity: p.identity,
+    accountId: p.accountId,
+    device: nd.id,
+    certificate: nd.certificate,
+    deviceList: nd.deviceList,
+    displayName: p.displayName,
+    ownDevices,
+    total: r.plan.total,
+  };
+}
+
+/**
+ * Sends the chunks with at most {@link MAX_IN_FLIGHT} unacknowledged, then `end`, and returns once
+ * N acknowledged the last. After a restart the chunks not acknowledged are sent again, with the
+ * same numbers, from where the oldest of them started.
+ */
+async function transfer(
+  ctx: ClientContext,
+  get: () => ExistingLinking,
+  set: (r: ExistingLinking) => Promise<ExistingLinking>,
+  send: (kind: LinkFrameKind, body: never) => Promise<void>,
+  frames: () => Promise<{ kind: LinkFrameKind; plaintext: Uint8Array }[]>,
+  pollMs: number,
+  options: LinkDeviceOptions,
+  check: () => void,
+): Promise<LinkResult> {
+  let r = get();
+  const first = r.inFlight?.[0];
+  if (first !== undefined) r = await set({ ...r, next: first, inFlight: [], ended: undefined } as ExistingLinking);
+  const total = r.plan?.total ?? 0;
+  const sizes = new Map<number, number>();
+  for (;;) {
+    check();
+    r = get();
+    const plan = r.plan;
+    const next = r.next;
+    if (plan === undefined || next === undefined || r.newDevice === undefined || r.peer === undefined) {
+      throw new ClientError('internal', 'Linking state without a plan.');
+    }
+    const inFlight = r.inFlight ?? [];
+    if (!r.ended && inFlight.length < MAX_IN_FLIGHT) {
+      const chunk = await buildChunk(ctx, plan, next.cursor);
+      if (chunk.items.length > 0) {
+        sizes.set(next.n, chunk.items.length);
+        await set({
+          ...r,
+          next: { n: next.n + 1, cursor: chunk.next },
+          inFlight: [...inFlight, next],
+          skipped: (r.skipped ?? 0) + chunk.skipped,
+        });
+        await send(LinkFrameKind.chunk, { n: next.n, items: chunk.items } as never);
+        continue;
+      }
+      await set({ ...r, ended: true });
+      await send(LinkFrameKind.end, { chunks: next.n - 1, skipped: r.skipped ?? 0 } as never);
+      continue;
+    }
+    let progressed = false;
+    for (const f of await frames()) {
+      if (f.kind === LinkFrameKind.abort) throw linkAborted('failed');
+      if (f.kind !== LinkFrameKind.ack) throw tampered();
+      const { n } = decodeLinkBody(LinkFrameKind.ack, f.plaintext);
+      const cur = get();
+      const done = (cur.inFlight ?? []).filter((c) => c.n <= n);
+      const acked = (cur.acked ?? 0) + done.reduce((sum, c) => sum + (sizes.get(c.n) ?? 0), 0);
+      await set({ ...cur, inFlight: (cur.inFlight ?? []).filter((c) => c.n > n), acked });
+      if (done.length > 0) options.onProgress?.({ sent: Math.min(acked, total), total });
+      const after = get();
+      if (after.ended && (after.inFlight ?? []).length === 0 && n >= (after.next?.n ?? 1) - 1) {
+        return { deviceId: after.newDevice?.id ?? 0, deviceName: after.peer?.deviceName ?? '', items: total };
+      }
+      progressed = true;
+    }
+    if (!progressed) await sleep(pollMs);
+  }
+}
+
+/** The self contact's record, if it does not exist yet (C1's ensureSelfContact once merged). */
+async function ensureSelfContactWrites(ctx: ClientContext) {
+  if ((await getRecord(ctx, 'contact', SELF_CONTACT)) !== undefined) return [];
+  const p = ctx.profile;
+  const now = ctx.env.now();
+  return [
+    put('contact', SELF_CONTACT, {
+      v: 2,
+      id: SELF_CONTACT,
+      name: p.displayName,
+      aliasSet: false,
+      keySource: 'invitation',
+      verification: 'verified',
+      identity: encodeIdentity(publicIdentity(p.identity)),
+      replacedIdentity: null,
+      state: 'connected',
+      createdAt: now,
+      conversationId: SELF_CONTACT,
+    }),
+  ];
+}

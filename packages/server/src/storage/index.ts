@@ -33,6 +33,14 @@ export {
   type DeviceStoreOptions,
   SqlDeviceStore,
 } from './device-store.ts';
+export {
+  type DeviceListStore,
+  type DeviceListStoreOptions,
+  type DeviceListUpdate,
+  type PutDeviceListResult,
+  SqlDeviceListStore,
+  type StoredDeviceList,
+} from './device-list-store.ts';
 export type { Dialect } from './dialect.ts';
 export { StorageError, type StorageErrorCode } from './errors.ts';
 export {

@@ -14,6 +14,7 @@ export {
   MLKEM768_PUBLIC_KEY_BYTES,
 } from './crypto/backend.ts';
 export * from './device-certificate.ts';
+export * from './device-list.ts';
 export {
   MAX_CHAIN_LENGTH,
   MAX_SKIP,

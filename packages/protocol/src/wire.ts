@@ -25,6 +25,8 @@ export const WireType = {
   deviceCertificate: 0x06,
   /** docs/protocol-ratchet.md §6.5: an initial message whose sender is sealed to the responder. */
   sealedInitialMessage: 0x07,
+  /** docs/protocol-devices.md §14.1: an account's signed, versioned list of devices. */
+  deviceList: 0x08,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 

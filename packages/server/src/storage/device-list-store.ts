@@ -109,7 +109,11 @@ export class SqlDeviceListStore implements DeviceListStore {
           .where('account_id', '=', key)
           .executeTakeFirst();
         if (row !== undefined) {
-          const current = { version: Number(row.version), list: fromColumn(row.list), updatedAt: Number(row.updated_at) };
+          const current = {
+            version: Number(row.version),
+            list: fromColumn(row.list),
+            updatedAt: Number(row.updated_at),
+          };
           if (version === current.version && sameBytes(current.list, list)) return { outcome: 'unchanged' };
           if (version <= current.version) return { outcome: 'stale', current };
         }

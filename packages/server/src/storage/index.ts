@@ -26,14 +26,6 @@ export {
 } from './contact-address-store.ts';
 export { type Database, type DatabaseTarget, type OpenOptions, openDatabase } from './database.ts';
 export {
-  DEFAULT_MAX_DEVICES,
-  type DeviceCredentials,
-  type DeviceRecord,
-  type DeviceStore,
-  type DeviceStoreOptions,
-  SqlDeviceStore,
-} from './device-store.ts';
-export {
   type DeviceListStore,
   type DeviceListStoreOptions,
   type DeviceListUpdate,
@@ -41,6 +33,14 @@ export {
   SqlDeviceListStore,
   type StoredDeviceList,
 } from './device-list-store.ts';
+export {
+  DEFAULT_MAX_DEVICES,
+  type DeviceCredentials,
+  type DeviceRecord,
+  type DeviceStore,
+  type DeviceStoreOptions,
+  SqlDeviceStore,
+} from './device-store.ts';
 export type { Dialect } from './dialect.ts';
 export { StorageError, type StorageErrorCode } from './errors.ts';
 export {

@@ -54,12 +54,14 @@ export interface ExistingLinking extends FrameCounters {
   /** The next chunk to send (its number and where it starts). */
   readonly next?: { readonly n: number; readonly cursor: HistoryCursor };
   /** The chunks sent and not yet acknowledged: number → where each starts (to resend from). */
-  readonly inFlight?: readonly { readonly n: number; readonly cursor: HistoryCursor }[];
+  readonly inFlight?: readonly { readonly n: number; readonly cursor: HistoryCursor; readonly items?: number }[];
   /** Items sent and acknowledged (for progress). */
   readonly acked?: number;
   readonly skipped?: number;
   /** `end` was sent: waiting for the last ack. */
   readonly ended?: true;
+  /** N acknowledged something: it has the grant (else a resume sends the grant again). */
+  readonly grantAcked?: true;
 }
 
 export interface NewLinking extends FrameCounters {
@@ -116,10 +118,11 @@ export const linkingSchema = z.discriminatedUnion('role', [
       })
       .optional(),
     next: z.strictObject({ n: count, cursor }).optional(),
-    inFlight: z.array(z.strictObject({ n: count, cursor })).optional(),
+    inFlight: z.array(z.strictObject({ n: count, cursor, items: count.optional() })).optional(),
     acked: count.optional(),
     skipped: count.optional(),
     ended: z.literal(true).optional(),
+    grantAcked: z.literal(true).optional(),
     ...counters,
   }),
   z.strictObject({

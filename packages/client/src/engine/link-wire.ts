@@ -23,7 +23,7 @@ export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
 /** A device link expires after 10 minutes. */
 export const LINK_TTL_MS = 10 * 60_000;
 
-const bytes = z.instanceof(Uint8Array);
+const bytes = z.custom<Uint8Array>((v) => v instanceof Uint8Array);
 const count = z.number().int().nonnegative();
 const keyPair = z.strictObject({ privateKey: bytes, publicKey: bytes });
 const peerMailbox = z.strictObject({ server: z.string().max(512), id: bytes, senderPrivateKey: bytes });

@@ -112,7 +112,7 @@ export function join<C>(
     const s = state;
     if (s?.keys === undefined) throw new ClientError('internal', 'No link keys.');
     const envelopes = await readAfter(api, down, s.readSeq);
-    const out: { kind: LinkFrameKind; plaintext: Uint8Array; seq: number }[] = [];
+    const out: { kind: LinkFrameKind; index: number; plaintext: Uint8Array; seq: number }[] = [];
     let recvIndex = s.recvIndex;
     for (const e of envelopes) {
       const f = openFrame(env, s.keys.toNew, e.envelope);

@@ -16,7 +16,9 @@
  */
 import {
   certifyDevice,
+  decodeDeviceCertificate,
   decodeDeviceList,
+  equalBytes,
   deviceId,
   encodeDeviceCertificate,
   type DeviceCertificate,
@@ -264,6 +266,9 @@ function drive(
     if (state.stage === 'granting') {
       state = await register(ctx, state);
       await send(LinkFrameKind.grant, (await grantBody(ctx, state)) as never);
+    } else if (resumed && !state.grantAcked) {
+      // It may not have left before the restart; N keeps the first it gets.
+      await send(LinkFrameKind.grant, (await grantBody(ctx, state)) as never);
     }
 
     // transfer: chunks, acks, end
@@ -350,13 +355,18 @@ async function register(ctx: ClientContext, r: ExistingLinking): Promise<Existin
   const nd = r.newDevice;
   if (nd === undefined || r.peer === undefined) throw new ClientError('internal', 'No new device.');
   const api = ctx.api(ctx.profile.server);
-  await api.addDevice(auth(ctx), nd.certificate).catch(async (e: unknown) => {
+  await api.addDevice(auth(ctx), decodeDeviceCertificate(nd.certificate)).catch(async (e: unknown) => {
+    // A resume after the server added it: the id is ours already.
     if (refused(e, 'conflict') && (await api.listDevices(auth(ctx))).some((d) => d.deviceId === nd.id)) return;
     throw e;
   });
-  await api.putDeviceList(auth(ctx), nd.deviceList).catch((e: unknown) => {
-    if (!refused(e, 'conflict')) throw e; // stale: a resume after it was published
-  });
+  const put1 = await api.putDeviceList(auth(ctx), nd.deviceList);
+  if (put1.outcome === 'stale' && !equalBytes(put1.current, nd.deviceList)) {
+    // Another linking or removal published a newer list meanwhile.
+    throw new ClientError('server-error', 'The account changed its devices meanwhile: link the device again.', {
+      refusal: 'conflict',
+    });
+  }
   const recordId = deviceRecordId(SELF_CONTACT, nd.id);
   const plan = await planTransfer(ctx, r.peer.history);
   const next: ExistingLinking = { ...r, stage: 'transfer', plan, next: { n: 1, cursor: START }, inFlight: [], acked: 0, skipped: 0 };
@@ -430,9 +440,11 @@ async function transfer(
 ): Promise<LinkResult> {
   let r = get();
   const first = r.inFlight?.[0];
-  if (first !== undefined) r = await set({ ...r, next: first, inFlight: [], ended: undefined } as ExistingLinking);
+  if (first !== undefined) {
+    const { ended: _, ...rest } = r;
+    r = await set({ ...rest, next: { n: first.n, cursor: first.cursor }, inFlight: [] });
+  }
   const total = r.plan?.total ?? 0;
-  const sizes = new Map<number, number>();
   for (;;) {
     check();
     r = get();
@@ -445,11 +457,10 @@ async function transfer(
     if (!r.ended && inFlight.length < MAX_IN_FLIGHT) {
       const chunk = await buildChunk(ctx, plan, next.cursor);
       if (chunk.items.length > 0) {
-        sizes.set(next.n, chunk.items.length);
         await set({
           ...r,
           next: { n: next.n + 1, cursor: chunk.next },
-          inFlight: [...inFlight, next],
+          inFlight: [...inFlight, { n: next.n, cursor: next.cursor, items: chunk.items.length }],
           skipped: (r.skipped ?? 0) + chunk.skipped,
         });
         await send(LinkFrameKind.chunk, { n: next.n, items: chunk.items } as never);
@@ -466,8 +477,8 @@ async function transfer(
       const { n } = decodeLinkBody(LinkFrameKind.ack, f.plaintext);
       const cur = get();
       const done = (cur.inFlight ?? []).filter((c) => c.n <= n);
-      const acked = (cur.acked ?? 0) + done.reduce((sum, c) => sum + (sizes.get(c.n) ?? 0), 0);
-      await set({ ...cur, inFlight: (cur.inFlight ?? []).filter((c) => c.n > n), acked });
+      const acked = (cur.acked ?? 0) + done.reduce((sum, c) => sum + (c.items ?? 0), 0);
+      await set({ ...cur, inFlight: (cur.inFlight ?? []).filter((c) => c.n > n), acked, grantAcked: true });
       if (done.length > 0) options.onProgress?.({ sent: Math.min(acked, total), total });
       const after = get();
       if (after.ended && (after.inFlight ?? []).length === 0 && n >= (after.next?.n ?? 1) - 1) {

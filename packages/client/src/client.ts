@@ -31,11 +31,11 @@ import type {
 } from './api.ts';
 import type { ClientOptions, CreateOptions } from './client-options.ts';
 import { idSequence } from './engine/id-sequence.ts';
+import type { NewLinking } from './engine/link-state.ts';
 import { LINKING_ID } from './engine/link-state.ts';
 import type { GrantBody } from './engine/link-wire.ts';
-import { checkServerUrl } from './engine/links.ts';
 import { linkedProfile, selfContactWrite } from './engine/linked-profile.ts';
-import type { NewLinking } from './engine/link-state.ts';
+import { checkServerUrl } from './engine/links.ts';
 import { newProfile } from './engine/profile.ts';
 import { decodeAs } from './engine/record-schemas.ts';
 import { type ContactRecord, mailboxKey, type ProfileRecord, put, SELF_CONTACT } from './engine/records.ts';
@@ -44,15 +44,15 @@ import { checkName, findContact, identityFrom, uniqueName } from './flows/contac
 import * as requests from './flows/contact-requests.ts';
 import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './flows/context.ts';
 import { deliveryOptions, reportGaps, resendUnconfirmed } from './flows/delivery-checks.ts';
+import { introRecord } from './flows/history-transfer.ts';
 import { catchUp, ownMailboxes, receive } from './flows/inbound.ts';
 import * as invitations from './flows/invitations.ts';
 import { Lanes } from './flows/lanes.ts';
-import { MailboxRoutes } from './flows/mailbox-routes.ts';
-import * as messages from './flows/messages.ts';
-import { introRecord } from './flows/history-transfer.ts';
 import { linkAborted } from './flows/link-channel.ts';
 import { type LinkDeviceOptions, type LinkSession, linkDevice } from './flows/linking.ts';
-import { type JoinOptions, type JoinSession, join } from './flows/linking-join.ts';
+import { decodeJoinLink, type JoinOptions, type JoinSession, join } from './flows/linking-join.ts';
+import { MailboxRoutes } from './flows/mailbox-routes.ts';
+import * as messages from './flows/messages.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './flows/outbox.ts';
 import { finishRegistration, maintainPreKeys, uploadFirstPreKeys } from './flows/prekey-maintenance.ts';
 import * as sessions from './flows/sessions.ts';
@@ -61,9 +61,9 @@ import type { RecordStore } from './store/record-store.ts';
 import { contactView, eventView } from './views.ts';
 
 export type { ClientOptions, CreateOptions, PushConnection, PushHandlers } from './client-options.ts';
+export { DEFAULT_INVITATION_TTL_MS } from './flows/invitations.ts';
 export type { LinkDeviceOptions, LinkResult, LinkSession } from './flows/linking.ts';
 export type { JoinOptions, JoinSession } from './flows/linking-join.ts';
-export { DEFAULT_INVITATION_TTL_MS } from './flows/invitations.ts';
 
 /** How often a running client looks for new contact requests (addresses have no push). */
 const REQUEST_POLL_MS = 30_000;
@@ -147,6 +147,7 @@ export class ParleyClient {
     }
     if (profile !== undefined) throw new ClientError('profile-exists', 'This profile already has an account.');
     checkName(j.deviceName);
+    decodeJoinLink(env, j.link); // malformed or expired: refused before anything is written
     let client: ParleyClient | null = null;
     const progress = j.onProgress;
     j = {
@@ -160,7 +161,12 @@ export class ParleyClient {
       const p = linkedProfile(env, grant, server, s.deviceKeys, s.deviceName);
       const c = new ParleyClient(store, options, p);
       const mine = await Promise.all(
-        grant.ownDevices.map((d) => introRecord(c.ctx, SELF_CONTACT, d.device, d.theirMailbox).then((r) => ({ ...r, ...(d.name ? { name: d.name } : {}) }))),
+        grant.ownDevices.map((d) =>
+          introRecord(c.ctx, SELF_CONTACT, d.device, d.theirMailbox).then((r) => ({
+            ...r,
+            ...(d.name ? { name: d.name } : {}),
+          })),
+        ),
       );
       await c.ctx.commit([
         put('profile', 'self', p),

@@ -91,7 +91,10 @@ export type MessageItem = z.infer<typeof MessageItem>;
 export type HistoryItem = ContactItem | MessageItem;
 
 /** E → N: chunk `n` (1, 2, …) of the items; re-sent after a restart with the same numbers. */
-const Chunk = z.strictObject({ n: z.number().int().min(1), items: z.array(z.discriminatedUnion('t', [ContactItem, MessageItem])) });
+const Chunk = z.strictObject({
+  n: z.number().int().min(1),
+  items: z.array(z.discriminatedUnion('t', [ContactItem, MessageItem])),
+});
 /** E → N: every item sent (`skipped`: messages too large for one frame). */
 const End = z.strictObject({ chunks: count, skipped: count });
 /** N → E: the highest chunk number stored, counting from 1 without a gap. */

@@ -5,8 +5,7 @@
  * written on the new one. Applying is idempotent: contacts, conversations and messages keep their
  * ids, so an item sent twice (after a restart) is written twice to the same record, never doubled.
  */
-import { encodeRecord } from '../engine/record-json.ts';
-import { decodeAs } from '../engine/record-schemas.ts';
+
 import { type HistoryCursor, type HistoryPlan, planHistory, type ScannedMessage } from '../engine/history-plan.ts';
 import {
   CHUNK_TARGET_BYTES,
@@ -16,6 +15,8 @@ import {
   MAX_ITEM_BYTES,
   type MessageItem,
 } from '../engine/link-wire.ts';
+import { encodeRecord } from '../engine/record-json.ts';
+import { decodeAs } from '../engine/record-schemas.ts';
 import {
   type ContactRecord,
   type DeviceRecord,

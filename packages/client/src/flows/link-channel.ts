@@ -40,7 +40,11 @@ export const codeMismatch = () =>
   );
 
 /** Envelopes after `afterSeq` in `mailbox`; a mailbox gone on the server is `link-used`. */
-export async function readAfter(api: ServerApiLike, mailbox: OwnedMailbox, afterSeq: number): Promise<StoredEnvelope[]> {
+export async function readAfter(
+  api: ServerApiLike,
+  mailbox: OwnedMailbox,
+  afterSeq: number,
+): Promise<StoredEnvelope[]> {
   try {
     return await api.readMailbox(mailbox, afterSeq);
   } catch (e) {

@@ -16,9 +16,9 @@ import {
   type ProtocolEnv,
   ProtocolError,
 } from '@parley/protocol';
-import { decodeDeviceLink, type DeviceLink } from '../engine/links.ts';
 import { LINKING_ID, type NewLinking } from '../engine/link-state.ts';
 import { decodeLinkBody, type GrantBody, type HistoryChoice, tampered } from '../engine/link-wire.ts';
+import { type DeviceLink, decodeDeviceLink } from '../engine/links.ts';
 import { del, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import type { ServerApiLike } from '../net/server-api-types.ts';
@@ -165,7 +165,13 @@ export function join<C>(
       }
       let keys: NewLinking['keys'];
       try {
-        keys = linkFinish(env, { ...s.requestSecret, request: s.request }, link.payload, link.commitment, reply.envelope);
+        keys = linkFinish(
+          env,
+          { ...s.requestSecret, request: s.request },
+          link.payload,
+          link.commitment,
+          reply.envelope,
+        );
       } catch (e) {
         if (e instanceof ProtocolError) throw tampered();
         throw e;
@@ -201,7 +207,10 @@ export function join<C>(
       for (const f of out) {
         if (f.kind === LinkFrameKind.abort) throw abortOf(f.plaintext);
         if (f.kind !== LinkFrameKind.grant) throw tampered();
-        return { grant: decodeLinkBody(LinkFrameKind.grant, f.plaintext), s: { ...s, recvIndex: f.index, readSeq: f.seq } };
+        return {
+          grant: decodeLinkBody(LinkFrameKind.grant, f.plaintext),
+          s: { ...s, recvIndex: f.index, readSeq: f.seq },
+        };
       }
       if (env.now() > deadline) throw linkExpired();
       await sleep(pollMs);
@@ -229,7 +238,8 @@ export function join<C>(
           const received = (s.received ?? 0) + (fresh ? items.length : 0);
           await commit({ ...s, chunks, received }, writes);
           await send(LinkFrameKind.ack, { n: chunks } as never, (x) => commit(x));
-          if (fresh) options.onProgress?.({ received: Math.min(received, s.total ?? received), total: s.total ?? received });
+          if (fresh)
+            options.onProgress?.({ received: Math.min(received, s.total ?? received), total: s.total ?? received });
         } else if (f.kind === LinkFrameKind.end) {
           const { chunks } = decodeLinkBody(LinkFrameKind.end, f.plaintext);
           await commit(s);
@@ -277,9 +287,11 @@ export function join<C>(
                 : cancelled
                   ? 'cancelled'
                   : 'rejected';
-          await deliverLink(api, up, sealFrame(env, s0.keys.toExisting, LinkFrameKind.abort, s0.sendIndex, { reason })).catch(
-            () => undefined,
-          );
+          await deliverLink(
+            api,
+            up,
+            sealFrame(env, s0.keys.toExisting, LinkFrameKind.abort, s0.sendIndex, { reason }),
+          ).catch(() => undefined);
         }
         await deps.store.commit([del('linking', LINKING_ID)]).catch(() => undefined);
       }

@@ -16,30 +16,39 @@
  */
 import {
   certifyDevice,
+  type DeviceCertificate,
   decodeDeviceCertificate,
   decodeDeviceList,
-  equalBytes,
   deviceId,
   encodeDeviceCertificate,
-  type DeviceCertificate,
   encodeIdentity,
+  equalBytes,
+  LINK_REQUEST_BYTES,
   LinkFrameKind,
   linkCommit,
   linkReply,
   linkRequestDeviceKey,
-  LINK_REQUEST_BYTES,
   ProtocolError,
   publicIdentity,
   signDeviceList,
 } from '@parley/protocol';
-import { encodeDeviceLink } from '../engine/links.ts';
 import { START } from '../engine/history-plan.ts';
 import type { ExistingLinking } from '../engine/link-state.ts';
 import { LINKING_ID } from '../engine/link-state.ts';
-import { type AbortReason, LINK_TTL_MS, MAX_IN_FLIGHT, decodeLinkBody, tampered } from '../engine/link-wire.ts';
+import { type AbortReason, decodeLinkBody, LINK_TTL_MS, MAX_IN_FLIGHT, tampered } from '../engine/link-wire.ts';
+import { encodeDeviceLink } from '../engine/links.ts';
 import { del, deviceRecordId, peerMailboxOf, put, SELF_CONTACT } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
-import { auth, type ClientContext, getRecord, ignoreGone, newMailbox, ownedMailbox, refused } from './context.ts';
+import {
+  auth,
+  type ClientContext,
+  getRecord,
+  ignoreGone,
+  listRecords,
+  newMailbox,
+  ownedMailbox,
+  refused,
+} from './context.ts';
 import { buildChunk, planTransfer } from './history-transfer.ts';
 import {
   codeMismatch,
@@ -53,7 +62,6 @@ import {
   sealFrame,
   sleep,
 } from './link-channel.ts';
-import { listRecords } from './context.ts';
 
 export interface LinkDeviceOptions {
   /** How often to look for the new device's answers (ms, default 500). */
@@ -145,9 +153,7 @@ async function endLinking(ctx: ClientContext, r: ExistingLinking, reason: AbortR
   const api = ctx.api(ctx.profile.server);
   if (reason !== null && r.keys !== undefined) {
     const frame = sealFrame(ctx.env, r.keys.toNew, LinkFrameKind.abort, r.sendIndex, { reason });
-    await deliverLink(api, { id: r.down.id, senderPrivateKey: r.down.sender.privateKey }, frame).catch(
-      () => undefined,
-    );
+    await deliverLink(api, { id: r.down.id, senderPrivateKey: r.down.sender.privateKey }, frame).catch(() => undefined);
   }
   // N reads `down` after we are gone only to learn that the link is used.
   await api.deleteMailbox(ownedMailbox(r.up)).catch(ignoreGone);
@@ -201,7 +207,12 @@ function drive(
       }
       if (envelopes.length > 0) {
         state = await save(ctx, { ...state, readSeq, recvIndex });
-        await api.ackMailbox(ownedMailbox(state.up), envelopes.map((e) => e.seq)).catch(() => undefined);
+        await api
+          .ackMailbox(
+            ownedMailbox(state.up),
+            envelopes.map((e) => e.seq),
+          )
+          .catch(() => undefined);
       }
       return out;
     };
@@ -249,7 +260,11 @@ function drive(
       for (const f of await frames()) {
         if (f.kind === LinkFrameKind.abort) {
           const { reason } = decodeLinkBody(LinkFrameKind.abort, f.plaintext);
-          throw reason === 'code-mismatch' ? codeMismatch() : reason === 'rejected' ? linkAborted('rejected') : linkAborted('failed');
+          throw reason === 'code-mismatch'
+            ? codeMismatch()
+            : reason === 'rejected'
+              ? linkAborted('rejected')
+              : linkAborted('failed');
         }
         if (f.kind !== LinkFrameKind.confirm) throw tampered();
         const peer = decodeLinkBody(LinkFrameKind.confirm, f.plaintext);
@@ -272,7 +287,16 @@ function drive(
     }
 
     // transfer: chunks, acks, end
-    return await transfer(ctx, () => state, async (s) => (state = await save(ctx, s)), send, frames, pollMs, options, check);
+    return await transfer(
+      ctx,
+      () => state,
+      async (s) => (state = await save(ctx, s)),
+      send,
+      frames,
+      pollMs,
+      options,
+      check,
+    );
   };
 
   const done = run().then(
@@ -281,18 +305,17 @@ function drive(
       return result;
     },
     async (e: unknown) => {
-      const reason: AbortReason =
-        ClientError.is(e, 'link-tampered')
-          ? 'tampered'
-          : ClientError.is(e, 'link-expired')
-            ? 'expired'
-            : ClientError.is(e, 'link-code-mismatch')
-              ? 'code-mismatch'
-              : ClientError.is(e, 'link-aborted')
-                ? cancelled
-                  ? 'cancelled'
-                  : 'rejected'
-                : 'failed';
+      const reason: AbortReason = ClientError.is(e, 'link-tampered')
+        ? 'tampered'
+        : ClientError.is(e, 'link-expired')
+          ? 'expired'
+          : ClientError.is(e, 'link-code-mismatch')
+            ? 'code-mismatch'
+            : ClientError.is(e, 'link-aborted')
+              ? cancelled
+                ? 'cancelled'
+                : 'rejected'
+              : 'failed';
       // After the grant N is one of our devices: a failure there (our server unreachable, say)
       // leaves the record for `linkDevice` to resume. Before it, everything is undone.
       if (state.stage === 'waiting' || state.stage === 'code' || ClientError.is(e, 'link-tampered')) {
@@ -369,23 +392,34 @@ async function register(ctx: ClientContext, r: ExistingLinking): Promise<Existin
   }
   const recordId = deviceRecordId(SELF_CONTACT, nd.id);
   const plan = await planTransfer(ctx, r.peer.history);
-  const next: ExistingLinking = { ...r, stage: 'transfer', plan, next: { n: 1, cursor: START }, inFlight: [], acked: 0, skipped: 0 };
+  const next: ExistingLinking = {
+    ...r,
+    stage: 'transfer',
+    plan,
+    next: { n: 1, cursor: START },
+    inFlight: [],
+    acked: 0,
+    skipped: 0,
+  };
   await ctx.serial(async () => {
     const writes = [put('linking', LINKING_ID, next)];
     if ((await getRecord(ctx, 'device', recordId)) === undefined) {
       const self = await ensureSelfContactWrites(ctx);
-      writes.push(...self, put('device', recordId, {
-        v: 2,
-        id: recordId,
-        contactId: SELF_CONTACT,
-        device: nd.id,
-        theirMailbox: null,
-        myMailbox: await newMailbox(ctx),
-        session: new Uint8Array(0),
-        previousSessions: [],
-        awaitingIntro: true,
-        name: r.peer?.deviceName,
-      }));
+      writes.push(
+        ...self,
+        put('device', recordId, {
+          v: 2,
+          id: recordId,
+          contactId: SELF_CONTACT,
+          device: nd.id,
+          theirMailbox: null,
+          myMailbox: await newMailbox(ctx),
+          session: new Uint8Array(0),
+          previousSessions: [],
+          awaitingIntro: true,
+          name: r.peer?.deviceName,
+        }),
+      );
     }
     const profile = { ...ctx.profile, deviceList: nd.deviceList };
     writes.push(put('profile', 'self', profile));
@@ -405,7 +439,11 @@ async function grantBody(ctx: ClientContext, r: ExistingLinking) {
   const mine = await getRecord(ctx, 'device', deviceRecordId(SELF_CONTACT, nd.id));
   if (mine === undefined) throw new ClientError('internal', 'No record for the new device.');
   const ownDevices = [
-    { device: p.device, theirMailbox: peerMailboxOf(p.server, mine.myMailbox), ...(p.deviceName ? { name: p.deviceName } : {}) },
+    {
+      device: p.device,
+      theirMailbox: peerMailboxOf(p.server, mine.myMailbox),
+      ...(p.deviceName ? { name: p.deviceName } : {}),
+    },
   ];
   for (const d of await listRecords(ctx, 'device')) {
     if (d.contactId !== SELF_CONTACT || d.device === nd.id || d.theirMailbox === null) continue;

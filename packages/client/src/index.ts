@@ -9,12 +9,24 @@ export {
   type ClientOptions,
   type CreateOptions,
   DEFAULT_INVITATION_TTL_MS,
+  type JoinOptions,
+  type JoinSession,
+  type LinkDeviceOptions,
+  type LinkResult,
+  type LinkSession,
   ParleyClient,
   type PushConnection,
   type PushHandlers,
 } from './client.ts';
 export { DEFAULT_DELIVERY, type DeliveryOptions } from './client-options.ts';
-export { ADDRESS_PREFIX, INVITE_PREFIX } from './engine/links.ts';
+export {
+  type HistoryChoice,
+  LINK_TTL_MS,
+  MAX_HISTORY_BYTES,
+  MAX_HISTORY_MESSAGES,
+  parseHistoryChoice,
+} from './engine/link-wire.ts';
+export { ADDRESS_PREFIX, DEVICE_LINK_PREFIX, INVITE_PREFIX } from './engine/links.ts';
 export { MAX_INTRO, MAX_NAME, MAX_TEXT } from './engine/payload.ts';
 export { PREKEY_POLICY } from './engine/prekeys.ts';
 export { ClientError, type ClientErrorCode } from './errors.ts';

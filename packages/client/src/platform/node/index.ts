@@ -12,7 +12,14 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defaultEnv, type ProtocolEnv } from '@parley/protocol';
-import { type ClientOptions, type CreateOptions, ParleyClient } from '../../client.ts';
+import {
+  type ClientOptions,
+  type CreateOptions,
+  type JoinOptions,
+  type JoinSession,
+  ParleyClient,
+} from '../../client.ts';
+import type { HistoryChoice } from '../../engine/link-wire.ts';
 import { ClientError } from '../../errors.ts';
 import { MailboxSocket } from '../../net/mailbox-socket.ts';
 import { ServerApi } from '../../net/server-api.ts';
@@ -155,6 +162,78 @@ export async function createProfile(
     rmSync(join(options.home, 'profiles', profile), { recursive: true, force: true });
     throw e;
   }
+}
+
+export interface JoinAccountOptions extends OpenOptions {
+  /** The `parley://link/…` shown by a device of the account. */
+  readonly link: string;
+  /** This device's name on the account's other devices. */
+  readonly deviceName: string;
+  readonly history: HistoryChoice;
+  readonly kdf?: ScryptParams;
+  readonly pollMs?: number;
+  readonly onProgress?: JoinOptions['onProgress'];
+}
+
+/**
+ * Joins an account as a new device (docs/client.md §4.10) in a new profile of `home`; the
+ * session's `done` resolves with the open client once the history arrived. Anything that ends
+ * the linking before the grant removes the profile again. On a profile whose history transfer a
+ * restart interrupted (same `profile`, same passphrase), it resumes the transfer.
+ */
+export async function joinAccount(options: JoinAccountOptions): Promise<JoinSession<ParleyClient>> {
+  const profile = resolveProfile(options);
+  const path = storePath(options.home, profile);
+  const resuming = existsSync(path);
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const release = await takeLock(dir, options);
+  let store: LockedStore;
+  let inner: SqliteRecordStore | undefined;
+  try {
+    inner = await SqliteRecordStore.open(path);
+    const passphrase = await passphraseOf(options);
+    const encrypted = resuming
+      ? await EncryptedRecordStore.open(inner, passphrase, nodeStoreCrypto)
+      : await EncryptedRecordStore.create(inner, passphrase, nodeStoreCrypto, options.kdf ? { kdf: options.kdf } : {});
+    store = new LockedStore(encrypted, release);
+  } catch (e) {
+    await inner?.close().catch(() => undefined);
+    if (!resuming) rmSync(dir, { recursive: true, force: true });
+    release();
+    throw e;
+  }
+  const discard = async () => {
+    const left = await store.get('profile', 'self').catch(() => undefined);
+    await store.close().catch(() => undefined);
+    if (left === undefined) rmSync(dir, { recursive: true, force: true });
+  };
+  let session: JoinSession<ParleyClient>;
+  try {
+    session = await ParleyClient.join(store, nodeClientOptions(profile, options.env ?? defaultEnv), {
+      link: options.link,
+      deviceName: options.deviceName,
+      history: options.history,
+      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    });
+  } catch (e) {
+    await discard();
+    throw e;
+  }
+  const done = session.done.then(
+    (client) => {
+      if (defaultProfile(options.home) === null) setDefaultProfile(options.home, profile);
+      return client;
+    },
+    async (e: unknown) => {
+      // Before the grant the store is empty again: the profile goes. After it, it stays, to resume.
+      await discard();
+      throw e;
+    },
+  );
+  done.catch(() => undefined);
+  return { ...session, code: () => session.code(), done };
 }
 
 /** Opens an existing profile with its passphrase (`wrong-passphrase`, `no-profile`). */

@@ -33,7 +33,21 @@ const GROUPS: ReadonlyArray<readonly [number, readonly string[]]> = [
     ],
   ],
   [EXIT.server, ['server-unreachable', 'server-error', 'rate-limited', 'registration-refused']],
-  [EXIT.link, ['bad-link', 'invitation-used', 'invitation-expired', 'own-link', 'address-revoked']],
+  [
+    EXIT.link,
+    [
+      'bad-link',
+      'invitation-used',
+      'invitation-expired',
+      'own-link',
+      'address-revoked',
+      'link-code-mismatch',
+      'link-expired',
+      'link-used',
+      'link-tampered',
+      'link-aborted',
+    ],
+  ],
   [
     EXIT.contact,
     [
@@ -64,7 +78,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   3    local profile: no-profile, profile-exists, wrong-passphrase, store-corrupt,
        no-passphrase, passphrase-mismatch, profile-busy
   4    server: server-unreachable, server-error, rate-limited, registration-refused
-  5    links: bad-link, invitation-used, invitation-expired, own-link, address-revoked
+  5    links: bad-link, invitation-used, invitation-expired, own-link, address-revoked,
+       link-code-mismatch, link-expired, link-used, link-tampered, link-aborted
   6    contacts: unknown-contact, unknown-request, already-contact, identity-changed,
        not-connected, bad-message, send-failed
   129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (after closing the profile)`;

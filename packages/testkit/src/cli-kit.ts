@@ -34,6 +34,8 @@ export interface CliResult {
 export interface RunOptions {
   /** Written to stdin (otherwise stdin is /dev/null). */
   readonly input?: string;
+  /** Keep stdin open as a pipe, to answer prompts later through `child.stdin` (`startParley` only). */
+  readonly openStdin?: true;
   /** Extra environment; a value of undefined removes the variable. */
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly timeoutMs?: number;
@@ -71,7 +73,7 @@ export interface Running {
 
 export function startParley(args: readonly string[], options: RunOptions = {}): Running {
   const child = spawn(process.execPath, [CLI_BIN, ...args], {
-    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [options.input === undefined && !options.openStdin ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     env: childEnv(options.env),
     detached: true,
   });

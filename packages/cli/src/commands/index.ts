@@ -5,10 +5,12 @@ import chat from './chat.ts';
 import connect from './connect.ts';
 import contacts from './contacts.ts';
 import deleteAccount from './delete-account.ts';
+import devices from './devices.ts';
 import history from './history.ts';
 import identity from './identity.ts';
 import init from './init.ts';
 import invite from './invite.ts';
+import join from './join.ts';
 import profiles from './profiles.ts';
 import receive from './receive.ts';
 import rename from './rename.ts';
@@ -18,7 +20,7 @@ import send from './send.ts';
 import verify from './verify.ts';
 
 export const COMMAND_GROUPS: ReadonlyArray<readonly [string, readonly Command[]]> = [
-  ['Set up', [init, profiles]],
+  ['Set up', [init, profiles, join, devices]],
   ['Meet people', [invite, connect, address, request, requests, contacts, rename]],
   ['Talk', [send, receive, history, chat]],
   ['Trust and safety', [verify, identity, deleteAccount]],

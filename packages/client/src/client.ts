@@ -35,7 +35,7 @@ import { checkServerUrl } from './engine/links.ts';
 import { newProfile } from './engine/profile.ts';
 import { type ContactRecord, mailboxKey, type ProfileRecord, put } from './engine/records.ts';
 import { ClientError } from './errors.ts';
-import { checkName, findContact, identityFrom, uniqueName } from './flows/contact-lookup.ts';
+import { checkName, findContact, identityFrom, listContacts, uniqueName } from './flows/contact-lookup.ts';
 import * as requests from './flows/contact-requests.ts';
 import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './flows/context.ts';
 import { deliveryOptions, reportGaps, resendUnconfirmed } from './flows/delivery-checks.ts';
@@ -268,7 +268,7 @@ export class ParleyClient {
   // ─── contacts and messages ───────────────────────────────────────────────────────────────
 
   async contacts(): Promise<ContactView[]> {
-    return (await listRecords(this.ctx, 'contact')).map(contactView);
+    return (await listContacts(this.ctx)).map(contactView);
   }
 
   /** Finds a contact by alias (case-insensitive) or id. */

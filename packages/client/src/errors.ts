@@ -47,6 +47,10 @@ export type ClientErrorCode =
   | 'not-connected'
   /** A peer sent bytes that do not parse or do not authenticate. */
   | 'bad-message'
+  /** No device of this account by that id (`devices` lists them). */
+  | 'unknown-device'
+  /** Another device of this account removed this one: it can no longer send or receive. */
+  | 'removed-from-account'
   /** The caller used the API wrongly. */
   | 'usage'
   /** A bug in this package. */

@@ -59,6 +59,8 @@ const profileFields = {
     .strictObject({ account: z.string(), device: count, devicePrivateKey: bytes, contacts: z.array(z.string()) })
     .optional(),
 };
+/** Fields added after version 2 shipped: optional, so older profiles open unchanged. */
+const profileDeviceFields = { deviceList: bytes.optional(), deviceName: z.string().optional() };
 const invitationFields = {
   id: z.string(),
   mailbox: ownMailbox,
@@ -90,7 +92,7 @@ const messageFields = {
 
 /** The current shape of each kind; `message` is every `msg.<conversation>` kind. */
 const current = {
-  profile: z.strictObject({ v: z.literal(2), ...profileFields }),
+  profile: z.strictObject({ v: z.literal(2), ...profileFields, ...profileDeviceFields }),
   contact: z.strictObject({
     v: z.literal(2),
     id: z.string(),
@@ -104,6 +106,7 @@ const current = {
     state: z.enum(['pending', 'connected']),
     createdAt: z.number(),
     conversationId: z.string(),
+    deviceList: bytes.optional(),
   }),
   device: z.strictObject({
     v: z.literal(2),
@@ -115,6 +118,11 @@ const current = {
     session: bytes,
     previousSessions: z.array(bytes),
     seen: bytes.optional(),
+    needsIntro: z.literal(true).optional(),
+    awaitingIntro: z.literal(true).optional(),
+    lastHeardAt: z.number().optional(),
+    stale: z.literal(true).optional(),
+    name: z.string().optional(),
   }),
   conversation: z.strictObject({
     v: z.literal(2),

@@ -9,7 +9,8 @@
  *   kempk       u32 id, 10 digits      a one-time ML-KEM prekey (private)
  *   lrused      kem id . base key      a base key accepted with a last-resort KEM prekey (replays)
  *   contact     random                 ContactRecord: the person (identity, alias, verification)
- *   device      contact / slot         DeviceRecord: one device of a contact: sessions, mailboxes
+ *   contact     self                   the self contact: our own other devices (SELF_CONTACT)
+ *   device      contact / device id    DeviceRecord: one device of a contact: sessions, mailboxes
  *   conversation random                ConversationRecord: a 1:1 (later group) conversation
  *   invitation  random                 InvitationRecord: the one-time mailbox of an invitation
  *   address     self                   AddressRecord: our contact address
@@ -96,6 +97,13 @@ export interface ProfileRecord {
   readonly preKeysDraining?: true;
   /** Set while an identity rotation is unfinished (client §4.4); absent otherwise. */
   readonly retiring?: RetiringIdentity;
+  /**
+   * Our account's latest signed device list (protocol §14.1), as accepted; absent while the
+   * account never had a second device (then it is this device alone).
+   */
+  readonly deviceList?: Uint8Array;
+  /** This device's name, shown on our other devices. */
+  readonly deviceName?: string;
 }
 
 /**
@@ -142,11 +150,24 @@ export interface ContactRecord {
   readonly createdAt: number;
   /** The 1:1 conversation with this person. */
   readonly conversationId: string;
+  /**
+   * The person's latest accepted signed device list (protocol §14.1): we encrypt only to devices
+   * on it. Absent until they published one (then the device we met is their only one).
+   */
+  readonly deviceList?: Uint8Array;
 }
 
 /**
+ * The contact id of our own other devices (docs/client.md §4.9): never listed among contacts or
+ * found by name; its devices carry the sessions that sync sent messages, contacts and read state.
+ */
+export const SELF_CONTACT = 'self';
+
+/**
  * One device of a contact: its sessions and the pair of mailboxes between it and us. Its record
- * id is `<contact id>/<slot>` ({@link deviceRecordId}), so a contact's devices list together.
+ * id is `<contact id>/<device id>` ({@link deviceRecordId}), so a contact's devices list together
+ * (records written before several devices existed keep `<contact id>/0000000000`: look a device
+ * up by its `device` field, never by id arithmetic).
  */
 export interface DeviceRecord {
   readonly v: 2;
@@ -168,6 +189,23 @@ export interface DeviceRecord {
    * a duplicate, not reported as damaged. Absent in records written before it existed.
    */
   readonly seen?: Uint8Array;
+  /**
+   * No session with this device yet: `theirMailbox` is an intro mailbox (one this device gave
+   * another device of our account) and `session` is empty until the intro flow
+   * (flows/device-intro.ts) sends it our hello.
+   */
+  readonly needsIntro?: true;
+  /**
+   * We made `myMailbox` for a device of our own account that has not introduced itself yet
+   * (linking): `session` is empty and `theirMailbox` null until its hello arrives.
+   */
+  readonly awaitingIntro?: true;
+  /** When an envelope from this device last opened (our clock); stale-device checks. */
+  readonly lastHeardAt?: number;
+  /** Unheard for the stale period (docs/client.md §4.9); dropped from fan-out after a second one. */
+  readonly stale?: true;
+  /** For our own devices: the name the device gave itself. */
+  readonly name?: string;
 }
 
 export const SEEN_DIGEST = 16;
@@ -291,8 +329,8 @@ export const del = (kind: string, id: string): RecordWrite => ({ kind, id, value
 
 /** The kind of a conversation's history records. */
 export const messageKind = (conversationId: string) => `msg.${conversationId}`;
-/** The record id of a contact's device in slot `slot` (0 for the one device of today). */
-export const deviceRecordId = (contactId: string, slot: number) => `${contactId}/${keyId(slot)}`;
+/** The record id of a contact's device `device` (`0` only in records written before devices). */
+export const deviceRecordId = (contactId: string, device: number) => `${contactId}/${keyId(device)}`;
 /** The version every record has after the upgrade (upgrade.ts); the profile's `v` says the store's. */
 export const RECORD_VERSION = 2;
 export const keyId = (n: number) => String(n).padStart(10, '0');

@@ -13,7 +13,7 @@ export {
   type PushConnection,
   type PushHandlers,
 } from './client.ts';
-export { DEFAULT_DELIVERY, type DeliveryOptions } from './client-options.ts';
+export { DEFAULT_DELIVERY, DEFAULT_DEVICE_TIMES, type DeliveryOptions, type DeviceTimes } from './client-options.ts';
 export { ADDRESS_PREFIX, INVITE_PREFIX } from './engine/links.ts';
 export { MAX_INTRO, MAX_NAME, MAX_TEXT } from './engine/payload.ts';
 export { PREKEY_POLICY } from './engine/prekeys.ts';

@@ -6,7 +6,8 @@ import { type ContactRecord, type MessageRecord, type RequestRecord, SELF_CONTAC
 /** A contact's id in an event; null for the self contact (our own account). */
 const personOf = (c: ContactRecord): string | null => (c.id === SELF_CONTACT ? null : c.id);
 
-export const contactView = (c: ContactRecord): ContactView => ({
+/** `devices`: how many of their devices we encrypt to, when the caller loaded them. */
+export const contactView = (c: ContactRecord, devices?: number): ContactView => ({
   id: c.id,
   name: c.name,
   suggestedName: c.suggestedName ?? null,
@@ -16,6 +17,7 @@ export const contactView = (c: ContactRecord): ContactView => ({
   state: c.state,
   createdAt: c.createdAt,
   conversationId: c.conversationId,
+  ...(devices === undefined ? {} : { devices }),
 });
 
 /**

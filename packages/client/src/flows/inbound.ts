@@ -291,7 +291,7 @@ async function processFromPeer(
   if (d.awaitingIntro === true || d.needsIntro === true) return { ack: d.myMailbox }; // no session to speak in yet
   const events: DomainEvent[] = [];
   const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
-  const { stale: _, ...heard } = remember(opened.peer.device, digest);
+  const { stale: _s, dropped: _d, ...heard } = remember(opened.peer.device, digest);
   let next: Peer = { ...opened.peer, device: { ...heard, lastHeardAt: env.now() } };
   if (opened.kind === 'new-session' && opened.identityChanged) {
     events.push({ type: 'identity-changed', contact: next.contact });

@@ -112,7 +112,7 @@ export function openLinkFrame(env: ProtocolEnv, key: Uint8Array, bytes: Uint8Arr
   readFrame(r, WireType.linkFrame, 'link frame');
   const kind = r.u8();
   const index = r.u32();
-  if (!isKind(kind)) r.fail();
+  if (!isKind(kind)) throw new ProtocolError('decode', 'malformed link frame');
   if (r.remaining < AES_GCM_TAG_BYTES || r.remaining > MAX_LINK_FRAME_PLAINTEXT + AES_GCM_TAG_BYTES) r.fail();
   const sealed = r.rest();
   const plaintext = env.crypto.aesGcmOpen(key, nonce(index), sealed, bytes.subarray(0, HEADER_BYTES));

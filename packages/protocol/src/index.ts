@@ -51,6 +51,8 @@ export {
 } from './initial-message.ts';
 export type { Assembly, KemRatchet } from './kem-ratchet.ts';
 export * from './keys.ts';
+export * from './link-frames.ts';
+export * from './link-handshake.ts';
 export * from './mailbox-proof.ts';
 export { RATCHET_OVERHEAD } from './message-v1.ts';
 export { MAX_PLAINTEXT_V2, RATCHET_OVERHEAD_V2 } from './message-v2.ts';

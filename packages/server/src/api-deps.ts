@@ -7,6 +7,7 @@ import type {
   AccountStore,
   ChallengeStore,
   ContactAddressStore,
+  DeviceListStore,
   DeviceStore,
   MailboxStore,
   PreKeyStore,
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readonly env: ProtocolEnv;
   readonly accounts: AccountStore;
   readonly devices: DeviceStore;
+  /** The latest signed device list of each account (issue 18). */
+  readonly deviceLists: DeviceListStore;
   readonly prekeys: PreKeyStore;
   readonly challenges: ChallengeStore;
   readonly mailboxes: MailboxStore;

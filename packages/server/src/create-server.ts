@@ -34,6 +34,7 @@ import {
   SqlAccountStore,
   SqlChallengeStore,
   SqlContactAddressStore,
+  SqlDeviceListStore,
   SqlDeviceStore,
   SqlMailboxStore,
   SqlPreKeyStore,
@@ -70,6 +71,7 @@ export function serverApi(database: Database, options: ServerApiOptions): ApiDep
     ...(options.verifier ? { verifier: options.verifier } : {}),
     accounts: new SqlAccountStore(database),
     devices: new SqlDeviceStore(database),
+    deviceLists: new SqlDeviceListStore(database),
     prekeys: new SqlPreKeyStore(database),
     mailboxes,
     addresses: new SqlContactAddressStore(database),
@@ -90,6 +92,7 @@ export interface ServerDeps {
   readonly api: ApiDeps;
   readonly prekeyOptions?: AppDeps['prekeyOptions'];
   readonly addressOptions?: AppDeps['addressOptions'];
+  readonly deviceOptions?: AppDeps['deviceOptions'];
   readonly websocket?: WebSocketOptions;
   /** Who may read `/metrics` (http/app.ts; default open). */
   readonly metricsAccess?: AppDeps['metricsAccess'];
@@ -132,6 +135,7 @@ export function createServer(deps: ServerDeps): ParleyServer {
     },
     ...(deps.prekeyOptions ? { prekeyOptions: deps.prekeyOptions } : {}),
     ...(deps.addressOptions ? { addressOptions: deps.addressOptions } : {}),
+    ...(deps.deviceOptions ? { deviceOptions: deps.deviceOptions } : {}),
     ...(deps.metricsAccess ? { metricsAccess: deps.metricsAccess } : {}),
   });
 

@@ -37,6 +37,7 @@ export interface AppOptions {
   registrationKey?: string;
   prekeyOptions?: AppDeps['prekeyOptions'];
   addressOptions?: AppDeps['addressOptions'];
+  deviceOptions?: AppDeps['deviceOptions'];
 }
 
 export interface TestServer {
@@ -88,6 +89,7 @@ export async function testServer(): Promise<TestServer> {
       api: { ...deps, registrationKey: options.registrationKey ?? null },
       ...(options.prekeyOptions ? { prekeyOptions: options.prekeyOptions } : {}),
       ...(options.addressOptions ? { addressOptions: options.addressOptions } : {}),
+      ...(options.deviceOptions ? { deviceOptions: options.deviceOptions } : {}),
       ...(websocket ? { websocket } : {}),
     });
   return {

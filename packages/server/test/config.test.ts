@@ -33,11 +33,17 @@ describe('parseConfig', () => {
     expect(c.websocketLimits).toEqual(DEFAULT_CONNECTION_LIMITS);
     const set = parseConfig(
       ['--registrations-per-hour', '60', '--trusted-proxy', '10.0.0.1, 10.1.0.0/16', '--metrics-token', 't'],
-      { PARLEY_MAILBOXES_PER_DAY: '0', PARLEY_IPV6_PREFIX: '56', PARLEY_CONNECTIONS_PER_SOURCE: '4' },
+      {
+        PARLEY_MAILBOXES_PER_DAY: '0',
+        PARLEY_IPV6_PREFIX: '56',
+        PARLEY_CONNECTIONS_PER_SOURCE: '4',
+        PARLEY_DEVICE_LINKS_PER_DAY: '20',
+      },
     );
     if (set === 'help') throw new Error('unexpected');
     expect(set.quotas.registrationsPerSource).toEqual({ perMinute: 1, burst: 30 });
     expect(set.quotas.mailboxesPerAccount.burst).toBe(Number.POSITIVE_INFINITY);
+    expect(set.quotas.deviceLinksPerAccount).toEqual({ perMinute: 20 / 1440, burst: 10 });
     expect(set.quotas.sources).toEqual({ trustedProxies: ['10.0.0.1', '10.1.0.0/16'], ipv6PrefixBits: 56 });
     expect(set.metricsToken).toBe('t');
     expect(set.maxConnectionsPerSource).toBe(4);
@@ -55,6 +61,7 @@ describe('parseConfig', () => {
       '--challenges-per-minute',
       '--requests-per-minute',
       '--mailboxes-per-day',
+      '--device-links-per-day',
       '--connections-per-source',
       '--control-frames-per-second',
       '--trusted-proxy',
@@ -79,6 +86,7 @@ describe('parseConfig', () => {
     [['--trusted-proxy', 'proxy.example']],
     [['--ipv6-prefix', '200']],
     [['--mailboxes-per-day', '-1']],
+    [['--device-links-per-day', 'many']],
   ])('refuses %j with a ConfigError that says what to do', (argv) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);
   });

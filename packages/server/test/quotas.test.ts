@@ -1,9 +1,16 @@
 /**
  * Quotas and rate limits over HTTP (issue 16 item 6, and /metrics access): registrations and
- * challenges per source, mailboxes and requests per account, each refused with 429 and a
+ * challenges per source, mailboxes, device additions and requests per account, each refused with 429 and a
  * Retry-After, counted in /metrics; /metrics behind a bearer token or off.
  */
-import { defaultEnv as env, generateEd25519 } from '@parley/protocol';
+import {
+  certifyDevice,
+  deviceId,
+  encodeDeviceCertificate,
+  defaultEnv as env,
+  generateEd25519,
+  generateIdentity,
+} from '@parley/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/http/app.ts';
 import { DEFAULT_QUOTAS, type QuotaOptions, Quotas } from '../src/http/quotas.ts';
@@ -45,6 +52,7 @@ function appWith(quotas: Partial<QuotaOptions>, metrics = createMetrics()) {
       challengesPerSource: ALL_OFF,
       requestsPerAccount: ALL_OFF,
       mailboxesPerAccount: ALL_OFF,
+      deviceLinksPerAccount: ALL_OFF,
       ...quotas,
     },
     metrics,
@@ -98,6 +106,33 @@ describe('quotas', () => {
     expect((await create(alice)).status).toBe(201);
     expect((await create(alice)).status).toBe(429);
     expect((await create(bob)).status).toBe(201);
+  });
+
+  it('limits device additions per account, counting refused attempts too, and says so in /metrics', async () => {
+    const { app, metrics } = appWith({ deviceLinksPerAccount: { perMinute: 10 / 1440, burst: 3 } });
+    const link = async (reg: Registration, id: number, identity = reg.identity) => {
+      const cert = certifyDevice(env, identity, deviceId(id), generateEd25519(env).publicKey);
+      const body = JSON.stringify({ deviceCertificate: toB64url(encodeDeviceCertificate(cert)) });
+      const op = { method: 'POST', path: '/v1/accounts/self/devices', body };
+      return app.request(op.path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: await authorization(app, reg, op) },
+        body,
+      });
+    };
+    const alice = await registered(app);
+    const bob = await registered(app);
+    expect((await link(alice, 2)).status).toBe(201);
+    // A refused attempt (a certificate of another identity) spends a token too.
+    expect((await link(alice, 3, generateIdentity(env))).status).toBe(400);
+    expect((await link(alice, 4)).status).toBe(201);
+    const over = await link(alice, 5);
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await link(bob, 2)).status).toBe(201);
+    const scraped = await metrics.registry.metrics();
+    expect(scraped).toContain('parley_limited_total{limit="device-links"} 1');
+    expect(scraped).toContain('parley_limit{limit="device-links",bound="burst"} 3');
   });
 
   it('limits authenticated requests per account', async () => {

@@ -12,6 +12,7 @@ import { SqlChallengeStore } from '../src/storage/challenge-store.ts';
 import { accountKey } from '../src/storage/column-values.ts';
 import { SqlContactAddressStore } from '../src/storage/contact-address-store.ts';
 import type { Database } from '../src/storage/database.ts';
+import { SqlDeviceListStore } from '../src/storage/device-list-store.ts';
 import { DEFAULT_MAX_DEVICES, type DeviceCredentials, SqlDeviceStore } from '../src/storage/device-store.ts';
 import { StorageError } from '../src/storage/errors.ts';
 import { type EnqueueResult, SqlMailboxStore } from '../src/storage/mailbox-store.ts';
@@ -392,6 +393,132 @@ export function runStorageConformance(name: string, open: () => Promise<Database
           one_time_prekeys: 0,
           kem_prekeys: 0,
         });
+      });
+    });
+
+    describe('removing devices, the last one kept', () => {
+      it('removes a device, its prekeys and grants, and never the last one', async () => {
+        const account = await newAccount(D2);
+        await publish(account, D2, 2, 2);
+        await prekeys.addPreKeyGrants(account, D2, [bytes(32)], T0 + 1000, T0);
+        expect(await devices.removeDeviceUnlessLast(account, D2)).toBe(true);
+        expect(await devices.removeDeviceUnlessLast(account, D2)).toBe(false);
+        expect(await rowsOf(database, account)).toMatchObject({ devices: 1, signed_prekeys: 0, one_time_prekeys: 0 });
+        const { n } = await database.db
+          .selectFrom('prekey_grants')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('account_id', '=', accountKey(account))
+          .executeTakeFirstOrThrow();
+        expect(Number(n)).toBe(0);
+        await expectStorageError(devices.removeDeviceUnlessLast(account, D1), 'last-device');
+        expect(await devices.getDevice(account, D1)).not.toBeNull();
+        const { account: unknown } = randomIdentity();
+        expect(await devices.removeDeviceUnlessLast(unknown, D1)).toBe(false);
+      });
+
+      it('leaves one device when two remove each other at once', async () => {
+        const account = await newAccount(D2);
+        const results = await Promise.allSettled([
+          devices.removeDeviceUnlessLast(account, D1),
+          devices.removeDeviceUnlessLast(account, D2),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results)
+          if (r.status === 'rejected') expect(StorageError.is(r.reason, 'last-device')).toBe(true);
+        expect(await accounts.countDevices(account)).toBe(1);
+      });
+    });
+
+    describe('device lists', () => {
+      /** An account with devices 1 and 2, and what a list naming them carries. */
+      async function withDevices() {
+        const account = await newAccount(D2);
+        const named = (await devices.listDevices(account)).map((d) => ({
+          deviceId: d.deviceId,
+          deviceKey: d.deviceKey,
+        }));
+        return { account, named };
+      }
+
+      it('stores a list, serves it byte for byte and replaces it only with a greater version', async () => {
+        const lists = new SqlDeviceListStore(database, { now });
+        const { account, named } = await withDevices();
+        expect(await lists.getDeviceList(account)).toBeNull();
+        const v1 = bytes(300);
+        expect(await lists.putDeviceList(account, { version: 1, list: v1, devices: named })).toEqual({
+          outcome: 'stored',
+        });
+        expect(await lists.getDeviceList(account)).toEqual({ version: 1, list: v1, updatedAt: T0 });
+        // A retry of the same bytes changes nothing.
+        expect(await lists.putDeviceList(account, { version: 1, list: v1, devices: named })).toEqual({
+          outcome: 'unchanged',
+        });
+        const v5 = bytes(410);
+        const later = new SqlDeviceListStore(database, { now: () => T0 + 9 });
+        expect(await later.putDeviceList(account, { version: 5, list: v5, devices: named.slice(1) })).toEqual({
+          outcome: 'stored',
+        });
+        const current = { version: 5, list: v5, updatedAt: T0 + 9 };
+        // An older version (rollback) and the same version with other bytes (a fork) are refused.
+        for (const version of [4, 1, 5]) {
+          expect(await lists.putDeviceList(account, { version, list: bytes(300), devices: named })).toEqual({
+            outcome: 'stale',
+            current,
+          });
+        }
+        expect(await lists.getDeviceList(account)).toEqual(current);
+        // Lists of two accounts are independent.
+        const other = await withDevices();
+        expect(await lists.getDeviceList(other.account)).toBeNull();
+      });
+
+      it('refuses a list naming a device the account does not have, or with another key', async () => {
+        const lists = new SqlDeviceListStore(database, { now });
+        const { account, named } = await withDevices();
+        const ghost = [...named, { deviceId: deviceId(3), deviceKey: bytes(32) }];
+        await expectStorageError(
+          lists.putDeviceList(account, { version: 1, list: bytes(9), devices: ghost }),
+          'unknown-device',
+        );
+        const swapped = [{ deviceId: D1, deviceKey: bytes(32) }];
+        await expectStorageError(
+          lists.putDeviceList(account, { version: 1, list: bytes(9), devices: swapped }),
+          'unknown-device',
+        );
+        expect(await lists.getDeviceList(account)).toBeNull();
+        const { account: unknown } = randomIdentity();
+        await expectStorageError(
+          lists.putDeviceList(unknown, { version: 1, list: bytes(9), devices: [] }),
+          'not-found',
+        );
+        for (const version of [0, -1, 1.5, Number.MAX_SAFE_INTEGER + 2]) {
+          await expectStorageError(lists.putDeviceList(account, { version, list: bytes(9), devices: named }), 'usage');
+        }
+      });
+
+      it('keeps versions growing under concurrent publications', async () => {
+        const lists = new SqlDeviceListStore(database, { now });
+        const { account, named } = await withDevices();
+        const versions = [3, 1, 4, 2, 5, 9, 6, 8, 7];
+        await Promise.all(
+          versions.map((version) => lists.putDeviceList(account, { version, list: bytes(64), devices: named })),
+        );
+        expect((await lists.getDeviceList(account))?.version).toBe(9);
+      });
+
+      it('stores a copy, hands out copies and is deleted with the account', async () => {
+        const lists = new SqlDeviceListStore(database, { now });
+        const { account, named } = await withDevices();
+        const list = bytes(200);
+        const kept = new Uint8Array(list);
+        await lists.putDeviceList(account, { version: 7, list, devices: named });
+        list.fill(0);
+        const stored = await lists.getDeviceList(account);
+        expect(stored?.list).toEqual(kept);
+        stored?.list.fill(1);
+        expect((await lists.getDeviceList(account))?.list).toEqual(kept);
+        await accounts.deleteAccount(account);
+        expect(await lists.getDeviceList(account)).toBeNull();
       });
     });
 

@@ -23,6 +23,8 @@ export const EXPECTED_SCHEMA: Record<string, Record<string, ColumnSpec>> = {
     seq: 'integer',
   },
   contact_tokens: { address_id: 'bytes', created_at: 'integer', token_hash: 'bytes' },
+  // The latest signed device list of each account (migration 0005).
+  device_lists: { account_id: 'bytes', list: 'bytes', updated_at: 'integer', version: 'integer' },
   devices: {
     account_id: 'bytes',
     certificate: 'bytes',

@@ -7,6 +7,7 @@
  */
 import type {
   AccountId,
+  DeviceCertificate,
   DeviceId,
   Ed25519KeyPair,
   IdentityKeyPair,
@@ -57,6 +58,35 @@ export interface ServerApiLike {
   ): Promise<{ readonly accountId: AccountId; readonly deviceId: DeviceId }>;
   deleteAccount(auth: DeviceAuth): Promise<void>;
 
+  /**
+   * Adds a device to our account (the linking device calls it with the new device's certificate,
+   * signed by our identity). Refusals: `rate-limited` past the linking quota; `server-error` 400 if
+   * the certificate is not our identity's; 409 with `serverCode` `device-exists` (the id is taken)
+   * or `device-limit` (the account has the most devices the server allows).
+   */
+  addDevice(auth: DeviceAuth, certificate: DeviceCertificate): Promise<DeviceId>;
+  /** Our account's devices as the server has them, by ascending id. */
+  listDevices(auth: DeviceAuth): Promise<AccountDevice[]>;
+  /**
+   * Removes a device of our account with its prekeys: its proofs are refused from then on.
+   * Refusals: 404 (`refusal` `gone`) for an unknown device; 409 `serverCode` `last-device`.
+   */
+  removeDevice(auth: DeviceAuth, device: DeviceId): Promise<void>;
+  /**
+   * Publishes our signed device list (protocol §14.1). `stale` when the server holds a list of the
+   * same or a greater version: `current` is that list, as the server sent it — unverified, open it
+   * with `openDeviceList` before believing it. Refusals: 400 for a list the server cannot verify
+   * against our identity; 409 `serverCode` `unknown-device` if it names a device the server does
+   * not have (add it first).
+   */
+  putDeviceList(auth: DeviceAuth, list: Uint8Array): Promise<PutDeviceListAnswer>;
+  /**
+   * An account's latest published device list, or `null` if it never published one (treat the
+   * account as the one device we know). Unverified: open it with `openDeviceList` against the
+   * identity we pinned. Anonymous, and budgeted per requester by the server (`rate-limited`).
+   */
+  getDeviceList(account: AccountId): Promise<Uint8Array | null>;
+
   putSignedPreKey(auth: DeviceAuth, key: SignedPreKeyPublic): Promise<void>;
   /** Uploads in chunks the server accepts (≤ MAX_ONE_TIME_PREKEY_UPLOAD a request, @parley/protocol). */
   addOneTimePreKeys(auth: DeviceAuth, keys: readonly OneTimePreKeyPublic[]): Promise<void>;
@@ -100,3 +130,17 @@ export interface PreKeyCountsAnswer {
   readonly kem: number;
   readonly lastResortServed?: number | undefined;
 }
+
+/** A device of our account, as the server lists it (GET /v1/accounts/self/devices). */
+export interface AccountDevice {
+  readonly deviceId: DeviceId;
+  /** When it was added, in milliseconds since the Unix epoch (the server's clock). */
+  readonly createdAt: number;
+  /** When it last authenticated a request (the server's clock). */
+  readonly lastSeenAt: number;
+}
+
+/** PUT /v1/accounts/self/device-list: stored (or already stored), or refused as stale. */
+export type PutDeviceListAnswer =
+  | { readonly outcome: 'stored' }
+  | { readonly outcome: 'stale'; readonly current: Uint8Array };

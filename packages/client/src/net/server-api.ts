@@ -20,6 +20,7 @@ import {
   AuthPurpose,
   canonicalTarget,
   certifyDevice,
+  type DeviceCertificate,
   type DeviceId,
   decodeBundle,
   decodeWireBytes,
@@ -55,15 +56,17 @@ import { b64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
 import { bodyBytes, type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
 import type {
+  AccountDevice,
   DeviceAuth,
   OwnedAddress,
   OwnedMailbox,
   PreKeyCountsAnswer,
+  PutDeviceListAnswer,
   ServerApiLike,
   StoredEnvelope,
   StoredRequest,
 } from './server-api-types.ts';
-import { malformedAnswer, registrationRefused, signing } from './server-errors.ts';
+import { deviceConflict, malformedAnswer, registrationRefused, signing } from './server-errors.ts';
 import { normalizeServerUrl, originOf } from './server-url.ts';
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
@@ -81,7 +84,17 @@ const seq = z.number().int().min(1);
 const count = z.number().int().min(0);
 const timestamp = z.number().int().min(0);
 const Challenge = z.object({ challenge: b64url(32) });
-const Registered = z.object({ accountId: z.string(), deviceId: z.number().int().min(1).max(0xffffffff) });
+const deviceNumber = z.number().int().min(1).max(0xffffffff);
+const Registered = z.object({ accountId: z.string(), deviceId: deviceNumber });
+const DeviceAdded = z.object({ deviceId: deviceNumber });
+const Devices = z.object({
+  devices: z.array(z.object({ deviceId: deviceNumber, createdAt: timestamp, lastSeenAt: timestamp })).max(1000),
+});
+const DeviceListAnswer = z.object({ deviceList: b64url() });
+/** A 409's body: the wire error, and what the device routes add to it. */
+const Conflict = z.object({ reason: z.string().max(64).optional(), deviceList: b64url().optional() });
+/** The largest device list (protocol §14.1: 32 devices) and then some: a bound on what we keep. */
+const MAX_DEVICE_LIST_BYTES = 8192;
 const Counts = z.object({ oneTime: count, kem: count, lastResortServed: count.optional() });
 const Bundle = z.object({ bundle: b64url() });
 const MailboxCreated = z.object({ mailboxId: b64url(16) });
@@ -181,6 +194,51 @@ export class ServerApi implements ServerApiLike {
 
   async deleteAccount(auth: DeviceAuth): Promise<void> {
     await this.asDevice(auth, { method: 'DELETE', path: '/v1/accounts/self', ok: [204] });
+  }
+
+  async addDevice(auth: DeviceAuth, certificate: DeviceCertificate): Promise<DeviceId> {
+    const body = { deviceCertificate: encodeWireBytes(signing(() => encodeDeviceCertificate(certificate))) };
+    const answer = await this.asDevice(auth, {
+      method: 'POST',
+      path: '/v1/accounts/self/devices',
+      body,
+      ok: [201, 409],
+    });
+    if (answer.status === 409) throw deviceConflict(conflictOf(answer.json).reason);
+    const added = deviceId(parseAnswer(DeviceAdded, answer).deviceId);
+    if (added !== certificate.deviceId) throw malformedAnswer(answer.status);
+    return added;
+  }
+
+  async listDevices(auth: DeviceAuth): Promise<AccountDevice[]> {
+    const answer = await this.asDevice(auth, { method: 'GET', path: '/v1/accounts/self/devices', ok: [200] });
+    return parseAnswer(Devices, answer).devices.map((d) => ({ ...d, deviceId: deviceId(d.deviceId) }));
+  }
+
+  async removeDevice(auth: DeviceAuth, device: DeviceId): Promise<void> {
+    const path = `/v1/accounts/self/devices/${deviceId(device)}`;
+    const answer = await this.asDevice(auth, { method: 'DELETE', path, ok: [204, 409] });
+    if (answer.status === 409) throw deviceConflict(conflictOf(answer.json).reason);
+  }
+
+  async putDeviceList(auth: DeviceAuth, list: Uint8Array): Promise<PutDeviceListAnswer> {
+    const body = { deviceList: encodeWireBytes(list) };
+    const path = '/v1/accounts/self/device-list';
+    const answer = await this.asDevice(auth, { method: 'PUT', path, body, ok: [204, 409] });
+    if (answer.status === 204) return { outcome: 'stored' };
+    const { reason, deviceList } = conflictOf(answer.json);
+    if (reason !== 'stale') throw deviceConflict(reason);
+    if (deviceList === undefined || deviceList.length > MAX_DEVICE_LIST_BYTES) throw malformedAnswer(answer.status);
+    return { outcome: 'stale', current: deviceList };
+  }
+
+  async getDeviceList(account: AccountId): Promise<Uint8Array | null> {
+    const path = `/v1/accounts/${encodeURIComponent(account)}/device-list`;
+    const answer = await this.http.request({ method: 'GET', path, ok: [200, 404] });
+    if (answer.status === 404) return null;
+    const { deviceList } = parseAnswer(DeviceListAnswer, answer);
+    if (deviceList.length > MAX_DEVICE_LIST_BYTES) throw malformedAnswer(answer.status);
+    return deviceList;
   }
 
   async putSignedPreKey(auth: DeviceAuth, key: SignedPreKeyPublic): Promise<void> {
@@ -385,6 +443,12 @@ export class ServerApi implements ServerApiLike {
     const proof = signing(() => proveAddressOwnership(this.env, address.ownerPrivateKey, address.id, challenge, op));
     return this.http.request({ ...r, authorization: `Parley-Address ${challengeProof(challenge, proof)}` });
   }
+}
+
+/** What a 409 answer of a device route says beyond its code (unknown shapes say nothing). */
+function conflictOf(json: unknown): z.output<typeof Conflict> {
+  const parsed = Conflict.safeParse(json);
+  return parsed.success ? parsed.data : {};
 }
 
 function challengeProof(challenge: Uint8Array, proof: Uint8Array): string {

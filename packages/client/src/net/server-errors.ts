@@ -70,6 +70,32 @@ export function serverError(status: number | undefined, serverCode: string | und
 }
 
 /**
+ * Why the server refused a device call with 409 (docs/server.md "Devices"), as the `serverCode`
+ * of the `server-error` it becomes: the answer's `reason`, one of these or dropped.
+ */
+export type DeviceConflict = 'device-exists' | 'device-limit' | 'last-device' | 'unknown-device';
+
+const DEVICE_CONFLICT_MESSAGES: { readonly [R in DeviceConflict]: string } = {
+  'device-exists': 'The server already has a device with that id on this account.',
+  'device-limit': 'This account has the most devices the server allows. Remove one first.',
+  'last-device': 'This is the account’s only device: it cannot be removed (delete the account instead).',
+  'unknown-device': 'The device list names a device the server does not have on this account.',
+};
+
+/** A 409 answer to a device call: `server-error` whose `serverCode` says why, when the server said. */
+export function deviceConflict(reason: unknown): ClientError {
+  const known = typeof reason === 'string' && Object.hasOwn(DEVICE_CONFLICT_MESSAGES, reason);
+  const status = WIRE_ERROR_STATUS.conflict;
+  if (!known) return serverError(status, 'conflict');
+  const code = reason as DeviceConflict;
+  return new ClientError('server-error', DEVICE_CONFLICT_MESSAGES[code], {
+    status,
+    serverCode: code,
+    refusal: 'conflict',
+  });
+}
+
+/**
  * An error a server reported in a WebSocket frame, mapped as its HTTP status would be (the wire
  * contract's table, @parley/protocol errors.ts); a code outside the contract has no status.
  */

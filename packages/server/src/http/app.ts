@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { type AddressRouteOptions, addressRoutes } from './routes/addresses.ts';
+import { type DeviceRouteOptions, deviceRoutes } from './routes/devices.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { type PreKeyRouteOptions, prekeyRoutes } from './routes/prekeys.ts';
 
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly prekeyOptions?: PreKeyRouteOptions;
   /** Rate limits for contact requests (defaults suit production). */
   readonly addressOptions?: AddressRouteOptions;
+  /** The device-list fetch budget (defaults suit production). */
+  readonly deviceOptions?: DeviceRouteOptions;
   /**
    * Who may read `/metrics` (default `open`): anyone, a bearer of `token`, or nobody (`off`,
    * 404). `parley-server` serves it only with `--metrics-token` (docs/server.md "Metrics").
@@ -89,6 +92,7 @@ export function createApp(deps: AppDeps): Hono {
     app.route('/v1', prekeyRoutes(deps.api, deps.prekeyOptions));
     app.route('/v1', mailboxRoutes(deps.api));
     app.route('/v1', addressRoutes(deps.api, deps.addressOptions));
+    app.route('/v1', deviceRoutes(deps.api, deps.deviceOptions));
   }
 
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), ERROR_STATUS['not-found']));
@@ -98,7 +102,7 @@ export function createApp(deps: AppDeps): Hono {
     const known = HttpError.is(err) ? err : DomainError.is(err) ? new HttpError(wireCodeOf(err), err.message) : null;
     const code: ErrorCode = known === null ? 'internal' : known.code;
     deps.metrics.errors.inc({ code });
-    if (known !== null) return c.json(errorBody(known.code, known.message), known.status);
+    if (known !== null) return c.json({ ...known.details, ...errorBody(known.code, known.message) }, known.status);
     // Never echo or log internal details: they may contain identifiers or request bytes.
     deps.log.error({ err: { name: err.name } }, 'internal error');
     return c.json(errorBody('internal', 'internal error'), ERROR_STATUS.internal);

@@ -12,9 +12,14 @@ export type ErrorCode = WireErrorCode;
 
 export class HttpError extends Error {
   override readonly name = 'HttpError';
+  /**
+   * @param details Fields answered beside `error` in the body (e.g. a 409's `reason`): the route's
+   * own, fixed values or data the caller may see — never request bytes echoed back.
+   */
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly details?: Readonly<Record<string, string | number>>,
   ) {
     super(message);
   }

@@ -11,7 +11,9 @@
  * - mailboxes created per account. A mailbox is deliberately not linked to the account that
  *   created it (mailbox-store.ts), so this is a rate, kept in memory by account only: no total
  *   per account exists to bound, and stored bytes are bounded per mailbox instead
- *   (MAX_MAILBOX_MESSAGES envelopes of at most MAX_ENVELOPE_BYTES).
+ *   (MAX_MAILBOX_MESSAGES envelopes of at most MAX_ENVELOPE_BYTES);
+ * - devices added per account (issue 18): every linking attempt that reaches the server costs one,
+ *   whether or not it succeeds, so that a stolen device cannot churn devices through the account.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
@@ -25,6 +27,7 @@ export interface QuotaOptions {
   readonly challengesPerSource: RateLimit;
   readonly requestsPerAccount: RateLimit;
   readonly mailboxesPerAccount: RateLimit;
+  readonly deviceLinksPerAccount: RateLimit;
   readonly sources: SourceOptions;
 }
 
@@ -36,17 +39,19 @@ const DAY = 24 * 60;
  * (bursts of 5, then 10 an hour); a client subscribing all its mailboxes at once asks for
  * hundreds of challenges (bursts of 300, 120 a minute); a busy account makes a few requests a
  * second (bursts of 300, 600 a minute); an account makes a mailbox per contact and invitation
- * (bursts of 200, then 200 a day).
+ * (bursts of 200, then 200 a day); a person links a handful of devices, and relinks one now and
+ * then (bursts of 5, then 10 a day).
  */
 export const DEFAULT_QUOTAS: QuotaOptions = {
   registrationsPerSource: { perMinute: 10 / HOUR, burst: 5 },
   challengesPerSource: { perMinute: 120, burst: 300 },
   requestsPerAccount: { perMinute: 600, burst: 300 },
   mailboxesPerAccount: { perMinute: 200 / DAY, burst: 200 },
+  deviceLinksPerAccount: { perMinute: 10 / DAY, burst: 5 },
   sources: DEFAULT_SOURCE_OPTIONS,
 };
 
-export type QuotaName = 'registrations' | 'challenges' | 'account-requests' | 'mailboxes';
+export type QuotaName = 'registrations' | 'challenges' | 'account-requests' | 'mailboxes' | 'device-links';
 
 export class Quotas {
   readonly options: QuotaOptions;
@@ -64,6 +69,7 @@ export class Quotas {
       challenges: options.challengesPerSource,
       'account-requests': options.requestsPerAccount,
       mailboxes: options.mailboxesPerAccount,
+      'device-links': options.deviceLinksPerAccount,
     };
     for (const [limit, { perMinute, burst }] of Object.entries(shown)) {
       metrics?.limits.set({ limit, bound: 'per_minute' }, perMinute);
@@ -74,6 +80,7 @@ export class Quotas {
       challenges: limiter(options.challengesPerSource),
       'account-requests': limiter(options.requestsPerAccount),
       mailboxes: limiter(options.mailboxesPerAccount),
+      'device-links': limiter(options.deviceLinksPerAccount),
     };
   }
 

@@ -57,6 +57,11 @@ export interface DeviceStore {
   listDevices(account: AccountId): Promise<DeviceRecord[]>;
   /** Removes a device and its prekeys. `false` if there was none. */
   removeDevice(account: AccountId, device: DeviceId): Promise<boolean>;
+  /**
+   * Removes a device and its prekeys and grants unless it is the account's only one (`last-device`:
+   * an account is deleted, not emptied), atomically with that check. `false` if there was none.
+   */
+  removeDeviceUnlessLast(account: AccountId, device: DeviceId): Promise<boolean>;
   /** Records that the device was seen now (or at `at`). `false` if there is no such device. */
   touch(account: AccountId, device: DeviceId, at?: number): Promise<boolean>;
 }
@@ -144,6 +149,23 @@ export class SqlDeviceStore implements DeviceStore {
         .executeTakeFirst();
       return result.numDeletedRows > 0n;
     });
+  }
+
+  async removeDeviceUnlessLast(account: AccountId, device: DeviceId): Promise<boolean> {
+    const key = accountKey(account);
+    const { dialect } = this.#database;
+    return storageOp('dependency', () =>
+      this.#database.db.transaction().execute(async (trx) => {
+        // The lock orders this against additions and other removals: two devices removing each
+        // other at once cannot leave the account with none.
+        if (!(await lockAccount(trx, dialect, key))) return false;
+        const ids = await trx.selectFrom('devices').select('device_id').where('account_id', '=', key).execute();
+        if (!ids.some((d) => Number(d.device_id) === device)) return false;
+        if (ids.length === 1) throw new StorageError('last-device', 'an account keeps at least one device');
+        await trx.deleteFrom('devices').where('account_id', '=', key).where('device_id', '=', device).execute();
+        return true;
+      }),
+    );
   }
 
   async touch(account: AccountId, device: DeviceId, at: number = this.#now()): Promise<boolean> {

@@ -22,6 +22,12 @@ export type StorageErrorCode =
   | 'device-exists'
   /** The account already has the maximum number of devices. */
   | 'device-limit'
+  /** Removing the account's only device (delete the account instead); nothing was removed. */
+  | 'last-device'
+  /** A device list whose version is not greater than the stored one's; nothing was stored. */
+  | 'stale-device-list'
+  /** A device list naming a device the account does not have (or with another key); nothing was stored. */
+  | 'unknown-device'
   /** A prekey id that the device already has (or that appears twice in one upload). */
   | 'duplicate-prekey'
   /** The account, device, mailbox or contact address an operation refers to does not exist. */

@@ -26,6 +26,14 @@ export {
 } from './contact-address-store.ts';
 export { type Database, type DatabaseTarget, type OpenOptions, openDatabase } from './database.ts';
 export {
+  type DeviceListStore,
+  type DeviceListStoreOptions,
+  type DeviceListUpdate,
+  type PutDeviceListResult,
+  SqlDeviceListStore,
+  type StoredDeviceList,
+} from './device-list-store.ts';
+export {
   DEFAULT_MAX_DEVICES,
   type DeviceCredentials,
   type DeviceRecord,

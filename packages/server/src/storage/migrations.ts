@@ -305,5 +305,23 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('prekey_grants_expires_at').on('prekey_grants').column('expires_at').execute();
       },
     },
+    // The latest device list each account published (issue 18; docs/server.md "Devices"): signed
+    // by the account's identity, served to anyone, replaced only by a greater version. One row per
+    // account, gone with it.
+    '0005-device-lists': {
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's documented type for migrations.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('device_lists')
+          .addColumn('account_id', bytes, (c) => c.notNull().primaryKey())
+          .addColumn('version', 'bigint', (c) => c.notNull())
+          .addColumn('list', bytes, (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addForeignKeyConstraint('device_lists_account_fk', ['account_id'], 'accounts', ['account_id'], (fk) =>
+            fk.onDelete('cascade'),
+          )
+          .execute();
+      },
+    },
   };
 }

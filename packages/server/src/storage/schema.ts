@@ -178,6 +178,7 @@ export interface Schema {
   contact_requests: ContactRequestsTable;
   contact_tokens: ContactTokensTable;
   prekey_grants: PreKeyGrantsTable;
+  device_lists: DeviceListsTable;
 }
 
 /** Hashes of the prekey grants a device gave out (protocol prekey-grant.ts), until they expire. */
@@ -187,4 +188,17 @@ export interface PreKeyGrantsTable {
   /** HKDF image of the grant (32 bytes): the database alone cannot be used to present one. */
   grant_hash: Uint8Array;
   expires_at: Millis;
+}
+
+/**
+ * The latest device list an account published (migration 0005): the encoded, identity-signed list
+ * (protocol §14.1), verified before it is stored, and its version, which only grows.
+ */
+export interface DeviceListsTable {
+  account_id: Uint8Array;
+  /** The list's version (≥ 1), below 2^53. */
+  version: number;
+  /** The encoded signed list, as published. */
+  list: Uint8Array;
+  updated_at: Millis;
 }

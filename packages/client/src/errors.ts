@@ -51,6 +51,8 @@ export type ClientErrorCode =
   | 'unknown-device'
   /** Another device of this account removed this one: it can no longer send or receive. */
   | 'removed-from-account'
+  /** Another device of this account changed the device list meanwhile: look again and retry. */
+  | 'devices-changed'
   /** The caller used the API wrongly. */
   | 'usage'
   /** A bug in this package. */

@@ -10,25 +10,12 @@ import type { DomainEvent } from '../engine/events.ts';
 import { canSendTo, fanOut } from '../engine/fan-out.ts';
 import { type ContactRecord, del, type OwnMailbox, type ProfileRecord, put, SELF_CONTACT } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
-import type { DeviceAuth } from '../net/server-api-types.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { identityFrom, listContacts } from './contact-lookup.ts';
 import { auth, type ClientContext, getRecord, ignoreGone, ownedMailbox } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
 import { deviceTimes, selfContactRecord, selfContactWrites } from './own-devices.ts';
 import { devicesOf } from './peers.ts';
-
-/**
- * The device-list calls of our server API (docs/server.md "Devices").
- * SEAM(S): `ServerApiLike` gains these on the server slice's branch; until it is merged they are
- * reached through this view of it.
- */
-interface DeviceListApi {
-  getDeviceList(account: string): Promise<Uint8Array | null>;
-  putDeviceList(auth: DeviceAuth, list: Uint8Array): Promise<void>;
-  removeDevice(auth: DeviceAuth, device: number): Promise<void>;
-}
-const listApi = (ctx: ClientContext, server: string) => ctx.api(server) as unknown as DeviceListApi;
 
 /** What accepting (or refusing) a list changes; commit `writes`, then call {@link afterList}. */
 export interface ListOutcome {
@@ -115,7 +102,8 @@ export async function refreshDeviceList(ctx: ClientContext, contactId: string): 
       ? ctx.profile.server
       : (await devicesOf(ctx, contactId)).find((d) => d.theirMailbox !== null)?.theirMailbox?.server;
   if (server === undefined) return;
-  const bytes = await listApi(ctx, server)
+  const bytes = await ctx
+    .api(server)
     .getDeviceList(accountIdOf(identityFrom(c.identity)))
     .catch(() => null);
   if (bytes === null) return;
@@ -193,8 +181,16 @@ export async function removeOwnDevice(ctx: ClientContext, device: number): Promi
     issuedAt: ctx.env.now(),
     devices: current.devices.filter((d) => d.deviceId !== device),
   });
-  const api = listApi(ctx, p.server);
-  await api.putDeviceList(auth(ctx), next);
+  const api = ctx.api(p.server);
+  const published = await api.putDeviceList(auth(ctx), next);
+  if (published.outcome === 'stale') {
+    // Another device of ours published a list meanwhile: take it, and let the user try again.
+    await refreshDeviceList(ctx, SELF_CONTACT);
+    throw new ClientError(
+      'devices-changed',
+      'Another device of this account changed its devices meanwhile: run `devices` and try again.',
+    );
+  }
   await announceDeviceList(ctx, next);
   await api.removeDevice(auth(ctx), deviceId(device)).catch(ignoreGone);
 }

@@ -7,9 +7,9 @@
  */
 import {
   certifyDevice,
+  type DeviceCertificate,
   decodeDeviceList,
   defaultEnv,
-  type DeviceCertificate,
   deviceId,
   generateEd25519,
   generateKemPreKey,

@@ -7,9 +7,15 @@
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
-import type { ParleyClient } from '../src/client.ts';
-import { failureOf, newClient, received } from './client-kit.ts';
-import { addDevice } from './devices-kit.ts';
+import { type ClientOptions, ParleyClient } from '../src/client.ts';
+import { getRecord } from '../src/flows/context.ts';
+import { introduceDevices } from '../src/flows/device-intro.ts';
+import { refreshDeviceList } from '../src/flows/device-list.ts';
+import { send } from '../src/flows/messages.ts';
+import { devicesOf } from '../src/flows/peers.ts';
+import { nodeClientOptions } from '../src/platform/node/index.ts';
+import { failureOf, KeptStore, meet, newClient, received } from './client-kit.ts';
+import { addDevice, contextOf, manualClock } from './devices-kit.ts';
 
 const server = useInProcessServer();
 
@@ -91,6 +97,170 @@ describe('two devices of Alice and one of Bob', () => {
 
     // Rotation with several devices is not supported yet: refused, nothing changed.
     expect((await failureOf(laptop.rotateIdentity())).code).toBe('usage');
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
+});
+
+/** Client options whose server API can be made to serve a chosen device list (a lying server). */
+function lyingServer(name: string) {
+  const base = nodeClientOptions(name);
+  let served: Uint8Array | null = null;
+  const options: ClientOptions = {
+    ...base,
+    api: (url) =>
+      new Proxy(base.api(url), {
+        get(target, key) {
+          if (key === 'getDeviceList' && served !== null) return async () => served;
+          const v = Reflect.get(target, key, target);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }),
+  };
+  return { options, serve: (list: Uint8Array | null) => (served = list) };
+}
+
+/** The device ids of a contact's records on `c`. */
+async function deviceIdsOf(c: ParleyClient, contactId: string): Promise<number[]> {
+  return (await devicesOf(contextOf(c), contactId)).map((d) => d.device);
+}
+
+describe('what the server cannot do', () => {
+  it('a device on the server but not on the signed list is never encrypted to; its intro is refused', async () => {
+    const laptop = await newClient(server.url, 'Alice');
+    const bob = await newClient(server.url, 'Bob');
+    await meet(laptop, bob);
+    const { client: phone } = await addDevice(laptop, 2);
+    await settle([phone, bob, laptop]);
+    // A ghost: registered on Alice's account (the test holds her identity key, as a removed
+    // device would), never on her signed list.
+    const { client: ghost } = await addDevice(laptop, 7, { listed: false });
+    // Its intro goes to Bob (it does not stop itself, although our list does not name it).
+    await introduceDevices(contextOf(ghost));
+    const events = await bob.sync();
+    const alice = (await bob.contact('Alice')).id;
+    expect(events).toContainEqual({ type: 'unknown-device', contactId: alice, device: 7 });
+    expect(await deviceIdsOf(bob, alice)).toEqual([1, 2]);
+    await bob.send('Alice', 'not for ghosts');
+    await ghost.sync();
+    expect(await ghost.unread()).toEqual([]);
+    expect((await bob.contact('Alice')).devices).toBe(2);
+    for (const c of [laptop, phone, bob, ghost]) await c.close();
+  }, 120_000);
+
+  it('an older list replayed, or one with a bad signature, is refused; fan-out stays as it was', async () => {
+    const laptop = await newClient(server.url, 'Alice');
+    const lying = lyingServer('bob');
+    const bob = await ParleyClient.create(new KeptStore(), lying.options, { server: server.url, displayName: 'Bob' });
+    await meet(laptop, bob);
+    const { client: phone } = await addDevice(laptop, 2);
+    await settle([phone, bob, laptop]);
+    const withPhone = contextOf(laptop).profile.deviceList as Uint8Array;
+    await laptop.removeDevice(2);
+    await bob.sync();
+    const alice = (await bob.contact('Alice')).id;
+    expect(await deviceIdsOf(bob, alice)).toEqual([1]);
+    const held = (await getRecord(contextOf(bob), 'contact', alice))?.deviceList;
+
+    // The server serves the old list (with the removed phone on it).
+    lying.serve(withPhone);
+    const replayed: ClientEvent[] = [];
+    const off = bob.on((e) => replayed.push(e));
+    await refreshDeviceList(contextOf(bob), alice);
+    expect(replayed).toContainEqual({ type: 'device-list-rollback', contactId: alice, reason: 'older' });
+    // A list whose signature does not verify.
+    const forged = withPhone.slice();
+    forged[forged.length - 1] = (forged[forged.length - 1] ?? 0) ^ 1;
+    lying.serve(forged);
+    await refreshDeviceList(contextOf(bob), alice);
+    expect(replayed).toContainEqual({ type: 'device-list-invalid', contactId: alice });
+    off();
+    expect((await getRecord(contextOf(bob), 'contact', alice))?.deviceList).toEqual(held);
+    expect((await bob.contact('Alice')).devices).toBe(1);
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
+});
+
+describe('removing a device', () => {
+  it('the removed device gets nothing new, its messages are refused, and it is told', async () => {
+    const { laptop, phone, bob } = await aliceTwiceAndBob();
+    const alice = (await bob.contact('Alice')).id;
+    await laptop.removeDevice(2);
+    expect((await laptop.devices()).map((d) => d.id)).toEqual([1]);
+    const bobEvents = await bob.sync();
+    expect(bobEvents).toContainEqual({ type: 'contact-device-removed', contactId: alice, device: 2 });
+    expect(await deviceIdsOf(bob, alice)).toEqual([1]);
+
+    // Bob encrypts to the laptop only: the phone's mailbox for Bob gets nothing more.
+    const phoneBox = (await devicesOf(contextOf(phone), (await phone.contact('Bob')).id))[0];
+    await bob.send('Alice', 'after the removal');
+    expect(await received(laptop)).toEqual(['after the removal']);
+    const waiting = await contextOf(phone)
+      .api(server.url)
+      .readMailbox({
+        id: phoneBox?.myMailbox.id as Uint8Array,
+        recipientPrivateKey: phoneBox?.myMailbox.recipient.privateKey as Uint8Array,
+      });
+    expect(waiting).toEqual([]);
+
+    // The phone learns it was removed, and refuses to send.
+    const phoneEvents = await phone.sync();
+    expect(phoneEvents).toContainEqual({ type: 'removed-from-account' });
+    expect((await failureOf(phone.send('Bob', 'still here?'))).code).toBe('removed-from-account');
+    // Past that guard (a removed device's own code), what it sends reaches no one.
+    await send(contextOf(phone), 'Bob', 'let me in').catch(() => undefined);
+    expect(await received(bob)).toEqual([]);
+    expect(await received(laptop)).toEqual([]);
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
+});
+
+describe('stale devices', () => {
+  it('a device unheard for 30 days is marked stale, then dropped from fan-out after 60 more, with events', async () => {
+    const clock = manualClock();
+    const store = new KeptStore();
+    const laptop = await ParleyClient.create(store, nodeClientOptions('alice', clock.env), {
+      server: server.url,
+      displayName: 'Alice',
+    });
+    const bob = await newClient(server.url, 'Bob');
+    await meet(laptop, bob);
+    const { client: phone } = await addDevice(laptop, 2);
+    await settle([phone, bob, laptop]);
+    const day = 24 * 60 * 60 * 1000;
+    clock.advance(31 * day);
+    await bob.send('Alice', 'Bob is around'); // Bob's device is heard: it stays fresh
+    const stale = await laptop.sync();
+    expect(stale).not.toContainEqual(expect.objectContaining({ type: 'device-stale', contactId: expect.any(String) }));
+    expect(stale).toContainEqual({ type: 'device-stale', contactId: null, device: 2, dropped: false });
+    expect((await laptop.devices()).find((d) => d.id === 2)?.stale).toBe(true);
+    // Stale is still sent to.
+    await laptop.send('Bob', 'while stale');
+    await phone.sync();
+    expect((await phone.messages('Bob')).map((m) => m.text)).toContain('while stale');
+
+    clock.advance(61 * day);
+    await bob.send('Alice', 'still around');
+    const dropped = await laptop.sync();
+    expect(dropped).toContainEqual({ type: 'device-stale', contactId: null, device: 2, dropped: true });
+    expect((await laptop.devices()).find((d) => d.id === 2)?.dropped).toBe(true);
+    await laptop.send('Bob', 'after the drop');
+    await phone.sync();
+    expect((await phone.messages('Bob')).map((m) => m.text)).not.toContain('after the drop');
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
+});
+
+describe('adding a device', () => {
+  it('leaves the safety number as it was', async () => {
+    const laptop = await newClient(server.url, 'Alice');
+    const bob = await newClient(server.url, 'Bob');
+    await meet(laptop, bob);
+    const before = (await bob.safetyNumber('Alice')).display;
+    const { client: phone } = await addDevice(laptop, 2);
+    await settle([phone, bob, laptop]);
+    expect((await bob.contact('Alice')).devices).toBe(2);
+    expect((await bob.safetyNumber('Alice')).display).toBe(before);
+    expect((await phone.safetyNumber('Bob')).display).toBe(before);
     for (const c of [laptop, phone, bob]) await c.close();
   }, 120_000);
 });

@@ -81,6 +81,7 @@ export async function resendUnconfirmed(ctx: ClientContext): Promise<boolean> {
 export function missingCount(d: DeviceRecord): number {
   let n = 0;
   for (const s of [d.session, ...d.previousSessions]) {
+    if (s.length === 0) continue; // an intro pending: no session yet
     for (const chain of decodeSession(s).ratchet.skipped) n += chain.keys.size;
   }
   return n;

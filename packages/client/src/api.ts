@@ -35,6 +35,29 @@ export interface ContactView {
   readonly createdAt: number;
   /** The 1:1 conversation with this contact (what `MessageView.conversationId` names). */
   readonly conversationId: string;
+  /**
+   * How many of their devices we encrypt to (docs/client.md §4.9); their safety number is one per
+   * person whatever this is. Only in views that load devices (contacts(), contact()); else absent.
+   */
+  readonly devices?: number;
+}
+
+/** One device of our own account (`devices()`). */
+export interface DeviceView {
+  /** The device id (protocol §3.2). */
+  readonly id: number;
+  /** The name the device gave itself; null if none. */
+  readonly name: string | null;
+  /** When the account certified it (ms); null for a device that was never on a signed list. */
+  readonly linkedAt: number | null;
+  /** When we last heard from it (ms); this device: now. Null if never. */
+  readonly lastActiveAt: number | null;
+  /** Not heard from for the stale period (docs/client.md §4.9). */
+  readonly stale: boolean;
+  /** Stale for the second period too: no longer sent to. */
+  readonly dropped: boolean;
+  /** The device this client runs on. */
+  readonly current: boolean;
 }
 
 export interface MessageView {
@@ -122,6 +145,40 @@ export type ClientEvent =
   /** `count` messages from this contact have not arrived (gaps in the ratchet's counters past a grace period). */
   | { readonly type: 'missing'; readonly conversationId: string; readonly contactId: string; readonly count: number }
   | { readonly type: 'connection'; readonly state: 'online' | 'offline' }
+  // ─── several devices (docs/client.md §4.9) ───
+  /** Another device of our account introduced itself: it gets what we send and sync from now on. */
+  | { readonly type: 'device-added'; readonly device: number }
+  /** Our account's signed list no longer has this device of ours: nothing more goes to it. */
+  | { readonly type: 'device-removed'; readonly device: number }
+  /** A contact linked a device (on their signed list): it now gets what we send them. */
+  | { readonly type: 'contact-device-added'; readonly contactId: string; readonly device: number }
+  /** A contact removed a device: it gets nothing more, and what it sends is refused. */
+  | { readonly type: 'contact-device-removed'; readonly contactId: string; readonly device: number }
+  /**
+   * Loud: a device not on the person's (null: our own account's) latest valid signed device list
+   * tried to introduce itself — refused and never encrypted to. A ghost device, or a device
+   * removed from that account.
+   */
+  | { readonly type: 'unknown-device'; readonly contactId: string | null; readonly device: number }
+  /**
+   * Loud: a device list older than (or conflicting with) the one we hold came for this contact
+   * (null: our own account) — refused; the list we hold stays. Someone replays an old list.
+   */
+  | { readonly type: 'device-list-rollback'; readonly contactId: string | null; readonly reason: 'older' | 'conflict' }
+  /** Loud: a device list whose signature does not verify against the person's identity — refused. */
+  | { readonly type: 'device-list-invalid'; readonly contactId: string | null }
+  /**
+   * A device (`contactId` null: ours) was not heard from for the stale period; `dropped`: for the
+   * second one too, so nothing more is sent to it.
+   */
+  | {
+      readonly type: 'device-stale';
+      readonly contactId: string | null;
+      readonly device: number;
+      readonly dropped: boolean;
+    }
+  /** Another device of our account removed this one: it can no longer send or receive. */
+  | { readonly type: 'removed-from-account' }
   /**
    * Linking a device (docs/client.md §4.10): `done` of `total` items (contacts and messages) of
    * the history transfer are stored on the new device — on the existing device, acknowledged.

@@ -42,7 +42,19 @@ export interface ClientOptions {
   readonly push: (url: string, handlers: PushHandlers) => PushConnection;
   /** When texts without a receipt are resent and gaps reported (docs/client.md §4.6). */
   readonly delivery?: Partial<DeliveryOptions>;
+  /** When a device unheard from is marked stale, then dropped from fan-out (docs/client.md §4.9). */
+  readonly devices?: Partial<DeviceTimes>;
 }
+
+export interface DeviceTimes {
+  /** A device unheard from this long is marked stale (shown as such; still sent to). */
+  readonly staleAfterMs: number;
+  /** A stale device unheard from this much longer is dropped from fan-out. */
+  readonly dropAfterMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_DEVICE_TIMES: DeviceTimes = { staleAfterMs: 30 * DAY_MS, dropAfterMs: 60 * DAY_MS };
 
 export interface DeliveryOptions {
   /** A text with no receipt this long after its last encryption is sent again. */

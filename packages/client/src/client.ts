@@ -23,6 +23,7 @@ import type {
   AddressView,
   ClientEvent,
   ContactView,
+  DeviceView,
   InvitationView,
   MessageView,
   ProfileView,
@@ -30,21 +31,23 @@ import type {
   SafetyNumberView,
 } from './api.ts';
 import type { ClientOptions, CreateOptions } from './client-options.ts';
+import { canSendTo } from './engine/fan-out.ts';
 import { idSequence } from './engine/id-sequence.ts';
 import type { NewLinking } from './engine/link-state.ts';
 import { LINKING_ID } from './engine/link-state.ts';
 import type { GrantBody } from './engine/link-wire.ts';
-import { linkedProfile, selfContactWrite } from './engine/linked-profile.ts';
+import { linkedProfile } from './engine/linked-profile.ts';
 import { checkServerUrl } from './engine/links.ts';
 import { newProfile } from './engine/profile.ts';
 import { decodeAs } from './engine/record-schemas.ts';
 import { type ContactRecord, mailboxKey, type ProfileRecord, put, SELF_CONTACT } from './engine/records.ts';
 import { ClientError } from './errors.ts';
-import { checkName, findContact, identityFrom, uniqueName } from './flows/contact-lookup.ts';
+import { checkName, findContact, identityFrom, listContacts, uniqueName } from './flows/contact-lookup.ts';
 import * as requests from './flows/contact-requests.ts';
 import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './flows/context.ts';
 import { deliveryOptions, reportGaps, resendUnconfirmed } from './flows/delivery-checks.ts';
-import { introRecord } from './flows/history-transfer.ts';
+import { introduceDevices, introRecord } from './flows/device-intro.ts';
+import { refreshDeviceList, removeOwnDevice } from './flows/device-list.ts';
 import { catchUp, ownMailboxes, receive } from './flows/inbound.ts';
 import * as invitations from './flows/invitations.ts';
 import { Lanes } from './flows/lanes.ts';
@@ -54,8 +57,20 @@ import { decodeJoinLink, type JoinOptions, type JoinSession, join } from './flow
 import { MailboxRoutes } from './flows/mailbox-routes.ts';
 import * as messages from './flows/messages.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './flows/outbox.ts';
+import {
+  contactSync,
+  deviceTimes,
+  ownDevices,
+  removedFromAccount,
+  renameDevice,
+  selfContactWrites,
+  syncContact,
+  syncWrites,
+} from './flows/own-devices.ts';
+import { devicesOf } from './flows/peers.ts';
 import { finishRegistration, maintainPreKeys, uploadFirstPreKeys } from './flows/prekey-maintenance.ts';
 import * as sessions from './flows/sessions.ts';
+import { checkStaleDevices } from './flows/stale-devices.ts';
 import { openProfileRecord } from './flows/upgrade-profile.ts';
 import type { RecordStore } from './store/record-store.ts';
 import { contactView, eventView } from './views.ts';
@@ -97,7 +112,17 @@ export class ParleyClient {
       },
       serial: (f) => this.serial(f),
       lanes: new Lanes(),
-      emit: (events) => this.emit(events.map(eventView)),
+      emit: (events) => {
+        this.emit(events.map(eventView));
+        // A contact connected here: our other devices get it too, with intro mailboxes (§4.9).
+        for (const e of events) {
+          if (e.type === 'contact-connected' && e.contact.id !== SELF_CONTACT) {
+            void syncContact(this.ctx, e.contact.id)
+              .then((queued) => (queued ? this.flushOutbox() : undefined))
+              .catch(() => undefined);
+          }
+        }
+      },
       api: (url) => options.api(url),
     };
   }
@@ -170,7 +195,7 @@ export class ParleyClient {
       );
       await c.ctx.commit([
         put('profile', 'self', p),
-        selfContactWrite(env, p),
+        ...(await selfContactWrites(c.ctx)),
         ...mine.map((d) => put('device', d.id, d)),
         put('linking', LINKING_ID, s),
       ]);
@@ -178,7 +203,14 @@ export class ParleyClient {
       client = c;
       return c.ctx;
     };
-    return join(deps, j, make, () => client as unknown as ParleyClient, null);
+    const session = join(deps, j, make, () => client as unknown as ParleyClient, null);
+    // Introduced at once to every device the grant named (else at the next sync).
+    const done = session.done.then(async (c) => {
+      await introduceDevices(c.ctx).catch(() => undefined);
+      return c;
+    });
+    done.catch(() => undefined);
+    return { ...session, done };
   }
 
   /** Opens an existing profile; finishes a registration a crash interrupted. */
@@ -358,12 +390,22 @@ export class ParleyClient {
   // ─── contacts and messages ───────────────────────────────────────────────────────────────
 
   async contacts(): Promise<ContactView[]> {
-    return (await listRecords(this.ctx, 'contact')).map(contactView);
+    const out: ContactView[] = [];
+    for (const c of await listContacts(this.ctx)) out.push(await this.withDevices(c));
+    return out;
   }
 
   /** Finds a contact by alias (case-insensitive) or id. */
   async contact(nameOrId: string): Promise<ContactView> {
-    return contactView(await findContact(this.ctx, nameOrId));
+    return this.withDevices(await findContact(this.ctx, nameOrId));
+  }
+
+  /** A contact's view with the number of their devices we encrypt to. */
+  private async withDevices(c: ContactRecord): Promise<ContactView> {
+    const now = this.ctx.env.now();
+    const times = deviceTimes(this.ctx);
+    const n = (await devicesOf(this.ctx, c.id)).filter((d) => canSendTo(d, now, times)).length;
+    return contactView(c, n);
   }
 
   async rename(nameOrId: string, name: string): Promise<ContactView> {
@@ -377,6 +419,12 @@ export class ParleyClient {
 
   /** Sends a text. It is committed (status `queued`) before it leaves, and retried until a server takes it. */
   async send(nameOrId: string, text: string): Promise<MessageView> {
+    if (removedFromAccount(this.ctx)) {
+      throw new ClientError(
+        'removed-from-account',
+        'Another device of this account removed this one: it can no longer send. Link it again to use it.',
+      );
+    }
     return messages.send(this.ctx, nameOrId, text);
   }
 
@@ -411,12 +459,38 @@ export class ParleyClient {
     return this.updateContact(nameOrId, async (c) => ({ ...c, verification: 'unverified', replacedIdentity: null }));
   }
 
+  /** Changes a contact and tells our other devices (§4.9) in the same batch. */
   private async updateContact(nameOrId: string, f: (c: ContactRecord) => Promise<ContactRecord>): Promise<ContactView> {
-    return this.serial(async () => {
+    const { view, queued } = await this.serial(async () => {
       const next = await f(await findContact(this.ctx, nameOrId));
-      await this.ctx.commit([put('contact', next.id, next)]);
-      return contactView(next);
+      const synced = next.state === 'connected' ? await syncWrites(this.ctx, await contactSync(this.ctx, next)) : [];
+      await this.ctx.commit([put('contact', next.id, next), ...synced]);
+      return { view: contactView(next), queued: synced.length > 0 };
     });
+    if (queued) await this.flushOutbox().catch(ignoreDeliveryFailure);
+    return view;
+  }
+
+  // ─── devices (docs/client.md §4.9) ─────────────────────────────────────────────────────────
+
+  /** Our account's devices: name, when linked, when last active, stale, and which one this is. */
+  async devices(): Promise<DeviceView[]> {
+    return ownDevices(this.ctx);
+  }
+
+  /** Names one of our devices (this one included); our other devices show the name too. */
+  async renameDevice(id: number, name: string): Promise<DeviceView[]> {
+    checkName(name);
+    return renameDevice(this.ctx, id, name);
+  }
+
+  /**
+   * Removes another device of our account: a new signed list without it is published and sent to
+   * every contact, who stop encrypting to it and refuse what it sends; the server forgets it.
+   */
+  async removeDevice(id: number): Promise<DeviceView[]> {
+    await removeOwnDevice(this.ctx, id);
+    return ownDevices(this.ctx);
   }
 
   // ─── session management ──────────────────────────────────────────────────────────────────
@@ -452,8 +526,13 @@ export class ParleyClient {
       await this.flushOutbox().catch(ignoreDeliveryFailure);
       if (ctx.profile.retiring !== undefined) await sessions.finishRotation(ctx);
       await this.serial(() => invitations.expireInvitations(ctx));
-      await this.serial(() => maintainPreKeys(ctx, true));
+      // Our own list first: another device of ours may have linked or removed one (§4.9).
+      if (ctx.profile.deviceList !== undefined) await refreshDeviceList(ctx, SELF_CONTACT);
+      const removed = removedFromAccount(ctx);
+      // A removed device's credential no longer works on the server; what is queued still reads.
+      if (!removed) await this.serial(() => maintainPreKeys(ctx, true));
       await catchUp(ctx);
+      if (!removed) await introduceDevices(ctx);
       await this.checkDelivery();
       if (options.waitMs !== undefined && options.waitMs > 0) {
         // Online for the wait only if the app had not started us; its connection stays up.
@@ -512,6 +591,7 @@ export class ParleyClient {
   private async checkDelivery(): Promise<void> {
     if (await resendUnconfirmed(this.ctx)) await this.flushOutbox().catch(ignoreDeliveryFailure);
     await reportGaps(this.ctx);
+    await checkStaleDevices(this.ctx);
   }
 
   /**

@@ -57,6 +57,12 @@ export type ClientErrorCode =
   | 'link-tampered'
   /** Linking a device: the user declined on either device, or the linking was interrupted. */
   | 'link-aborted'
+  /** No device of this account by that id (`devices` lists them). */
+  | 'unknown-device'
+  /** Another device of this account removed this one: it can no longer send or receive. */
+  | 'removed-from-account'
+  /** Another device of this account changed the device list meanwhile: look again and retry. */
+  | 'devices-changed'
   /** The caller used the API wrongly. */
   | 'usage'
   /** A bug in this package. */

@@ -18,7 +18,7 @@ export {
   type PushConnection,
   type PushHandlers,
 } from './client.ts';
-export { DEFAULT_DELIVERY, type DeliveryOptions } from './client-options.ts';
+export { DEFAULT_DELIVERY, DEFAULT_DEVICE_TIMES, type DeliveryOptions, type DeviceTimes } from './client-options.ts';
 export {
   type HistoryChoice,
   LINK_TTL_MS,

@@ -1,9 +1,13 @@
 /** Records and domain events → the plain views and events apps see (api.ts). */
 import type { ClientEvent, ContactView, MessageView, RequestView } from './api.ts';
 import type { DomainEvent } from './engine/events.ts';
-import type { ContactRecord, MessageRecord, RequestRecord } from './engine/records.ts';
+import { type ContactRecord, type MessageRecord, type RequestRecord, SELF_CONTACT } from './engine/records.ts';
 
-export const contactView = (c: ContactRecord): ContactView => ({
+/** A contact's id in an event; null for the self contact (our own account). */
+const personOf = (c: ContactRecord): string | null => (c.id === SELF_CONTACT ? null : c.id);
+
+/** `devices`: how many of their devices we encrypt to, when the caller loaded them. */
+export const contactView = (c: ContactRecord, devices?: number): ContactView => ({
   id: c.id,
   name: c.name,
   suggestedName: c.suggestedName ?? null,
@@ -13,6 +17,7 @@ export const contactView = (c: ContactRecord): ContactView => ({
   state: c.state,
   createdAt: c.createdAt,
   conversationId: c.conversationId,
+  ...(devices === undefined ? {} : { devices }),
 });
 
 /**
@@ -64,5 +69,20 @@ export function eventView(e: DomainEvent): ClientEvent {
       return { ...e };
     case 'missing':
       return { type: 'missing', conversationId: e.contact.conversationId, contactId: e.contact.id, count: e.count };
+    case 'device-added':
+    case 'device-removed':
+      return e.contact.id === SELF_CONTACT
+        ? { type: e.type, device: e.device }
+        : { type: `contact-${e.type}`, contactId: e.contact.id, device: e.device };
+    case 'unknown-device':
+      return { type: 'unknown-device', contactId: personOf(e.contact), device: e.device };
+    case 'device-list-refused':
+      return e.reason === 'invalid'
+        ? { type: 'device-list-invalid', contactId: personOf(e.contact) }
+        : { type: 'device-list-rollback', contactId: personOf(e.contact), reason: e.reason };
+    case 'device-stale':
+      return { type: 'device-stale', contactId: personOf(e.contact), device: e.device, dropped: e.dropped };
+    case 'removed-from-account':
+      return { type: 'removed-from-account' };
   }
 }

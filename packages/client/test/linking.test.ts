@@ -2,7 +2,7 @@
  * Linking a second device, SDK level against an in-process server (docs/client.md §4.10): the
  * happy path with a history of 1,000 messages, then every way it must end with nothing linked.
  */
-import { defaultEnv, LINK_REQUEST_BYTES, parseAccountId } from '@parley/protocol';
+import { defaultEnv, LINK_REQUEST_BYTES, parseAccountId, WireType } from '@parley/protocol';
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientOptions } from '../src/client.ts';
@@ -19,7 +19,7 @@ async function phoneJoin(link: string, store = new KeptStore(), options: ClientO
 }
 
 /** The link frame kind of an envelope (protocol link-frames.ts), or null for a handshake message. */
-const frameKind = (e: Uint8Array) => (e[0] === 1 && e[1] === 0x09 ? (e[2] ?? null) : null);
+const frameKind = (e: Uint8Array) => (e[0] === 1 && e[1] === WireType.linkFrame ? (e[2] ?? null) : null);
 
 /** Client options whose server API passes every delivery through `edit` first (a meddling server or a crash). */
 function meddling(profile: string, edit: (envelope: Uint8Array) => Uint8Array): ClientOptions {
@@ -117,7 +117,7 @@ describe('linking a device', () => {
     const mitm = meddling('phone', (e) => {
       if (e.length !== LINK_REQUEST_BYTES) return e;
       const swapped = e.slice();
-      swapped.set(defaultEnv.crypto.x25519PublicKey(defaultEnv.crypto.randomBytes(32)), 0); // e_N replaced
+      swapped.set(defaultEnv.crypto.x25519PublicKey(defaultEnv.crypto.randomBytes(32)), 2); // e_N replaced
       return swapped;
     });
     const join = await phoneJoin(session.link, phoneStore, mitm);

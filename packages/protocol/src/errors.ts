@@ -32,6 +32,10 @@ export type ProtocolErrorCode =
   | 'replayed-initial-message'
   /** A prekey the initial message refers to is unknown or already used. */
   | 'unknown-prekey'
+  /** A link reply whose ephemeral key and nonce do not open the link's commitment (§14.2). */
+  | 'bad-commitment'
+  /** A link frame past the next index the receiver expects: an earlier one is missing (§14.3). */
+  | 'out-of-order'
   /** The caller used the API wrongly (bad argument, wrong state). */
   | 'usage'
   /** A crypto backend or other dependency failed. */

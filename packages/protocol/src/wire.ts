@@ -27,6 +27,12 @@ export const WireType = {
   sealedInitialMessage: 0x07,
   /** docs/protocol-devices.md §14.1: an account's signed, versioned list of devices. */
   deviceList: 0x08,
+  /** §14.2: the new device's first handshake message (N → E). */
+  linkRequest: 0x09,
+  /** §14.2: the existing device's answer, opening its commitment (E → N). */
+  linkReply: 0x0a,
+  /** §14.3: an encrypted frame after the handshake, either way. */
+  linkFrame: 0x0b,
 } as const;
 export type WireType = (typeof WireType)[keyof typeof WireType];
 

@@ -21,6 +21,7 @@ const NEW = [
   'negative.json',
   'ed25519-edge.json',
   'sealed-initial.json',
+  'device-link.json',
 ];
 
 describe('test/vectors/', () => {

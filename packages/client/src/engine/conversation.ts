@@ -112,14 +112,17 @@ export type Opened =
       readonly payload: Payload;
       readonly writes: RecordWrite[];
       readonly identityChanged: boolean;
+      /** The session the peer started, alone (`peer` has it installed among the device's). */
+      readonly accepted: Session;
     }
   /** Already decrypted once (a redelivery or replay): nothing to do. */
   | { readonly kind: 'duplicate' }
   /** Authentic or not, no session of ours opens it. */
   | { readonly kind: 'undecryptable' };
 
+/** The device's sessions, current first; none while an intro is pending (an empty session). */
 function sessionsOf(d: DeviceRecord): Session[] {
-  return [d.session, ...d.previousSessions].map(decodeSession);
+  return [d.session, ...d.previousSessions].filter((s) => s.length > 0).map(decodeSession);
 }
 
 function withSessions(d: DeviceRecord, current: Session, others: readonly Session[]): DeviceRecord {
@@ -190,12 +193,17 @@ export function openFromPeer(
 function adoptSession(peer: Peer, sessions: Session[], accepted: Accepted): Opened {
   const { contact } = peer;
   const theirs = accepted.session;
-  const ours = sessions[0] as Session;
+  const ours = sessions[0];
   const identity = encodeIdentity(theirs.remoteIdentity);
   const identityChanged = !equalBytes(identity, contact.identity);
   let current = theirs;
   let others = sessions;
-  if (!identityChanged && ours.pending !== null && compareBytes(ours.baseKey, theirs.baseKey) < 0) {
+  if (
+    !identityChanged &&
+    ours !== undefined &&
+    ours.pending !== null &&
+    compareBytes(ours.baseKey, theirs.baseKey) < 0
+  ) {
     current = ours;
     others = [theirs, ...sessions.slice(1)];
   }
@@ -207,7 +215,14 @@ function adoptSession(peer: Peer, sessions: Session[], accepted: Accepted): Open
     },
     device: { ...withSessions(peer.device, current, others), device: theirs.remoteDevice },
   };
-  return { kind: 'new-session', peer: next, payload: accepted.payload, writes: accepted.writes, identityChanged };
+  return {
+    kind: 'new-session',
+    peer: next,
+    payload: accepted.payload,
+    writes: accepted.writes,
+    identityChanged,
+    accepted: theirs,
+  };
 }
 
 /** Encrypts a payload with the device's current session. */

@@ -41,4 +41,29 @@ export type DomainEvent =
       readonly messageIds: readonly string[];
     }
   /** `count` messages from this contact are missing from the ratchet's counters past the grace period. */
-  | { readonly type: 'missing'; readonly contact: ContactRecord; readonly count: number };
+  | { readonly type: 'missing'; readonly contact: ContactRecord; readonly count: number }
+  // ─── several devices (docs/client.md §4.9) ───
+  /** A device of `contact` (ours: the self contact) introduced itself and is now encrypted to. */
+  | { readonly type: 'device-added'; readonly contact: ContactRecord; readonly device: number }
+  /** A device is no longer on `contact`'s (ours: the self contact's) signed list: nothing more goes to it. */
+  | { readonly type: 'device-removed'; readonly contact: ContactRecord; readonly device: number }
+  /**
+   * A device that is not on `contact`'s latest valid signed device list tried to introduce itself:
+   * refused, and never encrypted to (a ghost device, or a list not published yet).
+   */
+  | { readonly type: 'unknown-device'; readonly contact: ContactRecord; readonly device: number }
+  /** A device list for `contact` was refused: older than the one we have, a second list of the same version, or invalid. */
+  | {
+      readonly type: 'device-list-refused';
+      readonly contact: ContactRecord;
+      readonly reason: 'older' | 'conflict' | 'invalid';
+    }
+  /** A device of `contact` was not heard from for the stale period (`dropped`: for the second one too). */
+  | {
+      readonly type: 'device-stale';
+      readonly contact: ContactRecord;
+      readonly device: number;
+      readonly dropped: boolean;
+    }
+  /** Our account's signed list no longer has this device: another device of ours removed it. */
+  | { readonly type: 'removed-from-account' };

@@ -5,16 +5,22 @@
  * the frame's AEAD, so only a device holding the link keys wrote it — still, nothing half-parsed
  * goes further.
  */
-import { LinkFrameKind } from '@parley/protocol';
+import { LinkFrameKind, MAX_LINK_FRAME_PLAINTEXT } from '@parley/protocol';
 import { z } from 'zod';
 import { ClientError } from '../errors.ts';
 import { MAX_NAME } from './payload.ts';
 import { decodeJson, encodeRecord } from './record-json.ts';
 
-/** Envelopes stay under the server's 64 KiB: a chunk's JSON aims at 48 KiB (protocol §14.2). */
-export const CHUNK_TARGET_BYTES = 48 * 1024;
-/** The most a single item may take (one long message alone in its chunk): the envelope's room. */
-export const MAX_ITEM_BYTES = 64 * 1024 - 512;
+/**
+ * A chunk's JSON stays within a link frame's 48 KiB of plaintext (protocol §14.3), so that its
+ * envelope stays under the server's 64 KiB; 64 bytes are kept for `{"n":…,"items":[…]}`.
+ */
+export const CHUNK_TARGET_BYTES = MAX_LINK_FRAME_PLAINTEXT - 64;
+/**
+ * The most one item may take: alone in its chunk. Only a message whose JSON escapes swell it past
+ * this (16,000 control characters, say) is larger; it is skipped and counted in `end`.
+ */
+export const MAX_ITEM_BYTES = CHUNK_TARGET_BYTES;
 /** Chunks sent and not yet acknowledged, at most. */
 export const MAX_IN_FLIGHT = 64;
 /** History bounds (docs/client.md §4.10): the newest messages up to both. */

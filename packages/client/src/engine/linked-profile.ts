@@ -4,15 +4,9 @@
  * certified) and fresh prekeys of its own, not yet uploaded (`registered` false until they are).
  * Pure, like profile.ts.
  */
-import {
-  encodeIdentity,
-  generateKemPreKey,
-  generateSignedPreKey,
-  type ProtocolEnv,
-  publicIdentity,
-} from '@parley/protocol';
+import { generateKemPreKey, generateSignedPreKey, type ProtocolEnv } from '@parley/protocol';
 import type { GrantBody } from './link-wire.ts';
-import { type ContactRecord, type KeyPairRecord, type ProfileRecord, put, SELF_CONTACT } from './records.ts';
+import type { KeyPairRecord, ProfileRecord } from './records.ts';
 
 export function linkedProfile(
   env: ProtocolEnv,
@@ -41,26 +35,3 @@ export function linkedProfile(
     deviceName,
   };
 }
-
-/**
- * The self contact (records.ts `SELF_CONTACT`): our own identity, connected and verified; its
- * devices are our other devices.
- */
-export function selfContactRecord(env: ProtocolEnv, p: ProfileRecord): ContactRecord {
-  return {
-    v: 2,
-    id: SELF_CONTACT,
-    name: p.displayName,
-    aliasSet: false,
-    keySource: 'invitation',
-    verification: 'verified',
-    identity: encodeIdentity(publicIdentity(p.identity)),
-    replacedIdentity: null,
-    state: 'connected',
-    createdAt: env.now(),
-    conversationId: SELF_CONTACT,
-  };
-}
-
-export const selfContactWrite = (env: ProtocolEnv, p: ProfileRecord) =>
-  put('contact', SELF_CONTACT, selfContactRecord(env, p));

@@ -67,7 +67,7 @@ function newContact(env: ProtocolEnv, f: NewContactFields): NewPeer {
     },
     device: {
       v: 2,
-      id: deviceRecordId(f.id, 0),
+      id: deviceRecordId(f.id, f.device),
       contactId: f.id,
       device: f.device,
       theirMailbox: f.theirMailbox,

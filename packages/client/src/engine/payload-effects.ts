@@ -69,7 +69,17 @@ export function applyPayload(
   switch (payload.t) {
     case 'welcome':
     case 'accept': {
-      if (c.state === 'connected' && d.theirMailbox !== null) return { peer, writes: [], events: [] };
+      if (c.state === 'connected') {
+        // A device of a connected person answering our intro (§4.9): deliver where it says.
+        if (payload.t === 'welcome' && d.theirMailbox === null) {
+          return {
+            peer: { contact: c, device: { ...d, theirMailbox: mailboxOf(payload.mailbox) } },
+            writes: [],
+            events: [],
+          };
+        }
+        return { peer, writes: [], events: [] };
+      }
       const next: Peer = {
         contact: { ...c, state: 'connected', name: c.aliasSet ? c.name : payload.name || c.name },
         device: { ...d, theirMailbox: mailboxOf(payload.mailbox) },

@@ -12,6 +12,9 @@ import type { PeerMailbox } from './records.ts';
 export const MAX_NAME = 100;
 export const MAX_TEXT = 16_000;
 export const MAX_INTRO = 2_000;
+const IDENTITY_BYTES = 128;
+/** A device list of 32 devices is under 3,700 bytes; its base64url well under this. */
+const MAX_DEVICE_LIST_B64 = 6_000;
 
 const bytes = (n: number) => b64url(n);
 
@@ -36,7 +39,42 @@ const Payload = z.discriminatedUnion('t', [
   z.strictObject({ t: z.literal('receipt'), ids: z.array(z.string().min(1).max(40)).min(1).max(100) }),
   /** A new session (in an initial message) replacing a broken or lost one. */
   z.strictObject({ t: z.literal('reset') }),
+  /**
+   * The sender's new signed device list (protocol §14.1), to every device of every contact and
+   * of our own: the receiver checks it against the sender's identity and refuses a rollback.
+   */
+  z.strictObject({ t: z.literal('devices'), list: z.string().max(MAX_DEVICE_LIST_B64).pipe(b64url()) }),
+  // ─── own-device sync: accepted only from the self contact (docs/client.md §4.9) ───
+  /** A text we sent from another device, to the person whose identity is `contact`. */
+  z.strictObject({
+    t: z.literal('sent'),
+    contact: bytes(IDENTITY_BYTES),
+    id: z.string().min(1).max(40),
+    sentAt: z.number().int().min(0),
+    body: z.string().max(MAX_TEXT),
+  }),
+  /** A contact as another device of ours has it now (added, renamed, verified, identity accepted). */
+  z.strictObject({
+    t: z.literal('contact'),
+    identity: bytes(IDENTITY_BYTES),
+    name: Name,
+    aliasSet: z.boolean(),
+    verification: z.enum(['unverified', 'verified']),
+    keySource: z.enum(['invitation', 'address']),
+    /** The contact's devices and the mailbox each gave the sending device (intro mailboxes). */
+    devices: z.array(z.strictObject({ device: z.number().int().min(0).max(0xffffffff), mailbox: Mailbox })).max(32),
+  }),
+  /** Incoming messages read (taken from the inbox) on another device: their record ids. */
+  z.strictObject({ t: z.literal('read'), ids: z.array(z.string().min(1).max(44)).min(1).max(100) }),
+  /** The names of our devices. */
+  z.strictObject({
+    t: z.literal('device-names'),
+    names: z.array(z.strictObject({ device: z.number().int().min(0).max(0xffffffff), name: Name })).max(32),
+  }),
 ]);
+
+/** Sync payload types: accepted only from our own devices. */
+export const SYNC_TYPES: ReadonlySet<string> = new Set(['sent', 'contact', 'read', 'device-names']);
 
 const RequestBody = z.strictObject({
   addressId: bytes(16),
@@ -64,7 +102,20 @@ export type OutgoingPayload =
   | { t: 'request'; body: Uint8Array; signature: Uint8Array }
   | { t: 'text'; id: string; sentAt: number; body: string }
   | { t: 'receipt'; ids: string[] }
-  | { t: 'reset' };
+  | { t: 'reset' }
+  | { t: 'devices'; list: Uint8Array }
+  | { t: 'sent'; contact: Uint8Array; id: string; sentAt: number; body: string }
+  | {
+      t: 'contact';
+      identity: Uint8Array;
+      name: string;
+      aliasSet: boolean;
+      verification: 'unverified' | 'verified';
+      keySource: 'invitation' | 'address';
+      devices: { device: number; mailbox: PeerMailbox }[];
+    }
+  | { t: 'read'; ids: string[] }
+  | { t: 'device-names'; names: { device: number; name: string }[] };
 
 export function encodePayload(p: OutgoingPayload): Uint8Array {
   let wire: Wire;
@@ -76,6 +127,19 @@ export function encodePayload(p: OutgoingPayload): Uint8Array {
       break;
     case 'request':
       wire = { t: 'request', body: new TextDecoder().decode(p.body), signature: base64url(p.signature) };
+      break;
+    case 'devices':
+      wire = { t: 'devices', list: base64url(p.list) };
+      break;
+    case 'sent':
+      wire = { ...p, contact: base64url(p.contact) };
+      break;
+    case 'contact':
+      wire = {
+        ...p,
+        identity: base64url(p.identity),
+        devices: p.devices.map((d) => ({ device: d.device, mailbox: mailboxWire(d.mailbox) })),
+      };
       break;
     default:
       wire = p;

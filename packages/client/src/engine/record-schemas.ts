@@ -123,6 +123,7 @@ const current = {
     awaitingIntro: z.literal(true).optional(),
     lastHeardAt: z.number().optional(),
     stale: z.literal(true).optional(),
+    dropped: z.literal(true).optional(),
     name: z.string().optional(),
   }),
   conversation: z.strictObject({

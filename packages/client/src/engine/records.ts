@@ -204,6 +204,8 @@ export interface DeviceRecord {
   readonly lastHeardAt?: number;
   /** Unheard for the stale period (docs/client.md §4.9); dropped from fan-out after a second one. */
   readonly stale?: true;
+  /** Stale for the second period too: no longer sent to (set once the event said so). */
+  readonly dropped?: true;
   /** For our own devices: the name the device gave itself. */
   readonly name?: string;
 }

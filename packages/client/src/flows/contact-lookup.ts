@@ -5,7 +5,7 @@
 import { type PublicIdentity, Reader, readIdentity } from '@parley/protocol';
 import type { DomainEvent } from '../engine/events.ts';
 import { MAX_NAME } from '../engine/payload.ts';
-import type { ContactRecord, Peer } from '../engine/records.ts';
+import { type ContactRecord, type Peer, SELF_CONTACT } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { type ClientContext, listRecords } from './context.ts';
 import { loadPeer, peerOf } from './peers.ts';
@@ -49,9 +49,14 @@ export function nameKey(name: string): string {
   return name.normalize('NFKC').replace(INVISIBLE, '').toLowerCase().normalize('NFKC').replace(/\s+/gu, ' ').trim();
 }
 
+/** Every contact: the people we talk to (the self contact, our own devices, is not one). */
+export async function listContacts(ctx: ClientContext): Promise<ContactRecord[]> {
+  return (await listRecords(ctx, 'contact')).filter((c) => c.id !== SELF_CONTACT);
+}
+
 /** Finds a contact by id, or else by alias (compared as {@link nameKey}s). */
 export async function findContact(ctx: ClientContext, nameOrId: string): Promise<ContactRecord> {
-  const all = await listRecords(ctx, 'contact');
+  const all = await listContacts(ctx);
   const key = nameKey(nameOrId);
   const found = all.find((c) => c.id === nameOrId) ?? all.find((c) => nameKey(c.name) === key);
   if (!found) throw unknownContact();
@@ -83,7 +88,7 @@ export interface NameChoice {
  * two contacts have names with the same {@link nameKey}. `self` is the contact being (re)named.
  */
 export async function chooseName(ctx: ClientContext, name: string, self?: string): Promise<NameChoice> {
-  const others = (await listRecords(ctx, 'contact')).filter((c) => c.id !== self);
+  const others = (await listContacts(ctx)).filter((c) => c.id !== self);
   const taken = new Map(others.map((c) => [nameKey(c.name), c] as const));
   const base = name.replace(INVISIBLE, '').replace(/\s+/gu, ' ').trim() || 'contact';
   const clashesWith = taken.get(nameKey(base));
@@ -121,7 +126,7 @@ export async function contactWithIdentity(
   ctx: ClientContext,
   identity: Uint8Array,
 ): Promise<ContactRecord | undefined> {
-  return (await listRecords(ctx, 'contact')).find((c) => sameBytes(c.identity, identity));
+  return (await listContacts(ctx)).find((c) => sameBytes(c.identity, identity));
 }
 
 /**

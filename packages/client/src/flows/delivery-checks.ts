@@ -6,14 +6,14 @@
  */
 import { decodeSession } from '@parley/protocol';
 import { DEFAULT_DELIVERY, type DeliveryOptions } from '../client-options.ts';
-import { seal } from '../engine/conversation.ts';
 import type { DomainEvent } from '../engine/events.ts';
-import { outboxWrite } from '../engine/outbox-entry.ts';
+import { canSendTo, fanOut } from '../engine/fan-out.ts';
 import { decodeAs } from '../engine/record-schemas.ts';
 import { type AwaitingRecord, type DeviceRecord, del, type GapRecord, messageKind, put } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { type ClientContext, getMessage, listRecords } from './context.ts';
-import { loadPeer } from './peers.ts';
+import { deviceTimes } from './own-devices.ts';
+import { devicesOf, loadPeer } from './peers.ts';
 
 export function deliveryOptions(ctx: ClientContext): DeliveryOptions {
   return { ...DEFAULT_DELIVERY, ...ctx.options.delivery };
@@ -54,18 +54,15 @@ export async function resendUnconfirmed(ctx: ClientContext): Promise<boolean> {
         ctx.emit([event]);
         return;
       }
-      const peer = await loadPeer(ctx, a.contactId);
-      if (peer === undefined || peer.device.theirMailbox === null) return;
-      const { device, envelope } = seal(ctx.env, peer.device, {
-        t: 'text',
-        id: m.wireId,
-        sentAt: m.sentAt,
-        body: m.text,
-      });
+      // Resent to every device of theirs we can reach (§4.9): a receipt from any one of them
+      // ends the resends, so which ones lost it is not known.
+      const times = deviceTimes(ctx);
+      const targets = (await devicesOf(ctx, a.contactId)).filter((d) => canSendTo(d, now, times));
+      if (targets.length === 0) return;
+      const text = { t: 'text', id: m.wireId, sentAt: m.sentAt, body: m.text } as const;
       const next: AwaitingRecord = { ...a, attempts: a.attempts + 1, lastAttemptAt: now };
       const writes: RecordWrite[] = [
-        put('device', device.id, device),
-        outboxWrite(device, envelope, null, ctx.newId()),
+        ...fanOut(ctx.env, targets, text, null, ctx.newId).writes,
         put('awaiting', row.id, next),
       ];
       await ctx.commit(writes);
@@ -84,6 +81,7 @@ export async function resendUnconfirmed(ctx: ClientContext): Promise<boolean> {
 export function missingCount(d: DeviceRecord): number {
   let n = 0;
   for (const s of [d.session, ...d.previousSessions]) {
+    if (s.length === 0) continue; // an intro pending: no session yet
     for (const chain of decodeSession(s).ratchet.skipped) n += chain.keys.size;
   }
   return n;

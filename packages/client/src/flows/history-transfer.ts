@@ -27,7 +27,8 @@ import {
   SELF_CONTACT,
 } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
-import { type ClientContext, getRecord, listRecords, newMailbox } from './context.ts';
+import { type ClientContext, getRecord, listRecords } from './context.ts';
+import { introRecord } from './device-intro.ts';
 import { devicesOf } from './peers.ts';
 
 const PAGE = 256;
@@ -151,7 +152,7 @@ export async function buildChunk(
 /**
  * N: the writes that store `items`, and how many of them were new. A contact's devices get a
  * mailbox of ours each (created on our server here) and `needsIntro`: the intro flow
- * (flows/device-intro.ts) then starts a session with each through the mailbox it gave our other
+ * (device-intro.ts) then starts a session with each through the mailbox it gave our other
  * device. A contact or device already stored is left as it is.
  */
 export async function applyItems(ctx: ClientContext, items: readonly HistoryItem[]): Promise<RecordWrite[]> {
@@ -216,24 +217,4 @@ export async function applyItems(ctx: ClientContext, items: readonly HistoryItem
     }
   }
   return writes;
-}
-
-/** A device we have no session with yet, to introduce ourselves to through `theirMailbox`. */
-export async function introRecord(
-  ctx: ClientContext,
-  contactId: string,
-  device: number,
-  theirMailbox: DeviceRecord['theirMailbox'],
-): Promise<DeviceRecord> {
-  return {
-    v: 2,
-    id: deviceRecordId(contactId, device),
-    contactId,
-    device,
-    theirMailbox,
-    myMailbox: await newMailbox(ctx),
-    session: new Uint8Array(0),
-    previousSessions: [],
-    needsIntro: true,
-  };
 }

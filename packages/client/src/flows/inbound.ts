@@ -15,7 +15,7 @@ import {
 import type { DomainEvent } from '../engine/events.ts';
 import { contactFromHello, helloOf, reconnected } from '../engine/new-contact.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
-import { mailboxOf } from '../engine/payload.ts';
+import { mailboxOf, type Payload, SYNC_TYPES } from '../engine/payload.ts';
 import { applyPayload, payloadMessageIds } from '../engine/payload-effects.ts';
 import {
   type InvitationRecord,
@@ -25,6 +25,7 @@ import {
   type Peer,
   peerMailboxOf,
   put,
+  SELF_CONTACT,
 } from '../engine/records.ts';
 import { envelopeDigest, hasSeen, remember } from '../engine/seen.ts';
 import { ClientError } from '../errors.ts';
@@ -40,8 +41,11 @@ import {
   ownedMailbox,
   refused,
 } from './context.ts';
+import { acceptIntro } from './device-intro.ts';
+import { afterList, applyDeviceList, type ListOutcome, listCommitted, refreshDeviceList } from './device-list.ts';
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
+import { applySync, type SyncOutcome } from './own-sync.ts';
 import { peerOf, peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 import { restartSession } from './sessions.ts';
@@ -99,6 +103,12 @@ export async function receive(
   ack: boolean,
 ): Promise<boolean> {
   let processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope));
+  if (processed.refreshList !== undefined) {
+    // A device not on the list we hold introduced itself: their latest list decides (fetched
+    // outside the queue), then the envelope is processed once more with it.
+    await refreshDeviceList(ctx, processed.refreshList);
+    processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true));
+  }
   if (processed.refetch !== undefined) {
     // An undecryptable copy is not the last word: read the copy the server stores at that
     // position; a different one is processed instead, only the same bytes are given up on.
@@ -151,6 +161,8 @@ interface Processed {
   readonly restart?: string;
   /** Undecryptable as received: read the stored copy on this mailbox before giving up. */
   readonly refetch?: OwnMailbox;
+  /** A device of this contact not on its list we hold introduced itself: fetch the list first. */
+  readonly refreshList?: string;
 }
 
 async function processEnvelope(
@@ -158,13 +170,14 @@ async function processEnvelope(
   mailbox: string,
   envelope: Uint8Array,
   received?: Uint8Array,
+  listChecked = false,
 ): Promise<Processed> {
   const route = await ctx.routes.get(ctx.store, mailbox);
   if (route === undefined) return { ack: null };
   if (route.kind === 'device') {
     const d = await getRecord(ctx, 'device', route.id);
     const c = d && (await getRecord(ctx, 'contact', d.contactId));
-    return d && c ? processFromPeer(ctx, { contact: c, device: d }, envelope, received) : { ack: null };
+    return d && c ? processFromPeer(ctx, { contact: c, device: d }, envelope, received, listChecked) : { ack: null };
   }
   const inv = await getRecord(ctx, 'invitation', route.id);
   return { ack: inv ? await processOnInvitation(ctx, inv, envelope) : null };
@@ -242,7 +255,8 @@ async function processFromPeer(
   ctx: ClientContext,
   peer: Peer,
   envelope: Uint8Array,
-  received?: Uint8Array,
+  received: Uint8Array | undefined,
+  listChecked: boolean,
 ): Promise<Processed> {
   const { contact: c, device: d } = peer;
   const env = ctx.env;
@@ -266,11 +280,48 @@ async function processFromPeer(
     ctx.emit([{ type: 'undecryptable', contact: c }]);
     return !pending && c.state === 'connected' ? { ack: d.myMailbox, restart: c.id } : { ack: d.myMailbox };
   }
+  if (
+    opened.kind === 'new-session' &&
+    !opened.identityChanged &&
+    (opened.accepted.remoteDevice !== d.device || d.awaitingIntro === true)
+  ) {
+    // Another device of theirs (or the one we await) introducing itself (§4.9).
+    return acceptIntro(ctx, c, d, opened, digest, listChecked);
+  }
+  if (d.awaitingIntro === true || d.needsIntro === true) return { ack: d.myMailbox }; // no session to speak in yet
   const events: DomainEvent[] = [];
   const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
-  let next: Peer = { ...opened.peer, device: remember(opened.peer.device, digest) };
+  const { stale: _s, dropped: _d, ...heard } = remember(opened.peer.device, digest);
+  let next: Peer = { ...opened.peer, device: { ...heard, lastHeardAt: env.now() } };
   if (opened.kind === 'new-session' && opened.identityChanged) {
     events.push({ type: 'identity-changed', contact: next.contact });
+  }
+  const own = c.id === SELF_CONTACT;
+  const payload = opened.payload;
+  if (SYNC_TYPES.has(payload.t) || payload.t === 'devices' || (own && !OWN_TYPES.has(payload.t))) {
+    // Sync payloads only from our own devices; a text or answer never from them.
+    let after: ListOutcome | null = null;
+    let synced: SyncOutcome | null = null;
+    if (payload.t === 'devices') {
+      after = await applyDeviceList(ctx, next.contact, payload.list);
+      next = { ...next, contact: after.contact };
+      writes.push(...after.writes);
+      events.push(...after.events);
+    } else if (own && isSync(payload)) {
+      synced = await applySync(ctx, payload);
+      writes.push(...synced.writes);
+      events.push(...synced.events);
+    }
+    const dropped = new Set(after?.dropped ?? []);
+    // The list may have dropped the very device it came from: then its record goes too.
+    const keep = dropped.has(next.device.id) ? [put('contact', next.contact.id, next.contact)] : peerWrites(next);
+    await ctx.commit([...keep, ...writes]);
+    if (after !== null) listCommitted(ctx, after);
+    if (synced?.profile) ctx.profile = synced.profile;
+    for (const m of synced?.subscribe ?? []) ctx.push?.subscribe(ownedMailbox(m));
+    ctx.emit(events);
+    if (after !== null && after.mailboxes.length > 0) void afterList(ctx, after);
+    return { ack: d.myMailbox };
   }
   const messages = new Map<string, MessageRecord>();
   for (const id of payloadMessageIds(opened.payload)) {
@@ -292,3 +343,17 @@ async function processFromPeer(
   ctx.emit(events);
   return { ack: d.myMailbox };
 }
+
+/** What our own devices may send us besides sync payloads: the session's own messages. */
+const OWN_TYPES: ReadonlySet<string> = new Set([
+  'welcome',
+  'reset',
+  'sent',
+  'contact',
+  'read',
+  'device-names',
+  'devices',
+]);
+
+const isSync = (p: Payload): p is Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' }> =>
+  SYNC_TYPES.has(p.t);

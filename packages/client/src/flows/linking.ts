@@ -21,13 +21,11 @@ import {
   decodeDeviceList,
   deviceId,
   encodeDeviceCertificate,
-  encodeIdentity,
   equalBytes,
   LINK_REQUEST_BYTES,
   LinkFrameKind,
   linkCommit,
   linkReply,
-  linkRequestDeviceKey,
   ProtocolError,
   publicIdentity,
   signDeviceList,
@@ -49,6 +47,7 @@ import {
   ownedMailbox,
   refused,
 } from './context.ts';
+import { announceDeviceList } from './device-list.ts';
 import { buildChunk, planTransfer } from './history-transfer.ts';
 import {
   codeMismatch,
@@ -62,6 +61,7 @@ import {
   sealFrame,
   sleep,
 } from './link-channel.ts';
+import { selfContactWrites } from './own-devices.ts';
 
 export interface LinkDeviceOptions {
   /** How often to look for the new device's answers (ms, default 500). */
@@ -235,8 +235,8 @@ function drive(
       let keys: ExistingLinking['keys'];
       let deviceKey: Uint8Array;
       try {
-        deviceKey = linkRequestDeviceKey(request.envelope);
         const r = linkReply(ctx.env, state.commit, state.payload, request.envelope);
+        deviceKey = r.request.deviceKey;
         reply = r.reply;
         keys = r.keys;
       } catch (e) {
@@ -404,7 +404,7 @@ async function register(ctx: ClientContext, r: ExistingLinking): Promise<Existin
   await ctx.serial(async () => {
     const writes = [put('linking', LINKING_ID, next)];
     if ((await getRecord(ctx, 'device', recordId)) === undefined) {
-      const self = await ensureSelfContactWrites(ctx);
+      const self = await selfContactWrites(ctx);
       writes.push(
         ...self,
         put('device', recordId, {
@@ -426,8 +426,9 @@ async function register(ctx: ClientContext, r: ExistingLinking): Promise<Existin
     await ctx.commit(writes);
     ctx.profile = profile;
   });
-  // SEAM: C1's announceDeviceList(ctx) (flows/device-list.ts) tells our other devices and every
-  // contact device about the new list; called here once C1's branch is merged.
+  // Our other devices and every contact device learn the new list (and so of N) now; N
+  // introduces itself to each once it has the grant.
+  await announceDeviceList(ctx);
   return next;
 }
 
@@ -526,26 +527,4 @@ async function transfer(
     }
     if (!progressed) await sleep(pollMs);
   }
-}
-
-/** The self contact's record, if it does not exist yet (C1's ensureSelfContact once merged). */
-async function ensureSelfContactWrites(ctx: ClientContext) {
-  if ((await getRecord(ctx, 'contact', SELF_CONTACT)) !== undefined) return [];
-  const p = ctx.profile;
-  const now = ctx.env.now();
-  return [
-    put('contact', SELF_CONTACT, {
-      v: 2,
-      id: SELF_CONTACT,
-      name: p.displayName,
-      aliasSet: false,
-      keySource: 'invitation',
-      verification: 'verified',
-      identity: encodeIdentity(publicIdentity(p.identity)),
-      replacedIdentity: null,
-      state: 'connected',
-      createdAt: now,
-      conversationId: SELF_CONTACT,
-    }),
-  ];
 }

@@ -3,39 +3,42 @@
  * messages the app has not taken yet.
  */
 import type { MessageView } from '../api.ts';
-import { seal } from '../engine/conversation.ts';
-import { outboxWrite } from '../engine/outbox-entry.ts';
+import { canSendTo, fanOut } from '../engine/fan-out.ts';
 import { MAX_TEXT } from '../engine/payload.ts';
 import { decodeAs } from '../engine/record-schemas.ts';
 import { type AwaitingRecord, del, type MessageRecord, messageKind, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
+import type { RecordWrite } from '../store/record-store.ts';
 import { messageView } from '../views.ts';
-import { findContact, findPeer } from './contact-lookup.ts';
+import { findContact } from './contact-lookup.ts';
 import { type ClientContext, getMessage, getRecord } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
+import { deviceTimes, syncWrites } from './own-devices.ts';
+import { devicesOf } from './peers.ts';
 
 /** Sends a text. It is committed (status `queued`) before it leaves, and retried until a server takes it. */
 export async function send(ctx: ClientContext, nameOrId: string, text: string): Promise<MessageView> {
   if (text.length === 0) throw new ClientError('usage', 'The message is empty.');
   if (text.length > MAX_TEXT) throw new ClientError('usage', `The message is longer than ${MAX_TEXT} characters.`);
   const message = await ctx.serial(async () => {
-    const peer = await findPeer(ctx, nameOrId);
-    const c = peer.contact;
+    const c = await findContact(ctx, nameOrId);
     if (c.replacedIdentity !== null && c.verification === 'verified') {
       throw new ClientError(
         'identity-changed',
         `${c.name}'s safety number changed and ${c.name} was verified: compare the new safety number (verify) and accept it before sending.`,
       );
     }
-    if (c.state !== 'connected' || peer.device.theirMailbox === null) {
+    const now = ctx.env.now();
+    // Fan-out (§4.9): every device of theirs we can reach, each in its own session.
+    const times = deviceTimes(ctx);
+    const targets = (await devicesOf(ctx, c.id)).filter((d) => canSendTo(d, now, times));
+    if (c.state !== 'connected' || targets.length === 0) {
       throw new ClientError(
         'not-connected',
         `${c.name} has not answered yet: wait for them to accept, then try again.`,
       );
     }
-    const now = ctx.env.now();
     const id = ctx.newId();
-    const { device, envelope } = seal(ctx.env, peer.device, { t: 'text', id, sentAt: now, body: text });
     const conversationId = c.conversationId;
     const record: MessageRecord = {
       v: 2,
@@ -50,11 +53,21 @@ export async function send(ctx: ClientContext, nameOrId: string, text: string): 
       wireId: id,
     };
     const awaiting: AwaitingRecord = { v: 2, conversationId, contactId: c.id, attempts: 1, lastAttemptAt: now };
+    const sealed = fanOut(
+      ctx.env,
+      targets,
+      { t: 'text', id, sentAt: now, body: text },
+      { conversationId, id },
+      ctx.newId,
+      id,
+    );
+    // Our other devices show it as sent by us.
+    const synced = await syncWrites(ctx, { t: 'sent', contact: c.identity, id, sentAt: now, body: text });
     await ctx.commit([
-      put('device', device.id, device),
+      ...sealed.writes,
       put(messageKind(conversationId), id, record),
-      outboxWrite(device, envelope, { conversationId, id }, id),
       put('awaiting', id, awaiting),
+      ...synced,
     ]);
     return { record, contactId: c.id };
   });
@@ -86,9 +99,23 @@ export async function unread(ctx: ClientContext, options: { take?: boolean }): P
     const m = await getMessage(ctx, conversationId, r.id);
     if (m) out.push(messageView(m, m.from?.contactId ?? (await contactOf(ctx, conversationId))));
   }
-  if (options.take && rows.length > 0) await ctx.commit(rows.map((r) => del('inbox', r.id)));
+  if (options.take && rows.length > 0) {
+    const queued = await ctx.serial(async () => {
+      // Read here is read on our other devices too (§4.9), in payloads of at most 100 ids.
+      const synced: RecordWrite[] = [];
+      for (let i = 0; i < rows.length; i += MAX_READ_IDS) {
+        const ids = rows.slice(i, i + MAX_READ_IDS).map((r) => r.id);
+        synced.push(...(await syncWrites(ctx, { t: 'read', ids })));
+      }
+      await ctx.commit([...rows.map((r) => del('inbox', r.id)), ...synced]);
+      return synced.length > 0;
+    });
+    if (queued) await flushOutbox(ctx).catch(ignoreDeliveryFailure);
+  }
   return out;
 }
+
+const MAX_READ_IDS = 100;
 
 /** The other person of a 1:1 conversation. */
 async function contactOf(ctx: ClientContext, conversationId: string): Promise<string> {

@@ -15,11 +15,13 @@ import { replaceSession, seal } from '../engine/conversation.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
 import { rotatedProfile } from '../engine/profile.ts';
 import { del, type ProfileRecord, put } from '../engine/records.ts';
+import { ClientError } from '../errors.ts';
 import type { DeviceAuth } from '../net/server-api-types.ts';
-import { findContact, identityFrom } from './contact-lookup.ts';
-import { type ClientContext, ignoreGone, listRecords } from './context.ts';
+import { findContact, identityFrom, listContacts } from './contact-lookup.ts';
+import { type ClientContext, getRecord, ignoreGone } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure, isPassingFailure } from './outbox.ts';
-import { loadPeer } from './peers.ts';
+import { hasOtherDevices } from './own-devices.ts';
+import { devicesOf, loadPeer } from './peers.ts';
 import { finishRegistration } from './prekey-maintenance.ts';
 
 /** Starts a fresh session with a contact (their current keys, pinned to the identity we know). */
@@ -30,31 +32,41 @@ export async function resetSession(ctx: ClientContext, nameOrId: string): Promis
 }
 
 /**
- * Starts a new session with a contact's device and queues a `reset` in it. Their bundle comes from
- * their server outside the client's queue; the session is then made and committed inside it, on
- * the contact as it is by then (`unlessPending`: not if a reset of ours already awaits an answer).
- * Never call it inside `ctx.serial`.
+ * Starts a new session with each device of a contact we can reach (or only the device record
+ * `device`) and queues a `reset` in it. Their bundle comes from their server outside the
+ * client's queue; the session is then made and committed inside it, on the device as it is by
+ * then (`unlessPending`: not if a reset of ours already awaits an answer). Never call it inside
+ * `ctx.serial`.
  */
 export async function restartSession(
   ctx: ClientContext,
   contactId: string,
-  options: { unlessPending: boolean },
+  options: { unlessPending: boolean; device?: string },
 ): Promise<void> {
-  const before = await loadPeer(ctx, contactId);
-  const mailbox = before?.device.theirMailbox;
-  if (!before || !mailbox) return;
+  for (const d of await devicesOf(ctx, contactId)) {
+    if (options.device !== undefined && d.id !== options.device) continue;
+    await restartDevice(ctx, contactId, d.id, options.unlessPending);
+  }
+}
+
+async function restartDevice(ctx: ClientContext, contactId: string, recordId: string, unlessPending: boolean) {
+  const c = await getRecord(ctx, 'contact', contactId);
+  const before = await getRecord(ctx, 'device', recordId);
+  const mailbox = before?.theirMailbox;
+  if (!c || !before || !mailbox || before.session.length === 0) return;
   const env = ctx.env;
-  const theirs = identityFrom(before.contact.identity);
-  const bundle = await ctx.api(mailbox.server).fetchBundle(accountIdOf(theirs), deviceId(before.device.device));
+  const theirs = identityFrom(c.identity);
+  const bundle = await ctx.api(mailbox.server).fetchBundle(accountIdOf(theirs), deviceId(before.device));
   verifyBundle(env, bundle, theirs);
   await ctx.serial(async () => {
-    const peer = await loadPeer(ctx, contactId);
-    if (!peer || peer.device.theirMailbox === null) return;
-    if (!equalBytes(peer.contact.identity, before.contact.identity)) return; // the bundle is for a key it no longer has
-    if (options.unlessPending && decodeSession(peer.device.session).pending !== null) return;
+    const contact = await getRecord(ctx, 'contact', contactId);
+    const d = await getRecord(ctx, 'device', recordId);
+    if (!contact || !d || d.theirMailbox === null || d.session.length === 0) return;
+    if (!equalBytes(contact.identity, c.identity)) return; // the bundle is for a key it no longer has
+    if (unlessPending && decodeSession(d.session).pending !== null) return;
     const p = ctx.profile;
     const session = createInitiatorSession(env, p.identity, deviceId(p.device), bundle, theirs, { sealed: true });
-    const { device, envelope } = seal(env, replaceSession(peer.device, session), { t: 'reset' });
+    const { device, envelope } = seal(env, replaceSession(d, session), { t: 'reset' });
     await ctx.commit([put('device', device.id, device), outboxWrite(device, envelope, null, ctx.newId())]);
   });
 }
@@ -67,9 +79,15 @@ export async function restartSession(
  * that cannot be reached, only delays the rest until {@link finishRotation} runs again.
  */
 export async function rotateIdentity(ctx: ClientContext): Promise<void> {
+  if (await hasOtherDevices(ctx)) {
+    throw new ClientError(
+      'usage',
+      'This account has other devices: remove them first (devices remove), then rotate the identity. Rotating an identity shared by several devices is not supported yet.',
+    );
+  }
   await finishRotation(ctx); // an earlier rotation first
   await ctx.serial(async () => {
-    const contacts = (await listRecords(ctx, 'contact')).filter((c) => c.state === 'connected');
+    const contacts = (await listContacts(ctx)).filter((c) => c.state === 'connected');
     const profile = rotatedProfile(
       ctx.env,
       ctx.profile,

@@ -12,8 +12,9 @@
  * account identity's. Additions are a quota per account (http/quotas.ts `device-links`), counted
  * on every attempt. The device list is what peers trust, not the server's device table: it is
  * verified here only so that the server stores nothing a peer would refuse, keeps versions
- * growing (a rollback or a fork is refused with the stored list in the answer) and never serves
- * a list naming a device it does not have. Fetching a list is anonymous, because peers live on
+ * growing (a rollback or a fork is refused with the stored list in the answer) and never stores
+ * a list naming a device it does not have. (Removing a device does not touch the stored list: the
+ * account's devices publish a new one; until then peers find no bundle for the removed device.) Fetching a list is anonymous, because peers live on
  * other servers, and budgeted per requester as bundle fetches are.
  *
  * Refusals that share a status say which in `reason`: 409 with `device-exists`, `device-limit`,

@@ -1,0 +1,65 @@
+/**
+ * Fan-out (docs/client.md §4.9): one payload sealed for every device of a person that can take
+ * it, each in its own session and into its own mailbox, one outbox entry per envelope. Pure: the
+ * driver lists the devices and commits the writes in one batch with what caused them.
+ */
+import type { ProtocolEnv } from '@parley/protocol';
+import type { DeviceTimes } from '../client-options.ts';
+import type { RecordWrite } from '../store/record-store.ts';
+import { seal } from './conversation.ts';
+import type { NewId } from './id-sequence.ts';
+import { outboxWrite } from './outbox-entry.ts';
+import type { OutgoingPayload } from './payload.ts';
+import { type DeviceRecord, type OutboxRecord, put } from './records.ts';
+
+/** Whether a device has been unheard from for both periods (stale, then dropped). */
+export function isDropped(d: DeviceRecord, now: number, times: DeviceTimes): boolean {
+  return (
+    d.stale === true && d.lastHeardAt !== undefined && now - d.lastHeardAt >= times.staleAfterMs + times.dropAfterMs
+  );
+}
+
+/**
+ * Whether we can encrypt to a device now: it has a session and told us where to deliver (no
+ * intro pending either way), and it was not dropped for staleness.
+ */
+export function canSendTo(d: DeviceRecord, now: number, times: DeviceTimes): boolean {
+  return (
+    d.theirMailbox !== null &&
+    d.needsIntro !== true &&
+    d.awaitingIntro !== true &&
+    d.session.length > 0 &&
+    !isDropped(d, now, times)
+  );
+}
+
+export interface FannedOut {
+  /** The devices as they became (their sessions advanced). */
+  readonly devices: DeviceRecord[];
+  /** The device records and one outbox entry per envelope. */
+  readonly writes: RecordWrite[];
+}
+
+/**
+ * Seals `payload` for each of `devices` (the caller picked them with {@link canSendTo}).
+ * `message` is the history record each envelope's delivery marks `sent`; `firstId`, if given,
+ * is the first outbox entry's id (a text's own id), the others are fresh.
+ */
+export function fanOut(
+  env: ProtocolEnv,
+  devices: readonly DeviceRecord[],
+  payload: OutgoingPayload,
+  message: OutboxRecord['message'],
+  newId: NewId,
+  firstId?: string,
+): FannedOut {
+  const out: DeviceRecord[] = [];
+  const writes: RecordWrite[] = [];
+  for (const d of devices) {
+    const { device, envelope } = seal(env, d, payload);
+    out.push(device);
+    const id = out.length === 1 && firstId !== undefined ? firstId : newId();
+    writes.push(put('device', device.id, device), outboxWrite(device, envelope, message, id));
+  }
+  return { devices: out, writes };
+}

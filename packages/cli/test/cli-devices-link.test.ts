@@ -56,8 +56,9 @@ describe('linking a second CLI home', () => {
     await phone.json('receive');
     await bob.json('receive');
     await bob.json('send', 'Alice', 'to both of you');
-    expect(texts(await alice.json('receive'))).toEqual(['to both of you']);
+    // The phone first: a message read on one device is read on the others (C1's read sync).
     expect(texts(await phone.json('receive'))).toEqual(['to both of you']);
+    expect(texts(await alice.json('receive'))).toEqual(['to both of you']);
   }, 240_000);
 
   it('a code typed wrong on the new device refuses the linking on both, nothing linked', async () => {

@@ -19,7 +19,6 @@ import { encodeRecord } from '../engine/record-json.ts';
 import { decodeAs } from '../engine/record-schemas.ts';
 import {
   type ContactRecord,
-  type DeviceRecord,
   deviceRecordId,
   type MessageRecord,
   messageKind,

@@ -5,6 +5,7 @@ import chat from './chat.ts';
 import connect from './connect.ts';
 import contacts from './contacts.ts';
 import deleteAccount from './delete-account.ts';
+import devices from './devices.ts';
 import history from './history.ts';
 import identity from './identity.ts';
 import init from './init.ts';
@@ -21,6 +22,7 @@ export const COMMAND_GROUPS: ReadonlyArray<readonly [string, readonly Command[]]
   ['Set up', [init, profiles]],
   ['Meet people', [invite, connect, address, request, requests, contacts, rename]],
   ['Talk', [send, receive, history, chat]],
+  ['Devices', [devices]],
   ['Trust and safety', [verify, identity, deleteAccount]],
 ];
 

@@ -1,76 +1,20 @@
-import type { DeviceView } from '@parley/client';
-import { expectPositionals } from '../args.ts';
+/**
+ * `parley devices …`: the account's devices (devices-manage.ts). Linking a new device joins this
+ * command as `devices link` (the linking slice's devices-link.ts).
+ */
 import { defineCommand } from '../command.ts';
-import { CliError, usageError } from '../errors.ts';
-import { cleanLine, formatDate, formatWhen, table } from '../format.ts';
-
-/** A device id as typed: a positive whole number. */
-function deviceIdOf(s: string): number {
-  const n = Number(s);
-  if (!/^\d{1,10}$/.test(s) || !Number.isSafeInteger(n) || n < 1) {
-    throw new CliError('unknown-device', 'A device id is a number: run `parley devices` to list them.');
-  }
-  return n;
-}
-
-function state(d: DeviceView): string {
-  if (d.current) return 'this device';
-  if (d.dropped) return '⚠ dropped (stale)';
-  if (d.stale) return '⚠ stale';
-  return 'active';
-}
+import { usageError } from '../errors.ts';
+import { MANAGE_HELP, MANAGE_USAGE, runDevicesManage } from './devices-manage.ts';
 
 export default defineCommand({
   name: 'devices',
   summary: 'list the devices of your account; rename or remove one',
-  usage: ['devices', 'devices rename ID NAME', 'devices remove ID'],
-  description: `Every device of your account holds your identity and gets every message you send or receive;
-your contacts see one safety number for you whatever your devices. A device not heard from for 30
-days is shown as stale; after 60 more days nothing is sent to it any more.
-
-Removing a device publishes a new signed device list without it: your contacts and your other
-devices stop encrypting to it and refuse what it sends from then on, and it is told at its next
-sync. Remove a device you lost. Run it from another device (not the one you remove).`,
+  usage: MANAGE_USAGE,
+  description: MANAGE_HELP,
   examples: ['parley devices', 'parley devices rename 2 phone', 'parley devices remove 2'],
   async run(ctx, args) {
-    const [sub] = args.positionals;
-    if (sub === undefined) {
-      const client = await ctx.open({ readOnly: true });
-      const devices = await client.devices();
-      ctx.result({ devices }, () => {
-        ctx.print(
-          table(
-            ['ID', 'NAME', 'LINKED', 'LAST ACTIVE', 'STATE'],
-            devices.map((d) => [
-              String(d.id),
-              d.name === null ? '' : cleanLine(d.name),
-              d.linkedAt === null ? '' : formatDate(d.linkedAt),
-              d.current || d.lastActiveAt === null ? '' : formatWhen(d.lastActiveAt),
-              state(d),
-            ]),
-          ),
-        );
-      });
-      return 0;
-    }
-    if (sub === 'rename') {
-      const [id, name] = expectPositionals(args, ['ID', 'NAME'], 'devices', 1) as [string, string];
-      const client = await ctx.open();
-      const devices = await client.renameDevice(deviceIdOf(id), name);
-      ctx.result({ devices }, () => ctx.print(`Renamed device ${id}: your other devices show the name too.`));
-      return 0;
-    }
-    if (sub === 'remove') {
-      const [id] = expectPositionals(args, ['ID'], 'devices', 1) as [string];
-      const client = await ctx.open();
-      const devices = await client.removeDevice(deviceIdOf(id));
-      ctx.result({ devices }, () =>
-        ctx.print(
-          `Removed device ${id}: it gets nothing new, and your contacts refuse what it sends once they have synced.`,
-        ),
-      );
-      return 0;
-    }
+    const done = await runDevicesManage(ctx, args);
+    if (done !== undefined) return done;
     throw usageError('devices takes: rename, remove', 'devices');
   },
 });

@@ -19,10 +19,9 @@ import send from './send.ts';
 import verify from './verify.ts';
 
 export const COMMAND_GROUPS: ReadonlyArray<readonly [string, readonly Command[]]> = [
-  ['Set up', [init, profiles]],
+  ['Set up', [init, profiles, devices]],
   ['Meet people', [invite, connect, address, request, requests, contacts, rename]],
   ['Talk', [send, receive, history, chat]],
-  ['Devices', [devices]],
   ['Trust and safety', [verify, identity, deleteAccount]],
 ];
 

@@ -113,7 +113,7 @@ export class ParleyClient {
         this.emit(events.map(eventView));
         // A contact connected here: our other devices get it too, with intro mailboxes (§4.9).
         for (const e of events) {
-          if (e.type === 'contact-connected' && e.contact.id !== SELF_CONTACT) {
+          if (e.type === 'contact-connected' && e.contact.id !== SELF_CONTACT && e.synced !== true) {
             void syncContact(this.ctx, e.contact.id)
               .then((queued) => (queued ? this.flushOutbox() : undefined))
               .catch(() => undefined);

@@ -17,7 +17,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { judgeDeviceList, listedDevices } from '../src/engine/device-list-check.ts';
 import { canSendTo, DEFAULT_DEVICE_TIMES, isDropped } from '../src/engine/fan-out.ts';
-import { decodePayload, encodePayload } from '../src/engine/payload.ts';
+import { decodePayload, encodePayload, type OutgoingPayload } from '../src/engine/payload.ts';
 import type { DeviceRecord } from '../src/engine/records.ts';
 import { staleStep } from '../src/engine/stale-devices.ts';
 import { ClientError } from '../src/errors.ts';
@@ -118,7 +118,7 @@ describe('sync payloads', () => {
     const mailbox = { server: 'http://s', id: env.random(16), senderPrivateKey: env.random(32) };
     const sent = { t: 'sent', contact: identity, id: '000000000000000001', sentAt: 5, body: 'hi' } as const;
     expect(decodePayload(encodePayload(sent))).toEqual(sent);
-    const contact = {
+    const contact: OutgoingPayload = {
       t: 'contact',
       identity,
       name: 'Bob',
@@ -127,7 +127,7 @@ describe('sync payloads', () => {
       keySource: 'invitation',
       added: true,
       devices: [{ device: 2, mailbox }],
-    } as const;
+    };
     expect(decodePayload(encodePayload(contact))).toEqual({
       ...contact,
       devices: [{ device: 2, mailbox: { server: 'http://s', id: mailbox.id, senderKey: mailbox.senderPrivateKey } }],

@@ -30,6 +30,8 @@ const GROUPS: ReadonlyArray<readonly [number, readonly string[]]> = [
       'no-passphrase',
       'passphrase-mismatch',
       'profile-busy',
+      'removed-from-account',
+      'devices-changed',
     ],
   ],
   [EXIT.server, ['server-unreachable', 'server-error', 'rate-limited', 'registration-refused']],
@@ -58,6 +60,7 @@ const GROUPS: ReadonlyArray<readonly [number, readonly string[]]> = [
       'not-connected',
       'bad-message',
       'send-failed',
+      'unknown-device',
     ],
   ],
   [EXIT.sigint, ['interrupted']],
@@ -76,12 +79,13 @@ export const EXIT_CODE_HELP = `Exit codes:
   1    internal error (a bug, or the disk): run again with PARLEY_DEBUG=1 for details
   2    usage: unknown command or option, missing or bad argument
   3    local profile: no-profile, profile-exists, wrong-passphrase, store-corrupt,
-       no-passphrase, passphrase-mismatch, profile-busy
+       no-passphrase, passphrase-mismatch, profile-busy, removed-from-account,
+       devices-changed
   4    server: server-unreachable, server-error, rate-limited, registration-refused
   5    links: bad-link, invitation-used, invitation-expired, own-link, address-revoked,
        link-code-mismatch, link-expired, link-used, link-tampered, link-aborted
   6    contacts: unknown-contact, unknown-request, already-contact, identity-changed,
-       not-connected, bad-message, send-failed
+       not-connected, bad-message, send-failed, unknown-device
   129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (after closing the profile)`;
 
 /** An error the CLI reports itself: a code, a sentence for the user, and its exit code. */

@@ -82,3 +82,71 @@ export function nameClashNotice(
   const verified = e.clashesWith.verification === 'verified' ? ' (verified)' : '';
   return `⚠ A new contact calls themselves "${cleanLine(e.suggestedName)}", like your contact ${known}${verified}: they are a different person (another key), shown here as ${name}. Rename them with \`${cmd('rename', e.contact.name, 'NEWNAME')}\` if you know who they are.`;
 }
+
+/** The events about devices — ours and our contacts' (docs/client.md §4.9). */
+export type DeviceEvent = Extract<
+  ClientEvent,
+  {
+    type:
+      | 'device-added'
+      | 'device-removed'
+      | 'contact-device-added'
+      | 'contact-device-removed'
+      | 'unknown-device'
+      | 'device-list-rollback'
+      | 'device-list-invalid'
+      | 'device-stale'
+      | 'removed-from-account';
+  }
+>;
+
+const DEVICE_EVENTS: ReadonlySet<string> = new Set([
+  'device-added',
+  'device-removed',
+  'contact-device-added',
+  'contact-device-removed',
+  'unknown-device',
+  'device-list-rollback',
+  'device-list-invalid',
+  'device-stale',
+  'removed-from-account',
+]);
+
+export function isDeviceEvent(e: ClientEvent): e is DeviceEvent {
+  return DEVICE_EVENTS.has(e.type);
+}
+
+/** The contact a device event is about (null: our own account). */
+export function deviceEventContact(e: DeviceEvent): string | null {
+  return 'contactId' in e ? e.contactId : null;
+}
+
+/**
+ * The words for a {@link DeviceEvent}; `name` is the contact's (ignored for our own devices).
+ * Warnings (a ghost device, a replayed or forged list, this device removed) start with ⚠.
+ */
+export function deviceNotice(e: DeviceEvent, name: string): string {
+  const whose = deviceEventContact(e) === null ? 'your account' : name;
+  switch (e.type) {
+    case 'device-added':
+      return `A new device of yours (device ${e.device}) is linked: it gets your messages from now on.`;
+    case 'device-removed':
+      return `Your device ${e.device} was removed from your account: it gets nothing new.`;
+    case 'contact-device-added':
+      return `${name} linked a new device (device ${e.device}): your messages to ${name} go to it too. The safety number is unchanged.`;
+    case 'contact-device-removed':
+      return `${name} removed a device (device ${e.device}): it gets nothing you send from now on.`;
+    case 'unknown-device':
+      return `⚠ A device that is not on ${whose}'s signed device list (device ${e.device}) tried to join the conversation: refused, nothing is sent to it. If it persists, ask them (or check \`parley devices\`).`;
+    case 'device-list-rollback':
+      return `⚠ An older device list for ${whose} was served again (a replay): refused, the newer one stays.`;
+    case 'device-list-invalid':
+      return `⚠ A device list for ${whose} did not verify against its identity: refused.`;
+    case 'device-stale':
+      return e.dropped
+        ? `⚠ Device ${e.device} of ${whose} has not been heard from for 90 days: nothing is sent to it any more.`
+        : `Device ${e.device} of ${whose} has not been heard from for 30 days: shown as stale.`;
+    case 'removed-from-account':
+      return '⚠ Another device of your account removed this one: it can no longer send or receive.';
+  }
+}

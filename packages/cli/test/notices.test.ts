@@ -4,7 +4,7 @@
  */
 import type { ClientEvent } from '@parley/client';
 import { describe, expect, it } from 'vitest';
-import { contactWarning, isContactWarning } from '../src/notices.ts';
+import { contactWarning, deviceEventContact, deviceNotice, isContactWarning, isDeviceEvent } from '../src/notices.ts';
 
 const about = { conversationId: 'c1', contactId: 'k1' };
 
@@ -33,5 +33,35 @@ describe('contact warnings', () => {
     const damaged = contactWarning({ type: 'undecryptable', ...about }, 'Bob');
     expect(damaged).toContain('A message from Bob arrived damaged');
     expect(damaged).not.toContain('lost');
+  });
+});
+
+describe('device notices', () => {
+  it('picks out the device events and words them, loud for what a server or a removed device tries', () => {
+    const events: ClientEvent[] = [
+      { type: 'contact-device-added', contactId: 'k1', device: 2 },
+      { type: 'unknown-device', contactId: 'k1', device: 7 },
+      { type: 'device-list-rollback', contactId: null, reason: 'older' },
+      { type: 'removed-from-account' },
+      { type: 'connection', state: 'online' },
+      { type: 'missing', ...about, count: 1 },
+    ];
+    const picked = events.filter(isDeviceEvent);
+    expect(picked.map((e) => e.type)).toEqual([
+      'contact-device-added',
+      'unknown-device',
+      'device-list-rollback',
+      'removed-from-account',
+    ]);
+    expect(picked.map(deviceEventContact)).toEqual(['k1', 'k1', null, null]);
+    const [added, ghost, rollback, removed] = picked.map((e) => deviceNotice(e, 'Bob'));
+    expect(added).toContain('Bob linked a new device');
+    expect(added).toContain('safety number is unchanged');
+    expect(ghost).toMatch(/^⚠ .*not on Bob's signed device list/);
+    expect(rollback).toMatch(/^⚠ An older device list for your account/);
+    expect(removed).toMatch(/^⚠ Another device of your account removed this one/);
+    expect(deviceNotice({ type: 'device-stale', contactId: null, device: 2, dropped: true }, '')).toContain(
+      'nothing is sent to it any more',
+    );
   });
 });

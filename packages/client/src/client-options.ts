@@ -1,6 +1,9 @@
 /** What a `ParleyClient` is given: its environment, server APIs and push connection (client.ts). */
 import type { ProtocolEnv } from '@parley/protocol';
+import type { DeviceTimes } from './engine/fan-out.ts';
 import type { OwnedMailbox, ServerApiLike } from './net/server-api-types.ts';
+
+export { DEFAULT_DEVICE_TIMES, type DeviceTimes } from './engine/fan-out.ts';
 
 /** What the client needs of a push connection to its home server (net/mailbox-socket.ts). */
 export interface PushConnection {
@@ -45,16 +48,6 @@ export interface ClientOptions {
   /** When a device unheard from is marked stale, then dropped from fan-out (docs/client.md §4.9). */
   readonly devices?: Partial<DeviceTimes>;
 }
-
-export interface DeviceTimes {
-  /** A device unheard from this long is marked stale (shown as such; still sent to). */
-  readonly staleAfterMs: number;
-  /** A stale device unheard from this much longer is dropped from fan-out. */
-  readonly dropAfterMs: number;
-}
-
-const DAY_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_DEVICE_TIMES: DeviceTimes = { staleAfterMs: 30 * DAY_MS, dropAfterMs: 60 * DAY_MS };
 
 export interface DeliveryOptions {
   /** A text with no receipt this long after its last encryption is sent again. */

@@ -44,7 +44,15 @@ import { type ContactRecord, mailboxKey, type ProfileRecord, put, SELF_CONTACT }
 import { ClientError } from './errors.ts';
 import { checkName, findContact, identityFrom, listContacts, uniqueName } from './flows/contact-lookup.ts';
 import * as requests from './flows/contact-requests.ts';
-import { auth, type ClientContext, getRecord, ignoreGone, listRecords, ownedMailbox } from './flows/context.ts';
+import {
+  auth,
+  type ClientContext,
+  getRecord,
+  ignoreGone,
+  listRecords,
+  ownedMailbox,
+  refused,
+} from './flows/context.ts';
 import { deliveryOptions, reportGaps, resendUnconfirmed } from './flows/delivery-checks.ts';
 import { introduceDevices, introRecord } from './flows/device-intro.ts';
 import { refreshDeviceList, removeOwnDevice } from './flows/device-list.ts';
@@ -116,7 +124,7 @@ export class ParleyClient {
         this.emit(events.map(eventView));
         // A contact connected here: our other devices get it too, with intro mailboxes (§4.9).
         for (const e of events) {
-          if (e.type === 'contact-connected' && e.contact.id !== SELF_CONTACT) {
+          if (e.type === 'contact-connected' && e.contact.id !== SELF_CONTACT && e.synced !== true) {
             void syncContact(this.ctx, e.contact.id)
               .then((queued) => (queued ? this.flushOutbox() : undefined))
               .catch(() => undefined);
@@ -526,11 +534,7 @@ export class ParleyClient {
       await this.flushOutbox().catch(ignoreDeliveryFailure);
       if (ctx.profile.retiring !== undefined) await sessions.finishRotation(ctx);
       await this.serial(() => invitations.expireInvitations(ctx));
-      // Our own list first: another device of ours may have linked or removed one (§4.9).
-      if (ctx.profile.deviceList !== undefined) await refreshDeviceList(ctx, SELF_CONTACT);
-      const removed = removedFromAccount(ctx);
-      // A removed device's credential no longer works on the server; what is queued still reads.
-      if (!removed) await this.serial(() => maintainPreKeys(ctx, true));
+      const removed = await this.maintainOrRemoved();
       await catchUp(ctx);
       if (!removed) await introduceDevices(ctx);
       await this.checkDelivery();
@@ -546,6 +550,25 @@ export class ParleyClient {
       off();
     }
     return seen;
+  }
+
+  /**
+   * Tops up prekeys, unless another device of ours removed this one (§4.9): then our device
+   * credential is refused, and our own signed list — fetched only then, not at every sync — says
+   * why (`removed-from-account`). Returns whether this device is removed.
+   */
+  private async maintainOrRemoved(): Promise<boolean> {
+    const ctx = this.ctx;
+    if (removedFromAccount(ctx)) return true;
+    try {
+      await this.serial(() => maintainPreKeys(ctx, true));
+      return false;
+    } catch (e) {
+      if (ctx.profile.deviceList === undefined || !refused(e, 'not-owner')) throw e;
+      await refreshDeviceList(ctx, SELF_CONTACT);
+      if (!removedFromAccount(ctx)) throw e;
+      return true;
+    }
   }
 
   /** Stays online: pushed messages are processed as they arrive; requests are polled. */

@@ -50,6 +50,7 @@ export function eventView(e: DomainEvent): ClientEvent {
     case 'delivered':
       return { type: 'delivered', conversationId: e.conversationId, contactId: e.contactId, messageIds: e.messageIds };
     case 'contact-connected':
+      return { type: e.type, contact: contactView(e.contact) };
     case 'identity-changed':
       return { type: e.type, contact: contactView(e.contact) };
     case 'name-clash':

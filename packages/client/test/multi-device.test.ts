@@ -124,6 +124,26 @@ async function deviceIdsOf(c: ParleyClient, contactId: string): Promise<number[]
   return (await devicesOf(contextOf(c), contactId)).map((d) => d.device);
 }
 
+describe('a contact added on one device', () => {
+  it('reaches the other devices, which introduce themselves to the new contact', async () => {
+    const { laptop, phone, bob } = await aliceTwiceAndBob();
+    const carol = await newClient(server.url, 'Carol');
+    const { link } = await laptop.createInvitation();
+    await carol.connect(link);
+    const events = await settle([laptop, carol, phone, carol, phone], 2);
+    expect((await phone.contacts()).map((c) => c.name).sort()).toEqual(['Bob', 'Carol']);
+    expect(events).toContainEqual({ type: 'contact-device-added', contactId: expect.any(String), device: 2 });
+    expect((await carol.contact('Alice')).devices).toBe(2);
+    await carol.send('Alice', 'hello both of you');
+    await phone.sync();
+    expect((await phone.messages('Carol')).map((m) => m.text)).toEqual(['hello both of you']);
+    expect((await laptop.messages('Carol')).map((m) => m.text)).toEqual([]);
+    await laptop.sync();
+    expect((await laptop.messages('Carol')).map((m) => m.text)).toEqual(['hello both of you']);
+    for (const c of [laptop, phone, bob, carol]) await c.close();
+  }, 120_000);
+});
+
 describe('what the server cannot do', () => {
   it('a device on the server but not on the signed list is never encrypted to; its intro is refused', async () => {
     const laptop = await newClient(server.url, 'Alice');

@@ -4,7 +4,14 @@ import { expectPositionals } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { CliError, isClientError, usageError } from '../errors.ts';
 import { cleanLine, formatClock, formatDate, messageLines, safetyRows, statusMark, truncate } from '../format.ts';
-import { contactWarning, identityChangedBox, Names, nameClashNotice } from '../notices.ts';
+import {
+  contactWarning,
+  deviceEventContact,
+  deviceNotice,
+  identityChangedBox,
+  Names,
+  nameClashNotice,
+} from '../notices.ts';
 import { checkTextLength } from '../text-limit.ts';
 
 /** How many earlier messages the chat shows on entry (more if more are unread). */
@@ -275,6 +282,19 @@ class Chat {
       case 'not-delivered':
         if (e.contactId === this.contact.id) screen.print(contactWarning(e, this.name));
         return;
+      case 'device-added':
+      case 'device-removed':
+      case 'contact-device-added':
+      case 'contact-device-removed':
+      case 'unknown-device':
+      case 'device-list-rollback':
+      case 'device-list-invalid':
+      case 'device-stale':
+      case 'removed-from-account': {
+        const who = deviceEventContact(e);
+        screen.print(`(${deviceNotice(e, who === null ? '' : await this.names.of(who))})`);
+        return;
+      }
       case 'connection':
         if (e.state === 'online') {
           if (this.wasOnline === false && this.seenOffline) screen.print('(back online)');

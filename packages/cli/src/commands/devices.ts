@@ -1,24 +1,26 @@
 /**
- * `parley devices …`. SEAM: C1's `devices` (list), `devices rename`, `devices remove` join this
- * command; linking is devices-link.ts.
+ * `parley devices …`: the account's devices (devices-manage.ts) and linking a new one
+ * (devices-link.ts).
  */
 import { defineCommand } from '../command.ts';
 import { usageError } from '../errors.ts';
 import { CONFIRM_OPTIONS } from '../link-confirm.ts';
 import { LINK_HELP, LINK_USAGE, runDevicesLink } from './devices-link.ts';
+import { MANAGE_HELP, MANAGE_USAGE, runDevicesManage } from './devices-manage.ts';
 
 export default defineCommand({
   name: 'devices',
-  summary: 'link a new device to your account',
-  usage: [LINK_USAGE],
-  description: `Your account can have up to 6 devices, each with its own keys; messages reach all of them.
+  summary: 'list the devices of your account; link a new one, rename or remove one',
+  usage: [...MANAGE_USAGE, LINK_USAGE],
+  description: `${MANAGE_HELP}
 
 ${LINK_HELP}`,
-  options: { 'no-qr': { type: 'boolean', help: 'print only the link, no QR code' }, ...CONFIRM_OPTIONS },
-  examples: ['parley devices link', 'parley devices link --json'],
+  options: { 'no-qr': { type: 'boolean', help: 'devices link: print only the link, no QR code' }, ...CONFIRM_OPTIONS },
+  examples: ['parley devices', 'parley devices link', 'parley devices rename 2 phone', 'parley devices remove 2'],
   async run(ctx, args) {
-    const [sub] = args.positionals;
-    if (sub === 'link') return runDevicesLink(ctx, args);
-    throw usageError(sub === undefined ? 'missing link' : 'devices takes: link', 'devices');
+    if (args.positionals[0] === 'link') return runDevicesLink(ctx, args);
+    const done = await runDevicesManage(ctx, args);
+    if (done !== undefined) return done;
+    throw usageError('devices takes: link, rename, remove', 'devices');
   },
 });

@@ -2,7 +2,16 @@ import type { ClientEvent, MessageView } from '@parley/client';
 import { expectPositionals, numberOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { cleanLine, formatWhen, messageLines, truncate } from '../format.ts';
-import { contactWarning, identityChangedBox, isContactWarning, Names, nameClashNotice } from '../notices.ts';
+import {
+  contactWarning,
+  deviceEventContact,
+  deviceNotice,
+  identityChangedBox,
+  isContactWarning,
+  isDeviceEvent,
+  Names,
+  nameClashNotice,
+} from '../notices.ts';
 
 /** The longest --wait (a day); for longer, use `parley chat` or a loop. */
 const MAX_WAIT_S = 86_400;
@@ -70,6 +79,10 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
         ctx.note(nameClashNotice(e, (...w) => ctx.cmd(...w)));
       }
       if (isContactWarning(e)) enqueue(async () => ctx.note(contactWarning(e, await names.of(e.contactId))));
+      if (isDeviceEvent(e)) {
+        const who = deviceEventContact(e);
+        enqueue(async () => ctx.note(deviceNotice(e, who === null ? '' : await names.of(who))));
+      }
       if (ctx.json) return;
       if (e.type === 'contact-connected') {
         names.set(e.contact);

@@ -14,7 +14,8 @@ export type DomainEvent =
       readonly contactId: string;
       readonly messageIds: readonly string[];
     }
-  | { readonly type: 'contact-connected'; readonly contact: ContactRecord }
+  /** `synced`: the contact came from another device of ours (not to be synced back). */
+  | { readonly type: 'contact-connected'; readonly contact: ContactRecord; readonly synced?: true }
   | { readonly type: 'contact-request'; readonly request: RequestRecord }
   /** The contact's identity key changed. */
   | { readonly type: 'identity-changed'; readonly contact: ContactRecord }

@@ -4,13 +4,23 @@
  * driver lists the devices and commits the writes in one batch with what caused them.
  */
 import type { ProtocolEnv } from '@parley/protocol';
-import type { DeviceTimes } from '../client-options.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { seal } from './conversation.ts';
 import type { NewId } from './id-sequence.ts';
 import { outboxWrite } from './outbox-entry.ts';
 import type { OutgoingPayload } from './payload.ts';
 import { type DeviceRecord, type OutboxRecord, put } from './records.ts';
+
+/** When a device unheard from is marked stale, then dropped from fan-out (docs/client.md §4.9). */
+export interface DeviceTimes {
+  /** A device unheard from this long is marked stale (shown as such; still sent to). */
+  readonly staleAfterMs: number;
+  /** A stale device unheard from this much longer is dropped from fan-out. */
+  readonly dropAfterMs: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_DEVICE_TIMES: DeviceTimes = { staleAfterMs: 30 * DAY_MS, dropAfterMs: 60 * DAY_MS };
 
 /** Whether a device has been unheard from for both periods (stale, then dropped). */
 export function isDropped(d: DeviceRecord, now: number, times: DeviceTimes): boolean {

@@ -61,6 +61,8 @@ const Payload = z.discriminatedUnion('t', [
     aliasSet: z.boolean(),
     verification: z.enum(['unverified', 'verified']),
     keySource: z.enum(['invitation', 'address']),
+    /** Set when the contact was just added there (else it updates a contact we have). */
+    added: z.literal(true).optional(),
     /** The contact's devices and the mailbox each gave the sending device (intro mailboxes). */
     devices: z.array(z.strictObject({ device: z.number().int().min(0).max(0xffffffff), mailbox: Mailbox })).max(32),
   }),
@@ -112,6 +114,7 @@ export type OutgoingPayload =
       aliasSet: boolean;
       verification: 'unverified' | 'verified';
       keySource: 'invitation' | 'address';
+      added?: true;
       devices: { device: number; mailbox: PeerMailbox }[];
     }
   | { t: 'read'; ids: string[] }

@@ -3,8 +3,7 @@
  * stale (still sent to); stale for `dropAfterMs` more, it is dropped from fan-out. Each step is
  * reported once; a device heard again is fresh (inbound.ts clears the marks). Pure.
  */
-import type { DeviceTimes } from '../client-options.ts';
-import { isDropped } from './fan-out.ts';
+import { type DeviceTimes, isDropped } from './fan-out.ts';
 import type { DeviceRecord } from './records.ts';
 
 export type StaleStep =

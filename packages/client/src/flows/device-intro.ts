@@ -15,6 +15,7 @@ import { mailboxOf } from '../engine/payload.ts';
 import {
   type ContactRecord,
   type DeviceRecord,
+  del,
   deviceRecordId,
   type OwnMailbox,
   type PeerMailbox,
@@ -79,8 +80,14 @@ async function introduce(ctx: ClientContext, d: DeviceRecord): Promise<boolean> 
   if (c === undefined || mailbox === null) return false;
   const list = c.id === SELF_CONTACT ? ctx.profile.deviceList : c.deviceList;
   // With a signed list, only a device it names (no list: the device came from our own device).
+  // One it does not name was removed meanwhile: its record goes, with our mailbox for it.
   if (list !== undefined && !isListed(list, d.device)) {
-    ctx.emit([{ type: 'unknown-device', contact: c, device: d.device }]);
+    await ctx.serial(() => ctx.commit([del('device', d.id)]));
+    ctx.push?.unsubscribe(d.myMailbox.id);
+    await ctx
+      .api(ctx.profile.server)
+      .deleteMailbox(ownedMailbox(d.myMailbox))
+      .catch(() => undefined);
     return false;
   }
   const env = ctx.env;
@@ -136,6 +143,8 @@ export async function acceptIntro(
   const list = c.id === SELF_CONTACT ? ctx.profile.deviceList : c.deviceList;
   if (!isListed(list, y)) {
     if (!listChecked) return { ack: null, refreshList: c.id };
+    // Refused; the prekeys it used are spent all the same (a replay is not processed again).
+    if (opened.writes.length > 0) await ctx.commit(opened.writes);
     ctx.emit([{ type: 'unknown-device', contact: c, device: y }]);
     return { ack: at.myMailbox };
   }

@@ -78,7 +78,11 @@ export async function syncWrites(ctx: ClientContext, payload: OutgoingPayload): 
  * devices the mailbox it gave us — an intro mailbox for our other devices, which have no session
  * with it yet (flows/device-intro.ts).
  */
-export async function contactSync(ctx: ClientContext, c: ContactRecord): Promise<OutgoingPayload> {
+export async function contactSync(
+  ctx: ClientContext,
+  c: ContactRecord,
+  options: { added?: boolean } = {},
+): Promise<OutgoingPayload> {
   const devices = (await devicesOf(ctx, c.id)).flatMap((d) =>
     d.theirMailbox === null || d.needsIntro === true ? [] : [{ device: d.device, mailbox: d.theirMailbox }],
   );
@@ -89,6 +93,7 @@ export async function contactSync(ctx: ClientContext, c: ContactRecord): Promise
     aliasSet: c.aliasSet,
     verification: c.verification,
     keySource: c.keySource,
+    ...(options.added === true ? { added: true as const } : {}),
     devices,
   };
 }
@@ -98,7 +103,7 @@ export async function syncContact(ctx: ClientContext, id: string): Promise<boole
   return ctx.serial(async () => {
     const c = await getRecord(ctx, 'contact', id);
     if (c === undefined || c.id === SELF_CONTACT || c.state !== 'connected') return false;
-    const writes = await syncWrites(ctx, await contactSync(ctx, c));
+    const writes = await syncWrites(ctx, await contactSync(ctx, c, { added: true }));
     if (writes.length > 0) await ctx.commit(writes);
     return writes.length > 0;
   });

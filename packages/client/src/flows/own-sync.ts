@@ -98,7 +98,8 @@ async function applyContact(ctx: ClientContext, p: Extract<Payload, { t: 'contac
     return { writes: [put('contact', next.id, next)], events: [], profile: null };
   }
   // A contact added on another device: ours too, with an intro mailbox for each of their devices.
-  if (p.devices.length === 0) return { writes: [], events: [], profile: null };
+  // Only then: an identity this device does not know yet (a change it has not seen) is no new person.
+  if (p.added !== true || p.devices.length === 0) return { writes: [], events: [], profile: null };
   const id = ctx.newId();
   const conversationId = ctx.newId();
   const now = ctx.env.now();
@@ -128,5 +129,5 @@ async function applyContact(ctx: ClientContext, p: Extract<Payload, { t: 'contac
     writes.push(put('device', record.id, record));
     subscribe.push(record.myMailbox);
   }
-  return { writes, events: [{ type: 'contact-connected', contact }], profile: null, subscribe };
+  return { writes, events: [{ type: 'contact-connected', contact, synced: true }], profile: null, subscribe };
 }

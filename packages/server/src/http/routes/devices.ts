@@ -35,7 +35,7 @@ import {
 import { Hono } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api-deps.ts';
-import { StorageError } from '../../storage/index.ts';
+import { type PutDeviceListResult, StorageError } from '../../storage/index.ts';
 import { b64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
 import { HttpError } from '../http-error.ts';
@@ -142,7 +142,7 @@ export function deviceRoutes(deps: ApiDeps, options: DeviceRouteOptions = {}): H
     const { deviceList } = await readBody(c, ListBody);
     const identity = await identityOf(caller);
     const list = checked('deviceList', () => openDeviceList(deps.env, deviceList, identity));
-    let result: Awaited<ReturnType<ApiDeps['deviceLists']['putDeviceList']>>;
+    let result: PutDeviceListResult;
     try {
       result = await deps.deviceLists.putDeviceList(caller.account, {
         version: list.version,

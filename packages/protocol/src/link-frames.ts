@@ -8,8 +8,8 @@
  *
  * The index counts the frames of one direction from 0 and never repeats, so a (key, nonce) pair
  * is never used for two plaintexts; a sender that must send a frame again sends the very same
- * bytes. The receiver keeps the next index it expects ({@link LinkReceiveState}) and accepts only
- * that one: a lower index is a replay or a redelivery (`duplicate-message`, drop it), a higher one
+ * bytes. The receiver ({@link receiveLinkFrame}) keeps the next index it expects
+ * ({@link LinkReceiveState}) and accepts only that one: a lower index is a replay or a redelivery (`duplicate-message`, drop it), a higher one
  * means an earlier frame is missing (`out-of-order`, keep it and retry once the gap is filled).
  * Plaintexts (JSON, defined by the client) are at most 48 KiB, so a frame fits a 64 KiB envelope;
  * a longer message is split by the caller over consecutive frames.
@@ -120,18 +120,35 @@ export function openLinkFrame(env: ProtocolEnv, key: Uint8Array, bytes: Uint8Arr
   return { kind, index, plaintext };
 }
 
+/** Which device is receiving: E (`existing`) opens frames from N, N (`new`) frames from E. */
+export type LinkSide = 'existing' | 'new';
+
 /**
- * Opens the frame and checks its index against the receiver's state: state in, state out (the
- * given state is left as it was when anything is refused). `duplicate-message` for an index
- * already processed, `out-of-order` for one past the next expected.
+ * Receives one frame at `side`: opens it with the key of the direction towards `side` (K_N→E at
+ * E, K_E→N at N), refuses a kind that does not travel that way (`decode`), and checks the index
+ * against the receiver's state: state in, state out (the given state is left as it was when
+ * anything is refused). `duplicate-message` for an index already processed, `out-of-order` for
+ * one past the next expected.
+ *
+ * @example
+ * ```ts
+ * let state = INITIAL_LINK_RECEIVE_STATE;
+ * const got = receiveLinkFrame(env, keys, 'new', state, envelope);
+ * state = got.state; // persist with the link's other state
+ * ```
  */
 export function receiveLinkFrame(
   env: ProtocolEnv,
-  key: Uint8Array,
+  keys: { readonly toNew: Uint8Array; readonly toExisting: Uint8Array },
+  side: LinkSide,
   state: LinkReceiveState,
   bytes: Uint8Array,
 ): { state: LinkReceiveState; frame: LinkFrame } {
-  const frame = openLinkFrame(env, key, bytes);
+  const direction = side === 'new' ? 'toNew' : 'toExisting';
+  const frame = openLinkFrame(env, keys[direction], bytes);
+  if (!LINK_FRAME_DIRECTIONS[frame.kind].includes(direction)) {
+    throw new ProtocolError('decode', 'link frame kind not allowed in this direction');
+  }
   if (frame.index < state.next) throw new ProtocolError('duplicate-message', 'link frame already received');
   if (frame.index > state.next) throw new ProtocolError('out-of-order', 'an earlier link frame is missing');
   return { state: { next: state.next + 1 }, frame };

@@ -4,7 +4,8 @@
  * 6-digit short authentication string (SAS) that the user compares on both screens. E commits to
  * its contribution before it sees N's (the commitment travels in the link, out of band), which is
  * the hash-commitment construction of Vaudenay's SAS-based message cross-authentication (SAS-MCA,
- * CRYPTO 2005) and of ZRTP (RFC 6189 §4.4.1.1 hvi, §4.5.2 SAS):
+ * CRYPTO 2005; SAS-AKA, Pasini–Vaudenay, PKC 2006) and of ZRTP (RFC 6189 §4.4.1.1 hash commitment,
+ * §7 SAS):
  *
  *   E:  e_E ← X25519, r ← 32 random bytes
  *       commitment = SHA-256("Parley link commit v1" ‖ e_E.pub ‖ r)            → in the link

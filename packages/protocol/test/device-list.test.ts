@@ -114,6 +114,23 @@ describe.each(backends.map((b) => [b.name, b] as const))('device lists (%s backe
     expect(openDeviceList(env, full, id).devices).toHaveLength(32);
   });
 
+  it('any single bit flip anywhere in a list is refused with a ProtocolError', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: v2.length * 8 - 1 }), (bit) => {
+        const flipped = v2.slice();
+        flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
+        let error: unknown;
+        try {
+          openDeviceList(env, flipped, id);
+        } catch (e) {
+          error = e;
+        }
+        expect(error).toBeInstanceOf(ProtocolError);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('rollback rule: newer accepted, older and forks refused, same is same', () => {
     expect(compareDeviceLists(null, v1)).toBe('newer');
     expect(compareDeviceLists(v1, v2)).toBe('newer');

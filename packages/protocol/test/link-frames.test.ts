@@ -57,17 +57,38 @@ describe.each(backends.map((b) => [b.name, b] as const))('link frames (%s backen
   });
 
   it('the receiver accepts each index once and in order (state in, state out)', () => {
+    const keys = { toNew: key, toExisting: otherKey };
     const f0 = sealLinkFrame(env, key, LinkFrameKind.chunk, 0, text);
     const f1 = sealLinkFrame(env, key, LinkFrameKind.chunk, 1, text);
     const s0 = INITIAL_LINK_RECEIVE_STATE;
-    expect(codeOf(() => receiveLinkFrame(env, key, s0, f1))).toBe('out-of-order');
-    const { state: s1 } = receiveLinkFrame(env, key, s0, f0);
+    expect(codeOf(() => receiveLinkFrame(env, keys, 'new', s0, f1))).toBe('out-of-order');
+    const { state: s1 } = receiveLinkFrame(env, keys, 'new', s0, f0);
     expect(s0.next).toBe(0);
-    expect(codeOf(() => receiveLinkFrame(env, key, s1, f0))).toBe('duplicate-message');
-    const { state: s2, frame } = receiveLinkFrame(env, key, s1, f1);
+    expect(codeOf(() => receiveLinkFrame(env, keys, 'new', s1, f0))).toBe('duplicate-message');
+    const { state: s2, frame } = receiveLinkFrame(env, keys, 'new', s1, f1);
     expect(frame.index).toBe(1);
     expect(s2.next).toBe(2);
-    expect(codeOf(() => receiveLinkFrame(env, key, s2, f1))).toBe('duplicate-message');
+    expect(codeOf(() => receiveLinkFrame(env, keys, 'new', s2, f1))).toBe('duplicate-message');
+  });
+
+  it('the receiver refuses frames reflected back, and kinds sent the wrong way', () => {
+    const keys = { toNew: key, toExisting: otherKey };
+    const s0 = INITIAL_LINK_RECEIVE_STATE;
+    // E's grant, copied by the server into the mailbox E reads: E opens it with K_N→E and fails.
+    const grant = sealLinkFrame(env, keys.toNew, LinkFrameKind.grant, 0, text);
+    expect(codeOf(() => receiveLinkFrame(env, keys, 'existing', s0, grant))).toBe('decrypt-failed');
+    // A grant sealed under K_N→E (only N could): E refuses the kind, N's kinds only are accepted.
+    const wrongWay = sealLinkFrame(env, keys.toExisting, LinkFrameKind.grant, 0, text);
+    expect(codeOf(() => receiveLinkFrame(env, keys, 'existing', s0, wrongWay))).toBe('decode');
+    const confirm = sealLinkFrame(env, keys.toExisting, LinkFrameKind.confirm, 0, text);
+    expect(receiveLinkFrame(env, keys, 'existing', s0, confirm).frame.kind).toBe(LinkFrameKind.confirm);
+    const confirmToNew = sealLinkFrame(env, keys.toNew, LinkFrameKind.confirm, 0, text);
+    expect(codeOf(() => receiveLinkFrame(env, keys, 'new', s0, confirmToNew))).toBe('decode');
+    for (const side of ['new', 'existing'] as const) {
+      const k = side === 'new' ? keys.toNew : keys.toExisting;
+      const abort = sealLinkFrame(env, k, LinkFrameKind.abort, 0, text);
+      expect(receiveLinkFrame(env, keys, side, s0, abort).frame.kind).toBe(LinkFrameKind.abort);
+    }
   });
 
   it('any single bit flip anywhere in a frame is refused with a ProtocolError', () => {

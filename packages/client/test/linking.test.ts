@@ -42,6 +42,25 @@ function meddling(profile: string, edit: (envelope: Uint8Array) => Uint8Array): 
   };
 }
 
+/** Client options whose server API silently drops the deliveries `drop` picks (a withholding server). */
+function dropping(profile: string, drop: (envelope: Uint8Array) => boolean): ClientOptions {
+  const base = nodeClientOptions(profile);
+  return {
+    ...base,
+    api: (url) =>
+      new Proxy(base.api(url), {
+        get(target, key, receiver) {
+          if (key === 'deliver') {
+            return async (id: Uint8Array, sender: Uint8Array, envelope: Uint8Array) =>
+              drop(envelope) ? { seq: 1, duplicate: false } : target.deliver(id, sender, envelope);
+          }
+          const v = Reflect.get(target, key, receiver);
+          return typeof v === 'function' ? v.bind(target) : v;
+        },
+      }) as ServerApiLike,
+  };
+}
+
 /** Alice with Bob as a contact and `n` messages of `size` characters between them. */
 async function aliceWithHistory(n: number, size = 10) {
   const aliceStore = new KeptStore();
@@ -267,4 +286,25 @@ describe('linking a device', () => {
     await alice.close();
     await bob.close();
   }, 60_000);
+
+  it('a chunk the server withholds is sent again once no ack came, and the history is whole', async () => {
+    const { aliceStore, alice, bob, texts } = await aliceWithHistory(60, 2000);
+    let chunks = 0;
+    const withholding = await ParleyClient.open(
+      aliceStore,
+      dropping('alice', (e) => frameKind(e) === 4 && ++chunks === 2),
+    );
+    await alice.close();
+    const session = await withholding.linkDevice({ pollMs: POLL, resendAfterMs: 300 });
+    const join = await phoneJoin(session.link);
+    await Promise.all([session.code(), join.code()]);
+    session.confirm(true);
+    join.confirm(true);
+    const [, phone] = await Promise.all([session.done, join.done]);
+    expect(chunks).toBeGreaterThan(2);
+    expect((await phone.messages('Bob', { limit: 1000 })).map((m) => m.text)).toEqual(texts);
+    await phone.close();
+    await withholding.close();
+    await bob.close();
+  }, 120_000);
 });

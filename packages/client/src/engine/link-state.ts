@@ -58,6 +58,8 @@ export interface ExistingLinking extends FrameCounters {
   /** Items sent and acknowledged (for progress). */
   readonly acked?: number;
   readonly skipped?: number;
+  /** The highest chunk number sent so far (resends count nothing twice). */
+  readonly sentUpTo?: number;
   /** `end` was sent: waiting for the last ack. */
   readonly ended?: true;
   /** N acknowledged something: it has the grant (else a resume sends the grant again). */
@@ -121,6 +123,7 @@ export const linkingSchema = z.discriminatedUnion('role', [
     inFlight: z.array(z.strictObject({ n: count, cursor, items: count.optional() })).optional(),
     acked: count.optional(),
     skipped: count.optional(),
+    sentUpTo: count.optional(),
     ended: z.literal(true).optional(),
     grantAcked: z.literal(true).optional(),
     ...counters,

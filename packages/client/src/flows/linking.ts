@@ -63,9 +63,14 @@ import {
 } from './link-channel.ts';
 import { selfContactWrites } from './own-devices.ts';
 
+/** No acknowledgement for this long: the unacknowledged chunks are sent again. */
+export const RESEND_AFTER_MS = 15_000;
+
 export interface LinkDeviceOptions {
   /** How often to look for the new device's answers (ms, default 500). */
   readonly pollMs?: number;
+  /** Resend unacknowledged chunks after this long without an ack (ms, default 15 s). */
+  readonly resendAfterMs?: number;
   /** Items (contacts and messages) acknowledged by the new device so far, of `total`. */
   readonly onProgress?: (p: { readonly sent: number; readonly total: number }) => void;
 }
@@ -484,6 +489,8 @@ async function transfer(
     r = await set({ ...rest, next: { n: first.n, cursor: first.cursor }, inFlight: [] });
   }
   const total = r.plan?.total ?? 0;
+  const resendAfter = options.resendAfterMs ?? RESEND_AFTER_MS;
+  let lastProgress = ctx.env.now();
   for (;;) {
     check();
     r = get();
@@ -500,7 +507,9 @@ async function transfer(
           ...r,
           next: { n: next.n + 1, cursor: chunk.next },
           inFlight: [...inFlight, { n: next.n, cursor: next.cursor, items: chunk.items.length }],
-          skipped: (r.skipped ?? 0) + chunk.skipped,
+          // A resent chunk's skipped messages were counted the first time.
+          skipped: (r.skipped ?? 0) + (next.n > (r.sentUpTo ?? 0) ? chunk.skipped : 0),
+          sentUpTo: Math.max(r.sentUpTo ?? 0, next.n),
         });
         await send(LinkFrameKind.chunk, { n: next.n, items: chunk.items } as never);
         continue;
@@ -510,6 +519,7 @@ async function transfer(
       continue;
     }
     let progressed = false;
+    let acknowledged = false;
     for (const f of await frames()) {
       if (f.kind === LinkFrameKind.abort) throw linkAborted('failed');
       if (f.kind !== LinkFrameKind.ack) throw tampered();
@@ -518,13 +528,28 @@ async function transfer(
       const done = (cur.inFlight ?? []).filter((c) => c.n <= n);
       const acked = (cur.acked ?? 0) + done.reduce((sum, c) => sum + (c.items ?? 0), 0);
       await set({ ...cur, inFlight: (cur.inFlight ?? []).filter((c) => c.n > n), acked, grantAcked: true });
-      if (done.length > 0) options.onProgress?.({ sent: Math.min(acked, total), total });
+      if (done.length > 0) {
+        acknowledged = true;
+        options.onProgress?.({ sent: Math.min(acked, total), total });
+      }
       const after = get();
       if (after.ended && (after.inFlight ?? []).length === 0 && n >= (after.next?.n ?? 1) - 1) {
         return { deviceId: after.newDevice?.id ?? 0, deviceName: after.peer?.deviceName ?? '', items: total };
       }
       progressed = true;
     }
-    if (!progressed) await sleep(pollMs);
+    if (acknowledged) lastProgress = ctx.env.now();
+    if (progressed) continue;
+    const stalled = get();
+    const oldest = stalled.inFlight?.[0];
+    if (oldest !== undefined && ctx.env.now() - lastProgress > resendAfter) {
+      // No ack for a while: a frame was lost (or withheld). Send again from the oldest
+      // unacknowledged chunk, under new indexes; N stores what it has again, idempotently.
+      const { ended: _, ...rest } = stalled;
+      await set({ ...rest, next: { n: oldest.n, cursor: oldest.cursor }, inFlight: [] });
+      lastProgress = ctx.env.now();
+      continue;
+    }
+    await sleep(pollMs);
   }
 }

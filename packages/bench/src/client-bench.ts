@@ -8,8 +8,12 @@
  *   and the time from starting `parley send` to the line printed by the other side's
  *   `parley receive --wait`.
  *
+ * - History transfer: linking a new device to a profile with a conversation of N messages, from
+ *   both confirmations to the new device having them all (history-bench.ts), in messages/s.
+ *
  * Prints medians and p90s; the last line is one JSON object.
- * Options: --messages N (SDK sends, default 50), --runs N (CLI runs, default 10).
+ * Options: --messages N (SDK sends, default 50), --runs N (CLI runs, default 10), --history N
+ * (messages transferred, default 1000).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -18,6 +22,7 @@ import { join } from 'node:path';
 import { createProfile, openProfile } from '@parley/client/node';
 import { CLI_BIN as CLI } from '@parley/testkit/cli-kit';
 import { startServer } from '@parley/testkit/server-process';
+import { historyFigures } from './history-bench.ts';
 
 const PASSPHRASE = 'bench passphrase';
 
@@ -146,6 +151,7 @@ async function cliFigures(server: string, dir: string, runs: number) {
 
 const messages = option('messages', 50);
 const runs = option('runs', 10);
+const historyMessages = option('history', 1000);
 const server = await startServer();
 const dir = mkdtempSync(join(tmpdir(), 'parley-client-bench-'));
 try {
@@ -159,8 +165,13 @@ try {
   console.log(
     `CLI  parley send → printed by receive --wait, ${runs} runs: median ${ms(quantile(c.latencies, 0.5))} ms, p90 ${ms(quantile(c.latencies, 0.9))} ms`,
   );
+  const h = await historyFigures(server.url, dir, historyMessages);
+  console.log(
+    `SDK  linking a new device after both confirmed (registration, grant, history) with ${h.messages} messages: ${h.seconds.toFixed(2)} s, ${h.perSecond} messages/s`,
+  );
   console.log(
     JSON.stringify({
+      history_transfer: { messages: h.messages, seconds: ms(h.seconds), messages_per_s: h.perSecond },
       sdk: {
         send_to_receive_ms: { p50: ms(quantile(sdk.latencies, 0.5)), p90: ms(quantile(sdk.latencies, 0.9)) },
         open_ms: ms(quantile(sdk.opens, 0.5)),

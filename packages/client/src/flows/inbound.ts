@@ -46,7 +46,7 @@ import { afterList, applyDeviceList, type ListOutcome, listCommitted, refreshDev
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
 import { applySync, type SyncOutcome } from './own-sync.ts';
-import { peerOf, peerWrites } from './peers.ts';
+import { peerFor, peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 import { restartSession } from './sessions.ts';
 
@@ -210,7 +210,7 @@ async function processOnInvitation(
   /** The new conversation, for a new contact. */
   const created: RecordWrite[] = [];
   if (known !== undefined) {
-    const existing = await peerOf(ctx, known);
+    const existing = await peerFor(ctx, known, accepted.session.remoteDevice);
     base = reconnected(existing, encodeSession(accepted.session), mailboxOf(hello.mailbox), hello.name);
   } else {
     const myMailbox = await newMailbox(ctx);

@@ -5,7 +5,7 @@
  * announcing our own list to every device we talk to; fetching a list from a server.
  */
 import { accountIdOf, decodeDeviceList, deviceId, deviceListIds, signDeviceList } from '@parley/protocol';
-import { judgeDeviceList } from '../engine/device-list-check.ts';
+import { isListed, judgeDeviceList } from '../engine/device-list-check.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { canSendTo, fanOut } from '../engine/fan-out.ts';
 import { type ContactRecord, del, type OwnMailbox, type ProfileRecord, put, SELF_CONTACT } from '../engine/records.ts';
@@ -184,8 +184,14 @@ export async function removeOwnDevice(ctx: ClientContext, device: number): Promi
   const api = ctx.api(p.server);
   const published = await api.putDeviceList(auth(ctx), next);
   if (published.outcome === 'stale') {
-    // Another device of ours published a list meanwhile: take it, and let the user try again.
+    // The server holds a list as new as ours: another device of ours published one, or we did
+    // before a crash. Take it; if it already leaves the device out, finish the removal with it.
     await refreshDeviceList(ctx, SELF_CONTACT);
+    if (!isListed(ctx.profile.deviceList, device)) {
+      await announceDeviceList(ctx);
+      await api.removeDevice(auth(ctx), deviceId(device)).catch(ignoreGone);
+      return;
+    }
     throw new ClientError(
       'devices-changed',
       'Another device of this account changed its devices meanwhile: run `devices` and try again.',

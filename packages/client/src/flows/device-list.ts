@@ -91,22 +91,25 @@ export async function afterList(ctx: ClientContext, o: ListOutcome): Promise<voi
 
 /**
  * Fetches the device list of contact `contactId` (the self contact: ours) from their server and
- * applies it. A server that has none, or cannot be reached, changes nothing. Call outside
+ * applies it. A server that has none changes nothing. Returns whether the server answered (false:
+ * it could not be asked now, or refused to say — e.g. our fetch budget is spent). Call outside
  * `ctx.serial`.
  */
-export async function refreshDeviceList(ctx: ClientContext, contactId: string): Promise<void> {
+export async function refreshDeviceList(ctx: ClientContext, contactId: string): Promise<boolean> {
   const c = await getRecord(ctx, 'contact', contactId);
-  if (c === undefined) return;
+  if (c === undefined) return true;
   const server =
     contactId === SELF_CONTACT
       ? ctx.profile.server
       : (await devicesOf(ctx, contactId)).find((d) => d.theirMailbox !== null)?.theirMailbox?.server;
-  if (server === undefined) return;
-  const bytes = await ctx
-    .api(server)
-    .getDeviceList(accountIdOf(identityFrom(c.identity)))
-    .catch(() => null);
-  if (bytes === null) return;
+  if (server === undefined) return true;
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await ctx.api(server).getDeviceList(accountIdOf(identityFrom(c.identity)));
+  } catch {
+    return false;
+  }
+  if (bytes === null) return true;
   const outcome = await ctx.serial(async () => {
     const contact =
       (await getRecord(ctx, 'contact', contactId)) ?? (contactId === SELF_CONTACT ? selfContactRecord(ctx) : undefined);
@@ -118,9 +121,10 @@ export async function refreshDeviceList(ctx: ClientContext, contactId: string): 
     }
     return o;
   });
-  if (outcome === null) return;
+  if (outcome === null) return true;
   ctx.emit(outcome.events);
   await afterList(ctx, outcome);
+  return true;
 }
 
 /**

@@ -106,8 +106,10 @@ export async function receive(
   if (processed.refreshList !== undefined) {
     // A device not on the list we hold introduced itself: their latest list decides (fetched
     // outside the queue), then the envelope is processed once more with it.
-    await refreshDeviceList(ctx, processed.refreshList);
-    processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true));
+    // A list that cannot be fetched now refuses nothing: the intro stays for the next read.
+    processed = (await refreshDeviceList(ctx, processed.refreshList))
+      ? await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true))
+      : { ack: null };
   }
   if (processed.refetch !== undefined) {
     // An undecryptable copy is not the last word: read the copy the server stores at that

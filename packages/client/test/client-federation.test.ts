@@ -6,12 +6,31 @@
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import { meet, newClient, received } from './client-kit.ts';
+import { addDevice } from './devices-kit.ts';
 
 /** Two servers of their own, with nothing shared between them. */
 const home = useInProcessServer();
 const other = useInProcessServer();
 
 describe('contacts on two servers', () => {
+  it('a second device introduces itself across servers; a removal reaches the other server', async () => {
+    const laptop = await newClient(home.url, 'Alice');
+    const bob = await newClient(other.url, 'Bob');
+    await meet(laptop, bob);
+    const { client: phone } = await addDevice(laptop, 2);
+    // Alice's new list reaches Bob from her laptop; the phone's intro goes to Bob's server, his welcome back.
+    for (let i = 0; i < 2; i++) for (const c of [phone, bob, laptop]) await c.sync();
+    expect((await bob.contact('Alice')).devices).toBe(2);
+    await bob.send('Alice', 'to both, from the other server');
+    await phone.sync();
+    expect((await phone.messages('Bob')).map((m) => m.text)).toEqual(['to both, from the other server']);
+    await laptop.removeDevice(2);
+    const events = await bob.sync();
+    expect(events).toContainEqual({ type: 'contact-device-removed', contactId: expect.any(String), device: 2 });
+    expect((await bob.contact('Alice')).devices).toBe(1);
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 90_000);
+
   it('meet by invitation and by address, and talk both ways', async () => {
     const alice = await newClient(home.url, 'Alice');
     const bob = await newClient(other.url, 'Bob');

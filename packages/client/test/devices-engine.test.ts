@@ -73,6 +73,8 @@ describe('device lists', () => {
       kind: 'refused',
       reason: 'invalid',
     });
+    // The list held is for an identity they no longer have: the new identity's list is judged alone.
+    expect(judgeDeviceList(env, publicIdentity(mallory), v2, listOf(mallory, 1, [1])).kind).toBe('newer');
     expect(judgeDeviceList(env, mine, undefined, new Uint8Array([1, 2, 3]))).toEqual({
       kind: 'refused',
       reason: 'invalid',

@@ -4,11 +4,12 @@
  * names; and what a server or a removed device cannot do: ghost devices, replayed lists, lists
  * with a bad signature, a removed device's messages.
  */
+import { decodeDeviceList, signDeviceList } from '@parley/protocol';
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient } from '../src/client.ts';
-import { getRecord } from '../src/flows/context.ts';
+import { auth, getRecord } from '../src/flows/context.ts';
 import { introduceDevices } from '../src/flows/device-intro.ts';
 import { refreshDeviceList } from '../src/flows/device-list.ts';
 import { send } from '../src/flows/messages.ts';
@@ -230,6 +231,27 @@ describe('removing a device', () => {
     await send(contextOf(phone), 'Bob', 'let me in').catch(() => undefined);
     expect(await received(bob)).toEqual([]);
     expect(await received(laptop)).toEqual([]);
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
+});
+
+describe('removing a device after a crash', () => {
+  it('a list published before the crash is taken from the server and announced on the retry', async () => {
+    const { laptop, phone, bob } = await aliceTwiceAndBob();
+    const e = contextOf(laptop);
+    const current = decodeDeviceList(e.profile.deviceList as Uint8Array);
+    // What removeDevice publishes first, then "crashes" before committing or announcing it.
+    const next = signDeviceList(e.env, e.profile.identity, {
+      version: current.version + 1,
+      issuedAt: e.env.now(),
+      devices: current.devices.filter((d) => d.deviceId !== 2),
+    });
+    await e.api(server.url).putDeviceList(auth(e), next);
+    expect((await laptop.devices()).map((d) => d.id)).toEqual([1, 2]); // not committed here
+    await laptop.removeDevice(2);
+    expect((await laptop.devices()).map((d) => d.id)).toEqual([1]);
+    const events = await bob.sync();
+    expect(events).toContainEqual({ type: 'contact-device-removed', contactId: expect.any(String), device: 2 });
     for (const c of [laptop, phone, bob]) await c.close();
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import {
   type DeviceList,
   decodeDeviceList,
   deviceListIds,
+  equalBytes,
   openDeviceList,
   type ProtocolEnv,
   ProtocolError,
@@ -34,7 +35,9 @@ export function judgeDeviceList(
     if (e instanceof ProtocolError) return { kind: 'refused', reason: 'invalid' };
     throw e;
   }
-  const order = compareDeviceLists(known ?? null, next);
+  // A list we hold for an identity the person no longer has (they rotated) decides nothing.
+  const held = known !== undefined && equalBytes(decodeDeviceList(known).account, identity.signingKey) ? known : null;
+  const order = compareDeviceLists(held, next);
   if (order === 'newer') return { kind: 'newer', list };
   if (order === 'same') return { kind: 'same' };
   return { kind: 'refused', reason: order };

@@ -213,7 +213,7 @@ export interface DeviceRecord {
 export const SEEN_DIGEST = 16;
 export const MAX_SEEN = 256;
 
-/** A contact and the device we talk to (one per contact today). */
+/** A contact and one of its devices (the one an envelope came from, or one we seal for). */
 export interface Peer {
   readonly contact: ContactRecord;
   readonly device: DeviceRecord;

@@ -5,10 +5,9 @@
 import { type PublicIdentity, Reader, readIdentity } from '@parley/protocol';
 import type { DomainEvent } from '../engine/events.ts';
 import { MAX_NAME } from '../engine/payload.ts';
-import { type ContactRecord, type Peer, SELF_CONTACT } from '../engine/records.ts';
+import { type ContactRecord, SELF_CONTACT } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { type ClientContext, listRecords } from './context.ts';
-import { loadPeer, peerOf } from './peers.ts';
 
 /**
  * Invisible characters that would make two names look the same: zero-width spaces and joiners,
@@ -61,17 +60,6 @@ export async function findContact(ctx: ClientContext, nameOrId: string): Promise
   const found = all.find((c) => c.id === nameOrId) ?? all.find((c) => nameKey(c.name) === key);
   if (!found) throw unknownContact();
   return found;
-}
-
-/** The contact found by {@link findContact}, with the device we talk to. */
-export async function findPeer(ctx: ClientContext, nameOrId: string): Promise<Peer> {
-  return peerOf(ctx, await findContact(ctx, nameOrId));
-}
-
-export async function loadContact(ctx: ClientContext, id: string): Promise<Peer> {
-  const p = await loadPeer(ctx, id);
-  if (!p) throw unknownContact();
-  return p;
 }
 
 const unknownContact = () =>

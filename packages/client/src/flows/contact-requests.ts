@@ -30,7 +30,7 @@ import {
 } from './context.ts';
 import { introduce, startContact } from './introductions.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
-import { peerOf, peerWrites } from './peers.ts';
+import { peerFor, peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 
 /** Publishes our contact address (one per profile), or returns the existing one. */
@@ -123,7 +123,7 @@ export async function acceptRequest(
     const created: RecordWrite[] = [];
     let base: Peer;
     if (known !== undefined) {
-      base = reconnected(await peerOf(ctx, known), r.session, r.theirMailbox, r.name);
+      base = reconnected(await peerFor(ctx, known, r.device), r.session, r.theirMailbox, r.name);
       if (options.name !== undefined) {
         base = {
           ...base,

@@ -5,7 +5,7 @@
  * announcing our own list to every device we talk to; fetching a list from a server.
  */
 import { accountIdOf, decodeDeviceList, deviceId, deviceListIds, signDeviceList } from '@parley/protocol';
-import { judgeDeviceList } from '../engine/device-list-check.ts';
+import { isListed, judgeDeviceList } from '../engine/device-list-check.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { canSendTo, fanOut } from '../engine/fan-out.ts';
 import { type ContactRecord, del, type OwnMailbox, type ProfileRecord, put, SELF_CONTACT } from '../engine/records.ts';
@@ -91,22 +91,25 @@ export async function afterList(ctx: ClientContext, o: ListOutcome): Promise<voi
 
 /**
  * Fetches the device list of contact `contactId` (the self contact: ours) from their server and
- * applies it. A server that has none, or cannot be reached, changes nothing. Call outside
+ * applies it. A server that has none changes nothing. Returns whether the server answered (false:
+ * it could not be asked now, or refused to say — e.g. our fetch budget is spent). Call outside
  * `ctx.serial`.
  */
-export async function refreshDeviceList(ctx: ClientContext, contactId: string): Promise<void> {
+export async function refreshDeviceList(ctx: ClientContext, contactId: string): Promise<boolean> {
   const c = await getRecord(ctx, 'contact', contactId);
-  if (c === undefined) return;
+  if (c === undefined) return true;
   const server =
     contactId === SELF_CONTACT
       ? ctx.profile.server
       : (await devicesOf(ctx, contactId)).find((d) => d.theirMailbox !== null)?.theirMailbox?.server;
-  if (server === undefined) return;
-  const bytes = await ctx
-    .api(server)
-    .getDeviceList(accountIdOf(identityFrom(c.identity)))
-    .catch(() => null);
-  if (bytes === null) return;
+  if (server === undefined) return true;
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await ctx.api(server).getDeviceList(accountIdOf(identityFrom(c.identity)));
+  } catch {
+    return false;
+  }
+  if (bytes === null) return true;
   const outcome = await ctx.serial(async () => {
     const contact =
       (await getRecord(ctx, 'contact', contactId)) ?? (contactId === SELF_CONTACT ? selfContactRecord(ctx) : undefined);
@@ -118,9 +121,10 @@ export async function refreshDeviceList(ctx: ClientContext, contactId: string): 
     }
     return o;
   });
-  if (outcome === null) return;
+  if (outcome === null) return true;
   ctx.emit(outcome.events);
   await afterList(ctx, outcome);
+  return true;
 }
 
 /**
@@ -184,8 +188,14 @@ export async function removeOwnDevice(ctx: ClientContext, device: number): Promi
   const api = ctx.api(p.server);
   const published = await api.putDeviceList(auth(ctx), next);
   if (published.outcome === 'stale') {
-    // Another device of ours published a list meanwhile: take it, and let the user try again.
+    // The server holds a list as new as ours: another device of ours published one, or we did
+    // before a crash. Take it; if it already leaves the device out, finish the removal with it.
     await refreshDeviceList(ctx, SELF_CONTACT);
+    if (!isListed(ctx.profile.deviceList, device)) {
+      await announceDeviceList(ctx);
+      await api.removeDevice(auth(ctx), deviceId(device)).catch(ignoreGone);
+      return;
+    }
     throw new ClientError(
       'devices-changed',
       'Another device of this account changed its devices meanwhile: run `devices` and try again.',

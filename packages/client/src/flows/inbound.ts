@@ -46,7 +46,7 @@ import { afterList, applyDeviceList, type ListOutcome, listCommitted, refreshDev
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
 import { applySync, type SyncOutcome } from './own-sync.ts';
-import { peerOf, peerWrites } from './peers.ts';
+import { peerFor, peerWrites } from './peers.ts';
 import { responderKeys } from './prekey-maintenance.ts';
 import { restartSession } from './sessions.ts';
 
@@ -106,8 +106,10 @@ export async function receive(
   if (processed.refreshList !== undefined) {
     // A device not on the list we hold introduced itself: their latest list decides (fetched
     // outside the queue), then the envelope is processed once more with it.
-    await refreshDeviceList(ctx, processed.refreshList);
-    processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true));
+    // A list that cannot be fetched now refuses nothing: the intro stays for the next read.
+    processed = (await refreshDeviceList(ctx, processed.refreshList))
+      ? await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true))
+      : { ack: null };
   }
   if (processed.refetch !== undefined) {
     // An undecryptable copy is not the last word: read the copy the server stores at that
@@ -210,7 +212,7 @@ async function processOnInvitation(
   /** The new conversation, for a new contact. */
   const created: RecordWrite[] = [];
   if (known !== undefined) {
-    const existing = await peerOf(ctx, known);
+    const existing = await peerFor(ctx, known, accepted.session.remoteDevice);
     base = reconnected(existing, encodeSession(accepted.session), mailboxOf(hello.mailbox), hello.name);
   } else {
     const myMailbox = await newMailbox(ctx);

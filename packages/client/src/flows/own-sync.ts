@@ -19,7 +19,7 @@ import {
   SELF_CONTACT,
 } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
-import { chooseName, contactWithIdentity } from './contact-lookup.ts';
+import { chooseName, contactWithIdentity, identityFrom } from './contact-lookup.ts';
 import { type ClientContext, getMessage } from './context.ts';
 import { introRecord } from './device-intro.ts';
 import { devicesOf } from './peers.ts';
@@ -100,6 +100,7 @@ async function applyContact(ctx: ClientContext, p: Extract<Payload, { t: 'contac
   // A contact added on another device: ours too, with an intro mailbox for each of their devices.
   // Only then: an identity this device does not know yet (a change it has not seen) is no new person.
   if (p.added !== true || p.devices.length === 0) return { writes: [], events: [], profile: null };
+  if (!isIdentity(p.identity)) return { writes: [], events: [], profile: null };
   const id = ctx.newId();
   const conversationId = ctx.newId();
   const now = ctx.env.now();
@@ -130,4 +131,14 @@ async function applyContact(ctx: ClientContext, p: Extract<Payload, { t: 'contac
     subscribe.push(record.myMailbox);
   }
   return { writes, events: [{ type: 'contact-connected', contact, synced: true }], profile: null, subscribe };
+}
+
+/** Whether bytes are a well-formed identity (protocol §3.1), as our other device must send. */
+function isIdentity(bytes: Uint8Array): boolean {
+  try {
+    identityFrom(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }

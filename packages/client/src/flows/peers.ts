@@ -1,7 +1,7 @@
 /**
  * Contacts with their devices, as the flows load and store them: a {@link Peer} is a contact and
- * the device we talk to (one per contact today; the records allow several, listed together under
- * `<contact>/…`).
+ * one of its devices (an envelope is from one device; sending fans out to all of them,
+ * docs/client.md §4.9). A contact's devices list together under `<contact>/…`.
  */
 import { decodeAs } from '../engine/record-schemas.ts';
 import { type ContactRecord, type DeviceRecord, type Peer, put } from '../engine/records.ts';
@@ -29,11 +29,22 @@ export async function devicesOf(ctx: ClientContext, contactId: string): Promise<
   }
 }
 
-/** A contact and the device we talk to; `store-corrupt` if a contact has no device. */
+/** A contact and its first device; `store-corrupt` if a contact has no device. */
 export async function peerOf(ctx: ClientContext, contact: ContactRecord): Promise<Peer> {
   const [device] = await devicesOf(ctx, contact.id);
   if (device === undefined) throw new ClientError('store-corrupt', 'A contact of this profile has no device record.');
   return { contact, device };
+}
+
+/**
+ * A contact with its device `device` (a session it started names it), or else the first one:
+ * a person with several devices reconnects on the device that spoke.
+ */
+export async function peerFor(ctx: ClientContext, contact: ContactRecord, device: number): Promise<Peer> {
+  const devices = await devicesOf(ctx, contact.id);
+  const match = devices.find((d) => d.device === device) ?? devices[0];
+  if (match === undefined) throw new ClientError('store-corrupt', 'A contact of this profile has no device record.');
+  return { contact, device: match };
 }
 
 /** The peer of contact `id`, or undefined if there is no such contact. */

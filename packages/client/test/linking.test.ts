@@ -307,4 +307,45 @@ describe('linking a device', () => {
     await withholding.close();
     await bob.close();
   }, 120_000);
+
+  it('a restart of the existing device before the grant cancels the linking: the new device is told', async () => {
+    const { aliceStore, alice, bob } = await aliceWithHistory(2);
+    let dead = false;
+    const base = nodeClientOptions('alice');
+    const dying: ClientOptions = {
+      ...base,
+      api: (url) =>
+        new Proxy(base.api(url), {
+          get(target, key, receiver) {
+            const v = Reflect.get(target, key, receiver);
+            if (typeof v !== 'function') return v;
+            return (...a: unknown[]) => {
+              if (dead) throw new Error('killed'); // the process is gone: nothing more reaches the server
+              return v.apply(target, a);
+            };
+          },
+        }) as ServerApiLike,
+    };
+    const aliceDying = await ParleyClient.open(aliceStore, dying);
+    await alice.close();
+    const session = await aliceDying.linkDevice({ pollMs: POLL });
+    const phoneStore = new KeptStore();
+    const join = await phoneJoin(session.link, phoneStore);
+    await Promise.all([session.code(), join.code()]);
+    dead = true;
+    await expect(session.done).rejects.toThrow('killed');
+    expect((await aliceStore.list('linking')).length).toBe(1); // as the crash left it
+    const restarted = await reopen(aliceStore, 'alice');
+    const fresh = await restarted.linkDevice({ pollMs: POLL });
+    expect(fresh.cancelledEarlier).toBe(true);
+    expect(fresh.link).not.toBe(session.link);
+    join.confirm(true);
+    expect((await failureOf(join.done)).code).toBe('link-aborted');
+    fresh.cancel();
+    expect((await failureOf(fresh.done)).code).toBe('link-aborted');
+    await nothingLinked(restarted, aliceStore, phoneStore);
+    await restarted.close();
+    await aliceDying.close().catch(() => undefined);
+    await bob.close();
+  }, 60_000);
 });

@@ -26,6 +26,8 @@ export const spaced = (code: string) => `${code.slice(0, 3)} ${code.slice(3)}`;
 export interface CodeSession {
   confirm(same: boolean): void;
   confirmCode(digits: string): void;
+  cancel(): void;
+  readonly done: Promise<unknown>;
 }
 
 /** Reads the user's answer for `code` (or takes it from the options) and hands it to `session`. */
@@ -41,7 +43,11 @@ export async function answerCode(ctx: Context, args: Args, command: string, code
   }
   ctx.note(`Does the other device show ${spaced(code)}? Type y (or the digits it shows) to confirm, n to refuse:`);
   const line = await readLine();
-  if (line === null) throw usageError('no answer on stdin: pass --yes or --confirm-code DIGITS', command);
+  if (line === null) {
+    session.cancel();
+    await session.done.catch(() => undefined); // the other device is told; nothing stays half-made
+    throw usageError('no answer on stdin: pass --yes or --confirm-code DIGITS', command);
+  }
   const a = line.trim().toLowerCase().replace(/\s+/g, '');
   if (a === 'y' || a === 'yes') session.confirm(true);
   else if (/^[0-9]{6}$/.test(a)) session.confirmCode(a);

@@ -78,4 +78,18 @@ describe('linking a second CLI home', () => {
     expect(e.code).toBe(5);
     expect((await tablet.run('profiles', '--json')).json.profiles).toEqual([]);
   }, 180_000);
+
+  it('no answer on the new device (stdin closed) cancels the linking on both, and leaves no profile', async () => {
+    const watch = Home.empty('Watch');
+    homes.push(watch);
+    const laptop = alice.start(['devices', 'link', '--json'], { openStdin: true, timeoutMs: 120_000 });
+    const link = (await field(laptop, 'link')) as string;
+    const n = await watch.run('join', link, '--json'); // stdin is /dev/null
+    expect(n.code).toBe(2);
+    laptop.child.stdin?.end('y\n');
+    const e = await laptop.done;
+    expect(e.code).toBe(5);
+    expect(e.stdout).toContain('link-aborted');
+    expect((await watch.run('profiles', '--json')).json.profiles).toEqual([]);
+  }, 120_000);
 });

@@ -23,7 +23,6 @@ export async function runDevicesLink(ctx: Context, args: Args): Promise<number> 
       return (p: { sent: number; total: number }) => bar(p.sent, p.total);
     })(),
   });
-  ctx.finishFirst(session.done);
   if (session.cancelledEarlier)
     ctx.note('An earlier linking was interrupted before the new device got anything: it was cancelled.');
   if (session.resumed) {

@@ -58,7 +58,6 @@ With --json: one JSON document per line: {"code"}, then {"joined"}.`,
       history,
       onProgress: (p) => bar(p.received, p.total),
     });
-    ctx.finishFirst(session.done);
     if (session.resumed) {
       ctx.note('Resuming the history transfer.');
     } else {

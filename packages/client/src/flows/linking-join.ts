@@ -120,7 +120,7 @@ export function join<C>(
       recvIndex = f.index;
       out.push({ ...f, seq: e.seq });
     }
-    return { out, last: envelopes.at(-1)?.seq ?? s.readSeq };
+    return { out, last: envelopes.at(-1)?.seq ?? s.readSeq, seqs: envelopes.map((e) => e.seq) };
   };
   const abortOf = (plaintext: Uint8Array) => {
     const { reason } = decodeLinkBody(LinkFrameKind.abort, plaintext);
@@ -224,7 +224,7 @@ export function join<C>(
         return s;
       });
     for (;;) {
-      const { out, last } = await frames();
+      const { out, last, seqs } = await frames();
       for (const f of out) {
         const s = { ...(state as NewLinking), recvIndex: f.index, readSeq: f.seq };
         if (f.kind === LinkFrameKind.grant) {
@@ -255,10 +255,10 @@ export function join<C>(
         }
       }
       const s = state as NewLinking;
-      if (out.length === 0) {
-        if (last !== s.readSeq) await commit({ ...s, readSeq: last });
-        await sleep(pollMs);
-      }
+      if (last !== s.readSeq) await commit({ ...s, readSeq: last });
+      // Processed and committed: the server may drop them (a long history would fill the mailbox).
+      if (seqs.length > 0) await api.ackMailbox(down, seqs).catch(() => undefined);
+      if (out.length === 0) await sleep(pollMs);
     }
   };
 

@@ -15,40 +15,21 @@
  * unacknowledged chunk.
  */
 import {
-  certifyDevice,
-  type DeviceCertificate,
-  decodeDeviceCertificate,
-  decodeDeviceList,
-  deviceId,
-  encodeDeviceCertificate,
-  equalBytes,
   LINK_REQUEST_BYTES,
   LinkFrameKind,
   linkCommit,
   linkReply,
   ProtocolError,
   publicIdentity,
-  signDeviceList,
 } from '@parley/protocol';
-import { START } from '../engine/history-plan.ts';
 import type { ExistingLinking } from '../engine/link-state.ts';
 import { LINKING_ID } from '../engine/link-state.ts';
-import { type AbortReason, decodeLinkBody, LINK_TTL_MS, MAX_IN_FLIGHT, tampered } from '../engine/link-wire.ts';
+import { type AbortReason, decodeLinkBody, LINK_TTL_MS, tampered } from '../engine/link-wire.ts';
 import { encodeDeviceLink } from '../engine/links.ts';
-import { del, deviceRecordId, peerMailboxOf, put, SELF_CONTACT } from '../engine/records.ts';
+import { del, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
-import {
-  auth,
-  type ClientContext,
-  getRecord,
-  ignoreGone,
-  listRecords,
-  newMailbox,
-  ownedMailbox,
-  refused,
-} from './context.ts';
-import { announceDeviceList } from './device-list.ts';
-import { buildChunk, planTransfer } from './history-transfer.ts';
+import { type ClientContext, getRecord, ignoreGone, newMailbox, ownedMailbox } from './context.ts';
+import { transfer } from './history-transfer-send.ts';
 import {
   codeMismatch,
   deferred,
@@ -61,26 +42,11 @@ import {
   sealFrame,
   sleep,
 } from './link-channel.ts';
-import { selfContactWrites } from './own-devices.ts';
+import { grantBody, grantState, register } from './linking-grant.ts';
+import type { LinkDeviceOptions, LinkResult } from './linking-options.ts';
 
-/** No acknowledgement for this long: the unacknowledged chunks are sent again. */
-export const RESEND_AFTER_MS = 15_000;
-
-export interface LinkDeviceOptions {
-  /** How often to look for the new device's answers (ms, default 500). */
-  readonly pollMs?: number;
-  /** Resend unacknowledged chunks after this long without an ack (ms, default 15 s). */
-  readonly resendAfterMs?: number;
-  /** Items (contacts and messages) acknowledged by the new device so far, of `total`. */
-  readonly onProgress?: (p: { readonly sent: number; readonly total: number }) => void;
-}
-
-export interface LinkResult {
-  readonly deviceId: number;
-  readonly deviceName: string;
-  /** Contacts and messages the new device stored. */
-  readonly items: number;
-}
+export type { LinkDeviceOptions, LinkResult } from './linking-options.ts';
+export { RESEND_AFTER_MS } from './linking-options.ts';
 
 /** The existing device's side of one linking (ParleyClient.linkDevice). */
 export interface LinkSession {
@@ -346,210 +312,4 @@ function drive(
     },
     done,
   };
-}
-
-/**
- * Both confirmed: the device id for N (one past the highest the server or our list knows), N's
- * certificate and the new signed device list — committed before anything is registered, so a
- * restart registers the same.
- */
-async function grantState(ctx: ClientContext, r: ExistingLinking): Promise<ExistingLinking> {
-  const env = ctx.env;
-  const p = ctx.profile;
-  if (r.deviceKey === undefined) throw new ClientError('internal', 'No device key.');
-  const known = await ctx.api(p.server).listDevices(auth(ctx));
-  const current: DeviceCertificate[] =
-    p.deviceList === undefined
-      ? [certifyDevice(env, p.identity, deviceId(p.device), p.deviceKeys.publicKey)]
-      : [...decodeDeviceList(p.deviceList).devices];
-  const version = p.deviceList === undefined ? 1 : decodeDeviceList(p.deviceList).version + 1;
-  const highest = Math.max(p.device, ...known.map((d) => d.deviceId), ...current.map((c) => c.deviceId));
-  const cert = certifyDevice(env, p.identity, deviceId(highest + 1), r.deviceKey);
-  const devices = [...current, cert].sort((a, b) => a.deviceId - b.deviceId);
-  const deviceList = signDeviceList(env, p.identity, { version, issuedAt: env.now(), devices });
-  return {
-    ...r,
-    stage: 'granting',
-    newDevice: { id: cert.deviceId, certificate: encodeDeviceCertificate(cert), deviceList },
-  };
-}
-
-/**
- * Registers N on our server and publishes the new list (each step already done is recognised on
- * a resume), then stores `self/<N>` awaiting N's hello and our profile's new list, and plans
- * what N gets: stage `transfer`.
- */
-async function register(ctx: ClientContext, r: ExistingLinking): Promise<ExistingLinking> {
-  const nd = r.newDevice;
-  if (nd === undefined || r.peer === undefined) throw new ClientError('internal', 'No new device.');
-  const api = ctx.api(ctx.profile.server);
-  await api.addDevice(auth(ctx), decodeDeviceCertificate(nd.certificate)).catch(async (e: unknown) => {
-    // A resume after the server added it: the id is ours already.
-    if (refused(e, 'conflict') && (await api.listDevices(auth(ctx))).some((d) => d.deviceId === nd.id)) return;
-    throw e;
-  });
-  const put1 = await api.putDeviceList(auth(ctx), nd.deviceList);
-  if (put1.outcome === 'stale' && !equalBytes(put1.current, nd.deviceList)) {
-    // Another linking or removal published a newer list meanwhile.
-    throw new ClientError('server-error', 'The account changed its devices meanwhile: link the device again.', {
-      refusal: 'conflict',
-    });
-  }
-  const recordId = deviceRecordId(SELF_CONTACT, nd.id);
-  const plan = await planTransfer(ctx, r.peer.history);
-  const next: ExistingLinking = {
-    ...r,
-    stage: 'transfer',
-    plan,
-    next: { n: 1, cursor: START },
-    inFlight: [],
-    acked: 0,
-    skipped: 0,
-  };
-  await ctx.serial(async () => {
-    const writes = [put('linking', LINKING_ID, next)];
-    if ((await getRecord(ctx, 'device', recordId)) === undefined) {
-      const self = await selfContactWrites(ctx);
-      writes.push(
-        ...self,
-        put('device', recordId, {
-          v: 2,
-          id: recordId,
-          contactId: SELF_CONTACT,
-          device: nd.id,
-          theirMailbox: null,
-          myMailbox: await newMailbox(ctx),
-          session: new Uint8Array(0),
-          previousSessions: [],
-          awaitingIntro: true,
-          name: r.peer?.deviceName,
-        }),
-      );
-    }
-    const profile = { ...ctx.profile, deviceList: nd.deviceList };
-    writes.push(put('profile', 'self', profile));
-    await ctx.commit(writes);
-    ctx.profile = profile;
-  });
-  // Our other devices and every contact device learn the new list (and so of N) now; N
-  // introduces itself to each once it has the grant.
-  await announceDeviceList(ctx);
-  return next;
-}
-
-/** The grant (md-design §1.3): identity, N's id and certificate, the list, our own devices. */
-async function grantBody(ctx: ClientContext, r: ExistingLinking) {
-  const p = ctx.profile;
-  const nd = r.newDevice;
-  if (nd === undefined || r.plan === undefined) throw new ClientError('internal', 'No new device.');
-  const mine = await getRecord(ctx, 'device', deviceRecordId(SELF_CONTACT, nd.id));
-  if (mine === undefined) throw new ClientError('internal', 'No record for the new device.');
-  const ownDevices = [
-    {
-      device: p.device,
-      theirMailbox: peerMailboxOf(p.server, mine.myMailbox),
-      ...(p.deviceName ? { name: p.deviceName } : {}),
-    },
-  ];
-  for (const d of await listRecords(ctx, 'device')) {
-    if (d.contactId !== SELF_CONTACT || d.device === nd.id || d.theirMailbox === null) continue;
-    ownDevices.push({ device: d.device, theirMailbox: d.theirMailbox, ...(d.name ? { name: d.name } : {}) });
-  }
-  return {
-    identity: p.identity,
-    accountId: p.accountId,
-    device: nd.id,
-    certificate: nd.certificate,
-    deviceList: nd.deviceList,
-    displayName: p.displayName,
-    ownDevices,
-    total: r.plan.total,
-  };
-}
-
-/**
- * Sends the chunks with at most {@link MAX_IN_FLIGHT} unacknowledged, then `end`, and returns once
- * N acknowledged the last. After a restart the chunks not acknowledged are sent again, with the
- * same numbers, from where the oldest of them started.
- */
-async function transfer(
-  ctx: ClientContext,
-  get: () => ExistingLinking,
-  set: (r: ExistingLinking) => Promise<ExistingLinking>,
-  send: (kind: LinkFrameKind, body: never) => Promise<void>,
-  frames: () => Promise<{ kind: LinkFrameKind; plaintext: Uint8Array }[]>,
-  pollMs: number,
-  options: LinkDeviceOptions,
-  check: () => void,
-): Promise<LinkResult> {
-  let r = get();
-  const first = r.inFlight?.[0];
-  if (first !== undefined) {
-    const { ended: _, ...rest } = r;
-    r = await set({ ...rest, next: { n: first.n, cursor: first.cursor }, inFlight: [] });
-  }
-  const total = r.plan?.total ?? 0;
-  const resendAfter = options.resendAfterMs ?? RESEND_AFTER_MS;
-  let lastProgress = ctx.env.now();
-  for (;;) {
-    check();
-    r = get();
-    const plan = r.plan;
-    const next = r.next;
-    if (plan === undefined || next === undefined || r.newDevice === undefined || r.peer === undefined) {
-      throw new ClientError('internal', 'Linking state without a plan.');
-    }
-    const inFlight = r.inFlight ?? [];
-    if (!r.ended && inFlight.length < MAX_IN_FLIGHT) {
-      const chunk = await buildChunk(ctx, plan, next.cursor);
-      if (chunk.items.length > 0) {
-        await set({
-          ...r,
-          next: { n: next.n + 1, cursor: chunk.next },
-          inFlight: [...inFlight, { n: next.n, cursor: next.cursor, items: chunk.items.length }],
-          // A resent chunk's skipped messages were counted the first time.
-          skipped: (r.skipped ?? 0) + (next.n > (r.sentUpTo ?? 0) ? chunk.skipped : 0),
-          sentUpTo: Math.max(r.sentUpTo ?? 0, next.n),
-        });
-        await send(LinkFrameKind.chunk, { n: next.n, items: chunk.items } as never);
-        continue;
-      }
-      await set({ ...r, ended: true });
-      await send(LinkFrameKind.end, { chunks: next.n - 1, skipped: r.skipped ?? 0 } as never);
-      continue;
-    }
-    let progressed = false;
-    let acknowledged = false;
-    for (const f of await frames()) {
-      if (f.kind === LinkFrameKind.abort) throw linkAborted('failed');
-      if (f.kind !== LinkFrameKind.ack) throw tampered();
-      const { n } = decodeLinkBody(LinkFrameKind.ack, f.plaintext);
-      const cur = get();
-      const done = (cur.inFlight ?? []).filter((c) => c.n <= n);
-      const acked = (cur.acked ?? 0) + done.reduce((sum, c) => sum + (c.items ?? 0), 0);
-      await set({ ...cur, inFlight: (cur.inFlight ?? []).filter((c) => c.n > n), acked, grantAcked: true });
-      if (done.length > 0) {
-        acknowledged = true;
-        options.onProgress?.({ sent: Math.min(acked, total), total });
-      }
-      const after = get();
-      if (after.ended && (after.inFlight ?? []).length === 0 && n >= (after.next?.n ?? 1) - 1) {
-        return { deviceId: after.newDevice?.id ?? 0, deviceName: after.peer?.deviceName ?? '', items: total };
-      }
-      progressed = true;
-    }
-    if (acknowledged) lastProgress = ctx.env.now();
-    if (progressed) continue;
-    const stalled = get();
-    const oldest = stalled.inFlight?.[0];
-    if (oldest !== undefined && ctx.env.now() - lastProgress > resendAfter) {
-      // No ack for a while: a frame was lost (or withheld). Send again from the oldest
-      // unacknowledged chunk, under new indexes; N stores what it has again, idempotently.
-      const { ended: _, ...rest } = stalled;
-      await set({ ...rest, next: { n: oldest.n, cursor: oldest.cursor }, inFlight: [] });
-      lastProgress = ctx.env.now();
-      continue;
-    }
-    await sleep(pollMs);
-  }
 }

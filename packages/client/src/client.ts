@@ -207,7 +207,8 @@ export class ParleyClient {
         ...mine.map((d) => put('device', d.id, d)),
         put('linking', LINKING_ID, s),
       ]);
-      await uploadFirstPreKeys(c.ctx);
+      // Not fatal: the profile is committed; a failed upload is finished at the next open or sync.
+      await uploadFirstPreKeys(c.ctx).catch(() => undefined);
       client = c;
       return c.ctx;
     };

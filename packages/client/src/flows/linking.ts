@@ -289,7 +289,10 @@ function drive(
               : 'failed';
       // After the grant N is one of our devices: a failure there (our server unreachable, say)
       // leaves the record for `linkDevice` to resume. Before it, everything is undone.
-      if (state.stage === 'waiting' || state.stage === 'code' || ClientError.is(e, 'link-tampered')) {
+      // N ending it after the grant (link-aborted) or a frame that does not authenticate ends it
+      // here too: N, registered by then, stays on the list until removed (`devices remove`).
+      const over = ClientError.is(e, 'link-tampered') || ClientError.is(e, 'link-aborted');
+      if (state.stage === 'waiting' || state.stage === 'code' || over) {
         await endLinking(ctx, state, reason).catch(() => undefined);
       }
       code.reject(e);

@@ -103,8 +103,11 @@ const Chunk = z.strictObject({
 });
 /** E → N: every item sent (`skipped`: messages too large for one frame). */
 const End = z.strictObject({ chunks: count, skipped: count });
-/** N → E: the highest chunk number stored, counting from 1 without a gap. */
-const Ack = z.strictObject({ n: count });
+/**
+ * N → E: the highest chunk number stored, counting from 1 without a gap; `end`: the answer to
+ * `end` — N has everything and is done with the link.
+ */
+const Ack = z.strictObject({ n: count, end: z.literal(true).optional() });
 
 const bodies = {
   [LinkFrameKind.confirm]: Confirm,

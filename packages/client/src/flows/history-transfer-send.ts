@@ -67,7 +67,7 @@ export async function transfer(
     for (const f of await frames()) {
       if (f.kind === LinkFrameKind.abort) throw linkAborted('failed');
       if (f.kind !== LinkFrameKind.ack) throw tampered();
-      const { n } = decodeLinkBody(LinkFrameKind.ack, f.plaintext);
+      const { n, end } = decodeLinkBody(LinkFrameKind.ack, f.plaintext);
       const cur = get();
       const done = (cur.inFlight ?? []).filter((c) => c.n <= n);
       const acked = (cur.acked ?? 0) + done.reduce((sum, c) => sum + (c.items ?? 0), 0);
@@ -77,7 +77,9 @@ export async function transfer(
         options.onProgress?.({ sent: Math.min(acked, total), total });
       }
       const after = get();
-      if (after.ended && (after.inFlight ?? []).length === 0 && n >= (after.next?.n ?? 1) - 1) {
+      // Only N's answer to `end` finishes: N then has everything and reads "down" no more, so the
+      // mailboxes can go (an ack of the last chunk may come before N has read `end`).
+      if (end === true && after.ended && (after.inFlight ?? []).length === 0) {
         return { deviceId: after.newDevice?.id ?? 0, deviceName: after.peer?.deviceName ?? '', items: total };
       }
       progressed = true;
@@ -86,11 +88,13 @@ export async function transfer(
     if (progressed) continue;
     const stalled = get();
     const oldest = stalled.inFlight?.[0];
-    if (oldest !== undefined && ctx.env.now() - lastProgress > resendAfter) {
+    if ((oldest !== undefined || stalled.ended) && ctx.env.now() - lastProgress > resendAfter) {
       // No ack for a while: a frame was lost (or withheld). Send again from the oldest
-      // unacknowledged chunk, under new indexes; N stores what it has again, idempotently.
+      // unacknowledged chunk (or `end` alone), under new indexes; N stores what it has again,
+      // idempotently.
       const { ended: _, ...rest } = stalled;
-      await set({ ...rest, next: { n: oldest.n, cursor: oldest.cursor }, inFlight: [] });
+      const from = oldest === undefined ? {} : { next: { n: oldest.n, cursor: oldest.cursor } };
+      await set({ ...rest, ...from, inFlight: [] });
       lastProgress = ctx.env.now();
       continue;
     }

@@ -244,7 +244,7 @@ export function join<C>(
           const { chunks } = decodeLinkBody(LinkFrameKind.end, f.plaintext);
           await commit(s);
           if ((s.chunks ?? 0) >= chunks) {
-            await send(LinkFrameKind.ack, { n: chunks } as never, (x) => commit(x));
+            await send(LinkFrameKind.ack, { n: chunks, end: true } as never, (x) => commit(x));
             await ctx.commit([del('linking', LINKING_ID)]);
             return clientOf(ctx);
           }

@@ -120,8 +120,9 @@ export async function receive(
   }
   // Starting over fetches the contact's bundle from their server: never inside the queue.
   const restart = async () => {
-    if (processed.restart !== undefined)
-      await restartSession(ctx, processed.restart, { unlessPending: true }).catch(() => undefined);
+    const r = processed.restart;
+    if (r !== undefined)
+      await restartSession(ctx, r.contact, { unlessPending: true, device: r.device }).catch(() => undefined);
   };
   if (ack) {
     if (processed.ack !== null) {
@@ -159,8 +160,8 @@ async function storedCopy(ctx: ClientContext, m: OwnMailbox, seq: number): Promi
 interface Processed {
   /** The mailbox to acknowledge it on (null: not to be acknowledged). */
   readonly ack: OwnMailbox | null;
-  /** A contact whose session must start over (a stored message that is itself unreadable). */
-  readonly restart?: string;
+  /** A contact's device whose session must start over (a stored message that is itself unreadable). */
+  readonly restart?: { readonly contact: string; readonly device: string };
   /** Undecryptable as received: read the stored copy on this mailbox before giving up. */
   readonly refetch?: OwnMailbox;
   /** A device of this contact not on its list we hold introduced itself: fetch the list first. */
@@ -277,10 +278,14 @@ async function processFromPeer(
       return { ack: null };
     }
     // The copy the server holds is itself unreadable: altered, or for a session we no longer
-    // have. Start over unless we already did and await an answer (docs/client.md §4.4).
+    // have. Start over unless we already did and await an answer (docs/client.md §4.4). A
+    // device we have no session with yet (an intro pending either way) has nothing to restart.
+    if (d.session.length === 0) return { ack: d.myMailbox };
     const pending = decodeSession(d.session).pending !== null;
     ctx.emit([{ type: 'undecryptable', contact: c }]);
-    return !pending && c.state === 'connected' ? { ack: d.myMailbox, restart: c.id } : { ack: d.myMailbox };
+    return !pending && c.state === 'connected'
+      ? { ack: d.myMailbox, restart: { contact: c.id, device: d.id } }
+      : { ack: d.myMailbox };
   }
   if (
     opened.kind === 'new-session' &&

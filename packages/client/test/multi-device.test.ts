@@ -4,11 +4,13 @@
  * names; and what a server or a removed device cannot do: ghost devices, replayed lists, lists
  * with a bad signature, a removed device's messages.
  */
-import { decodeDeviceList, signDeviceList } from '@parley/protocol';
+import { decodeDeviceList, encodeIdentity, generateIdentity, publicIdentity, signDeviceList } from '@parley/protocol';
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient } from '../src/client.ts';
+import { fanOut } from '../src/engine/fan-out.ts';
+import type { OutgoingPayload } from '../src/engine/payload.ts';
 import { auth, getRecord } from '../src/flows/context.ts';
 import { introduceDevices } from '../src/flows/device-intro.ts';
 import { refreshDeviceList } from '../src/flows/device-list.ts';
@@ -142,6 +144,50 @@ describe('a contact added on one device', () => {
     await laptop.sync();
     expect((await laptop.messages('Carol')).map((m) => m.text)).toEqual(['hello both of you']);
     for (const c of [laptop, phone, bob, carol]) await c.close();
+  }, 120_000);
+});
+
+describe('sync payloads from a contact', () => {
+  it('are ignored: a contact cannot write our history, add contacts or mark messages read', async () => {
+    const alice = await newClient(server.url, 'Alice');
+    const bob = await newClient(server.url, 'Bob');
+    await meet(alice, bob);
+    await bob.send('Alice', 'unread, and stays so');
+    await alice.sync();
+    const b = contextOf(bob);
+    const aliceId = (await bob.contact('Alice')).id;
+    const bobIdentity = encodeIdentity(publicIdentity(b.profile.identity));
+    const [inbox] = await alice.unread();
+    const forged: OutgoingPayload[] = [
+      { t: 'sent', contact: bobIdentity, id: '000000000000000042', sentAt: 1, body: 'words put in my mouth' },
+      {
+        t: 'contact',
+        identity: encodeIdentity(publicIdentity(generateIdentity(b.env))),
+        name: 'Mallory',
+        aliasSet: true,
+        verification: 'verified',
+        keySource: 'invitation',
+        added: true,
+        devices: [
+          { device: 1, mailbox: { server: server.url, id: b.env.random(16), senderPrivateKey: b.env.random(32) } },
+        ],
+      },
+      { t: 'read', ids: [inbox?.id as string] },
+    ];
+    await b.serial(async () => {
+      const writes = [];
+      for (const p of forged) writes.push(...fanOut(b.env, await devicesOf(b, aliceId), p, null, b.newId).writes);
+      await b.commit(writes);
+    });
+    await bob.flushOutbox();
+    await alice.sync();
+    expect((await alice.messages('Bob')).map((m) => m.text)).toEqual(['unread, and stays so']);
+    expect((await alice.contacts()).map((c) => c.name)).toEqual(['Bob']);
+    expect((await alice.unread()).map((m) => m.text)).toEqual(['unread, and stays so']);
+    // The session goes on: the next text arrives.
+    await bob.send('Alice', 'still talking');
+    expect(await received(alice)).toEqual(['unread, and stays so', 'still talking']);
+    for (const c of [alice, bob]) await c.close();
   }, 120_000);
 });
 

@@ -11,6 +11,7 @@ import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient } from '../src/client.ts';
 import { fanOut } from '../src/engine/fan-out.ts';
 import type { OutgoingPayload } from '../src/engine/payload.ts';
+import { type DeviceRecord, type PeerMailbox, put } from '../src/engine/records.ts';
 import { auth, getRecord } from '../src/flows/context.ts';
 import { introduceDevices } from '../src/flows/device-intro.ts';
 import { refreshDeviceList } from '../src/flows/device-list.ts';
@@ -277,6 +278,26 @@ describe('removing a device', () => {
     await send(contextOf(phone), 'Bob', 'let me in').catch(() => undefined);
     expect(await received(bob)).toEqual([]);
     expect(await received(laptop)).toEqual([]);
+    expect((await laptop.messages('Bob')).map((m) => m.text)).not.toContain('let me in'); // no `sent` copy either
+    // It still holds the identity and the laptop's mailbox with Bob (from linking): introducing
+    // itself there again is refused, since Alice's list no longer names it.
+    const n = contextOf(phone);
+    const bobId = (await phone.contact('Bob')).id;
+    const [viaLaptop] = await devicesOf(contextOf(laptop), (await laptop.contact('Bob')).id);
+    // (Its server refuses it new mailboxes: it names the one it had.)
+    const [had] = await devicesOf(n, bobId);
+    const again: DeviceRecord = {
+      ...(had as DeviceRecord),
+      theirMailbox: viaLaptop?.theirMailbox as PeerMailbox,
+      session: new Uint8Array(0),
+      previousSessions: [],
+      needsIntro: true,
+    };
+    await n.serial(() => n.commit([put('device', again.id, again)]));
+    await introduceDevices(n);
+    const refused = await bob.sync();
+    expect(refused).toContainEqual({ type: 'unknown-device', contactId: alice, device: 2 });
+    expect(await deviceIdsOf(bob, alice)).toEqual([1]);
     for (const c of [laptop, phone, bob]) await c.close();
   }, 120_000);
 });

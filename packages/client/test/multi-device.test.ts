@@ -4,13 +4,24 @@
  * names; and what a server or a removed device cannot do: ghost devices, replayed lists, lists
  * with a bad signature, a removed device's messages.
  */
-import { decodeDeviceList, encodeIdentity, generateIdentity, publicIdentity, signDeviceList } from '@parley/protocol';
+import {
+  accountIdOf,
+  createInitiatorSession,
+  decodeDeviceList,
+  deviceId,
+  encodeIdentity,
+  encryptMessage,
+  generateIdentity,
+  publicIdentity,
+  signDeviceList,
+} from '@parley/protocol';
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient } from '../src/client.ts';
+import { proveSession } from '../src/engine/device-proof.ts';
 import { fanOut } from '../src/engine/fan-out.ts';
-import type { OutgoingPayload } from '../src/engine/payload.ts';
+import { encodePayload, type OutgoingPayload } from '../src/engine/payload.ts';
 import { type DeviceRecord, type PeerMailbox, put } from '../src/engine/records.ts';
 import { auth, getRecord } from '../src/flows/context.ts';
 import { introduceDevices } from '../src/flows/device-intro.ts';
@@ -298,6 +309,40 @@ describe('removing a device', () => {
     const refused = await bob.sync();
     expect(refused).toContainEqual({ type: 'unknown-device', contactId: alice, device: 2 });
     expect(await deviceIdsOf(bob, alice)).toEqual([1]);
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
+});
+
+describe('a removed device posing as another', () => {
+  it('cannot start a session as the laptop: it has the identity but not the laptop’s device key', async () => {
+    const { laptop, phone, bob } = await aliceTwiceAndBob();
+    const alice = (await bob.contact('Alice')).id;
+    await laptop.removeDevice(2);
+    await bob.sync();
+    // The phone keeps the identity and, from linking, the mailbox Bob gave the laptop.
+    const n = contextOf(phone);
+    const [viaLaptop] = await devicesOf(contextOf(laptop), (await laptop.contact('Bob')).id);
+    const bobIdentity = publicIdentity(contextOf(bob).profile.identity);
+    const bundle = await n.api(server.url).fetchBundle(accountIdOf(bobIdentity), deviceId(1));
+    const session = createInitiatorSession(n.env, n.profile.identity, deviceId(1), bundle, bobIdentity, {
+      sealed: true,
+    });
+    for (const proof of [undefined, proveSession(n.env, n.profile.deviceKeys.privateKey, session, bobIdentity)]) {
+      const { message } = encryptMessage(
+        n.env,
+        session,
+        encodePayload(proof === undefined ? { t: 'reset' } : { t: 'reset', proof }),
+      );
+      const mailbox = viaLaptop?.theirMailbox as PeerMailbox;
+      await n.api(mailbox.server).deliver(mailbox.id, mailbox.senderPrivateKey, message);
+      const events = await bob.sync();
+      expect(events).toContainEqual({ type: 'unknown-device', contactId: alice, device: 1 });
+    }
+    // Bob's session with the laptop is untouched: both ways still work.
+    await bob.send('Alice', 'still between us');
+    expect(await received(laptop)).toEqual(['still between us']);
+    await laptop.send('Bob', 'indeed');
+    expect(await received(bob)).toEqual(['indeed']);
     for (const c of [laptop, phone, bob]) await c.close();
   }, 120_000);
 });

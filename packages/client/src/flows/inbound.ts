@@ -3,7 +3,7 @@
  * push connection hands us, routing each envelope to the contact's device or invitation that owns the
  * mailbox, and committing what it changes before it is acknowledged.
  */
-import { decodeSession, encodeIdentity, encodeSession, equalBytes } from '@parley/protocol';
+import { decodeSession, encodeIdentity, encodeSession, equalBytes, publicIdentity } from '@parley/protocol';
 import {
   acceptNewSession,
   continuesSession,
@@ -12,6 +12,7 @@ import {
   seal,
   tryInitialMessage,
 } from '../engine/conversation.ts';
+import { sessionProven } from '../engine/device-proof.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { contactFromHello, helloOf, reconnected } from '../engine/new-contact.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
@@ -296,6 +297,23 @@ async function processFromPeer(
     return acceptIntro(ctx, c, d, opened, digest, listChecked);
   }
   if (d.awaitingIntro === true || d.needsIntro === true) return { ack: d.myMailbox }; // no session to speak in yet
+  if (
+    opened.kind === 'new-session' &&
+    !opened.identityChanged &&
+    !sessionProven(
+      env,
+      c.id === SELF_CONTACT ? ctx.profile.deviceList : c.deviceList,
+      opened.accepted,
+      publicIdentity(ctx.profile.identity),
+      opened.payload,
+    )
+  ) {
+    // A new session claiming a device of theirs it cannot prove to be (§4.9): a device removed
+    // from their account still holds the identity. Not adopted; its prekeys are not spent, so
+    // the device's own reset, if it comes, still opens.
+    ctx.emit([{ type: 'unknown-device', contact: c, device: opened.accepted.remoteDevice }]);
+    return { ack: d.myMailbox };
+  }
   const events: DomainEvent[] = [];
   const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
   const { stale: _s, dropped: _d, ...heard } = remember(opened.peer.device, digest);

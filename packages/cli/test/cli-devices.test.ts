@@ -2,7 +2,7 @@
  * `parley devices` on one device (docs/client.md §4.9): the list, a name, and the refusals with
  * their exit codes. Two devices need linking: cli-devices-link.test.ts.
  */
-import { Home, useTestServer } from '@parley/testkit';
+import { Home, meet, useTestServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 
 const server = useTestServer();
@@ -38,5 +38,18 @@ describe('parley devices', () => {
     const bad = await home.run('devices', 'rename', 'two', 'x');
     expect(bad.code).toBe(6);
     home.remove();
+  }, 60_000);
+
+  it('contacts shows how many devices of each contact get your messages', async () => {
+    const alice = await Home.create(server.url, 'Alice');
+    const bob = await Home.create(server.url, 'Bob');
+    await meet(alice, bob);
+    const { contacts } = await alice.json('contacts');
+    expect(contacts.map((c: { name: string; devices: number }) => [c.name, c.devices])).toEqual([['Bob', 1]]);
+    const table = await alice.run('contacts');
+    expect(table.stdout).toMatch(/DEVICES/);
+    expect(table.stdout).toMatch(/Bob\s.*\s1\s/);
+    alice.remove();
+    bob.remove();
   }, 60_000);
 });

@@ -16,6 +16,7 @@ import {
 } from '@parley/protocol';
 import { describe, expect, it } from 'vitest';
 import { judgeDeviceList, listedDevices } from '../src/engine/device-list-check.ts';
+import { proveSession, sessionProven } from '../src/engine/device-proof.ts';
 import { canSendTo, DEFAULT_DEVICE_TIMES, isDropped } from '../src/engine/fan-out.ts';
 import { decodePayload, encodePayload, type OutgoingPayload } from '../src/engine/payload.ts';
 import type { DeviceRecord } from '../src/engine/records.ts';
@@ -153,5 +154,40 @@ describe('sync payloads', () => {
     expect(bad({ t: 'read', ids: Array.from({ length: 101 }, (_, i) => String(i)) })).toBe('bad-message');
     expect(bad({ t: 'devices', list: 'x'.repeat(7000) })).toBe('bad-message');
     expect(bad({ t: 'device-names', names: [{ device: -1, name: 'a' }] })).toBe('bad-message');
+  });
+});
+
+describe('device session proofs', () => {
+  it('prove the device that starts a session, under the sender’s list', () => {
+    const alice = generateIdentity(env);
+    const bob = generateIdentity(env);
+    const laptopKeys = generateEd25519(env);
+    const phoneKeys = generateEd25519(env);
+    const list = signDeviceList(env, alice, {
+      version: 1,
+      issuedAt: 1,
+      devices: [
+        certifyDevice(env, alice, deviceId(1), laptopKeys.publicKey),
+        certifyDevice(env, alice, deviceId(2), phoneKeys.publicKey),
+      ],
+    });
+    const us = publicIdentity(bob);
+    const session = (device: number) =>
+      ({
+        baseKey: env.random(32),
+        localDevice: device,
+        remoteDevice: device,
+        remoteIdentity: publicIdentity(alice),
+      }) as never;
+    const s1 = session(1);
+    const proof = proveSession(env, laptopKeys.privateKey, s1, us);
+    const reset = (p?: Uint8Array) => (p === undefined ? { t: 'reset' as const } : { t: 'reset' as const, proof: p });
+    expect(sessionProven(env, list, s1, us, reset(proof))).toBe(true);
+    expect(sessionProven(env, list, s1, us, reset())).toBe(false); // no proof
+    expect(sessionProven(env, list, s1, us, reset(proveSession(env, phoneKeys.privateKey, s1, us)))).toBe(false); // the phone posing as the laptop
+    expect(sessionProven(env, list, session(1), us, reset(proof))).toBe(false); // another session
+    expect(sessionProven(env, list, s1, publicIdentity(generateIdentity(env)), reset(proof))).toBe(false); // for someone else
+    expect(sessionProven(env, list, session(3), us, reset(proof))).toBe(false); // not on the list
+    expect(sessionProven(env, undefined, s1, us, reset())).toBe(true); // no list: one device
   });
 });

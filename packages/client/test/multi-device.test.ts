@@ -4,11 +4,25 @@
  * names; and what a server or a removed device cannot do: ghost devices, replayed lists, lists
  * with a bad signature, a removed device's messages.
  */
-import { decodeDeviceList, signDeviceList } from '@parley/protocol';
+import {
+  accountIdOf,
+  createInitiatorSession,
+  decodeDeviceList,
+  deviceId,
+  encodeIdentity,
+  encryptMessage,
+  generateIdentity,
+  publicIdentity,
+  signDeviceList,
+} from '@parley/protocol';
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import { type ClientOptions, ParleyClient } from '../src/client.ts';
+import { proveSession } from '../src/engine/device-proof.ts';
+import { fanOut } from '../src/engine/fan-out.ts';
+import { encodePayload, type OutgoingPayload } from '../src/engine/payload.ts';
+import { type DeviceRecord, type PeerMailbox, put } from '../src/engine/records.ts';
 import { auth, getRecord } from '../src/flows/context.ts';
 import { introduceDevices } from '../src/flows/device-intro.ts';
 import { refreshDeviceList } from '../src/flows/device-list.ts';
@@ -145,6 +159,50 @@ describe('a contact added on one device', () => {
   }, 120_000);
 });
 
+describe('sync payloads from a contact', () => {
+  it('are ignored: a contact cannot write our history, add contacts or mark messages read', async () => {
+    const alice = await newClient(server.url, 'Alice');
+    const bob = await newClient(server.url, 'Bob');
+    await meet(alice, bob);
+    await bob.send('Alice', 'unread, and stays so');
+    await alice.sync();
+    const b = contextOf(bob);
+    const aliceId = (await bob.contact('Alice')).id;
+    const bobIdentity = encodeIdentity(publicIdentity(b.profile.identity));
+    const [inbox] = await alice.unread();
+    const forged: OutgoingPayload[] = [
+      { t: 'sent', contact: bobIdentity, id: '000000000000000042', sentAt: 1, body: 'words put in my mouth' },
+      {
+        t: 'contact',
+        identity: encodeIdentity(publicIdentity(generateIdentity(b.env))),
+        name: 'Mallory',
+        aliasSet: true,
+        verification: 'verified',
+        keySource: 'invitation',
+        added: true,
+        devices: [
+          { device: 1, mailbox: { server: server.url, id: b.env.random(16), senderPrivateKey: b.env.random(32) } },
+        ],
+      },
+      { t: 'read', ids: [inbox?.id as string] },
+    ];
+    await b.serial(async () => {
+      const writes = [];
+      for (const p of forged) writes.push(...fanOut(b.env, await devicesOf(b, aliceId), p, null, b.newId).writes);
+      await b.commit(writes);
+    });
+    await bob.flushOutbox();
+    await alice.sync();
+    expect((await alice.messages('Bob')).map((m) => m.text)).toEqual(['unread, and stays so']);
+    expect((await alice.contacts()).map((c) => c.name)).toEqual(['Bob']);
+    expect((await alice.unread()).map((m) => m.text)).toEqual(['unread, and stays so']);
+    // The session goes on: the next text arrives.
+    await bob.send('Alice', 'still talking');
+    expect(await received(alice)).toEqual(['unread, and stays so', 'still talking']);
+    for (const c of [alice, bob]) await c.close();
+  }, 120_000);
+});
+
 describe('what the server cannot do', () => {
   it('a device on the server but not on the signed list is never encrypted to; its intro is refused', async () => {
     const laptop = await newClient(server.url, 'Alice');
@@ -231,6 +289,60 @@ describe('removing a device', () => {
     await send(contextOf(phone), 'Bob', 'let me in').catch(() => undefined);
     expect(await received(bob)).toEqual([]);
     expect(await received(laptop)).toEqual([]);
+    expect((await laptop.messages('Bob')).map((m) => m.text)).not.toContain('let me in'); // no `sent` copy either
+    // It still holds the identity and the laptop's mailbox with Bob (from linking): introducing
+    // itself there again is refused, since Alice's list no longer names it.
+    const n = contextOf(phone);
+    const bobId = (await phone.contact('Bob')).id;
+    const [viaLaptop] = await devicesOf(contextOf(laptop), (await laptop.contact('Bob')).id);
+    // (Its server refuses it new mailboxes: it names the one it had.)
+    const [had] = await devicesOf(n, bobId);
+    const again: DeviceRecord = {
+      ...(had as DeviceRecord),
+      theirMailbox: viaLaptop?.theirMailbox as PeerMailbox,
+      session: new Uint8Array(0),
+      previousSessions: [],
+      needsIntro: true,
+    };
+    await n.serial(() => n.commit([put('device', again.id, again)]));
+    await introduceDevices(n);
+    const refused = await bob.sync();
+    expect(refused).toContainEqual({ type: 'unknown-device', contactId: alice, device: 2 });
+    expect(await deviceIdsOf(bob, alice)).toEqual([1]);
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
+});
+
+describe('a removed device posing as another', () => {
+  it('cannot start a session as the laptop: it has the identity but not the laptop’s device key', async () => {
+    const { laptop, phone, bob } = await aliceTwiceAndBob();
+    const alice = (await bob.contact('Alice')).id;
+    await laptop.removeDevice(2);
+    await bob.sync();
+    // The phone keeps the identity and, from linking, the mailbox Bob gave the laptop.
+    const n = contextOf(phone);
+    const [viaLaptop] = await devicesOf(contextOf(laptop), (await laptop.contact('Bob')).id);
+    const bobIdentity = publicIdentity(contextOf(bob).profile.identity);
+    const bundle = await n.api(server.url).fetchBundle(accountIdOf(bobIdentity), deviceId(1));
+    const session = createInitiatorSession(n.env, n.profile.identity, deviceId(1), bundle, bobIdentity, {
+      sealed: true,
+    });
+    for (const proof of [undefined, proveSession(n.env, n.profile.deviceKeys.privateKey, session, bobIdentity)]) {
+      const { message } = encryptMessage(
+        n.env,
+        session,
+        encodePayload(proof === undefined ? { t: 'reset' } : { t: 'reset', proof }),
+      );
+      const mailbox = viaLaptop?.theirMailbox as PeerMailbox;
+      await n.api(mailbox.server).deliver(mailbox.id, mailbox.senderPrivateKey, message);
+      const events = await bob.sync();
+      expect(events).toContainEqual({ type: 'unknown-device', contactId: alice, device: 1 });
+    }
+    // Bob's session with the laptop is untouched: both ways still work.
+    await bob.send('Alice', 'still between us');
+    expect(await received(laptop)).toEqual(['still between us']);
+    await laptop.send('Bob', 'indeed');
+    expect(await received(bob)).toEqual(['indeed']);
     for (const c of [laptop, phone, bob]) await c.close();
   }, 120_000);
 });

@@ -7,8 +7,9 @@ export default defineCommand({
   summary: 'list your contacts',
   usage: ['contacts'],
   description: `Lists your contacts: their state (pending until the other side answers), whether you compared
-the safety number (verified), where their keys came from, and a loud mark when a contact's identity
-key changed (see \`parley verify NAME\`).`,
+the safety number (verified), where their keys came from, how many of their devices your messages
+go to (one safety number covers them all), and a loud mark when a contact's identity key changed
+(see \`parley verify NAME\`).`,
   examples: ['parley contacts', 'parley contacts --json'],
   async run(ctx, args) {
     expectPositionals(args, [], 'contacts');
@@ -23,12 +24,13 @@ key changed (see \`parley verify NAME\`).`,
       }
       ctx.print(
         table(
-          ['NAME', 'STATE', 'SAFETY NUMBER', 'KEYS FROM', 'SINCE'],
+          ['NAME', 'STATE', 'SAFETY NUMBER', 'KEYS FROM', 'DEVICES', 'SINCE'],
           contacts.map((c) => [
             cleanLine(c.name),
             c.state,
             c.identityChanged ? '⚠ CHANGED' : c.verification,
             c.keySource,
+            String(c.devices ?? ''),
             formatDate(c.createdAt),
           ]),
         ),

@@ -23,7 +23,13 @@ const Name = z.string().max(MAX_NAME);
 
 const Payload = z.discriminatedUnion('t', [
   /** Invitee → inviter, in the initial message sent to the invitation's one-time mailbox. */
-  z.strictObject({ t: z.literal('hello'), name: Name, mailbox: Mailbox }),
+  z.strictObject({
+    t: z.literal('hello'),
+    name: Name,
+    mailbox: Mailbox,
+    /** From a device of an account with a signed list: which device starts it (engine/device-proof.ts). */
+    proof: bytes(64).optional(),
+  }),
   /** Inviter → invitee: the per-contact mailbox that replaces the one-time one. */
   z.strictObject({ t: z.literal('welcome'), name: Name, mailbox: Mailbox }),
   /** Requester → address owner; `body` is the signed inner request (see RequestBody). */
@@ -38,7 +44,7 @@ const Payload = z.discriminatedUnion('t', [
   }),
   z.strictObject({ t: z.literal('receipt'), ids: z.array(z.string().min(1).max(40)).min(1).max(100) }),
   /** A new session (in an initial message) replacing a broken or lost one. */
-  z.strictObject({ t: z.literal('reset') }),
+  z.strictObject({ t: z.literal('reset'), proof: bytes(64).optional() }),
   /**
    * The sender's new signed device list (protocol §14.1), to every device of every contact and
    * of our own: the receiver checks it against the sender's identity and refuses a rollback.
@@ -100,11 +106,12 @@ export function mailboxOf(m: { server: string; id: Uint8Array; senderKey: Uint8A
 }
 
 export type OutgoingPayload =
-  | { t: 'hello' | 'welcome' | 'accept'; name: string; mailbox: PeerMailbox }
+  | { t: 'hello'; name: string; mailbox: PeerMailbox; proof?: Uint8Array }
+  | { t: 'welcome' | 'accept'; name: string; mailbox: PeerMailbox }
   | { t: 'request'; body: Uint8Array; signature: Uint8Array }
   | { t: 'text'; id: string; sentAt: number; body: string }
   | { t: 'receipt'; ids: string[] }
-  | { t: 'reset' }
+  | { t: 'reset'; proof?: Uint8Array }
   | { t: 'devices'; list: Uint8Array }
   | { t: 'sent'; contact: Uint8Array; id: string; sentAt: number; body: string }
   | {
@@ -124,9 +131,19 @@ export function encodePayload(p: OutgoingPayload): Uint8Array {
   let wire: Wire;
   switch (p.t) {
     case 'hello':
+      wire = {
+        t: p.t,
+        name: p.name,
+        mailbox: mailboxWire(p.mailbox),
+        ...(p.proof === undefined ? {} : { proof: base64url(p.proof) }),
+      };
+      break;
     case 'welcome':
     case 'accept':
       wire = { t: p.t, name: p.name, mailbox: mailboxWire(p.mailbox) };
+      break;
+    case 'reset':
+      wire = p.proof === undefined ? { t: 'reset' } : { t: 'reset', proof: base64url(p.proof) };
       break;
     case 'request':
       wire = { t: 'request', body: new TextDecoder().decode(p.body), signature: base64url(p.signature) };

@@ -41,8 +41,10 @@ export function newProfile(env: ProtocolEnv, displayName: string, server: string
  */
 export function rotatedProfile(env: ProtocolEnv, old: ProfileRecord, contacts: readonly string[]): ProfileRecord {
   const identity = generateIdentity(env);
+  // The new identity has no device list yet (rotation is refused while there are other devices).
+  const { deviceList: _, ...rest } = old;
   return {
-    ...old,
+    ...rest,
     retiring: {
       account: old.accountId,
       device: old.device,

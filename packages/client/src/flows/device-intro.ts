@@ -6,9 +6,17 @@
  * the other side checks our device is on our signed list, makes the device record and answers
  * `welcome` so we deliver to a mailbox of our own pair from then on.
  */
-import { accountIdOf, createInitiatorSession, deviceId, encodeSession, verifyBundle } from '@parley/protocol';
+import {
+  accountIdOf,
+  createInitiatorSession,
+  deviceId,
+  encodeSession,
+  publicIdentity,
+  verifyBundle,
+} from '@parley/protocol';
 import { MAX_PREVIOUS_SESSIONS, type Opened, seal } from '../engine/conversation.ts';
 import { isListed } from '../engine/device-list-check.ts';
+import { proveSession, sessionProven } from '../engine/device-proof.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
 import { mailboxOf } from '../engine/payload.ts';
@@ -106,6 +114,7 @@ async function introduce(ctx: ClientContext, d: DeviceRecord): Promise<boolean> 
       t: 'hello',
       name: p.displayName,
       mailbox: peerMailboxOf(p.server, cur.myMailbox),
+      ...(p.deviceList === undefined ? {} : { proof: proveSession(env, p.deviceKeys.privateKey, session, theirs) }),
     });
     await ctx.commit([
       put('device', device.id, device),
@@ -145,6 +154,11 @@ export async function acceptIntro(
     if (!listChecked) return { ack: null, refreshList: c.id };
     // Refused; the prekeys it used are spent all the same (a replay is not processed again).
     if (opened.writes.length > 0) await ctx.commit(opened.writes);
+    ctx.emit([{ type: 'unknown-device', contact: c, device: y }]);
+    return { ack: at.myMailbox };
+  }
+  // Listed: it must also prove it is that device (another device of the account could claim it).
+  if (!sessionProven(ctx.env, list, opened.accepted, publicIdentity(ctx.profile.identity), hello)) {
     ctx.emit([{ type: 'unknown-device', contact: c, device: y }]);
     return { ack: at.myMailbox };
   }

@@ -3,7 +3,7 @@
  * push connection hands us, routing each envelope to the contact's device or invitation that owns the
  * mailbox, and committing what it changes before it is acknowledged.
  */
-import { decodeSession, encodeIdentity, encodeSession, equalBytes } from '@parley/protocol';
+import { decodeSession, encodeIdentity, encodeSession, equalBytes, publicIdentity } from '@parley/protocol';
 import {
   acceptNewSession,
   continuesSession,
@@ -12,6 +12,7 @@ import {
   seal,
   tryInitialMessage,
 } from '../engine/conversation.ts';
+import { sessionProven } from '../engine/device-proof.ts';
 import type { DomainEvent } from '../engine/events.ts';
 import { contactFromHello, helloOf, reconnected } from '../engine/new-contact.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
@@ -120,8 +121,9 @@ export async function receive(
   }
   // Starting over fetches the contact's bundle from their server: never inside the queue.
   const restart = async () => {
-    if (processed.restart !== undefined)
-      await restartSession(ctx, processed.restart, { unlessPending: true }).catch(() => undefined);
+    const r = processed.restart;
+    if (r !== undefined)
+      await restartSession(ctx, r.contact, { unlessPending: true, device: r.device }).catch(() => undefined);
   };
   if (ack) {
     if (processed.ack !== null) {
@@ -159,8 +161,8 @@ async function storedCopy(ctx: ClientContext, m: OwnMailbox, seq: number): Promi
 interface Processed {
   /** The mailbox to acknowledge it on (null: not to be acknowledged). */
   readonly ack: OwnMailbox | null;
-  /** A contact whose session must start over (a stored message that is itself unreadable). */
-  readonly restart?: string;
+  /** A contact's device whose session must start over (a stored message that is itself unreadable). */
+  readonly restart?: { readonly contact: string; readonly device: string };
   /** Undecryptable as received: read the stored copy on this mailbox before giving up. */
   readonly refetch?: OwnMailbox;
   /** A device of this contact not on its list we hold introduced itself: fetch the list first. */
@@ -277,10 +279,14 @@ async function processFromPeer(
       return { ack: null };
     }
     // The copy the server holds is itself unreadable: altered, or for a session we no longer
-    // have. Start over unless we already did and await an answer (docs/client.md §4.4).
+    // have. Start over unless we already did and await an answer (docs/client.md §4.4). A
+    // device we have no session with yet (an intro pending either way) has nothing to restart.
+    if (d.session.length === 0) return { ack: d.myMailbox };
     const pending = decodeSession(d.session).pending !== null;
     ctx.emit([{ type: 'undecryptable', contact: c }]);
-    return !pending && c.state === 'connected' ? { ack: d.myMailbox, restart: c.id } : { ack: d.myMailbox };
+    return !pending && c.state === 'connected'
+      ? { ack: d.myMailbox, restart: { contact: c.id, device: d.id } }
+      : { ack: d.myMailbox };
   }
   if (
     opened.kind === 'new-session' &&
@@ -291,6 +297,23 @@ async function processFromPeer(
     return acceptIntro(ctx, c, d, opened, digest, listChecked);
   }
   if (d.awaitingIntro === true || d.needsIntro === true) return { ack: d.myMailbox }; // no session to speak in yet
+  if (
+    opened.kind === 'new-session' &&
+    !opened.identityChanged &&
+    !sessionProven(
+      env,
+      c.id === SELF_CONTACT ? ctx.profile.deviceList : c.deviceList,
+      opened.accepted,
+      publicIdentity(ctx.profile.identity),
+      opened.payload,
+    )
+  ) {
+    // A new session claiming a device of theirs it cannot prove to be (§4.9): a device removed
+    // from their account still holds the identity. Not adopted; its prekeys are not spent, so
+    // the device's own reset, if it comes, still opens.
+    ctx.emit([{ type: 'unknown-device', contact: c, device: opened.accepted.remoteDevice }]);
+    return { ack: d.myMailbox };
+  }
   const events: DomainEvent[] = [];
   const writes: RecordWrite[] = opened.kind === 'new-session' ? [...opened.writes] : [];
   const { stale: _s, dropped: _d, ...heard } = remember(opened.peer.device, digest);

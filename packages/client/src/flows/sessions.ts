@@ -12,6 +12,7 @@ import {
   verifyBundle,
 } from '@parley/protocol';
 import { replaceSession, seal } from '../engine/conversation.ts';
+import { proveSession } from '../engine/device-proof.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
 import { rotatedProfile } from '../engine/profile.ts';
 import { del, type ProfileRecord, put } from '../engine/records.ts';
@@ -66,7 +67,9 @@ async function restartDevice(ctx: ClientContext, contactId: string, recordId: st
     if (unlessPending && decodeSession(d.session).pending !== null) return;
     const p = ctx.profile;
     const session = createInitiatorSession(env, p.identity, deviceId(p.device), bundle, theirs, { sealed: true });
-    const { device, envelope } = seal(env, replaceSession(d, session), { t: 'reset' });
+    // With several devices, the reset proves which of ours starts it (engine/device-proof.ts).
+    const proof = p.deviceList === undefined ? undefined : proveSession(env, p.deviceKeys.privateKey, session, theirs);
+    const { device, envelope } = seal(env, replaceSession(d, session), proof ? { t: 'reset', proof } : { t: 'reset' });
     await ctx.commit([put('device', device.id, device), outboxWrite(device, envelope, null, ctx.newId())]);
   });
 }

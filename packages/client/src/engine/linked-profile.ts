@@ -4,8 +4,9 @@
  * certified) and fresh prekeys of its own, not yet uploaded (`registered` false until they are).
  * Pure, like profile.ts.
  */
-import { generateKemPreKey, generateSignedPreKey, type ProtocolEnv } from '@parley/protocol';
+import type { ProtocolEnv } from '@parley/protocol';
 import type { GrantBody } from './link-wire.ts';
+import { freshPreKeys } from './profile.ts';
 import type { KeyPairRecord, ProfileRecord } from './records.ts';
 
 export function linkedProfile(
@@ -24,12 +25,7 @@ export function linkedProfile(
     device: grant.device,
     identity,
     deviceKeys,
-    registered: false,
-    signedPreKey: generateSignedPreKey(env, identity, 1),
-    previousSignedPreKey: null,
-    lastResortKem: generateKemPreKey(env, identity, 2, true),
-    previousLastResortKem: null,
-    nextPreKeyId: 3,
+    ...freshPreKeys(env, identity, 1),
     lastMaintenance: 0,
     deviceList: grant.deviceList,
     deviceName,

@@ -14,6 +14,26 @@ import {
 } from '@parley/protocol';
 import type { ProfileRecord } from './records.ts';
 
+type FreshKeys = Pick<
+  ProfileRecord,
+  'registered' | 'signedPreKey' | 'previousSignedPreKey' | 'lastResortKem' | 'previousLastResortKem' | 'nextPreKeyId'
+>;
+
+/**
+ * A signed prekey and a last-resort KEM prekey with ids `firstId` and `firstId + 1`, nothing
+ * previous, not yet uploaded: what a new identity, a rotated one and a linked device start with.
+ */
+export function freshPreKeys(env: ProtocolEnv, identity: ProfileRecord['identity'], firstId: number): FreshKeys {
+  return {
+    registered: false,
+    signedPreKey: generateSignedPreKey(env, identity, firstId),
+    previousSignedPreKey: null,
+    lastResortKem: generateKemPreKey(env, identity, firstId + 1, true),
+    previousLastResortKem: null,
+    nextPreKeyId: firstId + 2,
+  };
+}
+
 /** A new identity and first device, not yet registered on `server`. */
 export function newProfile(env: ProtocolEnv, displayName: string, server: string): ProfileRecord {
   const identity = generateIdentity(env);
@@ -25,12 +45,7 @@ export function newProfile(env: ProtocolEnv, displayName: string, server: string
     device: 1,
     identity,
     deviceKeys: generateEd25519(env),
-    registered: false,
-    signedPreKey: generateSignedPreKey(env, identity, 1),
-    previousSignedPreKey: null,
-    lastResortKem: generateKemPreKey(env, identity, 2, true),
-    previousLastResortKem: null,
-    nextPreKeyId: 3,
+    ...freshPreKeys(env, identity, 1),
     lastMaintenance: 0,
   };
 }
@@ -54,11 +69,6 @@ export function rotatedProfile(env: ProtocolEnv, old: ProfileRecord, contacts: r
     accountId: accountIdOf(publicIdentity(identity)),
     identity,
     deviceKeys: generateEd25519(env),
-    registered: false,
-    signedPreKey: generateSignedPreKey(env, identity, old.nextPreKeyId),
-    previousSignedPreKey: null,
-    lastResortKem: generateKemPreKey(env, identity, old.nextPreKeyId + 1, true),
-    previousLastResortKem: null,
-    nextPreKeyId: old.nextPreKeyId + 2,
+    ...freshPreKeys(env, identity, old.nextPreKeyId),
   };
 }

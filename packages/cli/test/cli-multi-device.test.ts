@@ -59,6 +59,7 @@ async function devicesOf(home: Home, contact: string): Promise<number> {
 interface Msg {
   readonly text: string;
   readonly direction: 'in' | 'out';
+  readonly sentAt: number;
 }
 
 async function historyOf(home: Home, contact: string, limit = 50): Promise<Msg[]> {
@@ -87,6 +88,7 @@ describe('Alice on a laptop and a phone, Bob on one device (issue 18)', () => {
     const onPhone = await historyOf(phone, 'Bob', HISTORY);
     expect(onPhone.map((m) => m.text)).toEqual(seeded); // every message, in order
     expect(onPhone.every((m) => m.direction === 'out')).toBe(true);
+    expect(onPhone.every((m, i) => i === 0 || m.sentAt >= (onPhone[i - 1] as Msg).sentAt)).toBe(true);
     const { devices: ownDevices } = await laptop.json('devices');
     expect(ownDevices.map((d: { name: string | null }) => d.name)).toContain('phone');
     const phoneId = (ownDevices as { id: number; name: string | null }[]).find((d) => d.name === 'phone')?.id;
@@ -94,7 +96,9 @@ describe('Alice on a laptop and a phone, Bob on one device (issue 18)', () => {
 
     // The phone introduces itself to Bob and to the laptop at its first sync; they answer at theirs.
     await phone.json('receive');
-    await bob.json('receive');
+    const told = await bob.json('receive');
+    // Bob sees a notice that Alice linked a device (docs/client.md §4.9).
+    expect(told.events).toContainEqual(expect.objectContaining({ type: 'contact-device-added', device: phoneId }));
     await laptop.json('receive');
     await phone.json('receive');
     expect(await devicesOf(bob, 'Alice')).toBe(2);
@@ -122,7 +126,10 @@ describe('Alice on a laptop and a phone, Bob on one device (issue 18)', () => {
     // ── Removing the phone: it gets nothing new, and Bob stops encrypting to it. ──
     const afterRemoval = await laptop.json('devices', 'remove', String(phoneId));
     expect(afterRemoval.devices.map((d: { id: number }) => d.id)).not.toContain(phoneId);
-    await bob.json('receive'); // Bob learns the new list
+    const toldRemoved = await bob.json('receive'); // Bob learns the new list
+    expect(toldRemoved.events).toContainEqual(
+      expect.objectContaining({ type: 'contact-device-removed', device: phoneId }),
+    );
     expect(await devicesOf(bob, 'Alice')).toBe(1);
     await bob.json('send', 'Alice', 'after the removal');
     await laptop.json('send', 'Bob', 'the laptop after the removal');
@@ -142,6 +149,7 @@ describe('Alice on a laptop and a phone, Bob on one device (issue 18)', () => {
     const tablet = Home.empty('Tablet');
     homes.push(tablet);
     await link(tablet, 'tablet', 'none');
+    expect(await historyOf(tablet, 'Bob')).toEqual([]); // --history none: the contact, no messages
     await tablet.json('receive');
     await bob.json('receive');
     await laptop.json('receive');

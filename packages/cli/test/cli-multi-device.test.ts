@@ -141,14 +141,17 @@ describe('Alice on a laptop and a phone, Bob on one device (issue 18)', () => {
     const phoneTexts = (await historyOf(phone, 'Bob', HISTORY + 10)).map((m) => m.text);
     expect(phoneTexts).not.toContain('after the removal');
     expect(phoneTexts).not.toContain('the laptop after the removal');
-    const refused = await phone.run('send', 'Bob', 'from the removed phone');
+    const refused = await phone.run('send', 'Bob', 'from the removed phone', '--json');
     expect(refused.code).toBe(3);
+    expect(refused.stdout).toContain('removed-from-account');
     expect(texts(await bob.json('receive'))).toEqual(['the laptop after the removal']);
 
     // ── A third device linked after the removal works. ──
     const tablet = Home.empty('Tablet');
     homes.push(tablet);
     await link(tablet, 'tablet', 'none');
+    const { devices: nowLinked } = await laptop.json('devices');
+    expect(nowLinked.map((d: { name: string | null }) => d.name)).toEqual([null, 'tablet']);
     expect(await historyOf(tablet, 'Bob')).toEqual([]); // --history none: the contact, no messages
     await tablet.json('receive');
     await bob.json('receive');

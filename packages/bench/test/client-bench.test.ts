@@ -1,13 +1,18 @@
 /**
- * `npm run bench:client` keeps working: a short run (2 SDK messages, 1 CLI run, 2 devices per
- * account in the multi-device case) prints its figures and ends with one JSON object of positive
- * numbers. The figures themselves are not judged here (benchmarks report, tests do not time).
+ * `npm run bench:client` keeps working: a short run (2 SDK messages, 1 CLI run, 50 messages of
+ * history, 2 devices per account in the multi-device case) prints its figures and ends with one
+ * JSON object of positive numbers. The figures themselves are not judged here (benchmarks
+ * report, tests do not time).
  */
 import { expect, it } from 'vitest';
 import { runBench } from './run-bench.ts';
 
 it('bench:client runs end to end and prints its JSON summary last', () => {
-  const r = runBench('client-bench.ts', ['--messages', '2', '--runs', '1', '--devices', '2'], 240_000);
+  const r = runBench(
+    'client-bench.ts',
+    ['--messages', '2', '--runs', '1', '--history', '50', '--devices', '2'],
+    240_000,
+  );
   expect(r.status, r.stderr).toBe(0);
   const { summary } = r;
   const figures = [

@@ -11,9 +11,13 @@
  * - History transfer: linking a new device to a profile with a conversation of N messages, from
  *   both confirmations to the new device having them all (history-bench.ts), in messages/s.
  *
+ * - Multi-device: Alice and Bob with 6 devices each, from a send to all 11 other devices having
+ *   it, and CPU per message, beside the same measure with one device each (multi-device-bench.ts).
+ *
  * Prints medians and p90s; the last line is one JSON object.
- * Options: --messages N (SDK sends, default 50), --runs N (CLI runs, default 10), --history N
- * (messages transferred, default 1000).
+ * Options: --messages N (SDK sends, default 50, also the multi-device case's), --runs N (CLI
+ * runs, default 10), --history N (messages transferred, default 1000), --devices N (devices per
+ * account in the multi-device case, 2–6, default 6).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +27,7 @@ import { createProfile, openProfile } from '@parley/client/node';
 import { CLI_BIN as CLI } from '@parley/testkit/cli-kit';
 import { startServer } from '@parley/testkit/server-process';
 import { historyFigures } from './history-bench.ts';
+import { multiDeviceReport } from './multi-device-bench.ts';
 
 const PASSPHRASE = 'bench passphrase';
 
@@ -152,6 +157,7 @@ async function cliFigures(server: string, dir: string, runs: number) {
 const messages = option('messages', 50);
 const runs = option('runs', 10);
 const historyMessages = option('history', 1000);
+const devices = option('devices', 6);
 const server = await startServer();
 const dir = mkdtempSync(join(tmpdir(), 'parley-client-bench-'));
 try {
@@ -169,8 +175,11 @@ try {
   console.log(
     `SDK  linking a new device after both confirmed (registration, grant, history) with ${h.messages} messages: ${h.seconds.toFixed(2)} s, ${h.perSecond} messages/s`,
   );
+  const md = await multiDeviceReport(server.url, server.process.pid ?? 0, dir, devices, messages);
+  for (const l of md.lines) console.log(l);
   console.log(
     JSON.stringify({
+      multi_device: md.json,
       history_transfer: { messages: h.messages, seconds: ms(h.seconds), messages_per_s: h.perSecond },
       sdk: {
         send_to_receive_ms: { p50: ms(quantile(sdk.latencies, 0.5)), p90: ms(quantile(sdk.latencies, 0.9)) },

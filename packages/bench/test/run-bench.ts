@@ -17,10 +17,10 @@ export interface BenchRun {
   readonly summary: any;
 }
 
-/** `script` is a file name in packages/bench/src. */
-export function runBench(script: string, args: readonly string[]): BenchRun {
+/** `script` is a file name in packages/bench/src; it is killed after `timeoutMs`. */
+export function runBench(script: string, args: readonly string[], timeoutMs = 120_000): BenchRun {
   const path = new URL(`../src/${script}`, import.meta.url).pathname;
-  const r = spawnSync(process.execPath, [TSX, path, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, [TSX, path, ...args], { encoding: 'utf8', timeout: timeoutMs });
   const last = r.stdout.trim().split('\n').at(-1);
   return { status: r.status, stderr: r.stderr, summary: r.status === 0 && last ? JSON.parse(last) : undefined };
 }

@@ -6,7 +6,7 @@
  */
 
 import { decodeAs } from '../engine/record-schemas.ts';
-import { del, type MessageRecord, messageKind, type OutboxRecord, put } from '../engine/records.ts';
+import { del, type MessageRecord, mailboxKey, messageKind, type OutboxRecord, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { type ClientContext, getMessage, refused } from './context.ts';
@@ -28,28 +28,69 @@ export async function flushOutbox(ctx: ClientContext): Promise<void> {
   for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
-/** Delivers what is queued for `server`, in order, until it is all gone or one waits. Run in its lane. */
+/** Mailboxes of one server delivered to at once (each one's envelopes still go in order). */
+const PARALLEL_MAILBOXES = 8;
+
+/**
+ * Delivers what is queued for `server` until it is all gone or what is left waits. Run in its
+ * lane. Envelopes go in order per mailbox, and up to {@link PARALLEL_MAILBOXES} mailboxes at once:
+ * a text for a contact with six devices is six mailboxes, which would otherwise wait on one
+ * another's round trips. A mailbox whose delivery fails for now holds back the rest of its own
+ * envelopes, not other mailboxes'. The outcomes (entries gone, messages `sent` or `failed`) are
+ * one commit at the end; a crash before it only delivers those envelopes again, which servers
+ * recognise (deliveries are idempotent).
+ */
 async function flushServer(ctx: ClientContext, server: string): Promise<void> {
+  const byMailbox = new Map<string, { readonly id: string; readonly o: OutboxRecord }[]>();
   for (const row of await ctx.store.list('outbox')) {
     const o = decodeAs('outbox', row.value);
     if (o.mailbox.server !== server) continue;
-    let status: MessageRecord['status'] = 'sent';
-    try {
-      await deliver(ctx, o);
-    } catch (e) {
-      if (!refusedForGood(e)) throw e; // the rest for this server waits for the next flush
-      status = 'failed';
-    }
-    await ctx.serial(async () => {
-      if ((await ctx.store.get('outbox', row.id)) === undefined) return;
-      const writes: RecordWrite[] = [del('outbox', row.id)];
-      if (o.message !== null) {
-        const m = await getMessage(ctx, o.message.conversationId, o.message.id);
-        if (m && m.status === 'queued') writes.push(put(messageKind(m.conversationId), m.id, { ...m, status }));
+    const key = mailboxKey(o.mailbox.id);
+    const queue = byMailbox.get(key) ?? [];
+    queue.push({ id: row.id, o });
+    byMailbox.set(key, queue);
+  }
+  const done: { readonly id: string; readonly o: OutboxRecord; readonly status: MessageRecord['status'] }[] = [];
+  let failure: { readonly error: unknown } | undefined;
+  const queues = [...byMailbox.values()];
+  const worker = async () => {
+    for (let queue = queues.shift(); queue !== undefined; queue = queues.shift()) {
+      for (const { id, o } of queue) {
+        let status: MessageRecord['status'] = 'sent';
+        try {
+          await deliver(ctx, o);
+        } catch (e) {
+          if (!refusedForGood(e)) {
+            failure ??= { error: e }; // the rest for this mailbox waits for the next flush
+            break;
+          }
+          status = 'failed';
+        }
+        done.push({ id, o, status });
       }
-      await ctx.commit(writes);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_MAILBOXES, queues.length) }, worker));
+  if (done.length > 0) {
+    await ctx.serial(async () => {
+      const writes: RecordWrite[] = [];
+      /** A message sealed for several devices is `sent` once any of them has it. */
+      const messages = new Map<string, MessageRecord>();
+      for (const { id, o, status } of done) {
+        if ((await ctx.store.get('outbox', id)) === undefined) continue;
+        writes.push(del('outbox', id));
+        if (o.message === null) continue;
+        const key = `${o.message.conversationId}/${o.message.id}`;
+        const m = messages.get(key) ?? (await getMessage(ctx, o.message.conversationId, o.message.id));
+        if (m && (m.status === 'queued' || (m.status === 'failed' && status === 'sent' && messages.has(key)))) {
+          messages.set(key, { ...m, status });
+        }
+      }
+      for (const m of messages.values()) writes.push(put(messageKind(m.conversationId), m.id, m));
+      if (writes.length > 0) await ctx.commit(writes);
     });
   }
+  if (failure !== undefined) throw failure.error;
 }
 
 /**

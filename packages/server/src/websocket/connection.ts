@@ -367,8 +367,11 @@ export class Connection {
     return delivery.then(
       ({ seq }) => (binary ? this.#write(binarySent(id, seq)) : this.#send({ type: 'sent', id, seq })),
       (e: unknown) => {
-        if (!DomainError.is(e)) throw e;
-        this.#fail(id, wireCodeOf(e), e.message);
+        if (DomainError.is(e)) return this.#fail(id, wireCodeOf(e), e.message);
+        // Not stored (the database failed): answered with the send's id, so the client is not
+        // left waiting for it, and may send it again.
+        this.#cx.log.error({ event: 'ws-send-failed' }, 'send failed');
+        this.#fail(id, 'internal', 'internal error');
       },
     );
   }

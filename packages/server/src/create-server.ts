@@ -79,6 +79,10 @@ export function serverApi(database: Database, options: ServerApiOptions): ApiDep
       ...(cluster ? { onDeleted: (id: Uint8Array) => cluster.bus.publish(forgetSubject(cluster.prefix), id) } : {}),
     },
   );
+  if (cluster) {
+    metrics.watchBus(() => cluster.bus.connected);
+    cluster.bus.onReconnect(() => metrics.busReconnects.inc());
+  }
   cluster?.bus.subscribe(forgetSubject(cluster.prefix), (data) => {
     const id = parseForgetNotice(data);
     if (id !== null) mailboxes.forget(id);

@@ -62,6 +62,18 @@ describe('HTTP app', () => {
     expect(live.status).toBe(200);
   });
 
+  it('/metrics says whether the bus is connected and counts its reconnections', async () => {
+    const metrics = createMetrics();
+    let connected = true;
+    metrics.watchBus(() => connected);
+    expect(await metrics.registry.metrics()).toMatch(/^parley_bus_connected 1$/m);
+    connected = false;
+    metrics.busReconnects.inc();
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^parley_bus_connected 0$/m);
+    expect(text).toMatch(/^parley_bus_reconnects_total 1$/m);
+  });
+
   it('unknown endpoints get the typed error envelope', async () => {
     const res = await app().request('/nope');
     expect(res.status).toBe(404);

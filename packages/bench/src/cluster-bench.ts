@@ -234,7 +234,14 @@ const median = (xs: number[]) =>
     50,
   );
 
+/** Every setting together: past this the run stops (a stalled push, a hung process). */
+const HARD_LIMIT_MS = 30 * 60 * 1000;
+
 export async function clusterBench(argv: readonly string[]): Promise<void> {
+  setTimeout(() => {
+    console.error('cluster benchmark: time limit reached, stopping');
+    process.exit(3);
+  }, HARD_LIMIT_MS).unref();
   const at = argv.indexOf('--processes');
   const list = String(argv[at + 1] ?? '');
   if (!/^\d+(,\d+)*$/.test(list)) throw new Error('--processes takes N or a list such as 1,2,3');

@@ -5,7 +5,7 @@
  * process (the bare relay); and the CPU a process has used, from /proc.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { launcherFlags, SERVER_BIN, type ServerProcess, startServer } from '@parley/testkit/server-process';
 
 /**
@@ -46,14 +46,16 @@ export function spawnUntil(
 /**
  * Starts the server with `nodeArgs` after the launcher's flags and PARLEY_BENCH_NODE_ARGS, which
  * passes flags to the server's node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p", and `env` over the
- * testkit's (whose per-source limits are off: every client here comes from 127.0.0.1). stop() ends it and
+ * testkit's (whose per-source limits are off: every client here comes from 127.0.0.1), and the
+ * server's own flags `args` (`--database-url`, `--bus`, …). stop() ends it and
  * removes its data directory; its stderr goes to this process's.
  */
 export async function startBenchServer(
   nodeArgs: readonly string[] = [],
   env: Readonly<Record<string, string>> = {},
+  args: readonly string[] = [],
 ): Promise<ServerProcess> {
-  const server = await startServer([], {
+  const server = await startServer(args, {
     env,
     nodeArgs: [
       ...launcherFlags(SERVER_BIN),
@@ -76,4 +78,31 @@ export function cpuMsOf(pid: number, mainThread = false): number {
   const stat = readFileSync(mainThread ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8');
   const fields = stat.split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** The pids of every process whose command name is `name` (postgres, nats-server), from /proc. */
+export function pidsNamed(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** CPU ms used so far by the processes named `name` (those that exited meanwhile are not counted). */
+export function cpuMsNamed(name: string): number {
+  let total = 0;
+  for (const pid of pidsNamed(name)) {
+    try {
+      total += cpuMsOf(pid);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
 }

@@ -3,6 +3,7 @@
  * Parsing is pure: `parseConfig(argv, env)` returns a config or a usage error; main.ts prints it.
  */
 import { parseArgs } from 'node:util';
+import { validBusPrefix } from './bus/mailbox-notices.ts';
 import { SourceConfigError, SourceResolver } from './client-address.ts';
 import { DEFAULT_QUOTAS, type QuotaOptions } from './http/quotas.ts';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './websocket/frame-budget.ts';
@@ -14,6 +15,10 @@ export interface ServerConfig {
   readonly dataDir: string;
   /** A postgres:// URL: use PostgreSQL instead of the embedded SQLite database. */
   readonly databaseUrl: string | null;
+  /** A nats:// URL: one process of a cluster, telling the others over this bus (needs databaseUrl). */
+  readonly busUrl: string | null;
+  /** The bus subjects' prefix: one per cluster sharing a NATS server. */
+  readonly busPrefix: string;
   readonly tlsCert: string | null;
   readonly tlsKey: string | null;
   /** A private server: registration requires this key. */
@@ -39,6 +44,10 @@ Options (each also read from the environment variable shown):
   --host ADDR          address to listen on (PARLEY_HOST; default 127.0.0.1)
   --data DIR           data directory for SQLite (PARLEY_DATA; default ./.parley/server)
   --database-url URL   postgres://… to use PostgreSQL instead (PARLEY_DATABASE_URL)
+  --bus URL            nats://… : run as one process of a cluster on the PostgreSQL of
+                       --database-url, telling the others over this NATS (PARLEY_BUS_URL)
+  --bus-prefix P       subject prefix, one per cluster on a NATS server (PARLEY_BUS_PREFIX;
+                       default parley)
   --tls-cert FILE      PEM certificate: serve https/wss (PARLEY_TLS_CERT; needs --tls-key)
   --tls-key FILE       PEM private key (PARLEY_TLS_KEY)
   --registration-key K private server: new accounts must present K (PARLEY_REGISTRATION_KEY)
@@ -87,6 +96,8 @@ export function parseConfig(
         host: { type: 'string' },
         data: { type: 'string' },
         'database-url': { type: 'string' },
+        bus: { type: 'string' },
+        'bus-prefix': { type: 'string' },
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'registration-key': { type: 'string' },
@@ -119,6 +130,13 @@ export function parseConfig(
   if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError('--database-url must be a postgres:// URL');
   }
+  const busUrl = str('bus', 'PARLEY_BUS_URL') ?? null;
+  if (busUrl !== null && !/^(nats|tls):\/\//.test(busUrl)) throw new ConfigError('--bus must be a nats:// URL');
+  if (busUrl !== null && databaseUrl === null)
+    throw new ConfigError('--bus needs --database-url: the processes of a cluster share one PostgreSQL database');
+  const busPrefix = str('bus-prefix', 'PARLEY_BUS_PREFIX') ?? 'parley';
+  if (!validBusPrefix(busPrefix))
+    throw new ConfigError('--bus-prefix must be dot-separated letters, digits, - and _ (at most 64)');
   const tlsCert = str('tls-cert', 'PARLEY_TLS_CERT') ?? null;
   const tlsKey = str('tls-key', 'PARLEY_TLS_KEY') ?? null;
   if ((tlsCert === null) !== (tlsKey === null)) throw new ConfigError('--tls-cert and --tls-key go together');
@@ -177,6 +195,8 @@ export function parseConfig(
     port,
     dataDir: str('data', 'PARLEY_DATA') ?? '.parley/server',
     databaseUrl,
+    busUrl,
+    busPrefix,
     tlsCert,
     tlsKey,
     registrationKey: str('registration-key', 'PARLEY_REGISTRATION_KEY') ?? null,

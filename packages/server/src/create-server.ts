@@ -22,11 +22,13 @@ import { defaultEnv, type ProtocolEnv } from '@parley/protocol';
 import type { Hono } from 'hono';
 import { sql } from 'kysely';
 import type { ApiDeps } from './api-deps.ts';
+import { forgetSubject, parseForgetNotice } from './bus/mailbox-notices.ts';
+import type { MessageBus } from './bus/message-bus.ts';
 import { type AppDeps, createApp } from './http/app.ts';
 import type { Quotas } from './http/quotas.ts';
 import type { Logger } from './logger.ts';
 import { CachedMailboxStore } from './mailboxes/mailbox-cache.ts';
-import { MailboxEvents } from './mailboxes/mailbox-events.ts';
+import { type ClusterBus, MailboxEvents } from './mailboxes/mailbox-events.ts';
 import type { Metrics } from './metrics.ts';
 import {
   type Database,
@@ -58,13 +60,33 @@ export interface ServerApiOptions {
   readonly challengesInMemory?: boolean;
   /** Quotas and rate limits (http/quotas.ts); none: unlimited, as a library's tests want. */
   readonly quotas?: Quotas;
+  /**
+   * The cluster's bus (docs/server.md "A cluster"): mailbox events and cache invalidation go
+   * through it. None: one process, everything in memory.
+   */
+  readonly cluster?: ClusterBus;
 }
 
 /** The v1 API's stores over `database`, with a mailbox cache and in-process mailbox events. */
 export function serverApi(database: Database, options: ServerApiOptions): ApiDeps {
   const { metrics } = options;
   const inMemory = options.challengesInMemory ?? database.dialect === 'sqlite';
-  const mailboxes = new CachedMailboxStore(new SqlMailboxStore(database, { onBatch: metrics.observeCommit }));
+  const { cluster } = options;
+  const mailboxes = new CachedMailboxStore(
+    new SqlMailboxStore(database, { onBatch: metrics.observeCommit }),
+    undefined,
+    {
+      ...(cluster ? { onDeleted: (id: Uint8Array) => cluster.bus.publish(forgetSubject(cluster.prefix), id) } : {}),
+    },
+  );
+  if (cluster) {
+    metrics.watchBus(() => cluster.bus.connected);
+    cluster.bus.onReconnect(() => metrics.busReconnects.inc());
+  }
+  cluster?.bus.subscribe(forgetSubject(cluster.prefix), (data) => {
+    const id = parseForgetNotice(data);
+    if (id !== null) mailboxes.forget(id);
+  });
   metrics.countQueued(() => mailboxes.total());
   return {
     env: options.env ?? defaultEnv,
@@ -75,7 +97,7 @@ export function serverApi(database: Database, options: ServerApiOptions): ApiDep
     prekeys: new SqlPreKeyStore(database),
     mailboxes,
     addresses: new SqlContactAddressStore(database),
-    events: new MailboxEvents(),
+    events: new MailboxEvents(cluster),
     challenges: inMemory ? new MemoryChallengeStore() : new SqlChallengeStore(database),
     registrationKey: options.registrationKey ?? null,
     metrics,
@@ -89,6 +111,8 @@ export interface ServerDeps {
   readonly metrics: Metrics;
   /** The database behind the stores: /health asks it whether it answers. */
   readonly database: Database;
+  /** The cluster's bus, if any: /health/ready asks whether it is connected. */
+  readonly bus?: MessageBus;
   readonly api: ApiDeps;
   readonly prekeyOptions?: AppDeps['prekeyOptions'];
   readonly addressOptions?: AppDeps['addressOptions'];
@@ -116,8 +140,10 @@ export interface ParleyServer {
   /** Serves the app and the WebSocket; resolves with the address once it accepts connections. */
   listen(options: ListenOptions): Promise<AddressInfo>;
   /**
-   * Stops the purge, closes every WebSocket (going away), stops accepting connections and waits
-   * for requests in flight. The stores' database and the verifier are the caller's to close.
+   * Drains (SIGTERM): /health/ready answers 503 from now on, the purge stops, the server stops
+   * accepting connections, every WebSocket is closed with 1012 "service restart", and it resolves
+   * once the requests and WebSocket frames in flight are done — every write they made committed.
+   * The stores' database, the bus and the verifier are the caller's to close.
    */
   close(): Promise<void>;
 }
@@ -133,12 +159,15 @@ export function createServer(deps: ServerDeps): ParleyServer {
       await sql`select 1`.execute(database.db);
       return true;
     },
+    ...(deps.bus ? { checkBus: () => deps.bus?.connected === true } : {}),
+    draining: () => draining,
     ...(deps.prekeyOptions ? { prekeyOptions: deps.prekeyOptions } : {}),
     ...(deps.addressOptions ? { addressOptions: deps.addressOptions } : {}),
     ...(deps.deviceOptions ? { deviceOptions: deps.deviceOptions } : {}),
     ...(deps.metricsAccess ? { metricsAccess: deps.metricsAccess } : {}),
   });
 
+  let draining = false;
   let purge: NodeJS.Timeout | undefined;
   if (deps.purgeEveryMs !== undefined) {
     purge = setInterval(() => {
@@ -176,12 +205,15 @@ export function createServer(deps: ServerDeps): ParleyServer {
         http = server;
         sockets = attachWebSocket(server, api, deps.log, deps.websocket);
       }),
-    close: () =>
-      new Promise<void>((done) => {
-        clearInterval(purge);
-        sockets?.close();
-        if (http === undefined) return done();
-        http.close(() => done());
-      }),
+    close: async () => {
+      draining = true;
+      clearInterval(purge);
+      const server = http;
+      // Stop accepting first; close() then waits for the requests in flight (idle keep-alive
+      // connections are closed at once, busy ones once their response is sent).
+      const stopped = new Promise<void>((done) => (server === undefined ? done() : server.close(() => done())));
+      await sockets?.close();
+      await stopped;
+    },
   };
 }

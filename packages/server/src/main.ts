@@ -1,11 +1,15 @@
 /**
  * `parley-server`: parses the configuration, opens the database (embedded SQLite under --data
- * by default, PostgreSQL with --database-url), serves it (create-server.ts) and shuts down gracefully:
- * on SIGINT/SIGTERM it stops accepting connections, lets in-flight requests finish, then closes
- * the database, so no acknowledged write is cut short.
+ * by default, PostgreSQL with --database-url) and, with --bus, the cluster's NATS connection,
+ * serves them (create-server.ts) and drains on SIGINT/SIGTERM: /health/ready turns 503, it stops
+ * accepting connections, closes WebSockets with 1012 "service restart", lets in-flight requests
+ * and frames finish, then closes the bus and the database and exits 0, so no acknowledged write
+ * is cut short.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { MessageBus } from './bus/message-bus.ts';
+import { connectNatsBus } from './bus/nats-bus.ts';
 import { SourceResolver } from './client-address.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createServer, serverApi } from './create-server.ts';
@@ -57,6 +61,19 @@ try {
   process.exit(1);
 }
 
+let bus: MessageBus | undefined;
+if (config.busUrl !== null) {
+  try {
+    bus = await connectNatsBus(config.busUrl);
+  } catch (e) {
+    // The URL may carry credentials: only the error's code goes out.
+    process.stderr.write(`parley-server: cannot connect to the bus (${(e as { code?: string }).code ?? 'error'})\n`);
+    await database.close();
+    process.exit(1);
+  }
+  where += ` with a NATS bus (prefix ${config.busPrefix})`;
+}
+
 const metrics = createMetrics();
 const log = createLogger();
 /** Delivery signatures are checked on a worker thread, off the event loop (verifier/delivery-verifier.ts). */
@@ -67,7 +84,9 @@ const server = createServer({
   metrics,
   log,
   database,
+  ...(bus ? { bus } : {}),
   api: serverApi(database, {
+    ...(bus ? { cluster: { bus, prefix: config.busPrefix } } : {}),
     metrics,
     verifier,
     registrationKey: config.registrationKey,
@@ -91,6 +110,7 @@ function shutdown(signal: string): void {
   const force = setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS);
   force.unref();
   void server.close().then(async () => {
+    await bus?.close();
     await verifier.close();
     await database.close();
     process.stdout.write('parley-server: stopped\n');

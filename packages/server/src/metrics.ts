@@ -27,6 +27,10 @@ export interface Metrics {
   observeCommit(operations: number, seconds: number): void;
   /** Where `parley_queued_messages` comes from, read at each scrape. */
   countQueued(source: () => Promise<number>): void;
+  /** A cluster's bus (docs/server.md "A cluster"): whether it is connected, read at each scrape. */
+  watchBus(connected: () => boolean): void;
+  /** Times the bus connection came back after it dropped (each one re-reads every subscribed mailbox). */
+  readonly busReconnects: Counter;
 }
 
 export function createMetrics(): Metrics {
@@ -57,8 +61,25 @@ export function createMetrics(): Metrics {
       }
     },
   });
+  let busSource: (() => boolean) | null = null;
+  new Gauge({
+    name: 'parley_bus_connected',
+    help: "1 while the cluster's bus is connected, 0 while not (and without a bus)",
+    registers: [registry],
+    collect() {
+      if (busSource !== null) this.set(busSource() ? 1 : 0);
+    },
+  });
   return {
     registry,
+    busReconnects: new Counter({
+      name: 'parley_bus_reconnects_total',
+      help: "Times the cluster's bus connection came back after it dropped",
+      registers: [registry],
+    }),
+    watchBus: (connected) => {
+      busSource = connected;
+    },
     requests: new Counter({
       name: 'parley_http_requests_total',
       help: 'HTTP requests by method, route pattern and status',

@@ -36,6 +36,44 @@ describe('HTTP app', () => {
     expect(await res.json()).toMatchObject({ status: 'unavailable' });
   });
 
+  it('GET /health/ready is ready while the database and the bus answer and it is not draining; /health/live always', async () => {
+    const probe = (healthy: boolean, bus: boolean | undefined, draining: boolean) =>
+      createApp({
+        version: 'test',
+        metrics: createMetrics(),
+        log: createLogger({ destination: sink }),
+        checkDatabase: async () => healthy,
+        ...(bus === undefined ? {} : { checkBus: () => bus }),
+        draining: () => draining,
+      });
+    const ready = async (a: ReturnType<typeof probe>) => {
+      const res = await a.request('/health/ready');
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await ready(probe(true, undefined, false))).toEqual({
+      status: 200,
+      body: { status: 'ok', database: 'ok', bus: 'none', draining: false },
+    });
+    expect(await ready(probe(true, true, false))).toMatchObject({ status: 200, body: { bus: 'ok' } });
+    expect(await ready(probe(true, false, false))).toMatchObject({ status: 503, body: { bus: 'unavailable' } });
+    expect(await ready(probe(false, true, false))).toMatchObject({ status: 503, body: { database: 'unavailable' } });
+    expect(await ready(probe(true, true, true))).toMatchObject({ status: 503, body: { draining: true } });
+    const live = await probe(false, false, true).request('/health/live');
+    expect(live.status).toBe(200);
+  });
+
+  it('/metrics says whether the bus is connected and counts its reconnections', async () => {
+    const metrics = createMetrics();
+    let connected = true;
+    metrics.watchBus(() => connected);
+    expect(await metrics.registry.metrics()).toMatch(/^parley_bus_connected 1$/m);
+    connected = false;
+    metrics.busReconnects.inc();
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^parley_bus_connected 0$/m);
+    expect(text).toMatch(/^parley_bus_reconnects_total 1$/m);
+  });
+
   it('unknown endpoints get the typed error envelope', async () => {
     const res = await app().request('/nope');
     expect(res.status).toBe(404);

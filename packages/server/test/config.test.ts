@@ -10,6 +10,8 @@ describe('parseConfig', () => {
       port: 8787,
       dataDir: '.parley/server',
       databaseUrl: null,
+      busUrl: null,
+      busPrefix: 'parley',
       tlsCert: null,
       tlsKey: null,
       registrationKey: null,
@@ -71,6 +73,15 @@ describe('parseConfig', () => {
       expect(USAGE).toContain(flag);
   });
 
+  it('reads the bus of a cluster, which needs PostgreSQL', () => {
+    const c = parseConfig(['--database-url', 'postgres://127.0.0.1/p', '--bus', 'nats://127.0.0.1:4222'], {
+      PARLEY_BUS_PREFIX: 'site.one',
+    });
+    expect(c).toMatchObject({ busUrl: 'nats://127.0.0.1:4222', busPrefix: 'site.one' });
+    expect(() => parseConfig(['--bus', 'nats://127.0.0.1:4222'], {})).toThrow(/needs --database-url/);
+    expect(USAGE).toContain('--bus URL');
+  });
+
   it('answers --help', () => {
     expect(parseConfig(['--help'], {})).toBe('help');
     expect(parseConfig(['-h'], {})).toBe('help');
@@ -87,6 +98,9 @@ describe('parseConfig', () => {
     [['--ipv6-prefix', '200']],
     [['--mailboxes-per-day', '-1']],
     [['--device-links-per-day', 'many']],
+    [['--database-url', 'postgres://x/p', '--bus', 'redis://x']],
+    [['--database-url', 'postgres://x/p', '--bus', 'nats://x', '--bus-prefix', 'a b']],
+    [['--database-url', 'postgres://x/p', '--bus', 'nats://x', '--bus-prefix', 'a.*']],
   ])('refuses %j with a ConfigError that says what to do', (argv) => {
     expect(() => parseConfig(argv, {})).toThrow(ConfigError);
   });

@@ -36,6 +36,16 @@ describe('the server import graph', () => {
     ).toEqual([]);
   });
 
+  it('keeps the cluster bus below the transports, the mailboxes and storage', () => {
+    expect(graph.files).toContain('bus/nats-bus.ts');
+    expect(
+      violations(graph, {
+        from: (f) => f.startsWith('bus/'),
+        to: (t) => isHttp(t) || isWebSocket(t) || t.startsWith('mailboxes/') || t.startsWith('storage/'),
+      }),
+    ).toEqual([]);
+  });
+
   it('keeps the two transports apart', () => {
     expect(violations(graph, { from: (f) => f.startsWith('websocket/'), to: isHttp })).toEqual([]);
     expect(violations(graph, { from: (f) => f.startsWith('http/'), to: isWebSocket })).toEqual([]);

@@ -93,6 +93,30 @@ describe('parley-server process', () => {
     expect(bad.out).toContain('--port must be');
   }, 30_000);
 
+  it('does not start without its bus: exits 1 saying so, without the URL (it may carry credentials)', async () => {
+    const pgDb = await createTestDatabase();
+    try {
+      const c = spawn(
+        process.execPath,
+        [BIN, '--port', '0', '--database-url', pgDb.url, '--bus', 'nats://parley:secret@127.0.0.1:1'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      c.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      c.stderr.on('data', (d: Buffer) => {
+        out += d.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => c.on('exit', resolve));
+      expect(code).toBe(1);
+      expect(out).toContain('cannot connect to the bus');
+      expect(out).not.toContain('secret');
+    } finally {
+      await pgDb.drop();
+    }
+  }, 30_000);
+
   it('on SQLite keeps challenges in memory: one issued before a restart is refused after it', async () => {
     const args = ['--port', '0', '--data', join(dataDir, 'challenges')];
     let r = await start(args);

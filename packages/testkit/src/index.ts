@@ -12,10 +12,14 @@
  * - cli-kit.ts: the `parley` CLI run as a child process against a temporary home (Home, parley).
  * - test-homes.ts: Alice's and Bob's initialised CLI homes for a file (useTestHomes).
  * - fault-proxy.ts: a seeded fault-injecting HTTP proxy in front of a server (startFaultProxy).
+ * - server-cluster.ts, cluster-services.ts: N server processes on one PostgreSQL + NATS
+ *   (startCluster, createClusterDatabase, clusterServicesMissing); also `@parley/testkit/cluster`.
  */
 export * from './cli-kit.ts';
+export * from './cluster-services.ts';
 export * from './fault-proxy.ts';
 export * from './in-process-server.ts';
+export * from './server-cluster.ts';
 export * from './server-process.ts';
 export * from './test-homes.ts';
 export * from './test-server.ts';

@@ -23,6 +23,10 @@ export { MAX_BODY_BYTES };
 export interface AppDeps {
   /** Reports whether the database answers; /health returns 503 when it does not. */
   readonly checkDatabase: () => Promise<boolean>;
+  /** Whether the cluster's bus is connected (none: no bus, as on one process). */
+  readonly checkBus?: () => boolean;
+  /** Whether the process is draining (SIGTERM): /health/ready answers 503 from then on. */
+  readonly draining?: () => boolean;
   readonly version: string;
   readonly metrics: Metrics;
   readonly log: Logger;
@@ -74,6 +78,20 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/health', async (c) => {
     const ok = await deps.checkDatabase().catch(() => false);
     return c.json({ status: ok ? 'ok' : 'unavailable', version: deps.version }, ok ? 200 : 503);
+  });
+
+  // For a load balancer or an orchestrator (docs/deploy.md): live = the process answers (restart
+  // it if not); ready = send it traffic: its database and bus answer and it is not draining.
+  app.get('/health/live', (c) => c.json({ status: 'ok' }));
+  app.get('/health/ready', async (c) => {
+    const database = await deps.checkDatabase().catch(() => false);
+    const bus = deps.checkBus === undefined ? 'none' : deps.checkBus() ? 'ok' : 'unavailable';
+    const draining = deps.draining?.() ?? false;
+    const ready = database && bus !== 'unavailable' && !draining;
+    return c.json(
+      { status: ready ? 'ok' : 'unavailable', database: database ? 'ok' : 'unavailable', bus, draining },
+      ready ? 200 : 503,
+    );
   });
 
   const metricsAccess = deps.metricsAccess ?? 'open';

@@ -4,7 +4,8 @@
  * crypto backend's parsed-key cache (keyed by the array) never hit and each delivery paid for a
  * strict key check and import again. Cached records keep the same arrays. Safe across processes:
  * a cached record can only outlive its mailbox in another process, and enqueue re-checks that the
- * mailbox exists inside its transaction.
+ * mailbox exists inside its transaction; in a cluster a deletion is also announced on the bus
+ * (`onDeleted`), and the other processes {@link CachedMailboxStore.forget} the record at once.
  *
  * It also remembers, for `fullHoldMs` (1 s), the mailboxes it saw refused as full, and refuses
  * further enqueues into them (`mailbox-full`) without asking the store: at its bound the store
@@ -35,6 +36,11 @@ export interface MailboxCacheOptions {
   readonly fullHoldMs?: number;
   /** The clock for that (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Called after this store deleted a mailbox: a cluster tells its other processes to
+   * {@link CachedMailboxStore.forget} it (docs/server.md "A cluster").
+   */
+  readonly onDeleted?: (mailboxId: Uint8Array) => void;
 }
 
 export class CachedMailboxStore implements MailboxStore {
@@ -45,6 +51,7 @@ export class CachedMailboxStore implements MailboxStore {
   readonly #fullUntil: RecentMap<number>;
   readonly #fullHoldMs: number;
   readonly #now: () => number;
+  readonly #onDeleted: ((mailboxId: Uint8Array) => void) | undefined;
 
   constructor(inner: MailboxStore, maxRecords = 100_000, options: MailboxCacheOptions = {}) {
     this.#inner = inner;
@@ -52,6 +59,13 @@ export class CachedMailboxStore implements MailboxStore {
     this.#fullUntil = new RecentMap(maxRecords);
     this.#fullHoldMs = options.fullHoldMs ?? 1000;
     this.#now = options.now ?? Date.now;
+    this.#onDeleted = options.onDeleted;
+  }
+
+  /** Drops what is cached about the mailbox (another process deleted it). */
+  forget(mailboxId: Uint8Array): void {
+    this.#records.delete(idKey(mailboxId));
+    this.#fullUntil.delete(idKey(mailboxId));
   }
 
   async getMailbox(mailboxId: Uint8Array): Promise<MailboxRecord | null> {
@@ -66,7 +80,9 @@ export class CachedMailboxStore implements MailboxStore {
   async deleteMailbox(mailboxId: Uint8Array): Promise<boolean> {
     this.#records.delete(idKey(mailboxId));
     this.#fullUntil.delete(idKey(mailboxId));
-    return this.#inner.deleteMailbox(mailboxId);
+    const deleted = await this.#inner.deleteMailbox(mailboxId);
+    if (deleted) this.#onDeleted?.(mailboxId);
+    return deleted;
   }
 
   createMailbox(keys: MailboxKeys): Promise<{ mailboxId: Uint8Array }> {

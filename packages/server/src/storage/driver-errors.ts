@@ -46,3 +46,25 @@ export async function storageOp<T>(onUnique: StorageErrorCode, op: () => Promise
     throw translateError(e, onUnique);
   }
 }
+
+/**
+ * PostgreSQL's "try the transaction again" SQLSTATEs: a deadlock it broke by failing this
+ * transaction (40P01), a serialization failure (40001).
+ */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+/**
+ * Runs `transaction`, again (up to `attempts` times in all) if PostgreSQL failed it only to
+ * break a deadlock or a serialization conflict: nothing of it was stored, so running it again is
+ * safe. Other errors, and the last attempt's, are thrown as they are.
+ */
+export async function retryConflicts<T>(transaction: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await transaction();
+    } catch (e) {
+      const code = typeof e === 'object' && e !== null && 'code' in e ? e.code : undefined;
+      if (i >= attempts || typeof code !== 'string' || !RETRYABLE.has(code)) throw e;
+    }
+  }
+}

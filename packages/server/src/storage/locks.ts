@@ -54,3 +54,26 @@ export async function lockAddress(trx: Transaction<Schema>, dialect: Dialect, ad
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/**
+ * Locks every one of `mailboxes` that exists, in one statement and in the order of their ids
+ * (PostgreSQL locks the rows as the sorted result is produced). A batch of enqueues and
+ * acknowledgements takes its mailboxes this way first: two batches of different processes of a
+ * cluster (docs/server.md "A cluster") then wait for each other in one order, instead of each
+ * holding a mailbox the other needs (a deadlock, which PostgreSQL breaks after a second by
+ * failing one of them). No-op where there are no row locks (SQLite: one writer at a time).
+ */
+export async function lockMailboxesInOrder(
+  trx: Transaction<Schema>,
+  dialect: Dialect,
+  mailboxes: readonly Uint8Array[],
+): Promise<void> {
+  if (!hasRowLocks(dialect) || mailboxes.length === 0) return;
+  await trx
+    .selectFrom('mailboxes')
+    .select('mailbox_id')
+    .where('mailbox_id', 'in', mailboxes)
+    .orderBy('mailbox_id')
+    .forNoKeyUpdate()
+    .execute();
+}

@@ -19,7 +19,7 @@ import { toColumn } from './column-values.ts';
 import { type Dialect, hasRowLocks } from './dialect.ts';
 import { sha256 } from './digest.ts';
 import { StorageError } from './errors.ts';
-import { lockMailbox } from './locks.ts';
+import { lockMailbox, lockMailboxesInOrder } from './locks.ts';
 import { PreparedQuery } from './prepared-query.ts';
 import type { Schema } from './schema.ts';
 import { judgeAdd, QUEUE_ID_BYTES } from './signed-queue.ts';
@@ -362,7 +362,22 @@ export function writeBatchInTransaction(
   ops: readonly MailboxOp[],
 ): Promise<Outcome<MailboxOpResult>[]> {
   const full = new FullInBatch();
-  return applyEachAsync(ops, (op) => applyInTransaction(trx, dialect, q, op, full));
+  // A lone enqueue locks its one mailbox itself; anything more, acknowledgements included, takes
+  // every mailbox of the batch first, in one order (locks.ts).
+  const lone = ops.length === 1 && ops[0]?.kind === 'enqueue';
+  return (lone ? Promise.resolve() : lockMailboxesInOrder(trx, dialect, distinctMailboxes(ops))).then(() =>
+    applyEachAsync(ops, (op) => applyInTransaction(trx, dialect, q, op, full)),
+  );
+}
+
+/** The mailboxes a batch writes to, each once. */
+function distinctMailboxes(ops: readonly MailboxOp[]): Uint8Array[] {
+  const seen = new Map<string, Uint8Array>();
+  for (const op of ops) {
+    const key = idKey(op.id);
+    if (!seen.has(key)) seen.set(key, op.id);
+  }
+  return [...seen.values()];
 }
 
 /** The envelope's SHA-256, which makes a resent envelope a duplicate (mailbox-store.ts). */

@@ -31,7 +31,7 @@
 import { randomBytes } from 'node:crypto';
 import { fromColumn, toColumn } from './column-values.ts';
 import type { Database } from './database.ts';
-import { storageOp } from './driver-errors.ts';
+import { retryConflicts, storageOp } from './driver-errors.ts';
 import { StorageError } from './errors.ts';
 import { deleteExpired } from './expiry.ts';
 import {
@@ -174,7 +174,10 @@ function batchWriter(database: Database, q: MailboxQueries): BatchWriter<Mailbox
   }
   return {
     overlaps: true,
-    write: (ops) => db.transaction().execute((trx) => writeBatchInTransaction(trx, dialect, q, ops)),
+    // Batches of several processes (a cluster) take their mailboxes in one order (locks.ts); a
+    // deadlock with anything else is broken by PostgreSQL failing one side, which runs again.
+    write: (ops) =>
+      retryConflicts(() => db.transaction().execute((trx) => writeBatchInTransaction(trx, dialect, q, ops))),
   };
 }
 

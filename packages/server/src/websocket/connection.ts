@@ -19,8 +19,9 @@
  * Subscribing takes a mailbox proof as HTTP reads do (protocol §3.6), bound to the `subscribe`
  * frame (§3.5.1), as a sending proof is to the `authorize` frame. The server then sends
  * every stored message of the mailbox in order (read from the database), and then each new
- * message as its transaction commits (in commit order, without reading it back); a connection
- * that falls behind catches up from the database. Delivery is at least once until acknowledged.
+ * message as its transaction commits (in commit order, without reading it back — in a cluster,
+ * read back from the database on each notice: mailbox-events.ts); a connection that falls
+ * behind catches up from the database. Delivery is at least once until acknowledged.
  *
  * A send carries its own delivery signature, or none if the connection has authorised the
  * mailbox: a sending proof (the sender key's answer to a challenge, protocol §3.6) covers every
@@ -326,6 +327,17 @@ export class Connection {
     }
   }
 
+  /**
+   * In a cluster (mailbox-events.ts): the mailbox stored messages up to `seq` (null: some), here
+   * or on another process. Read from the database after what was pushed, in order; a notice for
+   * what was pushed already costs nothing.
+   */
+  #onStored(sub: Subscription, seq: number | null): void {
+    if (seq !== null && seq <= sub.lastSeq && !sub.behind) return;
+    sub.behind = true;
+    this.#pump(sub);
+  }
+
   #malformed(): void {
     this.#badFrames++;
     this.#fail(undefined, 'bad-request', 'malformed frame');
@@ -355,8 +367,11 @@ export class Connection {
     return delivery.then(
       ({ seq }) => (binary ? this.#write(binarySent(id, seq)) : this.#send({ type: 'sent', id, seq })),
       (e: unknown) => {
-        if (!DomainError.is(e)) throw e;
-        this.#fail(id, wireCodeOf(e), e.message);
+        if (DomainError.is(e)) return this.#fail(id, wireCodeOf(e), e.message);
+        // Not stored (the database failed): answered with the send's id, so the client is not
+        // left waiting for it, and may send it again.
+        this.#cx.log.error({ event: 'ws-send-failed' }, 'send failed');
+        this.#fail(id, 'internal', 'internal error');
       },
     );
   }
@@ -458,7 +473,11 @@ export class Connection {
       missed: false,
       unsubscribe: () => {},
     };
-    sub.unsubscribe = deps.events.subscribe(f.mailbox, (m) => this.#onDelivery(sub, m));
+    sub.unsubscribe = deps.events.subscribe(
+      f.mailbox,
+      (m) => this.#onDelivery(sub, m),
+      (seq) => this.#onStored(sub, seq),
+    );
     this.#subs.set(key, sub);
     this.#send({ type: 'subscribed', id: f.id, mailbox: toB64url(f.mailbox) });
     this.#pump(sub);

@@ -26,9 +26,16 @@ const PING_INTERVAL_MS = 30_000;
 /** Connections one source may hold open at once by default. */
 export const MAX_CONNECTIONS_PER_SOURCE = 32;
 
+/** The close code of a server that stops: "service restart" (RFC 6455 §7.4 registry), reconnect elsewhere. */
+export const CLOSE_SERVICE_RESTART = 1012;
+
 export interface WebSocketHandle {
-  /** Closes every connection (going away) and stops accepting new ones. */
-  close(): void;
+  /**
+   * Stops accepting connections and closes every one with 1012 "service restart" (a client
+   * reconnects, through the load balancer to another process); resolves once the frames being
+   * handled have been (a send being stored is committed, though its answer is not sent).
+   */
+  close(): Promise<void>;
 }
 
 export interface WebSocketOptions {
@@ -99,7 +106,14 @@ export function attachWebSocket(
     return bucket;
   };
 
+  /** Closing: upgrades that arrive now are refused (the load balancer tries another process). */
+  let draining = false;
+
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (draining) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     if (new URL(req.url ?? '/', 'http://x').pathname !== WS_PATH) {
       socket.destroy();
       return;
@@ -126,12 +140,19 @@ export function attachWebSocket(
     wss.handleUpgrade(req, socket, head, (ws) => serve(ws, socket, () => bucket.take()));
   });
 
+  /** Frames being handled, across connections: close() waits for them. */
+  const inFlight = new Set<Promise<void>>();
+
   function serve(ws: WebSocket, socket: Duplex, paced: () => boolean): void {
     const connection = new Connection(cx, socketSink(ws, socket), paced);
     socket.on('drain', () => connection.drained());
     let alive = true;
     ws.on('message', (data, isBinary) => {
-      connection.receive(isBinary ? data : data.toString(), isBinary);
+      const handled = connection.receive(isBinary ? data : data.toString(), isBinary);
+      if (handled !== undefined) {
+        inFlight.add(handled);
+        void handled.finally(() => inFlight.delete(handled));
+      }
     });
     ws.on('pong', () => {
       alive = true;
@@ -150,9 +171,11 @@ export function attachWebSocket(
   }
 
   return {
-    close() {
-      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+    async close() {
+      draining = true;
+      for (const ws of wss.clients) ws.close(CLOSE_SERVICE_RESTART, 'service restart');
       wss.close();
+      await Promise.allSettled([...inFlight]);
     },
   };
 }

@@ -106,6 +106,8 @@ export interface SafetyNumberView {
 
 export type ClientEvent =
   | { readonly type: 'message'; readonly message: MessageView }
+  /** A text we sent from another of our devices (docs/client.md §4.9): shown as ours. */
+  | { readonly type: 'sent-elsewhere'; readonly message: MessageView }
   | {
       readonly type: 'delivered';
       readonly conversationId: string;

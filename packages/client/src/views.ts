@@ -46,7 +46,8 @@ export const requestView = (r: RequestRecord): RequestView => ({
 export function eventView(e: DomainEvent): ClientEvent {
   switch (e.type) {
     case 'message':
-      return { type: 'message', message: messageView(e.message, e.contactId) };
+    case 'sent-elsewhere':
+      return { type: e.type, message: messageView(e.message, e.contactId) };
     case 'delivered':
       return { type: 'delivered', conversationId: e.conversationId, contactId: e.contactId, messageIds: e.messageIds };
     case 'contact-connected':

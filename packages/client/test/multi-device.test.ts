@@ -74,7 +74,12 @@ describe('two devices of Alice and one of Bob', () => {
     // Alice's laptop → Bob, and the phone shows it as sent by her.
     await laptop.send('Bob', 'from the laptop');
     expect(await received(bob)).toEqual(['from the laptop']);
-    await phone.sync();
+    const synced = await phone.sync();
+    // An app showing the conversation hears of it (once), as ours.
+    expect(synced.filter((e) => e.type === 'sent-elsewhere').map((e) => e.message)).toMatchObject([
+      { direction: 'out', text: 'from the laptop', contactId: (await phone.contact('Bob')).id },
+    ]);
+    expect((await phone.sync()).some((e) => e.type === 'sent-elsewhere')).toBe(false);
     const onPhone = await phone.messages('Bob');
     expect(onPhone.map((m) => [m.direction, m.text])).toEqual([
       ['in', 'hi both'],

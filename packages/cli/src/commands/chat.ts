@@ -248,6 +248,9 @@ class Chat {
           );
         return;
       }
+      case 'sent-elsewhere':
+        if (e.message.contactId === this.contact.id) this.show(e.message);
+        return;
       case 'delivered':
         if (e.contactId === this.contact.id && this.lastSent !== null && e.messageIds.includes(this.lastSent)) {
           screen.print(`${' '.repeat(7)}✓✓ delivered`);

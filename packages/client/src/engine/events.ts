@@ -8,6 +8,8 @@ import type { ContactRecord, MessageRecord, RequestRecord } from './records.ts';
 export type DomainEvent =
   /** A message arrived in a conversation with contact `contactId`. */
   | { readonly type: 'message'; readonly message: MessageRecord; readonly contactId: string }
+  /** A text we sent to contact `contactId` from another of our devices, now in history here too. */
+  | { readonly type: 'sent-elsewhere'; readonly message: MessageRecord; readonly contactId: string }
   | {
       readonly type: 'delivered';
       readonly conversationId: string;

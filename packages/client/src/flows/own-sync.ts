@@ -59,7 +59,11 @@ export async function applySync(ctx: ClientContext, payload: SyncPayload): Promi
         status: 'sent',
         wireId: payload.id,
       };
-      return { ...none, writes: [put(messageKind(c.conversationId), id, record)] };
+      return {
+        ...none,
+        writes: [put(messageKind(c.conversationId), id, record)],
+        events: [{ type: 'sent-elsewhere', message: record, contactId: c.id }],
+      };
     }
     case 'read': {
       const writes: RecordWrite[] = [];

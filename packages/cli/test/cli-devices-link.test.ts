@@ -9,19 +9,8 @@ import { describe, expect, it } from 'vitest';
 const server = useTestServer();
 const { alice, bob, homes } = useTestHomes(server);
 
-/** The JSON documents a process printed so far, one per line. */
-function lines(r: Running): Record<string, unknown>[] {
-  return r
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function field(r: Running, key: string): Promise<unknown> {
-  await r.waitForOutput(() => lines(r).some((d) => key in d), 60_000);
-  return lines(r).find((d) => key in d)?.[key];
-}
+/** The first `key` a process prints in its JSON documents. */
+const field = (r: Running, key: string): Promise<unknown> => r.waitForField(key, 60_000);
 
 describe('linking a second CLI home', () => {
   it('links the phone with the code confirmed on both; the phone has the history; Bob reaches both', async () => {
@@ -47,7 +36,7 @@ describe('linking a second CLI home', () => {
     const [e, n] = await Promise.all([laptop.done, joining.done]);
     expect(e.code, e.stderr).toBe(0);
     expect(n.code, n.stderr).toBe(0);
-    expect(lines(laptop).find((d) => 'linked' in d)?.linked).toMatchObject({ deviceName: 'phone' });
+    expect(laptop.documents().find((d) => 'linked' in d)?.linked).toMatchObject({ deviceName: 'phone' });
 
     const history = await phone.json('history', 'Bob');
     expect(history.messages.map((m: { text: string }) => m.text)).toEqual(['before linking 1', 'before linking 2']);

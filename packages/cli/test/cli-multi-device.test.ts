@@ -18,19 +18,8 @@ const { alice: laptop, bob, homes } = useTestHomes(server);
 const HISTORY = 1000;
 const LINK_TIMEOUT_MS = 150_000;
 
-/** The JSON documents a process printed so far, one per line. */
-function lines(r: Running): Record<string, unknown>[] {
-  return r
-    .stdout()
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function field(r: Running, key: string): Promise<unknown> {
-  await r.waitForOutput(() => lines(r).some((d) => key in d), 90_000);
-  return lines(r).find((d) => key in d)?.[key];
-}
+/** The first `key` a process prints in its JSON documents. */
+const field = (r: Running, key: string): Promise<unknown> => r.waitForField(key, 90_000);
 
 /** Links `device` to the laptop's account through `devices link` and `join`, the code compared and typed on both. */
 async function link(device: Home, name: string, history: string): Promise<void> {
@@ -47,7 +36,7 @@ async function link(device: Home, name: string, history: string): Promise<void> 
   const [e, n] = await Promise.all([existing.done, joining.done]);
   expect(e.code, e.stderr).toBe(0);
   expect(n.code, n.stderr).toBe(0);
-  expect(lines(existing).find((d) => 'linked' in d)?.linked).toMatchObject({ deviceName: name });
+  expect(existing.documents().find((d) => 'linked' in d)?.linked).toMatchObject({ deviceName: name });
 }
 
 /** How many of `contact`'s devices `home` encrypts to (`contacts --json`). */

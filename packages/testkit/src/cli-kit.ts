@@ -69,6 +69,18 @@ export interface Running {
   readonly done: Promise<CliResult>;
   /** Polls stdout until `predicate` holds (or the deadline passes: rejects). */
   waitForOutput(predicate: (stdout: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** The JSON documents printed so far, one per line (`--json` of commands that print several). */
+  documents(): Record<string, unknown>[];
+  /** Waits for the first document with `key` and gives its value. */
+  waitForField(key: string, timeoutMs?: number): Promise<unknown>;
+}
+
+/** The lines of `stdout` that are JSON objects, parsed. */
+function documentsOf(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
 export function startParley(args: readonly string[], options: RunOptions = {}): Running {
@@ -103,11 +115,16 @@ export function startParley(args: readonly string[], options: RunOptions = {}): 
       resolve({ code, signal, stdout, stderr, json: parseJson(stdout) });
     });
   });
-  return {
+  const running: Running = {
     child,
     stdout: () => stdout,
     stderr: () => stderr,
     done,
+    documents: () => documentsOf(stdout),
+    async waitForField(key, waitMs) {
+      await running.waitForOutput((out) => documentsOf(out).some((d) => key in d), waitMs);
+      return documentsOf(stdout).find((d) => key in d)?.[key];
+    },
     async waitForOutput(predicate, waitMs = 20_000) {
       const deadline = Date.now() + waitMs;
       while (!predicate(stdout)) {
@@ -120,6 +137,7 @@ export function startParley(args: readonly string[], options: RunOptions = {}): 
       }
     },
   };
+  return running;
 }
 
 /** Runs `parley ARGS…` to completion. */

@@ -18,7 +18,8 @@
 // installing, each addon is loaded once under the pinned Node and rebuilt if that fails.
 //
 // With `--test` it also installs the Debian packages the test suite drives (tmux, for the
-// interactive chat test) when they are missing and apt-get can be run (as root).
+// interactive chat test; Chromium, for the web client's browser tests, driven by playwright-core
+// with the system browser) when they are missing and apt-get can be run (as root).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -127,7 +128,7 @@ if (have !== wanted) {
 }
 
 /** Debian packages the tests need, by the command each provides. */
-const TEST_PACKAGES = { tmux: 'tmux' };
+const TEST_PACKAGES = { tmux: 'tmux', chromium: 'chromium' };
 
 if (process.argv.includes('--test')) {
   const missing = Object.entries(TEST_PACKAGES)

@@ -129,7 +129,7 @@ export type IntroOutcome =
   /** Processed (accepted or refused): acknowledge it on this mailbox. */
   | { readonly ack: OwnMailbox }
   /** The device is not on the list we hold: fetch the person's list, then process it again. */
-  | { readonly ack: null; readonly refreshList: string };
+  | { readonly ack: null; readonly refreshList: string; readonly readFrom: OwnMailbox };
 
 /**
  * A device of `c` starting a session on the mailbox of its device `at` (another device of theirs,
@@ -151,7 +151,7 @@ export async function acceptIntro(
   if (hello.t !== 'hello') return { ack: at.myMailbox }; // only a hello introduces a device
   const list = c.id === SELF_CONTACT ? ctx.profile.deviceList : c.deviceList;
   if (!isListed(list, y)) {
-    if (!listChecked) return { ack: null, refreshList: c.id };
+    if (!listChecked) return { ack: null, refreshList: c.id, readFrom: at.myMailbox };
     // Refused; the prekeys it used are spent all the same (a replay is not processed again).
     if (opened.writes.length > 0) await ctx.commit(opened.writes);
     ctx.emit([{ type: 'unknown-device', contact: c, device: y }]);

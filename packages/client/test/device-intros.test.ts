@@ -155,23 +155,33 @@ async function reachableOwn(c: ParleyClient): Promise<number[]> {
 }
 
 describe('devices linked back to back', () => {
-  it('three devices linked one right after another all end up knowing each other', async () => {
+  it('devices linked one right after another all end up knowing each other', async () => {
     const laptop = await newClient(server.url, 'Alice');
     const bob = await newClient(server.url, 'Bob');
     await meet(laptop, bob);
-    // The phone is linked, and the tablet at once: the laptop has not read the phone's intro yet.
+    // The phone is linked, then the tablet and the desktop at once: the laptop has read none of
+    // their intros in between, so none of them was in the next one's grant.
     const phone = await link(laptop, 'phone');
     const tablet = await link(laptop, 'tablet');
-    const all = [laptop, phone, tablet];
+    const desktop = await link(laptop, 'desktop');
+    const all = [laptop, phone, tablet, desktop];
     const ids = all.map((c) => contextOf(c).profile.device);
     for (let round = 0; round < 4; round++) for (const c of [...all, bob]) await c.sync();
     for (const [i, c] of all.entries()) {
       expect(await reachableOwn(c)).toEqual(ids.filter((_, j) => j !== i).sort((a, b) => a - b));
     }
-    // A text from the tablet shows on the phone as sent by us.
+    // A text from the tablet shows on every other device as sent by us; Bob's reaches all four.
     await tablet.send('Bob', 'from the tablet');
-    await phone.sync();
-    expect((await phone.messages('Bob')).map((m) => [m.direction, m.text])).toContainEqual(['out', 'from the tablet']);
+    for (const c of [laptop, phone, desktop]) {
+      await c.sync();
+      expect((await c.messages('Bob')).map((m) => [m.direction, m.text])).toContainEqual(['out', 'from the tablet']);
+    }
+    expect((await bob.contact('Alice')).devices).toBe(4);
+    await bob.send('Alice', 'to all four');
+    for (const c of all) {
+      await c.sync();
+      expect((await c.messages('Bob')).map((m) => m.text)).toContain('to all four');
+    }
     for (const c of [...all, bob]) await c.close();
   }, 120_000);
 });

@@ -42,7 +42,7 @@ import {
   ownedMailbox,
   refused,
 } from './context.ts';
-import { acceptIntro } from './device-intro.ts';
+import { acceptIntro, introduceDevices } from './device-intro.ts';
 import { afterList, applyDeviceList, type ListOutcome, listCommitted, refreshDeviceList } from './device-list.ts';
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
@@ -371,6 +371,8 @@ async function processFromPeer(
     if (after !== null) listCommitted(ctx, after);
     if (synced?.profile) ctx.profile = synced.profile;
     for (const m of synced?.subscribe ?? []) ctx.push?.subscribe(ownedMailbox(m));
+    // A device of ours to introduce ourselves to: at once, not at the next sync (after this turn).
+    if (synced?.introduce === true) void introduceDevices(ctx).catch(() => undefined);
     ctx.emit(events);
     if (after !== null && after.mailboxes.length > 0) void afterList(ctx, after);
     return { ack: d.myMailbox };
@@ -398,6 +400,7 @@ async function processFromPeer(
 
 /** What our own devices may send us besides sync payloads: the session's own messages. */
 const OWN_TYPES: ReadonlySet<string> = new Set([
+  'introduce',
   'welcome',
   'reset',
   'sent',
@@ -407,5 +410,5 @@ const OWN_TYPES: ReadonlySet<string> = new Set([
   'devices',
 ]);
 
-const isSync = (p: Payload): p is Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' }> =>
+const isSync = (p: Payload): p is Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' }> =>
   SYNC_TYPES.has(p.t);

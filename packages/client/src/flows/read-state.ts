@@ -80,6 +80,9 @@ async function receiptWrites(ctx: ClientContext, entries: readonly InboxEntry[])
   }
   const writes: RecordWrite[] = [];
   for (const [contactId, wireIds] of bySender) {
+    // A verified contact whose key changed gets nothing until the user accepts the new key (as texts).
+    const c = await getRecord(ctx, 'contact', contactId);
+    if (c === undefined || (c.replacedIdentity !== null && c.verification === 'verified')) continue;
     const payloads = chunks(wireIds).map((ids): OutgoingPayload => ({ t: 'read-receipt', ids }));
     writes.push(...fanOutAll(ctx.env, await reachable(ctx, contactId), payloads, ctx.newId).writes);
   }

@@ -51,6 +51,8 @@ export async function sendTyping(
 ): Promise<void> {
   const c = await findContact(ctx, nameOrId);
   if (c.state !== 'connected' || ctx.push?.connected !== true) return;
+  // A verified contact whose key changed gets nothing until the user accepts the new key (as texts).
+  if (c.replacedIdentity !== null && c.verification === 'verified') return;
   if (!sent.due(c.id, active, ctx.env.now())) return;
   if (!(await readSettings(ctx)).sendTyping) return;
   // Sealing advances each device's ratchet: the sessions are committed before anything leaves.

@@ -159,6 +159,7 @@ describe('devices linked back to back', () => {
     const laptop = await newClient(server.url, 'Alice');
     const bob = await newClient(server.url, 'Bob');
     await meet(laptop, bob);
+    await laptop.updateSettings({ sendTyping: false });
     // The phone is linked, then the tablet and the desktop at once: the laptop has read none of
     // their intros in between, so none of them was in the next one's grant.
     const phone = await link(laptop, 'phone');
@@ -169,6 +170,8 @@ describe('devices linked back to back', () => {
     for (let round = 0; round < 4; round++) for (const c of [...all, bob]) await c.sync();
     for (const [i, c] of all.entries()) {
       expect(await reachableOwn(c)).toEqual(ids.filter((_, j) => j !== i).sort((a, b) => a - b));
+      // Each new device took the laptop's settings when it met it.
+      expect(await c.settings()).toEqual({ sendReadReceipts: true, sendTyping: false });
     }
     // A text from the tablet shows on every other device as sent by us; Bob's reaches all four.
     await tablet.send('Bob', 'from the tablet');

@@ -290,4 +290,26 @@ describe('read state with several devices', () => {
     expect((await phone.messages('Bob')).map((m) => [m.text, m.status])).toContainEqual(['from the laptop', 'read']);
     for (const c of [laptop, phone, bob]) await c.close();
   }, 120_000);
+
+  it('settings changed on one device hold on the other; two changed at once both hold', async () => {
+    const laptop = await newClient(server.url, 'Alice');
+    const bob = await newClient(server.url, 'Bob');
+    await meet(laptop, bob);
+    const { client: phone } = await addDevice(laptop, 2, { name: 'phone' });
+    for (let i = 0; i < 2; i++) for (const c of [phone, bob, laptop, phone]) await c.sync();
+    await laptop.updateSettings({ sendReadReceipts: false });
+    await phone.updateSettings({ sendTyping: false });
+    await phone.sync();
+    await laptop.sync();
+    const both = { sendReadReceipts: false, sendTyping: false };
+    expect(await laptop.settings()).toEqual(both);
+    expect(await phone.settings()).toEqual(both);
+    // And the phone acts on it: reading there sends Bob no receipt.
+    await bob.send('Alice', 'read on the phone');
+    await phone.sync();
+    await phone.markRead('Bob');
+    await bob.sync();
+    expect((await bob.messages('Alice')).map((m) => m.status)).toEqual(['delivered']);
+    for (const c of [laptop, phone, bob]) await c.close();
+  }, 120_000);
 });

@@ -19,8 +19,8 @@ export default defineCommand({
   usage: ['settings', 'settings [--read-receipts on|off] [--typing on|off]'],
   description: `Read receipts tell a contact which of their messages you have read (parley chat and parley receive
 read what they show); typing indicators tell them while you type in parley chat. Both are
-end-to-end encrypted and on by default; turned off, none is sent (you still see theirs). Each
-device of your account keeps its own settings.`,
+end-to-end encrypted and on by default; turned off, none is sent (you still see theirs). A change
+reaches your other devices too.`,
   options: {
     'read-receipts': { type: 'string', placeholder: 'on|off', help: 'send read receipts' },
     typing: { type: 'string', placeholder: 'on|off', help: 'send typing indicators (in parley chat)' },

@@ -83,6 +83,14 @@ const Payload = z.discriminatedUnion('t', [
    * there (docs/client.md §4.9, devices linked back to back).
    */
   z.strictObject({ t: z.literal('introduce'), device: z.number().int().min(0).max(0xffffffff), mailbox: Mailbox }),
+  /** Settings changed on another device of ours: the ones named (at least one) take these values. */
+  z
+    .strictObject({
+      t: z.literal('settings'),
+      sendReadReceipts: z.boolean().optional(),
+      sendTyping: z.boolean().optional(),
+    })
+    .refine((p) => p.sendReadReceipts !== undefined || p.sendTyping !== undefined),
   /** The names of our devices. */
   z.strictObject({
     t: z.literal('device-names'),
@@ -91,7 +99,14 @@ const Payload = z.discriminatedUnion('t', [
 ]);
 
 /** Sync payload types: accepted only from our own devices. */
-export const SYNC_TYPES: ReadonlySet<string> = new Set(['sent', 'contact', 'read', 'device-names', 'introduce']);
+export const SYNC_TYPES: ReadonlySet<string> = new Set([
+  'sent',
+  'contact',
+  'read',
+  'device-names',
+  'introduce',
+  'settings',
+]);
 
 const RequestBody = z.strictObject({
   addressId: bytes(16),
@@ -136,6 +151,7 @@ export type OutgoingPayload =
     }
   | { t: 'read'; ids: string[] }
   | { t: 'introduce'; device: number; mailbox: PeerMailbox }
+  | { t: 'settings'; sendReadReceipts?: boolean; sendTyping?: boolean }
   | { t: 'device-names'; names: { device: number; name: string }[] };
 
 export function encodePayload(p: OutgoingPayload): Uint8Array {

@@ -133,7 +133,8 @@ async function introduce(ctx: ClientContext, d: DeviceRecord): Promise<boolean> 
  * first's intro reached the linking device, so neither was in the other's grant) still meet. Of
  * each pair the newer device (higher id) introduces itself, as a new device does to those in its
  * grant: it gets our current list and `introduce {device, mailbox}` naming the older one and the
- * mailbox that one gave us. A device that already has a record for the other ignores it.
+ * mailbox that one gave us. A device that already has a record for the other ignores it. `y`
+ * also gets our settings (docs/client.md §4.11): a new device starts with the defaults.
  */
 async function ownIntroductions(ctx: ClientContext, y: DeviceRecord): Promise<RecordWrite[]> {
   const now = ctx.env.now();
@@ -151,7 +152,15 @@ async function ownIntroductions(ctx: ClientContext, y: DeviceRecord): Promise<Re
     if (newer === y) forY.push(intro);
     else writes.push(...fanOutAll(ctx.env, [newer], [...listPayload, intro], ctx.newId).writes);
   }
-  if (forY.length > 0) writes.push(...fanOutAll(ctx.env, [y], [...listPayload, ...forY], ctx.newId).writes);
+  // The new device takes our settings too (it starts with the defaults).
+  const settings = await getRecord(ctx, 'settings', 'self');
+  const forYAll: OutgoingPayload[] = [
+    ...(forY.length > 0 ? [...listPayload, ...forY] : []),
+    ...(settings === undefined
+      ? []
+      : [{ t: 'settings' as const, sendReadReceipts: settings.sendReadReceipts, sendTyping: settings.sendTyping }]),
+  ];
+  if (forYAll.length > 0) writes.push(...fanOutAll(ctx.env, [y], forYAll, ctx.newId).writes);
   return writes;
 }
 

@@ -401,6 +401,7 @@ async function processFromPeer(
 /** What our own devices may send us besides sync payloads: the session's own messages. */
 const OWN_TYPES: ReadonlySet<string> = new Set([
   'introduce',
+  'settings',
   'welcome',
   'reset',
   'sent',
@@ -410,5 +411,7 @@ const OWN_TYPES: ReadonlySet<string> = new Set([
   'devices',
 ]);
 
-const isSync = (p: Payload): p is Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' }> =>
+const isSync = (
+  p: Payload,
+): p is Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' | 'settings' }> =>
   SYNC_TYPES.has(p.t);

@@ -12,6 +12,7 @@ import { sentCopyId } from '../engine/payload-effects.ts';
 import {
   type ContactRecord,
   type ConversationRecord,
+  DEFAULT_SETTINGS,
   del,
   type MessageRecord,
   messageKind,
@@ -19,6 +20,7 @@ import {
   type ProfileRecord,
   put,
   SELF_CONTACT,
+  type SettingsRecord,
 } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { chooseName, contactWithIdentity, identityFrom } from './contact-lookup.ts';
@@ -37,7 +39,7 @@ export interface SyncOutcome {
   readonly introduce?: true;
 }
 
-type SyncPayload = Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' }>;
+type SyncPayload = Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' | 'settings' }>;
 
 export async function applySync(ctx: ClientContext, payload: SyncPayload): Promise<SyncOutcome> {
   const none: SyncOutcome = { writes: [], events: [], profile: null };
@@ -102,6 +104,16 @@ export async function applySync(ctx: ClientContext, payload: SyncPayload): Promi
     }
     case 'contact':
       return applyContact(ctx, payload);
+    case 'settings': {
+      // Only the settings named change: two devices changing different ones at once both hold.
+      const now = (await getRecord(ctx, 'settings', 'self')) ?? DEFAULT_SETTINGS;
+      const next: SettingsRecord = {
+        ...now,
+        ...(payload.sendReadReceipts === undefined ? {} : { sendReadReceipts: payload.sendReadReceipts }),
+        ...(payload.sendTyping === undefined ? {} : { sendTyping: payload.sendTyping }),
+      };
+      return { ...none, writes: [put('settings', 'self', next)] };
+    }
     case 'introduce': {
       // Another device of ours we have no record of (linked right after us, docs/client.md §4.9):
       // on our list, it gets an intro record with the mailbox it gave our other device.

@@ -1,11 +1,14 @@
 /**
  * The profile's settings (docs/client.md §4.11): whether we send read receipts and typing
  * indicators. One record (`settings`/`self`), sealed at rest like every other; absent, the
- * defaults apply. Kept on this device only (each device of an account has its own).
+ * defaults apply. A change goes to our other devices in a `settings` sync payload naming only the
+ * settings changed; a device introduced later gets the whole set from the device it met first.
  */
 import { DEFAULT_SETTINGS, put, type SettingsRecord } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import { type ClientContext, getRecord } from './context.ts';
+import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
+import { syncWrites } from './own-devices.ts';
 
 export interface Settings {
   readonly sendReadReceipts: boolean;
@@ -26,10 +29,14 @@ export async function updateSettings(ctx: ClientContext, patch: Partial<Settings
       throw new ClientError('usage', 'Settings are sendReadReceipts and sendTyping, each true or false.');
     }
   }
-  return ctx.serial(async () => {
+  const { next, queued } = await ctx.serial(async () => {
     const now = (await getRecord(ctx, 'settings', 'self')) ?? DEFAULT_SETTINGS;
     const next: SettingsRecord = { ...now, ...patch, v: 2 };
-    await ctx.commit([put('settings', 'self', next)]);
-    return view(next);
+    // Our other devices take the settings changed (only those: docs/client.md §4.11).
+    const synced = Object.keys(patch).length > 0 ? await syncWrites(ctx, { t: 'settings', ...patch }) : [];
+    await ctx.commit([put('settings', 'self', next), ...synced]);
+    return { next, queued: synced.length > 0 };
   });
+  if (queued) await flushOutbox(ctx).catch(ignoreDeliveryFailure);
+  return view(next);
 }

@@ -6,14 +6,14 @@
  * storage) talking through a real server over fetch and the browser's WebSocket.
  *
  * The page (browser/store-page.ts) is bundled here with esbuild for the browser and served from
- * 127.0.0.1 by browser/page-server.ts, which passes every other path on to the test's server.
+ * 127.0.0.1 by @parley/testkit/page-server, which passes every other path on to the test's server.
  */
 import { useInProcessServer } from '@parley/testkit';
 import { chromiumMissing, useBrowser } from '@parley/testkit/browser';
+import { type PageServer, servePage } from '@parley/testkit/page-server';
 import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PageServer, servePage } from './browser/page-server.ts';
 import type { StorePage } from './browser/store-page.ts';
 import { recordStoreCases } from './record-store-cases.ts';
 

@@ -1,5 +1,5 @@
 /**
- * A loopback HTTP server for a browser test's page: `/` is a blank HTML page that loads
+ * A loopback HTTP server for a browser test's (or benchmark's) page: `/` is a blank HTML page that loads
  * `/page.js` (the test's bundle) as a module; everything else is passed on to a Parley server
  * (HTTP requests and the WebSocket upgrade of `/v1/ws`), so the page talks to that server from
  * its own origin, as the web app does when the server serves it — no CORS involved.

@@ -27,6 +27,9 @@ declare global {
 const server = useInProcessServer();
 const chromium = useBrowser();
 let site: PageServer;
+/** The same page under a strict Content-Security-Policy like the web app's (no eval, no inline code). */
+let strictSite: PageServer;
+const STRICT_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 beforeAll(async () => {
   const bundle = await build({
@@ -39,15 +42,19 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   site = await servePage(bundle.outputFiles[0]?.text ?? '', server.url);
+  strictSite = await servePage(bundle.outputFiles[0]?.text ?? '', server.url, {
+    headers: { 'content-security-policy': STRICT_CSP },
+  });
 }, 60_000);
 afterAll(async () => {
   await site?.close();
+  await strictSite?.close();
 });
 
 /** A new page of `context` (a new context when none is given) with the test page loaded. */
-async function openPage(context?: BrowserContext): Promise<Page> {
+async function openPage(context?: BrowserContext, at: PageServer = site): Promise<Page> {
   const page = await (context ?? (await chromium.context())).newPage();
-  await page.goto(site.url);
+  await page.goto(at.url);
   await page.waitForFunction(() => globalThis.parley !== undefined);
   return page;
 }
@@ -311,5 +318,43 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
       expect(cancelled).toEqual({ listedDuring: ['tablet'], code: 'link-aborted', listedAfter: [] });
       await phone.evaluate(() => parley.client('me').close());
     }, 90_000);
+
+    it('works under a strict Content-Security-Policy without a single violation (no eval, not even a probe)', async () => {
+      // Listening from before the bundle runs: zod decides at load whether it may compile parsers.
+      const context = await chromium.context();
+      await context.addInitScript(() => {
+        const seen: string[] = [];
+        (globalThis as { violations?: string[] }).violations = seen;
+        document.addEventListener('securitypolicyviolation', (e) =>
+          seen.push(`${e.violatedDirective} ${e.blockedURI}`),
+        );
+      });
+      const page = await openPage(context, strictSite);
+      const result = await page.evaluate(() => {
+        const violations = (globalThis as { violations?: string[] }).violations ?? ['no listener'];
+        // Run as a task of the page's own: code called straight from evaluate is exempt from the CSP.
+        const flow = async () => {
+          const { sdk, CHEAP } = parley;
+          const client = await sdk.createProfile({
+            profile: 'me',
+            passphrase: 'p',
+            server: location.origin,
+            displayName: 'Ada',
+            kdf: CHEAP,
+          });
+          await client.createInvitation();
+          await client.close();
+          const again = await sdk.openProfile({ profile: 'me', passphrase: 'p' });
+          const invitations = (await again.invitations()).length;
+          await again.close();
+          await new Promise((r) => setTimeout(r, 100)); // violation events are dispatched asynchronously
+          return { invitations, violations };
+        };
+        return new Promise<{ invitations: number; violations: string[] }>((resolve, reject) =>
+          setTimeout(() => flow().then(resolve, reject)),
+        );
+      });
+      expect(result).toEqual({ invitations: 1, violations: [] });
+    }, 60_000);
   });
 });

@@ -18,7 +18,12 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function servePage(script: string, parley: string): Promise<PageServer> {
+export interface PageOptions {
+  /** Extra headers of the HTML page, e.g. the web app's Content-Security-Policy. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export async function servePage(script: string, parley: string, options: PageOptions = {}): Promise<PageServer> {
   const target = new URL(parley);
   const server = createServer((req, res) => {
     if (req.url === '/' || req.url === '/page.js') {
@@ -26,6 +31,7 @@ export async function servePage(script: string, parley: string): Promise<PageSer
       res.writeHead(200, {
         'content-type': html ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8',
         'cache-control': 'no-store',
+        ...(html ? options.headers : {}),
       });
       res.end(html ? HTML : script);
       return;

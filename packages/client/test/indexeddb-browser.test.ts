@@ -74,7 +74,7 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
   }
 
   describe('profiles', () => {
-    it('creates a profile, keeps it across a reload, and refuses a wrong passphrase', async () => {
+    it("creates a profile, keeps it across a reload, refuses a wrong passphrase, reports the unlock's progress", async () => {
       const page = await openPage();
       const created = await page.evaluate(async (serverUrl) => {
         const { sdk, CHEAP } = parley;
@@ -103,16 +103,27 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
         const again = await codeOf(
           sdk.createProfile({ profile: 'main', passphrase: 'x', server: location.origin, displayName: 'B' }),
         );
-        const client = await sdk.openProfile({ profile: 'main', passphrase: 'pass one' });
+        const progress: number[] = [];
+        const onKdfProgress = (f: number) => {
+          progress.push(f);
+          if (f > 0.5) throw new Error('a progress bar that fails'); // must not stop the unlock
+        };
+        const client = await sdk.openProfile({ profile: 'main', passphrase: 'pass one', onKdfProgress });
         const view = { profile: client.profile, invitations: (await client.invitations()).length };
         await client.close();
-        return { wrong, missing, again, view, listed: (await sdk.listProfiles()).map((p) => p.name) };
+        const kdf = {
+          calls: progress.length > 10,
+          rising: progress.every((f, i) => i === 0 || f >= (progress[i - 1] as number)),
+          last: progress.at(-1),
+        };
+        return { wrong, missing, again, view, kdf, listed: (await sdk.listProfiles()).map((p) => p.name) };
       });
       expect(reopened).toEqual({
         wrong: 'wrong-passphrase',
         missing: 'no-profile',
         again: 'profile-exists',
         view: { profile: created.profile, invitations: 1 },
+        kdf: { calls: true, rising: true, last: 1 },
         listed: ['main'],
       });
     }, 60_000);

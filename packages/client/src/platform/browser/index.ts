@@ -17,13 +17,14 @@ import type { ProtocolEnv } from '@parley/protocol';
 import type { ClientOptions, CreateOptions, JoinSession, ParleyClient } from '../../client.ts';
 import { ClientError } from '../../errors.ts';
 import type { WebSocketConstructor } from '../../net/websocket-like.ts';
-import type { ScryptParams } from '../../store/store-crypto.ts';
+import type { KdfProgress, ScryptParams } from '../../store/store-crypto.ts';
 import {
   createProfileWith,
   type JoinAccountFields,
   joinAccountWith,
   openProfileWith,
   type ProfileBackend,
+  type Unlock,
 } from '../profile-lifecycle.ts';
 import { checkProfileName } from '../profile-name.ts';
 import { serverConnections } from '../server-connections.ts';
@@ -46,6 +47,11 @@ export interface BrowserProfileOptions {
   readonly profile: string;
   readonly passphrase: string;
   readonly env?: ProtocolEnv;
+  /**
+   * Hears how much of the key derivation is done, 0 to 1: unlocking runs scrypt in the page
+   * (1–2 s on a desktop, several on a phone), worth a progress bar.
+   */
+  readonly onKdfProgress?: KdfProgress;
 }
 
 /** The profiles of this browser (names and creation times: nothing secret), by name. */
@@ -86,9 +92,10 @@ async function removeProfileData(profile: string): Promise<void> {
 
 const profileExists = () => new ClientError('profile-exists', 'A profile of that name already exists in this browser.');
 
-const unlockOf = (o: { readonly passphrase: string; readonly kdf?: ScryptParams | undefined }) => ({
+const unlockOf = (o: BrowserProfileOptions & { readonly kdf?: ScryptParams | undefined }): Unlock => ({
   passphrase: async () => o.passphrase,
   kdf: o.kdf,
+  onKdfProgress: o.onKdfProgress,
 });
 
 /**

@@ -99,6 +99,9 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
       const reopened = await page.evaluate(async () => {
         const { sdk, codeOf } = parley;
         const wrong = await codeOf(sdk.openProfile({ profile: 'main', passphrase: 'pass two' }));
+        const wrongWords = await sdk
+          .openProfile({ profile: 'main', passphrase: 'pass two' })
+          .catch((e: Error) => e.message);
         const missing = await codeOf(sdk.openProfile({ profile: 'other', passphrase: 'pass one' }));
         const again = await codeOf(
           sdk.createProfile({ profile: 'main', passphrase: 'x', server: location.origin, displayName: 'B' }),
@@ -116,10 +119,19 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
           rising: progress.every((f, i) => i === 0 || f >= (progress[i - 1] as number)),
           last: progress.at(-1),
         };
-        return { wrong, missing, again, view, kdf, listed: (await sdk.listProfiles()).map((p) => p.name) };
+        return {
+          wrong,
+          wrongWords,
+          missing,
+          again,
+          view,
+          kdf,
+          listed: (await sdk.listProfiles()).map((p) => p.name),
+        };
       });
       expect(reopened).toEqual({
         wrong: 'wrong-passphrase',
+        wrongWords: 'The passphrase does not open this profile. Check it and try again.', // no CLI words
         missing: 'no-profile',
         again: 'profile-exists',
         view: { profile: created.profile, invitations: 1 },

@@ -56,9 +56,11 @@ export function connectSources(value: string): string[] {
  * - `base-uri 'none'`, `form-action 'none'`: an injected `<base>` or `<form>` cannot redirect
  *   relative URLs or submissions (the app submits its forms in script);
  * - `frame-ancestors 'none'`: never framed (clickjacking);
- * - `require-trusted-types-for 'script'`: the DOM's string-to-code sinks (`innerHTML`,
- *   `document.write`, script `src` from a string…) refuse plain strings, so even a rendering bug
- *   cannot turn text into markup (Chromium; other browsers ignore it);
+ * - `require-trusted-types-for 'script'` and `trusted-types 'none'`: the DOM's string-to-code
+ *   sinks (`innerHTML`, `insertAdjacentHTML`, `document.write`, a script's text…) refuse plain
+ *   strings, and no policy may be created to bless one — the app renders text only, so even a
+ *   rendering bug cannot turn text into markup or script (where Trusted Types are implemented,
+ *   Chromium first; elsewhere ignored, and the rest of the policy still holds);
  * - no `'wasm-unsafe-eval'`: the app's crypto is plain JavaScript (@noble), no WebAssembly.
  */
 export function contentSecurityPolicy(connectSrc: readonly string[]): string {
@@ -74,6 +76,7 @@ export function contentSecurityPolicy(connectSrc: readonly string[]): string {
     "form-action 'none'",
     "frame-ancestors 'none'",
     "require-trusted-types-for 'script'",
+    "trusted-types 'none'",
   ].join('; ');
 }
 

@@ -94,6 +94,6 @@ export function appSecurityHeaders(connectSrc: readonly string[]): Readonly<Reco
     'x-frame-options': 'DENY',
     // The camera for scanning QR codes, on this origin only; every other powerful feature off.
     'permissions-policy':
-      'camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), display-capture=()',
+      'camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), hid=(), display-capture=()',
   };
 }

@@ -95,9 +95,14 @@ say(
     : 'the web app is not built: building it (npm run build -w @parley/web) ...',
 );
 const started = performance.now();
+// Vite builds for production unless NODE_ENV says otherwise; a test runner sets it to `test`
+// (vitest does), which would build the libraries' development code into the app.
+const env = { ...process.env };
+delete env.NODE_ENV;
 const status = await new Promise((resolve) => {
   const child = spawn('npm', ['run', 'build', '--workspace', '@parley/web'], {
     cwd: root,
+    env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   child.on('error', () => resolve(127));

@@ -25,6 +25,8 @@ import { LinkDeviceScreen } from './link-device.tsx';
 import { RequestsScreen } from './requests.tsx';
 import { SettingsScreen } from './settings.tsx';
 
+/** How long a notice that is not a warning stays. */
+const NEWS_MS = 8000;
 const QUIET = new Set(['typing', 'connection', 'history-progress', 'last-resort-used']);
 
 export function Shell(props: {
@@ -60,7 +62,10 @@ export function Shell(props: {
           const text = noticeText(e, nameOf);
           if (text !== null) {
             const id = nextId++;
-            setNotices((ns) => [...ns.slice(-4), { id, text, warning: text.startsWith('⚠') }]);
+            const warning = text.startsWith('⚠');
+            setNotices((ns) => [...ns.slice(-4), { id, text, warning }]);
+            // News goes by itself; warnings stay until dismissed.
+            if (!warning) setTimeout(() => setNotices((ns) => ns.filter((n) => n.id !== id)), NEWS_MS);
           }
           if (e.type === 'message') {
             const contactId = e.message.contactId;

@@ -7,7 +7,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ParleyClient } from '@parley/client';
 import { useInProcessServer } from '@parley/testkit';
 import { chromiumMissing, useBrowser } from '@parley/testkit/browser';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -30,9 +29,6 @@ const server = useInProcessServer();
 const browsers = useBrowser();
 /** Where to write screenshots of the main screens (docs/screenshots), when set. */
 const SHOTS = process.env.PARLEY_SCREENSHOTS;
-// TEMPORARY until wip-social is merged: typing and read receipts need its SDK methods.
-const SOCIAL = typeof (ParleyClient.prototype as unknown as { typing?: unknown }).typing === 'function';
-const READ = SOCIAL ? 'read' : 'delivered';
 
 describe.skipIf(chromiumMissing())('web app journeys', () => {
   let dist: string;
@@ -113,23 +109,21 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
 
     // Typing shows on the other side while Alice types; then the message, delivered and read.
     await a.getByRole('textbox', { name: 'Message' }).pressSequentially('Hello Bob');
-    if (SOCIAL) await b.getByRole('status').filter({ hasText: 'typing…' }).waitFor(SLOW);
+    await b.getByRole('status').filter({ hasText: 'typing…' }).waitFor(SLOW);
     await a.getByRole('button', { name: 'Send', exact: true }).click();
     const fromAlice = messages(b).filter({ hasText: 'Hello Bob' });
     await fromAlice.waitFor(SLOW);
     await expect(fromAlice.getAttribute('data-direction')).resolves.toBe('in');
+    await b
+      .getByRole('status')
+      .filter({ hasText: 'typing…' })
+      .waitFor({ state: 'detached', ...SLOW });
     // Bob has the conversation open and visible: Alice's text becomes read.
-    await messages(a)
-      .filter({ hasText: 'Hello Bob' })
-      .and(a.locator(`[data-status="${READ}"]`))
-      .waitFor(SLOW);
+    await messages(a).filter({ hasText: 'Hello Bob' }).and(a.locator('[data-status="read"]')).waitFor(SLOW);
 
     await send(b, 'Hi Alice — good to see you here');
     await messages(a).filter({ hasText: 'Hi Alice' }).and(a.locator('[data-direction="in"]')).waitFor(SLOW);
-    await messages(b)
-      .filter({ hasText: 'Hi Alice' })
-      .and(b.locator(`[data-status="${READ}"]`))
-      .waitFor(SLOW);
+    await messages(b).filter({ hasText: 'Hi Alice' }).and(b.locator('[data-status="read"]')).waitFor(SLOW);
     await shot(a, 'conversation');
 
     // Alice leaves the conversation; Bob's next message counts as unread in her list.
@@ -137,7 +131,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await send(b, 'Are you there?');
     const bobEntry = conversations(a).getByRole('button', { name: /^Bob/ });
     await bobEntry.filter({ hasText: 'Are you there?' }).waitFor(SLOW);
-    await bobEntry.locator(SOCIAL ? '[data-unread="1"]' : '[data-unread]').waitFor();
+    await bobEntry.locator('[data-unread="1"]').waitFor();
     await shot(a, 'conversations');
 
     // A reload locks the profile; unlocking brings everything back.

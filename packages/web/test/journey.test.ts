@@ -48,7 +48,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     const context = await browsers.context();
     const page = await context.newPage();
     page.on('console', (m) => {
-      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) violations.push(m.text());
+      if (m.type() === 'error' && /Content Security Policy|Trusted Type/i.test(m.text())) violations.push(m.text());
     });
     await page.goto(app.url);
     return { context, page };
@@ -153,4 +153,38 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await alice.context.close();
     await bob.context.close();
   }, 240_000);
+
+  it('a contact request through a contact address: published, requested with an introduction, accepted, then a chat', async () => {
+    const alice = await person();
+    const carol = await person();
+    const a = alice.page;
+    const c = carol.page;
+    await createProfile(a, 'alice', 'Alice');
+    await createProfile(c, 'carol', 'Carol');
+
+    await a.getByRole('button', { name: 'Add contact' }).first().click();
+    await a.getByRole('button', { name: 'Your contact address' }).click();
+    await a.getByRole('button', { name: 'Create contact address' }).click();
+    const address = await a.getByLabel('Contact address', { exact: true }).inputValue();
+    expect(address).toMatch(/^parley:\/\/address\//);
+
+    await useLink(c, address, "Hi, it's Carol from the meetup");
+    // Until Alice accepts, Carol's side waits (the contact has a placeholder name) and cannot write.
+    await c.getByText(/has not answered yet: you can write once they accept/).waitFor();
+    await expect(c.getByRole('textbox', { name: 'Message' }).isDisabled()).resolves.toBe(true);
+
+    await a.getByRole('button', { name: 'Contact requests' }).click();
+    await a.getByRole('button', { name: 'Check for new requests' }).click();
+    await a.getByText("Hi, it's Carol from the meetup").waitFor(SLOW);
+    await a.getByRole('button', { name: 'Accept Carol' }).click();
+    await a.getByRole('heading', { name: 'Carol' }).waitFor(SLOW);
+
+    await c.getByRole('heading', { name: 'Alice' }).waitFor(SLOW);
+    await c.getByRole('textbox', { name: 'Message' }).and(c.locator(':enabled')).waitFor(SLOW);
+    await send(c, 'Thanks for accepting');
+    await messages(a).filter({ hasText: 'Thanks for accepting' }).waitFor(SLOW);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await carol.context.close();
+  }, 180_000);
 });

@@ -144,7 +144,12 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await openChat(a, 'Bob');
     await messages(a).filter({ hasText: 'Are you there?' }).waitFor();
     await expect(messages(a).count()).resolves.toBe(3);
-    await a.getByText('✓ verified').waitFor();
+    await a.locator('#main').getByText('✓ verified').waitFor();
+    // Opened, the conversation is read: the list says so.
+    await conversations(a)
+      .getByRole('button', { name: /^Bob/ })
+      .locator('[data-unread]')
+      .waitFor({ state: 'detached' });
 
     await a.getByRole('button', { name: 'Devices' }).click();
     await a.getByText('this browser').waitFor();

@@ -34,7 +34,7 @@ export function Shell(props: {
   profile: string;
   route: Route;
   navigate: Navigate;
-  onLock: () => void;
+  onLock: () => Promise<void>;
   pendingLink: string | null;
   clearPendingLink: () => void;
 }) {
@@ -80,9 +80,10 @@ export function Shell(props: {
   const setOpenConversation = useCallback((id: string | null) => {
     openConversation.current = id;
   }, []);
+  const refresh = useCallback(() => setVersion((v) => v + 1), []);
   const session = useMemo<Session>(
-    () => ({ client, profile: props.profile, version, navigate, lock: props.onLock, setOpenConversation }),
-    [client, props.profile, version, navigate, props.onLock, setOpenConversation],
+    () => ({ client, profile: props.profile, version, navigate, refresh, lock: props.onLock, setOpenConversation }),
+    [client, props.profile, version, navigate, refresh, props.onLock, setOpenConversation],
   );
 
   const wide = route.name === 'chat';
@@ -132,7 +133,7 @@ export function Shell(props: {
           >
             Settings
           </button>
-          <button type="button" onClick={props.onLock}>
+          <button type="button" onClick={() => void props.onLock()}>
             Lock
           </button>
         </nav>

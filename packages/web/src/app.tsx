@@ -52,11 +52,11 @@ export function App() {
     [navigate, pendingLink],
   );
 
-  const lock = useCallback(() => {
+  const lock = useCallback(async () => {
     const current = open;
     setOpen(null);
     navigate({ name: 'start' }, { replace: true });
-    void current?.client.close().catch(() => undefined);
+    await current?.client.close().catch(() => undefined);
   }, [open, navigate]);
 
   const clearPendingLink = useCallback(() => setPendingLink(null), []);

@@ -8,6 +8,7 @@
  * milliseconds by design) and must not block the event loop; AES-GCM over one record is fast
  * enough that an await per record would cost more than the work.
  */
+import { ClientError } from '../errors.ts';
 
 /** scrypt's cost parameters (RFC 7914 §2): CPU/memory cost N (a power of two), block size r, parallelism p. */
 export interface ScryptParams {
@@ -30,3 +31,10 @@ export interface StoreCrypto {
 export const AES_GCM_KEY_BYTES = 32;
 export const AES_GCM_NONCE_BYTES = 12;
 export const AES_GCM_TAG_BYTES = 16;
+
+/** What every StoreCrypto's AES-GCM checks first: a 32-byte key and a 12-byte nonce (`usage`). */
+export function checkAesGcmKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
+  if (key.length !== AES_GCM_KEY_BYTES || nonce.length !== AES_GCM_NONCE_BYTES) {
+    throw new ClientError('usage', 'AES-256-GCM needs a 32-byte key and a 12-byte nonce.');
+  }
+}

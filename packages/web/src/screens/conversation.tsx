@@ -19,7 +19,7 @@ import { useTyping } from '../state/use-typing.ts';
 const PAGE = 50;
 
 export function ConversationScreen({ contactId }: { contactId: string }) {
-  const { client, version, navigate, setOpenConversation } = useSession();
+  const { client, version, navigate, refresh, setOpenConversation } = useSession();
   const [limit, setLimit] = useState(PAGE);
   const [reload, setReload] = useState(0);
   const [pending, setPending] = useState<PendingMessage[]>([]);
@@ -41,14 +41,14 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
     const mark = () => {
       if (newestIn === null || newestIn === lastMarked.current || document.visibilityState !== 'visible') return;
       lastMarked.current = newestIn;
-      markRead(client, contactId).catch(() => {
+      markRead(client, contactId).then(refresh, () => {
         lastMarked.current = null;
       });
     };
     mark();
     document.addEventListener('visibilitychange', mark);
     return () => document.removeEventListener('visibilitychange', mark);
-  }, [client, contactId, newestIn]);
+  }, [client, contactId, newestIn, refresh]);
 
   const send = (text: string) => {
     const key = `pending-${Date.now()}-${Math.random()}`;

@@ -14,6 +14,7 @@ export function CreateProfileScreen(props: OpenedProps & { first?: boolean }) {
   const [displayName, setDisplayName] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [server, setServer] = useState(location.origin);
+  const [registrationKey, setRegistrationKey] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const submit = async (e: Event) => {
@@ -25,7 +26,14 @@ export function CreateProfileScreen(props: OpenedProps & { first?: boolean }) {
     setBusy(true);
     setError(null);
     try {
-      const client = await createProfile({ profile: profile.trim(), passphrase, server: server.trim(), displayName });
+      const key = registrationKey.trim();
+      const client = await createProfile({
+        profile: profile.trim(),
+        passphrase,
+        server: server.trim(),
+        displayName,
+        ...(key === '' ? {} : { registrationKey: key }),
+      });
       props.onOpen(client, profile.trim());
     } catch (err) {
       setError(errorText(err));
@@ -80,6 +88,15 @@ export function CreateProfileScreen(props: OpenedProps & { first?: boolean }) {
           value={server}
           onValue={setServer}
         />
+        <details>
+          <summary>Private server?</summary>
+          <Field
+            label="Registration key"
+            hint="Only if the server's operator gave you one."
+            value={registrationKey}
+            onValue={setRegistrationKey}
+          />
+        </details>
         <Alert message={error} />
         <button type="submit" class="primary" disabled={busy}>
           {busy ? 'Creating…' : 'Create profile'}

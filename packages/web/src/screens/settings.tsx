@@ -133,7 +133,7 @@ export function SettingsScreen() {
             onClick={() =>
               act(async () => {
                 await client.deleteAccount();
-                lock();
+                await lock();
                 await deleteProfile(profile);
               }, '')
             }

@@ -25,6 +25,8 @@ import { LinkDeviceScreen } from './link-device.tsx';
 import { RequestsScreen } from './requests.tsx';
 import { SettingsScreen } from './settings.tsx';
 
+/** How long a notice that is not a warning stays. */
+const NEWS_MS = 8000;
 const QUIET = new Set(['typing', 'connection', 'history-progress', 'last-resort-used']);
 
 export function Shell(props: {
@@ -32,7 +34,7 @@ export function Shell(props: {
   profile: string;
   route: Route;
   navigate: Navigate;
-  onLock: () => void;
+  onLock: () => Promise<void>;
   pendingLink: string | null;
   clearPendingLink: () => void;
 }) {
@@ -60,7 +62,10 @@ export function Shell(props: {
           const text = noticeText(e, nameOf);
           if (text !== null) {
             const id = nextId++;
-            setNotices((ns) => [...ns.slice(-4), { id, text, warning: text.startsWith('⚠') }]);
+            const warning = text.startsWith('⚠');
+            setNotices((ns) => [...ns.slice(-4), { id, text, warning }]);
+            // News goes by itself; warnings stay until dismissed.
+            if (!warning) setTimeout(() => setNotices((ns) => ns.filter((n) => n.id !== id)), NEWS_MS);
           }
           if (e.type === 'message') {
             const contactId = e.message.contactId;
@@ -75,9 +80,10 @@ export function Shell(props: {
   const setOpenConversation = useCallback((id: string | null) => {
     openConversation.current = id;
   }, []);
+  const refresh = useCallback(() => setVersion((v) => v + 1), []);
   const session = useMemo<Session>(
-    () => ({ client, profile: props.profile, version, navigate, lock: props.onLock, setOpenConversation }),
-    [client, props.profile, version, navigate, props.onLock, setOpenConversation],
+    () => ({ client, profile: props.profile, version, navigate, refresh, lock: props.onLock, setOpenConversation }),
+    [client, props.profile, version, navigate, refresh, props.onLock, setOpenConversation],
   );
 
   const wide = route.name === 'chat';
@@ -127,7 +133,7 @@ export function Shell(props: {
           >
             Settings
           </button>
-          <button type="button" onClick={props.onLock}>
+          <button type="button" onClick={() => void props.onLock()}>
             Lock
           </button>
         </nav>

@@ -10,8 +10,10 @@ export interface Session {
   /** Goes up with every client event: screens reload their data on it. */
   readonly version: number;
   readonly navigate: Navigate;
+  /** Makes the screens reload (after a change that emits no event, such as marking read). */
+  readonly refresh: () => void;
   /** Closes the profile (its keys leave memory) and goes back to the start screen. */
-  readonly lock: () => void;
+  readonly lock: () => Promise<void>;
   /** The conversation on screen (null: none): new messages there are not notified. */
   readonly setOpenConversation: (contactId: string | null) => void;
 }

@@ -1,84 +1,23 @@
 /**
- * The SDK calls for settings, conversation summaries, read marks and typing (design §1, from
- * wip-social). Until they are in the SDK, each falls back to what the SDK already offers (or
- * does nothing), so the screens are written once against the final shape.
+ * Settings, conversation summaries, read marks and typing (design §1): thin names over the SDK's
+ * methods, so screens read the same whichever way the SDK grows.
  */
-import type { ClientEvent, MessageView, ParleyClient } from './sdk.ts';
+import type { ClientEvent, ConversationView, ParleyClient, SettingsView } from './sdk.ts';
 
-export interface SettingsView {
-  readonly sendReadReceipts: boolean;
-  readonly sendTyping: boolean;
-}
+export type { ConversationView, SettingsView } from './sdk.ts';
+export type AppEvent = ClientEvent;
 
-export interface ConversationView {
-  readonly id: string;
-  readonly contactId: string;
-  readonly unread: number;
-  readonly last: MessageView | null;
-}
+export const settings = (c: ParleyClient): Promise<SettingsView> => c.settings();
 
-/** The SDK's events plus those the social additions bring (read receipts, typing). */
-export type AppEvent =
-  | ClientEvent
-  | {
-      readonly type: 'read';
-      readonly conversationId: string;
-      readonly contactId: string;
-      readonly messageIds: readonly string[];
-    }
-  | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean };
-
-interface Social {
-  settings?(): Promise<SettingsView>;
-  updateSettings?(patch: Partial<SettingsView>): Promise<SettingsView>;
-  conversations?(): Promise<ConversationView[]>;
-  markRead?(nameOrId: string, options?: { upTo?: string }): Promise<void>;
-  typing?(nameOrId: string, active: boolean): Promise<void>;
-}
-
-const social = (c: ParleyClient) => c as unknown as Social;
-
-const DEFAULT_SETTINGS: SettingsView = { sendReadReceipts: true, sendTyping: true };
-
-export function settings(c: ParleyClient): Promise<SettingsView> {
-  const s = social(c);
-  return s.settings ? s.settings() : Promise.resolve(DEFAULT_SETTINGS);
-}
-
-export function updateSettings(c: ParleyClient, patch: Partial<SettingsView>): Promise<SettingsView> {
-  const s = social(c);
-  return s.updateSettings ? s.updateSettings(patch) : Promise.resolve({ ...DEFAULT_SETTINGS, ...patch });
-}
+export const updateSettings = (c: ParleyClient, patch: Partial<SettingsView>): Promise<SettingsView> =>
+  c.updateSettings(patch);
 
 /** One per contact, newest activity first. */
-export async function conversations(c: ParleyClient): Promise<ConversationView[]> {
-  const s = social(c);
-  if (s.conversations) return s.conversations();
-  const unread = await c.unread();
-  const out: ConversationView[] = [];
-  for (const contact of await c.contacts()) {
-    const [last] = await c.messages(contact.id, { limit: 1 });
-    out.push({
-      id: contact.conversationId,
-      contactId: contact.id,
-      unread: unread.filter((m) => m.contactId === contact.id).length,
-      last: last ?? null,
-    });
-  }
-  const at = (v: ConversationView) => v.last?.storedAt ?? 0;
-  return out.sort((a, b) => at(b) - at(a));
-}
+export const conversations = (c: ParleyClient): Promise<ConversationView[]> => c.conversations();
 
-export async function markRead(c: ParleyClient, contactId: string): Promise<void> {
-  const s = social(c);
-  if (s.markRead) return s.markRead(contactId);
-}
+export const markRead = (c: ParleyClient, contactId: string): Promise<void> => c.markRead(contactId);
 
-export async function typing(c: ParleyClient, contactId: string, active: boolean): Promise<void> {
-  const s = social(c);
-  if (s.typing) return s.typing(contactId, active);
-}
+export const typing = (c: ParleyClient, contactId: string, active: boolean): Promise<void> =>
+  c.typing(contactId, active);
 
-export function onAppEvent(c: ParleyClient, listener: (e: AppEvent) => void): () => void {
-  return c.on(listener as (e: ClientEvent) => void);
-}
+export const onAppEvent = (c: ParleyClient, listener: (e: AppEvent) => void): (() => void) => c.on(listener);

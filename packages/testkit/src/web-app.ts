@@ -61,7 +61,10 @@ export async function createProfile(
   o: { profile: string; name: string; passphrase?: string; server?: string },
 ): Promise<void> {
   const create = page.getByRole('button', { name: 'Create profile' });
-  if (!(await create.isVisible())) await page.getByRole('button', { name: 'New profile' }).click();
+  const another = page.getByRole('button', { name: 'New profile' });
+  // The first screen once the app has read which profiles this browser holds.
+  await create.or(another).first().waitFor();
+  if (!(await create.isVisible())) await another.click();
   await page.getByLabel('Profile name').fill(o.profile);
   await page.getByLabel('Your name').fill(o.name);
   await page.getByLabel('Passphrase').fill(o.passphrase ?? WEB_PASSPHRASE);

@@ -29,7 +29,6 @@ import {
   createProfile,
   ensureWebApp,
   invite,
-  messageLog,
   openChat,
   submitUnlock,
   UNLOCK_TIMEOUT_MS,
@@ -269,9 +268,6 @@ try {
       bob.evaluate((n) => (window as unknown as { __shown: Record<string, number> }).__shown[String(n)], i),
     ]);
     latencies.push((shown ?? Number.NaN) - (sent ?? Number.NaN));
-  }
-  if ((await messageLog(bob).locator('li[data-direction="in"]').count()) < messages) {
-    throw new Error('the receiver shows fewer messages than were sent');
   }
   say(
     `send → shown (${latencies.length} texts after ${WARMUP} warm-up): median ${round1(median(latencies))} ms, p95 ${round1(p95(latencies))} ms`,

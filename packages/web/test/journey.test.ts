@@ -57,6 +57,8 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
   async function shot(page: Page, name: string): Promise<void> {
     if (SHOTS === undefined) return;
     mkdirSync(SHOTS, { recursive: true });
+    // Notices come and go with timing: the pictures show the screens without them.
+    for (const dismiss of await page.getByRole('button', { name: 'Dismiss notice' }).all()) await dismiss.click();
     const size = page.viewportSize();
     for (const [w, h, tag] of [
       [1280, 800, 'desktop'],
@@ -82,6 +84,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     // Alice invites, Bob pastes the link.
     const link = await invite(a);
     expect(link).toMatch(/^parley:\/\/invite\//);
+    await shot(a, 'invite');
     await expect(a.getByRole('img', { name: 'QR code of the invitation' }).count()).resolves.toBe(1);
     await useLink(b, link);
     await a.getByRole('button', { name: 'Done' }).click();
@@ -137,6 +140,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     // A reload locks the profile; unlocking brings everything back.
     await a.reload();
     await a.getByRole('heading', { name: 'Unlock your profile' }).waitFor();
+    await shot(a, 'unlock');
     await unlock(a, 'not the passphrase');
     await a.getByRole('alert').waitFor(SLOW);
     await unlock(a, PASSPHRASE);

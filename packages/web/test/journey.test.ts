@@ -196,4 +196,42 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await alice.context.close();
     await carol.context.close();
   }, 180_000);
+
+  it("an invitation opened as the app's web link: the fragment leaves the address bar at once and the link waits for a profile", async () => {
+    const alice = await person();
+    const dave = await person();
+    const a = alice.page;
+    await createProfile(a, 'alice', 'Alice');
+    await invite(a);
+    const web = await a.getByLabel('Web link', { exact: true }).inputValue();
+    expect(web.startsWith(`${app.url}/#invite=`)).toBe(true);
+
+    const d = dave.page;
+    await d.goto(web);
+    await d.getByRole('heading', { name: 'Welcome to Parley' }).waitFor();
+    // The one-time secret is gone from the URL and from this history entry.
+    expect(d.url()).toBe(`${app.url}/`);
+    await expect(d.evaluate(() => location.hash)).resolves.toBe('');
+    await d.getByText('You opened a Parley link').waitFor();
+    await createProfile(d, 'dave', 'Dave', 'Use a link');
+    await expect(d.getByLabel('Invitation link').inputValue()).resolves.toMatch(/^parley:\/\/invite\//);
+    await d.getByRole('button', { name: 'Connect' }).click();
+    await d.getByRole('heading', { name: 'Alice' }).waitFor(SLOW);
+
+    // Phone width: nothing sticks out sideways on the main screens, even with a long unbroken text.
+    await d.setViewportSize({ width: 360, height: 740 });
+    await send(d, 'x'.repeat(3000));
+    await messages(d).filter({ hasText: 'xxxx' }).waitFor();
+    const overflow = () =>
+      d.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await expect(overflow()).resolves.toBe(0);
+    await d.getByRole('button', { name: 'Chats', exact: true }).click();
+    await conversations(d)
+      .getByRole('button', { name: /^Alice/ })
+      .waitFor();
+    await expect(overflow()).resolves.toBe(0);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await dave.context.close();
+  }, 180_000);
 });

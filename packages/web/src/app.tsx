@@ -79,6 +79,12 @@ export function App() {
     const props = { onOpen, navigate, pendingLink };
     return (
       <main id="main" class="start">
+        <p class="start-brand">
+          <span class="logo" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Parley
+        </p>
         {route.name === 'create' ? (
           <CreateProfileScreen {...props} />
         ) : route.name === 'join' ? (

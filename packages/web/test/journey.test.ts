@@ -57,6 +57,8 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
   async function shot(page: Page, name: string): Promise<void> {
     if (SHOTS === undefined) return;
     mkdirSync(SHOTS, { recursive: true });
+    // Notices come and go with timing: the pictures show the screens without them.
+    for (const dismiss of await page.getByRole('button', { name: 'Dismiss notice' }).all()) await dismiss.click();
     const size = page.viewportSize();
     for (const [w, h, tag] of [
       [1280, 800, 'desktop'],
@@ -82,6 +84,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     // Alice invites, Bob pastes the link.
     const link = await invite(a);
     expect(link).toMatch(/^parley:\/\/invite\//);
+    await shot(a, 'invite');
     await expect(a.getByRole('img', { name: 'QR code of the invitation' }).count()).resolves.toBe(1);
     await useLink(b, link);
     await a.getByRole('button', { name: 'Done' }).click();
@@ -137,6 +140,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     // A reload locks the profile; unlocking brings everything back.
     await a.reload();
     await a.getByRole('heading', { name: 'Unlock your profile' }).waitFor();
+    await shot(a, 'unlock');
     await unlock(a, 'not the passphrase');
     await a.getByRole('alert').waitFor(SLOW);
     await unlock(a, PASSPHRASE);
@@ -191,5 +195,43 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     expect(violations).toEqual([]);
     await alice.context.close();
     await carol.context.close();
+  }, 180_000);
+
+  it("an invitation opened as the app's web link: the fragment leaves the address bar at once and the link waits for a profile", async () => {
+    const alice = await person();
+    const dave = await person();
+    const a = alice.page;
+    await createProfile(a, 'alice', 'Alice');
+    await invite(a);
+    const web = await a.getByLabel('Web link', { exact: true }).inputValue();
+    expect(web.startsWith(`${app.url}/#invite=`)).toBe(true);
+
+    const d = dave.page;
+    await d.goto(web);
+    await d.getByRole('heading', { name: 'Welcome to Parley' }).waitFor();
+    // The one-time secret is gone from the URL and from this history entry.
+    expect(d.url()).toBe(`${app.url}/`);
+    await expect(d.evaluate(() => location.hash)).resolves.toBe('');
+    await d.getByText('You opened a Parley link').waitFor();
+    await createProfile(d, 'dave', 'Dave', 'Use a link');
+    await expect(d.getByLabel('Invitation link').inputValue()).resolves.toMatch(/^parley:\/\/invite\//);
+    await d.getByRole('button', { name: 'Connect' }).click();
+    await d.getByRole('heading', { name: 'Alice' }).waitFor(SLOW);
+
+    // Phone width: nothing sticks out sideways on the main screens, even with a long unbroken text.
+    await d.setViewportSize({ width: 360, height: 740 });
+    await send(d, 'x'.repeat(3000));
+    await messages(d).filter({ hasText: 'xxxx' }).waitFor();
+    const overflow = () =>
+      d.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    await expect(overflow()).resolves.toBe(0);
+    await d.getByRole('button', { name: 'Chats', exact: true }).click();
+    await conversations(d)
+      .getByRole('button', { name: /^Alice/ })
+      .waitFor();
+    await expect(overflow()).resolves.toBe(0);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await dave.context.close();
   }, 180_000);
 });

@@ -8,12 +8,13 @@ export const PASSPHRASE = 'correct horse battery staple';
 /** Creating and unlocking derive the key with scrypt: seconds on a busy machine. */
 export const SLOW = { timeout: 60_000 };
 
-export async function createProfile(page: Page, profile: string, name: string): Promise<void> {
+/** Fills the create-profile form; `lands` is the heading of the screen that follows (the chats, unless a link waits). */
+export async function createProfile(page: Page, profile: string, name: string, lands = 'Chats'): Promise<void> {
   await page.getByLabel('Profile name').fill(profile);
   await page.getByLabel('Your name').fill(name);
   await page.getByLabel('Passphrase').fill(PASSPHRASE);
   await page.getByRole('button', { name: 'Create profile' }).click();
-  await page.getByRole('heading', { name: 'Chats' }).waitFor(SLOW);
+  await page.getByRole('heading', { name: lands }).waitFor(SLOW);
 }
 
 export async function unlock(page: Page, passphrase = PASSPHRASE): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * A QR code as an SVG built from elements (one path of unit squares), never markup from a string:
+ * A QR code (error correction L: the links are long, and a screen shown to a camera is clean) as an SVG built from elements (one path of unit squares), never markup from a string:
  * the text may come from a server, and the CSP allows no inline anything.
  */
 import { useMemo } from 'preact/hooks';
@@ -7,7 +7,7 @@ import { encode } from 'uqr';
 
 export function QrCode({ text, label }: { text: string; label: string }) {
   const { size, d } = useMemo(() => {
-    const qr = encode(text, { ecc: 'M', border: 2 });
+    const qr = encode(text, { ecc: 'L', border: 2 });
     let path = '';
     qr.data.forEach((row, y) => {
       row.forEach((on, x) => {

@@ -74,7 +74,7 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
   return (
     <section class="conversation-screen">
       <div class="conversation-head">
-        <button type="button" class="back" onClick={() => navigate({ name: 'chats' })}>
+        <button type="button" class="back" aria-label="Back to Chats" onClick={() => navigate({ name: 'chats' })}>
           <span aria-hidden="true">←</span> Chats
         </button>
         <div class="who">

@@ -59,9 +59,13 @@ function DeviceRow({ device: d, act }: { device: DeviceView; act: (f: () => Prom
         {d.dropped ? <span class="mark warn">dropped</span> : d.stale ? <span class="mark warn">stale</span> : null}
       </p>
       <p class="hint">
-        Device {d.id}
-        {d.linkedAt === null ? '' : ` · linked ${new Date(d.linkedAt).toLocaleDateString()}`}
-        {d.lastActiveAt === null || d.current ? '' : ` · last active ${new Date(d.lastActiveAt).toLocaleString()}`}
+        {[
+          d.name === null ? null : `Device ${d.id}`,
+          d.linkedAt === null ? null : `linked ${new Date(d.linkedAt).toLocaleDateString()}`,
+          d.lastActiveAt === null || d.current ? null : `last active ${new Date(d.lastActiveAt).toLocaleString()}`,
+        ]
+          .filter((x) => x !== null)
+          .join(' · ')}
       </p>
       {editing !== null ? (
         <form

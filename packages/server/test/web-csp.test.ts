@@ -88,6 +88,10 @@ async function settled(page: Page, n: number): Promise<void> {
   );
 }
 
+it('tells the person who started it which address to open', () => {
+  expect(server.output()).toContain(`Open ${server.url} in a browser`);
+});
+
 describe.skipIf(chromiumMissing())('the web app under its CSP, in Chromium', () => {
   it("loads the app's own script and stylesheet with no violation", async () => {
     const { page, violations } = await open();

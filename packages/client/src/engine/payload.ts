@@ -43,6 +43,10 @@ const Payload = z.discriminatedUnion('t', [
     body: z.string().max(MAX_TEXT),
   }),
   z.strictObject({ t: z.literal('receipt'), ids: z.array(z.string().min(1).max(40)).min(1).max(100) }),
+  /** The contact read these texts of ours (their `text` ids); sent only if they allow read receipts. */
+  z.strictObject({ t: z.literal('read-receipt'), ids: z.array(z.string().min(1).max(40)).min(1).max(100) }),
+  /** Ephemeral: the contact is typing (or stopped). Never stored, never resent (docs/client.md §4.3). */
+  z.strictObject({ t: z.literal('typing'), active: z.boolean() }),
   /** A new session (in an initial message) replacing a broken or lost one. */
   z.strictObject({ t: z.literal('reset'), proof: bytes(64).optional() }),
   /**
@@ -110,7 +114,8 @@ export type OutgoingPayload =
   | { t: 'welcome' | 'accept'; name: string; mailbox: PeerMailbox }
   | { t: 'request'; body: Uint8Array; signature: Uint8Array }
   | { t: 'text'; id: string; sentAt: number; body: string }
-  | { t: 'receipt'; ids: string[] }
+  | { t: 'receipt' | 'read-receipt'; ids: string[] }
+  | { t: 'typing'; active: boolean }
   | { t: 'reset'; proof?: Uint8Array }
   | { t: 'devices'; list: Uint8Array }
   | { t: 'sent'; contact: Uint8Array; id: string; sentAt: number; body: string }

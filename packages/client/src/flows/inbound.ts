@@ -103,13 +103,15 @@ export async function receive(
   envelope: Uint8Array,
   ack: boolean,
 ): Promise<boolean> {
-  let processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope));
+  // A typing indicator counts only when pushed as it happens, not read later from storage (§4.11).
+  const live = !ack;
+  let processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, false, live));
   if (processed.refreshList !== undefined) {
     // A device not on the list we hold introduced itself: their latest list decides (fetched
     // outside the queue), then the envelope is processed once more with it.
     // A list that cannot be fetched now refuses nothing: the intro stays for the next read.
     processed = (await refreshDeviceList(ctx, processed.refreshList))
-      ? await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true))
+      ? await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true, live))
       : { ack: null };
   }
   if (processed.refetch !== undefined) {
@@ -175,13 +177,16 @@ async function processEnvelope(
   envelope: Uint8Array,
   received?: Uint8Array,
   listChecked = false,
+  live = false,
 ): Promise<Processed> {
   const route = await ctx.routes.get(ctx.store, mailbox);
   if (route === undefined) return { ack: null };
   if (route.kind === 'device') {
     const d = await getRecord(ctx, 'device', route.id);
     const c = d && (await getRecord(ctx, 'contact', d.contactId));
-    return d && c ? processFromPeer(ctx, { contact: c, device: d }, envelope, received, listChecked) : { ack: null };
+    return d && c
+      ? processFromPeer(ctx, { contact: c, device: d }, envelope, received, listChecked, live)
+      : { ack: null };
   }
   const inv = await getRecord(ctx, 'invitation', route.id);
   return { ack: inv ? await processOnInvitation(ctx, inv, envelope) : null };
@@ -261,6 +266,7 @@ async function processFromPeer(
   envelope: Uint8Array,
   received: Uint8Array | undefined,
   listChecked: boolean,
+  live: boolean,
 ): Promise<Processed> {
   const { contact: c, device: d } = peer;
   const env = ctx.env;
@@ -363,7 +369,7 @@ async function processFromPeer(
     next = { ...next, contact: named.contact };
     for (const e of outcome.events) events.push(e.type === 'contact-connected' ? { ...e, contact: named.contact } : e);
     events.push(...named.events);
-  } else events.push(...outcome.events);
+  } else events.push(...outcome.events.filter((e) => live || e.type !== 'typing'));
   await ctx.commit([...peerWrites(next), ...writes]);
   ctx.emit(events);
   return { ack: d.myMailbox };

@@ -7,6 +7,7 @@
 import { equalBytes } from '@parley/protocol';
 import type { DomainEvent } from '../engine/events.ts';
 import type { Payload } from '../engine/payload.ts';
+import { sentCopyId } from '../engine/payload-effects.ts';
 import {
   type ContactRecord,
   type ConversationRecord,
@@ -35,15 +36,12 @@ export interface SyncOutcome {
 
 type SyncPayload = Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' }>;
 
-/** The history record id of a text we sent from another device (its sender's id, kept apart). */
-export const sentId = (wireId: string): string | null => (/^[\x21-\x7e]{1,40}$/.test(wireId) ? `${wireId}.out` : null);
-
 export async function applySync(ctx: ClientContext, payload: SyncPayload): Promise<SyncOutcome> {
   const none: SyncOutcome = { writes: [], events: [], profile: null };
   switch (payload.t) {
     case 'sent': {
       const c = await contactWithIdentity(ctx, payload.contact);
-      const id = sentId(payload.id);
+      const id = sentCopyId(payload.id);
       if (c === undefined || id === null) return none;
       if ((await getMessage(ctx, c.conversationId, id)) !== undefined) return none; // shown already
       const record: MessageRecord = {

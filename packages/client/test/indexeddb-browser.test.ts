@@ -4,7 +4,7 @@
  * EncryptedRecordStore over it; profiles created, reopened after a reload, refused with a wrong
  * passphrase; the Web Lock keeping a second tab out; two browsers (two contexts: separate
  * storage) talking through a real server over fetch and the browser's WebSocket, before and after
- * a reload; a browser linked as a new device of an account, and a linking cancelled before the
+ * a reload — a server on the page's origin, and one on another origin (the server's CORS); a browser linked as a new device of an account, and a linking cancelled before the
  * grant leaving no profile behind.
  *
  * The page (browser/store-page.ts) is bundled here with esbuild for the browser and served from
@@ -183,88 +183,94 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
       expect(afterClose).toEqual({ name: 'Me', listed: [] });
     }, 60_000);
 
-    it('two browsers meet by invitation and talk both ways through the server, pushed over WebSocket, and after a reload', async () => {
-      const alice = await openPage();
-      const bob = await openPage();
-      const sockets: string[] = [];
-      for (const page of [alice, bob]) page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
-      const start = (page: Page, name: string) =>
-        page.evaluate(
-          async ([serverUrl, displayName]) => {
-            const { sdk, CHEAP, clients } = parley;
-            const client = await sdk.createProfile({
-              profile: 'me',
-              passphrase: 'p',
-              server: serverUrl,
-              displayName,
-              kdf: CHEAP,
-            });
-            clients.set('me', client);
-            await client.start();
-          },
-          [site.url, name] as const,
-        );
-      await start(alice, 'Alice');
-      await start(bob, 'Bob');
-      const link = await alice.evaluate(async () => (await parley.client('me').createInvitation()).link);
-      // Bob's request goes to Alice's mailbox; she answers at once (pushed), and then they are connected.
-      await bob.evaluate(async (l) => {
-        const client = parley.client('me');
-        const connected = new Promise<void>((resolve) => {
-          const off = client.on((e) => {
-            if (e.type === 'contact-connected') {
-              off();
-              resolve();
-            }
-          });
-        });
-        await client.connect(l, { name: 'Alice' });
-        await connected;
-      }, link);
-      /** Resolves in `page` with the text of the next incoming message. */
-      const nextText = (page: Page) =>
-        page.evaluate(
-          () =>
-            new Promise<string>((resolve) => {
-              const off = parley.client('me').on((e) => {
-                if (e.type === 'message') {
-                  off();
-                  resolve(e.message.text);
-                }
+    // The server's origin: the page's own (the app served by its server), or another (CORS).
+    for (const [where, serverUrl] of [
+      ['the same origin', () => site.url],
+      ['another origin (CORS)', () => server.url],
+    ] as const) {
+      it(`two browsers meet by invitation and talk both ways through a server of ${where}, pushed over WebSocket, and after a reload`, async () => {
+        const alice = await openPage();
+        const bob = await openPage();
+        const sockets: string[] = [];
+        for (const page of [alice, bob]) page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
+        const start = (page: Page, name: string) =>
+          page.evaluate(
+            async ([serverUrl, displayName]) => {
+              const { sdk, CHEAP, clients } = parley;
+              const client = await sdk.createProfile({
+                profile: 'me',
+                passphrase: 'p',
+                server: serverUrl,
+                displayName,
+                kdf: CHEAP,
               });
-            }),
-        );
-      const aliceGets = nextText(alice);
-      await bob.evaluate(() => parley.client('me').send('Alice', 'hello from Bob'));
-      expect(await aliceGets).toBe('hello from Bob');
-      const contacts = await alice.evaluate(async () => (await parley.client('me').contacts()).map((c) => c.name));
-      expect(contacts).toEqual(['Bob']);
-      const bobGets = nextText(bob);
-      await alice.evaluate(() => parley.client('me').send('Bob', 'hello from Alice'));
-      expect(await bobGets).toBe('hello from Alice');
-      for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
-      expect(sockets).toEqual(['/v1/ws', '/v1/ws']); // the browser's own WebSocket, one per client
+              clients.set('me', client);
+              await client.start();
+            },
+            [serverUrl(), name] as const,
+          );
+        await start(alice, 'Alice');
+        await start(bob, 'Bob');
+        const link = await alice.evaluate(async () => (await parley.client('me').createInvitation()).link);
+        // Bob's request goes to Alice's mailbox; she answers at once (pushed), and then they are connected.
+        await bob.evaluate(async (l) => {
+          const client = parley.client('me');
+          const connected = new Promise<void>((resolve) => {
+            const off = client.on((e) => {
+              if (e.type === 'contact-connected') {
+                off();
+                resolve();
+              }
+            });
+          });
+          await client.connect(l, { name: 'Alice' });
+          await connected;
+        }, link);
+        /** Resolves in `page` with the text of the next incoming message. */
+        const nextText = (page: Page) =>
+          page.evaluate(
+            () =>
+              new Promise<string>((resolve) => {
+                const off = parley.client('me').on((e) => {
+                  if (e.type === 'message') {
+                    off();
+                    resolve(e.message.text);
+                  }
+                });
+              }),
+          );
+        const aliceGets = nextText(alice);
+        await bob.evaluate(() => parley.client('me').send('Alice', 'hello from Bob'));
+        expect(await aliceGets).toBe('hello from Bob');
+        const contacts = await alice.evaluate(async () => (await parley.client('me').contacts()).map((c) => c.name));
+        expect(contacts).toEqual(['Bob']);
+        const bobGets = nextText(bob);
+        await alice.evaluate(() => parley.client('me').send('Bob', 'hello from Alice'));
+        expect(await bobGets).toBe('hello from Alice');
+        for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
+        expect(sockets).toEqual(['/v1/ws', '/v1/ws']); // the browser's own WebSocket, one per client
 
-      // A reload: the conversation and the session are still there, and Bob's next text arrives.
-      await alice.reload();
-      await alice.waitForFunction(() => globalThis.parley !== undefined);
-      const history = await alice.evaluate(async () => {
-        const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
-        parley.clients.set('me', client);
-        await client.start();
-        return (await client.messages('Bob')).map((m) => `${m.direction}: ${m.text}`);
-      });
-      expect(history).toEqual(['in: hello from Bob', 'out: hello from Alice']);
-      await bob.evaluate(async () => {
-        const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
-        parley.clients.set('me', client);
-        await client.start();
-      });
-      const afterReload = nextText(alice);
-      await bob.evaluate(() => parley.client('me').send('Alice', 'still there?'));
-      expect(await afterReload).toBe('still there?');
-      for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
-    }, 90_000);
+        // A reload: the conversation and the session are still there, and Bob's next text arrives.
+        await alice.reload();
+        await alice.waitForFunction(() => globalThis.parley !== undefined);
+        const history = await alice.evaluate(async () => {
+          const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
+          parley.clients.set('me', client);
+          await client.start();
+          return (await client.messages('Bob')).map((m) => `${m.direction}: ${m.text}`);
+        });
+        expect(history).toEqual(['in: hello from Bob', 'out: hello from Alice']);
+        await bob.evaluate(async () => {
+          const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
+          parley.clients.set('me', client);
+          await client.start();
+        });
+        const afterReload = nextText(alice);
+        await bob.evaluate(() => parley.client('me').send('Alice', 'still there?'));
+        expect(await afterReload).toBe('still there?');
+        for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
+      }, 90_000);
+    }
 
     it('links this browser as a new device of an account; a linking cancelled before the grant leaves no profile', async () => {
       const phone = await openPage();

@@ -269,6 +269,21 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
         await bob.evaluate(() => parley.client('me').send('Alice', 'still there?'));
         expect(await afterReload).toBe('still there?');
         for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
+
+        // At rest: no text in any common encoding in the databases, nothing in web storage.
+        for (const page of [alice, bob]) {
+          const raw = (await page.evaluate(() => parley.rawRecords('parley-profile-me'))).join('\n');
+          expect(raw.length).toBeGreaterThan(10_000); // the store was read: keys, sessions, history
+          for (const text of ['hello from Bob', 'hello from Alice', 'still there?']) {
+            const bytes = Buffer.from(text);
+            for (const form of [text, bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url')]) {
+              expect(raw).not.toContain(form);
+            }
+          }
+          expect(await page.evaluate(() => parley.webStorageUsed())).toBe(false);
+          // What is in the clear by design, found by the same reading: the list of profile names.
+          expect(await page.evaluate(() => parley.rawRecords('parley-profiles'))).toContain('["profile","me"]');
+        }
       }, 90_000);
     }
 

@@ -73,6 +73,33 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
     });
   }
 
+  describe('IndexedDbRecordStore beyond the conformance cases', () => {
+    it('refuses a database of a newer schema, or one that is not a Parley store, as store-corrupt', async () => {
+      const page = await openPage();
+      const codes = await page.evaluate(async () => {
+        const { sdk, codeOf } = parley;
+        /** A database made with the bare API: `version`, with one object store named `store`. */
+        const make = (name: string, version: number, store: string) =>
+          new Promise<void>((resolve, reject) => {
+            const request = indexedDB.open(name, version);
+            request.onupgradeneeded = () => request.result.createObjectStore(store);
+            request.onsuccess = () => {
+              request.result.close();
+              resolve();
+            };
+            request.onerror = () => reject(request.error);
+          });
+        await make('newer', sdk.IDB_SCHEMA_VERSION + 1, 'records');
+        await make('foreign', sdk.IDB_SCHEMA_VERSION, 'something-else');
+        return {
+          newer: await codeOf(sdk.IndexedDbRecordStore.open('newer')),
+          foreign: await codeOf(sdk.IndexedDbRecordStore.open('foreign')),
+        };
+      });
+      expect(codes).toEqual({ newer: 'store-corrupt', foreign: 'store-corrupt' });
+    }, 30_000);
+  });
+
   describe('profiles', () => {
     it("creates a profile, keeps it across a reload, refuses a wrong passphrase, reports the unlock's progress", async () => {
       const page = await openPage();

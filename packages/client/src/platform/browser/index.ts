@@ -74,12 +74,16 @@ function browserBackend(profile: string, env: ProtocolEnv | undefined): ProfileB
     client: browserClientOptions(profile, env),
     lock: () => lockProfile(profile),
     openStore: async (mode) => {
-      if (mode === 'create') {
-        if (await isRegistered(profile)) throw profileExists();
-        await deleteIndexedDb(database); // not listed, so nobody's profile (the list was cleared)
-        await register(profile, Date.now());
+      if (mode === 'open') return IndexedDbRecordStore.open(database);
+      if (await isRegistered(profile)) throw profileExists();
+      await deleteIndexedDb(database); // not listed, so nobody's profile (the list was cleared)
+      await register(profile, Date.now());
+      try {
+        return await IndexedDbRecordStore.open(database);
+      } catch (e) {
+        await unregister(profile).catch(() => undefined); // made nothing: list nothing
+        throw e;
       }
-      return IndexedDbRecordStore.open(database);
     },
     remove: () => removeProfileData(profile),
   };

@@ -1,7 +1,7 @@
 /**
- * Nothing Node-only may leak into the SDK's platform-neutral entry (`src/index.ts`): bundle it for
- * the browser (no Node built-ins, `browser` conditions) and run a whole conversation from the
- * bundle — two clients on in-memory stores over fetch, against a real server over HTTP (in this process).
+ * Nothing Node-only may leak into the SDK's platform-neutral entry (`src/index.ts`) or its browser
+ * entry (`@parley/client/browser`): bundle them for the browser (no Node built-ins, `browser`
+ * conditions) and run a whole conversation from the neutral bundle — two clients on in-memory stores over fetch, against a real server over HTTP (in this process).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +17,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-it('bundles for the browser without Node built-ins, and two clients talk from the bundle', async () => {
+/** The entry bundled for the browser, checked free of Node built-ins and of the `ws` package. */
+async function browserBundle(entry: string): Promise<string> {
   const result = await build({
-    entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
+    entryPoints: [new URL(entry, import.meta.url).pathname],
     bundle: true,
     platform: 'browser',
     format: 'esm',
@@ -31,6 +32,17 @@ it('bundles for the browser without Node built-ins, and two clients talk from th
   const code = result.outputFiles[0]?.text ?? '';
   expect(code).not.toMatch(/from\s*["']node:|require\(["']node:|from\s*["']ws["']/);
   expect(code).not.toContain('ws does not work in the browser');
+  expect(code).not.toContain('better-sqlite3');
+  return code;
+}
+
+it('bundles the browser platform entry (@parley/client/browser) without Node built-ins', async () => {
+  const code = await browserBundle('../src/platform/browser/index.ts');
+  expect(code).toContain('IndexedDbRecordStore');
+}, 60_000);
+
+it('bundles for the browser without Node built-ins, and two clients talk from the bundle', async () => {
+  const code = await browserBundle('../src/index.ts');
   const file = join(dir, 'client.browser.mjs');
   writeFileSync(file, code);
 

@@ -12,26 +12,26 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defaultEnv, type ProtocolEnv } from '@parley/protocol';
-import {
-  type ClientOptions,
-  type CreateOptions,
-  type JoinOptions,
-  type JoinSession,
-  ParleyClient,
-} from '../../client.ts';
-import type { HistoryChoice } from '../../engine/link-wire.ts';
+import type { ClientOptions, CreateOptions, JoinSession, ParleyClient } from '../../client.ts';
 import { ClientError } from '../../errors.ts';
-import { MailboxSocket } from '../../net/mailbox-socket.ts';
-import { ServerApi } from '../../net/server-api.ts';
-import { EncryptedRecordStore } from '../../store/encrypted.ts';
 import type { ScryptParams } from '../../store/store-crypto.ts';
-import { LockedStore } from './locked-store.ts';
+import {
+  createProfileWith,
+  type JoinAccountFields,
+  joinAccountWith,
+  openProfileWith,
+  type ProfileBackend,
+  type Unlock,
+} from '../profile-lifecycle.ts';
+import { checkProfileName, PROFILE_NAME } from '../profile-name.ts';
+import { serverConnections } from '../server-connections.ts';
 import { nodeStoreCrypto } from './node-crypto.ts';
 import { NodeWebSocket } from './node-websocket.ts';
 import { DEFAULT_LOCK_WAIT_MS, lockProfileDir } from './profile-lock.ts';
 import { SqliteRecordStore } from './sqlite.ts';
 
 export * from '../../index.ts';
+export { checkProfileName } from '../profile-name.ts';
 export { nodeStoreCrypto } from './node-crypto.ts';
 export { NodeWebSocket } from './node-websocket.ts';
 export { DEFAULT_LOCK_WAIT_MS, ProfileLockedError } from './profile-lock.ts';
@@ -60,15 +60,6 @@ export interface OpenOptions extends ProfileLocation {
   readonly lock?: boolean;
   /** How long to wait for another process to let go of the lock (default 3 s). */
   readonly lockWaitMs?: number;
-}
-
-const PROFILE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
-
-export function checkProfileName(name: string): string {
-  if (!PROFILE_NAME.test(name)) {
-    throw new ClientError('usage', 'Profile names are 1–32 letters, digits, - or _, starting with a letter or digit.');
-  }
-  return name;
 }
 
 const storePath = (home: string, profile: string) => join(home, 'profiles', profile, 'store.db');
@@ -105,20 +96,33 @@ export function resolveProfile(loc: ProfileLocation): string {
 
 /** Client options for Node: `ServerApi` per server URL (fetch) and `MailboxSocket` (ws) for push. */
 export function nodeClientOptions(profile: string, env: ProtocolEnv = defaultEnv): ClientOptions {
-  const apis = new Map<string, ServerApi>();
+  return serverConnections(profile, env, NodeWebSocket);
+}
+
+/** Where a profile lives in Node: its directory, SQLite store and lock file (profile-lock.ts). */
+function nodeBackend(options: OpenOptions, profile: string): ProfileBackend {
+  const path = storePath(options.home, profile);
+  const dir = dirname(path);
   return {
-    env,
-    profile,
-    api: (url) => {
-      let api = apis.get(url);
-      if (api === undefined) {
-        api = new ServerApi(url, { env });
-        apis.set(url, api);
-      }
-      return api;
+    crypto: nodeStoreCrypto,
+    client: nodeClientOptions(profile, options.env ?? defaultEnv),
+    lock: () => {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      return takeLock(dir, options);
     },
-    push: (url, handlers) => new MailboxSocket(url, { ...handlers, env, WebSocket: NodeWebSocket }),
+    openStore: async (mode) => {
+      if (mode === 'create' && existsSync(path)) throw profileExists(profile);
+      return SqliteRecordStore.open(path);
+    },
+    remove: async () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+const profileExists = (profile: string) =>
+  new ClientError('profile-exists', `A profile named ${profile} already exists here.`);
+
+function unlockOf(options: OpenOptions & { readonly kdf?: ScryptParams | undefined }): Unlock {
+  return { passphrase: () => passphraseOf(options), kdf: options.kdf };
 }
 
 /**
@@ -129,109 +133,28 @@ export async function createProfile(
   options: OpenOptions & CreateOptions & { readonly kdf?: ScryptParams },
 ): Promise<ParleyClient> {
   const profile = resolveProfile(options);
-  const path = storePath(options.home, profile);
-  if (existsSync(path)) throw new ClientError('profile-exists', `A profile named ${profile} already exists here.`);
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const release = await takeLock(dir, options);
-  let store: LockedStore;
-  try {
-    const inner = await SqliteRecordStore.open(path);
-    try {
-      store = new LockedStore(
-        await EncryptedRecordStore.create(inner, await passphraseOf(options), nodeStoreCrypto, {
-          ...(options.kdf ? { kdf: options.kdf } : {}),
-        }),
-        release,
-      );
-    } catch (e) {
-      await inner.close();
-      throw e;
-    }
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    release();
-    throw e;
-  }
-  try {
-    const client = await ParleyClient.create(store, nodeClientOptions(profile, options.env ?? defaultEnv), options);
-    if (defaultProfile(options.home) === null) setDefaultProfile(options.home, profile);
-    return client;
-  } catch (e) {
-    await store.close();
-    rmSync(join(options.home, 'profiles', profile), { recursive: true, force: true });
-    throw e;
-  }
+  if (existsSync(storePath(options.home, profile))) throw profileExists(profile);
+  const client = await createProfileWith(nodeBackend(options, profile), unlockOf(options), options);
+  if (defaultProfile(options.home) === null) setDefaultProfile(options.home, profile);
+  return client;
 }
 
-export interface JoinAccountOptions extends OpenOptions {
-  /** The `parley://link/…` shown by a device of the account. */
-  readonly link: string;
-  /** This device's name on the account's other devices. */
-  readonly deviceName: string;
-  readonly history: HistoryChoice;
-  readonly kdf?: ScryptParams;
-  readonly pollMs?: number;
-  readonly onProgress?: JoinOptions['onProgress'];
-}
+export interface JoinAccountOptions extends OpenOptions, JoinAccountFields {}
 
 /**
  * Joins an account as a new device (docs/client.md §4.10) in a new profile of `home`; the
  * session's `done` resolves with the open client once the history arrived. Anything that ends
  * the linking before the grant removes the profile again. On a profile whose history transfer a
- * restart interrupted (same `profile`, same passphrase), it resumes the transfer.
+ * restart interrupted (same `profile`, same passphrase), it resumes it.
  */
 export async function joinAccount(options: JoinAccountOptions): Promise<JoinSession<ParleyClient>> {
   const profile = resolveProfile(options);
-  const path = storePath(options.home, profile);
-  const resuming = existsSync(path);
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const release = await takeLock(dir, options);
-  let store: LockedStore;
-  let inner: SqliteRecordStore | undefined;
-  try {
-    inner = await SqliteRecordStore.open(path);
-    const passphrase = await passphraseOf(options);
-    const encrypted = resuming
-      ? await EncryptedRecordStore.open(inner, passphrase, nodeStoreCrypto)
-      : await EncryptedRecordStore.create(inner, passphrase, nodeStoreCrypto, options.kdf ? { kdf: options.kdf } : {});
-    store = new LockedStore(encrypted, release);
-  } catch (e) {
-    await inner?.close().catch(() => undefined);
-    if (!resuming) rmSync(dir, { recursive: true, force: true });
-    release();
-    throw e;
-  }
-  const discard = async () => {
-    const left = await store.get('profile', 'self').catch(() => undefined);
-    await store.close().catch(() => undefined);
-    if (left === undefined) rmSync(dir, { recursive: true, force: true });
-  };
-  let session: JoinSession<ParleyClient>;
-  try {
-    session = await ParleyClient.join(store, nodeClientOptions(profile, options.env ?? defaultEnv), {
-      link: options.link,
-      deviceName: options.deviceName,
-      history: options.history,
-      ...(options.pollMs === undefined ? {} : { pollMs: options.pollMs }),
-      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    });
-  } catch (e) {
-    await discard();
-    throw e;
-  }
-  const done = session.done.then(
-    (client) => {
-      if (defaultProfile(options.home) === null) setDefaultProfile(options.home, profile);
-      return client;
-    },
-    async (e: unknown) => {
-      // Before the grant the store is empty again: the profile goes. After it, it stays, to resume.
-      await discard();
-      throw e;
-    },
-  );
+  const resuming = existsSync(storePath(options.home, profile));
+  const session = await joinAccountWith(nodeBackend(options, profile), unlockOf(options), resuming, options);
+  const done = session.done.then((client) => {
+    if (defaultProfile(options.home) === null) setDefaultProfile(options.home, profile);
+    return client;
+  });
   done.catch(() => undefined);
   return { ...session, code: () => session.code(), done };
 }
@@ -239,8 +162,7 @@ export async function joinAccount(options: JoinAccountOptions): Promise<JoinSess
 /** Opens an existing profile with its passphrase (`wrong-passphrase`, `no-profile`). */
 export async function openProfile(options: OpenOptions): Promise<ParleyClient> {
   const profile = resolveProfile(options);
-  const path = storePath(options.home, profile);
-  if (!existsSync(path)) {
+  if (!existsSync(storePath(options.home, profile))) {
     throw new ClientError(
       'no-profile',
       listProfiles(options.home).length === 0
@@ -248,25 +170,7 @@ export async function openProfile(options: OpenOptions): Promise<ParleyClient> {
         : `There is no profile named ${profile}: run \`parley profiles\` to list them.`,
     );
   }
-  const release = await takeLock(dirname(path), options);
-  let inner: SqliteRecordStore;
-  try {
-    inner = await SqliteRecordStore.open(path);
-  } catch (e) {
-    release();
-    throw e;
-  }
-  try {
-    const store = new LockedStore(
-      await EncryptedRecordStore.open(inner, await passphraseOf(options), nodeStoreCrypto),
-      release,
-    );
-    return await ParleyClient.open(store, nodeClientOptions(profile, options.env ?? defaultEnv));
-  } catch (e) {
-    await inner.close().catch(() => undefined);
-    release();
-    throw e;
-  }
+  return openProfileWith(nodeBackend(options, profile), unlockOf(options));
 }
 
 function passphraseOf(options: OpenOptions): Promise<string> {

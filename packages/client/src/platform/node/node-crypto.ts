@@ -7,18 +7,11 @@ import { createCipheriv, createDecipheriv, randomFillSync, scrypt } from 'node:c
 import { ClientError } from '../../errors.ts';
 import { scryptMaxmem } from '../../store/passphrase.ts';
 import {
-  AES_GCM_KEY_BYTES,
-  AES_GCM_NONCE_BYTES,
   AES_GCM_TAG_BYTES,
+  checkAesGcmKeyAndNonce,
   type ScryptParams,
   type StoreCrypto,
 } from '../../store/store-crypto.ts';
-
-function checkKeyAndNonce(key: Uint8Array, nonce: Uint8Array): void {
-  if (key.length !== AES_GCM_KEY_BYTES || nonce.length !== AES_GCM_NONCE_BYTES) {
-    throw new ClientError('usage', 'AES-256-GCM needs a 32-byte key and a 12-byte nonce.');
-  }
-}
 
 export const nodeStoreCrypto: StoreCrypto = {
   randomBytes(length: number): Uint8Array {
@@ -26,7 +19,7 @@ export const nodeStoreCrypto: StoreCrypto = {
   },
 
   aesGcmSeal(key, nonce, plaintext, aad) {
-    checkKeyAndNonce(key, nonce);
+    checkAesGcmKeyAndNonce(key, nonce);
     const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_GCM_TAG_BYTES });
     cipher.setAAD(aad);
     const body = cipher.update(plaintext);
@@ -39,7 +32,7 @@ export const nodeStoreCrypto: StoreCrypto = {
   },
 
   aesGcmOpen(key, nonce, sealed, aad) {
-    checkKeyAndNonce(key, nonce);
+    checkAesGcmKeyAndNonce(key, nonce);
     if (sealed.length < AES_GCM_TAG_BYTES) return null;
     const split = sealed.length - AES_GCM_TAG_BYTES;
     const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: AES_GCM_TAG_BYTES });

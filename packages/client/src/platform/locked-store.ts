@@ -1,5 +1,8 @@
-/** A record store that lets go of the profile's lock (profile-lock.ts) when it is closed. */
-import type { ListOptions, RecordStore, RecordWrite, StoredRecord } from '../../store/record-store.ts';
+/**
+ * A record store that lets go of the profile's one-writer lock (a lock file in Node, a Web Lock
+ * in a browser) when it is closed, so that closing the client is what frees the profile.
+ */
+import type { ListOptions, RecordStore, RecordWrite, StoredRecord } from '../store/record-store.ts';
 
 export class LockedStore implements RecordStore {
   constructor(

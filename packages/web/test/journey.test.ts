@@ -16,6 +16,7 @@ import {
   conversations,
   createProfile,
   invite,
+  meet,
   messages,
   openChat,
   PASSPHRASE,
@@ -233,5 +234,37 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     expect(violations).toEqual([]);
     await alice.context.close();
     await dave.context.close();
+  }, 180_000);
+
+  it('a verified contact replaces their identity keys: the loud warning, sending blocked until the new key is accepted', async () => {
+    const alice = await person();
+    const bob = await person();
+    const a = alice.page;
+    const b = bob.page;
+    await createProfile(a, 'alice', 'Alice');
+    await createProfile(b, 'bob', 'Bob');
+    await meet(a, 'Alice', b, 'Bob');
+    await b.getByRole('button', { name: 'Verify' }).click();
+    await b.getByRole('button', { name: 'Mark as verified' }).click();
+    await b.getByRole('button', { name: /Back to the conversation/ }).click();
+
+    await a.getByRole('button', { name: 'Settings' }).click();
+    await a.getByRole('button', { name: 'Replace identity keys…' }).click();
+    await a.getByRole('button', { name: 'Replace identity keys', exact: true }).click();
+    await a.getByText('Your identity keys were replaced.').waitFor(SLOW);
+
+    await b.getByRole('heading', { name: '⚠ Safety number changed' }).waitFor(SLOW);
+    const composer = b.getByRole('textbox', { name: 'Message' });
+    await expect(composer.isDisabled()).resolves.toBe(true);
+    await expect(composer.getAttribute('placeholder')).resolves.toBe('Blocked: the safety number changed');
+    await b.getByRole('button', { name: 'Accept the new key without comparing' }).click();
+    await composer.and(b.locator(':enabled')).waitFor(SLOW);
+    await b.getByRole('heading', { name: '⚠ Safety number changed' }).waitFor({ state: 'detached' });
+    await send(b, 'Welcome back');
+    await openChat(a, 'Bob');
+    await messages(a).filter({ hasText: 'Welcome back' }).waitFor(SLOW);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
   }, 180_000);
 });

@@ -10,12 +10,13 @@ import { useSession } from '../state/session.ts';
 import { Alert } from './alert.tsx';
 
 export function IdentityWarning({ contact }: { contact: ContactView }) {
-  const { client, navigate } = useSession();
+  const { client, navigate, refresh } = useSession();
   const [error, setError] = useState<string | null>(null);
   if (!contact.identityChanged) return null;
   const accept = async () => {
     try {
       await client.acceptIdentityChange(contact.id);
+      refresh();
     } catch (e) {
       setError(errorText(e));
     }

@@ -45,9 +45,10 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     if (dist !== undefined) removeDir(dist);
   }, 30_000);
 
-  async function person(): Promise<{ context: BrowserContext; page: Page }> {
+  async function person(init?: () => void): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browsers.context();
     const page = await context.newPage();
+    if (init !== undefined) await page.addInitScript(init);
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|Trusted Type/i.test(m.text())) violations.push(m.text());
     });
@@ -263,6 +264,81 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await send(b, 'Welcome back');
     await openChat(a, 'Bob');
     await messages(a).filter({ hasText: 'Welcome back' }).waitFor(SLOW);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  }, 180_000);
+
+  it('in a hidden tab: a notification that names the sender but not the text, no read receipt until seen; the list keeps its place', async () => {
+    // The browser's Notification, recorded: what the app asks the system to show.
+    const alice = await person(() => {
+      const shown: { title: string; body: string | undefined }[] = [];
+      let permission = 'default';
+      class RecordedNotification {
+        onclick: (() => void) | null = null;
+        constructor(title: string, options?: { body?: string }) {
+          shown.push({ title, body: options?.body });
+        }
+        static get permission() {
+          return permission;
+        }
+        static async requestPermission() {
+          permission = 'granted';
+          return permission;
+        }
+        close() {}
+      }
+      Object.assign(window, { Notification: RecordedNotification, shownNotifications: shown });
+    });
+    const bob = await person();
+    const a = alice.page;
+    const b = bob.page;
+    await createProfile(a, 'alice', 'Alice');
+    await createProfile(b, 'bob', 'Bob');
+    await a.getByRole('button', { name: 'Settings' }).click();
+    await a.getByRole('button', { name: 'Allow notifications' }).click();
+    await a.getByText('New messages are notified while Parley is in the background').waitFor();
+    await a.getByRole('button', { name: 'Chats', exact: true }).click();
+    await meet(a, 'Alice', b, 'Bob');
+
+    const setHidden = (hidden: boolean) =>
+      a.evaluate((h) => {
+        Object.defineProperty(document, 'visibilityState', { value: h ? 'hidden' : 'visible', configurable: true });
+        Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await send(b, 'the secret plans');
+    const shown = () => a.evaluate(() => (window as unknown as { shownNotifications: unknown[] }).shownNotifications);
+    await a.waitForFunction(
+      () => (window as unknown as { shownNotifications: unknown[] }).shownNotifications.length > 0,
+    );
+    await expect(shown()).resolves.toEqual([{ title: 'Parley', body: 'New message from Bob' }]);
+    const mine = messages(b).filter({ hasText: 'the secret plans' });
+    await mine.and(b.locator('[data-status="delivered"]')).waitFor(SLOW);
+    await setHidden(false);
+    await mine.and(b.locator('[data-status="read"]')).waitFor(SLOW);
+
+    // Scrolled up to read earlier messages, new ones do not move the view; at the bottom, it follows them.
+    for (let i = 1; i <= 25; i++) await send(b, `line ${i}`);
+    const log = a.getByRole('log', { name: 'Messages' });
+    await messages(a).filter({ hasText: 'line 25' }).waitFor(SLOW);
+    expect(await log.evaluate((el) => el.scrollHeight - el.clientHeight)).toBeGreaterThan(200);
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await send(b, 'while you were up there');
+    await messages(a).filter({ hasText: 'while you were up there' }).waitFor(SLOW);
+    await expect(log.evaluate((el) => el.scrollTop)).resolves.toBe(0);
+    await log.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await send(b, 'and now at the bottom');
+    await messages(a).filter({ hasText: 'and now at the bottom' }).waitFor(SLOW);
+    const gap = await log.evaluate((el) => el.scrollHeight - el.clientHeight - el.scrollTop);
+    expect(gap).toBeLessThan(4);
     expect(violations).toEqual([]);
     await alice.context.close();
     await bob.context.close();

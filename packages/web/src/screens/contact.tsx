@@ -4,7 +4,7 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert } from '../components/alert.tsx';
-import { Marks } from '../components/conversation-list.tsx';
+import { Marks } from '../components/contact-marks.tsx';
 import { Field } from '../components/field.tsx';
 import { IdentityWarning } from '../components/identity-warning.tsx';
 import { QrScanner } from '../components/qr-scanner.tsx';

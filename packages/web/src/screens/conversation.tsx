@@ -5,7 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Alert } from '../components/alert.tsx';
 import { Composer } from '../components/composer.tsx';
-import { Marks } from '../components/conversation-list.tsx';
+import { Marks } from '../components/contact-marks.tsx';
 import { IdentityWarning } from '../components/identity-warning.tsx';
 import { MessageList, type PendingMessage } from '../components/message-list.tsx';
 import { ScreenHeading } from '../components/screen-heading.tsx';

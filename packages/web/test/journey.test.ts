@@ -192,7 +192,12 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
 
     await c.getByRole('heading', { name: 'Alice' }).waitFor(SLOW);
     await c.getByRole('textbox', { name: 'Message' }).and(c.locator(':enabled')).waitFor(SLOW);
-    await send(c, 'Thanks for accepting');
+    // With the keyboard alone: from the screen's heading (focused on arrival) Tab reaches the composer; Enter sends.
+    const composerFocused = () => c.evaluate(() => document.activeElement?.tagName === 'TEXTAREA');
+    for (let i = 0; i < 6 && !(await composerFocused()); i++) await c.keyboard.press('Tab');
+    expect(await composerFocused()).toBe(true);
+    await c.keyboard.type('Thanks for accepting');
+    await c.keyboard.press('Enter');
     await messages(a).filter({ hasText: 'Thanks for accepting' }).waitFor(SLOW);
     expect(violations).toEqual([]);
     await alice.context.close();

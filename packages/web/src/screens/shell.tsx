@@ -140,10 +140,10 @@ export function Shell(props: {
           >
             Settings
           </button>
-          <button type="button" onClick={() => void props.onLock()}>
-            Lock
-          </button>
         </nav>
+        <button type="button" class="lock" onClick={() => void props.onLock()}>
+          Lock
+        </button>
       </header>
       <Notices notices={notices} onDismiss={(id) => setNotices((ns) => ns.filter((n) => n.id !== id))} />
       <div class={wide ? 'layout split' : 'layout'}>

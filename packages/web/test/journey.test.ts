@@ -165,7 +165,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await bob.context.close();
   }, 240_000);
 
-  it('a contact request through a contact address: published, requested with an introduction, accepted, then a chat', async () => {
+  it('a contact request through a contact address: published, requested with an introduction, accepted, a chat, then the profile deleted', async () => {
     const alice = await person();
     const carol = await person();
     const a = alice.page;
@@ -199,6 +199,14 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await c.keyboard.type('Thanks for accepting');
     await c.keyboard.press('Enter');
     await messages(a).filter({ hasText: 'Thanks for accepting' }).waitFor(SLOW);
+
+    // Carol locks and deletes her profile from this browser, after confirming.
+    await c.getByRole('button', { name: 'Lock' }).click();
+    await c.getByText('Profiles in this browser').click();
+    await c.getByRole('button', { name: 'Delete…' }).click();
+    await c.getByText('Delete profile carol from this browser?').waitFor();
+    await c.getByRole('button', { name: 'Delete carol' }).click();
+    await c.getByRole('heading', { name: 'Welcome to Parley' }).waitFor(SLOW);
     expect(violations).toEqual([]);
     await alice.context.close();
     await carol.context.close();

@@ -49,6 +49,12 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     const context = await browsers.context();
     const page = await context.newPage();
     if (init !== undefined) await page.addInitScript(init);
+    // Every CSP (and Trusted Types) violation the page reports, across reloads.
+    await page.exposeFunction('reportViolation', (v: string) => violations.push(v));
+    await page.addInitScript(() => {
+      const report = (window as unknown as { reportViolation: (v: string) => void }).reportViolation;
+      document.addEventListener('securitypolicyviolation', (e) => report(`${e.effectiveDirective} ${e.blockedURI}`));
+    });
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|Trusted Type/i.test(m.text())) violations.push(m.text());
     });

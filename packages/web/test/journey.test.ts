@@ -362,4 +362,49 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await alice.context.close();
     await bob.context.close();
   }, 180_000);
+
+  it('with read receipts and typing turned off in Settings, the contact sees neither', async () => {
+    const alice = await person();
+    const bob = await person();
+    const a = alice.page;
+    const b = bob.page;
+    await createProfile(a, 'alice', 'Alice');
+    await createProfile(b, 'bob', 'Bob');
+    await b.getByRole('button', { name: 'Settings' }).click();
+    await b.getByLabel('Send read receipts').uncheck();
+    await b.getByLabel('Send typing indicators').uncheck();
+    await b.getByText('Saved.').waitFor();
+    await b.reload();
+    await unlock(b);
+    await b.getByRole('heading', { name: 'Chats' }).waitFor(SLOW);
+    await b.getByRole('button', { name: 'Settings' }).click();
+    await expect(b.getByLabel('Send read receipts').isChecked()).resolves.toBe(false);
+    await expect(b.getByLabel('Send typing indicators').isChecked()).resolves.toBe(false);
+    await b.getByRole('button', { name: 'Chats', exact: true }).click();
+    await meet(a, 'Alice', b, 'Bob');
+
+    // Alice records whether "typing…" ever shows while Bob writes.
+    await a.evaluate(() => {
+      const w = window as unknown as { sawTyping: boolean };
+      w.sawTyping = false;
+      new MutationObserver(() => {
+        if (document.querySelector('[role="status"].typing')?.textContent?.includes('typing…')) w.sawTyping = true;
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await send(a, 'Did you read this?');
+    await messages(b).filter({ hasText: 'Did you read this?' }).waitFor(SLOW);
+    await b.getByRole('textbox', { name: 'Message' }).pressSequentially('Yes, but you will not know');
+    await b.getByRole('button', { name: 'Send', exact: true }).click();
+    // Bob's reply was written after he had the message on screen: a read receipt would have gone first.
+    await messages(a).filter({ hasText: 'you will not know' }).waitFor(SLOW);
+    await expect(messages(a).filter({ hasText: 'Did you read this?' }).getAttribute('data-status')).resolves.toBe(
+      'delivered',
+    );
+    await expect(a.evaluate(() => (window as unknown as { sawTyping: boolean }).sawTyping)).resolves.toBe(false);
+    // Alice's own settings are on: Bob sees her read mark.
+    await messages(b).filter({ hasText: 'you will not know' }).and(b.locator('[data-status="read"]')).waitFor(SLOW);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  }, 180_000);
 });

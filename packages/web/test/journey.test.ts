@@ -143,6 +143,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     const bobEntry = conversations(a).getByRole('button', { name: /^Bob/ });
     await bobEntry.filter({ hasText: 'Are you there?' }).waitFor(SLOW);
     await bobEntry.locator('[data-unread="1"]').waitFor();
+    await a.waitForFunction(() => document.title === '(1) Parley');
     await shot(a, 'conversations');
 
     // A reload locks the profile; unlocking brings everything back.

@@ -12,7 +12,8 @@ import { notifyMessage } from '../state/notify.ts';
 import type { Navigate, Route } from '../state/route.ts';
 import type { ParleyClient } from '../state/sdk.ts';
 import { type Session, SessionContext } from '../state/session.ts';
-import { onAppEvent } from '../state/social.ts';
+import { conversations, onAppEvent } from '../state/social.ts';
+import { useLoad } from '../state/use-load.ts';
 import { AddContactScreen } from './add-contact.tsx';
 import { AddressScreen } from './address.tsx';
 import { ChatsScreen } from './chats.tsx';
@@ -83,6 +84,22 @@ export function Shell(props: {
         });
     });
   }, [client, navigate]);
+
+  // The tab's title counts unread messages (a number only: no names), for a tab in the background.
+  const unread = useLoad(
+    async () => (await conversations(client)).reduce((n, c) => n + c.unread, 0),
+    [client, version],
+  );
+  useEffect(() => {
+    const n = unread.value ?? 0;
+    document.title = n > 0 ? `(${n}) Parley` : 'Parley';
+  }, [unread.value]);
+  useEffect(
+    () => () => {
+      document.title = 'Parley';
+    },
+    [],
+  );
 
   const setOpenConversation = useCallback((id: string | null) => {
     openConversation.current = id;

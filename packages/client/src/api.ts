@@ -141,8 +141,19 @@ export type ClientEvent =
       readonly messageIds: readonly string[];
     }
   /**
-   * The contact is typing (`active`), or stopped: sent, stopped by a text from them, or not
-   * refreshed for a few seconds (the SDK then emits `active: false` itself, docs/client.md §4.11).
+   * Incoming messages of this conversation were read on another device of ours: they no longer
+   * count as unread here either (refresh `conversations()`).
+   */
+  | {
+      readonly type: 'read-elsewhere';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /**
+   * The contact is typing (`active`: every one they send, refreshes too), or stopped: they said so,
+   * a text from them came, or no refresh for 6 s (the SDK then emits `active: false` itself,
+   * docs/client.md §4.11).
    */
   | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
   | { readonly type: 'contact-connected'; readonly contact: ContactView }

@@ -2,8 +2,9 @@
  * The receiving side of typing indicators (docs/client.md §4.11): a contact's indicator is on
  * from their `typing` `active: true` until they say `false`, a text from them arrives, or no
  * refresh came for the expiry period — then the SDK emits `active: false` itself, so an app never
- * shows "typing…" forever because the sender went away. Only changes are emitted (a refresh of an
- * indicator that is on is not an event).
+ * shows "typing…" forever because the sender went away. Every `active: true` received is an event
+ * (refreshes too, at most every 2 s per sender: an app with a timer of its own can restart it);
+ * `active: false` is emitted only to end an indicator that is on.
  */
 import type { ClientEvent } from './api.ts';
 
@@ -28,7 +29,7 @@ export class TypingExpiry {
         const was = this.on.has(e.contactId);
         if (e.active) {
           this.start(e);
-          if (!was) out.push(e);
+          out.push(e); // every refresh too: an app with a timer of its own restarts it
         } else if (was) {
           out.push(this.end(e.contactId));
         }

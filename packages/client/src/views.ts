@@ -50,6 +50,7 @@ export function eventView(e: DomainEvent): ClientEvent {
       return { type: e.type, message: messageView(e.message, e.contactId) };
     case 'delivered':
     case 'read':
+    case 'read-elsewhere':
       return { type: e.type, conversationId: e.conversationId, contactId: e.contactId, messageIds: e.messageIds };
     case 'typing':
       return { type: 'typing', conversationId: e.conversationId, contactId: e.contactId, active: e.active };

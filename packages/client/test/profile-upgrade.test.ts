@@ -124,6 +124,18 @@ describe('a profile written at record version 1', () => {
     await alice.flushOutbox();
     expect(delivered).toHaveLength(1);
     expect((await alice.messages('Bob')).at(-1)).toMatchObject({ text: 'still queued', status: 'sent' });
+
+    // Summaries did not exist in v1: the conversation list is computed from history and the inbox
+    // (the inbox entries the fixture holds), then kept by the next commit that touches it.
+    const unreadBefore = await alice.unread();
+    const list = await alice.conversations();
+    const counts = new Map(list.map((c) => [c.contactId, c.unread]));
+    for (const c of [bob, carol]) {
+      expect(counts.get(c.id)).toBe(unreadBefore.filter((m) => m.contactId === c.id).length);
+    }
+    expect(list.find((c) => c.contactId === bob.id)?.last?.text).toBe('still queued');
+    await alice.markRead('Bob');
+    expect((await alice.conversations()).find((c) => c.contactId === bob.id)?.unread).toBe(0);
     await alice.close();
   });
 

@@ -265,7 +265,15 @@ describe('read state with several devices', () => {
     await phone.sync();
     expect((await phone.conversations()).map((c) => c.unread)).toEqual([1]);
     await laptop.markRead('Bob');
-    await phone.sync();
+    const [forBob] = await phone.messages('Bob');
+    const phoneBob = await phone.contact('Bob');
+    // The phone's app hears of it, to update its list.
+    expect(await phone.sync()).toContainEqual({
+      type: 'read-elsewhere',
+      conversationId: phoneBob.conversationId,
+      contactId: phoneBob.id,
+      messageIds: [forBob?.id],
+    });
     expect((await phone.conversations()).map((c) => c.unread)).toEqual([0]);
     expect(await phone.unread()).toEqual([]);
     await bob.sync();

@@ -24,6 +24,13 @@ export type DomainEvent =
       readonly contactId: string;
       readonly messageIds: readonly string[];
     }
+  /** Incoming messages of this conversation were read on another device of ours (`read` sync). */
+  | {
+      readonly type: 'read-elsewhere';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
   /** The contact is typing (or stopped): ephemeral, from a live push only (docs/client.md §4.11). */
   | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
   | { readonly type: 'contact-connected'; readonly contact: ContactRecord; readonly synced?: true }

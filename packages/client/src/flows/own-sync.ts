@@ -22,7 +22,7 @@ import {
 } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { chooseName, contactWithIdentity, identityFrom } from './contact-lookup.ts';
-import { type ClientContext, getMessage } from './context.ts';
+import { type ClientContext, getMessage, getRecord } from './context.ts';
 import { introRecord } from './device-intro.ts';
 import { devicesOf } from './peers.ts';
 
@@ -68,10 +68,22 @@ export async function applySync(ctx: ClientContext, payload: SyncPayload): Promi
     }
     case 'read': {
       const writes: RecordWrite[] = [];
+      /** Conversation id → the ids read there. */
+      const read = new Map<string, string[]>();
       for (const id of new Set(payload.ids)) {
-        if ((await ctx.store.get('inbox', id)) !== undefined) writes.push(del('inbox', id));
+        const entry = await getRecord(ctx, 'inbox', id);
+        if (entry === undefined) continue;
+        writes.push(del('inbox', id));
+        read.set(entry.conversationId, [...(read.get(entry.conversationId) ?? []), id]);
       }
-      return { ...none, writes };
+      const events: DomainEvent[] = [];
+      for (const [conversationId, messageIds] of read) {
+        const conversation = await getRecord(ctx, 'conversation', conversationId);
+        if (conversation !== undefined) {
+          events.push({ type: 'read-elsewhere', conversationId, contactId: conversation.contactId, messageIds });
+        }
+      }
+      return { ...none, writes, events };
     }
     case 'device-names': {
       const writes: RecordWrite[] = [];

@@ -17,6 +17,8 @@ import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
 import { reachable, syncWrites } from './own-devices.ts';
 import { readSettings } from './settings.ts';
 
+const IN_SUFFIX = '.in';
+
 /** Ids per `read` or `read-receipt` payload (docs/client.md §3). */
 export const MAX_IDS_PER_PAYLOAD = 100;
 
@@ -56,8 +58,9 @@ export async function markRead(ctx: ClientContext, nameOrId: string, options: { 
  * inside `ctx.serial`.
  */
 export async function commitRead(ctx: ClientContext, entries: readonly InboxEntry[]): Promise<boolean> {
-  const present: InboxEntry[] = [];
-  for (const e of entries) if ((await ctx.store.get('inbox', e.id)) !== undefined) present.push(e);
+  // Still there (a read sync from another device may have taken some meanwhile): one listing.
+  const now = new Set((await ctx.store.list('inbox')).map((r) => r.id));
+  const present = entries.filter((e) => now.has(e.id));
   if (present.length === 0) return false;
   const ids = present.map((e) => e.id);
   const synced = await syncWrites(ctx, ...chunks(ids).map((c): OutgoingPayload => ({ t: 'read', ids: c })));
@@ -70,16 +73,29 @@ export async function commitRead(ctx: ClientContext, entries: readonly InboxEntr
 async function receiptWrites(ctx: ClientContext, entries: readonly InboxEntry[]): Promise<RecordWrite[]> {
   /** Contact id → the wire ids of its texts read. */
   const bySender = new Map<string, string[]>();
+  /** Conversation id → its contact (a 1:1 conversation's one other person). */
+  const contactOf = new Map<string, string | undefined>();
   for (const e of entries) {
-    const m = await getMessage(ctx, e.conversationId, e.id);
-    const contactId = m?.from?.contactId ?? (await getRecord(ctx, 'conversation', e.conversationId))?.contactId;
-    if (m === undefined || m.direction !== 'in' || contactId === undefined || contactId === SELF_CONTACT) continue;
+    if (!contactOf.has(e.conversationId)) {
+      contactOf.set(e.conversationId, (await getRecord(ctx, 'conversation', e.conversationId))?.contactId);
+    }
+    const contactId = contactOf.get(e.conversationId);
+    if (contactId === undefined || contactId === SELF_CONTACT) continue;
+    // An incoming text's record id is its sender's id + `.in` (payload-effects.ts incomingId): the
+    // message need not be read for it; only one stored under a fresh id is.
+    const wireId = e.id.endsWith(IN_SUFFIX)
+      ? e.id.slice(0, -IN_SUFFIX.length)
+      : (await getMessage(ctx, e.conversationId, e.id))?.wireId;
+    if (wireId === undefined) continue;
     const list = bySender.get(contactId) ?? [];
-    list.push(m.wireId);
+    list.push(wireId);
     bySender.set(contactId, list);
   }
   const writes: RecordWrite[] = [];
   for (const [contactId, wireIds] of bySender) {
+    // A verified contact whose key changed gets nothing until the user accepts the new key (as texts).
+    const c = await getRecord(ctx, 'contact', contactId);
+    if (c === undefined || (c.replacedIdentity !== null && c.verification === 'verified')) continue;
     const payloads = chunks(wireIds).map((ids): OutgoingPayload => ({ t: 'read-receipt', ids }));
     writes.push(...fanOutAll(ctx.env, await reachable(ctx, contactId), payloads, ctx.newId).writes);
   }

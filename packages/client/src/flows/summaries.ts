@@ -14,6 +14,8 @@ import { messageKind, put, type SummaryRecord } from '../engine/records.ts';
 import type { RecordStore, RecordWrite } from '../store/record-store.ts';
 
 const MSG_PREFIX = 'msg.';
+/** Above this many inbox writes in a batch, the inbox is listed once rather than read entry by entry. */
+const INBOX_LIST_OVER = 8;
 
 /**
  * The summary writes a batch needs, computed against the store as it is before the batch. Call
@@ -34,8 +36,12 @@ export async function summaryWrites(store: RecordStore, writes: readonly RecordW
     summaries.set(conversationId, s);
     return s;
   };
+  // A batch that changes many inbox entries (a whole inbox read) lists the inbox once instead.
+  const inboxWrites = writes.reduce((n, w) => n + (w.kind === 'inbox' ? 1 : 0), 0);
+  if (inboxWrites > INBOX_LIST_OVER) inboxRows = await inboxConversations(store);
   const inboxBefore = async (id: string): Promise<string | null> => {
     if (inbox.has(id)) return inbox.get(id) ?? null;
+    if (inboxRows !== undefined) return inboxRows.get(id) ?? null;
     const bytes = await store.get('inbox', id);
     return bytes === undefined ? null : decodeAs('inbox', bytes).conversationId;
   };

@@ -10,10 +10,10 @@
  * after a `true` (a text sent in between ends it on the receiver's side, so none is needed then).
  */
 import { seal } from '../engine/conversation.ts';
-import { type PeerMailbox, put } from '../engine/records.ts';
+import { type PeerMailbox, put, SELF_CONTACT } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { findContact } from './contact-lookup.ts';
-import type { ClientContext } from './context.ts';
+import { type ClientContext, getRecord } from './context.ts';
 import { deliver } from './outbox.ts';
 import { reachable } from './own-devices.ts';
 import { readSettings } from './settings.ts';
@@ -49,8 +49,12 @@ export async function sendTyping(
   nameOrId: string,
   active: boolean,
 ): Promise<void> {
-  const c = await findContact(ctx, nameOrId);
+  // Called at every keystroke: by id (what apps pass) it is one record, not the contact list.
+  const byId = nameOrId === SELF_CONTACT ? undefined : await getRecord(ctx, 'contact', nameOrId);
+  const c = byId ?? (await findContact(ctx, nameOrId));
   if (c.state !== 'connected' || ctx.push?.connected !== true) return;
+  // A verified contact whose key changed gets nothing until the user accepts the new key (as texts).
+  if (c.replacedIdentity !== null && c.verification === 'verified') return;
   if (!sent.due(c.id, active, ctx.env.now())) return;
   if (!(await readSettings(ctx)).sendTyping) return;
   // Sealing advances each device's ratchet: the sessions are committed before anything leaves.

@@ -3,7 +3,8 @@
  * docs/benchmarks.md).
  *
  * - Bundle size of the SDK's two browser entries (`@parley/client`, `@parley/client/browser`),
- *   bundled by esbuild for the browser and minified, raw and gzipped (level 9), with zod's share.
+ *   bundled for the browser and minified, raw and gzipped (level 9): by esbuild (with zod's
+ *   share) and by rolldown, which Vite 8 uses to build the web app.
  * - In headless Chromium (Debian's, through playwright-core): the store key derivation at the
  *   default cost (scrypt N = 2^17, r = 8, p = 1 with @noble/hashes' scryptAsync) and, for
  *   context only, WebCrypto's native PBKDF2-SHA256 at OWASP's 600,000 iterations; one IndexedDB
@@ -16,6 +17,7 @@ import { gzipSync } from 'node:zlib';
 import { launchChromium } from '@parley/testkit/browser';
 import { servePage } from '@parley/testkit/page-server';
 import { build } from 'esbuild';
+import { rolldown } from 'rolldown';
 import { isMain } from './measure.ts';
 
 const ENTRIES = { '@parley/client': '@parley/client', '@parley/client/browser': '@parley/client/browser' } as const;
@@ -25,6 +27,26 @@ interface BundleSize {
   readonly gzipped: number;
   /** Minified bytes that come from zod. */
   readonly zod: number;
+}
+
+/** The same with rolldown, the bundler of Vite 8 that builds the web app: it shakes zod far better. */
+async function rolldownSize(entry: string): Promise<Omit<BundleSize, 'zod'>> {
+  const bundle = await rolldown({
+    input: 'entry',
+    platform: 'browser',
+    resolve: { conditionNames: ['browser', 'import', 'default'] },
+    plugins: [
+      {
+        name: 'entry',
+        resolveId: (id) => (id === 'entry' ? id : null),
+        load: (id) => (id === 'entry' ? `export * from '${entry}';` : null),
+      },
+    ],
+  });
+  const { output } = await bundle.generate({ format: 'esm', minify: true });
+  await bundle.close();
+  const code = new TextEncoder().encode(output[0].code);
+  return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
 }
 
 async function bundleSize(entry: string): Promise<BundleSize> {
@@ -120,18 +142,22 @@ function option(name: string, fallback: number): number {
   return n;
 }
 
-const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const ms = (t: { median: number; min: number; max: number }) =>
   `${t.median.toFixed(1)} ms (min ${t.min.toFixed(1)}, max ${t.max.toFixed(1)})`;
 
 export async function main(): Promise<void> {
   const kdfRuns = option('--kdf-runs', 3);
   const commits = option('--commits', 200);
-  const sizes: Record<string, BundleSize> = {};
+  const sizes: Record<string, { esbuild: BundleSize; rolldown: Omit<BundleSize, 'zod'> }> = {};
   for (const [name, entry] of Object.entries(ENTRIES)) {
-    const s = await bundleSize(entry);
-    sizes[name] = s;
-    console.log(`${name}: ${kb(s.minified)} minified, ${kb(s.gzipped)} gzipped (zod ${kb(s.zod)} of the minified)`);
+    const e = await bundleSize(entry);
+    const r = await rolldownSize(entry);
+    sizes[name] = { esbuild: e, rolldown: r };
+    console.log(
+      `${name}, esbuild: ${kb(e.minified)} minified, ${kb(e.gzipped)} gzipped (zod ${kb(e.zod)} of the minified)`,
+    );
+    console.log(`${name}, rolldown (Vite 8): ${kb(r.minified)} minified, ${kb(r.gzipped)} gzipped`);
   }
   const chromium = await inChromium(kdfRuns, commits);
   console.log(`Chromium ${chromium.version}`);

@@ -37,4 +37,4 @@ export type { WebSocketConstructor, WebSocketLike } from './net/websocket-like.t
 export { EncryptedRecordStore, type EncryptedStoreOptions } from './store/encrypted.ts';
 export { MemoryRecordStore } from './store/memory.ts';
 export type { ListOptions, RecordStore, RecordWrite, StoredRecord } from './store/record-store.ts';
-export type { ScryptParams, StoreCrypto } from './store/store-crypto.ts';
+export type { KdfProgress, ScryptParams, StoreCrypto } from './store/store-crypto.ts';

@@ -4,7 +4,7 @@
  * EncryptedRecordStore over it; profiles created, reopened after a reload, refused with a wrong
  * passphrase; the Web Lock keeping a second tab out; two browsers (two contexts: separate
  * storage) talking through a real server over fetch and the browser's WebSocket, before and after
- * a reload; a browser linked as a new device of an account, and a linking cancelled before the
+ * a reload — a server on the page's origin, and one on another origin (the server's CORS); a browser linked as a new device of an account, and a linking cancelled before the
  * grant leaving no profile behind.
  *
  * The page (browser/store-page.ts) is bundled here with esbuild for the browser and served from
@@ -74,7 +74,7 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
   }
 
   describe('profiles', () => {
-    it('creates a profile, keeps it across a reload, and refuses a wrong passphrase', async () => {
+    it("creates a profile, keeps it across a reload, refuses a wrong passphrase, reports the unlock's progress", async () => {
       const page = await openPage();
       const created = await page.evaluate(async (serverUrl) => {
         const { sdk, CHEAP } = parley;
@@ -99,20 +99,43 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
       const reopened = await page.evaluate(async () => {
         const { sdk, codeOf } = parley;
         const wrong = await codeOf(sdk.openProfile({ profile: 'main', passphrase: 'pass two' }));
+        const wrongWords = await sdk
+          .openProfile({ profile: 'main', passphrase: 'pass two' })
+          .catch((e: Error) => e.message);
         const missing = await codeOf(sdk.openProfile({ profile: 'other', passphrase: 'pass one' }));
         const again = await codeOf(
           sdk.createProfile({ profile: 'main', passphrase: 'x', server: location.origin, displayName: 'B' }),
         );
-        const client = await sdk.openProfile({ profile: 'main', passphrase: 'pass one' });
+        const progress: number[] = [];
+        const onKdfProgress = (f: number) => {
+          progress.push(f);
+          if (f > 0.5) throw new Error('a progress bar that fails'); // must not stop the unlock
+        };
+        const client = await sdk.openProfile({ profile: 'main', passphrase: 'pass one', onKdfProgress });
         const view = { profile: client.profile, invitations: (await client.invitations()).length };
         await client.close();
-        return { wrong, missing, again, view, listed: (await sdk.listProfiles()).map((p) => p.name) };
+        const kdf = {
+          calls: progress.length > 10,
+          rising: progress.every((f, i) => i === 0 || f >= (progress[i - 1] as number)),
+          last: progress.at(-1),
+        };
+        return {
+          wrong,
+          wrongWords,
+          missing,
+          again,
+          view,
+          kdf,
+          listed: (await sdk.listProfiles()).map((p) => p.name),
+        };
       });
       expect(reopened).toEqual({
         wrong: 'wrong-passphrase',
+        wrongWords: 'The passphrase does not open this profile. Check it and try again.', // no CLI words
         missing: 'no-profile',
         again: 'profile-exists',
         view: { profile: created.profile, invitations: 1 },
+        kdf: { calls: true, rising: true, last: 1 },
         listed: ['main'],
       });
     }, 60_000);
@@ -160,88 +183,109 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
       expect(afterClose).toEqual({ name: 'Me', listed: [] });
     }, 60_000);
 
-    it('two browsers meet by invitation and talk both ways through the server, pushed over WebSocket, and after a reload', async () => {
-      const alice = await openPage();
-      const bob = await openPage();
-      const sockets: string[] = [];
-      for (const page of [alice, bob]) page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
-      const start = (page: Page, name: string) =>
-        page.evaluate(
-          async ([serverUrl, displayName]) => {
-            const { sdk, CHEAP, clients } = parley;
-            const client = await sdk.createProfile({
-              profile: 'me',
-              passphrase: 'p',
-              server: serverUrl,
-              displayName,
-              kdf: CHEAP,
-            });
-            clients.set('me', client);
-            await client.start();
-          },
-          [site.url, name] as const,
-        );
-      await start(alice, 'Alice');
-      await start(bob, 'Bob');
-      const link = await alice.evaluate(async () => (await parley.client('me').createInvitation()).link);
-      // Bob's request goes to Alice's mailbox; she answers at once (pushed), and then they are connected.
-      await bob.evaluate(async (l) => {
-        const client = parley.client('me');
-        const connected = new Promise<void>((resolve) => {
-          const off = client.on((e) => {
-            if (e.type === 'contact-connected') {
-              off();
-              resolve();
-            }
-          });
-        });
-        await client.connect(l, { name: 'Alice' });
-        await connected;
-      }, link);
-      /** Resolves in `page` with the text of the next incoming message. */
-      const nextText = (page: Page) =>
-        page.evaluate(
-          () =>
-            new Promise<string>((resolve) => {
-              const off = parley.client('me').on((e) => {
-                if (e.type === 'message') {
-                  off();
-                  resolve(e.message.text);
-                }
+    // The server's origin: the page's own (the app served by its server), or another (CORS).
+    for (const [where, serverUrl] of [
+      ['the same origin', () => site.url],
+      ['another origin (CORS)', () => server.url],
+    ] as const) {
+      it(`two browsers meet by invitation and talk both ways through a server of ${where}, pushed over WebSocket, and after a reload`, async () => {
+        const alice = await openPage();
+        const bob = await openPage();
+        const sockets: string[] = [];
+        for (const page of [alice, bob]) page.on('websocket', (ws) => sockets.push(new URL(ws.url()).pathname));
+        const start = (page: Page, name: string) =>
+          page.evaluate(
+            async ([serverUrl, displayName]) => {
+              const { sdk, CHEAP, clients } = parley;
+              const client = await sdk.createProfile({
+                profile: 'me',
+                passphrase: 'p',
+                server: serverUrl,
+                displayName,
+                kdf: CHEAP,
               });
-            }),
-        );
-      const aliceGets = nextText(alice);
-      await bob.evaluate(() => parley.client('me').send('Alice', 'hello from Bob'));
-      expect(await aliceGets).toBe('hello from Bob');
-      const contacts = await alice.evaluate(async () => (await parley.client('me').contacts()).map((c) => c.name));
-      expect(contacts).toEqual(['Bob']);
-      const bobGets = nextText(bob);
-      await alice.evaluate(() => parley.client('me').send('Bob', 'hello from Alice'));
-      expect(await bobGets).toBe('hello from Alice');
-      for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
-      expect(sockets).toEqual(['/v1/ws', '/v1/ws']); // the browser's own WebSocket, one per client
+              clients.set('me', client);
+              await client.start();
+            },
+            [serverUrl(), name] as const,
+          );
+        await start(alice, 'Alice');
+        await start(bob, 'Bob');
+        const link = await alice.evaluate(async () => (await parley.client('me').createInvitation()).link);
+        // Bob's request goes to Alice's mailbox; she answers at once (pushed), and then they are connected.
+        await bob.evaluate(async (l) => {
+          const client = parley.client('me');
+          const connected = new Promise<void>((resolve) => {
+            const off = client.on((e) => {
+              if (e.type === 'contact-connected') {
+                off();
+                resolve();
+              }
+            });
+          });
+          await client.connect(l, { name: 'Alice' });
+          await connected;
+        }, link);
+        /** Resolves in `page` with the text of the next incoming message. */
+        const nextText = (page: Page) =>
+          page.evaluate(
+            () =>
+              new Promise<string>((resolve) => {
+                const off = parley.client('me').on((e) => {
+                  if (e.type === 'message') {
+                    off();
+                    resolve(e.message.text);
+                  }
+                });
+              }),
+          );
+        const aliceGets = nextText(alice);
+        await bob.evaluate(() => parley.client('me').send('Alice', 'hello from Bob'));
+        expect(await aliceGets).toBe('hello from Bob');
+        const contacts = await alice.evaluate(async () => (await parley.client('me').contacts()).map((c) => c.name));
+        expect(contacts).toEqual(['Bob']);
+        const bobGets = nextText(bob);
+        await alice.evaluate(() => parley.client('me').send('Bob', 'hello from Alice'));
+        expect(await bobGets).toBe('hello from Alice');
+        for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
+        expect(sockets).toEqual(['/v1/ws', '/v1/ws']); // the browser's own WebSocket, one per client
 
-      // A reload: the conversation and the session are still there, and Bob's next text arrives.
-      await alice.reload();
-      await alice.waitForFunction(() => globalThis.parley !== undefined);
-      const history = await alice.evaluate(async () => {
-        const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
-        parley.clients.set('me', client);
-        await client.start();
-        return (await client.messages('Bob')).map((m) => `${m.direction}: ${m.text}`);
-      });
-      expect(history).toEqual(['in: hello from Bob', 'out: hello from Alice']);
-      await bob.evaluate(async () => {
-        const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
-        parley.clients.set('me', client);
-        await client.start();
-      });
-      const afterReload = nextText(alice);
-      await bob.evaluate(() => parley.client('me').send('Alice', 'still there?'));
-      expect(await afterReload).toBe('still there?');
-      for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
-    }, 90_000);
+        // A reload: the conversation and the session are still there, and Bob's next text arrives.
+        await alice.reload();
+        await alice.waitForFunction(() => globalThis.parley !== undefined);
+        const history = await alice.evaluate(async () => {
+          const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
+          parley.clients.set('me', client);
+          await client.start();
+          return (await client.messages('Bob')).map((m) => `${m.direction}: ${m.text}`);
+        });
+        expect(history).toEqual(['in: hello from Bob', 'out: hello from Alice']);
+        await bob.evaluate(async () => {
+          const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
+          parley.clients.set('me', client);
+          await client.start();
+        });
+        const afterReload = nextText(alice);
+        await bob.evaluate(() => parley.client('me').send('Alice', 'still there?'));
+        expect(await afterReload).toBe('still there?');
+        for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
+
+        // At rest: no text in any common encoding in the databases, nothing in web storage.
+        for (const page of [alice, bob]) {
+          const raw = (await page.evaluate(() => parley.rawRecords('parley-profile-me'))).join('\n');
+          expect(raw.length).toBeGreaterThan(10_000); // the store was read: keys, sessions, history
+          for (const text of ['hello from Bob', 'hello from Alice', 'still there?']) {
+            const bytes = Buffer.from(text);
+            for (const form of [text, bytes.toString('hex'), bytes.toString('base64'), bytes.toString('base64url')]) {
+              expect(raw).not.toContain(form);
+            }
+          }
+          expect(await page.evaluate(() => parley.webStorageUsed())).toBe(false);
+          // What is in the clear by design, found by the same reading: the list of profile names.
+          expect(await page.evaluate(() => parley.rawRecords('parley-profiles'))).toContain('["profile","me"]');
+        }
+      }, 90_000);
+    }
 
     it('links this browser as a new device of an account; a linking cancelled before the grant leaves no profile', async () => {
       const phone = await openPage();

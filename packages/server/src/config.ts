@@ -2,10 +2,12 @@
  * Server configuration from command-line flags and PARLEY_* environment variables (flags win).
  * Parsing is pure: `parseConfig(argv, env)` returns a config or a usage error; main.ts prints it.
  */
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { validBusPrefix } from './bus/mailbox-notices.ts';
 import { SourceConfigError, SourceResolver } from './client-address.ts';
 import { DEFAULT_QUOTAS, type QuotaOptions } from './http/quotas.ts';
+import { connectSources, WebOriginError } from './http/security-headers.ts';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS } from './websocket/frame-budget.ts';
 
 export interface ServerConfig {
@@ -32,7 +34,14 @@ export interface ServerConfig {
   readonly maxConnectionsPerSource: number;
   /** Each WebSocket connection's limits, with the control-frame pace per source. */
   readonly websocketLimits: ConnectionLimits;
+  /** The built web app's directory, served at `/`; null: not served (--no-web). */
+  readonly webDir: string | null;
+  /** Origins besides this server's own that the web app may connect to (its CSP's connect-src). */
+  readonly webConnectSrc: readonly string[];
 }
+
+/** Where `npm start` builds the web app: packages/web/dist beside this package. */
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export const USAGE = `Usage: parley-server [options]
 
@@ -73,6 +82,15 @@ Limits and quotas (a source is an address, or an IPv6 prefix; 0 turns a limit of
                                (PARLEY_IPV6_PREFIX; default 64)
   --metrics-token T            serve /metrics to bearers of T only (PARLEY_METRICS_TOKEN;
                                default: /metrics is not served)
+
+The web app (docs/web.md; the API answers any origin either way):
+  --web-dir DIR                serve the built web app from DIR at / (PARLEY_WEB_DIR; default
+                               packages/web/dist of this repository, which npm start builds)
+  --no-web                     serve no web app, only the API (PARLEY_NO_WEB=1)
+  --web-connect-src ORIGIN     another server the app's users talk to, e.g.
+                               https://chat.example.org: allowed in the app's
+                               Content-Security-Policy (connect-src) beside this server;
+                               repeatable (PARLEY_WEB_CONNECT_SRC: space-separated)
   -h, --help           show this help
 `;
 
@@ -87,7 +105,7 @@ export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): ServerConfig | 'help' {
-  let values: Record<string, string | boolean | undefined>;
+  let values: Record<string, string | boolean | string[] | undefined>;
   try {
     ({ values } = parseArgs({
       args: [...argv],
@@ -111,6 +129,9 @@ export function parseConfig(
         'trusted-proxy': { type: 'string' },
         'ipv6-prefix': { type: 'string' },
         'metrics-token': { type: 'string' },
+        'web-dir': { type: 'string' },
+        'no-web': { type: 'boolean' },
+        'web-connect-src': { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -186,7 +207,22 @@ export function parseConfig(
     control === 0
       ? { ...DEFAULT_CONNECTION_LIMITS, controlBurst: Number.POSITIVE_INFINITY, controlPerSecond: 1e9 }
       : { ...DEFAULT_CONNECTION_LIMITS, controlPerSecond: control };
+  const noWeb = values['no-web'] === true || env.PARLEY_NO_WEB === '1';
+  const webDir = noWeb ? null : (str('web-dir', 'PARLEY_WEB_DIR') ?? DEFAULT_WEB_DIR);
+  const webConnectSrc =
+    (values['web-connect-src'] as string[] | undefined) ??
+    (env.PARLEY_WEB_CONNECT_SRC ?? '').split(/\s+/).filter((o) => o !== '');
+  for (const origin of webConnectSrc) {
+    try {
+      connectSources(origin);
+    } catch (e) {
+      if (e instanceof WebOriginError) throw new ConfigError(e.message);
+      throw e;
+    }
+  }
   return {
+    webDir,
+    webConnectSrc,
     websocketLimits,
     quotas,
     metricsToken: str('metrics-token', 'PARLEY_METRICS_TOKEN') ?? null,

@@ -122,6 +122,8 @@ export interface ServerDeps {
   readonly metricsAccess?: AppDeps['metricsAccess'];
   /** How often expired challenges, messages and contact requests are deleted (none: never). */
   readonly purgeEveryMs?: number;
+  /** The web app served at `/` (http/web-app.ts; none: only the API). */
+  readonly web?: AppDeps['web'];
 }
 
 export interface ListenOptions {
@@ -165,6 +167,7 @@ export function createServer(deps: ServerDeps): ParleyServer {
     ...(deps.addressOptions ? { addressOptions: deps.addressOptions } : {}),
     ...(deps.deviceOptions ? { deviceOptions: deps.deviceOptions } : {}),
     ...(deps.metricsAccess ? { metricsAccess: deps.metricsAccess } : {}),
+    ...(deps.web ? { web: deps.web } : {}),
   });
 
   let draining = false;

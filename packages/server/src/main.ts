@@ -14,6 +14,7 @@ import { SourceResolver } from './client-address.ts';
 import { ConfigError, parseConfig, type ServerConfig, USAGE } from './config.ts';
 import { createServer, serverApi } from './create-server.ts';
 import { Quotas } from './http/quotas.ts';
+import { loadWebApp, type WebApp, WebAppError } from './http/web-app.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { openDatabase } from './storage/index.ts';
@@ -74,6 +75,23 @@ if (config.busUrl !== null) {
   where += ` with a NATS bus (prefix ${config.busPrefix})`;
 }
 
+/** The built web app, read once now (http/web-app.ts); a rebuild needs a restart. */
+let web: WebApp | null = null;
+if (config.webDir !== null) {
+  try {
+    web = loadWebApp(resolve(config.webDir));
+  } catch (e) {
+    if (!(e instanceof WebAppError || (e as NodeJS.ErrnoException).code !== undefined)) throw e;
+    process.stderr.write(`parley-server: cannot read the web app in ${config.webDir} (${(e as Error).message})\n`);
+    process.exit(1);
+  }
+  if (web.built && web.skipped.length > 0) {
+    process.stderr.write(
+      `parley-server: not serving ${web.skipped.length} entries of ${web.dir} that are not regular files inside it (${web.skipped.slice(0, 3).join(', ')}${web.skipped.length > 3 ? ', …' : ''})\n`,
+    );
+  }
+}
+
 const metrics = createMetrics();
 const log = createLogger();
 /** Delivery signatures are checked on a worker thread, off the event loop (verifier/delivery-verifier.ts). */
@@ -100,7 +118,26 @@ const server = createServer({
   },
   /** Expired challenges, messages and contact requests are deleted every minute. */
   purgeEveryMs: 60_000,
+  ...(web === null ? {} : { web: { app: web, connectSrc: config.webConnectSrc } }),
 });
+
+/**
+ * What to tell the person who started the server about the web app: the address to open, or how
+ * to build it. A wildcard address is opened as loopback; a browser grants the app what it needs
+ * (WebCrypto, Web Locks) only in a secure context — https, or http on loopback — so plain http on
+ * another address gets a warning.
+ */
+function openLine(app: WebApp, scheme: string, address: string, port: number): string {
+  if (!app.built) {
+    return `parley-server: the web app is not built (no index.html in ${app.dir}): npm start builds it, or npm run build -w @parley/web; then restart`;
+  }
+  const wildcard = address === '0.0.0.0' || address === '::';
+  const loopback = wildcard || address === '::1' || address.startsWith('127.') || address === 'localhost';
+  const shown = wildcard ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
+  const line = `Open ${scheme}://${shown}:${port} in a browser`;
+  if (scheme === 'https' || loopback) return line;
+  return `${line} (browsers run the app only over https or on this machine: serve it with --tls-cert/--tls-key or behind a TLS proxy)`;
+}
 
 let stopping = false;
 function shutdown(signal: string): void {
@@ -136,9 +173,9 @@ try {
     onError: cannotListen,
   });
   const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-  process.stdout.write(
-    `parley-server ${VERSION} listening on ${tls ? 'https' : 'http'}://${host}:${info.port} (${where})\n`,
-  );
+  const scheme = tls ? 'https' : 'http';
+  process.stdout.write(`parley-server ${VERSION} listening on ${scheme}://${host}:${info.port} (${where})\n`);
+  if (web !== null) process.stdout.write(`${openLine(web, scheme, info.address, info.port)}\n`);
 } catch (e) {
   cannotListen(e as NodeJS.ErrnoException);
 }

@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig, USAGE } from '../src/config.ts';
+import { ConfigError, DEFAULT_WEB_DIR, parseConfig, USAGE } from '../src/config.ts';
 import { DEFAULT_QUOTAS } from '../src/http/quotas.ts';
 import { DEFAULT_CONNECTION_LIMITS } from '../src/websocket/frame-budget.ts';
 
@@ -80,6 +81,40 @@ describe('parseConfig', () => {
     expect(c).toMatchObject({ busUrl: 'nats://127.0.0.1:4222', busPrefix: 'site.one' });
     expect(() => parseConfig(['--bus', 'nats://127.0.0.1:4222'], {})).toThrow(/needs --database-url/);
     expect(USAGE).toContain('--bus URL');
+  });
+
+  it('serves the web app from packages/web/dist by default; --web-dir, --no-web and --web-connect-src', () => {
+    const c = parseConfig([], {});
+    if (c === 'help') throw new Error('unexpected');
+    expect(c.webDir).toBe(DEFAULT_WEB_DIR);
+    expect(DEFAULT_WEB_DIR).toBe(fileURLToPath(new URL('../../web/dist', import.meta.url)));
+    expect(c.webConnectSrc).toEqual([]);
+    expect(parseConfig(['--web-dir', '/srv/app'], {})).toMatchObject({ webDir: '/srv/app' });
+    expect(parseConfig([], { PARLEY_WEB_DIR: '/srv/env' })).toMatchObject({ webDir: '/srv/env' });
+    expect(parseConfig(['--no-web', '--web-dir', '/srv/app'], {})).toMatchObject({ webDir: null });
+    expect(parseConfig([], { PARLEY_NO_WEB: '1' })).toMatchObject({ webDir: null });
+    const origins = ['https://a.example', 'http://127.0.0.1:9000'];
+    expect(
+      parseConfig(['--web-connect-src', origins[0] ?? '', '--web-connect-src', origins[1] ?? ''], {}),
+    ).toMatchObject({ webConnectSrc: origins });
+    expect(parseConfig([], { PARLEY_WEB_CONNECT_SRC: ' https://a.example  wss://b.example ' })).toMatchObject({
+      webConnectSrc: ['https://a.example', 'wss://b.example'],
+    });
+    for (const flag of ['--web-dir', '--no-web', '--web-connect-src']) expect(USAGE).toContain(flag);
+  });
+
+  it.each([
+    'chat.example.org',
+    'ftp://chat.example.org',
+    'https://chat.example.org/path',
+    'https://chat.example.org?q',
+    'https://user:pw@chat.example.org',
+    "https://a.example; script-src 'unsafe-inline'",
+    "'unsafe-eval'",
+    '*',
+    'data:',
+  ])('refuses --web-connect-src %j: only an origin, so it cannot add a directive', (origin) => {
+    expect(() => parseConfig(['--web-connect-src', origin], {})).toThrow(ConfigError);
   });
 
   it('answers --help', () => {

@@ -14,7 +14,7 @@ import type { HistoryChoice } from '../engine/link-wire.ts';
 import type { JoinOptions } from '../flows/linking-join.ts';
 import { EncryptedRecordStore } from '../store/encrypted.ts';
 import type { RecordStore } from '../store/record-store.ts';
-import type { ScryptParams, StoreCrypto } from '../store/store-crypto.ts';
+import type { KdfProgress, ScryptParams, StoreCrypto } from '../store/store-crypto.ts';
 import { LockedStore } from './locked-store.ts';
 
 /** Where one profile lives on a platform, and how it is locked. */
@@ -56,6 +56,8 @@ export interface Unlock {
   readonly passphrase: () => Promise<string>;
   /** scrypt cost of a new store (tests only; default N = 2^17, r = 8, p = 1). */
   readonly kdf?: ScryptParams | undefined;
+  /** Hears how much of the key derivation is done (0 to 1), where the platform can tell. */
+  readonly onKdfProgress?: KdfProgress | undefined;
 }
 
 interface Unlocked {
@@ -75,10 +77,14 @@ async function unlock(backend: ProfileBackend, mode: 'create' | 'open', u: Unloc
   try {
     inner = await backend.openStore(mode);
     const passphrase = await u.passphrase();
+    const progress = u.onKdfProgress === undefined ? {} : { onKdfProgress: u.onKdfProgress };
     const encrypted =
       mode === 'create'
-        ? await EncryptedRecordStore.create(inner, passphrase, backend.crypto, u.kdf ? { kdf: u.kdf } : {})
-        : await EncryptedRecordStore.open(inner, passphrase, backend.crypto);
+        ? await EncryptedRecordStore.create(inner, passphrase, backend.crypto, {
+            ...progress,
+            ...(u.kdf ? { kdf: u.kdf } : {}),
+          })
+        : await EncryptedRecordStore.open(inner, passphrase, backend.crypto, progress);
     return {
       store: new LockedStore(encrypted, release),
       discard: async (remove) => {

@@ -38,7 +38,13 @@ import {
   SCRYPT_SALT_BYTES,
 } from './passphrase.ts';
 import type { ListOptions, RecordStore, RecordWrite, StoredRecord } from './record-store.ts';
-import { AES_GCM_NONCE_BYTES, AES_GCM_TAG_BYTES, type ScryptParams, type StoreCrypto } from './store-crypto.ts';
+import {
+  AES_GCM_NONCE_BYTES,
+  AES_GCM_TAG_BYTES,
+  type KdfProgress,
+  type ScryptParams,
+  type StoreCrypto,
+} from './store-crypto.ts';
 
 /** The kind and id of the metadata record; the kind is reserved. */
 export const META_KIND = 'meta';
@@ -57,6 +63,8 @@ export interface EncryptedStoreOptions {
    * stolen profile cheaper to brute-force. Default N = 2^17, r = 8, p = 1.
    */
   readonly kdf?: ScryptParams;
+  /** Hears how much of the key derivation is done (0 to 1), where the platform can tell. */
+  readonly onKdfProgress?: KdfProgress;
 }
 
 const WRONG_PASSPHRASE =
@@ -115,7 +123,7 @@ export class EncryptedRecordStore implements RecordStore {
       throw new ClientError('usage', 'This store already holds a profile: open it instead of creating it.');
     }
     const salt = crypto.randomBytes(SCRYPT_SALT_BYTES);
-    const key = await deriveStoreKey(crypto, passphrase, salt, params);
+    const key = await deriveStoreKey(crypto, passphrase, salt, params, options.onKdfProgress);
     try {
       const check = seal(crypto, key, KEY_CHECK, META_KIND, META_ID);
       await inner.commit([{ kind: META_KIND, id: META_ID, value: encodeMeta({ params, salt, check }) }]);
@@ -132,14 +140,19 @@ export class EncryptedRecordStore implements RecordStore {
    * malformed or of a newer version, `usage` for an empty passphrase. On failure `inner` stays
    * open; the caller closes it. Takes one scrypt derivation (a few hundred ms at the default cost).
    */
-  static async open(inner: RecordStore, passphrase: string, crypto: StoreCrypto): Promise<EncryptedRecordStore> {
+  static async open(
+    inner: RecordStore,
+    passphrase: string,
+    crypto: StoreCrypto,
+    options: Pick<EncryptedStoreOptions, 'onKdfProgress'> = {},
+  ): Promise<EncryptedRecordStore> {
     passphraseBytes(passphrase).fill(0);
     const raw = await inner.get(META_KIND, META_ID);
     if (raw === undefined) {
       throw new ClientError('no-profile', 'There is no profile in this store yet. Create one first.');
     }
     const meta = decodeMeta(raw);
-    const key = await deriveStoreKey(crypto, passphrase, meta.salt, meta.params);
+    const key = await deriveStoreKey(crypto, passphrase, meta.salt, meta.params, options.onKdfProgress);
     const check = open(crypto, key, meta.check, META_KIND, META_ID);
     if (check === null || !equalBytes(check, KEY_CHECK)) {
       key.fill(0);

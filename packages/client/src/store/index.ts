@@ -27,6 +27,7 @@ export {
   AES_GCM_KEY_BYTES,
   AES_GCM_NONCE_BYTES,
   AES_GCM_TAG_BYTES,
+  type KdfProgress,
   type ScryptParams,
   type StoreCrypto,
 } from './store-crypto.ts';

@@ -13,7 +13,7 @@
  * the same key.
  */
 import { ClientError } from '../errors.ts';
-import type { ScryptParams, StoreCrypto } from './store-crypto.ts';
+import type { KdfProgress, ScryptParams, StoreCrypto } from './store-crypto.ts';
 
 /** The default cost: N = 2^17, r = 8, p = 1 (≈128 MiB and a few hundred ms per derivation). */
 export const DEFAULT_SCRYPT_PARAMS: ScryptParams = Object.freeze({ N: 2 ** 17, r: 8, p: 1 });
@@ -74,12 +74,13 @@ export async function deriveStoreKey(
   passphrase: string,
   salt: Uint8Array,
   params: ScryptParams,
+  onProgress?: KdfProgress,
 ): Promise<Uint8Array> {
   const password = passphraseBytes(passphrase);
   try {
     if (!isValidScryptParams(params)) throw new ClientError('usage', 'The scrypt parameters are out of range.');
     if (salt.length !== SCRYPT_SALT_BYTES) throw new ClientError('usage', 'The scrypt salt must be 16 bytes.');
-    return await crypto.scrypt(password, salt, params, STORE_KEY_BYTES);
+    return await crypto.scrypt(password, salt, params, STORE_KEY_BYTES, onProgress);
   } finally {
     password.fill(0);
   }

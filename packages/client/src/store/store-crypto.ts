@@ -24,9 +24,21 @@ export interface StoreCrypto {
   aesGcmSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
   /** Opens ciphertext ‖ tag; `null` when authentication fails (never throws for a bad tag). */
   aesGcmOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Uint8Array | null;
-  /** scrypt (RFC 7914) of `password` with `salt`, `length` bytes of output, off the event loop. */
-  scrypt(password: Uint8Array, salt: Uint8Array, params: ScryptParams, length: number): Promise<Uint8Array>;
+  /**
+   * scrypt (RFC 7914) of `password` with `salt`, `length` bytes of output, off the event loop.
+   * `onProgress`, when the backend can tell (the browser's), hears the fraction done (0 to 1).
+   */
+  scrypt(
+    password: Uint8Array,
+    salt: Uint8Array,
+    params: ScryptParams,
+    length: number,
+    onProgress?: KdfProgress,
+  ): Promise<Uint8Array>;
 }
+
+/** Hears how much of a key derivation is done, 0 to 1 (for a progress bar while unlocking). */
+export type KdfProgress = (fraction: number) => void;
 
 export const AES_GCM_KEY_BYTES = 32;
 export const AES_GCM_NONCE_BYTES = 12;

@@ -49,6 +49,37 @@ const page = {
     if (c === undefined || factory === undefined) throw new Error(`no case ${id} on ${backend}`);
     await runRecordStoreCase(c, factory);
   },
+  /**
+   * Every key and value of an IndexedDB database as stored (bytes as Latin-1 text, one char per
+   * byte), read with the bare IndexedDB API, for a test to search for plaintext.
+   */
+  async rawRecords(database: string): Promise<string[]> {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(database);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    try {
+      const store = db.transaction('records').objectStore('records');
+      const [keys, values] = await Promise.all(
+        [store.getAllKeys(), store.getAll()].map(
+          (r) =>
+            new Promise<unknown[]>((resolve, reject) => {
+              r.onsuccess = () => resolve(r.result);
+              r.onerror = () => reject(r.error);
+            }),
+        ),
+      );
+      const latin1 = (b: Uint8Array) => Array.from(b, (x) => String.fromCharCode(x)).join('');
+      return [...(keys ?? []).map((k) => JSON.stringify(k)), ...(values ?? []).map((v) => latin1(v as Uint8Array))];
+    } finally {
+      db.close();
+    }
+  },
+  /** Whether the page wrote anything to localStorage, sessionStorage or cookies. */
+  webStorageUsed(): boolean {
+    return localStorage.length > 0 || sessionStorage.length > 0 || document.cookie !== '';
+  },
   /** The ClientError code `promise` rejects with, or 'resolved'. */
   async codeOf(promise: Promise<unknown>): Promise<string> {
     try {

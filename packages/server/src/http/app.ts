@@ -4,18 +4,21 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { MAX_BODY_BYTES } from '@parley/protocol';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ApiDeps } from '../api-deps.ts';
 import { DomainError, wireCodeOf } from '../domain-error.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { apiCors } from './api-cors.ts';
 import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error.ts';
 import { accountRoutes } from './routes/accounts.ts';
 import { type AddressRouteOptions, addressRoutes } from './routes/addresses.ts';
 import { type DeviceRouteOptions, deviceRoutes } from './routes/devices.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { type PreKeyRouteOptions, prekeyRoutes } from './routes/prekeys.ts';
+import { appSecurityHeaders } from './security-headers.ts';
+import { type WebApp, webAppHandler } from './web-app.ts';
 
 /** The largest request body the server reads (the wire contract's limit, re-exported). */
 export { MAX_BODY_BYTES };
@@ -43,7 +46,16 @@ export interface AppDeps {
    * 404). `parley-server` serves it only with `--metrics-token` (docs/server.md "Metrics").
    */
   readonly metricsAccess?: MetricsAccess;
+  /**
+   * The web app served at `/` (web-app.ts; docs/server.md "The web app"): the files found at
+   * start (or none built: `/` says how to build it) and the extra `connect-src` origins of its
+   * Content-Security-Policy. None: only the API.
+   */
+  readonly web?: { readonly app: WebApp; readonly connectSrc?: readonly string[] };
 }
+
+/** Paths of the API and the operator's endpoints: never the web app's, whatever they accept. */
+const API_PATH = /^\/(v1|health|metrics)(\/|$)/;
 
 export type MetricsAccess = 'open' | 'off' | { readonly token: string };
 
@@ -105,6 +117,10 @@ export function createApp(deps: AppDeps): Hono {
     return c.body(await deps.metrics.registry.metrics());
   });
 
+  // Before the routes, so that preflights are answered and every answer, errors included, says
+  // that other origins may read it (api-cors.ts says why that is safe).
+  app.use('/v1/*', apiCors());
+
   if (deps.api) {
     app.route('/v1', accountRoutes(deps.api));
     app.route('/v1', prekeyRoutes(deps.api, deps.prekeyOptions));
@@ -113,7 +129,16 @@ export function createApp(deps: AppDeps): Hono {
     app.route('/v1', deviceRoutes(deps.api, deps.deviceOptions));
   }
 
-  app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), ERROR_STATUS['not-found']));
+  const notFound = (c: Context) => c.json(errorBody('not-found', 'no such endpoint'), ERROR_STATUS['not-found']);
+  if (deps.web) {
+    const serveWeb = webAppHandler({
+      app: deps.web.app,
+      headers: appSecurityHeaders(deps.web.connectSrc ?? []),
+      notFound,
+    });
+    app.get('*', (c) => (API_PATH.test(c.req.path) ? notFound(c) : serveWeb(c)));
+  }
+  app.notFound(notFound);
 
   app.onError((err, c) => {
     // Shared code speaks in domain errors; here they become the wire contract's codes and statuses.

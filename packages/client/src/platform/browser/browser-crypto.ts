@@ -14,15 +14,18 @@ import { gcm } from '@noble/ciphers/aes.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { ClientError } from '../../errors.ts';
 import { scryptMaxmem } from '../../store/passphrase.ts';
-import {
-  AES_GCM_TAG_BYTES,
-  checkAesGcmKeyAndNonce,
-  type ScryptParams,
-  type StoreCrypto,
-} from '../../store/store-crypto.ts';
+import { AES_GCM_TAG_BYTES, checkAesGcmKeyAndNonce, type StoreCrypto } from '../../store/store-crypto.ts';
 
 /** getRandomValues fills at most 65,536 bytes per call (WebCrypto §10.1.1). */
 const MAX_RANDOM_CHUNK = 65_536;
+
+function quietly(f: (x: number) => void, x: number): void {
+  try {
+    f(x);
+  } catch {
+    // the app's callback: its failure is its own
+  }
+}
 
 export const browserStoreCrypto: StoreCrypto = {
   randomBytes(length: number): Uint8Array {
@@ -48,10 +51,18 @@ export const browserStoreCrypto: StoreCrypto = {
     }
   },
 
-  async scrypt(password: Uint8Array, salt: Uint8Array, params: ScryptParams, length: number): Promise<Uint8Array> {
+  async scrypt(password, salt, params, length, onProgress) {
     const { N, r, p } = params;
     try {
-      return await scryptAsync(password, salt, { N, r, p, dkLen: length, maxmem: scryptMaxmem(params) });
+      return await scryptAsync(password, salt, {
+        N,
+        r,
+        p,
+        dkLen: length,
+        maxmem: scryptMaxmem(params),
+        // A progress bar that throws must not abort the unlock.
+        ...(onProgress === undefined ? {} : { onProgress: (f: number) => void quietly(onProgress, f) }),
+      });
     } catch (e) {
       throw new ClientError('internal', 'The key could not be derived from the passphrase.', { cause: e });
     }

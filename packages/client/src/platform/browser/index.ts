@@ -15,15 +15,16 @@
 import './zod-jitless.ts';
 import type { ProtocolEnv } from '@parley/protocol';
 import type { ClientOptions, CreateOptions, JoinSession, ParleyClient } from '../../client.ts';
-import { ClientError } from '../../errors.ts';
+import { ClientError, type ClientErrorCode } from '../../errors.ts';
 import type { WebSocketConstructor } from '../../net/websocket-like.ts';
-import type { ScryptParams } from '../../store/store-crypto.ts';
+import type { KdfProgress, ScryptParams } from '../../store/store-crypto.ts';
 import {
   createProfileWith,
   type JoinAccountFields,
   joinAccountWith,
   openProfileWith,
   type ProfileBackend,
+  type Unlock,
 } from '../profile-lifecycle.ts';
 import { checkProfileName } from '../profile-name.ts';
 import { serverConnections } from '../server-connections.ts';
@@ -46,6 +47,11 @@ export interface BrowserProfileOptions {
   readonly profile: string;
   readonly passphrase: string;
   readonly env?: ProtocolEnv;
+  /**
+   * Hears how much of the key derivation is done, 0 to 1: unlocking runs scrypt in the page
+   * (1–2 s on a desktop, several on a phone), worth a progress bar.
+   */
+  readonly onKdfProgress?: KdfProgress;
 }
 
 /** The profiles of this browser (names and creation times: nothing secret), by name. */
@@ -84,11 +90,30 @@ async function removeProfileData(profile: string): Promise<void> {
   await unregister(profile);
 }
 
+/**
+ * The shared layers word some refusals for the CLI (`PARLEY_PASSPHRASE`, `parley init`); a
+ * browser's user reads these instead. Same codes: apps branch on those.
+ */
+const BROWSER_WORDS: Partial<Record<ClientErrorCode, string>> = {
+  'wrong-passphrase': 'The passphrase does not open this profile. Check it and try again.',
+  'no-profile': 'This profile was never finished (its creation was interrupted): delete it and create it again.',
+};
+
+async function inBrowserWords<T>(work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (e) {
+    const words = ClientError.is(e) ? BROWSER_WORDS[e.code] : undefined;
+    throw words === undefined ? e : new ClientError((e as ClientError).code, words, { cause: e });
+  }
+}
+
 const profileExists = () => new ClientError('profile-exists', 'A profile of that name already exists in this browser.');
 
-const unlockOf = (o: { readonly passphrase: string; readonly kdf?: ScryptParams | undefined }) => ({
+const unlockOf = (o: BrowserProfileOptions & { readonly kdf?: ScryptParams | undefined }): Unlock => ({
   passphrase: async () => o.passphrase,
   kdf: o.kdf,
+  onKdfProgress: o.onKdfProgress,
 });
 
 /**
@@ -117,7 +142,7 @@ export async function openProfile(options: BrowserProfileOptions): Promise<Parle
   if (!(await isRegistered(options.profile))) {
     throw new ClientError('no-profile', 'There is no profile of that name in this browser.');
   }
-  return openProfileWith(browserBackend(options.profile, options.env), unlockOf(options));
+  return inBrowserWords(openProfileWith(browserBackend(options.profile, options.env), unlockOf(options)));
 }
 
 /**
@@ -145,5 +170,7 @@ export interface BrowserJoinOptions extends BrowserProfileOptions, JoinAccountFi
 export async function joinAccount(options: BrowserJoinOptions): Promise<JoinSession<ParleyClient>> {
   checkProfileName(options.profile);
   const resuming = await isRegistered(options.profile);
-  return joinAccountWith(browserBackend(options.profile, options.env), unlockOf(options), resuming, options);
+  return inBrowserWords(
+    joinAccountWith(browserBackend(options.profile, options.env), unlockOf(options), resuming, options),
+  );
 }

@@ -69,21 +69,7 @@ export function App() {
 
   const clearPendingLink = useCallback(() => setPendingLink(null), []);
 
-  if (open === null || LOCKED_ROUTES.has(route.name)) {
-    if (open !== null) {
-      // Back to a start screen while unlocked: show the chats instead.
-      return (
-        <Shell
-          client={open.client}
-          profile={open.profile}
-          route={{ name: 'chats' }}
-          navigate={navigate}
-          onLock={lock}
-          pendingLink={pendingLink}
-          clearPendingLink={clearPendingLink}
-        />
-      );
-    }
+  if (open === null) {
     const props = { onOpen, navigate, pendingLink };
     return (
       <main id="main" class="start">
@@ -107,7 +93,8 @@ export function App() {
     <Shell
       client={open.client}
       profile={open.profile}
-      route={route}
+      // Back to a start screen while unlocked (the browser's Back button): the chats instead.
+      route={LOCKED_ROUTES.has(route.name) ? { name: 'chats' } : route}
       navigate={navigate}
       onLock={lock}
       pendingLink={pendingLink}

@@ -14,13 +14,14 @@ import { errorText } from '../state/errors.ts';
 import type { ContactView } from '../state/sdk.ts';
 import { useSession } from '../state/session.ts';
 import { markRead, typing } from '../state/social.ts';
+import { useArrivals } from '../state/use-arrivals.ts';
 import { useLoad } from '../state/use-load.ts';
 import { useTyping } from '../state/use-typing.ts';
 
 const PAGE = 50;
 
 export function ConversationScreen({ contactId }: { contactId: string }) {
-  const { client, version, navigate, refresh, setOpenConversation } = useSession();
+  const { client, version, navigate, refresh } = useSession();
   const [limit, setLimit] = useState(PAGE);
   const [reload, setReload] = useState(0);
   const [pending, setPending] = useState<PendingMessage[]>([]);
@@ -28,13 +29,9 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
   const contact = useLoad(() => client.contact(contactId), [client, contactId, version, reload]);
   const messages = useLoad(() => client.messages(contactId, { limit }), [client, contactId, version, reload, limit]);
   const isTyping = useTyping(client, contactId);
+  const arrived = useArrivals(client, contactId, messages.value);
   const sending = useRef<Promise<void>>(Promise.resolve());
   const lastMarked = useRef<string | null>(null);
-
-  useEffect(() => {
-    setOpenConversation(contactId);
-    return () => setOpenConversation(null);
-  }, [contactId, setOpenConversation]);
 
   // Read marks: for the newest incoming message shown, once the page is visible.
   const newestIn = [...(messages.value ?? [])].reverse().find((m) => m.direction === 'in')?.id ?? null;
@@ -71,7 +68,7 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
   if (c === undefined) {
     return contact.error === null ? <p class="loading">Loading…</p> : <Alert message={contact.error} />;
   }
-  const list = messages.value ?? [];
+  const list = [...(messages.value ?? []), ...arrived];
   return (
     <section class="conversation-screen">
       <div class="conversation-head">

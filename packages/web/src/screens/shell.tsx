@@ -8,7 +8,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ConversationList } from '../components/conversation-list.tsx';
 import { Notices } from '../components/notices.tsx';
 import { type Notice, noticeText } from '../state/notices.ts';
-import { notifyMessage } from '../state/notify.ts';
+import { notificationsAllowed, notifyMessage } from '../state/notify.ts';
 import type { Navigate, Route } from '../state/route.ts';
 import type { ParleyClient } from '../state/sdk.ts';
 import { type Session, SessionContext } from '../state/session.ts';
@@ -31,7 +31,7 @@ const NEWS_MS = 8000;
 /** Events that change nothing on screen and say nothing to the person. */
 const QUIET = new Set(['typing', 'connection', 'history-progress', 'last-resort-used']);
 /** Events after which a contact's name may be new. */
-const NAMING = new Set(['message', 'contact-connected', 'name-clash', 'identity-changed']);
+const NAMING = new Set(['contact-connected', 'name-clash', 'identity-changed']);
 
 export function Shell(props: {
   client: ParleyClient;
@@ -47,7 +47,6 @@ export function Shell(props: {
   const [notices, setNotices] = useState<Notice[]>([]);
   const [online, setOnline] = useState(true);
   const names = useRef(new Map<string, string>());
-  const openConversation = useRef<string | null>(null);
 
   useEffect(() => {
     let nextId = 1;
@@ -61,8 +60,19 @@ export function Shell(props: {
       if (e.type === 'connection') setOnline(e.state === 'online');
       if (QUIET.has(e.type)) return;
       setVersion((v) => v + 1);
+      if (e.type === 'message') {
+        // Hidden tab: a system notification with the contact's current name (and never the text).
+        const contactId = e.message.contactId;
+        if (notificationsAllowed() && document.visibilityState !== 'visible') {
+          client.contact(contactId).then(
+            (c) => notifyMessage(c.name, () => navigate({ name: 'chat', contactId })),
+            () => undefined,
+          );
+        }
+        return;
+      }
       // Names are looked up again only for events that may bring a new one (or name someone new).
-      const about = e.type === 'message' ? e.message.contactId : 'contactId' in e ? e.contactId : null;
+      const about = 'contactId' in e ? e.contactId : null;
       const renamed = NAMING.has(e.type) || (about !== null && !names.current.has(about));
       void (renamed ? refreshNames() : Promise.resolve())
         .catch(() => undefined)
@@ -74,12 +84,6 @@ export function Shell(props: {
             setNotices((ns) => [...ns.slice(-4), { id, text, warning }]);
             // News goes by itself; warnings stay until dismissed.
             if (!warning) setTimeout(() => setNotices((ns) => ns.filter((n) => n.id !== id)), NEWS_MS);
-          }
-          if (e.type === 'message') {
-            const contactId = e.message.contactId;
-            if (contactId !== openConversation.current || document.visibilityState !== 'visible') {
-              notifyMessage(nameOf(contactId), () => navigate({ name: 'chat', contactId }));
-            }
           }
         });
     });
@@ -101,13 +105,10 @@ export function Shell(props: {
     [],
   );
 
-  const setOpenConversation = useCallback((id: string | null) => {
-    openConversation.current = id;
-  }, []);
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
   const session = useMemo<Session>(
-    () => ({ client, profile: props.profile, version, navigate, refresh, lock: props.onLock, setOpenConversation }),
-    [client, props.profile, version, navigate, refresh, props.onLock, setOpenConversation],
+    () => ({ client, profile: props.profile, version, navigate, refresh, lock: props.onLock }),
+    [client, props.profile, version, navigate, refresh, props.onLock],
   );
 
   const wide = route.name === 'chat';

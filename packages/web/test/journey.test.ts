@@ -206,6 +206,15 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await c.keyboard.type('Thanks for accepting');
     await c.keyboard.press('Enter');
     await messages(a).filter({ hasText: 'Thanks for accepting' }).waitFor(SLOW);
+    // Alice gives Carol a name of her own choosing: only she sees it.
+    await a.getByRole('button', { name: 'Verify' }).click();
+    await a.getByLabel('Contact name').fill('Carol (meetup)');
+    await a.getByRole('button', { name: 'Rename' }).click();
+    await a.getByRole('heading', { name: 'Verify Carol (meetup)' }).waitFor();
+    await a.getByRole('button', { name: 'Chats', exact: true }).click();
+    await conversations(a)
+      .getByRole('button', { name: /^Carol \(meetup\)/ })
+      .waitFor();
 
     // Carol locks and deletes her profile from this browser, after confirming.
     await c.getByRole('button', { name: 'Lock' }).click();

@@ -31,12 +31,20 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, [open, navigate]);
 
-  // Closing the tab: let the client stop (releases the profile lock at once).
+  // Closing the tab: let the client stop (releases the profile lock at once). A page restored
+  // from the back-forward cache after that starts afresh: its client is closed.
   useEffect(() => {
     if (open === null) return;
     const onHide = () => void open.client.close().catch(() => undefined);
+    const onShow = (e: PageTransitionEvent) => {
+      if (e.persisted) location.reload();
+    };
     window.addEventListener('pagehide', onHide);
-    return () => window.removeEventListener('pagehide', onHide);
+    window.addEventListener('pageshow', onShow);
+    return () => {
+      window.removeEventListener('pagehide', onHide);
+      window.removeEventListener('pageshow', onShow);
+    };
   }, [open]);
 
   const onOpen = useCallback(
@@ -61,21 +69,7 @@ export function App() {
 
   const clearPendingLink = useCallback(() => setPendingLink(null), []);
 
-  if (open === null || LOCKED_ROUTES.has(route.name)) {
-    if (open !== null) {
-      // Back to a start screen while unlocked: show the chats instead.
-      return (
-        <Shell
-          client={open.client}
-          profile={open.profile}
-          route={{ name: 'chats' }}
-          navigate={navigate}
-          onLock={lock}
-          pendingLink={pendingLink}
-          clearPendingLink={clearPendingLink}
-        />
-      );
-    }
+  if (open === null) {
     const props = { onOpen, navigate, pendingLink };
     return (
       <main id="main" class="start">
@@ -99,7 +93,8 @@ export function App() {
     <Shell
       client={open.client}
       profile={open.profile}
-      route={route}
+      // Back to a start screen while unlocked (the browser's Back button): the chats instead.
+      route={LOCKED_ROUTES.has(route.name) ? { name: 'chats' } : route}
       navigate={navigate}
       onLock={lock}
       pendingLink={pendingLink}

@@ -31,7 +31,7 @@ describe.skipIf(chromiumMissing())('web app: linking devices', () => {
 
   const field = (r: Running, key: string) => r.waitForField(key, 90_000);
 
-  it('links this browser to a CLI account (code, history) and then links a CLI device from the browser', async () => {
+  it('links this browser to a CLI account (code, history), links a CLI device from the browser, renames itself and removes that device', async () => {
     // The CLI account (on the app's origin, as a browser device reaches it) with a contact and a message.
     const laptop = await Home.create(app.url, 'Dana');
     const bob = await Home.create(app.url, 'Bob');
@@ -91,6 +91,20 @@ describe.skipIf(chromiumMissing())('web app: linking devices', () => {
     await page.getByText(/Linked “phone” as device \d+/).waitFor(SLOW);
     await page.getByRole('button', { name: 'Back to devices' }).click();
     await page.getByText('phone', { exact: true }).waitFor(SLOW);
+
+    // This browser renames itself; then it removes the phone (after confirming), which is refused from then on.
+    await page.getByRole('button', { name: 'Rename Work browser' }).click();
+    await page.getByLabel('New name for Work browser').fill('Laptop browser');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    await page.getByText('Laptop browser', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Remove phone…' }).click();
+    await page.getByRole('button', { name: 'Remove phone', exact: true }).click();
+    await page
+      .locator('li.device strong')
+      .getByText('phone', { exact: true })
+      .waitFor({ state: 'detached', ...SLOW });
+    const refused = await phone.run('send', 'Bob', 'still here?');
+    expect(refused.code).not.toBe(0);
     await context.close();
   }, 300_000);
 });

@@ -5,21 +5,23 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Alert } from '../components/alert.tsx';
 import { Composer } from '../components/composer.tsx';
-import { Marks } from '../components/conversation-list.tsx';
+import { Marks } from '../components/contact-marks.tsx';
 import { IdentityWarning } from '../components/identity-warning.tsx';
 import { MessageList, type PendingMessage } from '../components/message-list.tsx';
 import { ScreenHeading } from '../components/screen-heading.tsx';
+import { isolate } from '../state/bidi.ts';
 import { errorText } from '../state/errors.ts';
 import type { ContactView } from '../state/sdk.ts';
 import { useSession } from '../state/session.ts';
 import { markRead, typing } from '../state/social.ts';
+import { useArrivals } from '../state/use-arrivals.ts';
 import { useLoad } from '../state/use-load.ts';
 import { useTyping } from '../state/use-typing.ts';
 
 const PAGE = 50;
 
 export function ConversationScreen({ contactId }: { contactId: string }) {
-  const { client, version, navigate, refresh, setOpenConversation } = useSession();
+  const { client, version, navigate, refresh } = useSession();
   const [limit, setLimit] = useState(PAGE);
   const [reload, setReload] = useState(0);
   const [pending, setPending] = useState<PendingMessage[]>([]);
@@ -27,13 +29,9 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
   const contact = useLoad(() => client.contact(contactId), [client, contactId, version, reload]);
   const messages = useLoad(() => client.messages(contactId, { limit }), [client, contactId, version, reload, limit]);
   const isTyping = useTyping(client, contactId);
+  const arrived = useArrivals(client, contactId, messages.value);
   const sending = useRef<Promise<void>>(Promise.resolve());
   const lastMarked = useRef<string | null>(null);
-
-  useEffect(() => {
-    setOpenConversation(contactId);
-    return () => setOpenConversation(null);
-  }, [contactId, setOpenConversation]);
 
   // Read marks: for the newest incoming message shown, once the page is visible.
   const newestIn = [...(messages.value ?? [])].reverse().find((m) => m.direction === 'in')?.id ?? null;
@@ -70,7 +68,7 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
   if (c === undefined) {
     return contact.error === null ? <p class="loading">Loading…</p> : <Alert message={contact.error} />;
   }
-  const list = messages.value ?? [];
+  const list = [...(messages.value ?? []), ...arrived];
   return (
     <section class="conversation-screen">
       <div class="conversation-head">
@@ -123,8 +121,8 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
 
 function emptyText(c: ContactView): string {
   return c.state === 'pending'
-    ? `${c.name} has not answered yet: you can write once they accept.`
-    : `No messages yet. Say hello to ${c.name}.`;
+    ? `${isolate(c.name)} has not answered yet: you can write once they accept.`
+    : `No messages yet. Say hello to ${isolate(c.name)}.`;
 }
 
 /** Why sending is not possible now (the composer says it), or null. */

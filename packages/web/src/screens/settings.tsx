@@ -15,21 +15,24 @@ import { useLoad } from '../state/use-load.ts';
 
 export function SettingsScreen() {
   const { client, profile, lock } = useSession();
-  const [round, setRound] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [said, setSaid] = useState('');
-  const current = useLoad(() => settings(client), [client, round]);
+  const loaded = useLoad(() => settings(client), [client]);
+  /** What the person chose since the screen opened (shown at once, whatever is still being saved). */
+  const [chosen, setChosen] = useState<Partial<SettingsView>>({});
   const [permission, setPermission] = useState(notificationsSupported() ? Notification.permission : 'denied');
   const [confirm, setConfirm] = useState<'rotate' | 'delete' | null>(null);
 
   const change = async (patch: Partial<SettingsView>) => {
     setError(null);
+    setSaid('');
+    setChosen((c) => ({ ...c, ...patch }));
     try {
       await updateSettings(client, patch);
-      setRound((n) => n + 1);
       setSaid('Saved.');
     } catch (e) {
       setError(errorText(e));
+      setChosen({});
     }
   };
   const act = async (f: () => Promise<void>, done: string) => {
@@ -43,7 +46,7 @@ export function SettingsScreen() {
     }
   };
   const p = client.profile;
-  const s = current.value;
+  const s = loaded.value === undefined ? undefined : { ...loaded.value, ...chosen };
   return (
     <section class="card">
       <ScreenHeading>Settings</ScreenHeading>
@@ -146,7 +149,7 @@ export function SettingsScreen() {
         </Confirm>
       ) : null}
       <p role="status">{said}</p>
-      <Alert message={error ?? current.error} />
+      <Alert message={error ?? loaded.error} />
     </section>
   );
 }

@@ -8,11 +8,12 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { ConversationList } from '../components/conversation-list.tsx';
 import { Notices } from '../components/notices.tsx';
 import { type Notice, noticeText } from '../state/notices.ts';
-import { notifyMessage } from '../state/notify.ts';
+import { notificationsAllowed, notifyMessage } from '../state/notify.ts';
 import type { Navigate, Route } from '../state/route.ts';
 import type { ParleyClient } from '../state/sdk.ts';
 import { type Session, SessionContext } from '../state/session.ts';
-import { onAppEvent } from '../state/social.ts';
+import { conversations, onAppEvent } from '../state/social.ts';
+import { useLoad } from '../state/use-load.ts';
 import { AddContactScreen } from './add-contact.tsx';
 import { AddressScreen } from './address.tsx';
 import { ChatsScreen } from './chats.tsx';
@@ -27,7 +28,10 @@ import { SettingsScreen } from './settings.tsx';
 
 /** How long a notice that is not a warning stays. */
 const NEWS_MS = 8000;
+/** Events that change nothing on screen and say nothing to the person. */
 const QUIET = new Set(['typing', 'connection', 'history-progress', 'last-resort-used']);
+/** Events after which a contact's name may be new. */
+const NAMING = new Set(['contact-connected', 'name-clash', 'identity-changed']);
 
 export function Shell(props: {
   client: ParleyClient;
@@ -43,7 +47,6 @@ export function Shell(props: {
   const [notices, setNotices] = useState<Notice[]>([]);
   const [online, setOnline] = useState(true);
   const names = useRef(new Map<string, string>());
-  const openConversation = useRef<string | null>(null);
 
   useEffect(() => {
     let nextId = 1;
@@ -55,8 +58,23 @@ export function Shell(props: {
     const nameOf = (id: string | null) => (id === null ? 'your account' : (names.current.get(id) ?? 'a contact'));
     return onAppEvent(client, (e) => {
       if (e.type === 'connection') setOnline(e.state === 'online');
-      if (!QUIET.has(e.type)) setVersion((v) => v + 1);
-      void refreshNames()
+      if (QUIET.has(e.type)) return;
+      setVersion((v) => v + 1);
+      if (e.type === 'message') {
+        // Hidden tab: a system notification with the contact's current name (and never the text).
+        const contactId = e.message.contactId;
+        if (notificationsAllowed() && document.visibilityState !== 'visible') {
+          client.contact(contactId).then(
+            (c) => notifyMessage(c.name, () => navigate({ name: 'chat', contactId })),
+            () => undefined,
+          );
+        }
+        return;
+      }
+      // Names are looked up again only for events that may bring a new one (or name someone new).
+      const about = 'contactId' in e ? e.contactId : null;
+      const renamed = NAMING.has(e.type) || (about !== null && !names.current.has(about));
+      void (renamed ? refreshNames() : Promise.resolve())
         .catch(() => undefined)
         .then(() => {
           const text = noticeText(e, nameOf);
@@ -67,23 +85,30 @@ export function Shell(props: {
             // News goes by itself; warnings stay until dismissed.
             if (!warning) setTimeout(() => setNotices((ns) => ns.filter((n) => n.id !== id)), NEWS_MS);
           }
-          if (e.type === 'message') {
-            const contactId = e.message.contactId;
-            if (contactId !== openConversation.current || document.visibilityState !== 'visible') {
-              notifyMessage(nameOf(contactId), () => navigate({ name: 'chat', contactId }));
-            }
-          }
         });
     });
   }, [client, navigate]);
 
-  const setOpenConversation = useCallback((id: string | null) => {
-    openConversation.current = id;
-  }, []);
+  // The tab's title counts unread messages (a number only: no names), for a tab in the background.
+  const unread = useLoad(
+    async () => (await conversations(client)).reduce((n, c) => n + c.unread, 0),
+    [client, version],
+  );
+  useEffect(() => {
+    const n = unread.value ?? 0;
+    document.title = n > 0 ? `(${n}) Parley` : 'Parley';
+  }, [unread.value]);
+  useEffect(
+    () => () => {
+      document.title = 'Parley';
+    },
+    [],
+  );
+
   const refresh = useCallback(() => setVersion((v) => v + 1), []);
   const session = useMemo<Session>(
-    () => ({ client, profile: props.profile, version, navigate, refresh, lock: props.onLock, setOpenConversation }),
-    [client, props.profile, version, navigate, refresh, props.onLock, setOpenConversation],
+    () => ({ client, profile: props.profile, version, navigate, refresh, lock: props.onLock }),
+    [client, props.profile, version, navigate, refresh, props.onLock],
   );
 
   const wide = route.name === 'chat';
@@ -133,10 +158,10 @@ export function Shell(props: {
           >
             Settings
           </button>
-          <button type="button" onClick={() => void props.onLock()}>
-            Lock
-          </button>
         </nav>
+        <button type="button" class="lock" onClick={() => void props.onLock()}>
+          Lock
+        </button>
       </header>
       <Notices notices={notices} onDismiss={(id) => setNotices((ns) => ns.filter((n) => n.id !== id))} />
       <div class={wide ? 'layout split' : 'layout'}>

@@ -14,8 +14,6 @@ export interface Session {
   readonly refresh: () => void;
   /** Closes the profile (its keys leave memory) and goes back to the start screen. */
   readonly lock: () => Promise<void>;
-  /** The conversation on screen (null: none): new messages there are not notified. */
-  readonly setOpenConversation: (contactId: string | null) => void;
 }
 
 export const SessionContext = createContext<Session | null>(null);

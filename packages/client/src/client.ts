@@ -65,6 +65,7 @@ import { Lanes } from './flows/lanes.ts';
 import { linkAborted } from './flows/link-channel.ts';
 import { type LinkDeviceOptions, type LinkSession, linkDevice } from './flows/linking.ts';
 import { decodeJoinLink, type JoinOptions, type JoinSession, join } from './flows/linking-join.ts';
+import { ListFetches } from './flows/list-fetches.ts';
 import { MailboxRoutes } from './flows/mailbox-routes.ts';
 import * as messages from './flows/messages.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './flows/outbox.ts';
@@ -141,6 +142,7 @@ export class ParleyClient {
       },
       serial: (f) => this.serial(f),
       lanes: new Lanes(),
+      listFetches: new ListFetches(),
       emit: (events) => {
         this.emit(this.typingIn.filter(events.map(eventView)));
         // A contact connected here: our other devices get it too, with intro mailboxes (§4.9).
@@ -259,6 +261,7 @@ export class ParleyClient {
     this.closed = true;
     await this.stop();
     this.typingIn.close();
+    this.ctx.listFetches.close();
     for (const wake of this.wakers) wake();
     await this.queue.catch(() => undefined);
     await this.ctx.lanes.idle();

@@ -2,18 +2,21 @@
  * The browser platform (`@parley/client/browser`) in headless Chromium: the RecordStore
  * conformance cases (record-store-cases.ts, the same as in Node) on IndexedDbRecordStore and on
  * EncryptedRecordStore over it; profiles created, reopened after a reload, refused with a wrong
- * passphrase; the Web Lock keeping a second tab out; and two browsers (two contexts: separate
- * storage) talking through a real server over fetch and the browser's WebSocket.
+ * passphrase; the Web Lock keeping a second tab out; two browsers (two contexts: separate
+ * storage) talking through a real server over fetch and the browser's WebSocket, before and after
+ * a reload; a browser linked as a new device of an account, and a linking cancelled before the
+ * grant leaving no profile behind.
  *
  * The page (browser/store-page.ts) is bundled here with esbuild for the browser and served from
- * 127.0.0.1 by browser/page-server.ts, which passes every other path on to the test's server.
+ * 127.0.0.1 by @parley/testkit/page-server, which passes every other path on to the test's server.
  */
 import { useInProcessServer } from '@parley/testkit';
 import { chromiumMissing, useBrowser } from '@parley/testkit/browser';
+import { type PageServer, servePage } from '@parley/testkit/page-server';
 import { build } from 'esbuild';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PageServer, servePage } from './browser/page-server.ts';
+import type { ParleyClient } from '../src/client.ts';
 import type { StorePage } from './browser/store-page.ts';
 import { recordStoreCases } from './record-store-cases.ts';
 
@@ -24,6 +27,9 @@ declare global {
 const server = useInProcessServer();
 const chromium = useBrowser();
 let site: PageServer;
+/** The same page under a strict Content-Security-Policy like the web app's (no eval, no inline code). */
+let strictSite: PageServer;
+const STRICT_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'";
 
 beforeAll(async () => {
   const bundle = await build({
@@ -36,15 +42,19 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   site = await servePage(bundle.outputFiles[0]?.text ?? '', server.url);
+  strictSite = await servePage(bundle.outputFiles[0]?.text ?? '', server.url, {
+    headers: { 'content-security-policy': STRICT_CSP },
+  });
 }, 60_000);
 afterAll(async () => {
   await site?.close();
+  await strictSite?.close();
 });
 
 /** A new page of `context` (a new context when none is given) with the test page loaded. */
-async function openPage(context?: BrowserContext): Promise<Page> {
+async function openPage(context?: BrowserContext, at: PageServer = site): Promise<Page> {
   const page = await (context ?? (await chromium.context())).newPage();
-  await page.goto(site.url);
+  await page.goto(at.url);
   await page.waitForFunction(() => globalThis.parley !== undefined);
   return page;
 }
@@ -150,7 +160,7 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
       expect(afterClose).toEqual({ name: 'Me', listed: [] });
     }, 60_000);
 
-    it('two browsers meet by invitation and talk both ways through the server, pushed over WebSocket', async () => {
+    it('two browsers meet by invitation and talk both ways through the server, pushed over WebSocket, and after a reload', async () => {
       const alice = await openPage();
       const bob = await openPage();
       const sockets: string[] = [];
@@ -211,6 +221,140 @@ describe.skipIf(chromiumMissing())('the browser platform in Chromium', () => {
       expect(await bobGets).toBe('hello from Alice');
       for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
       expect(sockets).toEqual(['/v1/ws', '/v1/ws']); // the browser's own WebSocket, one per client
+
+      // A reload: the conversation and the session are still there, and Bob's next text arrives.
+      await alice.reload();
+      await alice.waitForFunction(() => globalThis.parley !== undefined);
+      const history = await alice.evaluate(async () => {
+        const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
+        parley.clients.set('me', client);
+        await client.start();
+        return (await client.messages('Bob')).map((m) => `${m.direction}: ${m.text}`);
+      });
+      expect(history).toEqual(['in: hello from Bob', 'out: hello from Alice']);
+      await bob.evaluate(async () => {
+        const client = await parley.sdk.openProfile({ profile: 'me', passphrase: 'p' });
+        parley.clients.set('me', client);
+        await client.start();
+      });
+      const afterReload = nextText(alice);
+      await bob.evaluate(() => parley.client('me').send('Alice', 'still there?'));
+      expect(await afterReload).toBe('still there?');
+      for (const page of [alice, bob]) await page.evaluate(() => parley.client('me').close());
     }, 90_000);
+
+    it('links this browser as a new device of an account; a linking cancelled before the grant leaves no profile', async () => {
+      const phone = await openPage();
+      const laptop = await openPage();
+      const link = await phone.evaluate(async (serverUrl) => {
+        const { sdk, CHEAP, clients, sessions } = parley;
+        const client = await sdk.createProfile({
+          profile: 'me',
+          passphrase: 'p',
+          server: serverUrl,
+          displayName: 'Ada',
+          kdf: CHEAP,
+        });
+        clients.set('me', client);
+        const session = await client.linkDevice({ pollMs: 200 });
+        sessions.set('link', session);
+        return session.link;
+      }, site.url);
+      await laptop.evaluate(async (l) => {
+        const { sdk, CHEAP, sessions } = parley;
+        const join = await sdk.joinAccount({
+          profile: 'laptop',
+          passphrase: 'other',
+          link: l,
+          deviceName: 'laptop',
+          history: { kind: 'all' },
+          kdf: CHEAP,
+          pollMs: 200,
+        });
+        sessions.set('join', join);
+      }, link);
+      const codeOn = (page: Page, name: string) => page.evaluate((n) => parley.sessions.get(n)?.code(), name);
+      const [shown, typed] = await Promise.all([codeOn(phone, 'link'), codeOn(laptop, 'join')]);
+      expect(typed).toBe(shown);
+      const finish = (page: Page, name: string) =>
+        page.evaluate(async (n) => {
+          const session = parley.sessions.get(n);
+          session?.confirm(true);
+          await session?.done;
+        }, name);
+      await Promise.all([finish(phone, 'link'), finish(laptop, 'join')]);
+      const joined = await laptop.evaluate(async () => {
+        const { sdk, sessions } = parley;
+        const client = (await sessions.get('join')?.done) as ParleyClient;
+        const view = { name: client.profile.displayName, devices: (await client.devices()).length };
+        await client.close();
+        return { ...view, listed: (await sdk.listProfiles()).map((p) => p.name) };
+      });
+      expect(joined).toEqual({ name: 'Ada', devices: 2, listed: ['laptop'] });
+
+      // Another browser starts linking and cancels before the grant: nothing is left of it.
+      const other = await openPage();
+      const second = await phone.evaluate(async () => {
+        const session = await parley.client('me').linkDevice({ pollMs: 200 });
+        parley.sessions.set('link2', session);
+        return session.link;
+      });
+      const cancelled = await other.evaluate(async (l) => {
+        const { sdk, CHEAP, codeOf } = parley;
+        const join = await sdk.joinAccount({
+          profile: 'tablet',
+          passphrase: 'p',
+          link: l,
+          deviceName: 'tablet',
+          history: { kind: 'none' },
+          kdf: CHEAP,
+          pollMs: 200,
+        });
+        const listedDuring = (await sdk.listProfiles()).map((p) => p.name);
+        join.cancel();
+        const code = await codeOf(join.done);
+        return { listedDuring, code, listedAfter: (await sdk.listProfiles()).map((p) => p.name) };
+      }, second);
+      expect(cancelled).toEqual({ listedDuring: ['tablet'], code: 'link-aborted', listedAfter: [] });
+      await phone.evaluate(() => parley.client('me').close());
+    }, 90_000);
+
+    it('works under a strict Content-Security-Policy without a single violation (no eval, not even a probe)', async () => {
+      // Listening from before the bundle runs: zod decides at load whether it may compile parsers.
+      const context = await chromium.context();
+      await context.addInitScript(() => {
+        const seen: string[] = [];
+        (globalThis as { violations?: string[] }).violations = seen;
+        document.addEventListener('securitypolicyviolation', (e) =>
+          seen.push(`${e.violatedDirective} ${e.blockedURI}`),
+        );
+      });
+      const page = await openPage(context, strictSite);
+      const result = await page.evaluate(() => {
+        const violations = (globalThis as { violations?: string[] }).violations ?? ['no listener'];
+        // Run as a task of the page's own: code called straight from evaluate is exempt from the CSP.
+        const flow = async () => {
+          const { sdk, CHEAP } = parley;
+          const client = await sdk.createProfile({
+            profile: 'me',
+            passphrase: 'p',
+            server: location.origin,
+            displayName: 'Ada',
+            kdf: CHEAP,
+          });
+          await client.createInvitation();
+          await client.close();
+          const again = await sdk.openProfile({ profile: 'me', passphrase: 'p' });
+          const invitations = (await again.invitations()).length;
+          await again.close();
+          await new Promise((r) => setTimeout(r, 100)); // violation events are dispatched asynchronously
+          return { invitations, violations };
+        };
+        return new Promise<{ invitations: number; violations: string[] }>((resolve, reject) =>
+          setTimeout(() => flow().then(resolve, reject)),
+        );
+      });
+      expect(result).toEqual({ invitations: 1, violations: [] });
+    }, 60_000);
   });
 });

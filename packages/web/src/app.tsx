@@ -31,12 +31,20 @@ export function App() {
     return () => window.removeEventListener('hashchange', onHash);
   }, [open, navigate]);
 
-  // Closing the tab: let the client stop (releases the profile lock at once).
+  // Closing the tab: let the client stop (releases the profile lock at once). A page restored
+  // from the back-forward cache after that starts afresh: its client is closed.
   useEffect(() => {
     if (open === null) return;
     const onHide = () => void open.client.close().catch(() => undefined);
+    const onShow = (e: PageTransitionEvent) => {
+      if (e.persisted) location.reload();
+    };
     window.addEventListener('pagehide', onHide);
-    return () => window.removeEventListener('pagehide', onHide);
+    window.addEventListener('pageshow', onShow);
+    return () => {
+      window.removeEventListener('pagehide', onHide);
+      window.removeEventListener('pageshow', onShow);
+    };
   }, [open]);
 
   const onOpen = useCallback(

@@ -16,6 +16,7 @@ import {
   conversations,
   createProfile,
   invite,
+  meet,
   messages,
   openChat,
   PASSPHRASE,
@@ -44,9 +45,16 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     if (dist !== undefined) removeDir(dist);
   }, 30_000);
 
-  async function person(): Promise<{ context: BrowserContext; page: Page }> {
+  async function person(init?: () => void): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browsers.context();
     const page = await context.newPage();
+    if (init !== undefined) await page.addInitScript(init);
+    // Every CSP (and Trusted Types) violation the page reports, across reloads.
+    await page.exposeFunction('reportViolation', (v: string) => violations.push(v));
+    await page.addInitScript(() => {
+      const report = (window as unknown as { reportViolation: (v: string) => void }).reportViolation;
+      document.addEventListener('securitypolicyviolation', (e) => report(`${e.effectiveDirective} ${e.blockedURI}`));
+    });
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|Trusted Type/i.test(m.text())) violations.push(m.text());
     });
@@ -163,7 +171,7 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     await bob.context.close();
   }, 240_000);
 
-  it('a contact request through a contact address: published, requested with an introduction, accepted, then a chat', async () => {
+  it('a contact request through a contact address: published, requested with an introduction, accepted, a chat, then the profile deleted', async () => {
     const alice = await person();
     const carol = await person();
     const a = alice.page;
@@ -190,8 +198,21 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
 
     await c.getByRole('heading', { name: 'Alice' }).waitFor(SLOW);
     await c.getByRole('textbox', { name: 'Message' }).and(c.locator(':enabled')).waitFor(SLOW);
-    await send(c, 'Thanks for accepting');
+    // With the keyboard alone: from the screen's heading (focused on arrival) Tab reaches the composer; Enter sends.
+    const composerFocused = () => c.evaluate(() => document.activeElement?.tagName === 'TEXTAREA');
+    for (let i = 0; i < 6 && !(await composerFocused()); i++) await c.keyboard.press('Tab');
+    expect(await composerFocused()).toBe(true);
+    await c.keyboard.type('Thanks for accepting');
+    await c.keyboard.press('Enter');
     await messages(a).filter({ hasText: 'Thanks for accepting' }).waitFor(SLOW);
+
+    // Carol locks and deletes her profile from this browser, after confirming.
+    await c.getByRole('button', { name: 'Lock' }).click();
+    await c.getByText('Profiles in this browser').click();
+    await c.getByRole('button', { name: 'Delete…' }).click();
+    await c.getByText('Delete profile carol from this browser?').waitFor();
+    await c.getByRole('button', { name: 'Delete carol' }).click();
+    await c.getByRole('heading', { name: 'Welcome to Parley' }).waitFor(SLOW);
     expect(violations).toEqual([]);
     await alice.context.close();
     await carol.context.close();
@@ -233,5 +254,112 @@ describe.skipIf(chromiumMissing())('web app journeys', () => {
     expect(violations).toEqual([]);
     await alice.context.close();
     await dave.context.close();
+  }, 180_000);
+
+  it('a verified contact replaces their identity keys: the loud warning, sending blocked until the new key is accepted', async () => {
+    const alice = await person();
+    const bob = await person();
+    const a = alice.page;
+    const b = bob.page;
+    await createProfile(a, 'alice', 'Alice');
+    await createProfile(b, 'bob', 'Bob');
+    await meet(a, 'Alice', b, 'Bob');
+    await b.getByRole('button', { name: 'Verify' }).click();
+    await b.getByRole('button', { name: 'Mark as verified' }).click();
+    await b.getByRole('button', { name: /Back to the conversation/ }).click();
+
+    await a.getByRole('button', { name: 'Settings' }).click();
+    await a.getByRole('button', { name: 'Replace identity keys…' }).click();
+    await a.getByRole('button', { name: 'Replace identity keys', exact: true }).click();
+    await a.getByText('Your identity keys were replaced.').waitFor(SLOW);
+
+    await b.getByRole('heading', { name: '⚠ Safety number changed' }).waitFor(SLOW);
+    const composer = b.getByRole('textbox', { name: 'Message' });
+    await expect(composer.isDisabled()).resolves.toBe(true);
+    await expect(composer.getAttribute('placeholder')).resolves.toBe('Blocked: the safety number changed');
+    await b.getByRole('button', { name: 'Accept the new key without comparing' }).click();
+    await composer.and(b.locator(':enabled')).waitFor(SLOW);
+    await b.getByRole('heading', { name: '⚠ Safety number changed' }).waitFor({ state: 'detached' });
+    await send(b, 'Welcome back');
+    await openChat(a, 'Bob');
+    await messages(a).filter({ hasText: 'Welcome back' }).waitFor(SLOW);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
+  }, 180_000);
+
+  it('in a hidden tab: a notification that names the sender but not the text, no read receipt until seen; the list keeps its place', async () => {
+    // The browser's Notification, recorded: what the app asks the system to show.
+    const alice = await person(() => {
+      const shown: { title: string; body: string | undefined }[] = [];
+      let permission = 'default';
+      class RecordedNotification {
+        onclick: (() => void) | null = null;
+        constructor(title: string, options?: { body?: string }) {
+          shown.push({ title, body: options?.body });
+        }
+        static get permission() {
+          return permission;
+        }
+        static async requestPermission() {
+          permission = 'granted';
+          return permission;
+        }
+        close() {}
+      }
+      Object.assign(window, { Notification: RecordedNotification, shownNotifications: shown });
+    });
+    const bob = await person();
+    const a = alice.page;
+    const b = bob.page;
+    await createProfile(a, 'alice', 'Alice');
+    await createProfile(b, 'bob', 'Bob');
+    await a.getByRole('button', { name: 'Settings' }).click();
+    await a.getByRole('button', { name: 'Allow notifications' }).click();
+    await a.getByText('New messages are notified while Parley is in the background').waitFor();
+    await a.getByRole('button', { name: 'Chats', exact: true }).click();
+    await meet(a, 'Alice', b, 'Bob');
+
+    const setHidden = (hidden: boolean) =>
+      a.evaluate((h) => {
+        Object.defineProperty(document, 'visibilityState', { value: h ? 'hidden' : 'visible', configurable: true });
+        Object.defineProperty(document, 'hidden', { value: h, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange'));
+      }, hidden);
+    await setHidden(true);
+    await send(b, 'the secret plans');
+    const shown = () => a.evaluate(() => (window as unknown as { shownNotifications: unknown[] }).shownNotifications);
+    await a.waitForFunction(
+      () => (window as unknown as { shownNotifications: unknown[] }).shownNotifications.length > 0,
+    );
+    await expect(shown()).resolves.toEqual([{ title: 'Parley', body: 'New message from Bob' }]);
+    const mine = messages(b).filter({ hasText: 'the secret plans' });
+    await mine.and(b.locator('[data-status="delivered"]')).waitFor(SLOW);
+    await setHidden(false);
+    await mine.and(b.locator('[data-status="read"]')).waitFor(SLOW);
+
+    // Scrolled up to read earlier messages, new ones do not move the view; at the bottom, it follows them.
+    for (let i = 1; i <= 25; i++) await send(b, `line ${i}`);
+    const log = a.getByRole('log', { name: 'Messages' });
+    await messages(a).filter({ hasText: 'line 25' }).waitFor(SLOW);
+    expect(await log.evaluate((el) => el.scrollHeight - el.clientHeight)).toBeGreaterThan(200);
+    await log.evaluate((el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await send(b, 'while you were up there');
+    await messages(a).filter({ hasText: 'while you were up there' }).waitFor(SLOW);
+    await expect(log.evaluate((el) => el.scrollTop)).resolves.toBe(0);
+    await log.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await send(b, 'and now at the bottom');
+    await messages(a).filter({ hasText: 'and now at the bottom' }).waitFor(SLOW);
+    const gap = await log.evaluate((el) => el.scrollHeight - el.clientHeight - el.scrollTop);
+    expect(gap).toBeLessThan(4);
+    expect(violations).toEqual([]);
+    await alice.context.close();
+    await bob.context.close();
   }, 180_000);
 });

@@ -64,3 +64,13 @@ export async function send(page: Page, text: string): Promise<void> {
 export function messages(page: Page) {
   return page.getByRole('log', { name: 'Messages' }).locator('li');
 }
+
+/** `a` invites `b` (names as they gave them); returns once each has the other open in a conversation it can write to. */
+export async function meet(a: Page, aName: string, b: Page, bName: string): Promise<void> {
+  const link = await invite(a);
+  await useLink(b, link);
+  await a.getByRole('button', { name: 'Done' }).click();
+  await openChat(a, bName);
+  await b.getByRole('heading', { name: aName }).waitFor(SLOW);
+  await b.getByRole('textbox', { name: 'Message' }).and(b.locator(':enabled')).waitFor(SLOW);
+}

@@ -78,6 +78,11 @@ const Payload = z.discriminatedUnion('t', [
   }),
   /** Incoming messages read (taken from the inbox) on another device: their record ids. */
   z.strictObject({ t: z.literal('read'), ids: z.array(z.string().min(1).max(44)).min(1).max(100) }),
+  /**
+   * Another device of ours, `device`, and the mailbox it gave the sender: introduce yourself
+   * there (docs/client.md §4.9, devices linked back to back).
+   */
+  z.strictObject({ t: z.literal('introduce'), device: z.number().int().min(0).max(0xffffffff), mailbox: Mailbox }),
   /** The names of our devices. */
   z.strictObject({
     t: z.literal('device-names'),
@@ -86,7 +91,7 @@ const Payload = z.discriminatedUnion('t', [
 ]);
 
 /** Sync payload types: accepted only from our own devices. */
-export const SYNC_TYPES: ReadonlySet<string> = new Set(['sent', 'contact', 'read', 'device-names']);
+export const SYNC_TYPES: ReadonlySet<string> = new Set(['sent', 'contact', 'read', 'device-names', 'introduce']);
 
 const RequestBody = z.strictObject({
   addressId: bytes(16),
@@ -130,6 +135,7 @@ export type OutgoingPayload =
       devices: { device: number; mailbox: PeerMailbox }[];
     }
   | { t: 'read'; ids: string[] }
+  | { t: 'introduce'; device: number; mailbox: PeerMailbox }
   | { t: 'device-names'; names: { device: number; name: string }[] };
 
 export function encodePayload(p: OutgoingPayload): Uint8Array {
@@ -155,6 +161,9 @@ export function encodePayload(p: OutgoingPayload): Uint8Array {
       break;
     case 'devices':
       wire = { t: 'devices', list: base64url(p.list) };
+      break;
+    case 'introduce':
+      wire = { t: 'introduce', device: p.device, mailbox: mailboxWire(p.mailbox) };
       break;
     case 'sent':
       wire = { ...p, contact: base64url(p.contact) };

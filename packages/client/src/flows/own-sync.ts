@@ -5,8 +5,9 @@
  * names. Accepted only from the self contact (inbound.ts checks). Call inside `ctx.serial`.
  */
 import { equalBytes } from '@parley/protocol';
+import { isListed } from '../engine/device-list-check.ts';
 import type { DomainEvent } from '../engine/events.ts';
-import type { Payload } from '../engine/payload.ts';
+import { mailboxOf, type Payload } from '../engine/payload.ts';
 import { sentCopyId } from '../engine/payload-effects.ts';
 import {
   type ContactRecord,
@@ -32,9 +33,11 @@ export interface SyncOutcome {
   readonly profile: ProfileRecord | null;
   /** Mailboxes created for a contact added (subscribe once committed). */
   readonly subscribe?: readonly OwnMailbox[];
+  /** A device record waits for our intro: run the intros once committed. */
+  readonly introduce?: true;
 }
 
-type SyncPayload = Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' }>;
+type SyncPayload = Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' }>;
 
 export async function applySync(ctx: ClientContext, payload: SyncPayload): Promise<SyncOutcome> {
   const none: SyncOutcome = { writes: [], events: [], profile: null };
@@ -87,6 +90,21 @@ export async function applySync(ctx: ClientContext, payload: SyncPayload): Promi
     }
     case 'contact':
       return applyContact(ctx, payload);
+    case 'introduce': {
+      // Another device of ours we have no record of (linked right after us, docs/client.md §4.9):
+      // on our list, it gets an intro record with the mailbox it gave our other device.
+      const device = payload.device;
+      if (device === ctx.profile.device || !isListed(ctx.profile.deviceList, device)) return none;
+      if ((await devicesOf(ctx, SELF_CONTACT)).some((d) => d.device === device)) return none;
+      const record = await introRecord(ctx, SELF_CONTACT, device, mailboxOf(payload.mailbox));
+      return {
+        writes: [put('device', record.id, record)],
+        events: [],
+        profile: null,
+        subscribe: [record.myMailbox],
+        introduce: true,
+      };
+    }
   }
 }
 

@@ -10,6 +10,14 @@ import { recordStoreCases, runRecordStoreCase } from '../record-store-cases.ts';
 /** Cheap scrypt for tests; the default cost is measured on its own. */
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 } as const;
 
+/** What a test needs of either side of a linking (LinkSession, JoinSession). */
+interface LinkingSide {
+  code(): Promise<string>;
+  confirm(same: boolean): void;
+  cancel(): void;
+  readonly done: Promise<unknown>;
+}
+
 let databases = 0;
 const backends: Record<string, () => Promise<RecordStore>> = {
   indexeddb: () => sdk.IndexedDbRecordStore.open(`conformance-${databases++}`),
@@ -27,6 +35,8 @@ const page = {
   CHEAP,
   /** Clients a test keeps open between two `evaluate` calls, by name. */
   clients: new Map<string, sdk.ParleyClient>(),
+  /** Linking sessions (either side) a test drives across `evaluate` calls, by name. */
+  sessions: new Map<string, LinkingSide>(),
   client(name: string): sdk.ParleyClient {
     const client = page.clients.get(name);
     if (client === undefined) throw new Error(`no client ${name} on this page`);

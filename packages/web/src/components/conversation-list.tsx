@@ -4,11 +4,11 @@
  * activity first, each with its last message.
  */
 
-import type { ContactView } from '../state/sdk.ts';
 import { useSession } from '../state/session.ts';
 import { conversations } from '../state/social.ts';
 import { useLoad } from '../state/use-load.ts';
 import { Alert } from './alert.tsx';
+import { Marks } from './contact-marks.tsx';
 
 export function ConversationList({ current }: { current: string | null }) {
   const { client, version, navigate } = useSession();
@@ -62,12 +62,4 @@ export function ConversationList({ current }: { current: string | null }) {
       )}
     </nav>
   );
-}
-
-/** Verified ✓, safety number changed ⚠, pending …: as text, so screen readers say them too. */
-export function Marks({ contact }: { contact: ContactView }) {
-  if (contact.identityChanged) return <span class="mark warn">⚠ safety number changed</span>;
-  if (contact.state === 'pending') return <span class="mark">pending</span>;
-  if (contact.verification === 'verified') return <span class="mark ok">✓ verified</span>;
-  return null;
 }

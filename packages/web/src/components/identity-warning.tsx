@@ -10,12 +10,13 @@ import { useSession } from '../state/session.ts';
 import { Alert } from './alert.tsx';
 
 export function IdentityWarning({ contact }: { contact: ContactView }) {
-  const { client, navigate } = useSession();
+  const { client, navigate, refresh } = useSession();
   const [error, setError] = useState<string | null>(null);
   if (!contact.identityChanged) return null;
   const accept = async () => {
     try {
       await client.acceptIdentityChange(contact.id);
+      refresh();
     } catch (e) {
       setError(errorText(e));
     }
@@ -24,14 +25,14 @@ export function IdentityWarning({ contact }: { contact: ContactView }) {
     <section class="warning-box" aria-labelledby={`idw-${contact.id}`}>
       <h2 id={`idw-${contact.id}`}>⚠ Safety number changed</h2>
       <p dir="auto">
-        {contact.name}'s identity key has changed: the safety number is different now. This happens when they
+        <bdi>{contact.name}</bdi>'s identity key has changed: the safety number is different now. This happens when they
         reinstalled Parley or replaced a lost device, but it is also what an attacker impersonating them would cause.
         Compare the new safety number with them in person or on a call.
       </p>
       {contact.verification === 'verified' ? (
         <p>
-          You had verified {contact.name}, so sending is blocked until you decide: compare the new number and confirm
-          it, or accept the new key without comparing (they become unverified).
+          You had verified <bdi>{contact.name}</bdi>, so sending is blocked until you decide: compare the new number and
+          confirm it, or accept the new key without comparing (they become unverified).
         </p>
       ) : null}
       <div class="row">

@@ -4,12 +4,13 @@
  */
 import { useState } from 'preact/hooks';
 import { Alert } from '../components/alert.tsx';
-import { Marks } from '../components/conversation-list.tsx';
+import { Marks } from '../components/contact-marks.tsx';
 import { Field } from '../components/field.tsx';
 import { IdentityWarning } from '../components/identity-warning.tsx';
 import { QrScanner } from '../components/qr-scanner.tsx';
 import { SafetyNumber } from '../components/safety-number.tsx';
 import { ScreenHeading } from '../components/screen-heading.tsx';
+import { isolate } from '../state/bidi.ts';
 import { errorText } from '../state/errors.ts';
 import { useSession } from '../state/session.ts';
 import { useLoad } from '../state/use-load.ts';
@@ -44,7 +45,9 @@ export function ContactScreen({ contactId }: { contactId: string }) {
       <button type="button" class="back" onClick={() => navigate({ name: 'chat', contactId })}>
         <span aria-hidden="true">←</span> Back to the conversation
       </button>
-      <ScreenHeading>Verify {c.name}</ScreenHeading>
+      <ScreenHeading>
+        Verify <bdi>{c.name}</bdi>
+      </ScreenHeading>
       <p>
         <Marks contact={c} />{' '}
         {c.suggestedName !== null && c.suggestedName !== c.name ? (
@@ -56,18 +59,20 @@ export function ContactScreen({ contactId }: { contactId: string }) {
       <IdentityWarning contact={c} />
       <h2>Safety number</h2>
       <p>
-        Compare these numbers with {c.name} in person or on a call (or scan each other's codes). If they match, nobody
-        is in the middle of your conversation.
+        Compare these numbers with <bdi>{c.name}</bdi> in person or on a call (or scan each other's codes). If they
+        match, nobody is in the middle of your conversation.
       </p>
       <SafetyNumber display={number.display} qrPayload={number.qrPayload} name={c.name} />
       <div class="row">
         {verified ? (
-          <p class="ok">✓ Verified: you compared this number with {c.name}.</p>
+          <p class="ok">
+            ✓ Verified: you compared this number with <bdi>{c.name}</bdi>.
+          </p>
         ) : (
           <button
             type="button"
             class="primary"
-            onClick={() => act(() => client.verify(contactId), `${c.name} is now verified.`)}
+            onClick={() => act(() => client.verify(contactId), `${isolate(c.name)} is now verified.`)}
           >
             Mark as verified
           </button>
@@ -76,7 +81,7 @@ export function ContactScreen({ contactId }: { contactId: string }) {
           label="Scan their code"
           onCode={(text) =>
             text.trim() === number.qrPayload
-              ? act(() => client.verify(contactId), `The codes match: ${c.name} is now verified.`)
+              ? act(() => client.verify(contactId), `The codes match: ${isolate(c.name)} is now verified.`)
               : setError('The scanned code does not match this safety number: do not mark them verified.')
           }
         />

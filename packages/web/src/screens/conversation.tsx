@@ -5,10 +5,11 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { Alert } from '../components/alert.tsx';
 import { Composer } from '../components/composer.tsx';
-import { Marks } from '../components/conversation-list.tsx';
+import { Marks } from '../components/contact-marks.tsx';
 import { IdentityWarning } from '../components/identity-warning.tsx';
 import { MessageList, type PendingMessage } from '../components/message-list.tsx';
 import { ScreenHeading } from '../components/screen-heading.tsx';
+import { isolate } from '../state/bidi.ts';
 import { errorText } from '../state/errors.ts';
 import type { ContactView } from '../state/sdk.ts';
 import { useSession } from '../state/session.ts';
@@ -123,8 +124,8 @@ export function ConversationScreen({ contactId }: { contactId: string }) {
 
 function emptyText(c: ContactView): string {
   return c.state === 'pending'
-    ? `${c.name} has not answered yet: you can write once they accept.`
-    : `No messages yet. Say hello to ${c.name}.`;
+    ? `${isolate(c.name)} has not answered yet: you can write once they accept.`
+    : `No messages yet. Say hello to ${isolate(c.name)}.`;
 }
 
 /** Why sending is not possible now (the composer says it), or null. */

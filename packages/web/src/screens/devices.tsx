@@ -89,7 +89,7 @@ function DeviceRow({ device: d, act }: { device: DeviceView; act: (f: () => Prom
             <Confirm label={`Remove ${title}?`}>
               <span>It can no longer read or send; this cannot be undone.</span>
               <button type="button" class="danger" onClick={() => act(() => client.removeDevice(d.id))}>
-                Remove {title}
+                Remove <bdi>{title}</bdi>
               </button>
               <button type="button" onClick={() => setConfirming(false)}>
                 Cancel

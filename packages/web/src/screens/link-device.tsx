@@ -91,6 +91,8 @@ export function LinkDeviceScreen() {
         <LinkCode
           code={stage.code}
           onAnswer={(same) => {
+            // Confirmed, the linking goes on even if this screen is left (it resumes after a restart).
+            if (same) live.current = null;
             stage.session.confirm(same);
             if (same) setStage({ name: 'transfer' });
           }}

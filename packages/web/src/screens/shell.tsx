@@ -27,7 +27,10 @@ import { SettingsScreen } from './settings.tsx';
 
 /** How long a notice that is not a warning stays. */
 const NEWS_MS = 8000;
+/** Events that change nothing on screen and say nothing to the person. */
 const QUIET = new Set(['typing', 'connection', 'history-progress', 'last-resort-used']);
+/** Events after which a contact's name may be new. */
+const NAMING = new Set(['message', 'contact-connected', 'name-clash', 'identity-changed']);
 
 export function Shell(props: {
   client: ParleyClient;
@@ -55,8 +58,12 @@ export function Shell(props: {
     const nameOf = (id: string | null) => (id === null ? 'your account' : (names.current.get(id) ?? 'a contact'));
     return onAppEvent(client, (e) => {
       if (e.type === 'connection') setOnline(e.state === 'online');
-      if (!QUIET.has(e.type)) setVersion((v) => v + 1);
-      void refreshNames()
+      if (QUIET.has(e.type)) return;
+      setVersion((v) => v + 1);
+      // Names are looked up again only for events that may bring a new one (or name someone new).
+      const about = e.type === 'message' ? e.message.contactId : 'contactId' in e ? e.contactId : null;
+      const renamed = NAMING.has(e.type) || (about !== null && !names.current.has(about));
+      void (renamed ? refreshNames() : Promise.resolve())
         .catch(() => undefined)
         .then(() => {
           const text = noticeText(e, nameOf);
@@ -133,10 +140,10 @@ export function Shell(props: {
           >
             Settings
           </button>
-          <button type="button" onClick={() => void props.onLock()}>
-            Lock
-          </button>
         </nav>
+        <button type="button" class="lock" onClick={() => void props.onLock()}>
+          Lock
+        </button>
       </header>
       <Notices notices={notices} onDismiss={(id) => setNotices((ns) => ns.filter((n) => n.id !== id))} />
       <div class={wide ? 'layout split' : 'layout'}>

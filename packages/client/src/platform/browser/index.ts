@@ -11,6 +11,8 @@
  * Nothing goes to localStorage or sessionStorage. docs/client.md "Browser storage" says what is
  * and is not encrypted and what the key derivation costs here.
  */
+// First, before any module that builds a zod schema is evaluated (zod-jitless.ts says why).
+import './zod-jitless.ts';
 import type { ProtocolEnv } from '@parley/protocol';
 import type { ClientOptions, CreateOptions, JoinSession, ParleyClient } from '../../client.ts';
 import { ClientError } from '../../errors.ts';

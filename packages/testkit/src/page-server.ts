@@ -1,5 +1,5 @@
 /**
- * A loopback HTTP server for a browser test's page: `/` is a blank HTML page that loads
+ * A loopback HTTP server for a browser test's (or benchmark's) page: `/` is a blank HTML page that loads
  * `/page.js` (the test's bundle) as a module; everything else is passed on to a Parley server
  * (HTTP requests and the WebSocket upgrade of `/v1/ws`), so the page talks to that server from
  * its own origin, as the web app does when the server serves it — no CORS involved.
@@ -18,7 +18,12 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-export async function servePage(script: string, parley: string): Promise<PageServer> {
+export interface PageOptions {
+  /** Extra headers of the HTML page, e.g. the web app's Content-Security-Policy. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export async function servePage(script: string, parley: string, options: PageOptions = {}): Promise<PageServer> {
   const target = new URL(parley);
   const server = createServer((req, res) => {
     if (req.url === '/' || req.url === '/page.js') {
@@ -26,6 +31,7 @@ export async function servePage(script: string, parley: string): Promise<PageSer
       res.writeHead(200, {
         'content-type': html ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8',
         'cache-control': 'no-store',
+        ...(html ? options.headers : {}),
       });
       res.end(html ? HTML : script);
       return;

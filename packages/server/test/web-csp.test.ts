@@ -88,8 +88,9 @@ async function settled(page: Page, n: number): Promise<void> {
   );
 }
 
-it('tells the person who started it which address to open', () => {
-  expect(server.output()).toContain(`Open ${server.url} in a browser`);
+it('tells the person who started it which address to open', async () => {
+  // The line after "listening on", which the launcher waited for: it may come in a later read.
+  await expect.poll(() => server.output()).toContain(`Open ${server.url} in a browser`);
 });
 
 describe.skipIf(chromiumMissing())('the web app under its CSP, in Chromium', () => {

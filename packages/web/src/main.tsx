@@ -1,5 +1,4 @@
 /** Entry point: renders the app into #app (index.html has no inline script or style; CSP: 'self'). */
-import './strict-csp.ts';
 import { render } from 'preact';
 import { App } from './app.tsx';
 import './styles.css';

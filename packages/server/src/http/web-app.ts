@@ -163,6 +163,8 @@ function compress(asset: Asset, encoding: Encoding): Promise<Uint8Array> {
             },
           })
         : gzipAsync(asset.body, { level: constants.Z_BEST_COMPRESSION });
+    // A failure is not kept: the next request tries again.
+    done.catch(() => asset.encoded.delete(encoding));
     asset.encoded.set(encoding, done);
   }
   return done;

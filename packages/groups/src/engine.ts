@@ -14,6 +14,11 @@
  *   else is refused with `unsupported` by every Parley member alike, so members cannot fork on
  *   it;
  * - a sender is a non-blank leaf (ts-mls 1.6.4 computes that check but drops its result).
+ *
+ * Secrets ts-mls reports as `consumed` are not wiped here: the state passed in shares them (a
+ * ratchet secret of the secret tree, the previous init secret), and the caller may have to keep
+ * that state — a commit the delivery service refuses, a message that failed. Old states are
+ * dropped and left to the collector, as everything else in a JavaScript heap.
  */
 import {
   type CiphersuiteImpl,
@@ -127,15 +132,11 @@ export interface GroupEngineOptions {
 interface Internal {
   readonly mls: ClientState;
 }
-const wrap = (mls: ClientState): GroupState => ({ mls }) satisfies Internal as unknown as GroupState;
-function unwrap(state: GroupState): ClientState {
+export const wrap = (mls: ClientState): GroupState => ({ mls }) satisfies Internal as unknown as GroupState;
+export function unwrap(state: GroupState): ClientState {
   const mls = (state as unknown as Partial<Internal>).mls;
   if (mls === undefined) throw new GroupError('usage', 'not a group state');
   return mls;
-}
-
-function zero(secrets: readonly Uint8Array[]): void {
-  for (const s of secrets) s.fill(0);
 }
 
 export function createGroupEngine(options: GroupEngineOptions = {}) {
@@ -276,7 +277,6 @@ export function createGroupEngine(options: GroupEngineOptions = {}) {
         'usage',
       );
       checkAddedDevices(s, result.newState, proposals.remove ?? []);
-      zero(result.consumed);
       return {
         state: wrap(result.newState),
         commit: encodeMessage(result.commit),
@@ -308,7 +308,6 @@ export function createGroupEngine(options: GroupEngineOptions = {}) {
       const s = unwrap(state);
       if (s.groupActiveState.kind !== 'active') throw new GroupError('removed', 'removed from the group');
       const r = await guard(() => createApplicationMessage(s, plaintext, cs), 'usage');
-      zero(r.consumed);
       return {
         state: wrap(r.newState),
         message: encodeMessage({
@@ -374,7 +373,6 @@ export function createGroupEngine(options: GroupEngineOptions = {}) {
                   secretTree: result.tree,
                 }),
               };
-        zero(result.consumed);
         return { kind: 'application', state: wrap(next), plaintext: content.applicationData, sender, epoch: pm.epoch };
       }
 
@@ -384,7 +382,6 @@ export function createGroupEngine(options: GroupEngineOptions = {}) {
       const result = await guard(() => processPrivateMessage(s, pm, makePskIndex(s, {}), cs, commitPolicy(seen)));
       if (result.kind !== 'newState' || seen.sender === undefined) throw new GroupError('invalid', 'not a commit');
       if (result.actionTaken !== 'accept') throw new GroupError('unsupported', 'commit with unsupported proposals');
-      zero(result.consumed);
       const after = result.newState;
       const sender = memberAt(s.ratchetTree, seen.sender);
       const removed = seen.removes.map((leaf) => memberAt(s.ratchetTree, leaf));

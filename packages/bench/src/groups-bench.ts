@@ -20,8 +20,12 @@
  *
  * Options: --sizes 10,100,1000 (10000 works but the setup takes minutes), --repeat N (timed
  * runs per step, median kept; default 5, 3 above 100 members), --messages N (default 200),
- * --providers parley,default. Human-readable lines on stderr, one JSON line last on stdout.
+ * --providers parley,default, --profile PATH (a CPU profile of the measurements, setup excluded,
+ * to PATH-<size>.cpuprofile). Human-readable lines on stderr, one JSON line last on stdout.
  */
+
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { bindLeafKey, createGroupEngine, type GroupEngine, type GroupState } from '@parley/groups';
 import { defaultProviderCipherSuite, memberView } from '@parley/groups/bench-support';
 import { defaultEnv, generateIdentity } from '@parley/protocol';
@@ -32,9 +36,13 @@ interface Options {
   repeat?: number;
   messages: number;
   providers: ('parley' | 'default')[];
+  /** Writes a CPU profile of the measurements (not the setup) to `<profile>-<size>.cpuprofile`. */
+  profile?: string;
 }
 
 interface StepFigures {
+  /** CPU ms of the same steps, in order: remove create, remove process, add create, add process. */
+  cpuMs: number[];
   removeCreateMs: number;
   removeProcessMs: number;
   addCreateMs: number;
@@ -45,6 +53,7 @@ interface StepFigures {
 interface SizeFigures {
   members: number;
   setupSeconds: number;
+  setupCpuSeconds: number;
   joinByWelcomeMs: number;
   stateBytes: number;
   sparseStateBytes: number;
@@ -59,15 +68,30 @@ interface SizeFigures {
 const now = () => performance.now();
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-async function medianMs(repeat: number, step: () => Promise<unknown>): Promise<number> {
+/** CPU time of this process (all threads: WebCrypto's work runs on libuv's pool), in ms. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/**
+ * Median wall-clock time of `repeat` runs after one warm-up. The CPU time of the same runs is
+ * recorded beside it in `cpu`: on a shared machine the wall time includes waiting for a core.
+ */
+async function medianMs(repeat: number, step: () => Promise<unknown>, cpu?: number[]): Promise<number> {
   await step(); // warm-up
   const times: number[] = [];
+  const cpus: number[] = [];
   for (let i = 0; i < repeat; i++) {
     const t = now();
+    const c = cpuMs();
     await step();
     times.push(now() - t);
+    cpus.push(cpuMs() - c);
   }
   times.sort((a, b) => a - b);
+  cpus.sort((a, b) => a - b);
+  cpu?.push(round2(percentile(cpus, 50)));
   return round2(percentile(times, 50));
 }
 
@@ -94,11 +118,13 @@ async function measureSteps(
 ): Promise<{ figures: StepFigures; sizes: { remove: number; add: number; welcome: number; message: number } }> {
   const remove = await engine.commit(c, { remove: [victim] });
   const add = await engine.commit(c, { add: [newcomer] });
+  const cpu: number[] = [];
   const figures: StepFigures = {
-    removeCreateMs: await medianMs(repeat, () => engine.commit(c, { remove: [victim] })),
-    removeProcessMs: await medianMs(repeat, () => engine.process(r, remove.commit)),
-    addCreateMs: await medianMs(repeat, () => engine.commit(c, { add: [newcomer] })),
-    addProcessMs: await medianMs(repeat, () => engine.process(r, add.commit)),
+    removeCreateMs: await medianMs(repeat, () => engine.commit(c, { remove: [victim] }), cpu),
+    removeProcessMs: await medianMs(repeat, () => engine.process(r, remove.commit), cpu),
+    addCreateMs: await medianMs(repeat, () => engine.commit(c, { add: [newcomer] }), cpu),
+    addProcessMs: await medianMs(repeat, () => engine.process(r, add.commit), cpu),
+    cpuMs: cpu,
   };
   const body = new Uint8Array(100).fill(0x61);
   let sender = c;
@@ -106,6 +132,7 @@ async function measureSteps(
   let messageBytes = 0;
   if (messages > 0) {
     const t = now();
+    const c0 = cpuMs();
     for (let i = 0; i < messages; i++) {
       const sent = await engine.encrypt(sender, body);
       sender = sent.state;
@@ -114,6 +141,7 @@ async function measureSteps(
       receiver = got.state;
     }
     figures.messageEncryptDecryptMs = Math.round(((now() - t) / messages) * 1000) / 1000;
+    cpu.push(Math.round(((cpuMs() - c0) / messages) * 1000) / 1000);
   }
   return {
     figures,
@@ -137,6 +165,7 @@ export async function benchGroups(o: Options): Promise<Record<string, SizeFigure
   for (const n of o.sizes) {
     const repeat = o.repeat ?? (n > 100 ? 3 : 5);
     const t0 = now();
+    const cpu0 = cpuMs();
     // 1. The sparse group: C adds everyone at once; R (mid-tree) joins from the Welcome.
     const devices = await Promise.all(Array.from({ length: n }, () => newDevice(parley)));
     const creator = devices[0];
@@ -152,31 +181,44 @@ export async function benchGroups(o: Options): Promise<Record<string, SizeFigure
     let r = await parley.join(welcome, rDevice.keyPackage.private);
     const joinByWelcomeMs = await medianMs(Math.min(repeat, 3), () => parley.join(welcome, rDevice.keyPackage.private));
     const newcomer = (await newDevice(parley)).keyPackage.public;
-    const victim = n - 1 === rLeaf ? 1 : n - 1;
+    const victim = n - 1; // neither the committers (0, 1) nor R (n / 2) for n ≥ 4
     const sparseC = parley.encodeState(c);
     const sparseR = parley.encodeState(r);
     const sparseStateBytes = sparseR.length;
 
-    // 2. Every member commits once (C last, from its own state).
-    for (let leaf = 1; leaf < n; leaf++) {
+    // 2. Every member commits once, each from its own view of the epoch (the creator's commit
+    //    was the bulk add): the measured committer (leaf 1) second to last, R last; leaf 1 then
+    //    processes R's commit. Both end with the states they would have had processing all.
+    const cLeaf = 1;
+    const order = [...Array.from({ length: n }, (_, i) => i).filter((i) => i > 1 && i !== rLeaf), cLeaf, rLeaf];
+    let latest = c;
+    let fullCState: GroupState | undefined;
+    for (const leaf of order) {
       const device = devices[leaf];
       if (device === undefined) throw new Error('missing device');
-      const view = leaf === rLeaf ? r : memberView(c, leaf, device.keyPackage.private);
-      const made = await parley.commit(view, {});
-      c = (await parley.process(c, made.commit)).state;
-      r = leaf === rLeaf ? made.state : (await parley.process(r, made.commit)).state;
-    }
-    {
-      const made = await parley.commit(c, {});
-      c = made.state;
-      r = (await parley.process(r, made.commit)).state;
+      const made = await parley.commit(memberView(latest, leaf, device.keyPackage.private), {});
+      if (leaf === rLeaf && fullCState !== undefined) {
+        c = (await parley.process(fullCState, made.commit)).state;
+        r = made.state;
+      }
+      if (leaf === cLeaf) fullCState = made.state;
+      latest = made.state;
     }
     const fullC = parley.encodeState(c);
     const fullR = parley.encodeState(r);
     const setupSeconds = Math.round((now() - t0) / 100) / 10;
-    console.error(`${n} members: set up in ${setupSeconds} s (sparse group, then ${n} commits)`);
+    const setupCpuSeconds = Math.round((cpuMs() - cpu0) / 100) / 10;
+    console.error(
+      `${n} members: set up in ${setupSeconds} s, ${setupCpuSeconds} s of CPU (sparse group, then ${n - 1} more commits)`,
+    );
 
-    // 3. Measure on the same bytes with each engine.
+    // 3. Measure on the same bytes with each engine (profiled if --profile, setup excluded).
+    const session = o.profile === undefined ? undefined : new Session();
+    if (session !== undefined) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
     const full: Record<string, StepFigures> = {};
     const sparse: Record<string, StepFigures> = {};
     let sizes = { remove: 0, add: 0, welcome: 0, message: 0 };
@@ -207,13 +249,19 @@ export async function benchGroups(o: Options): Promise<Record<string, SizeFigure
       const sm = s.figures;
       console.error(
         `${String(n).padStart(6)} ${name.padEnd(15)} full: remove ${fm.removeCreateMs} / ${fm.removeProcessMs} ms, ` +
-          `add ${fm.addCreateMs} / ${fm.addProcessMs} ms, message ${fm.messageEncryptDecryptMs} ms` +
-          ` | sparse: remove ${sm.removeCreateMs} / ${sm.removeProcessMs} ms, add ${sm.addCreateMs} / ${sm.addProcessMs} ms`,
+          `add ${fm.addCreateMs} / ${fm.addProcessMs} ms, message ${fm.messageEncryptDecryptMs} ms (CPU ms ${fm.cpuMs.join(' ')})` +
+          ` | sparse: remove ${sm.removeCreateMs} / ${sm.removeProcessMs} ms, add ${sm.addCreateMs} / ${sm.addProcessMs} ms (CPU ms ${sm.cpuMs.join(' ')})`,
       );
+    }
+    if (session !== undefined) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(`${o.profile}-${n}.cpuprofile`, JSON.stringify(profile));
+      session.disconnect();
     }
     out[String(n)] = {
       members: n,
       setupSeconds,
+      setupCpuSeconds,
       joinByWelcomeMs,
       stateBytes: fullR.length,
       sparseStateBytes,
@@ -241,11 +289,13 @@ function parse(argv: string[]): Options {
     else if (flag === '--repeat') o.repeat = Number(value);
     else if (flag === '--messages') o.messages = Number(value);
     else if (flag === '--providers') o.providers = value.split(',') as Options['providers'];
-    else throw new Error('usage: --sizes 10,100,1000 --repeat N --messages N --providers parley,default');
+    else if (flag === '--profile') o.profile = value;
+    else
+      throw new Error('usage: --sizes 10,100,1000 --repeat N --messages N --providers parley,default --profile PATH');
   }
   const ints = [...o.sizes, o.repeat ?? 1, o.messages];
-  if (ints.some((x) => !Number.isInteger(x) || x < 0) || o.sizes.some((x) => x < 2)) {
-    throw new Error('sizes must be integers ≥ 2, counts non-negative integers');
+  if (ints.some((x) => !Number.isInteger(x) || x < 0) || o.sizes.some((x) => x < 4)) {
+    throw new Error('sizes must be integers ≥ 4, counts non-negative integers');
   }
   if (o.providers.some((p) => p !== 'parley' && p !== 'default')) throw new Error('providers: parley, default');
   return o;

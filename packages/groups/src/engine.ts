@@ -276,7 +276,7 @@ export function createGroupEngine(options: GroupEngineOptions = {}) {
         () => createCommit({ state: s, cipherSuite: cs }, { extraProposals, ratchetTreeExtension: true }),
         'usage',
       );
-      checkAddedDevices(s, result.newState, proposals.remove ?? []);
+      if ((proposals.add?.length ?? 0) > 0) checkAddedDevices(s, result.newState, proposals.remove ?? []);
       return {
         state: wrap(result.newState),
         commit: encodeMessage(result.commit),
@@ -386,7 +386,7 @@ export function createGroupEngine(options: GroupEngineOptions = {}) {
       const sender = memberAt(s.ratchetTree, seen.sender);
       const removed = seen.removes.map((leaf) => memberAt(s.ratchetTree, leaf));
       const removedSelf = after.groupActiveState.kind === 'removedFromGroup';
-      const added = removedSelf ? [] : checkAddedDevices(s, after, seen.removes);
+      const added = removedSelf || seen.adds === 0 ? [] : checkAddedDevices(s, after, seen.removes);
       if (!removedSelf) checkCommitterIdentity(s, after, seen.sender);
       return { kind: 'commit', state: wrap(after), sender, added, removed, removedSelf };
     },

@@ -20,7 +20,8 @@
  *
  * Options: --sizes 10,100,1000 (10000 works but the setup takes minutes), --repeat N (timed
  * runs per step, median kept; default 5, 3 above 100 members), --messages N (default 200),
- * --providers parley,default, --profile PATH (a CPU profile of the measurements, setup excluded,
+ * --providers parley,default, --fill all|half (half: only even leaves commit in step 2, the same
+ * full tree in half the setup), --profile PATH (a CPU profile of the measurements, setup excluded,
  * to PATH-<size>.cpuprofile). Human-readable lines on stderr, one JSON line last on stdout.
  */
 
@@ -36,6 +37,12 @@ interface Options {
   repeat?: number;
   messages: number;
   providers: ('parley' | 'default')[];
+  /**
+   * `all`: every member commits once. `half`: only even leaves (and the two measured members),
+   * half the setup time for the same measured tree: every parent node lies on some even leaf's
+   * direct path, so it is just as full (no blank node, no unmerged leaf).
+   */
+  fill: 'all' | 'half';
   /** Writes a CPU profile of the measurements (not the setup) to `<profile>-<size>.cpuprofile`. */
   profile?: string;
 }
@@ -56,6 +63,9 @@ interface SizeFigures {
   setupCpuSeconds: number;
   joinByWelcomeMs: number;
   stateBytes: number;
+  /** Loading R's saved state (decodeState), wall and CPU. */
+  stateDecodeMs: number;
+  stateDecodeCpuMs: number;
   sparseStateBytes: number;
   message100Bytes: number;
   removeCommitBytes: number;
@@ -190,7 +200,8 @@ export async function benchGroups(o: Options): Promise<Record<string, SizeFigure
     //    was the bulk add): the measured committer (leaf 1) second to last, R last; leaf 1 then
     //    processes R's commit. Both end with the states they would have had processing all.
     const cLeaf = 1;
-    const order = [...Array.from({ length: n }, (_, i) => i).filter((i) => i > 1 && i !== rLeaf), cLeaf, rLeaf];
+    const others = Array.from({ length: n }, (_, i) => i).filter((i) => i > 1 && i !== rLeaf);
+    const order = [...(o.fill === 'half' ? others.filter((i) => i % 2 === 0) : others), cLeaf, rLeaf];
     let latest = c;
     let fullCState: GroupState | undefined;
     for (const leaf of order) {
@@ -206,10 +217,12 @@ export async function benchGroups(o: Options): Promise<Record<string, SizeFigure
     }
     const fullC = parley.encodeState(c);
     const fullR = parley.encodeState(r);
+    const decodeCpu: number[] = [];
+    const stateDecodeMs = await medianMs(Math.min(repeat, 3), async () => parley.decodeState(fullR), decodeCpu);
     const setupSeconds = Math.round((now() - t0) / 100) / 10;
     const setupCpuSeconds = Math.round((cpuMs() - cpu0) / 100) / 10;
     console.error(
-      `${n} members: set up in ${setupSeconds} s, ${setupCpuSeconds} s of CPU (sparse group, then ${n - 1} more commits)`,
+      `${n} members: set up in ${setupSeconds} s, ${setupCpuSeconds} s of CPU (sparse group, then ${order.length} more commits)`,
     );
 
     // 3. Measure on the same bytes with each engine (profiled if --profile, setup excluded).
@@ -264,6 +277,8 @@ export async function benchGroups(o: Options): Promise<Record<string, SizeFigure
       setupCpuSeconds,
       joinByWelcomeMs,
       stateBytes: fullR.length,
+      stateDecodeMs,
+      stateDecodeCpuMs: decodeCpu[0] ?? 0,
       sparseStateBytes,
       message100Bytes: sizes.message,
       removeCommitBytes: sizes.remove,
@@ -275,14 +290,14 @@ export async function benchGroups(o: Options): Promise<Record<string, SizeFigure
     console.error(
       `${String(n).padStart(6)} sizes: state ${fullR.length} B (sparse ${sparseStateBytes} B), 100-byte message ` +
         `${sizes.message} B, remove commit ${sizes.remove} B, add commit ${sizes.add} B + welcome ${sizes.welcome} B; ` +
-        `join by welcome ${joinByWelcomeMs} ms`,
+        `join by welcome ${joinByWelcomeMs} ms; state decode ${stateDecodeMs} ms (CPU ${decodeCpu[0]} ms)`,
     );
   }
   return out;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { sizes: [10, 100, 1000], messages: 200, providers: ['parley', 'default'] };
+  const o: Options = { sizes: [10, 100, 1000], messages: 200, providers: ['parley', 'default'], fill: 'all' };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
     if (flag === '--sizes') o.sizes = value.split(',').map(Number);
@@ -290,8 +305,11 @@ function parse(argv: string[]): Options {
     else if (flag === '--messages') o.messages = Number(value);
     else if (flag === '--providers') o.providers = value.split(',') as Options['providers'];
     else if (flag === '--profile') o.profile = value;
+    else if (flag === '--fill' && (value === 'all' || value === 'half')) o.fill = value;
     else
-      throw new Error('usage: --sizes 10,100,1000 --repeat N --messages N --providers parley,default --profile PATH');
+      throw new Error(
+        'usage: --sizes 10,100,1000 --repeat N --messages N --providers parley,default --fill all|half --profile PATH',
+      );
   }
   const ints = [...o.sizes, o.repeat ?? 1, o.messages];
   if (ints.some((x) => !Number.isInteger(x) || x < 0) || o.sizes.some((x) => x < 4)) {

@@ -89,6 +89,22 @@ describe('hostile input', () => {
     await expect(engine.join(r.welcome, utf8('not a secret'))).rejects.toSatisfy(isGroupError);
   });
 
+  it('refuses a corrupt or foreign saved state and key package secret with decode', async () => {
+    const [a] = tuple((await setup(engine, ['a', 'b'])).states, 2);
+    const saved = engine.encodeState(a);
+    const isDecode = (e: unknown) => GroupError.is(e, 'decode');
+    expect(() => engine.decodeState(new Uint8Array([2, ...saved.subarray(1)]))).toThrow(GroupError);
+    for (const bad of [new Uint8Array(0), saved.subarray(0, 40), new Uint8Array([...saved, 0])]) {
+      expect(() => engine.decodeState(bad)).toThrow(GroupError);
+    }
+    const d = await newDevice(engine, 'd');
+    const kp = await engine.keyPackage(d.identity);
+    const r = await engine.commit(a, { add: [kp.public] });
+    if (r.welcome === undefined) throw new Error('expected a welcome');
+    await expect(engine.join(r.welcome, kp.private.subarray(0, kp.private.length - 1))).rejects.toSatisfy(isDecode);
+    await expect(engine.commit(a, { add: [kp.private] })).rejects.toSatisfy(isDecode);
+  });
+
   it('binds the credential to the device id and the signature key', async () => {
     const d = await newDevice(engine, 'd', 7);
     const p = engine.primitives;

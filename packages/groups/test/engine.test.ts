@@ -79,3 +79,9 @@ describe('GroupEngine', () => {
 function mlsOf(state: GroupState): ClientState {
   return (state as unknown as { mls: ClientState }).mls;
 }
+
+describe('default primitives', () => {
+  it('are node:crypto under Node and @noble under the parley-noble condition', () => {
+    expect(engine.primitives.name).toBe(process.env.PARLEY_EXPECT_BACKEND ?? 'node');
+  });
+});

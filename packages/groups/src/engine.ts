@@ -127,6 +127,12 @@ export interface GroupEngineOptions {
    * to compare); the credential binding and write key still use `primitives`.
    */
   readonly cipherSuite?: CiphersuiteImpl;
+  /**
+   * How many previous epochs' receiver keys (and ratchet trees) a state keeps, to read
+   * application messages that arrive after a commit (default 4, ts-mls's). Each costs about one
+   * tree in the saved state; fewer shortens the window in which old keys exist.
+   */
+  readonly retainEpochs?: number;
 }
 
 interface Internal {
@@ -143,7 +149,7 @@ export function createGroupEngine(options: GroupEngineOptions = {}) {
   const p = options.primitives ?? defaultMlsPrimitives;
   const cs = options.cipherSuite ?? makeCiphersuiteImpl(p);
   const clientConfig: ClientConfig = {
-    keyRetentionConfig: defaultKeyRetentionConfig,
+    keyRetentionConfig: { ...defaultKeyRetentionConfig, retainKeysForEpochs: options.retainEpochs ?? 4 },
     lifetimeConfig: defaultLifetimeConfig,
     keyPackageEqualityConfig: defaultKeyPackageEqualityConfig,
     paddingConfig: { kind: 'padUntilLength', padUntilLength: PAD_UNTIL },

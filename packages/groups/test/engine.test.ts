@@ -85,3 +85,19 @@ describe('default primitives', () => {
     expect(engine.primitives.name).toBe(process.env.PARLEY_EXPECT_BACKEND ?? 'node');
   });
 });
+
+describe('retained epochs', () => {
+  it('reads a late message from a retained epoch and refuses one from an epoch no longer kept', async () => {
+    const short = createGroupEngine({ retainEpochs: 1 });
+    const [a, b] = tuple((await setup(short, ['a', 'b'])).states, 2);
+    const early = await short.encrypt(a, utf8('epoch 1'));
+    const c2 = await short.commit(a, {});
+    const late = await short.encrypt(c2.state, utf8('epoch 2'));
+    const c3 = await short.commit(c2.state, {});
+    let atB = (await short.process(b, c2.commit)).state;
+    atB = (await short.process(atB, c3.commit)).state;
+    const got = await short.process(atB, late.message);
+    expect(got.kind === 'application' && text(got.plaintext)).toBe('epoch 2');
+    await expect(short.process(atB, early.message)).rejects.toSatisfy((e) => GroupError.is(e, 'wrong-epoch'));
+  });
+});

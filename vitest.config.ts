@@ -24,7 +24,12 @@ export default defineConfig({
         ssr: { resolve: { conditions: ['parley-noble'] } },
         test: {
           name: 'noble',
-          include: ['packages/protocol/test/**/*.test.ts'],
+          include: [
+            'packages/protocol/test/**/*.test.ts',
+            // The group engine on its default primitives, which this condition makes @noble's.
+            'packages/groups/test/engine.test.ts',
+            'packages/groups/test/refused-commit.test.ts',
+          ],
           env: { PARLEY_EXPECT_BACKEND: 'noble' },
         },
       },

@@ -24,14 +24,13 @@ import {
   GROUP_ID_BYTES,
   MAX_GROUP_MESSAGE_BYTES,
   MAX_GROUP_PAGE_LIMIT,
-  type WireGroupEntry,
 } from '@parley/protocol';
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import type { ApiDeps } from '../../api-deps.ts';
 import { DomainError } from '../../domain-error.ts';
 import { mustRejoin, type ProvedGroupAccess, proveGroupAccess } from '../../groups/group-access.ts';
-import type { GroupEntry } from '../../storage/index.ts';
+import { wireEntry } from '../../groups/wire-entry.ts';
 import { StorageError } from '../../storage/index.ts';
 import { b64url, decodeB64url, toB64url } from '../../wire-json.ts';
 import { type AuthEnv, requireDevice } from '../device-auth.ts';
@@ -153,16 +152,4 @@ export function groupRoutes(deps: ApiDeps, options: GroupRouteOptions = {}): Hon
 
 function rejoin(): HttpError {
   return new HttpError('gone', 'what comes next is no longer kept: rejoin the group', { reason: 'rejoin' });
-}
-
-/** An entry as the wire contract shapes it (groups.ts WireGroupEntry). */
-export function wireEntry(e: GroupEntry): WireGroupEntry {
-  return {
-    seq: e.seq,
-    epoch: e.epoch,
-    kind: e.kind,
-    message: toB64url(e.message),
-    ...(e.nextWriteKey === null ? {} : { nextWriteKey: toB64url(e.nextWriteKey) }),
-    receivedAt: e.receivedAt,
-  };
 }

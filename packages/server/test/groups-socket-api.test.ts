@@ -138,6 +138,32 @@ describe('group subscriptions', () => {
     client.close();
   });
 
+  it('pushes every entry once and in order to each subscriber, while catching up and after', async () => {
+    const g = await newGroup(app);
+    for (let i = 1; i <= 10; i++) await postApplication(app, g, 0, bytes(20, i));
+    const [one, two] = [new Client(url), new Client(url)];
+    await Promise.all([one.opened(), two.opened()]);
+    await one.subscribe(g, 0, g.keys[0] as WriteKey);
+    // Posts racing the second subscription's catch-up.
+    const posting = (async () => {
+      for (let i = 11; i <= 40; i++) expect((await postApplication(app, g, 0, bytes(20, i))).status).toBe(201);
+    })();
+    await two.subscribe(g, 0, g.keys[0] as WriteKey, 5);
+    await posting;
+    for (const [client, from] of [
+      [one, 1],
+      [two, 6],
+    ] as const) {
+      const seqs: unknown[] = [];
+      for (let s = from; s <= 40; s++) seqs.push((await client.next(isMessage(g))).seq);
+      expect(seqs).toEqual(Array.from({ length: 41 - from }, (_, i) => from + i));
+    }
+    await settle();
+    expect([...one.pending(isMessage(g)), ...two.pending(isMessage(g))]).toEqual([]);
+    one.close();
+    two.close();
+  });
+
   it('refuses a proof for another frame or epoch, another connection’s challenge, an unknown group', async () => {
     const g = await newGroup(app);
     await postCommit(app, g, 0);

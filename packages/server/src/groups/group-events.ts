@@ -14,9 +14,13 @@ import { encodeStoredNotice, groupSubject, parseStoredNotice } from '../bus/grou
 import type { BusSubscription } from '../bus/message-bus.ts';
 import { idKey } from '../id-key.ts';
 import type { ClusterBus } from '../mailboxes/mailbox-events.ts';
+import type { GroupEntry } from '../storage/index.ts';
 
-/** Entries up to `seq` (null: up to some seq) may be stored: read the log after what you have. */
-export type GroupListener = (seq: number | null) => void;
+/**
+ * Entries up to `seq` (null: up to some seq) may be stored: read the log after what you have —
+ * or, given `entry` (stored by this process, seq `seq`), push it if it is the next of your epoch.
+ */
+export type GroupListener = (seq: number | null, entry?: GroupEntry) => void;
 
 interface Subscribed {
   readonly listeners: Set<GroupListener>;
@@ -57,13 +61,19 @@ export class GroupEvents {
     };
   }
 
-  /** An entry was committed into the group's log by this process. */
-  notify(groupId: Uint8Array, seq: number): void {
-    if (this.#cluster !== undefined) {
-      this.#cluster.bus.publish(groupSubject(this.#cluster.prefix, groupId), encodeStoredNotice(seq));
-    }
+  /**
+   * An entry was committed into the group's log by this process. In a cluster the listeners here
+   * read it back like everyone else: another process may have committed an earlier seq whose
+   * notice has not arrived yet (as for mailboxes, docs/server.md "A cluster").
+   */
+  notify(groupId: Uint8Array, entry: GroupEntry): void {
     const s = this.#subscribed.get(idKey(groupId));
-    if (s !== undefined) wake(s, seq);
+    if (this.#cluster !== undefined) {
+      this.#cluster.bus.publish(groupSubject(this.#cluster.prefix, groupId), encodeStoredNotice(entry.seq));
+      if (s !== undefined) wake(s, entry.seq);
+      return;
+    }
+    if (s !== undefined) wake(s, entry.seq, entry);
   }
 
   #listen(groupId: Uint8Array, key: string): BusSubscription | undefined {
@@ -77,6 +87,6 @@ export class GroupEvents {
   }
 }
 
-function wake(s: Subscribed, seq: number | null): void {
-  for (const listener of [...s.listeners]) listener(seq);
+function wake(s: Subscribed, seq: number | null, entry?: GroupEntry): void {
+  for (const listener of [...s.listeners]) listener(seq, entry);
 }

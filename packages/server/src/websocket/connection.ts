@@ -162,6 +162,7 @@ export class Connection {
       deps: cx.deps,
       log: cx.log,
       send: (frame) => this.#write(JSON.stringify(frame)),
+      sendText: (text) => this.#write(text),
       fail: (id, code, message) => this.#fail(id, code, message),
       congested: () => sink.bufferedAmount >= cx.limits.maxBufferedBytes,
       get closed() {

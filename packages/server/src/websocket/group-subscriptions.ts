@@ -10,8 +10,9 @@
  *   ← {"type":"group-subscribed","id","group","epoch"}
  *   ← {"type":"group-message","group","seq","epoch","kind","message","nextWriteKey"?,"receivedAt"}…
  *
- * Pushes are read from the store on each notice (groups/group-events.ts): subscribers of one
- * group may be in different epochs, so there is no one message to push to all of them. Entries
+ * An entry this process stored is pushed as it is to the subscribers of its epoch that have been
+ * pushed everything before it, serialised once for all of them; otherwise (catching up, behind,
+ * or a cluster's notice) the subscription reads the store (groups/group-events.ts). Entries
  * are not acknowledged: a group log is read by every member and kept until retention deletes it.
  * If retention deletes entries a subscriber has not been pushed yet, it is told `gone` (rejoin)
  * and the subscription ends.
@@ -36,6 +37,19 @@ import { toB64url } from '../wire-json.ts';
 const SUBSCRIBE_GROUP = socketOperation('subscribe-group');
 const PAGE = 200;
 
+/** Each entry in hand serialised once, however many subscriptions of this process push it. */
+const serialised = new WeakMap<GroupEntry, string>();
+
+function frameText(groupText: string, e: GroupEntry): string {
+  let text = serialised.get(e);
+  if (text === undefined) {
+    const frame: JsonGroupMessageFrame = { type: 'group-message', group: groupText, ...wireEntry(e) };
+    text = JSON.stringify(frame);
+    serialised.set(e, text);
+  }
+  return text;
+}
+
 export interface SubscribeGroupFrame {
   readonly id: number;
   readonly group: Uint8Array;
@@ -51,6 +65,8 @@ export interface GroupSubscriptionHost {
   readonly log: Logger;
   /** Sends a frame (nothing once the connection is closing). */
   send(frame: JsonGroupSubscribedFrame | JsonGroupMessageFrame): void;
+  /** Sends a frame already serialised. */
+  sendText(text: string): void;
   fail(id: number | undefined, code: WireErrorCode, message: string): void;
   /** Whether the client reads too slowly: stop pushing until drained. */
   congested(): boolean;
@@ -117,9 +133,7 @@ export class GroupSubscriptions {
       behind: false,
       unsubscribe: () => {},
     };
-    sub.unsubscribe = host.deps.groupEvents.subscribe(f.group, (seq) => {
-      if (seq === null || seq > sub.lastSeq) this.#pump(key, sub);
-    });
+    sub.unsubscribe = host.deps.groupEvents.subscribe(f.group, (seq, entry) => this.#onStored(key, sub, seq, entry));
     this.#subs.set(key, sub);
     host.send({ type: 'group-subscribed', id: f.id, group: sub.groupText, epoch: f.epoch });
     host.deps.groups.touch(f.group, host.deps.env.now()).catch(() => {});
@@ -134,6 +148,30 @@ export class GroupSubscriptions {
   closed(): void {
     for (const sub of this.#subs.values()) sub.unsubscribe();
     this.#subs.clear();
+  }
+
+  /** The log stored entries up to `seq` (with `entry` in hand when this process stored it). */
+  #onStored(key: string, sub: GroupSubscription, seq: number | null, entry: GroupEntry | undefined): void {
+    if (seq !== null && seq <= sub.lastSeq) return;
+    if (entry !== undefined && entry.epoch > sub.epoch) return; // this epoch is closed and stored
+    const next = entry !== undefined && entry.epoch === sub.epoch && entry.seq === sub.lastSeq + 1;
+    if (next && !sub.pumping && !sub.behind && !this.#host.congested()) {
+      try {
+        this.#push(key, sub, entry);
+      } catch {
+        this.#host.log.error({ event: 'ws-group-push-failed' }, 'group push failed');
+      }
+      return;
+    }
+    this.#pump(key, sub);
+  }
+
+  /** Pushes one entry; after the commit that closes the epoch, the subscription ends. */
+  #push(key: string, sub: GroupSubscription, e: GroupEntry): void {
+    this.#host.sendText(frameText(sub.groupText, e));
+    this.#host.deps.metrics?.groupPushes.inc();
+    sub.lastSeq = e.seq;
+    if (e.kind === 'commit') this.#end(key);
   }
 
   #end(key: string): void {
@@ -173,14 +211,9 @@ export class GroupSubscriptions {
               return host.fail(undefined, 'gone', 'entries were deleted before they were pushed: rejoin the group');
             }
             for (const e of page) {
-              host.send({ type: 'group-message', group: sub.groupText, ...wireEntry(e) });
-              host.deps.metrics?.groupPushes.inc();
-              sub.lastSeq = e.seq;
-              if (e.kind === 'commit') {
-                // The epoch is closed: nothing more is this key's to see.
-                this.#end(key);
-                return;
-              }
+              this.#push(key, sub, e);
+              // The epoch is closed: nothing more is this key's to see.
+              if (e.kind === 'commit') return;
             }
           } while (page.length === PAGE);
         } while (sub.missed);

@@ -123,7 +123,8 @@ export function groupRoutes(deps: ApiDeps, options: GroupRouteOptions = {}): Hon
       c.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
       throw new HttpError('rate-limited', 'too many posts to this group; retry later');
     }
-    const result = await deps.groups.post(id, epoch, body, deps.env.now());
+    const now = deps.env.now();
+    const result = await deps.groups.post(id, epoch, body, now);
     deps.metrics?.groupPosts.inc({ kind: body.kind, result: result.ok ? 'stored' : 'stale-epoch' });
     if (!result.ok) {
       throw new HttpError('conflict', 'the group has moved to another epoch', {
@@ -131,7 +132,14 @@ export function groupRoutes(deps: ApiDeps, options: GroupRouteOptions = {}): Hon
         epoch: result.epoch,
       });
     }
-    deps.groupEvents.notify(id, result.seq);
+    deps.groupEvents.notify(id, {
+      seq: result.seq,
+      epoch,
+      kind: body.kind,
+      message: body.message,
+      nextWriteKey: body.kind === 'commit' ? body.nextWriteKey : null,
+      receivedAt: now,
+    });
     return c.json({ seq: result.seq, epoch: result.epoch }, 201);
   });
 

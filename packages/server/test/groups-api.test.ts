@@ -263,6 +263,21 @@ describe('proofs', () => {
   });
 });
 
+describe('metrics', () => {
+  it('count group posts by kind and result, pushes and groups, and name no group', async () => {
+    const g = await newGroup(app);
+    await postApplication(app, g, 0, bytes(5));
+    await postCommit(app, g, 0);
+    await postApplication(app, g, 0, bytes(5));
+    const text = await (await app.request('/metrics')).text();
+    expect(text).toMatch(/parley_group_posts_total\{kind="application",result="stored"\} [1-9]/);
+    expect(text).toMatch(/parley_group_posts_total\{kind="commit",result="stored"\} [1-9]/);
+    expect(text).toMatch(/parley_group_posts_total\{kind="application",result="stale-epoch"\} [1-9]/);
+    expect(text).toMatch(/parley_groups [1-9]/);
+    expect(text).not.toContain(g.idText);
+  });
+});
+
 describe('reading', () => {
   it('gives a key its own epoch only: the epoch’s messages and the commit closing it, with the next key', async () => {
     const g = await newGroup(app);

@@ -151,9 +151,10 @@ describe('GroupApi against a misbehaving server', () => {
   const key = writeKey(3).key;
   const entry = { seq: 5, epoch: 3, kind: 'application', message: 'AAAA', receivedAt: 1 };
 
-  it('maps 410 to rejoin', async () => {
+  it('maps 410 to rejoin, for reads and posts', async () => {
     const g = new GroupApi('http://127.0.0.1:1', { fetch: serverSaying(410, { reason: 'rejoin' }) });
     expect(await g.read(id, key)).toEqual({ status: 'rejoin' });
+    expect(await g.post(id, key, { kind: 'application', message: bytes(3, 1) })).toEqual({ status: 'rejoin' });
   });
 
   it('refuses another epoch’s entries, disorder, entries before `after`, and a commit without a key', async () => {

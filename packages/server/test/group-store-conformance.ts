@@ -104,6 +104,33 @@ export function runGroupStoreConformance(name: string, open: () => Promise<Datab
       expect(await groups.read(id, 0, 0, 100)).toHaveLength(1);
     });
 
+    // Two processes of a cluster: separate connection pools on one database. SQLite is one
+    // process's alone (a second connection in the same process would wait in the busy handler on
+    // the event loop), so this runs on PostgreSQL.
+    it.runIf(name === 'postgres')(
+      'accepts exactly one commit per epoch from two connection pools at once',
+      async () => {
+        const second = await open();
+        try {
+          const other = new SqlGroupStore(second, { retention });
+          const { id } = await newGroup();
+          for (let epoch = 0; epoch < 5; epoch++) {
+            const results = await Promise.all(
+              Array.from({ length: 6 }, (_, i) => (i % 2 === 0 ? groups : other).post(id, epoch, commit(), T0)),
+            );
+            expect(results.filter((r) => r.ok)).toHaveLength(1);
+            expect(results.filter((r) => !r.ok)).toEqual(
+              Array(5).fill({ ok: false, reason: 'stale-epoch', epoch: epoch + 1 }),
+            );
+          }
+          const all = (await Promise.all([0, 1, 2, 3, 4].map((e) => groups.read(id, e, 0, 100)))).flat();
+          expect(all.map((e) => [e.seq, e.epoch])).toEqual([0, 1, 2, 3, 4].map((e) => [e + 1, e]));
+        } finally {
+          await second.close();
+        }
+      },
+    );
+
     it('orders application messages racing a commit before it or refuses them, never after it in the old epoch', async () => {
       const { id } = await newGroup();
       const posts = [

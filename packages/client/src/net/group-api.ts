@@ -9,7 +9,8 @@
  *
  * Expected refusals are results, not errors: a post that lost its epoch to another commit is
  * `{status:'stale-epoch', epoch}` (process the log up to that epoch, then retry), and a read of
- * what retention deleted is `{status:'rejoin'}`. Everything else that fails is a `ClientError`.
+ * what retention deleted, or a post with an epoch's key the server no longer keeps, is
+ * `{status:'rejoin'}`. Everything else that fails is a `ClientError`.
  *
  * @example
  * ```ts
@@ -61,7 +62,9 @@ export type GroupPost =
 export type GroupPostResult =
   | { readonly status: 'posted'; readonly seq: number; readonly epoch: number }
   /** Another commit moved the group on: `epoch` is its current epoch. */
-  | { readonly status: 'stale-epoch'; readonly epoch: number };
+  | { readonly status: 'stale-epoch'; readonly epoch: number }
+  /** The key's epoch is older than anything the server keeps: be added again. */
+  | { readonly status: 'rejoin' };
 
 export interface GroupEntry {
   readonly seq: number;
@@ -159,8 +162,9 @@ export class GroupApi {
       method: 'POST',
       path: `/v1/groups/${encodeWireBytes(groupId)}/messages`,
       body,
-      ok: [201, WIRE_ERROR_STATUS.conflict],
+      ok: [201, WIRE_ERROR_STATUS.conflict, WIRE_ERROR_STATUS.gone],
     });
+    if (answer.status === WIRE_ERROR_STATUS.gone) return { status: 'rejoin' };
     if (answer.status === WIRE_ERROR_STATUS.conflict) {
       const stale = Stale.safeParse(answer.json);
       if (!stale.success) throw conflict(answer.json);

@@ -5,6 +5,7 @@
  * proofs bound to one group, epoch, request and body, and a hostile client.
  */
 import { MAX_BODY_BYTES, MAX_GROUP_MESSAGE_BYTES } from '@parley/protocol';
+import fc from 'fast-check';
 import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/http/app.ts';
@@ -261,6 +262,56 @@ describe('proofs', () => {
     }
     expect((await sendWith(valid, 'GET', path)).status).toBe(200);
   });
+});
+
+describe('a hostile client', () => {
+  it('gets a 4xx, never a 5xx, for any body, query or header, and changes nothing', async () => {
+    const g = await newGroup(app);
+    const path = `/v1/groups/${g.idText}/messages`;
+    const key = g.keys[0] as ReturnType<typeof writeKey>;
+    const json = fc.jsonValue().map((v) => JSON.stringify(v));
+    const shaped = fc
+      .record({
+        kind: fc.constantFrom('application', 'commit', 'welcome', ''),
+        message: fc.oneof(
+          fc.string(),
+          fc.uint8Array({ maxLength: 40 }).map((b) => toB64url(b)),
+        ),
+        nextWriteKey: fc.option(
+          fc.uint8Array({ minLength: 30, maxLength: 34 }).map((b) => toB64url(b)),
+          {
+            nil: undefined,
+          },
+        ),
+      })
+      .map((r) => JSON.stringify(r))
+      // A well-formed application message would be stored (a commit cannot be: no key is 32 bytes).
+      .filter((t) => !/^\{"kind":"application","message":"[A-Za-z0-9_-]+"\}$/.test(t));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(json, shaped, fc.string()), async (body) => {
+        const res = await asMember(app, g.id, 0, key, { method: 'POST', path, body });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 60 }), async (query) => {
+        const target = `${path}?${encodeURIComponent(query).replace(/%3D/g, '=').replace(/%26/g, '&')}`;
+        const res = await asMember(app, g.id, 0, key, { method: 'GET', path: target });
+        expect(res.status).toBeLessThan(500);
+      }),
+      { numRuns: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.string({ maxLength: 200 }), async (header) => {
+        const res = await app.request(path, { headers: { authorization: header } });
+        expect(res.status).toBe(401);
+      }),
+      { numRuns: 60 },
+    );
+    expect(await entries(await readGroup(app, g, 0))).toEqual([]);
+  }, 120_000);
 });
 
 describe('metrics', () => {

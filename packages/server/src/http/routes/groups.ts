@@ -124,7 +124,11 @@ export function groupRoutes(deps: ApiDeps, options: GroupRouteOptions = {}): Hon
       throw new HttpError('rate-limited', 'too many posts to this group; retry later');
     }
     const now = deps.env.now();
-    const result = await deps.groups.post(id, epoch, body, now);
+    const result = await deps.groups.post(id, epoch, body, now).catch((e: unknown) => {
+      // Deleted (idle) between its proof and its post: as an unknown group.
+      if (StorageError.is(e, 'not-found')) throw new HttpError('unauthorized', 'a valid group proof is required');
+      throw e;
+    });
     deps.metrics?.groupPosts.inc({ kind: body.kind, result: result.ok ? 'stored' : 'stale-epoch' });
     if (!result.ok) {
       throw new HttpError('conflict', 'the group has moved to another epoch', {

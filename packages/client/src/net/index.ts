@@ -14,6 +14,7 @@ export {
   type GroupWriteKey,
   type KeyPackageCounts,
 } from './group-api.ts';
+export { GroupSocket, type GroupSocketOptions } from './group-socket.ts';
 export { MailboxSocket, type MailboxSocketOptions, type PushedMessage, type SocketState } from './mailbox-socket.ts';
 export { DEFAULT_TIMEOUT_MS, ServerApi, type ServerApiOptions } from './server-api.ts';
 export * from './server-api-types.ts';

@@ -14,8 +14,8 @@
  * pushed everything before it, serialised once for all of them; otherwise (catching up, behind,
  * or a cluster's notice) the subscription reads the store (groups/group-events.ts). Entries
  * are not acknowledged: a group log is read by every member and kept until retention deletes it.
- * If retention deletes entries a subscriber has not been pushed yet, it is told `gone` (rejoin)
- * and the subscription ends.
+ * If retention deletes entries a subscriber has not been pushed yet, it is told `gone` (rejoin) in
+ * an error frame with its `subscribe-group` frame's id, and the subscription ends.
  */
 import {
   type JsonGroupMessageFrame,
@@ -74,6 +74,8 @@ export interface GroupSubscriptionHost {
 }
 
 interface GroupSubscription {
+  /** The id of the `subscribe-group` frame: a later refusal (`gone`) repeats it. */
+  readonly frameId: number;
   readonly group: Uint8Array;
   readonly groupText: string;
   readonly epoch: number;
@@ -123,6 +125,7 @@ export class GroupSubscriptions {
     // One subscription per group: a new epoch's replaces the last one's.
     this.#end(key);
     const sub: GroupSubscription = {
+      frameId: f.id,
       group: f.group,
       groupText: toB64url(f.group),
       epoch: f.epoch,
@@ -208,7 +211,7 @@ export class GroupSubscriptions {
             if (first !== undefined && first.seq !== sub.lastSeq + 1) {
               // Retention deleted entries this subscriber was not pushed yet.
               this.#end(key);
-              return host.fail(undefined, 'gone', 'entries were deleted before they were pushed: rejoin the group');
+              return host.fail(sub.frameId, 'gone', 'entries were deleted before they were pushed: rejoin the group');
             }
             for (const e of page) {
               this.#push(key, sub, e);

@@ -202,7 +202,11 @@ export class GroupSocket {
         clearTimeout(timer);
         resolve(answer);
       });
-      if (frame.type === 'subscribe-group') this.subscriptionOf.set(id, String(frame.group));
+      if (frame.type === 'subscribe-group') {
+        // The group's earlier subscription on this connection is replaced: forget its id.
+        for (const [old, group] of this.subscriptionOf) if (group === frame.group) this.subscriptionOf.delete(old);
+        this.subscriptionOf.set(id, String(frame.group));
+      }
       ws.send(JSON.stringify({ ...frame, id }));
     });
   }

@@ -114,6 +114,8 @@ export function statusMark(status: MessageStatus): string {
       return '✓';
     case 'delivered':
       return '✓✓';
+    case 'read':
+      return '✓✓ read';
     case 'failed':
       return '✗ not delivered';
     default:

@@ -46,7 +46,8 @@ describe('parley end to end', () => {
       ]),
     );
     const out = messages.find((m: { direction: string }) => m.direction === 'out');
-    expect(out.status).toBe('delivered'); // Alice's receipt came with her message
+    // Alice's receipts came with her message: delivered, and read (her receive showed it).
+    expect(out.status).toBe('read');
     expect(human.stdout).toMatch(/\d\d:\d\d {2}You: hello Alice {2}✓✓/);
     expect(human.stdout).toMatch(/\d\d:\d\d {2}Alice: hello Bob\n {14}second line/);
   }, 90_000);

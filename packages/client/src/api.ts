@@ -76,6 +76,25 @@ export interface MessageView {
   readonly status: MessageStatus;
 }
 
+/** The profile's settings (`settings()`, `updateSettings()`); both default to true. */
+export interface SettingsView {
+  /** Tell contacts when we read their texts (read receipts). */
+  readonly sendReadReceipts: boolean;
+  /** Tell contacts while we type (typing indicators). */
+  readonly sendTyping: boolean;
+}
+
+/** One conversation of a contact list (`conversations()`), newest activity first. */
+export interface ConversationView {
+  /** The conversation id (what `MessageView.conversationId` names). */
+  readonly id: string;
+  readonly contactId: string;
+  /** Incoming messages not yet read (`markRead`, or taken with `unread({ take: true })`). */
+  readonly unread: number;
+  /** The message stored last; null for a conversation without messages. */
+  readonly last: MessageView | null;
+}
+
 export interface RequestView {
   readonly id: string;
   /** The name the requester gave. */
@@ -114,6 +133,29 @@ export type ClientEvent =
       readonly contactId: string;
       readonly messageIds: readonly string[];
     }
+  /** The contact read these texts of ours (their read receipt); their status is now `read`. */
+  | {
+      readonly type: 'read';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /**
+   * Incoming messages of this conversation were read on another device of ours: they no longer
+   * count as unread here either (refresh `conversations()`).
+   */
+  | {
+      readonly type: 'read-elsewhere';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /**
+   * The contact is typing (`active`: every one they send, refreshes too), or stopped: they said so,
+   * a text from them came, or no refresh for 6 s (the SDK then emits `active: false` itself,
+   * docs/client.md §4.11).
+   */
+  | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
   | { readonly type: 'contact-connected'; readonly contact: ContactView }
   | { readonly type: 'contact-request'; readonly request: RequestView }
   /** Loud: the contact's identity key changed (reinstall, new device state, or an attack). */

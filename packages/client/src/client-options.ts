@@ -47,6 +47,8 @@ export interface ClientOptions {
   readonly delivery?: Partial<DeliveryOptions>;
   /** When a device unheard from is marked stale, then dropped from fan-out (docs/client.md §4.9). */
   readonly devices?: Partial<DeviceTimes>;
+  /** A contact's typing indicator without a refresh for this long goes off (default 6 s, docs/client.md §4.11). */
+  readonly typingExpiryMs?: number;
 }
 
 export interface DeliveryOptions {

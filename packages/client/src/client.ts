@@ -23,12 +23,14 @@ import type {
   AddressView,
   ClientEvent,
   ContactView,
+  ConversationView,
   DeviceView,
   InvitationView,
   MessageView,
   ProfileView,
   RequestView,
   SafetyNumberView,
+  SettingsView,
 } from './api.ts';
 import type { ClientOptions, CreateOptions } from './client-options.ts';
 import { canSendTo } from './engine/fan-out.ts';
@@ -53,6 +55,7 @@ import {
   ownedMailbox,
   refused,
 } from './flows/context.ts';
+import { conversations } from './flows/conversations.ts';
 import { deliveryOptions, reportGaps, resendUnconfirmed } from './flows/delivery-checks.ts';
 import { introduceDevices, introRecord } from './flows/device-intro.ts';
 import { refreshDeviceList, removeOwnDevice } from './flows/device-list.ts';
@@ -62,6 +65,7 @@ import { Lanes } from './flows/lanes.ts';
 import { linkAborted } from './flows/link-channel.ts';
 import { type LinkDeviceOptions, type LinkSession, linkDevice } from './flows/linking.ts';
 import { decodeJoinLink, type JoinOptions, type JoinSession, join } from './flows/linking-join.ts';
+import { ListFetches } from './flows/list-fetches.ts';
 import { MailboxRoutes } from './flows/mailbox-routes.ts';
 import * as messages from './flows/messages.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './flows/outbox.ts';
@@ -77,10 +81,15 @@ import {
 } from './flows/own-devices.ts';
 import { devicesOf } from './flows/peers.ts';
 import { finishRegistration, maintainPreKeys, uploadFirstPreKeys } from './flows/prekey-maintenance.ts';
+import { markRead } from './flows/read-state.ts';
 import * as sessions from './flows/sessions.ts';
+import { readSettings, updateSettings } from './flows/settings.ts';
 import { checkStaleDevices } from './flows/stale-devices.ts';
+import { summaryWrites } from './flows/summaries.ts';
+import { sendTyping, TypingSent } from './flows/typing.ts';
 import { openProfileRecord } from './flows/upgrade-profile.ts';
 import type { RecordStore } from './store/record-store.ts';
+import { TypingExpiry } from './typing-expiry.ts';
 import { contactView, eventView } from './views.ts';
 
 export type { ClientOptions, CreateOptions, PushConnection, PushHandlers } from './client-options.ts';
@@ -102,10 +111,17 @@ export class ParleyClient {
   private closed = false;
   /** Wakes `events()` iterators waiting for the next event (at close, so they end). */
   private readonly wakers = new Set<() => void>();
+  /** Contacts' typing indicators: on until stopped or expired (typing-expiry.ts). */
+  private readonly typingIn: TypingExpiry;
+  /** What we last told each contact about our typing (flows/typing.ts). */
+  private readonly typingOut = new TypingSent();
 
   private constructor(store: RecordStore, options: ClientOptions, profile: ProfileRecord) {
     const env = options.env ?? defaultEnv;
     const routes = new MailboxRoutes();
+    this.typingIn = new TypingExpiry((events) => this.emit(events), options.typingExpiryMs);
+    /** Commits one at a time, so that each batch's summaries are computed on the state before it. */
+    let commits: Promise<unknown> = Promise.resolve();
     this.ctx = {
       store,
       env,
@@ -114,14 +130,21 @@ export class ParleyClient {
       push: null,
       routes,
       newId: idSequence(env),
-      commit: async (writes) => {
-        await store.commit(writes);
-        routes.committed(writes);
+      commit: (writes) => {
+        const run = commits.then(async () => {
+          // Conversation summaries change in the same batch as what they count (flows/summaries.ts).
+          const all = [...writes, ...(await summaryWrites(store, writes))];
+          await store.commit(all);
+          routes.committed(all);
+        });
+        commits = run.catch(() => undefined);
+        return run;
       },
       serial: (f) => this.serial(f),
       lanes: new Lanes(),
+      listFetches: new ListFetches(),
       emit: (events) => {
-        this.emit(events.map(eventView));
+        this.emit(this.typingIn.filter(events.map(eventView)));
         // A contact connected here: our other devices get it too, with intro mailboxes (§4.9).
         for (const e of events) {
           if (e.type === 'contact-connected' && e.contact.id !== SELF_CONTACT && e.synced !== true) {
@@ -237,6 +260,8 @@ export class ParleyClient {
     if (this.closed) return;
     this.closed = true;
     await this.stop();
+    this.typingIn.close();
+    this.ctx.listFetches.close();
     for (const wake of this.wakers) wake();
     await this.queue.catch(() => undefined);
     await this.ctx.lanes.idle();
@@ -434,7 +459,47 @@ export class ParleyClient {
         'Another device of this account removed this one: it can no longer send. Link it again to use it.',
       );
     }
-    return messages.send(this.ctx, nameOrId, text);
+    const sent = await messages.send(this.ctx, nameOrId, text);
+    this.typingOut.ended(sent.contactId);
+    return sent;
+  }
+
+  /**
+   * The conversation list: one entry per contact with its unread count and last message, newest
+   * activity first (docs/client.md §4.11). Reads one summary record per conversation.
+   */
+  async conversations(): Promise<ConversationView[]> {
+    return conversations(this.ctx);
+  }
+
+  /**
+   * Marks a contact's incoming messages read — all, or up to and including message `upTo`: they
+   * stop counting as unread, our other devices mark them read too, and the contact gets a read
+   * receipt if `sendReadReceipts` is on (docs/client.md §4.11).
+   */
+  async markRead(nameOrId: string, options: { upTo?: string } = {}): Promise<void> {
+    await markRead(this.ctx, nameOrId, options);
+  }
+
+  /**
+   * Tells a contact we are typing (`active`) or stopped: call it while keys are pressed (it sends
+   * at most every 2 s) and with `false` on blur; sending a text ends it. Ephemeral: never stored,
+   * queued or resent; sent only while the client is online and `sendTyping` is on.
+   */
+  async typing(nameOrId: string, active: boolean): Promise<void> {
+    await sendTyping(this.ctx, this.typingOut, nameOrId, active);
+  }
+
+  // ─── settings ─────────────────────────────────────────────────────────────────────────────
+
+  /** The profile's settings (read receipts, typing indicators); both on unless changed. */
+  async settings(): Promise<SettingsView> {
+    return readSettings(this.ctx);
+  }
+
+  /** Changes some settings; the others keep their value. Stored encrypted, on this device only. */
+  async updateSettings(patch: Partial<SettingsView>): Promise<SettingsView> {
+    return updateSettings(this.ctx, patch);
   }
 
   /** A conversation's history, oldest first (`limit` newest ones). */
@@ -443,8 +508,8 @@ export class ParleyClient {
   }
 
   /**
-   * Incoming messages not yet taken by the app, in arrival order. `take` removes them, so each
-   * message is handed out once (history keeps them).
+   * Incoming messages not yet taken by the app, in arrival order. `take` marks them read (as
+   * `markRead`, receipts included), so each message is handed out once (history keeps them).
    */
   async unread(options: { take?: boolean } = {}): Promise<MessageView[]> {
     return messages.unread(this.ctx, options);

@@ -30,6 +30,16 @@ export { ADDRESS_PREFIX, DEVICE_LINK_PREFIX, INVITE_PREFIX } from './engine/link
 export { MAX_INTRO, MAX_NAME, MAX_TEXT } from './engine/payload.ts';
 export { PREKEY_POLICY } from './engine/prekeys.ts';
 export { ClientError, type ClientErrorCode } from './errors.ts';
+export {
+  type DeviceKeyPackage,
+  GroupApi,
+  type GroupEntry,
+  type GroupPost,
+  type GroupPostResult,
+  type GroupReadResult,
+  type GroupWriteKey,
+  type KeyPackageCounts,
+} from './net/group-api.ts';
 export { MailboxSocket, type MailboxSocketOptions } from './net/mailbox-socket.ts';
 export { ServerApi, type ServerApiOptions } from './net/server-api.ts';
 export type * from './net/server-api-types.ts';

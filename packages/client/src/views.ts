@@ -49,7 +49,11 @@ export function eventView(e: DomainEvent): ClientEvent {
     case 'sent-elsewhere':
       return { type: e.type, message: messageView(e.message, e.contactId) };
     case 'delivered':
-      return { type: 'delivered', conversationId: e.conversationId, contactId: e.contactId, messageIds: e.messageIds };
+    case 'read':
+    case 'read-elsewhere':
+      return { type: e.type, conversationId: e.conversationId, contactId: e.contactId, messageIds: e.messageIds };
+    case 'typing':
+      return { type: 'typing', conversationId: e.conversationId, contactId: e.contactId, active: e.active };
     case 'contact-connected':
       return { type: e.type, contact: contactView(e.contact) };
     case 'identity-changed':

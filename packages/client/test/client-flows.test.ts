@@ -43,10 +43,10 @@ describe('meeting by invitation', () => {
     await alice.send('bob', 'hello Bob'); // names are case-insensitive
     expect(await received(alice)).toEqual(['hello Alice']);
     expect(await received(bob)).toEqual(['hello Bob']);
-    await bob.sync(); // the receipt for bob's message
+    await bob.sync(); // the receipts for bob's message: delivered, then read (Alice took it)
     const history = await bob.messages('Alice');
     expect(history.map((m) => [m.direction, m.text, m.status])).toEqual([
-      ['out', 'hello Alice', 'delivered'],
+      ['out', 'hello Alice', 'read'],
       ['in', 'hello Bob', 'received'],
     ]);
     expect((await alice.safetyNumber('Bob')).display).toBe((await bob.safetyNumber('Alice')).display);

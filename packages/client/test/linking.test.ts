@@ -122,6 +122,8 @@ describe('linking a device', () => {
     const history = await phone.messages('Bob', { limit: 2000 });
     expect(history.map((m) => m.text)).toEqual(texts);
     expect(history.filter((m) => m.direction === 'out').length).toBe(500);
+    // The conversation list on the new device: the last message, nothing unread (history is not new mail).
+    expect((await phone.conversations()).map((c) => [c.unread, c.last?.text])).toEqual([[0, texts.at(-1)]]);
     expect(progress.at(-1)).toBe(result.items);
     expect(await phoneStore.get('linking', 'self')).toBeUndefined();
     await phone.close();

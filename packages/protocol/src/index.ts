@@ -25,6 +25,7 @@ export {
 } from './double-ratchet.ts';
 export * from './env.ts';
 export * from './errors.ts';
+export * from './group-proof.ts';
 export {
   accountIdOf,
   checkIdentity,

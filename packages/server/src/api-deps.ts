@@ -1,5 +1,6 @@
 /** What the v1 API needs: the protocol environment, the stores and the server's settings. */
 import type { ProtocolEnv } from '@parley/protocol';
+import type { GroupEvents } from './groups/group-events.ts';
 import type { Quotas } from './http/quotas.ts';
 import type { MailboxEvents } from './mailboxes/mailbox-events.ts';
 import type { Metrics } from './metrics.ts';
@@ -9,6 +10,8 @@ import type {
   ContactAddressStore,
   DeviceListStore,
   DeviceStore,
+  GroupStore,
+  KeyPackageStore,
   MailboxStore,
   PreKeyStore,
 } from './storage/index.ts';
@@ -26,6 +29,12 @@ export interface ApiDeps {
   readonly addresses: ContactAddressStore;
   /** Tells WebSocket subscribers that a mailbox received a message. */
   readonly events: MailboxEvents;
+  /** Group logs (issue 20; docs/server.md "Groups"). */
+  readonly groups: GroupStore;
+  /** MLS key packages per device. */
+  readonly keyPackages: KeyPackageStore;
+  /** Tells WebSocket subscribers that a group's log stored an entry. */
+  readonly groupEvents: GroupEvents;
   /** Checks delivery signatures; without one they are checked on the calling thread with `env`. */
   readonly verifier?: SignatureVerifier;
   /** When set, registration requires this key (a private server). */

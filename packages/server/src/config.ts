@@ -63,6 +63,8 @@ Limits and quotas (a source is an address, or an IPv6 prefix; 0 turns a limit of
                                default 200, bursts of 200)
   --device-links-per-day N     devices added per account (PARLEY_DEVICE_LINKS_PER_DAY;
                                default 10, bursts of 5)
+  --groups-per-day N           groups created per account (PARLEY_GROUPS_PER_DAY;
+                               default 50, bursts of 20)
   --connections-per-source N   WebSocket connections open at once per source
                                (PARLEY_CONNECTIONS_PER_SOURCE; default 32)
   --control-frames-per-second N  WebSocket challenge/subscribe/authorize frames per source
@@ -106,6 +108,7 @@ export function parseConfig(
         'requests-per-minute': { type: 'string' },
         'mailboxes-per-day': { type: 'string' },
         'device-links-per-day': { type: 'string' },
+        'groups-per-day': { type: 'string' },
         'connections-per-source': { type: 'string' },
         'control-frames-per-second': { type: 'string' },
         'trusted-proxy': { type: 'string' },
@@ -156,6 +159,7 @@ export function parseConfig(
   const requests = count('requests-per-minute', 'PARLEY_REQUESTS_PER_MINUTE', d.requestsPerAccount.perMinute);
   const perDay = count('mailboxes-per-day', 'PARLEY_MAILBOXES_PER_DAY', 200);
   const links = count('device-links-per-day', 'PARLEY_DEVICE_LINKS_PER_DAY', 10);
+  const groups = count('groups-per-day', 'PARLEY_GROUPS_PER_DAY', 50);
   const trustedProxies = (str('trusted-proxy', 'PARLEY_TRUSTED_PROXY') ?? '')
     .split(',')
     .map((p) => p.trim())
@@ -173,6 +177,7 @@ export function parseConfig(
     requestsPerAccount: rate(requests, requests, 0.5),
     mailboxesPerAccount: rate(perDay, perDay / (24 * 60), 1),
     deviceLinksPerAccount: rate(links, links / (24 * 60), 0.5),
+    groupsPerAccount: rate(groups, groups / (24 * 60), 0.4),
     sources,
   };
   const connections = count('connections-per-source', 'PARLEY_CONNECTIONS_PER_SOURCE', 32);

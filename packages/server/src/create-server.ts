@@ -24,6 +24,7 @@ import { sql } from 'kysely';
 import type { ApiDeps } from './api-deps.ts';
 import { forgetSubject, parseForgetNotice } from './bus/mailbox-notices.ts';
 import type { MessageBus } from './bus/message-bus.ts';
+import { GroupEvents } from './groups/group-events.ts';
 import { type AppDeps, createApp } from './http/app.ts';
 import type { Quotas } from './http/quotas.ts';
 import type { Logger } from './logger.ts';
@@ -32,12 +33,15 @@ import { type ClusterBus, MailboxEvents } from './mailboxes/mailbox-events.ts';
 import type { Metrics } from './metrics.ts';
 import {
   type Database,
+  type GroupRetention,
   MemoryChallengeStore,
   SqlAccountStore,
   SqlChallengeStore,
   SqlContactAddressStore,
   SqlDeviceListStore,
   SqlDeviceStore,
+  SqlGroupStore,
+  SqlKeyPackageStore,
   SqlMailboxStore,
   SqlPreKeyStore,
 } from './storage/index.ts';
@@ -65,6 +69,8 @@ export interface ServerApiOptions {
    * through it. None: one process, everything in memory.
    */
   readonly cluster?: ClusterBus;
+  /** How long and how much of each group log is kept (default: DEFAULT_GROUP_RETENTION). */
+  readonly groupRetention?: GroupRetention;
 }
 
 /** The v1 API's stores over `database`, with a mailbox cache and in-process mailbox events. */
@@ -88,6 +94,8 @@ export function serverApi(database: Database, options: ServerApiOptions): ApiDep
     if (id !== null) mailboxes.forget(id);
   });
   metrics.countQueued(() => mailboxes.total());
+  const groups = new SqlGroupStore(database, options.groupRetention ? { retention: options.groupRetention } : {});
+  metrics.countGroups(() => groups.count());
   return {
     env: options.env ?? defaultEnv,
     ...(options.verifier ? { verifier: options.verifier } : {}),
@@ -98,6 +106,9 @@ export function serverApi(database: Database, options: ServerApiOptions): ApiDep
     mailboxes,
     addresses: new SqlContactAddressStore(database),
     events: new MailboxEvents(cluster),
+    groups,
+    keyPackages: new SqlKeyPackageStore(database),
+    groupEvents: new GroupEvents(cluster),
     challenges: inMemory ? new MemoryChallengeStore() : new SqlChallengeStore(database),
     registrationKey: options.registrationKey ?? null,
     metrics,
@@ -117,6 +128,8 @@ export interface ServerDeps {
   readonly prekeyOptions?: AppDeps['prekeyOptions'];
   readonly addressOptions?: AppDeps['addressOptions'];
   readonly deviceOptions?: AppDeps['deviceOptions'];
+  readonly groupOptions?: AppDeps['groupOptions'];
+  readonly keyPackageOptions?: AppDeps['keyPackageOptions'];
   readonly websocket?: WebSocketOptions;
   /** Who may read `/metrics` (http/app.ts; default open). */
   readonly metricsAccess?: AppDeps['metricsAccess'];
@@ -164,6 +177,8 @@ export function createServer(deps: ServerDeps): ParleyServer {
     ...(deps.prekeyOptions ? { prekeyOptions: deps.prekeyOptions } : {}),
     ...(deps.addressOptions ? { addressOptions: deps.addressOptions } : {}),
     ...(deps.deviceOptions ? { deviceOptions: deps.deviceOptions } : {}),
+    ...(deps.groupOptions ? { groupOptions: deps.groupOptions } : {}),
+    ...(deps.keyPackageOptions ? { keyPackageOptions: deps.keyPackageOptions } : {}),
     ...(deps.metricsAccess ? { metricsAccess: deps.metricsAccess } : {}),
   });
 
@@ -175,6 +190,7 @@ export function createServer(deps: ServerDeps): ParleyServer {
       api.mailboxes.purgeExpired().catch(() => undefined);
       api.addresses.purgeExpired().catch(() => undefined);
       api.prekeys.purgeExpiredGrants(Date.now()).catch(() => undefined);
+      api.groups.purgeExpired(Date.now()).catch(() => undefined);
     }, deps.purgeEveryMs);
     purge.unref();
   }

@@ -27,7 +27,12 @@ export type DomainErrorCode =
   /** The mailbox holds its bound of unacknowledged messages: retry later. */
   | 'mailbox-full'
   /** A device's proof is missing, malformed or does not verify (or its challenge is spent). */
-  | 'no-valid-proof';
+  | 'no-valid-proof'
+  /**
+   * What a group reader needs next is no longer kept (retention deleted it, or the epoch it
+   * proves is older than any kept): it must be added to the group again.
+   */
+  | 'rejoin';
 
 /** The wire error code each domain error is answered with, on every transport. */
 const WIRE_CODE: { readonly [C in DomainErrorCode]: WireErrorCode } = {
@@ -36,6 +41,7 @@ const WIRE_CODE: { readonly [C in DomainErrorCode]: WireErrorCode } = {
   'envelope-too-large': 'too-large',
   'mailbox-full': 'rate-limited',
   'no-valid-proof': 'unauthorized',
+  rejoin: 'gone',
 };
 
 export class DomainError extends Error {

@@ -31,6 +31,14 @@ export interface Metrics {
   watchBus(connected: () => boolean): void;
   /** Times the bus connection came back after it dropped (each one re-reads every subscribed mailbox). */
   readonly busReconnects: Counter;
+  /** Posts to group logs, by kind (`application`, `commit`) and result (`stored`, `stale-epoch`). */
+  readonly groupPosts: Counter<'kind' | 'result'>;
+  /** Group entries pushed to subscribed WebSocket connections. */
+  readonly groupPushes: Counter;
+  /** Key packages handed out, by kind (`one-time`, `last-resort`). */
+  readonly keyPackagesServed: Counter<'kind'>;
+  /** Where `parley_groups` comes from, read at each scrape. */
+  countGroups(source: () => Promise<number>): void;
 }
 
 export function createMetrics(): Metrics {
@@ -58,6 +66,19 @@ export function createMetrics(): Metrics {
         if (queuedSource !== null) this.set(await queuedSource());
       } catch {
         // the database is failing: keep the last value (/health says so)
+      }
+    },
+  });
+  let groupsSource: (() => Promise<number>) | null = null;
+  new Gauge({
+    name: 'parley_groups',
+    help: 'Group logs stored',
+    registers: [registry],
+    async collect() {
+      try {
+        if (groupsSource !== null) this.set(await groupsSource());
+      } catch {
+        // the database is failing: keep the last value
       }
     },
   });
@@ -140,6 +161,26 @@ export function createMetrics(): Metrics {
     },
     countQueued: (source) => {
       queuedSource = source;
+    },
+    groupPosts: new Counter({
+      name: 'parley_group_posts_total',
+      help: 'Posts to group logs by kind (application, commit) and result (stored, stale-epoch)',
+      labelNames: ['kind', 'result'],
+      registers: [registry],
+    }),
+    groupPushes: new Counter({
+      name: 'parley_group_pushes_total',
+      help: 'Group entries pushed to subscribed WebSocket connections',
+      registers: [registry],
+    }),
+    keyPackagesServed: new Counter({
+      name: 'parley_key_packages_served_total',
+      help: 'Key packages handed out, by kind (one-time, last-resort)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
+    countGroups: (source) => {
+      groupsSource = source;
     },
   };
 }

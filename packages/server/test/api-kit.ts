@@ -28,7 +28,7 @@ import { createServer, serverApi } from '../src/create-server.ts';
 import type { AppDeps } from '../src/http/app.ts';
 import { createLogger } from '../src/logger.ts';
 import { createMetrics } from '../src/metrics.ts';
-import { type Database, openDatabase } from '../src/storage/index.ts';
+import { type Database, type GroupRetention, openDatabase } from '../src/storage/index.ts';
 import type { WebSocketOptions } from '../src/websocket/ws-adapter.ts';
 import { toB64url } from '../src/wire-json.ts';
 import { createTestDatabase } from './postgres-kit.ts';
@@ -38,6 +38,8 @@ export interface AppOptions {
   prekeyOptions?: AppDeps['prekeyOptions'];
   addressOptions?: AppDeps['addressOptions'];
   deviceOptions?: AppDeps['deviceOptions'];
+  groupOptions?: AppDeps['groupOptions'];
+  keyPackageOptions?: AppDeps['keyPackageOptions'];
 }
 
 export interface TestServer {
@@ -74,11 +76,16 @@ async function throwawayDatabase(): Promise<{ database: Database; remove(): Prom
  * A server over a throwaway database, removed by close(): the binary's own wiring
  * (create-server.ts), except that challenges are kept in the database on both backends.
  */
-export async function testServer(): Promise<TestServer> {
+export async function testServer(options: { groupRetention?: GroupRetention } = {}): Promise<TestServer> {
   const { database, remove } = await throwawayDatabase();
   // One registry for the server's life, as in main.ts: what the API counts, /metrics shows.
   const metrics = createMetrics();
-  const deps = serverApi(database, { metrics, env, challengesInMemory: false });
+  const deps = serverApi(database, {
+    metrics,
+    env,
+    challengesInMemory: false,
+    ...(options.groupRetention ? { groupRetention: options.groupRetention } : {}),
+  });
   const log = createLogger({ level: 'silent' });
   const server = (options: AppOptions = {}, websocket?: WebSocketOptions) =>
     createServer({
@@ -90,6 +97,8 @@ export async function testServer(): Promise<TestServer> {
       ...(options.prekeyOptions ? { prekeyOptions: options.prekeyOptions } : {}),
       ...(options.addressOptions ? { addressOptions: options.addressOptions } : {}),
       ...(options.deviceOptions ? { deviceOptions: options.deviceOptions } : {}),
+      ...(options.groupOptions ? { groupOptions: options.groupOptions } : {}),
+      ...(options.keyPackageOptions ? { keyPackageOptions: options.keyPackageOptions } : {}),
       ...(websocket ? { websocket } : {}),
     });
   return {

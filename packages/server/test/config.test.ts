@@ -40,12 +40,14 @@ describe('parseConfig', () => {
         PARLEY_IPV6_PREFIX: '56',
         PARLEY_CONNECTIONS_PER_SOURCE: '4',
         PARLEY_DEVICE_LINKS_PER_DAY: '20',
+        PARLEY_GROUPS_PER_DAY: '100',
       },
     );
     if (set === 'help') throw new Error('unexpected');
     expect(set.quotas.registrationsPerSource).toEqual({ perMinute: 1, burst: 30 });
     expect(set.quotas.mailboxesPerAccount.burst).toBe(Number.POSITIVE_INFINITY);
     expect(set.quotas.deviceLinksPerAccount).toEqual({ perMinute: 20 / 1440, burst: 10 });
+    expect(set.quotas.groupsPerAccount).toEqual({ perMinute: 100 / 1440, burst: 40 });
     expect(set.quotas.sources).toEqual({ trustedProxies: ['10.0.0.1', '10.1.0.0/16'], ipv6PrefixBits: 56 });
     expect(set.metricsToken).toBe('t');
     expect(set.maxConnectionsPerSource).toBe(4);

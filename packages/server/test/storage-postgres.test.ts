@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
+import { runGroupStoreConformance } from './group-store-conformance.ts';
 import { createTestDatabase, type TestDatabase } from './postgres-kit.ts';
 import { runStorageConformance } from './storage-conformance.ts';
 import { logicalSchema } from './storage-schema.ts';
@@ -23,6 +24,7 @@ afterAll(async () => {
 });
 
 runStorageConformance('postgres', () => openDatabase(testUrl));
+runGroupStoreConformance('postgres', () => openDatabase(testUrl));
 
 describe('openDatabase on PostgreSQL', () => {
   it('reports an unreachable server as a dependency failure', async () => {

@@ -9,6 +9,7 @@ import { openDatabase } from '../src/storage/database.ts';
 import { StorageError } from '../src/storage/errors.ts';
 import { SqlMailboxStore } from '../src/storage/mailbox-store.ts';
 import { migrations } from '../src/storage/migrations.ts';
+import { runGroupStoreConformance } from './group-store-conformance.ts';
 import { runStorageConformance } from './storage-conformance.ts';
 import { EXPECTED_SCHEMA, logicalSchema } from './storage-schema.ts';
 
@@ -17,6 +18,7 @@ const path = join(dir, 'parley.db');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 runStorageConformance('sqlite', () => openDatabase({ sqlitePath: path }));
+runGroupStoreConformance('sqlite', () => openDatabase({ sqlitePath: path }));
 // As the server opens it: checkpoints on a thread of their own (wal-checkpointer.ts).
 runStorageConformance('sqlite with a checkpoint thread', () =>
   openDatabase({ sqlitePath: join(dir, 'checkpointed.db') }, { checkpointThread: true }),

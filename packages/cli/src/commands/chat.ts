@@ -18,6 +18,10 @@ import { checkTextLength } from '../text-limit.ts';
 const BACKLOG = 20;
 const MAX_BACKLOG = 500;
 
+const PROMPT = '> ';
+/** Typing stops counting this long after the last key (the contact's indicator goes off). */
+const TYPING_IDLE_MS = 5_000;
+
 const HELP = `Commands:
   /help     this list
   /verify   show the safety number with this contact
@@ -90,6 +94,27 @@ class Screen {
     } else this.print(again);
   }
 
+  /**
+   * Shows `status` ("Bob is typing…") at the start of the prompt line, or none: redrawn in place
+   * with what is being typed; without a terminal, a line when it appears.
+   */
+  status(status: string | null): void {
+    const rl = this.rl;
+    if (rl === null) return;
+    const next = status === null ? PROMPT : `(${status}) ${PROMPT}`;
+    if (rl.getPrompt() === next) return;
+    if (this.prompting && this.tty) {
+      moveCursor(this.out, 0, -rl.getCursorPos().rows);
+      cursorTo(this.out, 0);
+      clearScreenDown(this.out);
+      rl.setPrompt(next);
+      rl.prompt(true);
+    } else {
+      rl.setPrompt(next);
+      if (status !== null) this.print(`(${status})`);
+    }
+  }
+
   prompt(): void {
     if (this.rl === null) return;
     this.prompting = true;
@@ -124,6 +149,9 @@ class Chat {
   /** Lines typed whose send has not finished (a quit leaves them to the outbox; the chat says so). */
   private unsettled = 0;
   private typed = 0;
+  /** Whether we last told the contact we are typing, and the timer that says we stopped. */
+  private typingOn = false;
+  private typingIdle: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly client: ParleyClient,
@@ -166,8 +194,11 @@ class Chat {
     await this.markRead();
 
     const off = client.on((e) => this.after(() => this.onEvent(e)));
-    const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: '> ', historySize: 100 });
+    const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: PROMPT, historySize: 100 });
     screen.attach(rl);
+    // Keystrokes (a terminal only: piped input has none) tell the contact we are typing.
+    const onKey = () => setImmediate(() => this.typingNow(rl.line));
+    if (screen.tty) process.stdin.on('keypress', onKey);
     let interrupted = false;
     const closed = new Promise<void>((resolve) => rl.once('close', resolve));
     rl.on('SIGINT', () => {
@@ -202,6 +233,8 @@ class Chat {
     screen.prompt();
     await closed;
     off();
+    process.stdin.off('keypress', onKey);
+    await this.stopTyping();
     if (this.unsettled > 0) {
       const n = this.unsettled;
       screen.print(
@@ -221,17 +254,35 @@ class Chat {
   }
 
   /**
-   * Takes the messages shown here out of the inbox (so `parley receive` does not print them again).
-   * The SDK can only take the whole inbox, so this happens only while nothing from other contacts
-   * waits there; anything from others taken in a race is shown here rather than lost.
+   * Marks this contact's messages shown here read: out of the inbox (so `parley receive` does not
+   * print them again), and a read receipt to them if the settings allow (docs/client.md §4.11).
    */
   private async markRead(): Promise<void> {
-    const pending = await this.client.unread();
-    if (pending.length === 0 || pending.some((m) => m.contactId !== this.contact.id)) return;
-    for (const m of await this.client.unread({ take: true })) {
-      if (m.contactId !== this.contact.id)
-        this.screen.message(m.sentAt, `[${await this.names.of(m.contactId)}]`, m.text);
-    }
+    await this.client.markRead(this.contact.id);
+  }
+
+  /**
+   * What is in the input line now: while it holds a message being written we are typing (the SDK
+   * sends at most every 2 s); emptied, or idle for {@link TYPING_IDLE_MS}, we stopped. A command
+   * (`/…`) is not typing. Sending a text ends it without a word.
+   */
+  private typingNow(line: string): void {
+    if (this.typingIdle !== null) clearTimeout(this.typingIdle);
+    this.typingIdle = null;
+    const typing = line.trim() !== '' && !isCommand(line) && this.contact.state === 'connected';
+    if (typing) {
+      this.typingOn = true;
+      this.client.typing(this.contact.id, true).catch(() => undefined);
+      this.typingIdle = setTimeout(() => void this.stopTyping(), TYPING_IDLE_MS);
+    } else if (this.typingOn) void this.stopTyping();
+  }
+
+  private async stopTyping(): Promise<void> {
+    if (this.typingIdle !== null) clearTimeout(this.typingIdle);
+    this.typingIdle = null;
+    if (!this.typingOn) return;
+    this.typingOn = false;
+    await this.client.typing(this.contact.id, false).catch(() => undefined);
   }
 
   private async onEvent(e: ClientEvent): Promise<void> {
@@ -255,6 +306,14 @@ class Chat {
         if (e.contactId === this.contact.id && this.lastSent !== null && e.messageIds.includes(this.lastSent)) {
           screen.print(`${' '.repeat(7)}✓✓ delivered`);
         }
+        return;
+      case 'read':
+        if (e.contactId === this.contact.id && this.lastSent !== null && e.messageIds.includes(this.lastSent)) {
+          screen.print(`${' '.repeat(7)}✓✓ read`);
+        }
+        return;
+      case 'typing':
+        if (e.contactId === this.contact.id) screen.status(e.active ? `${this.name} is typing…` : null);
         return;
       case 'contact-connected':
         this.names.set(e.contact);
@@ -344,6 +403,10 @@ class Chat {
     screen.message(at, 'You', text, '… sending', key);
     screen.prompt();
     this.unsettled++;
+    // The text ends our typing on their side; no idle stop is due any more.
+    if (this.typingIdle !== null) clearTimeout(this.typingIdle);
+    this.typingIdle = null;
+    this.typingOn = false;
     this.sending = this.sending.then(async () => {
       let mark: string;
       let note: string | null = null;
@@ -394,7 +457,9 @@ export default defineCommand({
   usage: ['chat CONTACT'],
   description: `Opens a conversation with CONTACT in the terminal: the last ${BACKLOG} messages, then new messages as they
 arrive (with their time and sender). Type a message and press Enter to send it; the line shows ✓
-once their server has it and "✓✓ delivered" when their device confirms. Commands: /help, /verify
+once their server has it, "✓✓ delivered" when their device confirms and "✓✓ read" when they read
+it (if they send read receipts). While they type, the prompt says "(NAME is typing…)"; while you
+type a message, they are told so (\`parley settings\` turns read receipts and typing off). Commands: /help, /verify
 (the safety number), /quit (or Ctrl-D). If the contact's identity key changed, a warning is shown
 on entry. Only one parley command can use a profile at a time, so other commands on this profile
 wait until you leave the chat.`,

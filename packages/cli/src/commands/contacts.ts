@@ -9,12 +9,14 @@ export default defineCommand({
   description: `Lists your contacts: their state (pending until the other side answers), whether you compared
 the safety number (verified), where their keys came from, how many of their devices your messages
 go to (one safety number covers them all), and a loud mark when a contact's identity key changed
-(see \`parley verify NAME\`).`,
+(see \`parley verify NAME\`), and how many of their messages you have not read yet (UNREAD: shown
+by \`parley receive\` or \`parley chat NAME\`).`,
   examples: ['parley contacts', 'parley contacts --json'],
   async run(ctx, args) {
     expectPositionals(args, [], 'contacts');
     const client = await ctx.open({ readOnly: true });
-    const contacts = await client.contacts();
+    const unread = new Map((await client.conversations()).map((c) => [c.contactId, c.unread]));
+    const contacts = (await client.contacts()).map((c) => ({ ...c, unread: unread.get(c.id) ?? 0 }));
     ctx.result({ contacts }, () => {
       if (contacts.length === 0) {
         ctx.print(
@@ -24,13 +26,14 @@ go to (one safety number covers them all), and a loud mark when a contact's iden
       }
       ctx.print(
         table(
-          ['NAME', 'STATE', 'SAFETY NUMBER', 'KEYS FROM', 'DEVICES', 'SINCE'],
+          ['NAME', 'STATE', 'SAFETY NUMBER', 'KEYS FROM', 'DEVICES', 'UNREAD', 'SINCE'],
           contacts.map((c) => [
             cleanLine(c.name),
             c.state,
             c.identityChanged ? '⚠ CHANGED' : c.verification,
             c.keySource,
             String(c.devices ?? ''),
+            c.unread === 0 ? '' : String(c.unread),
             formatDate(c.createdAt),
           ]),
         ),

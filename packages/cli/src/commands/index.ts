@@ -17,10 +17,11 @@ import rename from './rename.ts';
 import request from './request.ts';
 import requests from './requests.ts';
 import send from './send.ts';
+import settings from './settings.ts';
 import verify from './verify.ts';
 
 export const COMMAND_GROUPS: ReadonlyArray<readonly [string, readonly Command[]]> = [
-  ['Set up', [init, profiles, join, devices]],
+  ['Set up', [init, profiles, join, devices, settings]],
   ['Meet people', [invite, connect, address, request, requests, contacts, rename]],
   ['Talk', [send, receive, history, chat]],
   ['Trust and safety', [verify, identity, deleteAccount]],

@@ -64,7 +64,8 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
       for (const m of await client.unread({ take: true })) await print(m);
     };
     const off = client.on((e) => {
-      if (e.type === 'connection') return;
+      // Typing indicators are for an open conversation (chat), not for a mailbox being read.
+      if (e.type === 'connection' || e.type === 'typing') return;
       if (e.type === 'message') {
         if (!ctx.json) enqueue(drain);
         return;

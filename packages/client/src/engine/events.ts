@@ -17,6 +17,22 @@ export type DomainEvent =
       readonly messageIds: readonly string[];
     }
   /** `synced`: the contact came from another device of ours (not to be synced back). */
+  /** The contact read these texts of ours (a read receipt); `messageIds` are our record ids. */
+  | {
+      readonly type: 'read';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /** Incoming messages of this conversation were read on another device of ours (`read` sync). */
+  | {
+      readonly type: 'read-elsewhere';
+      readonly conversationId: string;
+      readonly contactId: string;
+      readonly messageIds: readonly string[];
+    }
+  /** The contact is typing (or stopped): ephemeral, from a live push only (docs/client.md §4.11). */
+  | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
   | { readonly type: 'contact-connected'; readonly contact: ContactRecord; readonly synced?: true }
   | { readonly type: 'contact-request'; readonly request: RequestRecord }
   /** The contact's identity key changed. */

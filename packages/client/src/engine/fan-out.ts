@@ -73,3 +73,25 @@ export function fanOut(
   }
   return { devices: out, writes };
 }
+
+/**
+ * Seals several payloads for each of `devices`, one after the other in each device's session (a
+ * device's state advances from one payload to the next: sealing two payloads from the same state
+ * would reuse a message key). For payloads that mark no message (`message` null), e.g. receipts
+ * and sync payloads split in chunks.
+ */
+export function fanOutAll(
+  env: ProtocolEnv,
+  devices: readonly DeviceRecord[],
+  payloads: readonly OutgoingPayload[],
+  newId: NewId,
+): FannedOut {
+  let now = [...devices];
+  const writes: RecordWrite[] = [];
+  for (const p of payloads) {
+    const out = fanOut(env, now, p, null, newId);
+    now = out.devices;
+    writes.push(...out.writes);
+  }
+  return { devices: now, writes };
+}

@@ -89,7 +89,7 @@ const MessageItem = z.strictObject({
   text: z.string(),
   sentAt: z.number(),
   storedAt: z.number(),
-  status: z.enum(['queued', 'sent', 'delivered', 'received', 'failed']),
+  status: z.enum(['queued', 'sent', 'delivered', 'read', 'received', 'failed']),
   wireId: z.string().max(40),
 });
 export type ContactItem = z.infer<typeof ContactItem>;

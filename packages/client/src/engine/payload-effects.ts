@@ -37,12 +37,37 @@ export function incomingId(wireId: string): string | null {
   return /^[\x21-\x7e]{1,40}$/.test(wireId) ? `${wireId}.in` : null;
 }
 
+/**
+ * The history record id of a text we sent from another device of ours (its sender's id, kept
+ * apart from this device's own ids); null for an id the store cannot take.
+ */
+export function sentCopyId(wireId: string): string | null {
+  return /^[\x21-\x7e]{1,40}$/.test(wireId) ? `${wireId}.out` : null;
+}
+
+/**
+ * The records a read receipt may name: a text this device sent has the wire id as its record id;
+ * one another device of ours sent is here as its {@link sentCopyId} (read receipts go to every
+ * device of the sender, docs/client.md §4.11).
+ */
+export function readReceiptIds(payload: Payload): string[] {
+  if (payload.t !== 'read-receipt') return [];
+  const out = new Set<string>();
+  for (const id of payload.ids) {
+    out.add(id);
+    const copy = sentCopyId(id);
+    if (copy !== null) out.add(copy);
+  }
+  return [...out];
+}
+
 /** Every record of the conversation {@link applyPayload} needs for `payload`, by the id it is read with. */
 export function payloadMessageIds(payload: Payload): string[] {
   if (payload.t === 'text') {
     const id = incomingId(payload.id);
     return id === null ? [] : [id];
   }
+  if (payload.t === 'read-receipt') return readReceiptIds(payload);
   return receiptIds(payload);
 }
 
@@ -123,7 +148,7 @@ export function applyPayload(
       const delivered: string[] = [];
       for (const id of receiptIds(payload)) {
         const m = messages.get(id);
-        if (m && m.direction === 'out' && m.status !== 'delivered') {
+        if (m && m.direction === 'out' && m.status !== 'delivered' && m.status !== 'read') {
           // Delivered: no more resends (docs/client.md §4.6).
           writes.push(put(messageKind(conversationId), id, { ...m, status: 'delivered' }), del('awaiting', id));
           delivered.push(id);
@@ -133,6 +158,28 @@ export function applyPayload(
         delivered.length > 0 ? [{ type: 'delivered', conversationId, contactId: c.id, messageIds: delivered }] : [];
       return { peer, writes, events };
     }
+    case 'read-receipt': {
+      const writes: RecordWrite[] = [];
+      const read: string[] = [];
+      for (const id of readReceiptIds(payload)) {
+        const m = messages.get(id);
+        if (m && m.direction === 'out' && m.status !== 'read') {
+          // Read implies delivered: no more resends either.
+          writes.push(put(messageKind(conversationId), id, { ...m, status: 'read' }), del('awaiting', id));
+          read.push(id);
+        }
+      }
+      const events: DomainEvent[] =
+        read.length > 0 ? [{ type: 'read', conversationId, contactId: c.id, messageIds: read }] : [];
+      return { peer, writes, events };
+    }
+    case 'typing':
+      // Ephemeral: nothing stored but the session that opened it (the caller commits it).
+      return {
+        peer,
+        writes: [],
+        events: [{ type: 'typing', conversationId, contactId: c.id, active: payload.active }],
+      };
     default:
       // reset: the new session is the whole point; hello/request do not belong on a contact mailbox.
       return { peer, writes: [], events: [] };

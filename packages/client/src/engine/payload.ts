@@ -43,6 +43,10 @@ const Payload = z.discriminatedUnion('t', [
     body: z.string().max(MAX_TEXT),
   }),
   z.strictObject({ t: z.literal('receipt'), ids: z.array(z.string().min(1).max(40)).min(1).max(100) }),
+  /** The contact read these texts of ours (their `text` ids); sent only if they allow read receipts. */
+  z.strictObject({ t: z.literal('read-receipt'), ids: z.array(z.string().min(1).max(40)).min(1).max(100) }),
+  /** Ephemeral: the contact is typing (or stopped). Never stored, never resent (docs/client.md §4.3). */
+  z.strictObject({ t: z.literal('typing'), active: z.boolean() }),
   /** A new session (in an initial message) replacing a broken or lost one. */
   z.strictObject({ t: z.literal('reset'), proof: bytes(64).optional() }),
   /**
@@ -74,6 +78,11 @@ const Payload = z.discriminatedUnion('t', [
   }),
   /** Incoming messages read (taken from the inbox) on another device: their record ids. */
   z.strictObject({ t: z.literal('read'), ids: z.array(z.string().min(1).max(44)).min(1).max(100) }),
+  /**
+   * Another device of ours, `device`, and the mailbox it gave the sender: introduce yourself
+   * there (docs/client.md §4.9, devices linked back to back).
+   */
+  z.strictObject({ t: z.literal('introduce'), device: z.number().int().min(0).max(0xffffffff), mailbox: Mailbox }),
   /** The names of our devices. */
   z.strictObject({
     t: z.literal('device-names'),
@@ -82,7 +91,7 @@ const Payload = z.discriminatedUnion('t', [
 ]);
 
 /** Sync payload types: accepted only from our own devices. */
-export const SYNC_TYPES: ReadonlySet<string> = new Set(['sent', 'contact', 'read', 'device-names']);
+export const SYNC_TYPES: ReadonlySet<string> = new Set(['sent', 'contact', 'read', 'device-names', 'introduce']);
 
 const RequestBody = z.strictObject({
   addressId: bytes(16),
@@ -110,7 +119,8 @@ export type OutgoingPayload =
   | { t: 'welcome' | 'accept'; name: string; mailbox: PeerMailbox }
   | { t: 'request'; body: Uint8Array; signature: Uint8Array }
   | { t: 'text'; id: string; sentAt: number; body: string }
-  | { t: 'receipt'; ids: string[] }
+  | { t: 'receipt' | 'read-receipt'; ids: string[] }
+  | { t: 'typing'; active: boolean }
   | { t: 'reset'; proof?: Uint8Array }
   | { t: 'devices'; list: Uint8Array }
   | { t: 'sent'; contact: Uint8Array; id: string; sentAt: number; body: string }
@@ -125,6 +135,7 @@ export type OutgoingPayload =
       devices: { device: number; mailbox: PeerMailbox }[];
     }
   | { t: 'read'; ids: string[] }
+  | { t: 'introduce'; device: number; mailbox: PeerMailbox }
   | { t: 'device-names'; names: { device: number; name: string }[] };
 
 export function encodePayload(p: OutgoingPayload): Uint8Array {
@@ -150,6 +161,9 @@ export function encodePayload(p: OutgoingPayload): Uint8Array {
       break;
     case 'devices':
       wire = { t: 'devices', list: base64url(p.list) };
+      break;
+    case 'introduce':
+      wire = { t: 'introduce', device: p.device, mailbox: mailboxWire(p.mailbox) };
       break;
     case 'sent':
       wire = { ...p, contact: base64url(p.contact) };

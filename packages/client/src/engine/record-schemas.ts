@@ -21,6 +21,8 @@ import type {
   OutboxRecord,
   ProfileRecord,
   RequestRecord,
+  SettingsRecord,
+  SummaryRecord,
 } from './records.ts';
 
 const bytes = z.instanceof(Uint8Array);
@@ -29,7 +31,7 @@ const keyPair = z.strictObject({ privateKey: bytes, publicKey: bytes });
 const peerMailbox = z.strictObject({ server: z.string(), id: bytes, senderPrivateKey: bytes });
 const ownMailbox = z.strictObject({ id: bytes, recipient: keyPair, sender: keyPair, lastSeq: count });
 const verification = z.enum(['unverified', 'verified']);
-const status = z.enum(['queued', 'sent', 'delivered', 'received', 'failed']);
+const status = z.enum(['queued', 'sent', 'delivered', 'read', 'received', 'failed']);
 const signedPreKey = z.strictObject({ id: count, keyPair, createdAt: z.number(), signature: bytes });
 const kemPreKey = z.strictObject({
   id: count,
@@ -157,6 +159,8 @@ const current = {
     lastAttemptAt: z.number(),
   }),
   gap: z.strictObject({ v: z.literal(2), since: z.number(), reported: count }),
+  summary: z.strictObject({ v: z.literal(2), unread: count, lastId: z.string().nullable(), lastAt: z.number() }),
+  settings: z.strictObject({ v: z.literal(2), sendReadReceipts: z.boolean(), sendTyping: z.boolean() }),
   otpk: oneTimePreKey,
   kempk: kemPreKey,
   linking: linkingSchema,
@@ -175,6 +179,8 @@ export interface RecordTypes {
   outbox: OutboxRecord;
   awaiting: AwaitingRecord;
   gap: GapRecord;
+  summary: SummaryRecord;
+  settings: SettingsRecord;
   otpk: z.infer<typeof oneTimePreKey>;
   kempk: KemPreKeyRecord;
   linking: LinkingRecord;

@@ -20,6 +20,8 @@
  *   outbox      message id / random    OutboxRecord: an envelope not yet accepted by a server
  *   awaiting    message id             AwaitingRecord: a text sent, no receipt yet (resends)
  *   gap         device record id       GapRecord: messages missing from a device's counters
+ *   summary     conversation id        SummaryRecord: unread count and last message of a conversation
+ *   settings    self                   SettingsRecord: the profile's settings (read receipts, typing)
  */
 import { base64url, type KemPreKey, type SignedPreKey } from '@parley/protocol';
 import type { RecordWrite } from '../store/record-store.ts';
@@ -38,6 +40,8 @@ export type MessageStatus =
   | 'sent'
   /** The contact's device confirmed it (delivery receipt). */
   | 'delivered'
+  /** The contact read it (a read receipt, sent only if they allow them). */
+  | 'read'
   /** An incoming message. */
   | 'received'
   /**
@@ -315,6 +319,29 @@ export interface GapRecord {
   readonly since: number;
   readonly reported: number;
 }
+
+/**
+ * What a conversation list shows of a conversation (id: the conversation's), kept up to date in
+ * the same commit as the messages and inbox entries it counts (flows/summaries.ts), so listing
+ * conversations reads one record per conversation instead of its history.
+ */
+export interface SummaryRecord {
+  readonly v: 2;
+  /** Incoming messages in the inbox (not yet read). */
+  readonly unread: number;
+  /** The message stored last (largest `storedAt`); null while there is none. */
+  readonly lastId: string | null;
+  readonly lastAt: number;
+}
+
+/** The profile's settings (id `self`); absent: the defaults ({@link DEFAULT_SETTINGS}). */
+export interface SettingsRecord {
+  readonly v: 2;
+  readonly sendReadReceipts: boolean;
+  readonly sendTyping: boolean;
+}
+
+export const DEFAULT_SETTINGS: SettingsRecord = { v: 2, sendReadReceipts: true, sendTyping: true };
 
 /** An incoming message not yet handed to the app's reader (id: the message's). */
 export interface InboxRecord {

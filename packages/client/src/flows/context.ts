@@ -14,6 +14,7 @@ import { ClientError, type ServerRefusal } from '../errors.ts';
 import type { DeviceAuth, OwnedMailbox, ServerApiLike } from '../net/server-api-types.ts';
 import type { RecordStore, RecordWrite } from '../store/record-store.ts';
 import type { Lanes } from './lanes.ts';
+import type { ListFetches } from './list-fetches.ts';
 import type { MailboxRoutes } from './mailbox-routes.ts';
 
 export interface ClientContext {
@@ -37,6 +38,8 @@ export interface ClientContext {
   serial<T>(f: () => Promise<T>): Promise<T>;
   /** The outbox's per-server delivery queues (outbox.ts). */
   readonly lanes: Lanes;
+  /** Device-list fetches for unlisted intros, one per person and read (list-fetches.ts). */
+  readonly listFetches: ListFetches;
   /** Hands committed events to the app's listeners (the facade turns them into views). */
   emit(events: readonly DomainEvent[]): void;
   /** A server API for a base URL. */

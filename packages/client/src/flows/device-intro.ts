@@ -18,8 +18,9 @@ import { MAX_PREVIOUS_SESSIONS, type Opened, seal } from '../engine/conversation
 import { isListed } from '../engine/device-list-check.ts';
 import { proveSession, sessionProven } from '../engine/device-proof.ts';
 import type { DomainEvent } from '../engine/events.ts';
+import { canSendTo, fanOutAll } from '../engine/fan-out.ts';
 import { outboxWrite } from '../engine/outbox-entry.ts';
-import { mailboxOf } from '../engine/payload.ts';
+import { mailboxOf, type OutgoingPayload } from '../engine/payload.ts';
 import {
   type ContactRecord,
   type DeviceRecord,
@@ -32,9 +33,11 @@ import {
   SELF_CONTACT,
 } from '../engine/records.ts';
 import { remember } from '../engine/seen.ts';
+import type { RecordWrite } from '../store/record-store.ts';
 import { identityFrom } from './contact-lookup.ts';
 import { type ClientContext, getRecord, listRecords, newMailbox, ownedMailbox } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure, isPassingFailure } from './outbox.ts';
+import { deviceTimes } from './own-devices.ts';
 import { devicesOf } from './peers.ts';
 
 const EMPTY = new Uint8Array(0);
@@ -124,12 +127,40 @@ async function introduce(ctx: ClientContext, d: DeviceRecord): Promise<boolean> 
   });
 }
 
+/**
+ * After our own device `y` introduced itself here: each pair of it and another own device we can
+ * reach is told to meet, so that devices linked back to back (the second linked before the
+ * first's intro reached the linking device, so neither was in the other's grant) still meet. Of
+ * each pair the newer device (higher id) introduces itself, as a new device does to those in its
+ * grant: it gets our current list and `introduce {device, mailbox}` naming the older one and the
+ * mailbox that one gave us. A device that already has a record for the other ignores it.
+ */
+async function ownIntroductions(ctx: ClientContext, y: DeviceRecord): Promise<RecordWrite[]> {
+  const now = ctx.env.now();
+  const times = deviceTimes(ctx);
+  const others = (await devicesOf(ctx, SELF_CONTACT)).filter((d) => d.device !== y.device && canSendTo(d, now, times));
+  const list = ctx.profile.deviceList;
+  const listPayload: OutgoingPayload[] = list === undefined ? [] : [{ t: 'devices', list }];
+  const writes: RecordWrite[] = [];
+  const forY: OutgoingPayload[] = [];
+  for (const d of others) {
+    const [older, newer] = d.device < y.device ? [d, y] : [y, d];
+    const mailbox = older.theirMailbox;
+    if (mailbox === null) continue;
+    const intro: OutgoingPayload = { t: 'introduce', device: older.device, mailbox };
+    if (newer === y) forY.push(intro);
+    else writes.push(...fanOutAll(ctx.env, [newer], [...listPayload, intro], ctx.newId).writes);
+  }
+  if (forY.length > 0) writes.push(...fanOutAll(ctx.env, [y], [...listPayload, ...forY], ctx.newId).writes);
+  return writes;
+}
+
 /** What an intro that arrived did. */
 export type IntroOutcome =
   /** Processed (accepted or refused): acknowledge it on this mailbox. */
   | { readonly ack: OwnMailbox }
   /** The device is not on the list we hold: fetch the person's list, then process it again. */
-  | { readonly ack: null; readonly refreshList: string };
+  | { readonly ack: null; readonly refreshList: string; readonly readFrom: OwnMailbox };
 
 /**
  * A device of `c` starting a session on the mailbox of its device `at` (another device of theirs,
@@ -151,7 +182,7 @@ export async function acceptIntro(
   if (hello.t !== 'hello') return { ack: at.myMailbox }; // only a hello introduces a device
   const list = c.id === SELF_CONTACT ? ctx.profile.deviceList : c.deviceList;
   if (!isListed(list, y)) {
-    if (!listChecked) return { ack: null, refreshList: c.id };
+    if (!listChecked) return { ack: null, refreshList: c.id, readFrom: at.myMailbox };
     // Refused; the prekeys it used are spent all the same (a replay is not processed again).
     if (opened.writes.length > 0) await ctx.commit(opened.writes);
     ctx.emit([{ type: 'unknown-device', contact: c, device: y }]);
@@ -186,10 +217,13 @@ export async function acceptIntro(
     name: p.displayName,
     mailbox: peerMailboxOf(p.server, myMailbox),
   });
+  const welcome = outboxWrite(device, envelope, null, ctx.newId());
   await ctx.commit([
     put('device', device.id, device),
     ...opened.writes,
-    outboxWrite(device, envelope, null, ctx.newId()),
+    welcome,
+    // Later writes win: the new device's record as the introductions leave it, if any.
+    ...(c.id === SELF_CONTACT ? await ownIntroductions(ctx, device) : []),
   ]);
   if (existing === undefined) ctx.push?.subscribe(ownedMailbox(myMailbox));
   const events: DomainEvent[] = [{ type: 'device-added', contact: c, device: y }];

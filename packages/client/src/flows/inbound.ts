@@ -42,7 +42,7 @@ import {
   ownedMailbox,
   refused,
 } from './context.ts';
-import { acceptIntro } from './device-intro.ts';
+import { acceptIntro, introduceDevices } from './device-intro.ts';
 import { afterList, applyDeviceList, type ListOutcome, listCommitted, refreshDeviceList } from './device-list.ts';
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
@@ -66,23 +66,28 @@ export async function ownMailboxes(ctx: ClientContext): Promise<OwnMailbox[]> {
  * server's too, so a hostile one can at most make us stop early until the next sync.
  */
 export async function catchUp(ctx: ClientContext): Promise<void> {
-  const api = ctx.api(ctx.profile.server);
-  for (const m of await ownMailboxes(ctx)) {
-    let after = 0;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const batch = await api.readMailbox(ownedMailbox(m), after, PAGE).catch((e: unknown) => {
-        if (refused(e, 'not-owner', 'gone')) return []; // mailbox gone
-        throw e;
-      });
-      for (const item of batch) await receive(ctx, mailboxKey(m.id), item.seq, item.envelope, true);
-      const last = batch[batch.length - 1]?.seq ?? after;
-      if (batch.length < PAGE || last <= after) break;
-      after = last;
-    }
-  }
+  for (const m of await ownMailboxes(ctx)) await readMailbox(ctx, m);
   await checkRequests(ctx);
   // What catching up queued (receipts, welcomes, answers) goes out once, at the end.
   await flushOutbox(ctx).catch(() => undefined);
+}
+
+/** Reads one of our mailboxes over HTTP from its start and processes what it holds (see {@link catchUp}). */
+async function readMailbox(ctx: ClientContext, m: OwnMailbox): Promise<void> {
+  const api = ctx.api(ctx.profile.server);
+  let after = 0;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const batch = await api.readMailbox(ownedMailbox(m), after, PAGE).catch((e: unknown) => {
+      if (refused(e, 'not-owner', 'gone')) return []; // mailbox gone
+      throw e;
+    });
+    // The page is in hand: a device-list fetch started from now on answers for all of it.
+    const readAt = ctx.listFetches.mark();
+    for (const item of batch) await receive(ctx, mailboxKey(m.id), item.seq, item.envelope, true, readAt);
+    const last = batch[batch.length - 1]?.seq ?? after;
+    if (batch.length < PAGE || last <= after) break;
+    after = last;
+  }
 }
 
 const PAGE = 200;
@@ -102,14 +107,30 @@ export async function receive(
   seq: number,
   envelope: Uint8Array,
   ack: boolean,
+  readAt: number = ctx.listFetches.mark(),
 ): Promise<boolean> {
-  let processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope));
+  // A typing indicator counts only when pushed as it happens, not read later from storage (§4.11).
+  const live = !ack;
+  let processed = await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, false, live));
+  if (processed.refreshList !== undefined && !ack && processed.readFrom !== undefined) {
+    // Pushed: left on the server, and its mailbox read again over HTTP, coalesced and paced
+    // (list-fetches.ts) — a burst of intros from unlisted devices costs one fetch, not one each.
+    const m = processed.readFrom;
+    ctx.listFetches.readLater(mailbox, processed.refreshList, async () => {
+      await readMailbox(ctx, m);
+      await flushOutbox(ctx).catch(() => undefined);
+    });
+    return false;
+  }
   if (processed.refreshList !== undefined) {
     // A device not on the list we hold introduced itself: their latest list decides (fetched
     // outside the queue), then the envelope is processed once more with it.
-    // A list that cannot be fetched now refuses nothing: the intro stays for the next read.
-    processed = (await refreshDeviceList(ctx, processed.refreshList))
-      ? await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true))
+    // A list that cannot be fetched now refuses nothing: the intro stays for the next read. One
+    // fetched since this envelope's page was read answers for it too (list-fetches.ts): a flood
+    // of intros costs one fetch per person and page.
+    const contactId = processed.refreshList;
+    processed = (await ctx.listFetches.fetchFor(contactId, readAt, () => refreshDeviceList(ctx, contactId)))
+      ? await ctx.serial(() => processEnvelope(ctx, mailbox, envelope, undefined, true, live))
       : { ack: null };
   }
   if (processed.refetch !== undefined) {
@@ -167,6 +188,8 @@ interface Processed {
   readonly refetch?: OwnMailbox;
   /** A device of this contact not on its list we hold introduced itself: fetch the list first. */
   readonly refreshList?: string;
+  /** With `refreshList`: the mailbox it came on (a pushed one is read again from there). */
+  readonly readFrom?: OwnMailbox;
 }
 
 async function processEnvelope(
@@ -175,13 +198,16 @@ async function processEnvelope(
   envelope: Uint8Array,
   received?: Uint8Array,
   listChecked = false,
+  live = false,
 ): Promise<Processed> {
   const route = await ctx.routes.get(ctx.store, mailbox);
   if (route === undefined) return { ack: null };
   if (route.kind === 'device') {
     const d = await getRecord(ctx, 'device', route.id);
     const c = d && (await getRecord(ctx, 'contact', d.contactId));
-    return d && c ? processFromPeer(ctx, { contact: c, device: d }, envelope, received, listChecked) : { ack: null };
+    return d && c
+      ? processFromPeer(ctx, { contact: c, device: d }, envelope, received, listChecked, live)
+      : { ack: null };
   }
   const inv = await getRecord(ctx, 'invitation', route.id);
   return { ack: inv ? await processOnInvitation(ctx, inv, envelope) : null };
@@ -261,6 +287,7 @@ async function processFromPeer(
   envelope: Uint8Array,
   received: Uint8Array | undefined,
   listChecked: boolean,
+  live: boolean,
 ): Promise<Processed> {
   const { contact: c, device: d } = peer;
   const env = ctx.env;
@@ -344,6 +371,8 @@ async function processFromPeer(
     if (after !== null) listCommitted(ctx, after);
     if (synced?.profile) ctx.profile = synced.profile;
     for (const m of synced?.subscribe ?? []) ctx.push?.subscribe(ownedMailbox(m));
+    // A device of ours to introduce ourselves to: at once, not at the next sync (after this turn).
+    if (synced?.introduce === true) void introduceDevices(ctx).catch(() => undefined);
     ctx.emit(events);
     if (after !== null && after.mailboxes.length > 0) void afterList(ctx, after);
     return { ack: d.myMailbox };
@@ -363,7 +392,7 @@ async function processFromPeer(
     next = { ...next, contact: named.contact };
     for (const e of outcome.events) events.push(e.type === 'contact-connected' ? { ...e, contact: named.contact } : e);
     events.push(...named.events);
-  } else events.push(...outcome.events);
+  } else events.push(...outcome.events.filter((e) => live || e.type !== 'typing'));
   await ctx.commit([...peerWrites(next), ...writes]);
   ctx.emit(events);
   return { ack: d.myMailbox };
@@ -371,6 +400,7 @@ async function processFromPeer(
 
 /** What our own devices may send us besides sync payloads: the session's own messages. */
 const OWN_TYPES: ReadonlySet<string> = new Set([
+  'introduce',
   'welcome',
   'reset',
   'sent',
@@ -380,5 +410,5 @@ const OWN_TYPES: ReadonlySet<string> = new Set([
   'devices',
 ]);
 
-const isSync = (p: Payload): p is Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' }> =>
+const isSync = (p: Payload): p is Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' }> =>
   SYNC_TYPES.has(p.t);

@@ -6,15 +6,15 @@ import type { MessageView } from '../api.ts';
 import { canSendTo, fanOut } from '../engine/fan-out.ts';
 import { MAX_TEXT } from '../engine/payload.ts';
 import { decodeAs } from '../engine/record-schemas.ts';
-import { type AwaitingRecord, del, type MessageRecord, messageKind, put } from '../engine/records.ts';
+import { type AwaitingRecord, type MessageRecord, messageKind, put } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
-import type { RecordWrite } from '../store/record-store.ts';
 import { messageView } from '../views.ts';
 import { findContact } from './contact-lookup.ts';
 import { type ClientContext, getMessage, getRecord } from './context.ts';
 import { flushOutbox, ignoreDeliveryFailure } from './outbox.ts';
 import { deviceTimes, syncWrites } from './own-devices.ts';
 import { devicesOf } from './peers.ts';
+import { commitRead, inboxEntries } from './read-state.ts';
 
 /** Sends a text. It is committed (status `queued`) before it leaves, and retried until a server takes it. */
 export async function send(ctx: ClientContext, nameOrId: string, text: string): Promise<MessageView> {
@@ -88,34 +88,22 @@ export async function messages(
 }
 
 /**
- * Incoming messages not yet taken by the app, in arrival order. `take` removes them, so each
- * message is handed out once (history keeps them).
+ * Incoming messages not yet taken by the app, in arrival order. `take` marks them read
+ * (read-state.ts): each message is handed out once (history keeps them).
  */
 export async function unread(ctx: ClientContext, options: { take?: boolean }): Promise<MessageView[]> {
-  const rows = await ctx.store.list('inbox');
+  const entries = await inboxEntries(ctx);
   const out: MessageView[] = [];
-  for (const r of rows) {
-    const { conversationId } = decodeAs('inbox', r.value);
-    const m = await getMessage(ctx, conversationId, r.id);
-    if (m) out.push(messageView(m, m.from?.contactId ?? (await contactOf(ctx, conversationId))));
+  for (const e of entries) {
+    const m = await getMessage(ctx, e.conversationId, e.id);
+    if (m) out.push(messageView(m, m.from?.contactId ?? (await contactOf(ctx, e.conversationId))));
   }
-  if (options.take && rows.length > 0) {
-    const queued = await ctx.serial(async () => {
-      // Read here is read on our other devices too (§4.9), in payloads of at most 100 ids.
-      const synced: RecordWrite[] = [];
-      for (let i = 0; i < rows.length; i += MAX_READ_IDS) {
-        const ids = rows.slice(i, i + MAX_READ_IDS).map((r) => r.id);
-        synced.push(...(await syncWrites(ctx, { t: 'read', ids })));
-      }
-      await ctx.commit([...rows.map((r) => del('inbox', r.id)), ...synced]);
-      return synced.length > 0;
-    });
+  if (options.take && entries.length > 0) {
+    const queued = await ctx.serial(() => commitRead(ctx, entries));
     if (queued) await flushOutbox(ctx).catch(ignoreDeliveryFailure);
   }
   return out;
 }
-
-const MAX_READ_IDS = 100;
 
 /** The other person of a 1:1 conversation. */
 async function contactOf(ctx: ClientContext, conversationId: string): Promise<string> {

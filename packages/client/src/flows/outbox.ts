@@ -100,7 +100,7 @@ async function flushServer(ctx: ClientContext, server: string): Promise<void> {
  * deliveries are idempotent, so one that did arrive is recognised, not stored twice. Every other
  * failure is the server's answer, the same on both transports.
  */
-async function deliver(ctx: ClientContext, o: OutboxRecord): Promise<void> {
+export async function deliver(ctx: ClientContext, o: Pick<OutboxRecord, 'mailbox' | 'envelope'>): Promise<void> {
   const { server, id, senderPrivateKey } = o.mailbox;
   const push = ctx.push;
   if (push?.connected && server === ctx.profile.server) {

@@ -7,9 +7,9 @@ import { decodeDeviceList, encodeIdentity, publicIdentity } from '@parley/protoc
 import type { DeviceView } from '../api.ts';
 import { DEFAULT_DEVICE_TIMES, type DeviceTimes } from '../client-options.ts';
 import { listedDevices } from '../engine/device-list-check.ts';
-import { canSendTo, fanOut, isDropped } from '../engine/fan-out.ts';
+import { canSendTo, fanOutAll, isDropped } from '../engine/fan-out.ts';
 import type { OutgoingPayload } from '../engine/payload.ts';
-import { type ContactRecord, type ProfileRecord, put, SELF_CONTACT } from '../engine/records.ts';
+import { type ContactRecord, type DeviceRecord, type ProfileRecord, put, SELF_CONTACT } from '../engine/records.ts';
 import { ClientError } from '../errors.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { type ClientContext, getRecord } from './context.ts';
@@ -63,14 +63,18 @@ export async function hasOtherDevices(ctx: ClientContext): Promise<boolean> {
 }
 
 /**
- * The writes that seal `payload` for each of our other devices we can reach now (none when we
+ * The writes that seal `payloads` (in order) for each of our other devices we can reach now (none when we
  * have no other device). Call inside `ctx.serial`, and commit them with what they report.
  */
-export async function syncWrites(ctx: ClientContext, payload: OutgoingPayload): Promise<RecordWrite[]> {
+export async function syncWrites(ctx: ClientContext, ...payloads: OutgoingPayload[]): Promise<RecordWrite[]> {
+  return fanOutAll(ctx.env, await reachable(ctx, SELF_CONTACT), payloads, ctx.newId).writes;
+}
+
+/** The devices of `contactId` we can encrypt to now (docs/client.md §4.9). */
+export async function reachable(ctx: ClientContext, contactId: string): Promise<DeviceRecord[]> {
   const now = ctx.env.now();
   const times = deviceTimes(ctx);
-  const devices = (await devicesOf(ctx, SELF_CONTACT)).filter((d) => canSendTo(d, now, times));
-  return fanOut(ctx.env, devices, payload, null, ctx.newId).writes;
+  return (await devicesOf(ctx, contactId)).filter((d) => canSendTo(d, now, times));
 }
 
 /**

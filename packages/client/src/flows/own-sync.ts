@@ -5,8 +5,10 @@
  * names. Accepted only from the self contact (inbound.ts checks). Call inside `ctx.serial`.
  */
 import { equalBytes } from '@parley/protocol';
+import { isListed } from '../engine/device-list-check.ts';
 import type { DomainEvent } from '../engine/events.ts';
-import type { Payload } from '../engine/payload.ts';
+import { mailboxOf, type Payload } from '../engine/payload.ts';
+import { sentCopyId } from '../engine/payload-effects.ts';
 import {
   type ContactRecord,
   type ConversationRecord,
@@ -20,7 +22,7 @@ import {
 } from '../engine/records.ts';
 import type { RecordWrite } from '../store/record-store.ts';
 import { chooseName, contactWithIdentity, identityFrom } from './contact-lookup.ts';
-import { type ClientContext, getMessage } from './context.ts';
+import { type ClientContext, getMessage, getRecord } from './context.ts';
 import { introRecord } from './device-intro.ts';
 import { devicesOf } from './peers.ts';
 
@@ -31,19 +33,18 @@ export interface SyncOutcome {
   readonly profile: ProfileRecord | null;
   /** Mailboxes created for a contact added (subscribe once committed). */
   readonly subscribe?: readonly OwnMailbox[];
+  /** A device record waits for our intro: run the intros once committed. */
+  readonly introduce?: true;
 }
 
-type SyncPayload = Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' }>;
-
-/** The history record id of a text we sent from another device (its sender's id, kept apart). */
-export const sentId = (wireId: string): string | null => (/^[\x21-\x7e]{1,40}$/.test(wireId) ? `${wireId}.out` : null);
+type SyncPayload = Extract<Payload, { t: 'sent' | 'contact' | 'read' | 'device-names' | 'introduce' }>;
 
 export async function applySync(ctx: ClientContext, payload: SyncPayload): Promise<SyncOutcome> {
   const none: SyncOutcome = { writes: [], events: [], profile: null };
   switch (payload.t) {
     case 'sent': {
       const c = await contactWithIdentity(ctx, payload.contact);
-      const id = sentId(payload.id);
+      const id = sentCopyId(payload.id);
       if (c === undefined || id === null) return none;
       if ((await getMessage(ctx, c.conversationId, id)) !== undefined) return none; // shown already
       const record: MessageRecord = {
@@ -67,10 +68,22 @@ export async function applySync(ctx: ClientContext, payload: SyncPayload): Promi
     }
     case 'read': {
       const writes: RecordWrite[] = [];
+      /** Conversation id → the ids read there. */
+      const read = new Map<string, string[]>();
       for (const id of new Set(payload.ids)) {
-        if ((await ctx.store.get('inbox', id)) !== undefined) writes.push(del('inbox', id));
+        const entry = await getRecord(ctx, 'inbox', id);
+        if (entry === undefined) continue;
+        writes.push(del('inbox', id));
+        read.set(entry.conversationId, [...(read.get(entry.conversationId) ?? []), id]);
       }
-      return { ...none, writes };
+      const events: DomainEvent[] = [];
+      for (const [conversationId, messageIds] of read) {
+        const conversation = await getRecord(ctx, 'conversation', conversationId);
+        if (conversation !== undefined) {
+          events.push({ type: 'read-elsewhere', conversationId, contactId: conversation.contactId, messageIds });
+        }
+      }
+      return { ...none, writes, events };
     }
     case 'device-names': {
       const writes: RecordWrite[] = [];
@@ -89,6 +102,21 @@ export async function applySync(ctx: ClientContext, payload: SyncPayload): Promi
     }
     case 'contact':
       return applyContact(ctx, payload);
+    case 'introduce': {
+      // Another device of ours we have no record of (linked right after us, docs/client.md §4.9):
+      // on our list, it gets an intro record with the mailbox it gave our other device.
+      const device = payload.device;
+      if (device === ctx.profile.device || !isListed(ctx.profile.deviceList, device)) return none;
+      if ((await devicesOf(ctx, SELF_CONTACT)).some((d) => d.device === device)) return none;
+      const record = await introRecord(ctx, SELF_CONTACT, device, mailboxOf(payload.mailbox));
+      return {
+        writes: [put('device', record.id, record)],
+        events: [],
+        profile: null,
+        subscribe: [record.myMailbox],
+        introduce: true,
+      };
+    }
   }
 }
 

@@ -18,19 +18,16 @@
 import {
   type AccountId,
   AuthPurpose,
-  canonicalTarget,
   certifyDevice,
   type DeviceCertificate,
   type DeviceId,
   decodeBundle,
-  decodeWireBytes,
   defaultEnv,
   deviceId,
   type Ed25519KeyPair,
   encodeDeviceCertificate,
   encodeIdentity,
   encodeWireBytes,
-  httpOperation,
   type IdentityKeyPair,
   type KemPreKeyPublic,
   MAX_KEM_PREKEY_UPLOAD,
@@ -54,7 +51,8 @@ import {
 import { z } from 'zod';
 import { b64url } from '../codec/base64url.ts';
 import { ClientError } from '../errors.ts';
-import { bodyBytes, type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
+import { type HttpRequest, HttpTransport, parseAnswer } from './http.ts';
+import { challengeProof, deviceAuthorization, fetchChallenge, operationOf } from './request-proof.ts';
 import type {
   AccountDevice,
   DeviceAuth,
@@ -83,7 +81,6 @@ export interface ServerApiOptions {
 const seq = z.number().int().min(1);
 const count = z.number().int().min(0);
 const timestamp = z.number().int().min(0);
-const Challenge = z.object({ challenge: b64url(32) });
 const deviceNumber = z.number().int().min(1).max(0xffffffff);
 const Registered = z.object({ accountId: z.string(), deviceId: deviceNumber });
 const DeviceAdded = z.object({ deviceId: deviceNumber });
@@ -146,8 +143,7 @@ export class ServerApi implements ServerApiLike {
 
   /** A fresh single-use challenge (valid for 5 minutes). */
   async challenge(): Promise<Uint8Array> {
-    const answer = await this.http.request({ method: 'POST', path: '/v1/challenges', ok: [201] });
-    return parseAnswer(Challenge, answer).challenge;
+    return fetchChallenge(this.http);
   }
 
   async register(
@@ -408,24 +404,13 @@ export class ServerApi implements ServerApiLike {
 
   /** The operation `r` performs, as its proof binds it (protocol §3.5.1). */
   private operationOf(r: HttpRequest): Operation {
-    const q = r.path.indexOf('?');
-    const target = q < 0 ? r.path : canonicalTarget(r.path.slice(0, q), r.path.slice(q));
-    return signing(() => httpOperation(this.env, r.method, target, bodyBytes(r)));
+    return operationOf(this.env, r);
   }
 
   /** A request as a device: `Authorization: Parley account=…, device=…, challenge=…, proof=…`. */
   private async asDevice(auth: DeviceAuth, r: HttpRequest) {
     const challenge = await this.challenge();
-    const accountKey = decodeWireBytes(auth.account, 32);
-    if (accountKey === null) throw new ClientError('usage', 'Malformed account id.');
-    const op = this.operationOf(r);
-    const proof = signing(() =>
-      proveDevice(this.env, auth.devicePrivateKey, AuthPurpose.connect, challenge, accountKey, auth.device, op),
-    );
-    const authorization =
-      `Parley account=${auth.account}, device=${auth.device}, ` +
-      `challenge=${encodeWireBytes(challenge)}, proof=${encodeWireBytes(proof)}`;
-    return this.http.request({ ...r, authorization });
+    return this.http.request({ ...r, authorization: deviceAuthorization(this.env, auth, challenge, r) });
   }
 
   /** A request as a mailbox's owner: `Authorization: Parley-Mailbox challenge=…, proof=…`. */
@@ -449,8 +434,4 @@ export class ServerApi implements ServerApiLike {
 function conflictOf(json: unknown): z.output<typeof Conflict> {
   const parsed = Conflict.safeParse(json);
   return parsed.success ? parsed.data : {};
-}
-
-function challengeProof(challenge: Uint8Array, proof: Uint8Array): string {
-  return `challenge=${encodeWireBytes(challenge)}, proof=${encodeWireBytes(proof)}`;
 }

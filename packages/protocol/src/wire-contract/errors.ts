@@ -20,6 +20,7 @@ export const WIRE_ERROR_STATUS = {
   forbidden: 403,
   'not-found': 404,
   conflict: 409,
+  gone: 410,
   'too-large': 413,
   'rate-limited': 429,
   internal: 500,

@@ -6,5 +6,6 @@
  */
 export * from './base64url.ts';
 export * from './errors.ts';
+export * from './groups.ts';
 export * from './json-frames.ts';
 export * from './limits.ts';

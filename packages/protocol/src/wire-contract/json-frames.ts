@@ -27,6 +27,7 @@
  * ```
  */
 import { type WireErrorCode, wireErrorBody } from './errors.ts';
+import type { JsonSubscribeGroupFrame } from './groups.ts';
 
 /** The WebSocket endpoint. */
 export const SOCKET_PATH = '/v1/ws';
@@ -97,7 +98,9 @@ export type JsonClientFrame =
   | JsonSubscribeFrame
   | JsonAuthorizeFrame
   | JsonSendFrame
-  | JsonAckFrame;
+  | JsonAckFrame
+  /** A group's log (groups.ts): its own answer and push frames, outside {@link JsonServerFrame}. */
+  | JsonSubscribeGroupFrame;
 
 // Server → client.
 

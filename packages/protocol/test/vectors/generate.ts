@@ -4,7 +4,7 @@
  * and the one-off saved-session fixtures in test/fixtures. The builders of the later files live
  * beside this one, one module each with its own test (docs/protocol.md §10 lists them all):
  * pqxdh-variants.ts (pqxdh-no-opk, last-resort, identity-pinning), bound-proofs.ts, skipped-keys.ts,
- * padding.ts, negative.ts, ed25519-edge.ts, sealed-initial.ts, device-link.ts. Each of those files carries a "description" and the "sections" it covers.
+ * padding.ts, negative.ts, ed25519-edge.ts, sealed-initial.ts, device-link.ts, group-proof.ts. Each of those files carries a "description" and the "sections" it covers.
  *
  *   npx tsx packages/protocol/test/vectors/generate.ts             # (re)writes test/vectors/*.json
  *   npx tsx packages/protocol/test/vectors/generate.ts --fixture   # writes test/fixtures/session-v1.*
@@ -69,6 +69,7 @@ import {
 } from './common.ts';
 import { buildDeviceLinkVector } from './device-link.ts';
 import { buildEd25519EdgeVector } from './ed25519-edge.ts';
+import { buildGroupProofVector } from './group-proof.ts';
 import { buildNegativeVector } from './negative.ts';
 import { buildPaddingVector } from './padding.ts';
 import { buildLastResortVector, buildNoOpkVector, buildPinningVector } from './pqxdh-variants.ts';
@@ -684,6 +685,7 @@ export function buildAllVectors(crypto: CryptoBackend): Record<string, object> {
     'ed25519-edge.json': buildEd25519EdgeVector(),
     'sealed-initial.json': buildSealedVector(crypto),
     'device-link.json': buildDeviceLinkVector(crypto),
+    'group-proof.json': buildGroupProofVector(crypto),
   };
 }
 

@@ -14,6 +14,8 @@ import { ERROR_STATUS, type ErrorCode, errorBody, HttpError } from './http-error
 import { accountRoutes } from './routes/accounts.ts';
 import { type AddressRouteOptions, addressRoutes } from './routes/addresses.ts';
 import { type DeviceRouteOptions, deviceRoutes } from './routes/devices.ts';
+import { type GroupRouteOptions, groupRoutes } from './routes/groups.ts';
+import { type KeyPackageRouteOptions, keyPackageRoutes } from './routes/key-packages.ts';
 import { mailboxRoutes } from './routes/mailboxes.ts';
 import { type PreKeyRouteOptions, prekeyRoutes } from './routes/prekeys.ts';
 
@@ -38,6 +40,10 @@ export interface AppDeps {
   readonly addressOptions?: AddressRouteOptions;
   /** The device-list fetch budget (defaults suit production). */
   readonly deviceOptions?: DeviceRouteOptions;
+  /** The post budget of group logs (defaults suit production). */
+  readonly groupOptions?: GroupRouteOptions;
+  /** The key-package fetch budgets (defaults suit production). */
+  readonly keyPackageOptions?: KeyPackageRouteOptions;
   /**
    * Who may read `/metrics` (default `open`): anyone, a bearer of `token`, or nobody (`off`,
    * 404). `parley-server` serves it only with `--metrics-token` (docs/server.md "Metrics").
@@ -111,6 +117,8 @@ export function createApp(deps: AppDeps): Hono {
     app.route('/v1', mailboxRoutes(deps.api));
     app.route('/v1', addressRoutes(deps.api, deps.addressOptions));
     app.route('/v1', deviceRoutes(deps.api, deps.deviceOptions));
+    app.route('/v1', groupRoutes(deps.api, deps.groupOptions));
+    app.route('/v1', keyPackageRoutes(deps.api, deps.keyPackageOptions));
   }
 
   app.notFound((c) => c.json(errorBody('not-found', 'no such endpoint'), ERROR_STATUS['not-found']));

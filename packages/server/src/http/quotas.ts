@@ -13,7 +13,9 @@
  *   per account exists to bound, and stored bytes are bounded per mailbox instead
  *   (MAX_MAILBOX_MESSAGES envelopes of at most MAX_ENVELOPE_BYTES);
  * - devices added per account (issue 18): every linking attempt that reaches the server costs one,
- *   whether or not it succeeds, so that a stolen device cannot churn devices through the account.
+ *   whether or not it succeeds, so that a stolen device cannot churn devices through the account;
+ * - groups created per account (issue 20). Like a mailbox, a group log is not linked to the account
+ *   that created it, so this too is a rate kept in memory; stored bytes are bounded per log.
  */
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
@@ -28,6 +30,7 @@ export interface QuotaOptions {
   readonly requestsPerAccount: RateLimit;
   readonly mailboxesPerAccount: RateLimit;
   readonly deviceLinksPerAccount: RateLimit;
+  readonly groupsPerAccount: RateLimit;
   readonly sources: SourceOptions;
 }
 
@@ -40,7 +43,8 @@ const DAY = 24 * 60;
  * hundreds of challenges (bursts of 300, 120 a minute); a busy account makes a few requests a
  * second (bursts of 300, 600 a minute); an account makes a mailbox per contact and invitation
  * (bursts of 200, then 200 a day); a person links a handful of devices, and relinks one now and
- * then (bursts of 5, then 10 a day).
+ * then (bursts of 5, then 10 a day); a person starts a few groups, a busy organiser a few dozen
+ * in a day (bursts of 20, then 50 a day).
  */
 export const DEFAULT_QUOTAS: QuotaOptions = {
   registrationsPerSource: { perMinute: 10 / HOUR, burst: 5 },
@@ -48,10 +52,11 @@ export const DEFAULT_QUOTAS: QuotaOptions = {
   requestsPerAccount: { perMinute: 600, burst: 300 },
   mailboxesPerAccount: { perMinute: 200 / DAY, burst: 200 },
   deviceLinksPerAccount: { perMinute: 10 / DAY, burst: 5 },
+  groupsPerAccount: { perMinute: 50 / DAY, burst: 20 },
   sources: DEFAULT_SOURCE_OPTIONS,
 };
 
-export type QuotaName = 'registrations' | 'challenges' | 'account-requests' | 'mailboxes' | 'device-links';
+export type QuotaName = 'registrations' | 'challenges' | 'account-requests' | 'mailboxes' | 'device-links' | 'groups';
 
 export class Quotas {
   readonly options: QuotaOptions;
@@ -70,6 +75,7 @@ export class Quotas {
       'account-requests': options.requestsPerAccount,
       mailboxes: options.mailboxesPerAccount,
       'device-links': options.deviceLinksPerAccount,
+      groups: options.groupsPerAccount,
     };
     for (const [limit, { perMinute, burst }] of Object.entries(shown)) {
       metrics?.limits.set({ limit, bound: 'per_minute' }, perMinute);
@@ -81,6 +87,7 @@ export class Quotas {
       'account-requests': limiter(options.requestsPerAccount),
       mailboxes: limiter(options.mailboxesPerAccount),
       'device-links': limiter(options.deviceLinksPerAccount),
+      groups: limiter(options.groupsPerAccount),
     };
   }
 

@@ -38,6 +38,10 @@ export type StorageErrorCode =
   | 'address-full'
   /** The device already holds the most unexpired prekey grants it may; nothing was stored. */
   | 'prekey-grants-full'
+  /** A group with this id exists already; nothing was stored. */
+  | 'group-exists'
+  /** The device holds the most one-time key packages it may; nothing was stored. */
+  | 'key-packages-full'
   /** The caller used the API wrongly (unknown database URL, a one-time key passed as last resort, …). */
   | 'usage'
   /** The database failed or could not be reached; the original error is the `cause`. */

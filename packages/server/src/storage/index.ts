@@ -44,6 +44,24 @@ export {
 export type { Dialect } from './dialect.ts';
 export { StorageError, type StorageErrorCode } from './errors.ts';
 export {
+  DEFAULT_GROUP_RETENTION,
+  type GroupAccess,
+  type GroupEntry,
+  type GroupEntryKind,
+  type GroupRetention,
+  type GroupStore,
+  type GroupStoreOptions,
+  type NewGroupEntry,
+  type PostResult,
+  SqlGroupStore,
+} from './group-store.ts';
+export {
+  type DeviceKeyPackage,
+  type KeyPackageCounts,
+  type KeyPackageStore,
+  SqlKeyPackageStore,
+} from './key-package-store.ts';
+export {
   type EnqueueOptions,
   type EnqueueResult,
   type FetchOptions,

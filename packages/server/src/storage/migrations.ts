@@ -323,5 +323,73 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Groups (issue 20; docs/server.md "Groups"): a log per group, addressed by a random id and
+    // written with per-epoch write keys — no member, account or device is named anywhere — and
+    // MLS key packages per device, like prekeys (one-time ones and one last resort).
+    '0006-groups-key-packages': {
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's documented type for migrations.
+      async up(db: Kysely<any>): Promise<void> {
+        await db.schema
+          .createTable('groups')
+          .addColumn('group_id', bytes, (c) => c.notNull().primaryKey())
+          .addColumn('epoch', 'bigint', (c) => c.notNull())
+          .addColumn('last_seq', 'bigint', (c) => c.notNull())
+          .addColumn('trimmed_seq', 'bigint', (c) => c.notNull())
+          .addColumn('entry_count', 'bigint', (c) => c.notNull())
+          .addColumn('byte_count', 'bigint', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('active_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex('groups_active_at').on('groups').column('active_at').execute();
+        await db.schema
+          .createTable('group_epochs')
+          .addColumn('group_id', bytes, (c) => c.notNull())
+          .addColumn('epoch', 'bigint', (c) => c.notNull())
+          .addColumn('write_key', bytes, (c) => c.notNull())
+          .addColumn('first_seq', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('group_epochs_pk', ['group_id', 'epoch'])
+          .addForeignKeyConstraint('group_epochs_group_fk', ['group_id'], 'groups', ['group_id'], (fk) =>
+            fk.onDelete('cascade'),
+          )
+          .execute();
+        await db.schema
+          .createTable('group_entries')
+          .addColumn('group_id', bytes, (c) => c.notNull())
+          .addColumn('seq', 'bigint', (c) => c.notNull())
+          .addColumn('epoch', 'bigint', (c) => c.notNull())
+          .addColumn('commit', 'boolean', (c) => c.notNull())
+          .addColumn('message', bytes, (c) => c.notNull())
+          .addColumn('next_write_key', bytes, (c) => c.notNull())
+          .addColumn('size', 'bigint', (c) => c.notNull())
+          .addColumn('received_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('group_entries_pk', ['group_id', 'seq'])
+          .addForeignKeyConstraint('group_entries_group_fk', ['group_id'], 'groups', ['group_id'], (fk) =>
+            fk.onDelete('cascade'),
+          )
+          .execute();
+        await db.schema.createIndex('group_entries_received_at').on('group_entries').column('received_at').execute();
+        await db.schema
+          .createTable('key_packages')
+          .addColumn('account_id', bytes, (c) => c.notNull())
+          .addColumn('device_id', 'bigint', (c) => c.notNull())
+          .addColumn('digest', bytes, (c) => c.notNull())
+          .addColumn('key_package', bytes, (c) => c.notNull())
+          .addColumn('last_resort', 'boolean', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('key_packages_pk', ['account_id', 'device_id', 'digest'])
+          .addForeignKeyConstraint(
+            'key_packages_device_fk',
+            ['account_id', 'device_id'],
+            'devices',
+            ['account_id', 'device_id'],
+            (fk) => fk.onDelete('cascade'),
+          )
+          .execute();
+        await db.schema
+          .alterTable('devices')
+          .addColumn('key_package_last_resort_served', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
+      },
+    },
   };
 }

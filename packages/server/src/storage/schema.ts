@@ -39,6 +39,8 @@ export interface DevicesTable {
   last_seen_at: Millis;
   /** Bundles handed out with the last-resort KEM prekey (migration 0004), for the owner to see. */
   last_resort_served: Generated<number>;
+  /** Key packages handed out as the last-resort one (migration 0006), for the owner to see. */
+  key_package_last_resort_served: Generated<number>;
 }
 
 /** The columns that name a device: the devices table's primary key, and prekeys' foreign key. */
@@ -179,6 +181,69 @@ export interface Schema {
   contact_tokens: ContactTokensTable;
   prekey_grants: PreKeyGrantsTable;
   device_lists: DeviceListsTable;
+  groups: GroupsTable;
+  group_epochs: GroupEpochsTable;
+  group_entries: GroupEntriesTable;
+  key_packages: KeyPackagesTable;
+}
+
+/**
+ * A group's log (migration 0006; docs/server.md "Groups"): its random id, its current epoch and
+ * counters. Nothing names a member, an account or a device.
+ */
+export interface GroupsTable {
+  /** 16 random bytes, chosen by the creator. */
+  group_id: Uint8Array;
+  /** The current epoch: the one whose write key may post. */
+  epoch: number;
+  /** The seq of the last entry posted (per group: seqs count this group's entries only). */
+  last_seq: number;
+  /** The highest seq retention has deleted (0: none): a reader after less must rejoin. */
+  trimmed_seq: number;
+  /** Entries kept, and their message bytes, for the size bounds. */
+  entry_count: number;
+  byte_count: number;
+  created_at: Millis;
+  /** The last post or authenticated read (coarse): idle groups are deleted. */
+  active_at: Millis;
+}
+
+/** The write key of each epoch still needed (the current one, and those with entries kept). */
+export interface GroupEpochsTable {
+  group_id: Uint8Array;
+  epoch: number;
+  /** Ed25519 public key (32 bytes), derived by the epoch's members from the MLS exporter. */
+  write_key: Uint8Array;
+  /** The seq of the epoch's first entry (the one after the commit that opened it; 1 for epoch 0). */
+  first_seq: number;
+}
+
+/** A group's entries: MLS messages, opaque to the server, stored once per group. */
+export interface GroupEntriesTable {
+  group_id: Uint8Array;
+  seq: number;
+  /** The epoch it was posted in. */
+  epoch: number;
+  /** A commit (it moved the group to epoch + 1) rather than an application message. */
+  commit: ColumnType<SqlBool, 0 | 1, 0 | 1>;
+  message: Uint8Array;
+  /** A commit's write key for the next epoch; empty for an application message. */
+  next_write_key: Uint8Array;
+  /** The message's length in bytes (for the size bound without reading it). */
+  size: number;
+  received_at: Millis;
+}
+
+/** MLS key packages a device published (RFC 9420 §10): one-time ones, and at most one last resort. */
+export interface KeyPackagesTable {
+  account_id: Uint8Array;
+  device_id: number;
+  /** SHA-256 of the key package: an upload repeated stores nothing twice. */
+  digest: Uint8Array;
+  /** Opaque to the server; the adder checks it (its signature and credential). */
+  key_package: Uint8Array;
+  last_resort: ColumnType<SqlBool, 0 | 1, 0 | 1>;
+  created_at: Millis;
 }
 
 /** Hashes of the prekey grants a device gave out (protocol prekey-grant.ts), until they expire. */

@@ -9,6 +9,7 @@
 import {
   checkAddressOwnership,
   checkDelivery,
+  checkGroupAccessBySubject,
   checkMailboxAccess,
   checkSendingRight,
   type ProtocolEnv,
@@ -17,9 +18,10 @@ import {
 /**
  * What a signature is checked as (protocol §3.6–3.7): a delivery (payload: the envelope), or a
  * proof over a challenge (payload: the challenge) and an operation (§3.5.1) of a mailbox's
- * recipient key, of its sender key, or of a contact address's owner key.
+ * recipient key, of its sender key, or of a contact address's owner key; or a group proof by an
+ * epoch's write key (its object id: the group id and the epoch, protocol group-proof.ts).
  */
-export type SignatureKind = 'delivery' | 'mailbox-access' | 'sending-right' | 'address-ownership';
+export type SignatureKind = 'delivery' | 'mailbox-access' | 'sending-right' | 'address-ownership' | 'group-access';
 
 /** The kinds in the order of their byte in a batch. */
 export const SIGNATURE_KINDS: readonly SignatureKind[] = [
@@ -27,6 +29,7 @@ export const SIGNATURE_KINDS: readonly SignatureKind[] = [
   'mailbox-access',
   'sending-right',
   'address-ownership',
+  'group-access',
 ];
 
 /** The protocol library's check for each kind: nothing of the signatures is re-implemented here. */
@@ -47,6 +50,7 @@ export const SIGNATURE_CHECKS: Record<
   'mailbox-access': checkMailboxAccess,
   'sending-right': checkSendingRight,
   'address-ownership': checkAddressOwnership,
+  'group-access': checkGroupAccessBySubject,
 };
 
 /**

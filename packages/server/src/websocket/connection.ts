@@ -15,6 +15,7 @@
  *   → {"type":"send","id","mailbox","envelope","signature"?}      ← {"type":"sent","id","seq"} once stored
  *                                                                 ← {"type":"error","id"?,"error":{"code","message"}}
  *   → binary 0x01 send, 0x02 ack                                  ← binary 0x81 sent, 0x83 acked; errors in JSON
+ *   → {"type":"subscribe-group",…}                                ← group-subscribed, group-message… (group-subscriptions.ts)
  *
  * Subscribing takes a mailbox proof as HTTP reads do (protocol §3.6), bound to the `subscribe`
  * frame (§3.5.1), as a sending proof is to the `authorize` frame. The server then sends
@@ -55,6 +56,7 @@ import type { MailboxMessage } from '../storage/index.ts';
 import { toB64url } from '../wire-json.ts';
 import { type BinaryData, binaryAcked, binaryPush, binarySent, HELLO, parseBinaryFrame } from './binary.ts';
 import { type ConnectionLimits, DEFAULT_CONNECTION_LIMITS, TokenBucket } from './frame-budget.ts';
+import { GroupSubscriptions } from './group-subscriptions.ts';
 import { JsonClientFrameSchema, type ParsedJsonClientFrame } from './json-frames.ts';
 
 type SubscribeFrame = Extract<ParsedJsonClientFrame, { type: 'subscribe' }>;
@@ -136,6 +138,8 @@ export class Connection {
   #inFlight = 0;
   /** Whether the sink was asked to stop reading. */
   #paused = false;
+  /** Subscriptions to group logs (issue 20). */
+  readonly #groups: GroupSubscriptions;
 
   /**
    * Counts the connection and sends the hello, the first frame of every connection. `control`
@@ -153,6 +157,18 @@ export class Connection {
       this.#control = () => bucket.take();
     }
     this.#deps.metrics?.websocketConnections.inc();
+    const connection = this;
+    this.#groups = new GroupSubscriptions({
+      deps: cx.deps,
+      log: cx.log,
+      send: (frame) => this.#write(JSON.stringify(frame)),
+      sendText: (text) => this.#write(text),
+      fail: (id, code, message) => this.#fail(id, code, message),
+      congested: () => sink.bufferedAmount >= cx.limits.maxBufferedBytes,
+      get closed() {
+        return connection.#closed;
+      },
+    });
     this.#write(HELLO);
   }
 
@@ -187,6 +203,7 @@ export class Connection {
   /** The sink sent what it held (the adapter calls this on the socket's drain): read again if paused for it. */
   drained(): void {
     this.#flow();
+    this.#groups.drained();
   }
 
   /**
@@ -211,6 +228,7 @@ export class Connection {
     this.#deps.metrics?.websocketConnections.dec();
     for (const sub of this.#subs.values()) sub.unsubscribe();
     this.#subs.clear();
+    this.#groups.closed();
     // A challenge asked for on a connection is answered on it: what is left is forgotten.
     for (const challenge of this.#challenges.values()) this.#revoke(challenge);
     this.#challenges.clear();
@@ -420,7 +438,7 @@ export class Connection {
     const f = parsed.data;
     if (f.type !== 'send' && f.type !== 'ack' && !this.#paced(f.id)) return;
     if (f.type === 'challenge') await this.#challenge(f.id);
-    else if (f.type === 'subscribe' || f.type === 'authorize') {
+    else if (f.type === 'subscribe' || f.type === 'authorize' || f.type === 'subscribe-group') {
       // Only a challenge this connection asked for: a proof seen on its way to the server
       // (a withheld frame) then authorises nothing on another connection (docs/server.md).
       const held = this.#challenges.get(idKey(f.challenge));
@@ -429,7 +447,11 @@ export class Connection {
       // Whatever the answer, it is used up: one left in the store and dropped from the
       // connection's count would escape its quota.
       try {
-        await (f.type === 'subscribe' ? this.#subscribe(f) : this.#authorize(f));
+        await (f.type === 'subscribe'
+          ? this.#subscribe(f)
+          : f.type === 'authorize'
+            ? this.#authorize(f)
+            : this.#groups.subscribe(f));
       } finally {
         this.#challenges.delete(idKey(held));
         this.#revoke(held);

@@ -3,7 +3,7 @@
  * contract's shapes (@parley/protocol json-frames.ts, which this schema's input is checked
  * against at compile time), with byte fields decoded from canonical base64url.
  */
-import { type JsonClientFrame, MAX_SEQS_PER_REQUEST } from '@parley/protocol';
+import { GROUP_ID_BYTES, type JsonClientFrame, MAX_SEQS_PER_REQUEST } from '@parley/protocol';
 import { z } from 'zod';
 import { b64url } from '../wire-json.ts';
 
@@ -40,6 +40,15 @@ export const JsonClientFrameSchema = z.discriminatedUnion('type', [
     mailbox: b64url(16),
     // zod 4's int() takes safe integers only (≤ 2^53 − 1), as the binary ack's u64 seqs.
     seqs: z.array(z.number().int().min(1)).min(1).max(MAX_SEQS_PER_REQUEST),
+  }),
+  z.strictObject({
+    type: z.literal('subscribe-group'),
+    id: z.number().int(),
+    group: b64url(GROUP_ID_BYTES),
+    epoch: z.number().int().min(0),
+    after: z.number().int().min(0).optional(),
+    challenge: b64url(32),
+    proof: b64url(64),
   }),
 ]) satisfies z.ZodType<unknown, JsonClientFrame>;
 

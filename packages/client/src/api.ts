@@ -95,6 +95,35 @@ export interface ConversationView {
   readonly last: MessageView | null;
 }
 
+/** A group this device is (or was) in (`groups()`); its `id` is also its conversation id. */
+export interface GroupView {
+  readonly id: string;
+  readonly conversationId: string;
+  /** Chosen by its members, end-to-end encrypted (docs/client.md §4.12): a label, not an identity. */
+  readonly name: string;
+  readonly description: string;
+  /** Member devices (a person with two devices counts twice). */
+  readonly members: number;
+  /** The MLS epoch this device is at. */
+  readonly epoch: number;
+  /** removed: a member removed this device; left: we left. Neither reads nor sends any more. */
+  readonly status: 'active' | 'removed' | 'left';
+}
+
+/** One member device of a group (`groupMembers()`). */
+export interface GroupMemberView {
+  /** The account (base64url of its identity key), as its leaf's credential binds it. */
+  readonly accountId: string;
+  readonly device: number;
+  /** The contact with that identity key, if we have one. */
+  readonly contactId: string | null;
+  readonly name: string | null;
+  /** self: our own account; stranger: no contact of ours (a friend of a member); else the contact's verification. */
+  readonly trust: 'self' | 'stranger' | Verification;
+  /** This device. */
+  readonly current: boolean;
+}
+
 export interface RequestView {
   readonly id: string;
   /** The name the requester gave. */

@@ -15,6 +15,8 @@ export const MAX_INTRO = 2_000;
 const IDENTITY_BYTES = 128;
 /** A device list of 32 devices is under 3,700 bytes; its base64url well under this. */
 const MAX_DEVICE_LIST_B64 = 6_000;
+/** A Welcome carries the ratchet tree: about 300 bytes a member; this bounds groups near 1,500. */
+const MAX_WELCOME_B64 = 600_000;
 
 const bytes = (n: number) => b64url(n);
 
@@ -88,6 +90,17 @@ const Payload = z.discriminatedUnion('t', [
     t: z.literal('device-names'),
     names: z.array(z.strictObject({ device: z.number().int().min(0).max(0xffffffff), name: Name })).max(32),
   }),
+  /**
+   * You were added to a group (docs/client.md §4.12): its MLS Welcome (RFC 9420 §12.4.3.1) and
+   * its name and description, from the member that added this device.
+   */
+  z.strictObject({
+    t: z.literal('group-welcome'),
+    group: bytes(16),
+    welcome: z.string().max(MAX_WELCOME_B64).pipe(b64url()),
+    name: z.string().min(1).max(MAX_NAME),
+    description: z.string().max(1_000),
+  }),
 ]);
 
 /** Sync payload types: accepted only from our own devices. */
@@ -136,7 +149,8 @@ export type OutgoingPayload =
     }
   | { t: 'read'; ids: string[] }
   | { t: 'introduce'; device: number; mailbox: PeerMailbox }
-  | { t: 'device-names'; names: { device: number; name: string }[] };
+  | { t: 'device-names'; names: { device: number; name: string }[] }
+  | { t: 'group-welcome'; group: Uint8Array; welcome: Uint8Array; name: string; description: string };
 
 export function encodePayload(p: OutgoingPayload): Uint8Array {
   let wire: Wire;
@@ -164,6 +178,9 @@ export function encodePayload(p: OutgoingPayload): Uint8Array {
       break;
     case 'introduce':
       wire = { t: 'introduce', device: p.device, mailbox: mailboxWire(p.mailbox) };
+      break;
+    case 'group-welcome':
+      wire = { ...p, group: base64url(p.group), welcome: base64url(p.welcome) };
       break;
     case 'sent':
       wire = { ...p, contact: base64url(p.contact) };

@@ -1,0 +1,97 @@
+/**
+ * Groups in the SDK (docs/client.md §4.12) against a real server in this process: create, add by
+ * key packages with the Welcome over 1:1 sessions, texts both ways as a conversation, removal
+ * (the removed member reads nothing newer and cannot post), leaving, and two commits racing.
+ */
+import { useInProcessServer } from '@parley/testkit';
+import { describe, expect, it } from 'vitest';
+import type { ParleyClient } from '../src/client.ts';
+import { failureOf, meet, newClient, received } from './client-kit.ts';
+
+const server = useInProcessServer();
+
+async function trio(): Promise<[ParleyClient, ParleyClient, ParleyClient]> {
+  const [alice, bob, carol] = await Promise.all(['Alice', 'Bob', 'Carol'].map((n) => newClient(server.url, n)));
+  if (!alice || !bob || !carol) throw new Error('clients');
+  await meet(alice, bob);
+  await meet(alice, carol);
+  return [alice, bob, carol];
+}
+
+describe('groups', { timeout: 60_000 }, () => {
+  it('create, add, talk, remove, leave', async () => {
+    const [alice, bob, carol] = await trio();
+    const g = await alice.createGroup({ name: 'Hikers', description: 'Sundays' });
+    expect(g).toMatchObject({ name: 'Hikers', members: 1, epoch: 0, status: 'active' });
+    const added = await alice.addToGroup('Hikers', ['Bob', 'Carol']);
+    expect(added).toMatchObject({ members: 3, epoch: 1 });
+
+    await bob.sync();
+    await carol.sync();
+    const [bg] = await bob.groups();
+    expect(bg).toMatchObject({ id: g.id, name: 'Hikers', description: 'Sundays', members: 3, epoch: 1 });
+    expect((await carol.groups()).map((x) => x.id)).toEqual([g.id]);
+
+    const sent = await bob.send('Hikers', 'hello all');
+    expect(sent).toMatchObject({ conversationId: g.id, direction: 'out', text: 'hello all' });
+    expect(await received(alice)).toEqual(['hello all']);
+    const [inCarol] = await carol.sync().then(() => carol.unread({ take: true }));
+    expect(inCarol).toMatchObject({ conversationId: g.id, direction: 'in', text: 'hello all' });
+    await alice.send(g.id, 'hi Bob');
+    expect(await received(bob)).toEqual(['hi Bob']);
+    expect((await bob.messages('Hikers')).map((m) => [m.direction, m.text])).toEqual([
+      ['out', 'hello all'],
+      ['in', 'hi Bob'],
+    ]);
+
+    // Members: Bob sees Alice as his contact, Carol as a stranger (not his contact), himself current.
+    const members = await bob.groupMembers('Hikers');
+    expect(members.map((m) => [m.name, m.trust, m.current]).sort()).toEqual(
+      [
+        ['Alice', 'unverified', false],
+        [null, 'self', true],
+        [null, 'stranger', false],
+      ].sort(),
+    );
+
+    // Alice removes Carol: one commit; Carol reads it and is out.
+    const after = await alice.removeFromGroup('Hikers', 'Carol');
+    expect(after).toMatchObject({ members: 2, epoch: 2 });
+    await alice.send('Hikers', 'carol is gone');
+    await carol.sync();
+    expect((await carol.groups())[0]?.status).toBe('removed');
+    // What came before her removal, nothing after it.
+    expect((await carol.unread()).map((m) => m.text)).toEqual(['hi Bob']);
+    expect((await failureOf(carol.send(g.id, 'still here?'))).code).toBe('not-in-group');
+    expect(await received(bob)).toEqual(['carol is gone']);
+
+    // Bob leaves: his device stops at once; Alice's next sync removes his leaves.
+    await bob.leaveGroup('Hikers');
+    expect((await bob.groups())[0]?.status).toBe('left');
+    await alice.sync();
+    expect((await alice.groups())[0]).toMatchObject({ members: 1, epoch: 3 });
+    await Promise.all([alice.close(), bob.close(), carol.close()]);
+  });
+
+  it('two members committing at once: both changes land, one retried on the new epoch', async () => {
+    const [alice, bob, carol] = await trio();
+    await meet(bob, carol);
+    const dave = await newClient(server.url, 'Dave');
+    await meet(alice, dave);
+    await meet(bob, dave);
+    await alice.createGroup({ name: 'Race' });
+    await alice.addToGroup('Race', ['Bob']);
+    await bob.sync();
+    // Alice adds Carol while Bob adds Dave: one commit per epoch, the other retries.
+    const [a, b] = await Promise.all([alice.addToGroup('Race', ['Carol']), bob.addToGroup('Race', ['Dave'])]);
+    expect([a.epoch, b.epoch].sort()).toEqual([2, 3]);
+    await alice.sync();
+    await bob.sync();
+    await carol.sync();
+    await dave.sync();
+    for (const c of [alice, bob, carol, dave]) expect((await c.groups())[0]).toMatchObject({ members: 4, epoch: 3 });
+    await dave.send('Race', 'all four');
+    for (const c of [alice, bob, carol]) expect(await received(c)).toEqual(['all four']);
+    await Promise.all([alice.close(), bob.close(), carol.close(), dave.close()]);
+  });
+});

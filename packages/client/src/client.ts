@@ -63,6 +63,7 @@ import { introduceDevices, introRecord } from './flows/device-intro.ts';
 import { refreshDeviceList, removeOwnDevice } from './flows/device-list.ts';
 import { findGroup } from './flows/groups/group-context.ts';
 import { groupFor, groupMessages } from './flows/groups/group-lookup.ts';
+import { startGroupPush, stopGroupPush } from './flows/groups/group-push.ts';
 import { sendToGroup } from './flows/groups/group-send.ts';
 import { syncGroups } from './flows/groups/group-sync.ts';
 import { groupMembers, groups, groupView } from './flows/groups/group-views.ts';
@@ -698,6 +699,7 @@ export class ParleyClient {
     });
     ctx.push = push;
     for (const m of await ownMailboxes(ctx)) push.subscribe(ownedMailbox(m));
+    await startGroupPush(ctx);
     const { resendAfterMs, gapGraceMs } = deliveryOptions(ctx);
     this.deliveryTimer = setInterval(
       () => this.checkDelivery().catch(() => undefined),
@@ -718,6 +720,7 @@ export class ParleyClient {
     this.deliveryTimer = null;
     this.ctx.push?.close();
     this.ctx.push = null;
+    stopGroupPush(this.ctx);
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
+import type { ClientEvent } from '../src/api.ts';
 import type { ParleyClient } from '../src/client.ts';
 import { failureOf, meet, newClient, received } from './client-kit.ts';
 
@@ -93,5 +94,31 @@ describe('groups', { timeout: 60_000 }, () => {
     await dave.send('Race', 'all four');
     for (const c of [alice, bob, carol]) expect(await received(c)).toEqual(['all four']);
     await Promise.all([alice.close(), bob.close(), carol.close(), dave.close()]);
+  });
+
+  it('online members get texts and commits pushed, without syncing', async () => {
+    const [alice, bob, carol] = await trio();
+    await alice.createGroup({ name: 'Live' });
+    await alice.addToGroup('Live', ['Bob']);
+    await bob.sync();
+    await Promise.all([alice.start(), bob.start()]);
+    const texts = (c: ParleyClient, n: number) =>
+      new Promise<string[]>((resolve) => {
+        const got: string[] = [];
+        const off = c.on((e: ClientEvent) => {
+          if (e.type === 'message') got.push(e.message.text);
+          if (got.length === n) {
+            off();
+            resolve(got);
+          }
+        });
+      });
+    const atBob = texts(bob, 2);
+    await alice.send('Live', 'one');
+    // A commit in between: Bob's socket moves on to the next epoch's key.
+    await alice.addToGroup('Live', ['Carol']);
+    await alice.send('Live', 'two');
+    expect(await atBob).toEqual(['one', 'two']);
+    await Promise.all([alice.close(), bob.close(), carol.close()]);
   });
 });

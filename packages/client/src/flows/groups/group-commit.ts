@@ -12,6 +12,7 @@ import type { GroupRecord } from '../../engine/group-records.ts';
 import { ClientError } from '../../errors.ts';
 import type { ClientContext } from '../context.ts';
 import { active, getGroup, groupApi, groupEngine, groupIdBytes, putGroup, stateOf, writeKey } from './group-context.ts';
+import { followGroup } from './group-follow.ts';
 import { applyEntries, catchUpGroup } from './group-log.ts';
 
 export interface Proposals {
@@ -69,6 +70,7 @@ export async function commitToGroup(
     };
     await ctx.commit([putGroup(after), ...applied.writes]);
     ctx.emit(applied.events);
+    await followGroup(ctx, after);
     return { group: after, ...(result.welcome === undefined ? {} : { welcome: result.welcome }) };
   }
   throw new ClientError('group-busy', 'Other members kept changing the group: try again.');

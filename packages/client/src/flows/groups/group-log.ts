@@ -18,6 +18,7 @@ import type { RecordWrite } from '../../store/record-store.ts';
 import { identityFrom } from '../contact-lookup.ts';
 import { type ClientContext, listRecords } from '../context.ts';
 import { groupApi, groupEngine, groupIdBytes, putGroup, stateOf, writeKey } from './group-context.ts';
+import { followGroup } from './group-follow.ts';
 
 /** What applying some entries did: the group as it became, its writes, events, leave requests. */
 export interface Applied {
@@ -146,5 +147,6 @@ export async function catchUpGroup(
     leaving.push(...applied.leaving);
     g = applied.group;
   }
+  await followGroup(ctx, g);
   return { group: g, leaving };
 }

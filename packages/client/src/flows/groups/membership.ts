@@ -20,6 +20,7 @@ import { deviceTimes } from '../own-devices.ts';
 import { devicesOf } from '../peers.ts';
 import { commitToGroup } from './group-commit.ts';
 import { groupApi, groupEngine, groupLock, memberIdentity, putGroup, stateOf, writeKey } from './group-context.ts';
+import { followGroup } from './group-follow.ts';
 import { postToGroup } from './group-send.ts';
 
 /** Creates a group with us (this device) as its only member, then adds our other devices. */
@@ -50,6 +51,7 @@ export async function createGroup(
       createdAt: ctx.env.now(),
     };
     await ctx.commit([putGroup(group)]);
+    await followGroup(ctx, group);
     return group;
   });
   return (await addPeople(ctx, g, [])) ?? g;

@@ -40,6 +40,13 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
     const client = await ctx.open();
     const names = new Names(client);
     await names.refresh();
+    /** Group conversation id â†’ its name (read again when a message names an unknown conversation). */
+    let groups = new Map<string, string>();
+    const groupName = async (conversationId: string): Promise<string | undefined> => {
+      if (!groups.has(conversationId)) groups = new Map((await client.groups()).map((g) => [g.id, g.name]));
+      const n = groups.get(conversationId);
+      return n === undefined ? undefined : cleanLine(n);
+    };
     const events: ClientEvent[] = [];
     const shown = new Set<string>();
     let printed = 0;
@@ -56,7 +63,9 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
       if (shown.has(m.id)) return;
       shown.add(m.id);
       printed++;
-      ctx.print(messageLines(formatWhen(m.sentAt), await names.of(m.contactId), m.text));
+      const group = await groupName(m.conversationId);
+      const who = await names.of(m.contactId);
+      ctx.print(messageLines(formatWhen(m.sentAt), group === undefined ? who : `${who} in ${group}`, m.text));
     };
     // Printed, then taken from the inbox: a crash in between prints a message twice, never zero times.
     const drain = async () => {

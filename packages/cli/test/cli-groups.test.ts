@@ -46,6 +46,7 @@ it('a group chat from the command line: create, add, talk, members, remove, leav
   expect(texts(await carol.json('receive'))).toEqual([]);
   const refused = await carol.run('send', 'Hikers', 'still here?');
   expect(refused.code).toBe(6);
+  expect(refused.stderr).toContain('no longer in that group');
   expect(texts(await bob.json('receive'))).toEqual(['after carol']);
 
   expect((await bob.run('group', 'leave', 'Hikers')).code).toBe(0);

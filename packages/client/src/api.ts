@@ -106,8 +106,14 @@ export interface GroupView {
   readonly members: number;
   /** The MLS epoch this device is at. */
   readonly epoch: number;
-  /** removed: a member removed this device; left: we left. Neither reads nor sends any more. */
-  readonly status: 'active' | 'removed' | 'left';
+  /**
+   * removed: a member removed this device; left: we left. stalled: a member who is not an admin
+   * added or removed someone; every member refused it and the group cannot go on. None of these
+   * reads or sends any more.
+   */
+  readonly status: 'active' | 'removed' | 'left' | 'stalled';
+  /** Whether our account is one of the group's admins (who alone add and remove). */
+  readonly admin: boolean;
 }
 
 /** One member device of a group (`groupMembers()`). */

@@ -67,7 +67,7 @@ import { startGroupPush, stopGroupPush } from './flows/groups/group-push.ts';
 import { sendToGroup } from './flows/groups/group-send.ts';
 import { syncGroups } from './flows/groups/group-sync.ts';
 import { groupMembers, groups, groupView } from './flows/groups/group-views.ts';
-import { addToGroup, createGroup, leaveGroup, removeFromGroup } from './flows/groups/membership.ts';
+import { addGroupAdmin, addToGroup, createGroup, leaveGroup, removeFromGroup } from './flows/groups/membership.ts';
 import { catchUp, ownMailboxes, receive } from './flows/inbound.ts';
 import * as invitations from './flows/invitations.ts';
 import { Lanes } from './flows/lanes.ts';
@@ -535,17 +535,29 @@ export class ParleyClient {
    * are end-to-end encrypted: the server sees a random group id only.
    */
   async createGroup(options: { name: string; description?: string }): Promise<GroupView> {
-    return groupView(await createGroup(this.ctx, options));
+    return groupView(await createGroup(this.ctx, options), this.ctx.profile.accountId);
   }
 
   /** Adds every device of each contact (and any of ours not in yet) in one commit; Welcomes go 1:1. */
   async addToGroup(group: string, contacts: readonly string[]): Promise<GroupView> {
-    return groupView(await addToGroup(this.ctx, await findGroup(this.ctx, group), contacts));
+    return groupView(
+      await addToGroup(this.ctx, await findGroup(this.ctx, group), contacts),
+      this.ctx.profile.accountId,
+    );
   }
 
   /** Removes every device of the contact in one commit: they read nothing newer and cannot post. */
   async removeFromGroup(group: string, contact: string): Promise<GroupView> {
-    return groupView(await removeFromGroup(this.ctx, await findGroup(this.ctx, group), contact));
+    return groupView(
+      await removeFromGroup(this.ctx, await findGroup(this.ctx, group), contact),
+      this.ctx.profile.accountId,
+    );
+  }
+
+  /** Makes a contact an admin of the group too (admins alone add and remove members). */
+  async addGroupAdmin(group: string, contact: string): Promise<GroupView> {
+    const g = await addGroupAdmin(this.ctx, await findGroup(this.ctx, group), contact);
+    return groupView(g, this.ctx.profile.accountId);
   }
 
   /** Leaves: the members are asked to remove our devices; this one stops reading at once. */

@@ -67,6 +67,8 @@ export type ClientErrorCode =
   | 'unknown-group'
   /** This device is no longer in the group (removed, or it left). */
   | 'not-in-group'
+  /** Only the group's admins add, remove and name admins. */
+  | 'not-admin'
   /** Other members kept changing the group while we tried to commit: try again. */
   | 'group-busy'
   /** The caller used the API wrongly. */

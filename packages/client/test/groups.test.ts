@@ -7,7 +7,11 @@ import { useInProcessServer } from '@parley/testkit';
 import { describe, expect, it } from 'vitest';
 import type { ClientEvent } from '../src/api.ts';
 import type { ParleyClient } from '../src/client.ts';
+import { commitToGroup } from '../src/flows/groups/group-commit.ts';
+import { groupLock, listGroups } from '../src/flows/groups/group-context.ts';
+import { removal } from '../src/flows/groups/membership.ts';
 import { failureOf, meet, newClient, received } from './client-kit.ts';
+import { contextOf } from './devices-kit.ts';
 
 const server = useInProcessServer();
 
@@ -82,7 +86,9 @@ describe('groups', { timeout: 60_000 }, () => {
     await meet(bob, dave);
     await alice.createGroup({ name: 'Race' });
     await alice.addToGroup('Race', ['Bob']);
+    expect(await alice.addGroupAdmin('Race', 'Bob')).toMatchObject({ admin: true });
     await bob.sync();
+    expect((await bob.groups())[0]?.admin).toBe(true);
     // Alice adds Carol while Bob adds Dave: one commit per epoch, the other retries.
     const [a, b] = await Promise.all([alice.addToGroup('Race', ['Carol']), bob.addToGroup('Race', ['Dave'])]);
     expect([a.epoch, b.epoch].sort()).toEqual([2, 3]);
@@ -119,6 +125,29 @@ describe('groups', { timeout: 60_000 }, () => {
     await alice.addToGroup('Live', ['Carol']);
     await alice.send('Live', 'two');
     expect(await atBob).toEqual(['one', 'two']);
+    await Promise.all([alice.close(), bob.close(), carol.close()]);
+  });
+
+  it('admins: a non-admin cannot add or remove, and a removal it forges is refused by every member', async () => {
+    const [alice, bob, carol] = await trio();
+    await meet(bob, carol);
+    await alice.createGroup({ name: 'Admins' });
+    await alice.addToGroup('Admins', ['Bob', 'Carol']);
+    await bob.sync();
+    await carol.sync();
+    expect((await bob.groups())[0]?.admin).toBe(false);
+    expect((await failureOf(bob.removeFromGroup('Admins', 'Carol'))).code).toBe('not-admin');
+    // Bob's client bypassed: his commit removing Carol goes to the log (the server cannot tell).
+    const ctx = contextOf(bob);
+    const [g] = await listGroups(ctx);
+    if (g === undefined) throw new Error('no group');
+    const carolAccount = (await carol.groupMembers('Admins')).find((m) => m.current)?.accountId ?? '';
+    await groupLock(ctx, () => commitToGroup(ctx, g, async (state) => removal(state, carolAccount)));
+    // Alice and Carol refuse it: Carol is still a member in their views, and the group stalls.
+    await alice.sync();
+    await carol.sync();
+    for (const c of [alice, carol]) expect((await c.groups())[0]).toMatchObject({ members: 3, status: 'stalled' });
+    expect((await failureOf(alice.send('Admins', 'hello?'))).code).toBe('not-in-group');
     await Promise.all([alice.close(), bob.close(), carol.close()]);
   });
 });

@@ -11,7 +11,8 @@ export async function groupNamed(client: ParleyClient, who: string): Promise<Gro
   if (byId !== undefined) return byId;
   if ((await client.contacts()).some((c) => c.id === who || c.name.toLowerCase() === who.toLowerCase()))
     return undefined;
-  return groups.find((g) => g.name.toLowerCase() === who.toLowerCase() && g.status === 'active');
+  const named = groups.filter((g) => g.name.toLowerCase() === who.toLowerCase());
+  return named.find((g) => g.status === 'active') ?? named[0];
 }
 
 export async function groupHistory(ctx: Context, client: ParleyClient, group: GroupView, limit: number) {

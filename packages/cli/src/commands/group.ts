@@ -14,6 +14,7 @@ const USAGE = [
   'group remove GROUP CONTACT',
   'group leave GROUP',
   'group members GROUP',
+  'group admin GROUP CONTACT',
 ];
 
 const trustWord = (m: GroupMemberView): string =>
@@ -27,7 +28,9 @@ export default defineCommand({
 messages under a random id and never learns the members, the name or the description. Every device
 is a member: adding a contact adds each of their devices (and yours come along). Only members can
 read what is posted while they are in: someone removed reads nothing newer and cannot post.
-Leaving asks the others to remove your devices; this device stops at once.
+Only admins add and remove (the creator, and whoever an admin makes one with \`group admin\`);
+every member's client refuses a change made by anyone else. Leaving asks the admins to remove
+your devices; this device stops at once.
 Send with \`parley send GROUP TEXT\`, read with \`parley receive\` and \`parley history GROUP\`.`,
   options: { description: { type: 'string', placeholder: 'TEXT', help: 'group create: a description' } },
   examples: [
@@ -39,7 +42,7 @@ Send with \`parley send GROUP TEXT\`, read with \`parley receive\` and \`parley 
   ],
   async run(ctx, args) {
     const [sub, group, ...rest] = args.positionals;
-    if (sub === undefined) throw usageError('missing what to do (create, add, remove, leave, members)', 'group');
+    if (sub === undefined) throw usageError('missing what to do (create, add, remove, leave, members, admin)', 'group');
     if (group === undefined) throw usageError(sub === 'create' ? 'missing NAME' : 'missing GROUP', 'group');
     const client = await ctx.open({ readOnly: sub === 'members' });
     switch (sub) {
@@ -73,6 +76,13 @@ Send with \`parley send GROUP TEXT\`, read with \`parley receive\` and \`parley 
         ctx.result({ left: true }, () => ctx.print('You left the group.'));
         return 0;
       }
+      case 'admin': {
+        const [who, ...more] = rest;
+        if (who === undefined || more.length > 0) throw usageError('group admin takes one CONTACT', 'group');
+        const g = await client.addGroupAdmin(group, who);
+        ctx.result({ group: g }, () => ctx.print(`${cleanLine(who)} is now an admin of ${cleanLine(g.name)}.`));
+        return 0;
+      }
       case 'members': {
         if (rest.length > 0) throw usageError('group members takes one GROUP', 'group');
         const members = await client.groupMembers(group);
@@ -91,7 +101,7 @@ Send with \`parley send GROUP TEXT\`, read with \`parley receive\` and \`parley 
         return 0;
       }
       default:
-        throw usageError(`group takes: create, add, remove, leave, members (not ${cleanLine(sub)})`, 'group');
+        throw usageError(`group takes: create, add, remove, leave, members, admin (not ${cleanLine(sub)})`, 'group');
     }
   },
 });

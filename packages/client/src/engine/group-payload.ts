@@ -6,7 +6,8 @@
  * - `text`: a text, as in 1:1 (`id` unique per sender, echoed by nothing yet);
  * - `info`: the group's name and description changed (the creator's first ones travel in the
  *   `group-welcome` 1:1 payload to each new device, since a new member cannot read old epochs);
- * - `leave`: the sender's account leaves: the next member to act removes all its leaves.
+ * - `leave`: the sender's account leaves: the next admin to act removes all its leaves;
+ * - `admins`: who may add and remove from now on (only an admin's counts).
  */
 import { z } from 'zod';
 import { ClientError } from '../errors.ts';
@@ -28,6 +29,8 @@ const GroupPayload = z.discriminatedUnion('t', [
     description: z.string().max(MAX_GROUP_DESCRIPTION),
   }),
   z.strictObject({ t: z.literal('leave') }),
+  /** The admins from now on (account ids); taken only from a sender who is an admin. */
+  z.strictObject({ t: z.literal('admins'), admins: z.array(z.string().min(1).max(64)).min(1).max(32) }),
 ]);
 
 export type GroupPayload = z.output<typeof GroupPayload>;

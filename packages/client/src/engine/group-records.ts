@@ -29,8 +29,14 @@ export interface GroupRecord {
   readonly cursor: number;
   /** Seqs of our own posts past the cursor (skipped when read back: we cannot decrypt our own). */
   readonly mine: readonly number[];
-  /** removed: a commit removed this device; left: we left. Either way nothing more is read. */
-  readonly status: 'active' | 'removed' | 'left';
+  /**
+   * removed: a commit removed this device; left: we left — either way nothing more is read.
+   * stalled: a member who is not an admin committed an add or a removal; we (and every honest
+   * member) refused it, and the log cannot go on past it (docs/client.md §4.12 "Admins").
+   */
+  readonly status: 'active' | 'removed' | 'left' | 'stalled';
+  /** Account ids (base64url of identity keys) allowed to add, remove and name admins. */
+  readonly admins: readonly string[];
   readonly createdAt: number;
 }
 
@@ -59,7 +65,8 @@ const schemas = {
     state: bytes,
     cursor: count,
     mine: z.array(count),
-    status: z.enum(['active', 'removed', 'left']),
+    status: z.enum(['active', 'removed', 'left', 'stalled']),
+    admins: z.array(z.string()),
     createdAt: z.number(),
   }),
   gself: z.strictObject({

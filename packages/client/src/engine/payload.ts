@@ -100,6 +100,8 @@ const Payload = z.discriminatedUnion('t', [
     welcome: z.string().max(MAX_WELCOME_B64).pipe(b64url()),
     name: z.string().min(1).max(MAX_NAME),
     description: z.string().max(1_000),
+    /** The account ids allowed to add and remove members (docs/client.md §4.12 "Admins"). */
+    admins: z.array(z.string().min(1).max(64)).min(1).max(32),
   }),
 ]);
 
@@ -150,7 +152,14 @@ export type OutgoingPayload =
   | { t: 'read'; ids: string[] }
   | { t: 'introduce'; device: number; mailbox: PeerMailbox }
   | { t: 'device-names'; names: { device: number; name: string }[] }
-  | { t: 'group-welcome'; group: Uint8Array; welcome: Uint8Array; name: string; description: string };
+  | {
+      t: 'group-welcome';
+      group: Uint8Array;
+      welcome: Uint8Array;
+      name: string;
+      description: string;
+      admins: readonly string[];
+    };
 
 export function encodePayload(p: OutgoingPayload): Uint8Array {
   let wire: Wire;
@@ -180,7 +189,7 @@ export function encodePayload(p: OutgoingPayload): Uint8Array {
       wire = { t: 'introduce', device: p.device, mailbox: mailboxWire(p.mailbox) };
       break;
     case 'group-welcome':
-      wire = { ...p, group: base64url(p.group), welcome: base64url(p.welcome) };
+      wire = { ...p, group: base64url(p.group), welcome: base64url(p.welcome), admins: [...p.admins] };
       break;
     case 'sent':
       wire = { ...p, contact: base64url(p.contact) };

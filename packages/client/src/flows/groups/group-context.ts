@@ -5,7 +5,7 @@
  */
 
 import { createGroupEngine, type GroupEngine, type GroupState, type MemberIdentity } from '@parley/groups';
-import { fromBase64url } from '@parley/protocol';
+import { accountIdFromKey, fromBase64url } from '@parley/protocol';
 import { decodeGroupRecord, type GroupRecord, type MemberIdentityRecord } from '../../engine/group-records.ts';
 import { put } from '../../engine/records.ts';
 import { ClientError } from '../../errors.ts';
@@ -55,8 +55,9 @@ export async function findGroup(ctx: ClientContext, nameOrId: string): Promise<G
   const byId = await getGroup(ctx, nameOrId).catch(() => undefined);
   if (byId !== undefined) return byId;
   const key = nameOrId.trim().toLowerCase();
-  const found = (await listGroups(ctx)).filter((g) => g.name.toLowerCase() === key && g.status === 'active');
-  const g = found[0];
+  // An active group first; else one we are out of (so that its errors say why).
+  const found = (await listGroups(ctx)).filter((g) => g.name.toLowerCase() === key);
+  const g = found.find((x) => x.status === 'active') ?? found[0];
   if (g === undefined)
     throw new ClientError('unknown-group', 'There is no group by that name: run `groups` to list them.');
   return g;
@@ -74,7 +75,19 @@ export async function writeKey(state: GroupState): Promise<GroupWriteKey & { pub
 }
 
 export function active(g: GroupRecord): GroupRecord {
+  if (g.status === 'stalled')
+    throw new ClientError(
+      'not-in-group',
+      'A member who is not an admin changed this group; every member refused it, so it cannot go on.',
+    );
   if (g.status !== 'active') throw new ClientError('not-in-group', 'This device is no longer in that group.');
+  return g;
+}
+
+/** Throws `not-admin` unless our account is one of the group's admins. */
+export function asAdmin(ctx: ClientContext, g: GroupRecord): GroupRecord {
+  if (!g.admins.includes(accountIdFromKey(ctx.profile.identity.signing.publicKey)))
+    throw new ClientError('not-admin', 'Only the group’s admins add and remove members.');
   return g;
 }
 

@@ -78,11 +78,18 @@ export async function applyEntries(
       if (err instanceof GroupError) continue; // refused: a replay, a forgery, another epoch's
       throw err;
     }
-    s = processed.state;
     if (processed.kind === 'commit') {
+      const changes = processed.added.length > 0 || processed.removed.length > 0;
+      if (changes && !g.admins.includes(accountIdFromKey(processed.sender.accountKey))) {
+        // Not an admin's change: refused, as every honest member refuses it (the state stays).
+        g = { ...g, status: 'stalled' };
+        break;
+      }
+      s = processed.state;
       if (processed.removedSelf) g = { ...g, status: 'removed' };
       break; // the next epoch's entries are read with its own key
     }
+    s = processed.state;
     let payload: GroupPayload;
     try {
       payload = decodeGroupPayload(processed.plaintext);
@@ -91,7 +98,9 @@ export async function applyEntries(
       throw err;
     }
     const from = who(processed.sender);
+    const admin = g.admins.includes(accountIdFromKey(processed.sender.accountKey));
     if (payload.t === 'info') g = { ...g, name: payload.name, description: payload.description };
+    else if (payload.t === 'admins') g = admin ? { ...g, admins: payload.admins } : g;
     else if (payload.t === 'leave') leaving.push(base64url(processed.sender.accountKey));
     else {
       const now = ctx.env.now();

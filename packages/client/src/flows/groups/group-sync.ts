@@ -19,8 +19,8 @@ export async function syncGroups(ctx: ClientContext): Promise<void> {
       if (g.status !== 'active') continue;
       const { group, leaving } = await catchUpGroup(ctx, g);
       for (const account of new Set(leaving)) {
-        if (account === me || group.status !== 'active') continue;
         const id = accountIdFromKey(fromBase64url(account));
+        if (account === me || group.status !== 'active' || !group.admins.includes(ctx.profile.accountId)) continue;
         await commitToGroup(ctx, group, async (state) => removal(state, id)).catch(() => undefined);
       }
     }

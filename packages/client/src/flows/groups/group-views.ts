@@ -6,7 +6,7 @@ import { type ClientContext, getRecord } from '../context.ts';
 import { groupEngine, listGroups, stateOf } from './group-context.ts';
 import { senderResolver } from './group-log.ts';
 
-export function groupView(g: GroupRecord): GroupView {
+export function groupView(g: GroupRecord, me: string): GroupView {
   const engine = groupEngine();
   const state = stateOf(g);
   return {
@@ -17,11 +17,12 @@ export function groupView(g: GroupRecord): GroupView {
     members: engine.members(state).length,
     epoch: Number(engine.epoch(state)),
     status: g.status,
+    admin: g.admins.includes(me),
   };
 }
 
 export async function groups(ctx: ClientContext): Promise<GroupView[]> {
-  return (await listGroups(ctx)).map(groupView);
+  return (await listGroups(ctx)).map((g) => groupView(g, ctx.profile.accountId));
 }
 
 /** One entry per member device, with who it is to us and how far we trust that. */

@@ -45,6 +45,7 @@ export async function acceptGroupWelcome(
       cursor: 0,
       mine: [],
       status: 'active',
+      admins: w.admins,
       createdAt: ctx.env.now(),
     };
     return { writes: [putGroup(group), ...(k.record.lastResort ? [] : [del('gkp', k.id)])], group };

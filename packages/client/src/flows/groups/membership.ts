@@ -19,7 +19,16 @@ import { flushOutbox, ignoreDeliveryFailure } from '../outbox.ts';
 import { deviceTimes } from '../own-devices.ts';
 import { devicesOf } from '../peers.ts';
 import { commitToGroup } from './group-commit.ts';
-import { groupApi, groupEngine, groupLock, memberIdentity, putGroup, stateOf, writeKey } from './group-context.ts';
+import {
+  asAdmin,
+  groupApi,
+  groupEngine,
+  groupLock,
+  memberIdentity,
+  putGroup,
+  stateOf,
+  writeKey,
+} from './group-context.ts';
 import { followGroup } from './group-follow.ts';
 import { postToGroup } from './group-send.ts';
 
@@ -48,6 +57,7 @@ export async function createGroup(
       cursor: 0,
       mine: [],
       status: 'active',
+      admins: [accountIdFromKey(ctx.profile.identity.signing.publicKey)],
       createdAt: ctx.env.now(),
     };
     await ctx.commit([putGroup(group)]);
@@ -100,6 +110,7 @@ async function addPeople(
   group: GroupRecord,
   contacts: ContactRecord[],
 ): Promise<GroupRecord | null> {
+  asAdmin(ctx, group);
   const targets = [await targetOf(ctx, SELF_CONTACT, null)];
   for (const c of contacts) targets.push(await targetOf(ctx, c.id, c.identity));
   const engine = groupEngine();
@@ -163,6 +174,7 @@ async function addPeople(
           welcome,
           name: result.group.name,
           description: result.group.description,
+          admins: result.group.admins,
         };
         writes.push(...fanOut(ctx.env, fresh, payload, null, ctx.newId).writes);
       }
@@ -178,6 +190,7 @@ const memberKey = (m: Member) => `${accountIdFromKey(m.accountKey)}.${m.deviceId
 
 /** Removes every device of the person from the group, in one commit. */
 export async function removeFromGroup(ctx: ClientContext, group: GroupRecord, name: string): Promise<GroupRecord> {
+  asAdmin(ctx, group);
   const c = await findContact(ctx, name);
   const account = accountIdFromKey(identityFrom(c.identity).signingKey);
   const result = await groupLock(ctx, () => commitToGroup(ctx, group, async (state) => removal(state, account)));
@@ -203,5 +216,19 @@ export async function leaveGroup(ctx: ClientContext, group: GroupRecord): Promis
     await postToGroup(ctx, group, { t: 'leave' });
     const now = await ctx.store.get('group', group.id);
     if (now !== undefined) await ctx.commit([putGroup({ ...group, status: 'left' })]);
+  });
+}
+
+/** Makes a contact an admin too: an `admins` message every member takes from an admin only. */
+export async function addGroupAdmin(ctx: ClientContext, group: GroupRecord, name: string): Promise<GroupRecord> {
+  asAdmin(ctx, group);
+  const c = await findContact(ctx, name);
+  const account = accountIdFromKey(identityFrom(c.identity).signingKey);
+  return groupLock(ctx, async () => {
+    const admins = [...new Set([...group.admins, account])];
+    const { group: g } = await postToGroup(ctx, group, { t: 'admins', admins });
+    const after = { ...g, admins };
+    await ctx.commit([putGroup(after)]);
+    return after;
   });
 }

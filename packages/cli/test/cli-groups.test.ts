@@ -28,7 +28,7 @@ it('a group chat from the command line: create, add, talk, members, remove, leav
   expect(added.code).toBe(0);
   expect(added.stdout).toContain('Hikers has 3 member devices now.');
 
-  await bob.json('receive');
+  expect((await bob.run('receive')).stdout).toContain('You were added to Hikers');
   const { groups } = await bob.json('groups');
   expect(groups.map((g: { name: string; members: number }) => [g.name, g.members])).toEqual([['Hikers', 3]]);
   expect((await bob.run('send', 'hikers', 'hello', 'hikers')).stdout).toContain('Sent to Hikers.');

@@ -193,6 +193,16 @@ export type ClientEvent =
   | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
   | { readonly type: 'contact-connected'; readonly contact: ContactView }
   | { readonly type: 'contact-request'; readonly request: RequestView }
+  /**
+   * We joined a group (`joined`: a Welcome), or it changed (`changed`: members added or removed,
+   * its name, or our status — removed, stalled). Read `groups()` / `groupMembers()` again.
+   */
+  | {
+      readonly type: 'group';
+      readonly change: 'joined' | 'changed';
+      readonly groupId: string;
+      readonly status: 'active' | 'removed' | 'left' | 'stalled';
+    }
   /** Loud: the contact's identity key changed (reinstall, new device state, or an attack). */
   | { readonly type: 'identity-changed'; readonly contact: ContactView }
   /**

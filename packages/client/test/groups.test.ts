@@ -31,7 +31,8 @@ describe('groups', { timeout: 60_000 }, () => {
     const added = await alice.addToGroup('Hikers', ['Bob', 'Carol']);
     expect(added).toMatchObject({ members: 3, epoch: 1 });
 
-    await bob.sync();
+    const joined = await bob.sync();
+    expect(joined).toContainEqual({ type: 'group', change: 'joined', groupId: g.id, status: 'active' });
     await carol.sync();
     const [bg] = await bob.groups();
     expect(bg).toMatchObject({ id: g.id, name: 'Hikers', description: 'Sundays', members: 3, epoch: 1 });
@@ -63,7 +64,7 @@ describe('groups', { timeout: 60_000 }, () => {
     const after = await alice.removeFromGroup('Hikers', 'Carol');
     expect(after).toMatchObject({ members: 2, epoch: 2 });
     await alice.send('Hikers', 'carol is gone');
-    await carol.sync();
+    expect(await carol.sync()).toContainEqual({ type: 'group', change: 'changed', groupId: g.id, status: 'removed' });
     expect((await carol.groups())[0]?.status).toBe('removed');
     // What came before her removal, nothing after it.
     expect((await carol.unread()).map((m) => m.text)).toEqual(['hi Bob']);

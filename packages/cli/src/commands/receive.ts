@@ -42,8 +42,13 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
     await names.refresh();
     /** Group conversation id â†’ its name (read again when a message names an unknown conversation). */
     let groups = new Map<string, string>();
+    /** Conversation ids known not to be groups' (1:1 conversations). */
+    const direct = new Set<string>();
     const groupName = async (conversationId: string): Promise<string | undefined> => {
-      if (!groups.has(conversationId)) groups = new Map((await client.groups()).map((g) => [g.id, g.name]));
+      if (!groups.has(conversationId) && !direct.has(conversationId)) {
+        groups = new Map((await client.groups()).map((g) => [g.id, g.name]));
+        if (!groups.has(conversationId)) direct.add(conversationId);
+      }
       const n = groups.get(conversationId);
       return n === undefined ? undefined : cleanLine(n);
     };
@@ -101,6 +106,16 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
         enqueue(() => {
           printed++;
           ctx.print(`${name} is now connected: you can send messages (${hint}).`);
+        });
+      }
+      if (e.type === 'group' && (e.change === 'joined' || e.status === 'removed' || e.status === 'stalled')) {
+        const { groupId, change, status } = e;
+        enqueue(async () => {
+          const name = (await groupName(groupId)) ?? 'a group';
+          printed++;
+          if (change === 'joined') ctx.print(`You were added to ${name} (${ctx.cmd('send', name, 'TEXT')}).`);
+          else if (status === 'removed') ctx.print(`You were removed from ${name}.`);
+          else ctx.print(`${name} stopped: a member who is not an admin changed it, and every member refused it.`);
         });
       }
       if (e.type === 'contact-request') {

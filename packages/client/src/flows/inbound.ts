@@ -382,8 +382,9 @@ async function processFromPeer(
   if (payload.t === 'group-welcome') {
     const joined = await acceptGroupWelcome(ctx, payload);
     await ctx.commit([...peerWrites(next), ...writes, ...joined.writes]);
-    ctx.emit(events);
-    if (joined.group !== null) afterJoin(ctx, joined.group);
+    const g = joined.group;
+    ctx.emit(g === null ? events : [...events, { type: 'group', change: 'joined', groupId: g.id, status: g.status }]);
+    if (g !== null) afterJoin(ctx, g);
     return { ack: d.myMailbox };
   }
   const messages = new Map<string, MessageRecord>();

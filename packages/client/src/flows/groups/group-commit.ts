@@ -69,7 +69,7 @@ export async function commitToGroup(
       mine: [],
     };
     await ctx.commit([putGroup(after), ...applied.writes]);
-    ctx.emit(applied.events);
+    ctx.emit([...applied.events, { type: 'group', change: 'changed', groupId: after.id, status: after.status }]);
     await followGroup(ctx, after);
     return { group: after, ...(result.welcome === undefined ? {} : { welcome: result.welcome }) };
   }

@@ -152,7 +152,17 @@ export async function catchUpGroup(
     if (r.entries.length === 0) break;
     const applied = await applyEntries(ctx, g, state, r.entries);
     await ctx.commit([putGroup(applied.group), ...applied.writes]);
-    ctx.emit(applied.events);
+    const a = applied.group;
+    const changed =
+      a.status !== g.status ||
+      a.name !== g.name ||
+      a.description !== g.description ||
+      groupEngine().epoch(applied.state) !== groupEngine().epoch(state);
+    ctx.emit(
+      changed
+        ? [...applied.events, { type: 'group', change: 'changed', groupId: a.id, status: a.status }]
+        : applied.events,
+    );
     leaving.push(...applied.leaving);
     g = applied.group;
   }

@@ -37,6 +37,8 @@ export interface GroupRecord {
   readonly status: 'active' | 'removed' | 'left' | 'stalled';
   /** Account ids (base64url of identity keys) allowed to add, remove and name admins. */
   readonly admins: readonly string[];
+  /** Accounts that asked to leave (`leave`) and whose leaves an admin has yet to remove. */
+  readonly leaving?: readonly string[];
   readonly createdAt: number;
 }
 
@@ -67,6 +69,7 @@ const schemas = {
     mine: z.array(count),
     status: z.enum(['active', 'removed', 'left', 'stalled']),
     admins: z.array(z.string()),
+    leaving: z.array(z.string()).optional(),
     createdAt: z.number(),
   }),
   gself: z.strictObject({

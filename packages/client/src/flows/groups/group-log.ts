@@ -7,7 +7,7 @@
  */
 
 import { GroupError, type GroupState, type Member } from '@parley/groups';
-import { accountIdFromKey, base64url } from '@parley/protocol';
+import { accountIdFromKey } from '@parley/protocol';
 import type { DomainEvent } from '../../engine/events.ts';
 import { decodeGroupPayload, type GroupPayload } from '../../engine/group-payload.ts';
 import type { GroupRecord } from '../../engine/group-records.ts';
@@ -101,8 +101,11 @@ export async function applyEntries(
     const admin = g.admins.includes(accountIdFromKey(processed.sender.accountKey));
     if (payload.t === 'info') g = { ...g, name: payload.name, description: payload.description };
     else if (payload.t === 'admins') g = admin ? { ...g, admins: payload.admins } : g;
-    else if (payload.t === 'leave') leaving.push(base64url(processed.sender.accountKey));
-    else {
+    else if (payload.t === 'leave') {
+      const account = accountIdFromKey(processed.sender.accountKey);
+      leaving.push(account);
+      if (!(g.leaving ?? []).includes(account)) g = { ...g, leaving: [...(g.leaving ?? []), account] };
+    } else {
       const now = ctx.env.now();
       const id = ctx.newId();
       const record: MessageRecord = {

@@ -5,12 +5,16 @@
  * refused by the engine and change nothing, reordered texts are each shown once. A server can
  * withhold; it cannot make a member show a text twice or move to an epoch it forged.
  */
+import { fromBase64url } from '@parley/protocol';
 import { useInProcessServer } from '@parley/testkit';
 import { expect, it } from 'vitest';
 import { ParleyClient } from '../src/client.ts';
+import { listGroups, stateOf, writeKey } from '../src/flows/groups/group-context.ts';
+import { applyEntries } from '../src/flows/groups/group-log.ts';
 import { GroupApi, type GroupApiLike, type GroupEntry } from '../src/net/group-api.ts';
 import { nodeClientOptions } from '../src/platform/node/index.ts';
-import { KeptStore, meet, newClient, received } from './client-kit.ts';
+import { failureOf, KeptStore, meet, newClient, received } from './client-kit.ts';
+import { contextOf } from './devices-kit.ts';
 
 const server = useInProcessServer();
 
@@ -78,4 +82,36 @@ it('replayed texts and commits, and reordered texts, change nothing and show eac
   await carol.sync();
   expect(await received(carol)).toEqual(['three', 'from bob']);
   await Promise.all([alice.close(), bob.close(), carol.close()]);
+}, 60_000);
+
+it('a removed member fed the log past its removal (a server that leaks it) decrypts nothing of it', async () => {
+  const alice = await newClient(server.url, 'Alice');
+  const carol = await newClient(server.url, 'Carol');
+  await meet(alice, carol);
+  await alice.createGroup({ name: 'Leak' });
+  await alice.addToGroup('Leak', ['Carol']);
+  await carol.sync();
+  const cctx = contextOf(carol);
+  const before = (await listGroups(cctx))[0];
+  if (before === undefined) throw new Error('no group');
+  await alice.removeFromGroup('Leak', 'Carol');
+  await alice.send('Leak', 'not for carol');
+  await carol.sync();
+  const removed = (await listGroups(cctx))[0];
+  expect(removed?.status).toBe('removed');
+  // Everything of the new epoch, read with Alice's key, handed to Carol's states before and after.
+  const actx = contextOf(alice);
+  const ag = (await listGroups(actx))[0];
+  if (ag === undefined || removed === undefined) throw new Error('no group');
+  const read = await new GroupApi(server.url).read(fromBase64url(ag.id), await writeKey(stateOf(ag)));
+  if (read.status !== 'ok') throw new Error('rejoin');
+  expect(read.entries.map((e) => e.kind)).toEqual(['application']);
+  for (const g of [before, { ...removed, status: 'active' as const }]) {
+    const applied = await applyEntries(cctx, { ...g, cursor: 0 }, stateOf(g), read.entries);
+    expect(applied.writes).toEqual([]);
+    expect(applied.events).toEqual([]);
+  }
+  // And she cannot post: her last key is refused (the server moved on), the client says she is out.
+  expect((await failureOf(carol.send('Leak', 'hello?'))).code).toBe('not-in-group');
+  await Promise.all([alice.close(), carol.close()]);
 }, 60_000);

@@ -21,6 +21,8 @@ export interface GroupRecord {
   readonly v: 1;
   /** base64url of the 16-byte group id; also the conversation id. */
   readonly id: string;
+  /** The server that keeps the group's log (its creator's home server). */
+  readonly server: string;
   readonly name: string;
   readonly description: string;
   /** The group engine's encoded state (GroupEngine.encodeState). */
@@ -62,6 +64,7 @@ const schemas = {
   group: z.strictObject({
     v: z.literal(1),
     id: z.string(),
+    server: z.string(),
     name: z.string(),
     description: z.string(),
     state: bytes,

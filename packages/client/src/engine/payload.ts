@@ -97,6 +97,8 @@ const Payload = z.discriminatedUnion('t', [
   z.strictObject({
     t: z.literal('group-welcome'),
     group: bytes(16),
+    /** The server that keeps the group's log. */
+    server: z.string().min(1).max(512),
     welcome: z.string().max(MAX_WELCOME_B64).pipe(b64url()),
     name: z.string().min(1).max(MAX_NAME),
     description: z.string().max(1_000),
@@ -155,6 +157,7 @@ export type OutgoingPayload =
   | {
       t: 'group-welcome';
       group: Uint8Array;
+      server: string;
       welcome: Uint8Array;
       name: string;
       description: string;

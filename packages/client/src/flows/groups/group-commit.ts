@@ -35,7 +35,7 @@ export async function commitToGroup(
   check?: (before: GroupState, after: GroupState) => void,
 ): Promise<{ group: GroupRecord; welcome?: Uint8Array } | null> {
   const engine = groupEngine();
-  const api = groupApi(ctx);
+  const api = groupApi(ctx, start.server);
   let g = (await getGroup(ctx, start.id)) ?? start;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     g = active((await catchUpGroup(ctx, g)).group);

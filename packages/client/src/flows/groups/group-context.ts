@@ -19,13 +19,18 @@ export function groupEngine(): GroupEngine {
   return sharedEngine;
 }
 
-const apis = new WeakMap<ClientContext, GroupApiLike>();
-export function groupApi(ctx: ClientContext): GroupApiLike {
-  let api = apis.get(ctx);
+const apis = new WeakMap<ClientContext, Map<string, GroupApiLike>>();
+/** The group delivery service of `url` (default: our own server's). */
+export function groupApi(ctx: ClientContext, url: string = ctx.profile.server): GroupApiLike {
+  let byUrl = apis.get(ctx);
+  if (byUrl === undefined) {
+    byUrl = new Map();
+    apis.set(ctx, byUrl);
+  }
+  let api = byUrl.get(url);
   if (api === undefined) {
-    const url = ctx.profile.server;
     api = ctx.options.groupApi?.(url) ?? new GroupApi(url, { env: ctx.env });
-    apis.set(ctx, api);
+    byUrl.set(url, api);
   }
   return api;
 }

@@ -30,7 +30,8 @@ export async function followGroup(ctx: ClientContext, g: GroupRecord): Promise<v
   const f = following.get(ctx);
   if (f === undefined) return;
   const id = fromBase64url(g.id);
-  if (g.status !== 'active') {
+  // The socket is to our own server; groups kept elsewhere are read at each sync.
+  if (g.status !== 'active' || g.server !== ctx.profile.server) {
     f.socket.unfollow(id);
     f.epochs.delete(g.id);
     return;

@@ -140,7 +140,7 @@ export async function catchUpGroup(
   ctx: ClientContext,
   group: GroupRecord,
 ): Promise<{ group: GroupRecord; leaving: string[] }> {
-  const api = groupApi(ctx);
+  const api = groupApi(ctx, group.server);
   let g = group;
   const leaving: string[] = [];
   for (let pages = 0; g.status === 'active' && pages < 1_000; pages++) {

@@ -42,7 +42,7 @@ export async function postToGroup(
     const sealed = await engine.encrypt(state, encodeGroupPayload(payload));
     g = { ...g, state: engine.encodeState(sealed.state) };
     await ctx.commit([putGroup(g)]);
-    const posted = await groupApi(ctx).post(groupIdBytes(g), await writeKey(state), {
+    const posted = await groupApi(ctx, g.server).post(groupIdBytes(g), await writeKey(state), {
       kind: 'application',
       message: sealed.message,
     });

@@ -8,6 +8,7 @@
 import { GroupError } from '@parley/groups';
 import { base64url } from '@parley/protocol';
 import type { GroupRecord } from '../../engine/group-records.ts';
+import { checkServerUrl } from '../../engine/links.ts';
 import type { Payload } from '../../engine/payload.ts';
 import { del } from '../../engine/records.ts';
 import type { RecordWrite } from '../../store/record-store.ts';
@@ -24,6 +25,12 @@ export async function acceptGroupWelcome(
   w: Welcome,
 ): Promise<{ writes: RecordWrite[]; group: GroupRecord | null }> {
   const id = base64url(w.group);
+  let server: string;
+  try {
+    server = checkServerUrl(w.server);
+  } catch {
+    return { writes: [], group: null };
+  }
   const known = await getGroup(ctx, id);
   if (known !== undefined && known.status === 'active') return { writes: [], group: null };
   const engine = groupEngine();
@@ -39,6 +46,7 @@ export async function acceptGroupWelcome(
     const group: GroupRecord = {
       v: 1,
       id,
+      server,
       name: w.name,
       description: w.description,
       state: engine.encodeState(state),

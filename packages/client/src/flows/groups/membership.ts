@@ -12,7 +12,6 @@ import { MAX_GROUP_DESCRIPTION, MAX_GROUP_NAME } from '../../engine/group-payloa
 import type { GroupRecord } from '../../engine/group-records.ts';
 import { type ContactRecord, type DeviceRecord, SELF_CONTACT } from '../../engine/records.ts';
 import { ClientError } from '../../errors.ts';
-import { GroupApi } from '../../net/group-api.ts';
 import { findContact, identityFrom } from '../contact-lookup.ts';
 import { auth, type ClientContext } from '../context.ts';
 import { flushOutbox, ignoreDeliveryFailure } from '../outbox.ts';
@@ -51,6 +50,7 @@ export async function createGroup(
     const group: GroupRecord = {
       v: 1,
       id: base64url(id),
+      server: ctx.profile.server,
       name,
       description,
       state: engine.encodeState(state),
@@ -129,11 +129,7 @@ async function addPeople(
           if (wanted.length === 0) continue;
           let kps = fetched.get(t.account);
           if (kps === undefined) {
-            const api =
-              t.server === ctx.profile.server
-                ? groupApi(ctx)
-                : (ctx.options.groupApi?.(t.server) ?? new GroupApi(t.server, { env: ctx.env }));
-            kps = (await api.fetchKeyPackages(t.account)).map((k) => ({
+            kps = (await groupApi(ctx, t.server).fetchKeyPackages(t.account)).map((k) => ({
               device: k.deviceId,
               keyPackage: k.keyPackage,
             }));
@@ -172,6 +168,7 @@ async function addPeople(
           t: 'group-welcome' as const,
           group: engine.groupId(stateOf(result.group)),
           welcome,
+          server: result.group.server,
           name: result.group.name,
           description: result.group.description,
           admins: result.group.admins,

@@ -114,6 +114,10 @@ export interface GroupView {
   readonly status: 'active' | 'removed' | 'left' | 'stalled';
   /** Whether our account is one of the group's admins (who alone add and remove). */
   readonly admin: boolean;
+  /** Incoming texts not yet read (as `ConversationView.unread`); only in `groups()`, else absent. */
+  readonly unread?: number;
+  /** The text stored last; only in `groups()` (null: none yet), else absent. */
+  readonly last?: MessageView | null;
 }
 
 /** One member device of a group (`groupMembers()`). */

@@ -40,7 +40,10 @@ describe('groups', { timeout: 60_000 }, () => {
 
     const sent = await bob.send('Hikers', 'hello all');
     expect(sent).toMatchObject({ conversationId: g.id, direction: 'out', text: 'hello all' });
+    await alice.sync();
+    expect((await alice.groups())[0]).toMatchObject({ unread: 1, last: { text: 'hello all', direction: 'in' } });
     expect(await received(alice)).toEqual(['hello all']);
+    expect((await alice.groups())[0]?.unread).toBe(0);
     const [inCarol] = await carol.sync().then(() => carol.unread({ take: true }));
     expect(inCarol).toMatchObject({ conversationId: g.id, direction: 'in', text: 'hello all' });
     await alice.send(g.id, 'hi Bob');

@@ -2,7 +2,9 @@
 import { accountIdFromKey } from '@parley/protocol';
 import type { GroupMemberView, GroupView } from '../../api.ts';
 import type { GroupRecord } from '../../engine/group-records.ts';
-import { type ClientContext, getRecord } from '../context.ts';
+import { messageView } from '../../views.ts';
+import { type ClientContext, getMessage, getRecord } from '../context.ts';
+import { summaryReader } from '../summaries.ts';
 import { groupEngine, listGroups, stateOf } from './group-context.ts';
 import { senderResolver } from './group-log.ts';
 
@@ -21,8 +23,20 @@ export function groupView(g: GroupRecord, me: string): GroupView {
   };
 }
 
+/** Our groups, newest activity first, each with its unread count and last text (its summary). */
 export async function groups(ctx: ClientContext): Promise<GroupView[]> {
-  return (await listGroups(ctx)).map((g) => groupView(g, ctx.profile.accountId));
+  const read = summaryReader(ctx.store);
+  const out: { view: GroupView; at: number }[] = [];
+  for (const g of await listGroups(ctx)) {
+    const s = await read(g.id);
+    const m = s.lastId === null ? undefined : await getMessage(ctx, g.id, s.lastId);
+    const last = m ? messageView(m, m.from?.contactId ?? 'self') : null;
+    out.push({
+      view: { ...groupView(g, ctx.profile.accountId), unread: s.unread, last },
+      at: m ? s.lastAt : g.createdAt,
+    });
+  }
+  return out.sort((a, b) => b.at - a.at).map((e) => e.view);
 }
 
 /** One entry per member device, with who it is to us and how far we trust that. */

@@ -20,8 +20,14 @@ has and how many of its messages you have not read yet.`,
       }
       ctx.print(
         table(
-          ['NAME', 'MEMBERS', 'STATE'],
-          groups.map((g) => [cleanLine(g.name), String(g.members), g.status]),
+          ['NAME', 'MEMBERS', 'STATE', 'ADMIN', 'UNREAD'],
+          groups.map((g) => [
+            cleanLine(g.name),
+            String(g.members),
+            g.status,
+            g.admin ? 'yes' : '',
+            g.unread ? String(g.unread) : '',
+          ]),
         ),
       );
     });

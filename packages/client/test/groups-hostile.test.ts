@@ -115,3 +115,41 @@ it('a removed member fed the log past its removal (a server that leaks it) decry
   expect((await failureOf(carol.send('Leak', 'hello?'))).code).toBe('not-in-group');
   await Promise.all([alice.close(), carol.close()]);
 }, 60_000);
+
+it('a key package the server substitutes (another account’s) or garbles is refused before anything is posted', async () => {
+  const swap = new Map<string, string>();
+  let garble = false;
+  const lying = (url: string): GroupApiLike => {
+    const real = new GroupApi(url);
+    return {
+      createGroup: (...a) => real.createGroup(...a),
+      post: (...a) => real.post(...a),
+      read: (...a) => real.read(...a),
+      uploadKeyPackages: (...a) => real.uploadKeyPackages(...a),
+      keyPackageCounts: (...a) => real.keyPackageCounts(...a),
+      async fetchKeyPackages(account) {
+        const got = await real.fetchKeyPackages((swap.get(account) ?? account) as typeof account);
+        return garble ? got.map((k) => ({ ...k, keyPackage: k.keyPackage.slice(0, 40) })) : got;
+      },
+    };
+  };
+  const alice = await ParleyClient.create(
+    new KeptStore(),
+    { ...nodeClientOptions('alice'), groupApi: lying },
+    { server: server.url, displayName: 'Alice' },
+  );
+  const bob = await newClient(server.url, 'Bob');
+  const mallory = await newClient(server.url, 'Mallory');
+  await meet(alice, bob);
+  await mallory.sync();
+  await alice.createGroup({ name: 'Checked' });
+  swap.set(bob.profile.accountId, mallory.profile.accountId);
+  expect((await failureOf(alice.addToGroup('Checked', ['Bob']))).code).toBe('bad-message');
+  swap.clear();
+  garble = true;
+  expect((await failureOf(alice.addToGroup('Checked', ['Bob']))).code).toBe('bad-message');
+  expect((await alice.groups())[0]).toMatchObject({ members: 1, epoch: 0 });
+  garble = false;
+  expect(await alice.addToGroup('Checked', ['Bob'])).toMatchObject({ members: 2, epoch: 1 });
+  await Promise.all([alice.close(), bob.close(), mallory.close()]);
+}, 60_000);

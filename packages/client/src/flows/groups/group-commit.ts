@@ -7,7 +7,7 @@
  * took our commit; the application messages of the old epoch that came before it are read with
  * the old state first.
  */
-import type { GroupState } from '@parley/groups';
+import { GroupError, type GroupState } from '@parley/groups';
 import type { GroupRecord } from '../../engine/group-records.ts';
 import { ClientError } from '../../errors.ts';
 import type { ClientContext } from '../context.ts';
@@ -42,7 +42,18 @@ export async function commitToGroup(
     const state = stateOf(g);
     const proposals = await plan(state);
     if (proposals === null) return null;
-    const result = await engine.commit(state, proposals);
+    let result: Awaited<ReturnType<typeof engine.commit>>;
+    try {
+      result = await engine.commit(state, proposals);
+    } catch (e) {
+      // A key package the server handed out that does not decode or verify (or names a device
+      // already in): untrusted input, refused as such; nothing was posted.
+      if (e instanceof GroupError)
+        throw new ClientError('bad-message', 'A key package for this group was not valid: nothing was changed.', {
+          cause: e,
+        });
+      throw e;
+    }
     check?.(state, result.state);
     const key = await writeKey(state);
     const next = await writeKey(result.state);

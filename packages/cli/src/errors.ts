@@ -61,6 +61,10 @@ const GROUPS: ReadonlyArray<readonly [number, readonly string[]]> = [
       'bad-message',
       'send-failed',
       'unknown-device',
+      'unknown-group',
+      'not-in-group',
+      'group-busy',
+      'not-admin',
     ],
   ],
   [EXIT.sigint, ['interrupted']],
@@ -85,7 +89,8 @@ export const EXIT_CODE_HELP = `Exit codes:
   5    links: bad-link, invitation-used, invitation-expired, own-link, address-revoked,
        link-code-mismatch, link-expired, link-used, link-tampered, link-aborted
   6    contacts: unknown-contact, unknown-request, already-contact, identity-changed,
-       not-connected, bad-message, send-failed, unknown-device
+       not-connected, bad-message, send-failed, unknown-device, unknown-group,
+       not-in-group, group-busy, not-admin
   129, 130, 143  stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM (after closing the profile)`;
 
 /** An error the CLI reports itself: a code, a sentence for the user, and its exit code. */

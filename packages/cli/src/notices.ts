@@ -13,6 +13,8 @@ export class Names {
   }
 
   async of(id: string): Promise<string> {
+    if (id === 'self') return 'You';
+    if (id.startsWith('account:')) return 'a group member (not a contact)';
     if (!this.names.has(id)) await this.refresh();
     return cleanLine(this.names.get(id) ?? 'an unknown contact');
   }

@@ -95,6 +95,45 @@ export interface ConversationView {
   readonly last: MessageView | null;
 }
 
+/** A group this device is (or was) in (`groups()`); its `id` is also its conversation id. */
+export interface GroupView {
+  readonly id: string;
+  readonly conversationId: string;
+  /** Chosen by its members, end-to-end encrypted (docs/client.md §4.12): a label, not an identity. */
+  readonly name: string;
+  readonly description: string;
+  /** Member devices (a person with two devices counts twice). */
+  readonly members: number;
+  /** The MLS epoch this device is at. */
+  readonly epoch: number;
+  /**
+   * removed: a member removed this device; left: we left. stalled: a member who is not an admin
+   * added or removed someone; every member refused it and the group cannot go on. None of these
+   * reads or sends any more.
+   */
+  readonly status: 'active' | 'removed' | 'left' | 'stalled';
+  /** Whether our account is one of the group's admins (who alone add and remove). */
+  readonly admin: boolean;
+  /** Incoming texts not yet read (as `ConversationView.unread`); only in `groups()`, else absent. */
+  readonly unread?: number;
+  /** The text stored last; only in `groups()` (null: none yet), else absent. */
+  readonly last?: MessageView | null;
+}
+
+/** One member device of a group (`groupMembers()`). */
+export interface GroupMemberView {
+  /** The account (base64url of its identity key), as its leaf's credential binds it. */
+  readonly accountId: string;
+  readonly device: number;
+  /** The contact with that identity key, if we have one. */
+  readonly contactId: string | null;
+  readonly name: string | null;
+  /** self: our own account; stranger: no contact of ours (a friend of a member); else the contact's verification. */
+  readonly trust: 'self' | 'stranger' | Verification;
+  /** This device. */
+  readonly current: boolean;
+}
+
 export interface RequestView {
   readonly id: string;
   /** The name the requester gave. */
@@ -158,6 +197,16 @@ export type ClientEvent =
   | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
   | { readonly type: 'contact-connected'; readonly contact: ContactView }
   | { readonly type: 'contact-request'; readonly request: RequestView }
+  /**
+   * We joined a group (`joined`: a Welcome), or it changed (`changed`: members added or removed,
+   * its name, or our status — removed, stalled). Read `groups()` / `groupMembers()` again.
+   */
+  | {
+      readonly type: 'group';
+      readonly change: 'joined' | 'changed';
+      readonly groupId: string;
+      readonly status: 'active' | 'removed' | 'left' | 'stalled';
+    }
   /** Loud: the contact's identity key changed (reinstall, new device state, or an attack). */
   | { readonly type: 'identity-changed'; readonly contact: ContactView }
   /**

@@ -1,6 +1,8 @@
 /** What a `ParleyClient` is given: its environment, server APIs and push connection (client.ts). */
+
 import type { ProtocolEnv } from '@parley/protocol';
 import type { DeviceTimes } from './engine/fan-out.ts';
+import type { GroupApiLike } from './net/group-api.ts';
 import type { OwnedMailbox, ServerApiLike } from './net/server-api-types.ts';
 
 export { DEFAULT_DEVICE_TIMES, type DeviceTimes } from './engine/fan-out.ts';
@@ -49,6 +51,8 @@ export interface ClientOptions {
   readonly devices?: Partial<DeviceTimes>;
   /** A contact's typing indicator without a refresh for this long goes off (default 6 s, docs/client.md §4.11). */
   readonly typingExpiryMs?: number;
+  /** The group delivery service of our server (default: `GroupApi` over HTTP; tests put a hostile one here). */
+  readonly groupApi?: (url: string) => GroupApiLike;
 }
 
 export interface DeliveryOptions {

@@ -25,6 +25,8 @@ import type {
   ContactView,
   ConversationView,
   DeviceView,
+  GroupMemberView,
+  GroupView,
   InvitationView,
   MessageView,
   ProfileView,
@@ -59,6 +61,13 @@ import { conversations } from './flows/conversations.ts';
 import { deliveryOptions, reportGaps, resendUnconfirmed } from './flows/delivery-checks.ts';
 import { introduceDevices, introRecord } from './flows/device-intro.ts';
 import { refreshDeviceList, removeOwnDevice } from './flows/device-list.ts';
+import { findGroup } from './flows/groups/group-context.ts';
+import { groupFor, groupMessages } from './flows/groups/group-lookup.ts';
+import { startGroupPush, stopGroupPush } from './flows/groups/group-push.ts';
+import { sendToGroup } from './flows/groups/group-send.ts';
+import { syncGroups } from './flows/groups/group-sync.ts';
+import { groupMembers, groups, groupView } from './flows/groups/group-views.ts';
+import { addGroupAdmin, addToGroup, createGroup, leaveGroup, removeFromGroup } from './flows/groups/membership.ts';
 import { catchUp, ownMailboxes, receive } from './flows/inbound.ts';
 import * as invitations from './flows/invitations.ts';
 import { Lanes } from './flows/lanes.ts';
@@ -459,6 +468,8 @@ export class ParleyClient {
         'Another device of this account removed this one: it can no longer send. Link it again to use it.',
       );
     }
+    const group = await groupFor(this.ctx, nameOrId);
+    if (group !== undefined) return sendToGroup(this.ctx, group, text);
     const sent = await messages.send(this.ctx, nameOrId, text);
     this.typingOut.ended(sent.contactId);
     return sent;
@@ -504,6 +515,8 @@ export class ParleyClient {
 
   /** A conversation's history, oldest first (`limit` newest ones). */
   async messages(nameOrId: string, options: { limit?: number } = {}): Promise<MessageView[]> {
+    const group = await groupFor(this.ctx, nameOrId);
+    if (group !== undefined) return groupMessages(this.ctx, group, options);
     return messages.messages(this.ctx, nameOrId, options);
   }
 
@@ -513,6 +526,52 @@ export class ParleyClient {
    */
   async unread(options: { take?: boolean } = {}): Promise<MessageView[]> {
     return messages.unread(this.ctx, options);
+  }
+
+  // ─── groups (docs/client.md §4.12) ─────────────────────────────────────────────────────────
+
+  /**
+   * Creates an MLS group with this device, then adds our other devices. The name and description
+   * are end-to-end encrypted: the server sees a random group id only.
+   */
+  async createGroup(options: { name: string; description?: string }): Promise<GroupView> {
+    return groupView(await createGroup(this.ctx, options), this.ctx.profile.accountId);
+  }
+
+  /** Adds every device of each contact (and any of ours not in yet) in one commit; Welcomes go 1:1. */
+  async addToGroup(group: string, contacts: readonly string[]): Promise<GroupView> {
+    return groupView(
+      await addToGroup(this.ctx, await findGroup(this.ctx, group), contacts),
+      this.ctx.profile.accountId,
+    );
+  }
+
+  /** Removes every device of the contact in one commit: they read nothing newer and cannot post. */
+  async removeFromGroup(group: string, contact: string): Promise<GroupView> {
+    return groupView(
+      await removeFromGroup(this.ctx, await findGroup(this.ctx, group), contact),
+      this.ctx.profile.accountId,
+    );
+  }
+
+  /** Makes a contact an admin of the group too (admins alone add and remove members). */
+  async addGroupAdmin(group: string, contact: string): Promise<GroupView> {
+    const g = await addGroupAdmin(this.ctx, await findGroup(this.ctx, group), contact);
+    return groupView(g, this.ctx.profile.accountId);
+  }
+
+  /** Leaves: the members are asked to remove our devices; this one stops reading at once. */
+  async leaveGroup(group: string): Promise<void> {
+    await leaveGroup(this.ctx, await findGroup(this.ctx, group));
+  }
+
+  async groups(): Promise<GroupView[]> {
+    return groups(this.ctx);
+  }
+
+  /** The group's member devices, with who each is to us (self, a contact and its verification, a stranger). */
+  async groupMembers(group: string): Promise<GroupMemberView[]> {
+    return groupMembers(this.ctx, await findGroup(this.ctx, group));
   }
 
   // ─── verification ────────────────────────────────────────────────────────────────────────
@@ -603,6 +662,7 @@ export class ParleyClient {
       const removed = await this.maintainOrRemoved();
       await catchUp(ctx);
       if (!removed) await introduceDevices(ctx);
+      if (!removed) await syncGroups(ctx);
       await this.checkDelivery();
       if (options.waitMs !== undefined && options.waitMs > 0) {
         // Online for the wait only if the app had not started us; its connection stays up.
@@ -651,6 +711,7 @@ export class ParleyClient {
     });
     ctx.push = push;
     for (const m of await ownMailboxes(ctx)) push.subscribe(ownedMailbox(m));
+    await startGroupPush(ctx);
     const { resendAfterMs, gapGraceMs } = deliveryOptions(ctx);
     this.deliveryTimer = setInterval(
       () => this.checkDelivery().catch(() => undefined),
@@ -671,6 +732,7 @@ export class ParleyClient {
     this.deliveryTimer = null;
     this.ctx.push?.close();
     this.ctx.push = null;
+    stopGroupPush(this.ctx);
   }
 
   /**

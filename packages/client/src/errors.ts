@@ -63,6 +63,14 @@ export type ClientErrorCode =
   | 'removed-from-account'
   /** Another device of this account changed the device list meanwhile: look again and retry. */
   | 'devices-changed'
+  /** No group by that name or id in this profile (`groups` lists them). */
+  | 'unknown-group'
+  /** This device is no longer in the group (removed, or it left). */
+  | 'not-in-group'
+  /** Only the group's admins add, remove and name admins. */
+  | 'not-admin'
+  /** Other members kept changing the group while we tried to commit: try again. */
+  | 'group-busy'
   /** The caller used the API wrongly. */
   | 'usage'
   /** A bug in this package. */

@@ -67,6 +67,8 @@ export function eventView(e: DomainEvent): ClientEvent {
       };
     case 'contact-request':
       return { type: 'contact-request', request: requestView(e.request) };
+    case 'group':
+      return { type: 'group', change: e.change, groupId: e.groupId, status: e.status };
     case 'undecryptable':
       return { type: 'undecryptable', conversationId: e.contact.conversationId, contactId: e.contact.id };
     case 'last-resort-used':

@@ -1,6 +1,7 @@
 import { expectPositionals, numberOption } from '../args.ts';
 import { defineCommand } from '../command.ts';
 import { cleanLine, formatClock, formatDate, messageLines, statusMark } from '../format.ts';
+import { groupHistory, groupNamed } from './group-history.ts';
 
 export default defineCommand({
   name: 'history',
@@ -15,6 +16,8 @@ It does not fetch new messages: run \`parley receive\` first.`,
     const [who] = expectPositionals(args, ['CONTACT'], 'history') as [string];
     const limit = Math.floor(numberOption(args, 'limit', 1, 100_000, 'history') ?? 50);
     const client = await ctx.open({ readOnly: true });
+    const group = await groupNamed(client, who);
+    if (group !== undefined) return groupHistory(ctx, client, group, limit);
     const contact = await client.contact(who);
     const messages = await client.messages(contact.id, { limit });
     ctx.result({ contact, messages }, () => {

@@ -6,6 +6,8 @@ import connect from './connect.ts';
 import contacts from './contacts.ts';
 import deleteAccount from './delete-account.ts';
 import devices from './devices.ts';
+import group from './group.ts';
+import groups from './groups.ts';
 import history from './history.ts';
 import identity from './identity.ts';
 import init from './init.ts';
@@ -24,6 +26,7 @@ export const COMMAND_GROUPS: ReadonlyArray<readonly [string, readonly Command[]]
   ['Set up', [init, profiles, join, devices, settings]],
   ['Meet people', [invite, connect, address, request, requests, contacts, rename]],
   ['Talk', [send, receive, history, chat]],
+  ['Groups', [group, groups]],
   ['Trust and safety', [verify, identity, deleteAccount]],
 ];
 

@@ -40,6 +40,18 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
     const client = await ctx.open();
     const names = new Names(client);
     await names.refresh();
+    /** Group conversation id â†’ its name (read again when a message names an unknown conversation). */
+    let groups = new Map<string, string>();
+    /** Conversation ids known not to be groups' (1:1 conversations). */
+    const direct = new Set<string>();
+    const groupName = async (conversationId: string): Promise<string | undefined> => {
+      if (!groups.has(conversationId) && !direct.has(conversationId)) {
+        groups = new Map((await client.groups()).map((g) => [g.id, g.name]));
+        if (!groups.has(conversationId)) direct.add(conversationId);
+      }
+      const n = groups.get(conversationId);
+      return n === undefined ? undefined : cleanLine(n);
+    };
     const events: ClientEvent[] = [];
     const shown = new Set<string>();
     let printed = 0;
@@ -56,7 +68,9 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
       if (shown.has(m.id)) return;
       shown.add(m.id);
       printed++;
-      ctx.print(messageLines(formatWhen(m.sentAt), await names.of(m.contactId), m.text));
+      const group = await groupName(m.conversationId);
+      const who = await names.of(m.contactId);
+      ctx.print(messageLines(formatWhen(m.sentAt), group === undefined ? who : `${who} in ${group}`, m.text));
     };
     // Printed, then taken from the inbox: a crash in between prints a message twice, never zero times.
     const drain = async () => {
@@ -92,6 +106,16 @@ With --json the output is one document at the end: {"messages":[â€¦],"events":[â
         enqueue(() => {
           printed++;
           ctx.print(`${name} is now connected: you can send messages (${hint}).`);
+        });
+      }
+      if (e.type === 'group' && (e.change === 'joined' || e.status === 'removed' || e.status === 'stalled')) {
+        const { groupId, change, status } = e;
+        enqueue(async () => {
+          const name = (await groupName(groupId)) ?? 'a group';
+          printed++;
+          if (change === 'joined') ctx.print(`You were added to ${name} (${ctx.cmd('send', name, 'TEXT')}).`);
+          else if (status === 'removed') ctx.print(`You were removed from ${name}.`);
+          else ctx.print(`${name} stopped: a member who is not an admin changed it, and every member refused it.`);
         });
       }
       if (e.type === 'contact-request') {

@@ -32,6 +32,11 @@ changed is refused until you check it (\`parley verify CONTACT\`).`,
     checkTextLength(text, (await ctx.sdk()).client.MAX_TEXT, 'send');
     const client = await ctx.open();
     const message = await client.send(who, text);
+    const group = (await client.groups()).find((g) => g.id === message.conversationId);
+    if (group !== undefined) {
+      ctx.result({ message }, () => ctx.print(`Sent to ${cleanLine(group.name)}.`));
+      return 0;
+    }
     const contact = await client.contact(message.contactId);
     if (message.status === 'failed') {
       throw new CliError(

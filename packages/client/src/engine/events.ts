@@ -35,6 +35,13 @@ export type DomainEvent =
   | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
   | { readonly type: 'contact-connected'; readonly contact: ContactRecord; readonly synced?: true }
   | { readonly type: 'contact-request'; readonly request: RequestRecord }
+  /** We joined a group, or it changed: members (a commit read), name, our status (docs/client.md §4.12). */
+  | {
+      readonly type: 'group';
+      readonly change: 'joined' | 'changed';
+      readonly groupId: string;
+      readonly status: 'active' | 'removed' | 'left' | 'stalled';
+    }
   /** The contact's identity key changed. */
   | { readonly type: 'identity-changed'; readonly contact: ContactRecord }
   /**

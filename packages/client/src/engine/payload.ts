@@ -15,6 +15,8 @@ export const MAX_INTRO = 2_000;
 const IDENTITY_BYTES = 128;
 /** A device list of 32 devices is under 3,700 bytes; its base64url well under this. */
 const MAX_DEVICE_LIST_B64 = 6_000;
+/** A Welcome carries the ratchet tree: about 300 bytes a member; this bounds groups near 1,500. */
+const MAX_WELCOME_B64 = 600_000;
 
 const bytes = (n: number) => b64url(n);
 
@@ -96,6 +98,21 @@ const Payload = z.discriminatedUnion('t', [
     t: z.literal('device-names'),
     names: z.array(z.strictObject({ device: z.number().int().min(0).max(0xffffffff), name: Name })).max(32),
   }),
+  /**
+   * You were added to a group (docs/client.md §4.12): its MLS Welcome (RFC 9420 §12.4.3.1) and
+   * its name and description, from the member that added this device.
+   */
+  z.strictObject({
+    t: z.literal('group-welcome'),
+    group: bytes(16),
+    /** The server that keeps the group's log. */
+    server: z.string().min(1).max(512),
+    welcome: z.string().max(MAX_WELCOME_B64).pipe(b64url()),
+    name: z.string().min(1).max(MAX_NAME),
+    description: z.string().max(1_000),
+    /** The account ids allowed to add and remove members (docs/client.md §4.12 "Admins"). */
+    admins: z.array(z.string().min(1).max(64)).min(1).max(32),
+  }),
 ]);
 
 /** Sync payload types: accepted only from our own devices. */
@@ -152,7 +169,16 @@ export type OutgoingPayload =
   | { t: 'read'; ids: string[] }
   | { t: 'introduce'; device: number; mailbox: PeerMailbox }
   | { t: 'settings'; sendReadReceipts?: boolean; sendTyping?: boolean }
-  | { t: 'device-names'; names: { device: number; name: string }[] };
+  | { t: 'device-names'; names: { device: number; name: string }[] }
+  | {
+      t: 'group-welcome';
+      group: Uint8Array;
+      server: string;
+      welcome: Uint8Array;
+      name: string;
+      description: string;
+      admins: readonly string[];
+    };
 
 export function encodePayload(p: OutgoingPayload): Uint8Array {
   let wire: Wire;
@@ -180,6 +206,9 @@ export function encodePayload(p: OutgoingPayload): Uint8Array {
       break;
     case 'introduce':
       wire = { t: 'introduce', device: p.device, mailbox: mailboxWire(p.mailbox) };
+      break;
+    case 'group-welcome':
+      wire = { ...p, group: base64url(p.group), welcome: base64url(p.welcome), admins: [...p.admins] };
       break;
     case 'sent':
       wire = { ...p, contact: base64url(p.contact) };

@@ -3,6 +3,7 @@
  * push connection hands us, routing each envelope to the contact's device or invitation that owns the
  * mailbox, and committing what it changes before it is acknowledged.
  */
+
 import { decodeSession, encodeIdentity, encodeSession, equalBytes, publicIdentity } from '@parley/protocol';
 import {
   acceptNewSession,
@@ -44,6 +45,7 @@ import {
 } from './context.ts';
 import { acceptIntro, introduceDevices } from './device-intro.ts';
 import { afterList, applyDeviceList, type ListOutcome, listCommitted, refreshDeviceList } from './device-list.ts';
+import { acceptGroupWelcome, afterJoin } from './groups/group-welcome.ts';
 import { withdrawInvitation } from './invitations.ts';
 import { flushOutbox } from './outbox.ts';
 import { applySync, type SyncOutcome } from './own-sync.ts';
@@ -377,6 +379,14 @@ async function processFromPeer(
     if (after !== null && after.mailboxes.length > 0) void afterList(ctx, after);
     return { ack: d.myMailbox };
   }
+  if (payload.t === 'group-welcome') {
+    const joined = await acceptGroupWelcome(ctx, payload);
+    await ctx.commit([...peerWrites(next), ...writes, ...joined.writes]);
+    const g = joined.group;
+    ctx.emit(g === null ? events : [...events, { type: 'group', change: 'joined', groupId: g.id, status: g.status }]);
+    if (g !== null) afterJoin(ctx, g);
+    return { ack: d.myMailbox };
+  }
   const messages = new Map<string, MessageRecord>();
   for (const id of payloadMessageIds(opened.payload)) {
     const m = await getMessage(ctx, c.conversationId, id);
@@ -400,6 +410,7 @@ async function processFromPeer(
 
 /** What our own devices may send us besides sync payloads: the session's own messages. */
 const OWN_TYPES: ReadonlySet<string> = new Set([
+  'group-welcome',
   'introduce',
   'settings',
   'welcome',

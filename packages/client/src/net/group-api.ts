@@ -119,6 +119,12 @@ const KeyPackages = z.object({
 });
 const Reason = z.object({ reason: z.string().max(64) });
 
+/** What the SDK's group flows use of {@link GroupApi}. */
+export type GroupApiLike = Pick<
+  GroupApi,
+  'createGroup' | 'post' | 'read' | 'uploadKeyPackages' | 'keyPackageCounts' | 'fetchKeyPackages'
+>;
+
 export class GroupApi {
   readonly url: string;
   private readonly env: ProtocolEnv;

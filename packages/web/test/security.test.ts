@@ -143,10 +143,14 @@ describe.skipIf(chromiumMissing())('the web app, served by parley-server, in Chr
         .toContain(shownName(rtlName));
       expect(await bob.page.getByRole('heading', { name: 'Alice', exact: true }).count()).toBe(1);
       for (const { page, problems } of [alice, bob]) {
-        // Exactly the text sent, as text: no element was made from it.
-        const shown = await messageLog(page)
-          .locator('li')
-          .evaluateAll((lis) => lis.map((li) => li.querySelector('[dir="auto"]')?.textContent ?? li.textContent));
+        // Exactly the text sent, as text: no element was made from it. The sender's page may still
+        // be drawing its last text when the receiver shows it, so wait for every text on both.
+        const shownTexts = () =>
+          messageLog(page)
+            .locator('li')
+            .evaluateAll((lis) => lis.map((li) => li.querySelector('[dir="auto"]')?.textContent ?? li.textContent));
+        await expect.poll(async () => (await shownTexts()).length).toBeGreaterThanOrEqual(messages.length);
+        const shown = await shownTexts();
         for (const text of messages) expect(shown).toContain(text);
         expect(await messageLog(page).locator('img, script, a, style').count()).toBe(0);
         expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();

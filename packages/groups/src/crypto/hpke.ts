@@ -8,6 +8,7 @@
  * Identifiers (RFC 9180 §7): kem_id 0x0020, kdf_id 0x0001, aead_id 0x0001;
  * Nsecret = Nenc = Npk = Nsk = 32, Nk = 16, Nn = 12, Nh = 32.
  */
+import { concatBytes } from '@parley/protocol';
 import type { Hpke, PrivateKey, PublicKey } from 'ts-mls';
 import { GroupError } from '../errors.ts';
 import { hkdfExtractSha256, type MlsPrimitives } from './primitives.ts';
@@ -47,18 +48,6 @@ function rawOf(key: PublicKey | PrivateKey, type: RawKey['type']): Uint8Array {
   return k.raw;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 function i2osp2(n: number): Uint8Array {
   return Uint8Array.of((n >>> 8) & 0xff, n & 0xff);
 }
@@ -66,10 +55,10 @@ function i2osp2(n: number): Uint8Array {
 export function makeHpke(p: MlsPrimitives): Hpke {
   // §4: LabeledExtract(salt, label, ikm) = Extract(salt, concat("HPKE-v1", suite_id, label, ikm))
   const labeledExtract = (suiteId: Uint8Array, salt: Uint8Array, label: string, ikm: Uint8Array) =>
-    hkdfExtractSha256(p, salt, concat(HPKE_V1, suiteId, enc.encode(label), ikm));
+    hkdfExtractSha256(p, salt, concatBytes(HPKE_V1, suiteId, enc.encode(label), ikm));
   // §4: LabeledExpand(prk, label, info, L) = Expand(prk, concat(I2OSP(L, 2), "HPKE-v1", suite_id, label, info), L)
   const labeledExpand = (suiteId: Uint8Array, prk: Uint8Array, label: string, info: Uint8Array, length: number) =>
-    p.hkdfExpandSha256(prk, concat(i2osp2(length), HPKE_V1, suiteId, enc.encode(label), info), length);
+    p.hkdfExpandSha256(prk, concatBytes(i2osp2(length), HPKE_V1, suiteId, enc.encode(label), info), length);
 
   // §4.1 DHKEM ExtractAndExpand(dh, kem_context).
   function extractAndExpand(dh: Uint8Array, kemContext: Uint8Array): Uint8Array {
@@ -90,7 +79,7 @@ export function makeHpke(p: MlsPrimitives): Hpke {
   function encap(pkR: Uint8Array): { sharedSecret: Uint8Array; enc: Uint8Array } {
     const skE = p.randomBytes(N_SK);
     const pkE = p.x25519PublicKey(skE);
-    const sharedSecret = extractAndExpand(dh(skE, pkR), concat(pkE, pkR));
+    const sharedSecret = extractAndExpand(dh(skE, pkR), concatBytes(pkE, pkR));
     skE.fill(0);
     return { sharedSecret, enc: pkE };
   }
@@ -98,14 +87,14 @@ export function makeHpke(p: MlsPrimitives): Hpke {
   // §4.1 Decap(enc, skR): dh = DH(skR, pkE); kem_context = enc ‖ pk(skR).
   function decap(encapsulated: Uint8Array, skR: Uint8Array): Uint8Array {
     if (encapsulated.length !== 32) throw new GroupError('invalid', 'invalid HPKE encapsulation');
-    return extractAndExpand(dh(skR, encapsulated), concat(encapsulated, p.x25519PublicKey(skR)));
+    return extractAndExpand(dh(skR, encapsulated), concatBytes(encapsulated, p.x25519PublicKey(skR)));
   }
 
   // §5.1 KeySchedule(mode_base, shared_secret, info, psk = "", psk_id = "").
   function keySchedule(sharedSecret: Uint8Array, info: Uint8Array) {
     const pskIdHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'psk_id_hash', EMPTY);
     const infoHash = labeledExtract(HPKE_SUITE_ID, EMPTY, 'info_hash', info);
-    const context = concat(Uint8Array.of(MODE_BASE), pskIdHash, infoHash);
+    const context = concatBytes(Uint8Array.of(MODE_BASE), pskIdHash, infoHash);
     const secret = labeledExtract(HPKE_SUITE_ID, sharedSecret, 'secret', EMPTY);
     return {
       key: labeledExpand(HPKE_SUITE_ID, secret, 'key', context, N_K),

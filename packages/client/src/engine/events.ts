@@ -16,7 +16,6 @@ export type DomainEvent =
       readonly contactId: string;
       readonly messageIds: readonly string[];
     }
-  /** `synced`: the contact came from another device of ours (not to be synced back). */
   /** The contact read these texts of ours (a read receipt); `messageIds` are our record ids. */
   | {
       readonly type: 'read';
@@ -33,6 +32,7 @@ export type DomainEvent =
     }
   /** The contact is typing (or stopped): ephemeral, from a live push only (docs/client.md §4.11). */
   | { readonly type: 'typing'; readonly conversationId: string; readonly contactId: string; readonly active: boolean }
+  /** `synced`: the contact came from another device of ours (not to be synced back). */
   | { readonly type: 'contact-connected'; readonly contact: ContactRecord; readonly synced?: true }
   | { readonly type: 'contact-request'; readonly request: RequestRecord }
   /** We joined a group, or it changed: members (a commit read), name, our status (docs/client.md §4.12). */
